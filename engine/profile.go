@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// profile is the person's event history, oldest first.
+type profile struct {
+	events []Event
+}
+
+func (p *profile) newest() int64 {
+	if len(p.events) == 0 {
+		return 0
+	}
+	return p.events[len(p.events)-1].At
+}
+
+// add inserts ev in time order, then drops events older than retention
+// (measured from the newest event) and the oldest events past maxEvents.
+func (p *profile) add(ev Event, retentionMillis int64, maxEvents int) {
+	i := len(p.events)
+	for i > 0 && p.events[i-1].At > ev.At {
+		i--
+	}
+	p.events = append(p.events, Event{})
+	copy(p.events[i+1:], p.events[i:])
+	p.events[i] = ev
+	p.trim(retentionMillis, maxEvents)
+}
+
+func (p *profile) trim(retentionMillis int64, maxEvents int) {
+	cut := 0
+	if n := len(p.events); n > 0 {
+		oldest := p.events[n-1].At - retentionMillis
+		for cut < n && p.events[cut].At < oldest {
+			cut++
+		}
+		if n-cut > maxEvents {
+			cut = n - maxEvents
+		}
+	}
+	if cut > 0 {
+		p.events = append(p.events[:0], p.events[cut:]...)
+	}
+}
+
+func (p *profile) keepOnly(keep func(Event) bool) {
+	kept := p.events[:0]
+	for _, ev := range p.events {
+		if keep(ev) {
+			kept = append(kept, ev)
+		}
+	}
+	p.events = kept
+}
+
+// SnapshotVersion is the version of the profile snapshot format. A snapshot
+// with a higher version was written by a newer engine and is refused.
+const SnapshotVersion = 1
+
+// snapshot is the persisted form of a profile: versioned msgpack, with events
+// as compact [type, item, at] triples.
+type snapshot struct {
+	Version int        `msgpack:"v"`
+	Ruleset string     `msgpack:"ruleset"`
+	Raw     []rawEvent `msgpack:"events"`
+}
+
+type rawEvent struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Type     string
+	Item     string
+	At       int64
+}
+
+// Snapshot returns the profile as versioned msgpack that Restore accepts.
+func (e *Engine) Snapshot() ([]byte, error) {
+	if e.rules == nil {
+		return nil, errNoRuleset()
+	}
+	s := snapshot{Version: SnapshotVersion, Ruleset: e.rules.id, Raw: make([]rawEvent, len(e.profile.events))}
+	for i, ev := range e.profile.events {
+		s.Raw[i] = rawEvent{Type: ev.Type, Item: ev.Item, At: ev.At}
+	}
+	return msgpack.Marshal(&s)
+}
+
+// Restore replaces the profile with a snapshot. A corrupted, truncated or
+// future-version snapshot leaves an empty profile and returns an error the
+// host can report: a bad snapshot must never leave a half-restored profile.
+// Events for items the active catalogue lacks are dropped, and retention is
+// applied as on every write.
+func (e *Engine) Restore(data []byte) (int, error) {
+	if e.rules == nil {
+		return 0, errNoRuleset()
+	}
+	e.profile = profile{}
+	var s snapshot
+	r := bytes.NewReader(data)
+	dec := msgpack.NewDecoder(r)
+	dec.DisallowUnknownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot cannot be decoded (" + err.Error() + "); the profile was reset"}
+	}
+	if r.Len() != 0 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot has trailing bytes; the profile was reset"}
+	}
+	if s.Version > SnapshotVersion {
+		return 0, &Error{Code: CodeSnapshotVersion, Message: "the profile snapshot has version " + strconv.Itoa(s.Version) + ", newer than this engine's " + strconv.Itoa(SnapshotVersion) + "; the profile was reset"}
+	}
+	if s.Version < 1 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot has no version; the profile was reset"}
+	}
+	var p profile
+	for _, r := range s.Raw {
+		ev := Event{Type: r.Type, Item: r.Item, At: r.At}
+		if _, ok := eventWeights[ev.Type]; !ok || ev.At <= 0 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid event; the profile was reset"}
+		}
+		if _, ok := e.rules.itemIndex[ev.Item]; !ok {
+			continue
+		}
+		p.add(ev, e.rules.retentionMillis, e.rules.maxEvents)
+	}
+	e.profile = p
+	return len(p.events), nil
+}

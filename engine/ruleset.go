@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// compiledRuleset is a Ruleset checked once and indexed for decide.
+type compiledRuleset struct {
+	id, version     string
+	items           []Item
+	itemIndex       map[string]int
+	slots           []compiledSlot
+	slotIndex       map[string]int
+	halfLifeMillis  int64
+	retentionMillis int64
+	maxEvents       int
+}
+
+type compiledSlot struct {
+	id         string
+	candidates []int
+	fallback   []int
+	limit      int
+}
+
+const dayMillis = 24 * 60 * 60 * 1000
+
+func invalid(format string, args ...string) error {
+	msg := format
+	for _, a := range args {
+		msg += a
+	}
+	return &Error{Code: CodeInvalidRuleset, Message: msg}
+}
+
+func checkID(what, id string) error {
+	if id == "" {
+		return invalid(what, " has an empty id")
+	}
+	if len(id) > MaxIDBytes || !utf8.ValidString(id) {
+		return invalid(what, " id ", quote(id), " must be valid UTF-8 of at most ", strconv.Itoa(MaxIDBytes), " bytes")
+	}
+	return nil
+}
+
+func compile(rs Ruleset) (*compiledRuleset, error) {
+	if err := checkID("ruleset", rs.ID); err != nil {
+		return nil, err
+	}
+	c := &compiledRuleset{
+		id:        rs.ID,
+		version:   rs.Version,
+		itemIndex: make(map[string]int, len(rs.Items)),
+		slotIndex: make(map[string]int, len(rs.Slots)),
+		maxEvents: DefaultMaxEvents,
+	}
+	halfLife := rs.HalfLifeDays
+	if halfLife == 0 {
+		halfLife = DefaultHalfLifeDays
+	}
+	if !(halfLife > 0 && halfLife <= 365) {
+		return nil, invalid("half_life_days must be between 0 and 365, got ", strconv.FormatFloat(rs.HalfLifeDays, 'g', -1, 64))
+	}
+	c.halfLifeMillis = int64(halfLife * dayMillis)
+	retention := rs.RetentionDays
+	if retention == 0 {
+		retention = MaxRetentionDays
+	}
+	if retention < 0 || retention > MaxRetentionDays {
+		return nil, invalid("retention_days must be between 1 and ", strconv.Itoa(MaxRetentionDays), ", got ", strconv.Itoa(rs.RetentionDays))
+	}
+	c.retentionMillis = int64(retention) * dayMillis
+	if rs.MaxEvents != 0 {
+		if rs.MaxEvents < 0 || rs.MaxEvents > MaxEventsLimit {
+			return nil, invalid("max_events must be between 1 and ", strconv.Itoa(MaxEventsLimit), ", got ", strconv.Itoa(rs.MaxEvents))
+		}
+		c.maxEvents = rs.MaxEvents
+	}
+	if len(rs.Items) == 0 || len(rs.Items) > MaxItems {
+		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxItems), " items, got ", strconv.Itoa(len(rs.Items)))
+	}
+	for i, it := range rs.Items {
+		if err := checkID("item "+strconv.Itoa(i), it.ID); err != nil {
+			return nil, err
+		}
+		if _, dup := c.itemIndex[it.ID]; dup {
+			return nil, invalid("item ", quote(it.ID), " is defined twice")
+		}
+		if it.Title == "" || len(it.Title) > MaxTitleBytes || !utf8.ValidString(it.Title) {
+			return nil, invalid("item ", quote(it.ID), " needs a UTF-8 title of 1 to ", strconv.Itoa(MaxTitleBytes), " bytes")
+		}
+		if len(it.Tags) == 0 || len(it.Tags) > MaxTagsPerItem {
+			return nil, invalid("item ", quote(it.ID), " needs between 1 and ", strconv.Itoa(MaxTagsPerItem), " tags")
+		}
+		for _, tag := range it.Tags {
+			if err := checkID("a tag of item "+quote(it.ID), tag); err != nil {
+				return nil, err
+			}
+		}
+		c.itemIndex[it.ID] = i
+	}
+	c.items = append([]Item(nil), rs.Items...)
+	if len(rs.Slots) == 0 || len(rs.Slots) > MaxSlots {
+		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxSlots), " slots, got ", strconv.Itoa(len(rs.Slots)))
+	}
+	for i, s := range rs.Slots {
+		if err := checkID("slot "+strconv.Itoa(i), s.ID); err != nil {
+			return nil, err
+		}
+		if _, dup := c.slotIndex[s.ID]; dup {
+			return nil, invalid("slot ", quote(s.ID), " is defined twice")
+		}
+		if s.Limit < 1 || s.Limit > MaxSlotLimit {
+			return nil, invalid("slot ", quote(s.ID), " limit must be between 1 and ", strconv.Itoa(MaxSlotLimit), ", got ", strconv.Itoa(s.Limit))
+		}
+		cs := compiledSlot{id: s.ID, limit: s.Limit}
+		if len(s.Candidates) == 0 {
+			cs.candidates = make([]int, len(c.items))
+			for j := range cs.candidates {
+				cs.candidates[j] = j
+			}
+		} else {
+			idx, err := c.lookupItems("slot "+quote(s.ID)+" candidate", s.Candidates)
+			if err != nil {
+				return nil, err
+			}
+			cs.candidates = idx
+		}
+		if len(s.Fallback) == 0 {
+			return nil, invalid("slot ", quote(s.ID), " needs fallback items, shown when nothing matches")
+		}
+		idx, err := c.lookupItems("slot "+quote(s.ID)+" fallback", s.Fallback)
+		if err != nil {
+			return nil, err
+		}
+		cs.fallback = idx
+		c.slotIndex[s.ID] = i
+		c.slots = append(c.slots, cs)
+	}
+	return c, nil
+}
+
+func (c *compiledRuleset) lookupItems(what string, ids []string) ([]int, error) {
+	out := make([]int, 0, len(ids))
+	for _, id := range ids {
+		idx, ok := c.itemIndex[id]
+		if !ok {
+			return nil, invalid(what, " ", quote(id), " is not in the catalogue")
+		}
+		out = append(out, idx)
+	}
+	return out, nil
+}
+
+func (c *compiledRuleset) info() RulesetInfo {
+	return RulesetInfo{ID: c.id, Version: c.version, Items: len(c.items), Slots: len(c.slots)}
+}

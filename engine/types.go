@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Ruleset is the catalogue and slots a site personalizes. The msgpack field
+// names are the wire names used at the wasm boundary.
+type Ruleset struct {
+	ID      string `msgpack:"id"`
+	Version string `msgpack:"version"`
+	// HalfLifeDays is how fast interest fades: an event counts half as much
+	// after this many days. Zero means DefaultHalfLifeDays.
+	HalfLifeDays float64 `msgpack:"half_life_days,omitempty"`
+	// RetentionDays bounds how long events are kept. Zero means MaxRetentionDays.
+	RetentionDays int `msgpack:"retention_days,omitempty"`
+	// MaxEvents bounds how many events are kept. Zero means DefaultMaxEvents.
+	MaxEvents int    `msgpack:"max_events,omitempty"`
+	Items     []Item `msgpack:"items"`
+	Slots     []Slot `msgpack:"slots"`
+}
+
+// Item is one piece of content the engine can pick.
+type Item struct {
+	ID    string   `msgpack:"id"`
+	Title string   `msgpack:"title"`
+	Tags  []string `msgpack:"tags"`
+}
+
+// Slot is a place on a page that shows up to Limit items.
+type Slot struct {
+	ID string `msgpack:"id"`
+	// Candidates lists the items this slot may show; empty means every item.
+	Candidates []string `msgpack:"candidates,omitempty"`
+	Limit      int      `msgpack:"limit"`
+	// Fallback is shown, in order, when nothing in the profile matches.
+	Fallback []string `msgpack:"fallback"`
+}
+
+// Limits the engine enforces whatever a ruleset says.
+const (
+	DefaultHalfLifeDays = 14
+	MaxRetentionDays    = 90
+	DefaultMaxEvents    = 500
+	MaxEventsLimit      = 5000
+	MaxItems            = 10000
+	MaxSlots            = 64
+	MaxTagsPerItem      = 32
+	MaxSlotLimit        = 50
+	MaxIDBytes          = 128
+	MaxTitleBytes       = 256
+)
+
+// RulesetInfo summarizes the active ruleset.
+type RulesetInfo struct {
+	ID      string `msgpack:"id"`
+	Version string `msgpack:"version"`
+	Items   int    `msgpack:"items"`
+	Slots   int    `msgpack:"slots"`
+}
+
+// Event is one thing the person did on this site.
+type Event struct {
+	Type string `msgpack:"type"`
+	Item string `msgpack:"item"`
+	// At is Unix time in milliseconds, supplied by the host.
+	At int64 `msgpack:"at"`
+}
+
+// Event types and how much each says about an interest.
+var eventWeights = map[string]float64{
+	"view":        1,
+	"click":       2,
+	"add_to_cart": 3,
+	"purchase":    5,
+}
+
+var eventVerbs = map[string]string{
+	"view":        "viewed",
+	"click":       "clicked",
+	"add_to_cart": "added to your cart",
+	"purchase":    "bought",
+}
+
+func knownEventTypes() string {
+	names := make([]string, 0, len(eventWeights))
+	for k := range eventWeights {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Context is what the host knows about the current moment.
+type Context struct {
+	// Now is Unix time in milliseconds. Zero means the newest event's time.
+	Now int64 `msgpack:"now"`
+}
+
+// Decision is what one slot shows.
+type Decision struct {
+	Slot  string `msgpack:"slot"`
+	Items []Pick `msgpack:"items"`
+	// Fallback is true when the slot shows its fallback items because
+	// nothing in the profile matched.
+	Fallback bool `msgpack:"fallback"`
+}
+
+// Pick is one chosen item with its score and a reason a person can read.
+type Pick struct {
+	Item   string  `msgpack:"item"`
+	Score  float64 `msgpack:"score"`
+	Reason string  `msgpack:"reason"`
+}
+
+// Code classifies an Error. Codes are stable wire values.
+type Code string
+
+const (
+	CodeBadRequest      Code = "bad_request"
+	CodeTooLarge        Code = "too_large"
+	CodeUnknownOp       Code = "unknown_op"
+	CodeNoRuleset       Code = "no_ruleset"
+	CodeInvalidRuleset  Code = "invalid_ruleset"
+	CodeUnknownSlot     Code = "unknown_slot"
+	CodeUnknownItem     Code = "unknown_item"
+	CodeCorruptSnapshot Code = "corrupt_snapshot"
+	CodeSnapshotVersion Code = "snapshot_version"
+	CodeInternal        Code = "internal"
+)
+
+// Error is the engine's error type; its Code crosses the wasm boundary.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+func errNoRuleset() error {
+	return &Error{Code: CodeNoRuleset, Message: "no ruleset is loaded; call load_ruleset first"}
+}
+
+func quote(s string) string {
+	if len(s) > MaxIDBytes {
+		s = s[:MaxIDBytes] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,244 @@
+// Package abi is the msgpack wire protocol between a host and the engine.
+//
+// The wasm module (package wasm) and native Go tests share this one
+// implementation, so a request gives byte-identical responses in both.
+// The ABI itself is described at the top of wasm/abi.go and of
+// jsbridge/src/abi.js, in the same words.
+package abi
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Version of the ABI. A host refuses a module whose version it does not know.
+const Version = 1
+
+// EngineVersion is the engine's release, reported by the version operation.
+const EngineVersion = "0.1.0"
+
+// MaxRequestBytes bounds one request. ew_alloc refuses larger sizes and every
+// operation refuses longer requests, so a host cannot make the module grow
+// its memory without bound.
+const MaxRequestBytes = 8 << 20
+
+// Op names one operation. Each has one export, named "ew_" + the op.
+type Op string
+
+const (
+	OpVersion     Op = "version"
+	OpLoadRuleset Op = "load_ruleset"
+	OpObserve     Op = "observe"
+	OpSetContext  Op = "set_context"
+	OpDecide      Op = "decide"
+	OpSnapshot    Op = "snapshot"
+	OpRestore     Op = "restore"
+)
+
+// Ops lists every operation, in the order the ABI documents them.
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore}
+
+// Export is the wasm export name of an operation.
+func (op Op) Export() string { return "ew_" + string(op) }
+
+// Request and result types, one pair per operation. Field names are the wire names.
+
+type VersionResult struct {
+	ABI     int    `msgpack:"abi"`
+	Engine  string `msgpack:"engine"`
+	Ruleset string `msgpack:"ruleset,omitempty"`
+}
+
+type LoadRulesetRequest struct {
+	Ruleset engine.Ruleset `msgpack:"ruleset"`
+}
+
+type ObserveRequest struct {
+	Event engine.Event `msgpack:"event"`
+}
+
+type EventsResult struct {
+	Events int `msgpack:"events"`
+}
+
+type SetContextRequest struct {
+	Context engine.Context `msgpack:"context"`
+}
+
+type DecideRequest struct {
+	Slots []string `msgpack:"slots"`
+}
+
+type DecideResult struct {
+	Decisions []engine.Decision `msgpack:"decisions"`
+}
+
+type SnapshotResult struct {
+	Snapshot []byte `msgpack:"snapshot"`
+}
+
+type RestoreRequest struct {
+	Snapshot []byte `msgpack:"snapshot"`
+}
+
+// Empty is the result of operations that only succeed or fail.
+type Empty struct{}
+
+// ErrorBody is the error half of a response.
+type ErrorBody struct {
+	Code    engine.Code `msgpack:"code"`
+	Message string      `msgpack:"message"`
+}
+
+type resultResponse struct {
+	Result any `msgpack:"result"`
+}
+
+type errorResponse struct {
+	Error ErrorBody `msgpack:"error"`
+}
+
+// Host owns one engine and answers encoded requests with encoded responses.
+type Host struct {
+	eng *engine.Engine
+}
+
+// NewHost returns a host with a fresh engine.
+func NewHost() *Host { return &Host{eng: engine.New()} }
+
+// Call runs one operation. It never panics: a malformed request, an engine
+// error or a panic inside the engine all become an error response, and the
+// host stays usable.
+func (h *Host) Call(op Op, req []byte) (resp []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp = encodeError(engine.CodeInternal, fmt.Sprintf("the engine failed on %s: %v", op, p))
+		}
+	}()
+	if len(req) > MaxRequestBytes {
+		return encodeError(engine.CodeTooLarge, fmt.Sprintf("request of %d bytes is over the %d-byte limit", len(req), MaxRequestBytes))
+	}
+	result, err := h.dispatch(op, req)
+	if err != nil {
+		return encodeErr(err)
+	}
+	out, err := msgpack.Marshal(resultResponse{Result: result})
+	if err != nil {
+		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
+	}
+	return out
+}
+
+func (h *Host) dispatch(op Op, req []byte) (any, error) {
+	switch op {
+	case OpVersion:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		v := VersionResult{ABI: Version, Engine: EngineVersion}
+		if info, err := h.eng.Ruleset(); err == nil {
+			v.Ruleset = info.ID + "@" + info.Version
+		}
+		return v, nil
+	case OpLoadRuleset:
+		var r LoadRulesetRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		if err := h.eng.Load(r.Ruleset); err != nil {
+			return nil, err
+		}
+		return h.eng.Ruleset()
+	case OpObserve:
+		var r ObserveRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		n, err := h.eng.Observe(r.Event)
+		return EventsResult{Events: n}, err
+	case OpSetContext:
+		var r SetContextRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		return Empty{}, h.eng.SetContext(r.Context)
+	case OpDecide:
+		var r DecideRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		d, err := h.eng.Decide(r.Slots)
+		return DecideResult{Decisions: d}, err
+	case OpSnapshot:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		s, err := h.eng.Snapshot()
+		return SnapshotResult{Snapshot: s}, err
+	case OpRestore:
+		var r RestoreRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		n, err := h.eng.Restore(r.Snapshot)
+		return EventsResult{Events: n}, err
+	}
+	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
+}
+
+// decode reads exactly one msgpack map into v. An empty request is an empty
+// map, so operations without parameters can be called with no bytes.
+func decode(req []byte, v any) error {
+	if len(req) == 0 {
+		return nil
+	}
+	r := bytes.NewReader(req)
+	dec := msgpack.NewDecoder(r)
+	dec.DisallowUnknownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return &engine.Error{Code: engine.CodeBadRequest, Message: "malformed request: " + err.Error()}
+	}
+	if r.Len() != 0 {
+		return &engine.Error{Code: engine.CodeBadRequest, Message: fmt.Sprintf("malformed request: %d trailing bytes after the request", r.Len())}
+	}
+	return nil
+}
+
+func encodeErr(err error) []byte {
+	if e, ok := err.(*engine.Error); ok {
+		return encodeError(e.Code, e.Message)
+	}
+	return encodeError(engine.CodeInternal, err.Error())
+}
+
+func encodeError(code engine.Code, msg string) []byte {
+	out, err := msgpack.Marshal(errorResponse{Error: ErrorBody{Code: code, Message: msg}})
+	if err != nil {
+		// Two strings always encode; this is unreachable but must not panic.
+		return []byte{0x81, 0xa5, 'e', 'r', 'r', 'o', 'r', 0x80}
+	}
+	return out
+}
+
+// OutOfBufferResponse answers a call whose request does not lie inside the
+// buffer the host got from ew_alloc.
+func OutOfBufferResponse(op Op, ptr, n uint32) []byte {
+	if n > MaxRequestBytes {
+		return encodeError(engine.CodeTooLarge, fmt.Sprintf("%s: request of %d bytes is over the %d-byte limit", op, n, MaxRequestBytes))
+	}
+	return encodeError(engine.CodeBadRequest, fmt.Sprintf("%s: request [%d, +%d) is not inside the buffer from ew_alloc", op, ptr, n))
+}
+
+// EncodeRequest encodes a request the way hosts do: msgpack with sorted map keys.
+func EncodeRequest(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

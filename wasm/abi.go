@@ -1,0 +1,110 @@
+// Edgewise wasm ABI, version 1.
+//
+// The module is a WASI reactor. The host instantiates it, calls _initialize
+// once, and then calls the exports below, one call at a time.
+//
+//   - ew_alloc(size i32) -> ptr i32
+//     Returns the address of a request buffer of size bytes, or 0 when size is
+//     over the 8 MiB request limit. The buffer is valid until the next call.
+//   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
+//     version, load_ruleset, observe, set_context, decide, snapshot, restore.
+//     The host writes a msgpack request of len bytes at ptr, inside the buffer
+//     from ew_alloc, and calls the export. A request with len 0 is an empty map.
+//   - The i64 result packs ptr<<32 | len of a msgpack response: either
+//     {result: ...} or {error: {code, message}}. Read it as unsigned.
+//   - The response buffer stays valid until the next call; copy it out at once.
+//   - Every export recovers panics and answers with an error response: a
+//     malformed, truncated or oversized request never traps the module, and
+//     the module keeps working afterwards.
+//
+// Requests and results, by operation (msgpack maps, snake_case keys):
+//
+//	version       {}                                   -> {abi, engine, ruleset?}
+//	load_ruleset  {ruleset: {id, version, items, slots, ...}} -> {id, version, items, slots}
+//	observe       {event: {type, item, at}}            -> {events}
+//	set_context   {context: {now}}                     -> {}
+//	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}
+//	snapshot      {}                                   -> {snapshot: bin}
+//	restore       {snapshot: bin}                      -> {events}
+//
+// Times are Unix milliseconds supplied by the host; the engine reads no clock.
+
+//go:build wasip1
+
+package main
+
+import (
+	"unsafe"
+
+	"github.com/edgewise/edgewise/internal/abi"
+)
+
+var (
+	host = abi.NewHost()
+	// request is the buffer handed out by ew_alloc. Keeping it in a package
+	// variable keeps it alive while the host writes into it.
+	request = make([]byte, 0, 4096)
+	// response keeps the last response alive until the next call.
+	response []byte
+)
+
+func main() {}
+
+//go:wasmexport ew_alloc
+func ewAlloc(size uint32) uint32 {
+	if size > abi.MaxRequestBytes {
+		return 0
+	}
+	if uint32(cap(request)) < size {
+		request = make([]byte, size)
+	}
+	request = request[:size]
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(request[:cap(request)]))))
+}
+
+//go:wasmexport ew_version
+func ewVersion(ptr, n uint32) uint64 { return call(abi.OpVersion, ptr, n) }
+
+//go:wasmexport ew_load_ruleset
+func ewLoadRuleset(ptr, n uint32) uint64 { return call(abi.OpLoadRuleset, ptr, n) }
+
+//go:wasmexport ew_observe
+func ewObserve(ptr, n uint32) uint64 { return call(abi.OpObserve, ptr, n) }
+
+//go:wasmexport ew_set_context
+func ewSetContext(ptr, n uint32) uint64 { return call(abi.OpSetContext, ptr, n) }
+
+//go:wasmexport ew_decide
+func ewDecide(ptr, n uint32) uint64 { return call(abi.OpDecide, ptr, n) }
+
+//go:wasmexport ew_snapshot
+func ewSnapshot(ptr, n uint32) uint64 { return call(abi.OpSnapshot, ptr, n) }
+
+//go:wasmexport ew_restore
+func ewRestore(ptr, n uint32) uint64 { return call(abi.OpRestore, ptr, n) }
+
+func call(op abi.Op, ptr, n uint32) uint64 {
+	req, ok := requestBytes(ptr, n)
+	if ok {
+		response = host.Call(op, req)
+	} else {
+		response = abi.OutOfBufferResponse(op, ptr, n)
+	}
+	return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(response))))<<32 | uint64(len(response))
+}
+
+// requestBytes returns the request at ptr, or false when [ptr, ptr+n) is not
+// inside the buffer from ew_alloc. Reading anywhere else could read the
+// engine's own memory or trap on an out-of-bounds address.
+func requestBytes(ptr, n uint32) ([]byte, bool) {
+	if n == 0 {
+		return nil, true
+	}
+	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(request[:cap(request)]))))
+	start, end := uint64(ptr), uint64(ptr)+uint64(n)
+	if start < base || end > base+uint64(len(request)) {
+		return nil, false
+	}
+	off := start - base
+	return request[off : off+uint64(n)], true
+}
