@@ -197,7 +197,8 @@ const fallbackReason = "Picked by the shop for everyone"
 
 func (e *Engine) reasonFor(ev Event) string {
 	title := e.rules.items[e.rules.itemIndex[ev.Item]].Title
-	return "Because you " + eventVerbs[ev.Type] + " " + title
+	r := eventReasons[ev.Type]
+	return r[0] + title + r[1]
 }
 
 // roundScore keeps six decimals, so scores read well and tiny

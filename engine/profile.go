@@ -86,7 +86,13 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	for i, ev := range e.profile.events {
 		s.Raw[i] = rawEvent{Type: ev.Type, Item: ev.Item, At: ev.At}
 	}
-	return msgpack.Marshal(&s)
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(&s); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // Restore replaces the profile with a snapshot. A corrupted, truncated or

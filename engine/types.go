@@ -77,11 +77,13 @@ var eventWeights = map[string]float64{
 	"purchase":    5,
 }
 
-var eventVerbs = map[string]string{
-	"view":        "viewed",
-	"click":       "clicked",
-	"add_to_cart": "added to your cart",
-	"purchase":    "bought",
+// eventReasons say, per event type, why an item was picked; %s is the title
+// of the item the person interacted with.
+var eventReasons = map[string][2]string{
+	"view":        {"Because you viewed ", ""},
+	"click":       {"Because you opened ", ""},
+	"add_to_cart": {"Because you added ", " to your cart"},
+	"purchase":    {"Because you bought ", ""},
 }
 
 func knownEventTypes() string {

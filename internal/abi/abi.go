@@ -125,11 +125,23 @@ func (h *Host) Call(op Op, req []byte) (resp []byte) {
 	if err != nil {
 		return encodeErr(err)
 	}
-	out, err := msgpack.Marshal(resultResponse{Result: result})
+	out, err := marshal(resultResponse{Result: result})
 	if err != nil {
 		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
 	}
 	return out
+}
+
+// marshal encodes a response with the smallest integer encodings, which is
+// also what JavaScript msgpack encoders produce.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func (h *Host) dispatch(op Op, req []byte) (any, error) {
@@ -215,7 +227,7 @@ func encodeErr(err error) []byte {
 }
 
 func encodeError(code engine.Code, msg string) []byte {
-	out, err := msgpack.Marshal(errorResponse{Error: ErrorBody{Code: code, Message: msg}})
+	out, err := marshal(errorResponse{Error: ErrorBody{Code: code, Message: msg}})
 	if err != nil {
 		// Two strings always encode; this is unreachable but must not panic.
 		return []byte{0x81, 0xa5, 'e', 'r', 'r', 'o', 'r', 0x80}
@@ -237,6 +249,7 @@ func EncodeRequest(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}

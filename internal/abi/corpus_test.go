@@ -1,0 +1,215 @@
+package abi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgewise/edgewise/internal/abitest"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/abi/golden from testdata/abi/cases")
+
+const (
+	casesDir  = "../../testdata/abi/cases"
+	goldenDir = "../../testdata/abi/golden"
+)
+
+// caseFile is a human-written corpus case. Requests are JSON with a few
+// placeholders that plain JSON cannot say:
+//
+//	{"$include": "file.json"}  the contents of a file in testdata/abi
+//	{"$hex": "c1c1"}           msgpack bin of these bytes
+//	{"$msgpack": value}        msgpack bin of value encoded as msgpack
+//	{"$snapshot_of": N}        the snapshot bytes returned by step N
+//
+// A step may give request_hex instead of request, for raw bytes.
+type caseFile struct {
+	Description string `json:"description"`
+	Steps       []struct {
+		Op         string          `json:"op"`
+		Request    json.RawMessage `json:"request"`
+		RequestHex *string         `json:"request_hex"`
+	} `json:"steps"`
+}
+
+// TestCorpus runs every case natively and compares each response, byte for
+// byte, with the golden file. The wasm tests and the JS tests hold the module
+// to the same files.
+func TestCorpus(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(casesDir, "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no corpus cases in %s (%v)", casesDir, err)
+	}
+	seen := map[string]bool{}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		seen[name+".json"] = true
+		t.Run(name, func(t *testing.T) {
+			got := runCase(t, path, name)
+			goldenPath := filepath.Join(goldenDir, name+".json")
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/abi -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s is stale or the engine changed; diff it against a run with -update\n--- got\n%s", goldenPath, got)
+			}
+		})
+	}
+	// A golden file whose case was deleted would keep testing nothing useful.
+	golden, _ := filepath.Glob(filepath.Join(goldenDir, "*.json"))
+	for _, g := range golden {
+		if !seen[filepath.Base(g)] {
+			if *update {
+				os.Remove(g)
+				continue
+			}
+			t.Errorf("%s has no case in %s", g, casesDir)
+		}
+	}
+}
+
+func runCase(t *testing.T, path, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c caseFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	host := NewHost()
+	out := abitest.File{Name: name, Description: c.Description}
+	var responses []map[string]any
+	for i, s := range c.Steps {
+		var req []byte
+		if s.RequestHex != nil {
+			if req, err = hex.DecodeString(*s.RequestHex); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		} else {
+			v, err := decodeJSON(s.Request)
+			if err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			v, err = expand(v, responses)
+			if err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			if req, err = EncodeRequest(v); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		}
+		resp := host.Call(Op(s.Op), req)
+		var decoded map[string]any
+		if err := msgpack.Unmarshal(resp, &decoded); err != nil {
+			t.Fatalf("step %d: response is not msgpack: %v", i, err)
+		}
+		if len(decoded) != 1 || (decoded["result"] == nil && decoded["error"] == nil) {
+			t.Fatalf("step %d: response is neither {result} nor {error}: %v", i, decoded)
+		}
+		responses = append(responses, decoded)
+		out.Steps = append(out.Steps, abitest.Step{
+			Op:          s.Op,
+			RequestB64:  base64.StdEncoding.EncodeToString(req),
+			ResponseB64: base64.StdEncoding.EncodeToString(resp),
+			Response:    decoded,
+		})
+	}
+	js, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(js, '\n')
+}
+
+func decodeJSON(raw json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// expand resolves placeholders and turns JSON numbers into msgpack ints or floats.
+func expand(v any, responses []map[string]any) (any, error) {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i, nil
+		}
+		return v.Float64()
+	case []any:
+		for i := range v {
+			e, err := expand(v[i], responses)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = e
+		}
+		return v, nil
+	case map[string]any:
+		if len(v) == 1 {
+			for k, arg := range v {
+				switch k {
+				case "$include":
+					raw, err := os.ReadFile(filepath.Join(casesDir, "..", arg.(string)))
+					if err != nil {
+						return nil, err
+					}
+					inc, err := decodeJSON(raw)
+					if err != nil {
+						return nil, err
+					}
+					return expand(inc, responses)
+				case "$hex":
+					return hex.DecodeString(arg.(string))
+				case "$msgpack":
+					inner, err := expand(arg, responses)
+					if err != nil {
+						return nil, err
+					}
+					return EncodeRequest(inner)
+				case "$snapshot_of":
+					n, err := arg.(json.Number).Int64()
+					if err != nil || int(n) >= len(responses) {
+						return nil, fmt.Errorf("$snapshot_of %v: no such earlier step", arg)
+					}
+					result, _ := responses[n]["result"].(map[string]any)
+					snap, ok := result["snapshot"].([]byte)
+					if !ok {
+						return nil, fmt.Errorf("$snapshot_of %d: step has no snapshot", n)
+					}
+					return snap, nil
+				}
+			}
+		}
+		for k := range v {
+			e, err := expand(v[k], responses)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = e
+		}
+		return v, nil
+	}
+	return v, nil
+}
