@@ -152,15 +152,9 @@ func (e *Engine) decideSlot(s *compiledSlot, aff map[string]*tagAffinity) Decisi
 	for _, idx := range s.candidates {
 		item := &e.rules.items[idx]
 		var score float64
-		var best *tagAffinity
 		for _, tag := range item.Tags {
-			a := aff[tag]
-			if a == nil {
-				continue
-			}
-			score = float64(score + a.weight)
-			if best == nil || a.weight > best.weight {
-				best = a
+			if a := aff[tag]; a != nil {
+				score = float64(score + a.weight)
 			}
 		}
 		if score <= 0 {
@@ -169,7 +163,7 @@ func (e *Engine) decideSlot(s *compiledSlot, aff map[string]*tagAffinity) Decisi
 		cands = append(cands, candidate{
 			index:  idx,
 			score:  roundScore(score / math.Sqrt(float64(len(item.Tags)))),
-			reason: e.reasonFor(best.strongest),
+			reason: e.reasonFor(e.because(item, aff)),
 		})
 	}
 	// Stable sort on catalogue order keeps ties deterministic.
@@ -191,6 +185,38 @@ func (e *Engine) decideSlot(s *compiledSlot, aff map[string]*tagAffinity) Decisi
 		}
 	}
 	return d
+}
+
+// because picks the event that best explains an item: among the strongest
+// events behind the item's tags, the one whose own item shares the most tags
+// with it, weighted by how much that event still counts.
+func (e *Engine) because(item *Item, aff map[string]*tagAffinity) Event {
+	var best Event
+	bestWeight := -1.0
+	for _, tag := range item.Tags {
+		a := aff[tag]
+		if a == nil {
+			continue
+		}
+		w := float64(a.top * float64(sharedTags(item.Tags, e.rules.items[e.rules.itemIndex[a.strongest.Item]].Tags)))
+		if w > bestWeight || (w == bestWeight && a.strongest.At > best.At) {
+			best, bestWeight = a.strongest, w
+		}
+	}
+	return best
+}
+
+func sharedTags(a, b []string) int {
+	n := 0
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 const fallbackReason = "Picked by the shop for everyone"

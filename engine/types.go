@@ -9,34 +9,34 @@ import (
 // Ruleset is the catalogue and slots a site personalizes. The msgpack field
 // names are the wire names used at the wasm boundary.
 type Ruleset struct {
-	ID      string `msgpack:"id"`
-	Version string `msgpack:"version"`
+	ID      string `msgpack:"id" json:"id"`
+	Version string `msgpack:"version" json:"version"`
 	// HalfLifeDays is how fast interest fades: an event counts half as much
 	// after this many days. Zero means DefaultHalfLifeDays.
-	HalfLifeDays float64 `msgpack:"half_life_days,omitempty"`
+	HalfLifeDays float64 `msgpack:"half_life_days,omitempty" json:"half_life_days,omitempty"`
 	// RetentionDays bounds how long events are kept. Zero means MaxRetentionDays.
-	RetentionDays int `msgpack:"retention_days,omitempty"`
+	RetentionDays int `msgpack:"retention_days,omitempty" json:"retention_days,omitempty"`
 	// MaxEvents bounds how many events are kept. Zero means DefaultMaxEvents.
-	MaxEvents int    `msgpack:"max_events,omitempty"`
-	Items     []Item `msgpack:"items"`
-	Slots     []Slot `msgpack:"slots"`
+	MaxEvents int    `msgpack:"max_events,omitempty" json:"max_events,omitempty"`
+	Items     []Item `msgpack:"items" json:"items"`
+	Slots     []Slot `msgpack:"slots" json:"slots"`
 }
 
 // Item is one piece of content the engine can pick.
 type Item struct {
-	ID    string   `msgpack:"id"`
-	Title string   `msgpack:"title"`
-	Tags  []string `msgpack:"tags"`
+	ID    string   `msgpack:"id" json:"id"`
+	Title string   `msgpack:"title" json:"title"`
+	Tags  []string `msgpack:"tags" json:"tags"`
 }
 
 // Slot is a place on a page that shows up to Limit items.
 type Slot struct {
-	ID string `msgpack:"id"`
+	ID string `msgpack:"id" json:"id"`
 	// Candidates lists the items this slot may show; empty means every item.
-	Candidates []string `msgpack:"candidates,omitempty"`
-	Limit      int      `msgpack:"limit"`
+	Candidates []string `msgpack:"candidates,omitempty" json:"candidates,omitempty"`
+	Limit      int      `msgpack:"limit" json:"limit"`
 	// Fallback is shown, in order, when nothing in the profile matches.
-	Fallback []string `msgpack:"fallback"`
+	Fallback []string `msgpack:"fallback" json:"fallback"`
 }
 
 // Limits the engine enforces whatever a ruleset says.
@@ -55,18 +55,18 @@ const (
 
 // RulesetInfo summarizes the active ruleset.
 type RulesetInfo struct {
-	ID      string `msgpack:"id"`
-	Version string `msgpack:"version"`
-	Items   int    `msgpack:"items"`
-	Slots   int    `msgpack:"slots"`
+	ID      string `msgpack:"id" json:"id"`
+	Version string `msgpack:"version" json:"version"`
+	Items   int    `msgpack:"items" json:"items"`
+	Slots   int    `msgpack:"slots" json:"slots"`
 }
 
 // Event is one thing the person did on this site.
 type Event struct {
-	Type string `msgpack:"type"`
-	Item string `msgpack:"item"`
+	Type string `msgpack:"type" json:"type"`
+	Item string `msgpack:"item" json:"item"`
 	// At is Unix time in milliseconds, supplied by the host.
-	At int64 `msgpack:"at"`
+	At int64 `msgpack:"at" json:"at"`
 }
 
 // Event types and how much each says about an interest.
@@ -98,23 +98,23 @@ func knownEventTypes() string {
 // Context is what the host knows about the current moment.
 type Context struct {
 	// Now is Unix time in milliseconds. Zero means the newest event's time.
-	Now int64 `msgpack:"now"`
+	Now int64 `msgpack:"now" json:"now"`
 }
 
 // Decision is what one slot shows.
 type Decision struct {
-	Slot  string `msgpack:"slot"`
-	Items []Pick `msgpack:"items"`
+	Slot  string `msgpack:"slot" json:"slot"`
+	Items []Pick `msgpack:"items" json:"items"`
 	// Fallback is true when the slot shows its fallback items because
 	// nothing in the profile matched.
-	Fallback bool `msgpack:"fallback"`
+	Fallback bool `msgpack:"fallback" json:"fallback"`
 }
 
 // Pick is one chosen item with its score and a reason a person can read.
 type Pick struct {
-	Item   string  `msgpack:"item"`
-	Score  float64 `msgpack:"score"`
-	Reason string  `msgpack:"reason"`
+	Item   string  `msgpack:"item" json:"item"`
+	Score  float64 `msgpack:"score" json:"score"`
+	Reason string  `msgpack:"reason" json:"reason"`
 }
 
 // Code classifies an Error. Codes are stable wire values.

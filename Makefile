@@ -1,0 +1,70 @@
+# Edgewise build. `make demo` runs the demo; `make test` runs every test.
+# Both install what they need (Go modules, npm packages, Debian's chromium)
+# or say exactly what is missing.
+
+GO        ?= go
+NODE      ?= node
+NPM       ?= npm
+ADDR      ?= 127.0.0.1:8080
+WASM      := dist/edgewise.wasm
+JS        := dist/edgewise.js
+GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go') go.mod go.sum
+JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
+
+.PHONY: all build test test-go test-js test-browser demo bench check clean deps tools chromium
+
+all: build
+
+build: $(WASM) $(JS)
+
+# The one artifact: a WASI reactor. There is no GOOS=js build.
+$(WASM): $(GO_SOURCES)
+	@mkdir -p dist
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./wasm
+
+$(JS): $(JS_SOURCES) node_modules/.package-lock.json
+	$(NODE) jsbridge/build.mjs dist
+
+tools:
+	@scripts/require-tools.sh
+
+# npm ci only when the lockfile changed since the last install.
+node_modules/.package-lock.json: package-lock.json package.json jsbridge/package.json | tools
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+deps: tools node_modules/.package-lock.json
+	$(GO) mod download
+
+chromium:
+	@scripts/ensure-chromium.sh
+
+test: deps build chromium test-go test-js test-browser
+	@echo "make test: all suites passed"
+
+test-go: $(WASM)
+	$(GO) test ./...
+
+test-js: $(WASM) $(JS)
+	cd jsbridge && $(NODE) --test test/
+
+test-browser: build chromium
+	$(GO) build -o dist/edgewise-demo ./demo
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/
+
+demo: deps build
+	$(GO) run ./demo -addr $(ADDR) -dist dist
+
+bench: build
+	@$(NODE) scripts/sizes.mjs $(WASM) $(JS)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./wasm ./engine ./internal/abi
+	$(GO) mod tidy
+	@git diff --exit-code go.mod go.sum || { echo "go mod tidy changed go.mod/go.sum"; exit 1; }
+
+clean:
+	rm -rf dist

@@ -1,0 +1,236 @@
+// Command edgewise is the marketer's and developer's tool for Edgewise.
+//
+//	edgewise version [--wasm PATH]
+//	edgewise decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...
+//
+// decide runs dist/edgewise.wasm, the artifact browsers run, in wazero.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/abi"
+	"github.com/edgewise/edgewise/internal/wasmhost"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+const usage = `edgewise: on-device personalization tools
+
+Usage:
+  edgewise version [--wasm PATH]
+      Print the CLI's engine version and the ABI and engine version of edgewise.wasm.
+  edgewise decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...
+      Load a ruleset and a list of events into edgewise.wasm and print what each slot shows, and why.
+
+edgewise.wasm is found with --wasm, else beside this binary, else in ./dist.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "version":
+		err = cmdVersion(args[1:], stdout)
+	case "decide":
+		err = cmdDecide(args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "edgewise: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "edgewise:", err)
+		return 1
+	}
+	return 0
+}
+
+func wasmFlag(fs *flag.FlagSet) *string {
+	return fs.String("wasm", "", "path to edgewise.wasm (default: beside this binary, else ./dist/edgewise.wasm)")
+}
+
+// findWasm prefers an explicit path, then the file beside the executable
+// (how releases ship), then ./dist (how a checkout builds it).
+func findWasm(explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	var tried []string
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "edgewise.wasm")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	p := filepath.Join("dist", "edgewise.wasm")
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	tried = append(tried, p)
+	return "", fmt.Errorf("edgewise.wasm not found (looked in %s); run make build or pass --wasm", strings.Join(tried, ", "))
+}
+
+func instance(ctx context.Context, explicit string) (*wasmhost.Module, *wasmhost.Instance, error) {
+	path, err := findWasm(explicit)
+	if err != nil {
+		return nil, nil, err
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	mod, err := wasmhost.Compile(ctx, wasm, wasmhost.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := mod.Instantiate(ctx)
+	if err != nil {
+		mod.Close(ctx)
+		return nil, nil, err
+	}
+	return mod, in, nil
+}
+
+// call sends a request and decodes the result into out, turning an error
+// response into a Go error.
+func call(ctx context.Context, in *wasmhost.Instance, op abi.Op, req, out any) error {
+	b, err := abi.EncodeRequest(req)
+	if err != nil {
+		return err
+	}
+	raw, err := in.Call(ctx, op, b)
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		Result msgpack.RawMessage `msgpack:"result"`
+		Error  *abi.ErrorBody     `msgpack:"error"`
+	}
+	if err := msgpack.Unmarshal(raw, &resp); err != nil {
+		return fmt.Errorf("%s: undecodable response: %w", op, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("%s: %s: %s", op, resp.Error.Code, resp.Error.Message)
+	}
+	if out == nil {
+		return nil
+	}
+	return msgpack.Unmarshal(resp.Result, out)
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	wasmPath := wasmFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "edgewise CLI: engine %s, ABI %d\n", abi.EngineVersion, abi.Version)
+	ctx := context.Background()
+	mod, in, err := instance(ctx, *wasmPath)
+	if err != nil {
+		return err
+	}
+	defer mod.Close(ctx)
+	var v abi.VersionResult
+	if err := call(ctx, in, abi.OpVersion, map[string]any{}, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "edgewise.wasm: engine %s, ABI %d\n", v.Engine, v.ABI)
+	if v.ABI != abi.Version {
+		return fmt.Errorf("edgewise.wasm speaks ABI %d, this CLI speaks %d; rebuild with make build", v.ABI, abi.Version)
+	}
+	return nil
+}
+
+func cmdDecide(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("decide", flag.ContinueOnError)
+	wasmPath := wasmFlag(fs)
+	rulesetPath := fs.String("ruleset", "", "ruleset as JSON (required)")
+	eventsPath := fs.String("events", "", "JSON array of events {type, item, at} to observe first")
+	now := fs.Int64("now", 0, "current time, Unix milliseconds (default: the newest event's time)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rulesetPath == "" || fs.NArg() == 0 {
+		return errors.New("decide needs --ruleset FILE.json and at least one SLOT")
+	}
+	var rs engine.Ruleset
+	if err := readJSON(*rulesetPath, &rs); err != nil {
+		return err
+	}
+	var events []engine.Event
+	if *eventsPath != "" {
+		if err := readJSON(*eventsPath, &events); err != nil {
+			return err
+		}
+	}
+	ctx := context.Background()
+	mod, in, err := instance(ctx, *wasmPath)
+	if err != nil {
+		return err
+	}
+	defer mod.Close(ctx)
+	if err := call(ctx, in, abi.OpLoadRuleset, abi.LoadRulesetRequest{Ruleset: rs}, nil); err != nil {
+		return fmt.Errorf("%s: %w", *rulesetPath, err)
+	}
+	for i, ev := range events {
+		if err := call(ctx, in, abi.OpObserve, abi.ObserveRequest{Event: ev}, nil); err != nil {
+			return fmt.Errorf("%s: event %d: %w", *eventsPath, i, err)
+		}
+	}
+	if err := call(ctx, in, abi.OpSetContext, abi.SetContextRequest{Context: engine.Context{Now: *now}}, nil); err != nil {
+		return err
+	}
+	var res abi.DecideResult
+	if err := call(ctx, in, abi.OpDecide, abi.DecideRequest{Slots: fs.Args()}, &res); err != nil {
+		return err
+	}
+	for _, d := range res.Decisions {
+		kind := "personalized"
+		if d.Fallback {
+			kind = "fallback"
+		}
+		fmt.Fprintf(stdout, "%s (%s)\n", d.Slot, kind)
+		for i, p := range d.Items {
+			fmt.Fprintf(stdout, "  %d. %-24s %8.4f  %s\n", i+1, p.Item, p.Score, p.Reason)
+		}
+	}
+	return nil
+}
+
+// readJSON decodes a file strictly: a misspelled field is an error, not a silent default.
+func readJSON(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
