@@ -8,8 +8,9 @@
 package engine
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Engine holds one loaded ruleset, one person's profile and the current context.
@@ -101,8 +102,8 @@ func (e *Engine) Decide(slots []string) ([]Decision, error) {
 // contributed most to it, so a decision can say why.
 type tagAffinity struct {
 	weight    float64
-	strongest Event
 	top       float64
+	strongest Event
 }
 
 // now is the context's time, or the newest event's time when the host has
@@ -114,8 +115,9 @@ func (e *Engine) now() int64 {
 	return e.profile.newest()
 }
 
-func (e *Engine) affinities() map[string]*tagAffinity {
-	aff := make(map[string]*tagAffinity)
+// affinities returns the interest in every tag, indexed by tag number.
+func (e *Engine) affinities() []tagAffinity {
+	aff := make([]tagAffinity, len(e.rules.tags))
 	now := e.now()
 	halfLife := float64(e.rules.halfLifeMillis)
 	for _, ev := range e.profile.events {
@@ -126,12 +128,8 @@ func (e *Engine) affinities() map[string]*tagAffinity {
 		// Exp2 is pure Go on every port we ship (unlike Exp, which has
 		// assembly on amd64), so native and wasm agree bit for bit.
 		w := float64(eventWeights[ev.Type] * math.Exp2(-age/halfLife))
-		for _, tag := range e.rules.items[e.rules.itemIndex[ev.Item]].Tags {
-			a := aff[tag]
-			if a == nil {
-				a = &tagAffinity{}
-				aff[tag] = a
-			}
+		for _, tag := range e.rules.itemTags[e.rules.itemIndex[ev.Item]] {
+			a := &aff[tag]
 			a.weight = float64(a.weight + w)
 			if w > a.top || (w == a.top && ev.At > a.strongest.At) {
 				a.top, a.strongest = w, ev
@@ -142,38 +140,37 @@ func (e *Engine) affinities() map[string]*tagAffinity {
 }
 
 type candidate struct {
-	index  int
-	score  float64
-	reason string
+	index int
+	score float64
 }
 
-func (e *Engine) decideSlot(s *compiledSlot, aff map[string]*tagAffinity) Decision {
+func (e *Engine) decideSlot(s *compiledSlot, aff []tagAffinity) Decision {
 	cands := make([]candidate, 0, len(s.candidates))
 	for _, idx := range s.candidates {
-		item := &e.rules.items[idx]
+		tags := e.rules.itemTags[idx]
 		var score float64
-		for _, tag := range item.Tags {
-			if a := aff[tag]; a != nil {
-				score = float64(score + a.weight)
-			}
+		for _, tag := range tags {
+			score = float64(score + aff[tag].weight)
 		}
 		if score <= 0 {
 			continue
 		}
-		cands = append(cands, candidate{
-			index:  idx,
-			score:  roundScore(score / math.Sqrt(float64(len(item.Tags)))),
-			reason: e.reasonFor(e.because(item, aff)),
-		})
+		cands = append(cands, candidate{index: idx, score: roundScore(score / math.Sqrt(float64(len(tags))))})
 	}
-	// Stable sort on catalogue order keeps ties deterministic.
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	// Ties go to catalogue order, so the ranking is a total order and deterministic.
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
+		}
+		return cmp.Compare(a.index, b.index)
+	})
 	d := Decision{Slot: s.id}
 	for _, c := range cands {
 		if len(d.Items) == s.limit {
 			break
 		}
-		d.Items = append(d.Items, Pick{Item: e.rules.items[c.index].ID, Score: c.score, Reason: c.reason})
+		// Reasons are built only for the items shown.
+		d.Items = append(d.Items, Pick{Item: e.rules.items[c.index].ID, Score: c.score, Reason: e.reasonFor(e.because(c.index, aff))})
 	}
 	if len(d.Items) == 0 {
 		d.Fallback = true
@@ -190,15 +187,17 @@ func (e *Engine) decideSlot(s *compiledSlot, aff map[string]*tagAffinity) Decisi
 // because picks the event that best explains an item: among the strongest
 // events behind the item's tags, the one whose own item shares the most tags
 // with it, weighted by how much that event still counts.
-func (e *Engine) because(item *Item, aff map[string]*tagAffinity) Event {
+func (e *Engine) because(item int, aff []tagAffinity) Event {
 	var best Event
 	bestWeight := -1.0
-	for _, tag := range item.Tags {
-		a := aff[tag]
-		if a == nil {
+	tags := e.rules.itemTags[item]
+	for _, tag := range tags {
+		a := &aff[tag]
+		if a.weight == 0 {
 			continue
 		}
-		w := float64(a.top * float64(sharedTags(item.Tags, e.rules.items[e.rules.itemIndex[a.strongest.Item]].Tags)))
+		shared := sharedTags(tags, e.rules.itemTags[e.rules.itemIndex[a.strongest.Item]])
+		w := float64(a.top * float64(shared))
 		if w > bestWeight || (w == bestWeight && a.strongest.At > best.At) {
 			best, bestWeight = a.strongest, w
 		}
@@ -206,7 +205,7 @@ func (e *Engine) because(item *Item, aff map[string]*tagAffinity) Event {
 	return best
 }
 
-func sharedTags(a, b []string) int {
+func sharedTags(a, b []int32) int {
 	n := 0
 	for _, x := range a {
 		for _, y := range b {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -106,14 +107,8 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	}
 	e.profile = profile{}
 	var s snapshot
-	r := bytes.NewReader(data)
-	dec := msgpack.NewDecoder(r)
-	dec.DisallowUnknownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	if err := wire.Decode(data, &s); err != nil {
 		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot cannot be decoded (" + err.Error() + "); the profile was reset"}
-	}
-	if r.Len() != 0 {
-		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot has trailing bytes; the profile was reset"}
 	}
 	if s.Version > SnapshotVersion {
 		return 0, &Error{Code: CodeSnapshotVersion, Message: "the profile snapshot has version " + strconv.Itoa(s.Version) + ", newer than this engine's " + strconv.Itoa(SnapshotVersion) + "; the profile was reset"}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -10,6 +11,9 @@ type compiledRuleset struct {
 	id, version     string
 	items           []Item
 	itemIndex       map[string]int
+	tags            []string // tag names by tag number
+	tagIndex        map[string]int32
+	itemTags        [][]int32 // each item's tag numbers, in the item's order
 	slots           []compiledSlot
 	slotIndex       map[string]int
 	halfLifeMillis  int64
@@ -53,6 +57,7 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 		version:   rs.Version,
 		itemIndex: make(map[string]int, len(rs.Items)),
 		slotIndex: make(map[string]int, len(rs.Slots)),
+		tagIndex:  make(map[string]int32),
 		maxEvents: DefaultMaxEvents,
 	}
 	halfLife := rs.HalfLifeDays
@@ -99,6 +104,7 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 			}
 		}
 		c.itemIndex[it.ID] = i
+		c.itemTags = append(c.itemTags, c.tagNumbers(it.Tags))
 	}
 	c.items = append([]Item(nil), rs.Items...)
 	if len(rs.Slots) == 0 || len(rs.Slots) > MaxSlots {
@@ -139,6 +145,24 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 		c.slots = append(c.slots, cs)
 	}
 	return c, nil
+}
+
+// tagNumbers interns tags so decide indexes slices instead of hashing strings.
+// A tag listed twice on one item counts once.
+func (c *compiledRuleset) tagNumbers(tags []string) []int32 {
+	out := make([]int32, 0, len(tags))
+	for _, tag := range tags {
+		n, ok := c.tagIndex[tag]
+		if !ok {
+			n = int32(len(c.tags))
+			c.tags = append(c.tags, tag)
+			c.tagIndex[tag] = n
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (c *compiledRuleset) lookupItems(what string, ids []string) ([]int, error) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -207,14 +208,8 @@ func decode(req []byte, v any) error {
 	if len(req) == 0 {
 		return nil
 	}
-	r := bytes.NewReader(req)
-	dec := msgpack.NewDecoder(r)
-	dec.DisallowUnknownFields(true)
-	if err := dec.Decode(v); err != nil {
+	if err := wire.Decode(req, v); err != nil {
 		return &engine.Error{Code: engine.CodeBadRequest, Message: "malformed request: " + err.Error()}
-	}
-	if r.Len() != 0 {
-		return &engine.Error{Code: engine.CodeBadRequest, Message: fmt.Sprintf("malformed request: %d trailing bytes after the request", r.Len())}
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("%v (run go test ./internal/abi -update to create it)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s is stale or the engine changed; diff it against a run with -update\n--- got\n%s", goldenPath, got)
+				t.Errorf("%s is stale or the engine changed (first difference at %s); review with go test ./internal/abi -update && git diff", goldenPath, firstDifference(got, want))
 			}
 		})
 	}
@@ -82,6 +82,16 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s has no case in %s", g, casesDir)
 		}
 	}
+}
+
+func firstDifference(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, strings.TrimSpace(g[i]), strings.TrimSpace(w[i]))
+		}
+	}
+	return fmt.Sprintf("line %d: lengths differ", min(len(g), len(w))+1)
 }
 
 func runCase(t *testing.T, path, name string) []byte {

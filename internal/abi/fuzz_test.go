@@ -1,0 +1,69 @@
+package abi
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/edgewise/edgewise/internal/abitest"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// FuzzCall sends arbitrary bytes to every operation after a valid setup.
+// Every answer must be exactly one of {result} and {error}, and no input may
+// reach a panic (code "internal").
+func FuzzCall(f *testing.F) {
+	files, err := abitest.Load(filepath.Join(goldenDir))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		for _, s := range file.Steps {
+			req, err := s.Request()
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(indexOf(Op(s.Op))), req)
+		}
+	}
+	setup, err := EncodeRequest(map[string]any{"ruleset": map[string]any{
+		"id": "fuzz", "items": []any{map[string]any{"id": "a", "title": "A", "tags": []any{"x"}}},
+		"slots": []any{map[string]any{"id": "s", "limit": 1, "fallback": []any{"a"}}},
+	}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, opIndex uint8, req []byte) {
+		h := NewHost()
+		checkResponse(t, h.Call(OpLoadRuleset, setup))
+		op := Ops[int(opIndex)%len(Ops)]
+		checkResponse(t, h.Call(op, req))
+		// The host must still answer after whatever the input did.
+		checkResponse(t, h.Call(OpDecide, []byte{0x81, 0xa5, 's', 'l', 'o', 't', 's', 0x91, 0xa1, 's'}))
+	})
+}
+
+func indexOf(op Op) int {
+	for i, o := range Ops {
+		if o == op {
+			return i
+		}
+	}
+	return 0
+}
+
+func checkResponse(t *testing.T, raw []byte) {
+	t.Helper()
+	var r struct {
+		Result msgpack.RawMessage `msgpack:"result"`
+		Error  *ErrorBody         `msgpack:"error"`
+	}
+	if err := msgpack.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("response is not msgpack: %v", err)
+	}
+	if (r.Result == nil) == (r.Error == nil) {
+		t.Fatalf("response holds neither or both of result and error: %x", raw)
+	}
+	if r.Error != nil && r.Error.Code == "internal" {
+		t.Fatalf("input reached a panic: %s", r.Error.Message)
+	}
+}

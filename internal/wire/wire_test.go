@@ -1,0 +1,100 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+func TestCheckRefusesLyingLengths(t *testing.T) {
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"array32 of 4G":    {[]byte{0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0}, "elements declared"},
+		"map32 of 4G":      {[]byte{0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0, 0xc0}, "elements declared"},
+		"str32 of 4G":      {[]byte{0xdb, 0xff, 0xff, 0xff, 0xff, 'a'}, "bytes declared"},
+		"bin32 of 4G":      {[]byte{0xc6, 0xff, 0xff, 0xff, 0xff, 'a'}, "bytes declared"},
+		"truncated uint64": {[]byte{0xcf, 1, 2}, "truncated"},
+		"never-used code":  {[]byte{0xc1}, "unsupported"},
+		"ext type":         {[]byte{0xd4, 1, 1}, "unsupported"},
+		"trailing":         {[]byte{0xc0, 0xc0}, "trailing"},
+		"empty":            {nil, "truncated"},
+		"int map key":      {[]byte{0x81, 0x01, 0xc0}, "not a string"},
+		"too deep":         {append(bytes.Repeat([]byte{0x91}, MaxDepth+1), 0xc0), "nested deeper"},
+		"over element cap": {append([]byte{0xdd, 0, 0x04, 0, 1}, bytes.Repeat([]byte{0xc0}, 1<<18+1)...), "more than"},
+		"nested over cap":  {append(append([]byte{0x92, 0xdd, 0, 0x03, 0xff, 0xff}, bytes.Repeat([]byte{0xc0}, 0x3ffff)...), append([]byte{0x92}, 0xc0, 0xc0)...), "more than"},
+	} {
+		err := Check(tc.data)
+		var we *Error
+		if !errors.As(err, &we) || !strings.Contains(we.Reason, tc.want) {
+			t.Errorf("%s: Check = %v, want an error containing %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	type T struct {
+		A string   `msgpack:"a"`
+		B []string `msgpack:"b"`
+	}
+	good, _ := msgpack.Marshal(map[string]any{"a": "x", "b": []string{"y", "z"}})
+	var v T
+	if err := Decode(good, &v); err != nil || v.A != "x" || !reflect.DeepEqual(v.B, []string{"y", "z"}) {
+		t.Fatalf("Decode = %+v, %v", v, err)
+	}
+	if err := Decode([]byte{0xc0}, &v); err == nil || !strings.Contains(err.Error(), "must be a map") {
+		t.Errorf("nil message: %v", err)
+	}
+	unknown, _ := msgpack.Marshal(map[string]any{"a": "x", "c": 1})
+	if err := Decode(unknown, &v); err == nil || !strings.Contains(err.Error(), `unknown field "c"`) {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
+// FuzzCheck: whatever Check accepts, msgpack decodes, and re-encoding the
+// decoded value gives a message Check accepts and that round-trips unchanged.
+func FuzzCheck(f *testing.F) {
+	for _, v := range []any{nil, 1, -1, 3.5, "s", []byte{1}, []any{1, "a"}, map[string]any{"k": []any{true}}} {
+		b, _ := msgpack.Marshal(v)
+		f.Add(b)
+	}
+	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if Check(data) != nil {
+			return
+		}
+		var v any
+		if err := msgpack.Unmarshal(data, &v); err != nil {
+			t.Fatalf("Check accepted what msgpack cannot decode: %v", err)
+		}
+		again, err := marshalSorted(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(again); err != nil {
+			t.Fatalf("re-encoded value fails Check: %v", err)
+		}
+		// Compare encodings, not values: NaN != NaN.
+		var w any
+		if err := msgpack.Unmarshal(again, &w); err != nil {
+			t.Fatal(err)
+		}
+		third, err := marshalSorted(w)
+		if err != nil || !bytes.Equal(third, again) {
+			t.Fatalf("round trip changed the value: %x vs %x (%v)", again, third, err)
+		}
+	})
+}
+
+func marshalSorted(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	err := enc.Encode(v)
+	return buf.Bytes(), err
+}

@@ -1,0 +1,194 @@
+/*
+Edgewise wasm ABI, version 1.
+
+The module is a WASI reactor. The host instantiates it, calls _initialize
+once, and then calls the exports below, one call at a time.
+
+  - ew_alloc(size i32) -> ptr i32
+    Returns the address of a request buffer of size bytes, or 0 when size is
+    over the 8 MiB request limit. The buffer is valid until the next call.
+  - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
+    version, load_ruleset, observe, set_context, decide, snapshot, restore.
+    The host writes a msgpack request of len bytes at ptr, inside the buffer
+    from ew_alloc, and calls the export. A request with len 0 is an empty map.
+  - The i64 result packs ptr<<32 | len of a msgpack response: either
+    {result: ...} or {error: {code, message}}. Read it as unsigned.
+  - The response buffer stays valid until the next call; copy it out at once.
+  - Every export recovers panics and answers with an error response: a
+    malformed, truncated or oversized request never traps the module, and
+    the module keeps working afterwards.
+
+Requests and results, by operation (msgpack maps, snake_case keys):
+
+	version       {}                                   -> {abi, engine, ruleset?}
+	load_ruleset  {ruleset: {id, version, items, slots, ...}} -> {id, version, items, slots}
+	observe       {event: {type, item, at}}            -> {events}
+	set_context   {context: {now}}                     -> {}
+	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}
+	snapshot      {}                                   -> {snapshot: bin}
+	restore       {snapshot: bin}                      -> {events}
+
+Times are Unix milliseconds supplied by the host; the engine reads no clock.
+*/
+
+// The low-level host side of that ABI for JavaScript: compile, instantiate and
+// call the module. Higher layers (index.js) add recovery and fallbacks.
+
+import { WASI, File, OpenFile, ConsoleStdout } from '@bjorn3/browser_wasi_shim';
+import { encode, decode } from '@msgpack/msgpack';
+
+/** The ABI version this host speaks. A module reporting another is refused. */
+export const ABI_VERSION = 1;
+
+/** The operations, in the order the ABI documents them. */
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore'];
+
+/** ew_alloc refuses requests over this many bytes. */
+export const MAX_REQUEST_BYTES = 8 << 20;
+
+// Sorted keys make a request byte-identical to the one Go hosts send
+// (abi.EncodeRequest). Undefined fields are left out rather than sent as nil.
+const ENCODE_OPTIONS = { sortKeys: true, ignoreUndefined: true };
+
+/** Encodes a request object as msgpack, the way every Edgewise host does. */
+export function encodeRequest(request) {
+  return encode(request, ENCODE_OPTIONS);
+}
+
+/** Builds the error half of a response. */
+export function errorResponse(code, message) {
+  return { error: { code, message } };
+}
+
+function abiError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Compiles the engine from a URL (string or URL), a Response or a promise of
+ * one, bytes (ArrayBuffer or a view), or returns a precompiled module as is.
+ */
+export async function compileModule(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  if (typeof source === 'string' || source instanceof URL) source = fetch(source);
+  const res = await source;
+  if (!res || typeof res.arrayBuffer !== 'function') {
+    throw new TypeError('wasm must be a URL, a Response, bytes or a WebAssembly.Module');
+  }
+  if (!res.ok) throw new Error(`fetching ${res.url || 'the wasm module'} failed: HTTP ${res.status}`);
+  if (WebAssembly.compileStreaming) {
+    try {
+      // The clone keeps the body readable for the fallback below.
+      return await WebAssembly.compileStreaming(res.clone());
+    } catch (e) {
+      // compileStreaming throws a TypeError when the server does not send
+      // Content-Type: application/wasm; any other error is a real one.
+      if (!(e instanceof TypeError)) throw e;
+    }
+  }
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+/**
+ * Instantiates a compiled module (bytes or a URL are compiled first), runs
+ * _initialize and checks that the module speaks ABI_VERSION. It rejects
+ * with an Error carrying a code: 'compile_failed', 'instantiate_failed' or
+ * 'abi_version'.
+ */
+export async function instantiate(module, { stdout, stderr } = {}) {
+  if (!(module instanceof WebAssembly.Module)) {
+    try {
+      module = await compileModule(module);
+    } catch (e) {
+      throw abiError('compile_failed', `cannot compile the engine: ${e.message}`);
+    }
+  }
+  const missing = ['_initialize', 'memory', 'ew_alloc', ...OPS.map((op) => 'ew_' + op)].filter(
+    (name) => !WebAssembly.Module.exports(module).some((e) => e.name === name),
+  );
+  if (missing.length) throw abiError('abi_version', `the module lacks the exports ${missing.join(', ')}`);
+  const wasi = new WASI(
+    [],
+    [],
+    [
+      new OpenFile(new File([])),
+      ConsoleStdout.lineBuffered(stdout || ((line) => console.log(`[edgewise] ${line}`))),
+      ConsoleStdout.lineBuffered(stderr || ((line) => console.warn(`[edgewise] ${line}`))),
+    ],
+    // The shim logs every WASI call unless debug is explicitly false.
+    { debug: false },
+  );
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    wasi.initialize(instance); // runs _initialize; exports trap before it
+  } catch (e) {
+    throw abiError('instantiate_failed', `cannot start the engine: ${e.message}`);
+  }
+  const engine = new EngineInstance(instance.exports);
+  const v = engine.call('version');
+  if (v.error) throw abiError('abi_version', `the engine did not report its version: ${v.error.message}`);
+  if (v.result.abi !== ABI_VERSION) {
+    throw abiError('abi_version', `the engine speaks ABI ${v.result.abi}; this host speaks ABI ${ABI_VERSION}`);
+  }
+  return engine;
+}
+
+/** One running module. Calls are synchronous; one call at a time. */
+export class EngineInstance {
+  constructor(exports) {
+    // A plain copy, so tests can wrap an export (the real object is frozen).
+    this.exports = { ...exports };
+    /** True after a trap: the instance must not be called again. */
+    this.dead = false;
+  }
+
+  /**
+   * Calls ew_<op> with a request (an object to encode, or msgpack bytes sent
+   * as is) and returns the response bytes, copied out of wasm memory.
+   * It never throws: every failure is an encoded error response.
+   */
+  callRaw(op, request = {}) {
+    if (!OPS.includes(op)) return encode(errorResponse('unknown_op', `unknown operation ${JSON.stringify(op)}`));
+    if (this.dead) return encode(errorResponse('trap', 'the engine trapped earlier; instantiate a new one'));
+    let bytes = request;
+    if (!(bytes instanceof Uint8Array)) {
+      try {
+        bytes = encodeRequest(request);
+      } catch (e) {
+        return encode(errorResponse('bad_request', `cannot encode the ${op} request: ${e.message}`));
+      }
+    }
+    const ex = this.exports;
+    try {
+      const ptr = ex.ew_alloc(bytes.length);
+      if (ptr === 0) {
+        return encode(errorResponse('too_large',
+          `${op}: request of ${bytes.length} bytes is over the ${MAX_REQUEST_BYTES}-byte limit`));
+      }
+      // Memory can grow inside any call, so take a fresh view of it each time.
+      new Uint8Array(ex.memory.buffer, ptr >>> 0, bytes.length).set(bytes);
+      const r = BigInt.asUintN(64, ex['ew_' + op](ptr, bytes.length));
+      const at = Number(r >> 32n);
+      const len = Number(r & 0xffffffffn);
+      // slice() copies: the next call reuses the response buffer.
+      return new Uint8Array(ex.memory.buffer, at, len).slice();
+    } catch (e) {
+      this.dead = true;
+      return encode(errorResponse('trap', `the engine trapped in ${op}: ${e && e.message}`));
+    }
+  }
+
+  /** Like callRaw, but decodes the response: {result} or {error: {code, message}}. */
+  call(op, request) {
+    const raw = this.callRaw(op, request);
+    try {
+      const res = decode(raw);
+      if (res && typeof res === 'object' && ('result' in res || 'error' in res)) return res;
+    } catch {
+      // fall through
+    }
+    return errorResponse('bad_response', `the engine answered ${op} with a malformed response`);
+  }
+}

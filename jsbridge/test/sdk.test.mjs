@@ -1,0 +1,235 @@
+// The public SDK (src/index.js) against the real wasm module.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '@msgpack/msgpack';
+import { Edgewise } from '../src/index.js';
+import { fakeEngine, randomBytes, serve, shopRuleset, wasmBytes, wasmModule } from '../testing/helpers.mjs';
+
+const mod = await wasmModule();
+const FALLBACK = 'Picked by the shop for everyone';
+const T0 = 1700000000000;
+
+// Loads an instance and collects its events.
+async function load(options = {}) {
+  const ew = await Edgewise.load({ wasm: mod, ruleset: shopRuleset(), ...options });
+  const seen = { error: [], decision: [] };
+  ew.on('error', (e) => seen.error.push(e)).on('decision', (d) => seen.decision.push(d));
+  await Promise.resolve(); // errors raised during load arrive in a microtask
+  return { ew, seen };
+}
+
+const ids = (d) => d.items.map((p) => p.item);
+
+test('decide re-ranks after views, and says why', async () => {
+  const { ew, seen } = await load({ wasm: wasmBytes() });
+  assert.equal(ew.state, 'ready');
+  const before = await ew.decide('related');
+  assert.deepEqual(before, { slot: 'related', items: [{ item: 'pan', score: 0, reason: FALLBACK }], fallback: true });
+
+  assert.equal(await ew.observe({ type: 'view', item: 'mug', at: T0 }), true);
+  assert.deepEqual(ids(await ew.decide('related')), ['mug', 'pan']);
+
+  // Socks are wool, like the hat: after two sock views the hat leads.
+  assert.equal(await ew.observe({ type: 'view', item: 'sock', at: T0 + 1000 }), true);
+  assert.equal(await ew.observe({ type: 'view', item: 'sock', at: T0 + 2000 }), true);
+  const after = await ew.decide('related');
+  assert.equal(after.fallback, false);
+  assert.equal(after.items[0].item, 'hat');
+  assert.match(after.items[0].reason, /^Because you viewed /);
+  assert.equal(after.items[0].reason, 'Because you viewed Wool socks');
+  assert.ok(after.items[0].score > after.items[1].score);
+
+  const both = await ew.decide(['home', 'related']);
+  assert.ok(Array.isArray(both));
+  assert.deepEqual(both.map((d) => d.slot), ['home', 'related']);
+  assert.equal(both[0].items[0].item, 'sock');
+  assert.deepEqual(both[1], after);
+  assert.equal(seen.decision.length, 5, 'one decision event per decided slot');
+  assert.deepEqual(seen.error, []);
+  assert.equal((await ew.version()).ruleset, 'shop@1');
+});
+
+test('observe defaults at to now, and reports bad events', async () => {
+  const { ew, seen } = await load();
+  assert.equal(await ew.observe({ type: 'click', item: 'hat' }), true);
+  assert.match((await ew.decide('related')).items[0].reason, /^Because you .+ Wool hat$/);
+  assert.equal(await ew.observe({ type: 'view', item: 'ghost' }), false);
+  assert.equal(await ew.observe({ type: 'stare', item: 'hat' }), false);
+  assert.equal(await ew.observe(), false);
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [
+    ['unknown_item', 'observe'], ['bad_request', 'observe'], ['bad_request', 'observe'],
+  ]);
+  assert.equal(await ew.setContext({ now: -1 }), false);
+  assert.equal(await ew.setContext(), true);
+});
+
+test('calls run in order without awaiting each one', async () => {
+  const { ew } = await load();
+  ew.observe({ type: 'view', item: 'sock', at: T0 });
+  ew.observe({ type: 'view', item: 'sock', at: T0 + 1 });
+  const d = await ew.decide('related');
+  assert.equal(d.items[0].item, 'hat');
+});
+
+test('an unknown slot falls back alone', async () => {
+  const { ew, seen } = await load();
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  const [home, nope] = await ew.decide(['home', 'nope']);
+  assert.equal(home.fallback, false);
+  assert.equal(home.items[0].item, 'sock');
+  assert.deepEqual(nope, { slot: 'nope', items: [], fallback: true });
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['unknown_slot', 'decide']]);
+});
+
+test('a bad wasm gives fallback content and an error event, never a throw', async () => {
+  const { ew, seen } = await load({ wasm: randomBytes(1000, 9) });
+  assert.equal(ew.state, 'failed');
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['compile_failed', 'load']]);
+  assert.deepEqual(await ew.decide('home'), {
+    slot: 'home',
+    items: [{ item: 'mug', score: 0, reason: FALLBACK }, { item: 'pan', score: 0, reason: FALLBACK }],
+    fallback: true,
+  });
+  const many = await ew.decide(['related', 'nope']);
+  assert.deepEqual(many.map(ids), [['pan'], []]);
+  assert.ok(many.every((d) => d.fallback));
+  assert.equal(await ew.observe({ type: 'view', item: 'sock' }), false);
+  assert.equal(await ew.setContext({ now: T0 }), false);
+  assert.equal(await ew.snapshot(), null);
+  assert.equal(await ew.restore(new Uint8Array([1])), false);
+  assert.equal(await ew.version(), null);
+  assert.equal(seen.decision.length, 3);
+});
+
+test('load never rejects, whatever it is given', async (t) => {
+  const server = await serve({ '/rules.json': { type: 'application/json', body: JSON.stringify(shopRuleset()) } });
+  t.after(() => server.close());
+  const cases = {
+    'nothing': undefined,
+    'no wasm': { ruleset: shopRuleset() },
+    'no ruleset': { wasm: mod },
+    'a 404 ruleset URL': { wasm: mod, ruleset: server.url('/missing.json'), fallback: { home: ['mug'] } },
+    'an unreachable wasm URL': { wasm: 'http://127.0.0.1:1/edgewise.wasm', ruleset: shopRuleset() },
+    'a malformed ruleset': { wasm: mod, ruleset: { ...shopRuleset(), items: 'none' } },
+    'an invalid ruleset': { wasm: mod, ruleset: { ...shopRuleset(), slots: [{ id: 'home', limit: 2, fallback: ['ghost', 'mug'] }] } },
+    'a module for another ABI': { wasm: fakeEngine(encode({ result: { abi: 2, engine: 'x' } })), ruleset: shopRuleset() },
+  };
+  const codes = {};
+  for (const [name, options] of Object.entries(cases)) {
+    const ew = await Edgewise.load(options);
+    assert.equal(ew.state, 'failed', name);
+    const errors = [];
+    ew.on('error', (e) => errors.push(e));
+    await Promise.resolve();
+    assert.ok(errors.length > 0, `${name}: an error event`);
+    assert.ok(errors.every((e) => typeof e.message === 'string' && e.op === 'load'), name);
+    codes[name] = errors.map((e) => e.code).join(',');
+    const d = await ew.decide('home');
+    assert.equal(d.fallback, true, name);
+  }
+  assert.deepEqual(codes, {
+    'nothing': 'no_ruleset,compile_failed',
+    'no wasm': 'compile_failed',
+    'no ruleset': 'no_ruleset',
+    'a 404 ruleset URL': 'fetch_failed',
+    'an unreachable wasm URL': 'compile_failed',
+    'a malformed ruleset': 'bad_request',
+    'an invalid ruleset': 'invalid_ruleset',
+    'a module for another ABI': 'abi_version',
+  });
+  const mugOnly = { slot: 'home', items: [{ item: 'mug', score: 0, reason: FALLBACK }], fallback: true };
+  // The fallback option covers slots the ruleset could not provide...
+  assert.deepEqual(await (await Edgewise.load(cases['a 404 ruleset URL'])).decide('home'), mugOnly);
+  // ...and fallbacks skip items the catalogue lacks.
+  assert.deepEqual(await (await Edgewise.load(cases['an invalid ruleset'])).decide('home'), mugOnly);
+});
+
+test('load takes URLs for the wasm and the ruleset', async (t) => {
+  const server = await serve({
+    '/edgewise.wasm': { type: 'application/wasm', body: wasmBytes() },
+    '/rules.json': { type: 'application/json', body: JSON.stringify(shopRuleset()) },
+  });
+  t.after(() => server.close());
+  const ew = await Edgewise.load({ wasm: server.url('/edgewise.wasm'), ruleset: server.url('/rules.json') });
+  assert.equal(ew.state, 'ready');
+  assert.equal((await ew.version()).ruleset, 'shop@1');
+});
+
+test('snapshot and restore carry a profile into a fresh instance', async () => {
+  const { ew } = await load();
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  await ew.observe({ type: 'add_to_cart', item: 'pan', at: T0 + 5000 });
+  const want = await ew.decide(['home', 'related']);
+  const snap = await ew.snapshot();
+  assert.ok(snap instanceof Uint8Array && snap.length > 0);
+
+  const { ew: fresh, seen } = await load();
+  assert.ok((await fresh.decide('home')).fallback, 'a fresh instance starts empty');
+  assert.equal(await fresh.restore(snap), true);
+  assert.deepEqual(await fresh.decide(['home', 'related']), want);
+  assert.deepEqual(await fresh.snapshot(), snap);
+
+  // A corrupt snapshot is refused and leaves an empty profile, not half of one.
+  assert.equal(await fresh.restore(snap.slice(0, snap.length - 3)), false);
+  assert.equal(await fresh.restore('not bytes'), false);
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['corrupt_snapshot', 'restore'], ['bad_request', 'restore']]);
+  assert.ok((await fresh.decide('home')).fallback);
+  assert.equal(await fresh.observe({ type: 'view', item: 'hat', at: T0 }), true);
+  assert.equal((await fresh.decide('related')).items[0].item, 'hat');
+});
+
+test('after a trap the next call rebuilds the engine with its profile', async () => {
+  const { ew, seen } = await load();
+  await ew.setContext({ now: T0 + 3 * 86400000 });
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  await ew.observe({ type: 'purchase', item: 'mug', at: T0 + 1000 });
+  const want = await ew.decide(['home', 'related']);
+  const first = ew._engine;
+
+  // Corrupt the module's memory: its next call traps for real.
+  new Uint8Array(first.exports.memory.buffer).fill(0);
+  const during = await ew.decide('related');
+  assert.deepEqual(during, { slot: 'related', items: [{ item: 'pan', score: 0, reason: FALLBACK }], fallback: true });
+  assert.equal(first.dead, true);
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['trap', 'decide']]);
+
+  // The next call gets a new instance with the ruleset, context and profile.
+  assert.deepEqual(await ew.decide(['home', 'related']), want);
+  assert.notEqual(ew._engine, first);
+  assert.equal(ew.state, 'ready');
+  assert.equal(seen.error.length, 1);
+});
+
+test('a trap in observe keeps the profile from the last snapshot', async () => {
+  const { ew, seen } = await load();
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  ew._engine.exports.ew_observe = () => {
+    throw new WebAssembly.RuntimeError('unreachable');
+  };
+  assert.equal(await ew.observe({ type: 'view', item: 'mug', at: T0 + 1 }), false);
+  assert.equal(seen.error[0].code, 'trap');
+  const d = await ew.decide('related');
+  assert.equal(d.items[0].item, 'hat', 'the sock view came back from the snapshot');
+  assert.equal(d.items[0].reason, 'Because you viewed Wool socks');
+  assert.ok(!ids(d).includes('mug'), 'the trapped observe is not in the profile');
+});
+
+test('listeners: on, off, and a throwing listener does not break calls', async (t) => {
+  const { ew } = await load();
+  const got = [];
+  const fn = (d) => got.push(d.slot);
+  ew.on('decision', fn);
+  await ew.decide('home');
+  ew.off('decision', fn);
+  await ew.decide('home');
+  assert.deepEqual(got, ['home']);
+
+  const logged = [];
+  t.mock.method(console, 'error', (e) => logged.push(e));
+  ew.on('decision', () => {
+    throw new Error('listener bug');
+  });
+  assert.equal((await ew.decide('home')).slot, 'home');
+  assert.equal(logged[0].message, 'listener bug');
+});

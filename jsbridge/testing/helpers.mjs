@@ -1,0 +1,127 @@
+// Shared helpers for the Node tests in ../test. They live outside test/ so
+// `node --test test/` does not run this file as a test of its own.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const wasmPath = join(repoRoot, 'dist', 'edgewise.wasm');
+
+/** The real engine's bytes, or a clear error when it has not been built. */
+export function wasmBytes() {
+  if (!existsSync(wasmPath)) {
+    throw new Error(`${wasmPath} is missing: run \`make build\` at the repo root first`);
+  }
+  return readFileSync(wasmPath);
+}
+
+let compiled;
+/** The engine, compiled once per test file. */
+export function wasmModule() {
+  compiled ??= WebAssembly.compile(wasmBytes());
+  return compiled;
+}
+
+/** A small shop: wool things, a kitchen thing, and two slots. */
+export function shopRuleset() {
+  return {
+    id: 'shop',
+    version: '1',
+    items: [
+      { id: 'sock', title: 'Wool socks', tags: ['wool', 'socks'] },
+      { id: 'mug', title: 'Mug', tags: ['kitchen'] },
+      { id: 'hat', title: 'Wool hat', tags: ['wool', 'winter'] },
+      { id: 'pan', title: 'Pan', tags: ['kitchen', 'iron'] },
+    ],
+    slots: [
+      { id: 'home', limit: 2, fallback: ['mug', 'pan'] },
+      { id: 'related', limit: 3, fallback: ['pan'], candidates: ['mug', 'hat', 'pan'] },
+    ],
+  };
+}
+
+/** A deterministic byte generator (mulberry32), so failures reproduce. */
+export function randomBytes(n, seed) {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    out[i] = (t ^ (t >>> 14)) & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Serves fixed responses on localhost: routes maps a path to
+ * {type, body, status}. Resolves to {url(path), close()}.
+ */
+export async function serve(routes) {
+  const server = createServer((req, res) => {
+    const r = routes[req.url];
+    if (!r) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(r.status || 200, { 'content-type': r.type }).end(r.body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url: (path) => base + path,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/**
+ * Assembles a tiny stand-in engine: it exports the ABI's functions, and every
+ * ew_<op> answers with the same canned msgpack response. Used to test hosts
+ * against modules the Go build cannot produce (another ABI version, say).
+ */
+export function fakeEngine(response) {
+  const u32 = (n) => {
+    const out = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return out;
+  };
+  const s64 = (n) => {
+    const out = [];
+    for (;;) {
+      const b = Number(n & 0x7fn);
+      n >>= 7n;
+      if ((n === 0n && !(b & 0x40)) || (n === -1n && b & 0x40)) return [...out, b];
+      out.push(b | 0x80);
+    }
+  };
+  const vec = (items) => [...u32(items.length), ...items.flat()];
+  const name = (s) => vec([...Buffer.from(s)]);
+  const section = (id, body) => [id, ...u32(body.length), ...body];
+  const I32 = 0x7f, I64 = 0x7e, AT = 16;
+  const ops = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore'];
+  const body = (code) => [...u32(code.length + 1), 0, ...code]; // no locals
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 0, 0], [0x60, 1, I32, 1, I32], [0x60, 2, I32, I32, 1, I64]])),
+    ...section(3, vec([[0], [1], [2]])),
+    ...section(5, vec([[0, 1]])),
+    ...section(7, vec([
+      [...name('memory'), 2, 0],
+      [...name('_initialize'), 0, 0],
+      [...name('ew_alloc'), 0, 1],
+      ...ops.map((op) => [...name('ew_' + op), 0, 2]),
+    ])),
+    ...section(10, vec([
+      body([0x0b]),
+      body([0x41, ...u32(1024), 0x0b]), // i32.const 1024
+      body([0x42, ...s64((BigInt(AT) << 32n) | BigInt(response.length)), 0x0b]),
+    ])),
+    ...section(11, vec([[0, 0x41, ...u32(AT), 0x0b, ...vec([...response])]])),
+  ]);
+}
