@@ -46,11 +46,11 @@ test-go: $(WASM)
 	$(GO) test ./...
 
 test-js: $(WASM) $(JS)
-	cd jsbridge && $(NODE) --test test/
+	cd jsbridge && $(NODE) --test test/*.test.mjs
 
 test-browser: build chromium
 	$(GO) build -o dist/edgewise-demo ./demo
-	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
 
 demo: deps build
 	$(GO) run ./demo -addr $(ADDR) -dist dist

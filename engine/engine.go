@@ -91,9 +91,13 @@ func (e *Engine) Decide(slots []string) ([]Decision, error) {
 		}
 	}
 	aff := e.affinities()
+	seen := make([]bool, len(e.rules.items))
+	for _, ev := range e.profile.events {
+		seen[e.rules.itemIndex[ev.Item]] = true
+	}
 	out := make([]Decision, 0, len(slots))
 	for _, id := range slots {
-		out = append(out, e.decideSlot(&e.rules.slots[e.rules.slotIndex[id]], aff))
+		out = append(out, e.decideSlot(&e.rules.slots[e.rules.slotIndex[id]], aff, seen))
 	}
 	return out, nil
 }
@@ -144,9 +148,12 @@ type candidate struct {
 	score float64
 }
 
-func (e *Engine) decideSlot(s *compiledSlot, aff []tagAffinity) Decision {
+func (e *Engine) decideSlot(s *compiledSlot, aff []tagAffinity, seen []bool) Decision {
 	cands := make([]candidate, 0, len(s.candidates))
 	for _, idx := range s.candidates {
+		if s.excludeSeen && seen[idx] {
+			continue
+		}
 		tags := e.rules.itemTags[idx]
 		var score float64
 		for _, tag := range tags {

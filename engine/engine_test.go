@@ -107,6 +107,25 @@ func TestCandidatesRestrictASlot(t *testing.T) {
 	}
 }
 
+func TestExcludeSeen(t *testing.T) {
+	rs := shop()
+	rs.Slots[0].ExcludeSeen = true
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, e, "view", "trail-shoe", t0)
+	d := decide(t, e, "recs")[0]
+	if got := ids(d); !reflect.DeepEqual(got, []string{"road-shoe", "boots"}) {
+		t.Errorf("recs = %v, want the two unseen items sharing a tag, tied, in catalogue order", got)
+	}
+	for _, p := range d.Items {
+		if p.Reason != "Because you viewed Trail running shoes" {
+			t.Errorf("%s reason = %q", p.Item, p.Reason)
+		}
+	}
+}
+
 func TestStrongerEventsWeighMore(t *testing.T) {
 	e := loaded(t)
 	observe(t, e, "view", "trail-shoe", t0)

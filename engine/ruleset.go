@@ -22,10 +22,11 @@ type compiledRuleset struct {
 }
 
 type compiledSlot struct {
-	id         string
-	candidates []int
-	fallback   []int
-	limit      int
+	id          string
+	candidates  []int
+	fallback    []int
+	limit       int
+	excludeSeen bool
 }
 
 const dayMillis = 24 * 60 * 60 * 1000
@@ -120,7 +121,7 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 		if s.Limit < 1 || s.Limit > MaxSlotLimit {
 			return nil, invalid("slot ", quote(s.ID), " limit must be between 1 and ", strconv.Itoa(MaxSlotLimit), ", got ", strconv.Itoa(s.Limit))
 		}
-		cs := compiledSlot{id: s.ID, limit: s.Limit}
+		cs := compiledSlot{id: s.ID, limit: s.Limit, excludeSeen: s.ExcludeSeen}
 		if len(s.Candidates) == 0 {
 			cs.candidates = make([]int, len(c.items))
 			for j := range cs.candidates {

@@ -37,6 +37,9 @@ type Slot struct {
 	Limit      int      `msgpack:"limit" json:"limit"`
 	// Fallback is shown, in order, when nothing in the profile matches.
 	Fallback []string `msgpack:"fallback" json:"fallback"`
+	// ExcludeSeen leaves out items the person already interacted with, so
+	// the slot shows something new ("Recommended for you"), not a history.
+	ExcludeSeen bool `msgpack:"exclude_seen,omitempty" json:"exclude_seen,omitempty"`
 }
 
 // Limits the engine enforces whatever a ruleset says.

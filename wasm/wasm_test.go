@@ -10,12 +10,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,8 +33,8 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	flag.Parse()
 	ctx := context.Background()
-	wasmPath := filepath.Join(repoRoot, "dist", "edgewise.wasm")
-	if err := ensureBuilt(wasmPath); err != nil {
+	wasmPath, err := abitest.EnsureWasm(repoRoot)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build edgewise.wasm:", err)
 		return 1
 	}
@@ -57,60 +54,6 @@ func run(m *testing.M) int {
 		fmt.Printf("compiled %s (%d bytes) in %v\n", wasmPath, len(wasm), time.Since(start).Round(time.Millisecond))
 	}
 	return m.Run()
-}
-
-// ensureBuilt rebuilds the wasm unless it is newer than every Go source and
-// go.mod/go.sum: a stale artifact would test yesterday's code.
-func ensureBuilt(wasmPath string) error {
-	if info, err := os.Stat(wasmPath); err == nil {
-		newest, err := newestSource()
-		if err != nil {
-			return err
-		}
-		if info.ModTime().After(newest) {
-			return nil
-		}
-	}
-	out, err := filepath.Abs(wasmPath)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", out, "./wasm")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return cmd.Run()
-}
-
-func newestSource() (time.Time, error) {
-	var newest time.Time
-	consider := func(path string) error {
-		info, err := os.Stat(path)
-		if err != nil {
-			return err
-		}
-		if info.ModTime().After(newest) {
-			newest = info.ModTime()
-		}
-		return nil
-	}
-	for _, f := range []string{"go.mod", "go.sum"} {
-		if err := consider(filepath.Join(repoRoot, f)); err != nil {
-			return newest, err
-		}
-	}
-	for _, dir := range []string{"engine", "internal", "wasm"} {
-		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			return consider(path)
-		})
-		if err != nil {
-			return newest, err
-		}
-	}
-	return newest, nil
 }
 
 func newInstance(t testing.TB) *wasmhost.Instance {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgewise/edgewise/internal/abitest"
+)
+
+var wasmPath string
+
+func TestMain(m *testing.M) {
+	p, err := abitest.EnsureWasm("../..")
+	if err != nil {
+		panic(err)
+	}
+	wasmPath = p
+	os.Exit(m.Run())
+}
+
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestVersion(t *testing.T) {
+	out, errOut, code := runCLI(t, "version", "--wasm", wasmPath)
+	if code != 0 || !strings.Contains(out, "edgewise.wasm: engine 0.1.0, ABI 1") {
+		t.Fatalf("version: code %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+func TestDecideRunsTheWasm(t *testing.T) {
+	events := filepath.Join(t.TempDir(), "events.json")
+	os.WriteFile(events, []byte(`[{"type":"view","item":"trail-shoe","at":1764400000000}]`), 0o644)
+	out, errOut, code := runCLI(t, "decide", "--wasm", wasmPath, "--ruleset", "../../testdata/abi/ruleset.json", "--events", events, "recommended", "hero")
+	if code != 0 {
+		t.Fatalf("decide: code %d, err %q", code, errOut)
+	}
+	want := []string{
+		"recommended (personalized)",
+		"Because you viewed Trail running shoes",
+		"hero (personalized)",
+		"1. trail-shoe",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("decide output lacks %q:\n%s", w, out)
+		}
+	}
+	// exclude_seen: the viewed item is not recommended back.
+	if strings.Contains(strings.SplitN(out, "hero", 2)[0], "trail-shoe ") {
+		t.Errorf("recommended shows the item just viewed:\n%s", out)
+	}
+}
+
+func TestDecideErrors(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown slot":    {"decide", "--wasm", wasmPath, "--ruleset", "../../testdata/abi/ruleset.json", "nowhere"},
+		"missing ruleset": {"decide", "--wasm", wasmPath, "--ruleset", "/nonexistent.json", "recommended"},
+		"no slot":         {"decide", "--wasm", wasmPath, "--ruleset", "../../testdata/abi/ruleset.json"},
+		"missing wasm":    {"version", "--wasm", "/nonexistent.wasm"},
+	} {
+		_, errOut, code := runCLI(t, args...)
+		if code != 1 || !strings.HasPrefix(errOut, "edgewise: ") {
+			t.Errorf("%s: code %d, stderr %q; want 1 and an edgewise: message", name, code, errOut)
+		}
+	}
+	if _, _, code := runCLI(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: code %d, want 2", code)
+	}
+}

@@ -1,0 +1,442 @@
+// Command demo serves the Edgewise demo shop on a local address.
+//
+//	go run ./demo [-addr 127.0.0.1:8080] [-dist dist]
+//
+// The page loads dist/edgewise.js and dist/edgewise.wasm and personalizes
+// itself in the browser. The server only hands out static files and keeps a
+// log of every request it receives, which the page shows next to the shop:
+// viewing products and getting recommendations send nothing back.
+//
+// The server sets no cookies and records no IP addresses or user agents.
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+//go:embed site ruleset.json
+var embedded embed.FS
+
+const (
+	// logCapacity bounds the request log; older entries are dropped.
+	logCapacity = 500
+	// maxLoggedBody is the largest body kept verbatim in the log, if textual.
+	maxLoggedBody = 2 << 10
+	// maxBody is the largest request body the server reads at all.
+	maxBody = 1 << 20
+	// heartbeat keeps idle event streams open through proxies.
+	heartbeat = 25 * time.Second
+)
+
+// distTypes lists the files served from the -dist folder and their types.
+// Only these names are served; nothing else in the folder is reachable.
+var distTypes = map[string]string{
+	"edgewise.wasm":   "application/wasm",
+	"edgewise.js":     "text/javascript; charset=utf-8",
+	"edgewise.js.map": "application/json",
+}
+
+// requiredDist are the dist files the demo cannot run without.
+var requiredDist = []string{"edgewise.wasm", "edgewise.js"}
+
+// securityHeaders go on every response. The policy lets the page talk to
+// this origin only, so the demo could not send browsing data elsewhere even
+// if it tried.
+var securityHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+		"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+	"Referrer-Policy":        "no-referrer",
+	"X-Content-Type-Options": "nosniff",
+	"Cache-Control":          "no-cache",
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "edgewise demo:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, serves until ctx is done and then shuts down gracefully.
+// It prints exactly one line to stdout, once the server is listening.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("demo", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
+	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and edgewise.js")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	handler, err := newServer(*dist)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	// No write timeout: event streams stay open for as long as the page does.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Event streams never end by themselves; closing handler.done on
+	// shutdown ends them so Shutdown does not wait for its timeout.
+	srv.RegisterOnShutdown(handler.close)
+	fmt.Fprintf(stdout, "Edgewise demo listening on http://%s\n", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "edgewise demo: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// server is the demo's HTTP handler: embedded site, dist files and the
+// request log.
+type server struct {
+	dist      string
+	mux       *http.ServeMux
+	log       *requestLog
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// newServer checks that dist holds the built SDK and returns the handler.
+func newServer(dist string) (*server, error) {
+	for _, name := range requiredDist {
+		path := filepath.Join(dist, name)
+		st, err := os.Stat(path)
+		if err != nil || st.IsDir() {
+			return nil, fmt.Errorf("%s is missing: run make build first, or point -dist at the folder holding %s",
+				path, strings.Join(requiredDist, " and "))
+		}
+	}
+	wasm := filepath.Join(dist, "edgewise.wasm")
+	if head, err := readHead(wasm, 4); err != nil || !bytes.Equal(head, []byte("\x00asm")) {
+		return nil, fmt.Errorf("%s is not a WebAssembly module: run make build", wasm)
+	}
+	site, err := fs.Sub(embedded, "site")
+	if err != nil {
+		return nil, err
+	}
+	ruleset, err := embedded.ReadFile("ruleset.json")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity), done: make(chan struct{})}
+	s.mux.Handle("GET /", http.FileServerFS(site))
+	s.mux.HandleFunc("GET /ruleset.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		http.ServeContent(w, r, "ruleset.json", time.Time{}, bytes.NewReader(ruleset))
+	})
+	s.mux.HandleFunc("GET /dist/{file}", s.serveDist)
+	s.mux.HandleFunc("GET /api/requests", s.serveLog)
+	s.mux.HandleFunc("GET /api/requests/stream", s.serveStream)
+	return s, nil
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	_, err = io.ReadFull(f, buf)
+	return buf, err
+}
+
+// close ends open event streams. It is safe to call more than once.
+func (s *server) close() { s.closeOnce.Do(func() { close(s.done) }) }
+
+// unlogged are the log's own endpoints: watching the log does not grow it.
+func unlogged(path string) bool {
+	return path == "/api/requests" || path == "/api/requests/stream"
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for k, v := range securityHeaders {
+		w.Header().Set(k, v)
+	}
+	if unlogged(r.URL.Path) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	entry := loggedRequest{
+		Time:        time.Now().UTC(),
+		Method:      r.Method,
+		Path:        r.URL.Path,
+		Query:       r.URL.RawQuery,
+		ContentType: r.Header.Get("Content-Type"),
+	}
+	body, tooLarge := readBody(r)
+	entry.BodySize = int64(len(body))
+	if len(body) <= maxLoggedBody && textual(entry.ContentType, body) {
+		entry.Body = string(body)
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	if tooLarge {
+		entry.BodyTruncated = true
+		http.Error(rec, "request body too large", http.StatusRequestEntityTooLarge)
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.mux.ServeHTTP(rec, r)
+	}
+	entry.Status = rec.code()
+	s.log.add(entry)
+}
+
+// readBody reads at most maxBody bytes of the request body. tooLarge is true
+// when there was more.
+func readBody(r *http.Request) (body []byte, tooLarge bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false
+	}
+	body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if len(body) > maxBody {
+		return body[:maxBody], true
+	}
+	return body, false
+}
+
+// textual reports whether a body is text a person can read in the log.
+func textual(contentType string, body []byte) bool {
+	if len(body) == 0 || !utf8.Valid(body) {
+		return false
+	}
+	if contentType != "" {
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			return false
+		}
+		switch {
+		case strings.HasPrefix(mt, "text/"),
+			mt == "application/json", mt == "application/x-www-form-urlencoded",
+			mt == "application/xml", mt == "application/csp-report",
+			strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
+		default:
+			return false
+		}
+	}
+	for _, c := range string(body) {
+		if unicode.IsControl(c) && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *server) serveDist(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ctype, ok := distTypes[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(filepath.Join(s.dist, name))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// logResponse is the body of GET /api/requests.
+type logResponse struct {
+	// Capacity is how many requests the log keeps; older ones are dropped.
+	Capacity int `json:"capacity"`
+	// Total is how many requests the server has logged since it started.
+	Total    uint64          `json:"total"`
+	Requests []loggedRequest `json:"requests"`
+}
+
+func (s *server) serveLog(w http.ResponseWriter, r *http.Request) {
+	entries, total, _ := s.log.since(0)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(logResponse{Capacity: s.log.capacity(), Total: total, Requests: entries})
+}
+
+// serveStream sends every logged request as a Server-Sent Event, first the
+// ones already in the log and then each new one as it happens. Each event's
+// id is the request's seq, so a reconnecting EventSource resumes where it
+// left off.
+func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	var after uint64
+	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil {
+		after = id
+	}
+	if _, total, _ := s.log.since(0); after > total {
+		after = 0 // the server restarted since the client's last event
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, "retry: 2000\n\n"); err != nil {
+		return
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		entries, _, changed := s.log.since(after)
+		for _, e := range entries {
+			data, err := json.Marshal(e)
+			if err != nil {
+				return
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.Seq, data); err != nil {
+				return
+			}
+			after = e.Seq
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-changed:
+		case <-tick.C:
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// statusRecorder remembers the status code a handler sent.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusRecorder) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// loggedRequest is what the log keeps of one request: no IP address, no user
+// agent, no cookies, no other headers.
+type loggedRequest struct {
+	Seq         uint64    `json:"seq"`
+	Time        time.Time `json:"time"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	Query       string    `json:"query"`
+	ContentType string    `json:"content_type"`
+	BodySize    int64     `json:"body_size"`
+	// Body is the body itself when it is small and textual.
+	Body string `json:"body,omitempty"`
+	// BodyTruncated is true when the body was over the size the server reads.
+	BodyTruncated bool `json:"body_truncated,omitempty"`
+	Status        int  `json:"status"`
+}
+
+// requestLog is a bounded ring of logged requests, numbered from 1.
+type requestLog struct {
+	mu      sync.Mutex
+	ring    []loggedRequest
+	total   uint64
+	changed chan struct{} // closed and replaced on every add
+}
+
+func newRequestLog(capacity int) *requestLog {
+	return &requestLog{ring: make([]loggedRequest, capacity), changed: make(chan struct{})}
+}
+
+func (l *requestLog) capacity() int { return len(l.ring) }
+
+func (l *requestLog) add(e loggedRequest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total++
+	e.Seq = l.total
+	l.ring[(e.Seq-1)%uint64(len(l.ring))] = e
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// since returns the kept requests numbered after seq, oldest first, the
+// number of requests logged so far, and a channel closed on the next add.
+func (l *requestLog) since(seq uint64) ([]loggedRequest, uint64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	first := seq + 1
+	if n := uint64(len(l.ring)); l.total > n && first <= l.total-n {
+		first = l.total - n + 1
+	}
+	out := make([]loggedRequest, 0)
+	for i := first; i <= l.total; i++ {
+		out = append(out, l.ring[(i-1)%uint64(len(l.ring))])
+	}
+	return out, l.total, l.changed
+}

@@ -1,0 +1,495 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+)
+
+// fakeWasm starts with the WebAssembly magic and version, which is all the
+// server checks.
+var fakeWasm = []byte("\x00asm\x01\x00\x00\x00")
+
+// fakeDist writes a dist folder with the files the server needs.
+func fakeDist(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"edgewise.wasm":   fakeWasm,
+		"edgewise.js":     []byte("export const Edgewise = {};\n"),
+		"edgewise.js.map": []byte(`{"version":3}`),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func newTestServer(t *testing.T) (*server, *httptest.Server) {
+	t.Helper()
+	s, err := newServer(fakeDist(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.close()
+		ts.Close()
+	})
+	return s, ts
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func fetchLog(t *testing.T, base string) logResponse {
+	t.Helper()
+	resp, body := get(t, base+"/api/requests")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/requests: %s", resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("GET /api/requests Content-Type = %q, want application/json", ct)
+	}
+	var lr logResponse
+	if err := json.Unmarshal(body, &lr); err != nil {
+		t.Fatalf("decode /api/requests: %v\n%s", err, body)
+	}
+	return lr
+}
+
+func TestServesWasmAsApplicationWasm(t *testing.T) {
+	_, ts := newTestServer(t)
+	resp, body := get(t, ts.URL+"/dist/edgewise.wasm")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /dist/edgewise.wasm: %s", resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/wasm" {
+		t.Errorf("Content-Type = %q, want application/wasm", ct)
+	}
+	if !bytes.Equal(body, fakeWasm) {
+		t.Errorf("body = %q, want the dist file", body)
+	}
+}
+
+func TestServesSiteAndDist(t *testing.T) {
+	_, ts := newTestServer(t)
+	for _, tc := range []struct {
+		path, ctype, contains string
+	}{
+		{"/", "text/html", `data-edgewise-slot="recommended"`},
+		{"/app.js", "text/javascript", "Edgewise.load"},
+		{"/style.css", "text/css", ".rec-list"},
+		{"/ruleset.json", "application/json", `"recommended"`},
+		{"/dist/edgewise.js", "text/javascript", "Edgewise"},
+		{"/dist/edgewise.js.map", "application/json", `"version"`},
+	} {
+		resp, body := get(t, ts.URL+tc.path)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", tc.path, resp.Status)
+			continue
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tc.ctype) {
+			t.Errorf("GET %s: Content-Type = %q, want %s", tc.path, ct, tc.ctype)
+		}
+		if !strings.Contains(string(body), tc.contains) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy = %q, want connect-src 'self'", tc.path, csp)
+		}
+	}
+	// Only the named dist files are reachable, nothing else in the folder.
+	for _, path := range []string{"/dist/other.txt", "/dist/", "/dist/..%2fmain.go", "/nope.html"} {
+		if resp, _ := get(t, ts.URL+path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s, want 404", path, resp.Status)
+		}
+	}
+}
+
+func TestMissingSourceMapIsNotFound(t *testing.T) {
+	dist := fakeDist(t)
+	if err := os.Remove(filepath.Join(dist, "edgewise.js.map")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := newServer(dist)
+	if err != nil {
+		t.Fatalf("the source map is optional, got %v", err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	if resp, _ := get(t, ts.URL+"/dist/edgewise.js.map"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /dist/edgewise.js.map: %s, want 404", resp.Status)
+	}
+}
+
+func TestLogsRequests(t *testing.T) {
+	_, ts := newTestServer(t)
+	get(t, ts.URL+"/app.js?v=2")
+	resp, err := http.Post(ts.URL+"/collect?x=1", "application/json", strings.NewReader(`{"item":"trail-runner-x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed && resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /collect: %s, want the server to accept no writes", resp.Status)
+	}
+	binary := bytes.Repeat([]byte{0, 1, 2, 0xff}, 10)
+	resp, err = http.Post(ts.URL+"/upload", "application/octet-stream", bytes.NewReader(binary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	lr := fetchLog(t, ts.URL)
+	if lr.Capacity != logCapacity || lr.Total != 3 || len(lr.Requests) != 3 {
+		t.Fatalf("log = capacity %d total %d, %d requests; want %d, 3, 3: %+v", lr.Capacity, lr.Total, len(lr.Requests), logCapacity, lr.Requests)
+	}
+	first, post, upload := lr.Requests[0], lr.Requests[1], lr.Requests[2]
+	if first.Seq != 1 || first.Method != "GET" || first.Path != "/app.js" || first.Query != "v=2" || first.Status != 200 || first.BodySize != 0 {
+		t.Errorf("GET entry = %+v", first)
+	}
+	if time.Since(first.Time) > time.Minute || first.Time.After(time.Now()) {
+		t.Errorf("GET entry time = %v, want now", first.Time)
+	}
+	if post.Method != "POST" || post.Path != "/collect" || post.Query != "x=1" || post.ContentType != "application/json" ||
+		post.BodySize != 25 || post.Body != `{"item":"trail-runner-x"}` {
+		t.Errorf("POST entry = %+v", post)
+	}
+	if upload.BodySize != int64(len(binary)) || upload.Body != "" {
+		t.Errorf("binary upload entry = %+v, want its size and no body", upload)
+	}
+	// The log records no IP address, user agent or other headers.
+	_, raw := get(t, ts.URL+"/api/requests")
+	for _, leak := range []string{"127.0.0.1", "Go-http-client", "user_agent", "remote"} {
+		if bytes.Contains(raw, []byte(leak)) {
+			t.Errorf("/api/requests contains %q:\n%s", leak, raw)
+		}
+	}
+}
+
+func TestLogIsBounded(t *testing.T) {
+	l := newRequestLog(3)
+	for i := 0; i < 5; i++ {
+		l.add(loggedRequest{Path: "/" + string(rune('a'+i))})
+	}
+	got, total, _ := l.since(0)
+	if total != 5 || len(got) != 3 || got[0].Seq != 3 || got[0].Path != "/c" || got[2].Seq != 5 {
+		t.Fatalf("since(0) = %+v, total %d; want seq 3..5 of 5", got, total)
+	}
+	if got, _, _ := l.since(4); len(got) != 1 || got[0].Seq != 5 {
+		t.Errorf("since(4) = %+v, want seq 5", got)
+	}
+	if got, _, _ := l.since(5); len(got) != 0 {
+		t.Errorf("since(5) = %+v, want nothing", got)
+	}
+}
+
+func TestDoesNotLogItsOwnEndpoints(t *testing.T) {
+	_, ts := newTestServer(t)
+	get(t, ts.URL+"/")
+	fetchLog(t, ts.URL)
+	fetchLog(t, ts.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/requests/stream", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	resp.Body.Close()
+	lr := fetchLog(t, ts.URL)
+	if len(lr.Requests) != 1 || lr.Requests[0].Path != "/" {
+		t.Errorf("log = %+v, want only GET /", lr.Requests)
+	}
+}
+
+func TestStreamSendsBacklogAndNewRequests(t *testing.T) {
+	_, ts := newTestServer(t)
+	get(t, ts.URL+"/style.css")
+	resp, err := http.Get(ts.URL + "/api/requests/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type = %q, want text/event-stream", ct)
+	}
+	events := make(chan loggedRequest)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e loggedRequest
+				if json.Unmarshal([]byte(data), &e) == nil {
+					events <- e
+				}
+			}
+		}
+		close(events)
+	}()
+	next := func() loggedRequest {
+		t.Helper()
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			return e
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5s")
+		}
+		return loggedRequest{}
+	}
+	if e := next(); e.Seq != 1 || e.Path != "/style.css" {
+		t.Errorf("first event = %+v, want the backlog's GET /style.css", e)
+	}
+	get(t, ts.URL+"/ruleset.json?live=1")
+	if e := next(); e.Seq != 2 || e.Path != "/ruleset.json" || e.Query != "live=1" {
+		t.Errorf("second event = %+v, want the new GET /ruleset.json", e)
+	}
+}
+
+func TestStreamResumesAfterLastEventID(t *testing.T) {
+	_, ts := newTestServer(t)
+	get(t, ts.URL+"/a")
+	get(t, ts.URL+"/b")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/requests/stream", nil)
+	req.Header.Set("Last-Event-ID", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "id: ") {
+			if sc.Text() != "id: 2" {
+				t.Errorf("first event after Last-Event-ID 1 is %q, want id: 2", sc.Text())
+			}
+			return
+		}
+	}
+	t.Fatal("stream ended without an event")
+}
+
+func TestSetsNoCookies(t *testing.T) {
+	_, ts := newTestServer(t)
+	paths := []string{"/", "/index.html", "/app.js", "/style.css", "/ruleset.json", "/dist/edgewise.wasm",
+		"/dist/edgewise.js", "/dist/edgewise.js.map", "/api/requests", "/missing"}
+	for _, path := range paths {
+		resp, _ := get(t, ts.URL+path)
+		if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+			t.Errorf("GET %s sets cookies %q", path, c)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/requests/stream", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+		t.Errorf("GET /api/requests/stream sets cookies %q", c)
+	}
+}
+
+func TestMissingDistFile(t *testing.T) {
+	for _, name := range requiredDist {
+		t.Run(name, func(t *testing.T) {
+			dist := fakeDist(t)
+			if err := os.Remove(filepath.Join(dist, name)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := newServer(dist)
+			if err == nil {
+				t.Fatalf("newServer without %s succeeded", name)
+			}
+			for _, want := range []string{filepath.Join(dist, name), "run make build"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("not wasm", func(t *testing.T) {
+		dist := fakeDist(t)
+		if err := os.WriteFile(filepath.Join(dist, "edgewise.wasm"), []byte("<html>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newServer(dist); err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
+			t.Errorf("newServer with a non-wasm file: %v", err)
+		}
+	})
+	t.Run("run", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-dist", t.TempDir()}, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "edgewise.wasm") || !strings.Contains(err.Error(), "run make build") {
+			t.Errorf("run with an empty dist: %v", err)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("run printed %q before failing", stdout.String())
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe to write from run and read from the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunListensAndShutsDown(t *testing.T) {
+	dist := fakeDist(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dist", dist}, &stdout, &stderr) }()
+
+	line := regexp.MustCompile(`^Edgewise demo listening on (http://127\.0\.0\.1:(\d+))\n$`)
+	var url string
+	for deadline := time.Now().Add(5 * time.Second); url == ""; {
+		if m := line.FindStringSubmatch(stdout.String()); m != nil {
+			if m[2] == "0" {
+				t.Fatalf("printed port 0: %q", m[0])
+			}
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no listening line; stdout %q stderr %q", stdout.String(), stderr.String())
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if resp, _ := get(t, url+"/dist/edgewise.wasm"); resp.Header.Get("Content-Type") != "application/wasm" {
+		t.Errorf("GET /dist/edgewise.wasm Content-Type = %q", resp.Header.Get("Content-Type"))
+	}
+	// An open event stream must not hold up shutdown.
+	resp, err := http.Get(url + "/api/requests/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown", err)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("run did not return within 4s of shutdown")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("shutdown took %v with an open event stream", d)
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 1 {
+		t.Errorf("stdout has %d lines, want exactly 1: %q", n, stdout.String())
+	}
+}
+
+// TestRulesetIsValid loads the embedded ruleset into the engine, and checks
+// that the story the demo tells holds: shop picks first, then trail running
+// gear after viewing trail running gear.
+func TestRulesetIsValid(t *testing.T) {
+	data, err := embedded.ReadFile("ruleset.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs engine.Ruleset
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rs); err != nil {
+		t.Fatalf("ruleset.json: %v", err)
+	}
+	if len(rs.Items) < 10 || len(rs.Slots) != 1 || rs.Slots[0].ID != "recommended" || rs.Slots[0].Limit != 4 || len(rs.Slots[0].Fallback) != 4 {
+		t.Errorf("ruleset shape: %d items, slots %+v", len(rs.Items), rs.Slots)
+	}
+	for _, it := range rs.Items {
+		if len(it.Tags) < 2 || len(it.Tags) > 4 {
+			t.Errorf("item %s has %d tags, want 2 to 4", it.ID, len(it.Tags))
+		}
+	}
+	e := engine.New()
+	if err := e.Load(rs); err != nil {
+		t.Fatalf("the engine refuses ruleset.json: %v", err)
+	}
+	d, err := e.Decide([]string{"recommended"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d[0].Fallback || len(d[0].Items) != 4 {
+		t.Errorf("first decision = %+v, want the 4 fallback items", d[0])
+	}
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC).UnixMilli()
+	for i, id := range []string{"trail-runner-x", "ridge-racer"} {
+		if _, err := e.Observe(engine.Event{Type: "view", Item: id, At: now + int64(i)*1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.SetContext(engine.Context{Now: now + 5000}); err != nil {
+		t.Fatal(err)
+	}
+	d, err = e.Decide([]string{"recommended"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := d[0].Items[0]
+	if d[0].Fallback || !strings.HasPrefix(top.Reason, "Because you viewed") {
+		t.Errorf("decision after two views = %+v", d[0])
+	}
+	tags := map[string]bool{}
+	for _, it := range rs.Items {
+		if it.ID == top.Item {
+			for _, tag := range it.Tags {
+				tags[tag] = true
+			}
+		}
+	}
+	if !tags["running"] || !tags["trail"] {
+		t.Errorf("top pick %s after viewing trail running shoes has tags %v", top.Item, tags)
+	}
+}

@@ -1,0 +1,78 @@
+package abitest
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// EnsureWasm returns the path of dist/edgewise.wasm under repoRoot, building
+// it first when it is missing or older than any Go source it is built from:
+// a stale artifact would test yesterday's code. Test binaries of several
+// packages may call it at once, so the build lands by an atomic rename.
+func EnsureWasm(repoRoot string) (string, error) {
+	wasmPath, err := filepath.Abs(filepath.Join(repoRoot, "dist", "edgewise.wasm"))
+	if err != nil {
+		return "", err
+	}
+	if info, err := os.Stat(wasmPath); err == nil {
+		newest, err := newestSource(repoRoot)
+		if err != nil {
+			return "", err
+		}
+		if info.ModTime().After(newest) {
+			return wasmPath, nil
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(wasmPath), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(wasmPath), ".edgewise-*.wasm")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", tmp.Name(), "./wasm")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	return wasmPath, os.Rename(tmp.Name(), wasmPath)
+}
+
+func newestSource(repoRoot string) (time.Time, error) {
+	var newest time.Time
+	consider := func(path string) error {
+		info, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if info.ModTime().After(newest) {
+			newest = info.ModTime()
+		}
+		return nil
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := consider(filepath.Join(repoRoot, f)); err != nil {
+			return newest, err
+		}
+	}
+	for _, dir := range []string{"engine", "internal", "wasm"} {
+		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			return consider(path)
+		})
+		if err != nil {
+			return newest, err
+		}
+	}
+	return newest, nil
+}
