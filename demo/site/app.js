@@ -253,26 +253,28 @@ function showError(detail) {
 
 // ---------------------------------------------------------------- start
 
+// The page and the engine share one fetch of the ruleset.
 async function loadCatalogue() {
   const res = await fetch('/ruleset.json');
   if (!res.ok) throw new Error(`GET /ruleset.json answered ${res.status}`);
   const ruleset = await res.json();
   for (const item of ruleset.items || []) catalogue.set(item.id, item);
+  return ruleset;
 }
 
 async function main() {
   startRequestStream();
+  let ruleset = null;
   try {
-    await loadCatalogue();
+    ruleset = await loadCatalogue();
   } catch (err) {
     showError({ code: 'catalogue', message: String(err && err.message || err) });
   }
   renderCatalogue();
   // load never rejects: if the engine cannot start, decide() answers with the
   // slot's fallback items and the error arrives through on('error').
-  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.json' });
-  // Listeners get {code, message, op}; accept an Event-style {detail} too.
-  ew.on('error', (e) => showError(e && e.detail ? e.detail : e));
+  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset });
+  ew.on('error', (err) => showError(err));
   await decide();
   setViewButtons(true);
   document.documentElement.dataset.edgewise = 'ready';
