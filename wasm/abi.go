@@ -10,6 +10,8 @@
 //     version, load_ruleset, observe, set_context, decide, snapshot, restore.
 //     The host writes a msgpack request of len bytes at ptr, inside the buffer
 //     from ew_alloc, and calls the export. A request with len 0 is an empty map.
+//     A request is one msgpack map with string keys, nested at most 32 deep;
+//     unknown keys, trailing bytes and lengths the bytes cannot hold are errors.
 //   - The i64 result packs ptr<<32 | len of a msgpack response: either
 //     {result: ...} or {error: {code, message}}. Read it as unsigned.
 //   - The response buffer stays valid until the next call; copy it out at once.
