@@ -445,10 +445,10 @@ func TestRulesetIsValid(t *testing.T) {
 	if err := dec.Decode(&rs); err != nil {
 		t.Fatalf("ruleset.json: %v", err)
 	}
-	if len(rs.Items) < 10 || len(rs.Slots) != 1 || rs.Slots[0].ID != "recommended" || rs.Slots[0].Limit != 4 || len(rs.Slots[0].Fallback) != 4 {
-		t.Errorf("ruleset shape: %d items, slots %+v", len(rs.Items), rs.Slots)
+	if len(rs.Catalogue) < 10 || len(rs.Slots) != 1 || rs.Slots[0].ID != "recommended" || rs.Slots[0].Limit != 4 || len(rs.Slots[0].Fallback) != 4 {
+		t.Errorf("ruleset shape: %d items, slots %+v", len(rs.Catalogue), rs.Slots)
 	}
-	for _, it := range rs.Items {
+	for _, it := range rs.Catalogue {
 		if len(it.Tags) < 2 || len(it.Tags) > 4 {
 			t.Errorf("item %s has %d tags, want 2 to 4", it.ID, len(it.Tags))
 		}
@@ -482,7 +482,7 @@ func TestRulesetIsValid(t *testing.T) {
 		t.Errorf("decision after two views = %+v", d[0])
 	}
 	tags := map[string]bool{}
-	for _, it := range rs.Items {
+	for _, it := range rs.Catalogue {
 		if it.ID == top.Item {
 			for _, tag := range it.Tags {
 				tags[tag] = true

@@ -69,6 +69,9 @@ func (e *Engine) Observe(ev Event) (int, error) {
 	if ev.At <= 0 {
 		return 0, &Error{Code: CodeBadRequest, Message: "event time must be a positive Unix time in milliseconds"}
 	}
+	if !e.rules.history {
+		return 0, &Error{Code: CodeUndeclaredSignal, Message: "ruleset " + quote(e.rules.id) + " does not declare the history signal, so events are not kept"}
+	}
 	e.profile.add(ev, e.rules.retentionMillis, e.rules.maxEvents)
 	return len(e.profile.events), nil
 }

@@ -13,7 +13,8 @@ const hour = int64(3600 * 1000)
 func shop() Ruleset {
 	return Ruleset{
 		ID: "shop", Version: "1",
-		Items: []Item{
+		Signals: []Signal{{ID: "history", Kind: SignalHistory, Purpose: "Recommend gear like what you viewed.", RetentionDays: 90}},
+		Catalogue: []Item{
 			{ID: "trail-shoe", Title: "Trail running shoes", Tags: []string{"running", "trail"}},
 			{ID: "road-shoe", Title: "Road running shoes", Tags: []string{"running", "road"}},
 			{ID: "tent", Title: "Tent", Tags: []string{"camping"}},
@@ -22,7 +23,7 @@ func shop() Ruleset {
 		},
 		Slots: []Slot{
 			{ID: "recs", Limit: 3, Fallback: []string{"tent", "boots"}},
-			{ID: "hero", Limit: 1, Candidates: []string{"tent", "road-shoe"}, Fallback: []string{"tent"}},
+			{ID: "hero", Limit: 1, Candidates: Selector{Items: []string{"tent", "road-shoe"}}, Fallback: []string{"tent"}},
 		},
 	}
 }
@@ -171,8 +172,8 @@ func TestDecideIsDeterministic(t *testing.T) {
 
 func TestRetentionAndMaxEvents(t *testing.T) {
 	rs := shop()
-	rs.RetentionDays = 10
-	rs.MaxEvents = 3
+	rs.Signals[0].RetentionDays = 10
+	rs.Profile.MaxEvents = 3
 	e := New()
 	if err := e.Load(rs); err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestLoadKeepsOnlyDeclaredItems(t *testing.T) {
 	observe(t, e, "view", "tent", t0)
 	observe(t, e, "view", "stove", t0)
 	rs := shop()
-	rs.Items = rs.Items[:3] // drops stove and boots
+	rs.Catalogue = rs.Catalogue[:3] // drops stove and boots
 	rs.Slots = []Slot{{ID: "recs", Limit: 2, Fallback: []string{"tent"}}}
 	if err := e.Load(rs); err != nil {
 		t.Fatal(err)
@@ -266,6 +267,36 @@ func TestInvalidRulesetKeepsPrevious(t *testing.T) {
 	}
 	if info, _ := e.Ruleset(); info.ID != "shop" || info.Items != 5 {
 		t.Errorf("active ruleset after failed load = %+v", info)
+	}
+}
+
+func TestNoHistorySignalNoEvents(t *testing.T) {
+	rs := shop()
+	rs.Signals = []Signal{{ID: "weather", Kind: SignalWeather, Purpose: "Show gear for today's weather.", RetentionDays: 0}}
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Observe(Event{Type: "view", Item: "tent", At: t0})
+	var ee *Error
+	if !errors.As(err, &ee) || ee.Code != CodeUndeclaredSignal {
+		t.Fatalf("Observe without a history signal = %v, want undeclared_signal", err)
+	}
+	if e.Events() != 0 {
+		t.Errorf("an event was stored without a declared history signal")
+	}
+}
+
+func TestSlotCandidatesByTag(t *testing.T) {
+	rs := shop()
+	rs.Slots[1].Candidates = Selector{Tags: []string{"camping"}}
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, e, "view", "stove", t0)
+	if got := ids(decide(t, e, "hero")[0]); !reflect.DeepEqual(got, []string{"stove"}) {
+		t.Errorf("hero = %v, want stove, the top camping item", got)
 	}
 }
 

@@ -19,6 +19,9 @@ type compiledRuleset struct {
 	halfLifeMillis  int64
 	retentionMillis int64
 	maxEvents       int
+	// history is whether the ruleset declares the history signal; without
+	// it the engine stores no events at all.
+	history bool
 }
 
 type compiledSlot struct {
@@ -56,37 +59,41 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 	c := &compiledRuleset{
 		id:        rs.ID,
 		version:   rs.Version,
-		itemIndex: make(map[string]int, len(rs.Items)),
+		itemIndex: make(map[string]int, len(rs.Catalogue)),
 		slotIndex: make(map[string]int, len(rs.Slots)),
 		tagIndex:  make(map[string]int32),
 		maxEvents: DefaultMaxEvents,
 	}
-	halfLife := rs.HalfLifeDays
+	halfLife := rs.Profile.HalfLifeDays
 	if halfLife == 0 {
 		halfLife = DefaultHalfLifeDays
 	}
 	if !(halfLife > 0 && halfLife <= 365) {
-		return nil, invalid("half_life_days must be between 0 and 365, got ", strconv.FormatFloat(rs.HalfLifeDays, 'g', -1, 64))
+		return nil, invalid("profile.half_life_days must be between 0 and 365, got ", strconv.FormatFloat(rs.Profile.HalfLifeDays, 'g', -1, 64))
 	}
 	c.halfLifeMillis = int64(halfLife * dayMillis)
-	retention := rs.RetentionDays
-	if retention == 0 {
-		retention = MaxRetentionDays
-	}
-	if retention < 0 || retention > MaxRetentionDays {
-		return nil, invalid("retention_days must be between 1 and ", strconv.Itoa(MaxRetentionDays), ", got ", strconv.Itoa(rs.RetentionDays))
-	}
-	c.retentionMillis = int64(retention) * dayMillis
-	if rs.MaxEvents != 0 {
-		if rs.MaxEvents < 0 || rs.MaxEvents > MaxEventsLimit {
-			return nil, invalid("max_events must be between 1 and ", strconv.Itoa(MaxEventsLimit), ", got ", strconv.Itoa(rs.MaxEvents))
+	for i, sig := range rs.Signals {
+		if sig.RetentionDays < 0 || sig.RetentionDays > MaxRetentionDays {
+			return nil, invalid("signal ", quote(sig.ID), " retention_days must be between 0 and ", strconv.Itoa(MaxRetentionDays), ", got ", strconv.Itoa(sig.RetentionDays))
 		}
-		c.maxEvents = rs.MaxEvents
+		if sig.Kind == SignalHistory {
+			if c.history {
+				return nil, invalid("signals[", strconv.Itoa(i), "] declares history a second time")
+			}
+			c.history = true
+			c.retentionMillis = int64(sig.RetentionDays) * dayMillis
+		}
 	}
-	if len(rs.Items) == 0 || len(rs.Items) > MaxItems {
-		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxItems), " items, got ", strconv.Itoa(len(rs.Items)))
+	if rs.Profile.MaxEvents != 0 {
+		if rs.Profile.MaxEvents < 0 || rs.Profile.MaxEvents > MaxEventsLimit {
+			return nil, invalid("profile.max_events must be between 1 and ", strconv.Itoa(MaxEventsLimit), ", got ", strconv.Itoa(rs.Profile.MaxEvents))
+		}
+		c.maxEvents = rs.Profile.MaxEvents
 	}
-	for i, it := range rs.Items {
+	if len(rs.Catalogue) == 0 || len(rs.Catalogue) > MaxItems {
+		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxItems), " catalogue items, got ", strconv.Itoa(len(rs.Catalogue)))
+	}
+	for i, it := range rs.Catalogue {
 		if err := checkID("item "+strconv.Itoa(i), it.ID); err != nil {
 			return nil, err
 		}
@@ -107,7 +114,7 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 		c.itemIndex[it.ID] = i
 		c.itemTags = append(c.itemTags, c.tagNumbers(it.Tags))
 	}
-	c.items = append([]Item(nil), rs.Items...)
+	c.items = append([]Item(nil), rs.Catalogue...)
 	if len(rs.Slots) == 0 || len(rs.Slots) > MaxSlots {
 		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxSlots), " slots, got ", strconv.Itoa(len(rs.Slots)))
 	}
@@ -122,22 +129,15 @@ func compile(rs Ruleset) (*compiledRuleset, error) {
 			return nil, invalid("slot ", quote(s.ID), " limit must be between 1 and ", strconv.Itoa(MaxSlotLimit), ", got ", strconv.Itoa(s.Limit))
 		}
 		cs := compiledSlot{id: s.ID, limit: s.Limit, excludeSeen: s.ExcludeSeen}
-		if len(s.Candidates) == 0 {
-			cs.candidates = make([]int, len(c.items))
-			for j := range cs.candidates {
-				cs.candidates[j] = j
-			}
-		} else {
-			idx, err := c.lookupItems("slot "+quote(s.ID)+" candidate", s.Candidates)
-			if err != nil {
-				return nil, err
-			}
-			cs.candidates = idx
+		idx, err := c.selectItems("slot "+quote(s.ID)+" candidates", s.Candidates)
+		if err != nil {
+			return nil, err
 		}
+		cs.candidates = idx
 		if len(s.Fallback) == 0 {
 			return nil, invalid("slot ", quote(s.ID), " needs fallback items, shown when nothing matches")
 		}
-		idx, err := c.lookupItems("slot "+quote(s.ID)+" fallback", s.Fallback)
+		idx, err = c.lookupItems("slot "+quote(s.ID)+" fallback", s.Fallback)
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +164,30 @@ func (c *compiledRuleset) tagNumbers(tags []string) []int32 {
 		}
 	}
 	return out
+}
+
+// selectItems returns the catalogue positions a selector picks, in catalogue
+// order; an empty selector picks every item.
+func (c *compiledRuleset) selectItems(what string, sel Selector) ([]int, error) {
+	if _, err := c.lookupItems(what, sel.Items); err != nil {
+		return nil, err
+	}
+	var out []int
+	for i, it := range c.items {
+		if sel.Empty() || c.selects(sel, i, it) {
+			out = append(out, i)
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalid(what, " select no item")
+	}
+	return out, nil
+}
+
+func (c *compiledRuleset) selects(sel Selector, i int, it Item) bool {
+	return slices.Contains(sel.Items, it.ID) ||
+		(it.Campaign != "" && slices.Contains(sel.Campaigns, it.Campaign)) ||
+		slices.ContainsFunc(it.Tags, func(t string) bool { return slices.Contains(sel.Tags, t) })
 }
 
 func (c *compiledRuleset) lookupItems(what string, ids []string) ([]int, error) {

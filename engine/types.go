@@ -6,42 +6,6 @@ import (
 	"strings"
 )
 
-// Ruleset is the catalogue and slots a site personalizes. The msgpack field
-// names are the wire names used at the wasm boundary.
-type Ruleset struct {
-	ID      string `msgpack:"id" json:"id"`
-	Version string `msgpack:"version" json:"version"`
-	// HalfLifeDays is how fast interest fades: an event counts half as much
-	// after this many days. Zero means DefaultHalfLifeDays.
-	HalfLifeDays float64 `msgpack:"half_life_days,omitempty" json:"half_life_days,omitempty"`
-	// RetentionDays bounds how long events are kept. Zero means MaxRetentionDays.
-	RetentionDays int `msgpack:"retention_days,omitempty" json:"retention_days,omitempty"`
-	// MaxEvents bounds how many events are kept. Zero means DefaultMaxEvents.
-	MaxEvents int    `msgpack:"max_events,omitempty" json:"max_events,omitempty"`
-	Items     []Item `msgpack:"items" json:"items"`
-	Slots     []Slot `msgpack:"slots" json:"slots"`
-}
-
-// Item is one piece of content the engine can pick.
-type Item struct {
-	ID    string   `msgpack:"id" json:"id"`
-	Title string   `msgpack:"title" json:"title"`
-	Tags  []string `msgpack:"tags" json:"tags"`
-}
-
-// Slot is a place on a page that shows up to Limit items.
-type Slot struct {
-	ID string `msgpack:"id" json:"id"`
-	// Candidates lists the items this slot may show; empty means every item.
-	Candidates []string `msgpack:"candidates,omitempty" json:"candidates,omitempty"`
-	Limit      int      `msgpack:"limit" json:"limit"`
-	// Fallback is shown, in order, when nothing in the profile matches.
-	Fallback []string `msgpack:"fallback" json:"fallback"`
-	// ExcludeSeen leaves out items the person already interacted with, so
-	// the slot shows something new ("Recommended for you"), not a history.
-	ExcludeSeen bool `msgpack:"exclude_seen,omitempty" json:"exclude_seen,omitempty"`
-}
-
 // Limits the engine enforces whatever a ruleset says.
 const (
 	DefaultHalfLifeDays = 14
@@ -124,16 +88,17 @@ type Pick struct {
 type Code string
 
 const (
-	CodeBadRequest      Code = "bad_request"
-	CodeTooLarge        Code = "too_large"
-	CodeUnknownOp       Code = "unknown_op"
-	CodeNoRuleset       Code = "no_ruleset"
-	CodeInvalidRuleset  Code = "invalid_ruleset"
-	CodeUnknownSlot     Code = "unknown_slot"
-	CodeUnknownItem     Code = "unknown_item"
-	CodeCorruptSnapshot Code = "corrupt_snapshot"
-	CodeSnapshotVersion Code = "snapshot_version"
-	CodeInternal        Code = "internal"
+	CodeBadRequest       Code = "bad_request"
+	CodeTooLarge         Code = "too_large"
+	CodeUnknownOp        Code = "unknown_op"
+	CodeNoRuleset        Code = "no_ruleset"
+	CodeInvalidRuleset   Code = "invalid_ruleset"
+	CodeUnknownSlot      Code = "unknown_slot"
+	CodeUnknownItem      Code = "unknown_item"
+	CodeUndeclaredSignal Code = "undeclared_signal"
+	CodeCorruptSnapshot  Code = "corrupt_snapshot"
+	CodeSnapshotVersion  Code = "snapshot_version"
+	CodeInternal         Code = "internal"
 )
 
 // Error is the engine's error type; its Code crosses the wasm boundary.

@@ -126,7 +126,8 @@ func mustEncode(t testing.TB, v any) []byte {
 
 var smallRuleset = map[string]any{
 	"id": "small", "version": "1",
-	"items": []any{
+	"signals": []any{map[string]any{"id": "history", "kind": "history", "purpose": "Suggest gear like what you viewed.", "retention_days": 30}},
+	"catalogue": []any{
 		map[string]any{"id": "a", "title": "Trail shoe", "tags": []any{"running", "trail"}},
 		map[string]any{"id": "b", "title": "Tent", "tags": []any{"camping"}},
 		map[string]any{"id": "c", "title": "Road shoe", "tags": []any{"running"}},

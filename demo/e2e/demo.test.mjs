@@ -52,7 +52,7 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     const origin = new URL(url).origin;
     // The served ruleset is demo/ruleset.json, embedded in the server.
     const ruleset = JSON.parse(readFileSync(join(repoRoot, 'demo', 'ruleset.json'), 'utf8'));
-    const items = new Map(ruleset.items.map((it) => [it.id, it]));
+    const items = new Map(ruleset.catalogue.map((it) => [it.id, it]));
     const fallback = ruleset.slots.find((s) => s.id === 'recommended').fallback;
     assert.equal((await serverLog(url)).total, 0, 'the server log starts empty and does not log itself');
 
@@ -74,7 +74,7 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     await page.waitForSelector('html[data-edgewise="ready"]');
     const first = await slotState(page);
     assert.deepEqual(first.items.map((p) => p.item), fallback.slice(0, 4), 'the slot first shows the fallback items');
-    assert.equal(await page.locator('[data-item]').count(), ruleset.items.length, 'the grid shows the whole catalogue');
+    assert.equal(await page.locator('[data-item]').count(), ruleset.catalogue.length, 'the grid shows the whole catalogue');
 
     // The page has loaded everything it needs; remember how much the server saw.
     const loaded = await serverLog(url);

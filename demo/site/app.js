@@ -258,7 +258,7 @@ async function loadCatalogue() {
   const res = await fetch('/ruleset.json');
   if (!res.ok) throw new Error(`GET /ruleset.json answered ${res.status}`);
   const ruleset = await res.json();
-  for (const item of ruleset.items || []) catalogue.set(item.id, item);
+  for (const item of ruleset.catalogue || []) catalogue.set(item.id, item);
   return ruleset;
 }
 

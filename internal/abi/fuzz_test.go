@@ -26,7 +26,7 @@ func FuzzCall(f *testing.F) {
 		}
 	}
 	setup, err := EncodeRequest(map[string]any{"ruleset": map[string]any{
-		"id": "fuzz", "items": []any{map[string]any{"id": "a", "title": "A", "tags": []any{"x"}}},
+		"id": "fuzz", "catalogue": []any{map[string]any{"id": "a", "title": "A", "tags": []any{"x"}}},
 		"slots": []any{map[string]any{"id": "s", "limit": 1, "fallback": []any{"a"}}},
 	}})
 	if err != nil {

@@ -23,7 +23,7 @@ once, and then calls the exports below, one call at a time.
 Requests and results, by operation (msgpack maps, snake_case keys):
 
 	version       {}                                   -> {abi, engine, ruleset?}
-	load_ruleset  {ruleset: {id, version, items, slots, ...}} -> {id, version, items, slots}
+	load_ruleset  {ruleset: {id, version, signals, catalogue, slots, ...}} -> {id, version, items, slots}
 	observe       {event: {type, item, at}}            -> {events}
 	set_context   {context: {now}}                     -> {}
 	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}

@@ -2,32 +2,18 @@
 
 export const ABI_VERSION: 1;
 
-/** One piece of content the engine can pick. */
-export interface Item {
-  id: string;
-  title: string;
-  tags: string[];
-}
-
-/** A place on a page that shows up to `limit` items. */
-export interface Slot {
-  id: string;
-  limit: number;
-  /** Shown, in order, when nothing in the profile matches. */
-  fallback: string[];
-  /** The items this slot may show; absent or empty means every item. */
-  candidates?: string[];
-}
-
-/** The catalogue and slots a site personalizes (engine.Ruleset). */
+/**
+ * A compiled ruleset as the engine reads it (engine.Ruleset, documented in
+ * full by the JSON Schema that `edgewise schema` prints). The SDK reads only
+ * `catalogue` and `slots` itself, to serve fallbacks when the engine cannot run.
+ */
 export interface Ruleset {
   id: string;
   version: string;
-  items: Item[];
-  slots: Slot[];
-  half_life_days?: number;
-  retention_days?: number;
-  max_events?: number;
+  signals: { id: string; kind: string; purpose: string; retention_days: number }[];
+  catalogue: { id: string; title: string; tags: string[]; [field: string]: unknown }[];
+  slots: { id: string; limit: number; fallback: string[]; [field: string]: unknown }[];
+  [section: string]: unknown;
 }
 
 export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase';

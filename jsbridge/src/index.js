@@ -214,7 +214,7 @@ export class Edgewise {
   // the fallback option's, else nothing. Items the catalogue lacks are skipped.
   _fallbackDecision(slot) {
     const s = this._slots().find((x) => x.id === slot);
-    const items = this._ruleset && Array.isArray(this._ruleset.items) && this._ruleset.items;
+    const items = this._ruleset && Array.isArray(this._ruleset.catalogue) && this._ruleset.catalogue;
     const known = items && new Set(items.map((i) => i && i.id));
     let ids = (s && s.fallback) || this._fallback[slot];
     ids = Array.isArray(ids) ? ids.filter((id) => typeof id === 'string' && (!known || known.has(id))) : [];

@@ -214,7 +214,8 @@ test('non-ASCII text round-trips as UTF-8', async () => {
   const ruleset = {
     id: 'läden',
     version: '1',
-    items: [
+    signals: [{ id: 'verlauf', kind: 'history', purpose: 'Zeigt Ähnliches zu dem, was du angesehen hast.', retention_days: 30 }],
+    catalogue: [
       { id: 'söckchen', title, tags: ['wölle'] },
       { id: 'mütze', title: 'Mütze', tags: ['wölle', 'winter'] },
     ],

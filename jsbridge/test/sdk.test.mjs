@@ -111,7 +111,7 @@ test('load never rejects, whatever it is given', async (t) => {
     'no ruleset': { wasm: mod },
     'a 404 ruleset URL': { wasm: mod, ruleset: server.url('/missing.json'), fallback: { home: ['mug'] } },
     'an unreachable wasm URL': { wasm: 'http://127.0.0.1:1/edgewise.wasm', ruleset: shopRuleset() },
-    'a malformed ruleset': { wasm: mod, ruleset: { ...shopRuleset(), items: 'none' } },
+    'a malformed ruleset': { wasm: mod, ruleset: { ...shopRuleset(), catalogue: 'none' } },
     'an invalid ruleset': { wasm: mod, ruleset: { ...shopRuleset(), slots: [{ id: 'home', limit: 2, fallback: ['ghost', 'mug'] }] } },
     'a module for another ABI': { wasm: fakeEngine(encode({ result: { abi: 2, engine: 'x' } })), ruleset: shopRuleset() },
   };

@@ -29,7 +29,8 @@ export function shopRuleset() {
   return {
     id: 'shop',
     version: '1',
-    items: [
+    signals: [{ id: 'history', kind: 'history', purpose: 'Suggest things like what you viewed.', retention_days: 30 }],
+    catalogue: [
       { id: 'sock', title: 'Wool socks', tags: ['wool', 'socks'] },
       { id: 'mug', title: 'Mug', tags: ['kitchen'] },
       { id: 'hat', title: 'Wool hat', tags: ['wool', 'winter'] },
@@ -37,7 +38,7 @@ export function shopRuleset() {
     ],
     slots: [
       { id: 'home', limit: 2, fallback: ['mug', 'pan'] },
-      { id: 'related', limit: 3, fallback: ['pan'], candidates: ['mug', 'hat', 'pan'] },
+      { id: 'related', limit: 3, fallback: ['pan'], candidates: { items: ['mug', 'hat', 'pan'] } },
     ],
   };
 }
