@@ -1,9 +1,6 @@
-// Command edgewise is the marketer's and developer's tool for Edgewise.
-//
-//	edgewise version [--wasm PATH]
-//	edgewise decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...
-//
-// decide runs dist/edgewise.wasm, the artifact browsers run, in wazero.
+// Command edgewise is the marketer's and developer's tool for Edgewise:
+// run `edgewise help` for its commands. Commands that run the engine run
+// dist/edgewise.wasm, the artifact browsers run, in wazero.
 package main
 
 import (
@@ -15,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/edgewise/edgewise/engine"
@@ -23,16 +21,44 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-const usage = `edgewise: on-device personalization tools
+// command is one subcommand. Each lives in its own file and registers itself
+// in init, so commands can be added without touching this one.
+type command struct {
+	usage string // "name ARGS\n      what it does"
+	run   func(args []string, stdout, stderr io.Writer) error
+}
 
-Usage:
-  edgewise version [--wasm PATH]
-      Print the CLI's engine version and the ABI and engine version of edgewise.wasm.
-  edgewise decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...
-      Load a ruleset and a list of events into edgewise.wasm and print what each slot shows, and why.
+var commands = map[string]command{
+	"version": {
+		usage: "version [--wasm PATH]\n      Print the CLI's engine version and the ABI and engine version of edgewise.wasm.",
+		run:   func(args []string, stdout, _ io.Writer) error { return cmdVersion(args, stdout) },
+	},
+	"decide": {
+		usage: "decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...\n      Load a ruleset and events into edgewise.wasm and print what each slot shows, and why.",
+		run:   func(args []string, stdout, _ io.Writer) error { return cmdDecide(args, stdout) },
+	},
+}
 
-edgewise.wasm is found with --wasm, else beside this binary, else in ./dist.
-`
+// exitCode ends the command with a status and no further message: the
+// command has already said what went wrong (lint's diagnostics, say).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func usage() string {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("edgewise: on-device personalization tools\n\nUsage:\n")
+	for _, name := range names {
+		b.WriteString("  edgewise " + commands[name].usage + "\n")
+	}
+	b.WriteString("\nedgewise.wasm is found with --wasm, else beside this binary, else in ./dist.\n")
+	return b.String()
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -40,30 +66,31 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
-	var err error
 	switch args[0] {
-	case "version":
-		err = cmdVersion(args[1:], stdout)
-	case "decide":
-		err = cmdDecide(args[1:], stdout)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
-	default:
-		fmt.Fprintf(stderr, "edgewise: unknown command %q\n\n%s", args[0], usage)
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "edgewise: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "edgewise:", err)
-		return 1
+	err := cmd.run(args[1:], stdout, stderr)
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &code):
+		return int(code)
 	}
-	return 0
+	fmt.Fprintln(stderr, "edgewise:", err)
+	return 1
 }
 
 func wasmFlag(fs *flag.FlagSet) *string {
