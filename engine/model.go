@@ -11,16 +11,16 @@ package engine
 type Ruleset struct {
 	ID          string `msgpack:"id" json:"id" yaml:"id" jsonschema:"title=Ruleset id,description=A short stable name for this ruleset; reports are keyed by it.,pattern=^[a-z0-9][a-z0-9._-]*$,maxLength=128"`
 	Version     string `msgpack:"version" json:"version" yaml:"version" jsonschema:"description=The ruleset's own version; shown in previews and reports.,minLength=1,maxLength=64"`
-	Description string `msgpack:"description,omitempty" json:"description,omitempty" yaml:"description,omitempty" jsonschema:"description=What this ruleset is for\, in a sentence.,maxLength=500"`
+	Description string `msgpack:"description,omitempty" json:"description,omitempty" yaml:"description,omitempty" jsonschema:"description=What this ruleset is for\\, in a sentence.,maxLength=500"`
 
 	Profile   ProfileSettings `msgpack:"profile,omitempty" json:"profile,omitempty" yaml:"profile,omitempty" jsonschema:"description=How the on-device profile learns and forgets."`
-	Signals   []Signal        `msgpack:"signals" json:"signals" yaml:"signals" jsonschema:"description=Every signal the engine may use\, each with the purpose shown to people. Nothing undeclared is collected."`
+	Signals   []Signal        `msgpack:"signals" json:"signals" yaml:"signals" jsonschema:"description=Every signal the engine may use\\, each with the purpose shown to people. Nothing undeclared is collected."`
 	Regions   []Region        `msgpack:"regions,omitempty" json:"regions,omitempty" yaml:"regions,omitempty" jsonschema:"description=Named coarse areas that rules and availability refer to."`
 	Catalogue []Item          `msgpack:"catalogue" json:"catalogue" yaml:"catalogue" jsonschema:"description=The content the engine can pick from.,minItems=1"`
 	Slots     []Slot          `msgpack:"slots" json:"slots" yaml:"slots" jsonschema:"description=The places on a page that show picks.,minItems=1"`
-	Rules     []Rule          `msgpack:"rules,omitempty" json:"rules,omitempty" yaml:"rules,omitempty" jsonschema:"description=When a condition holds\, boost\, bury\, pin or exclude some items."`
+	Rules     []Rule          `msgpack:"rules,omitempty" json:"rules,omitempty" yaml:"rules,omitempty" jsonschema:"description=When a condition holds\\, boost\\, bury\\, pin or exclude some items."`
 	Caps      []Cap           `msgpack:"caps,omitempty" json:"caps,omitempty" yaml:"caps,omitempty" jsonschema:"description=How often an item or campaign may be shown to one person."`
-	Cohorts   Cohorts         `msgpack:"cohorts,omitempty" json:"cohorts,omitempty" yaml:"cohorts,omitempty" jsonschema:"description=The coarse groups a person may be counted in\, if they allow reports."`
+	Cohorts   Cohorts         `msgpack:"cohorts,omitempty" json:"cohorts,omitempty" yaml:"cohorts,omitempty" jsonschema:"description=The coarse groups a person may be counted in\\, if they allow reports."`
 	Reporting Reporting       `msgpack:"reporting,omitempty" json:"reporting,omitempty" yaml:"reporting,omitempty" jsonschema:"description=How cohort reports are noised and how often they may be sent."`
 }
 
@@ -77,16 +77,16 @@ type Item struct {
 	ID         string            `msgpack:"id" json:"id" yaml:"id" jsonschema:"pattern=^[a-z0-9][a-z0-9._-]*$,maxLength=128"`
 	Title      string            `msgpack:"title" json:"title" yaml:"title" jsonschema:"description=Shown in reasons: Because you viewed <title>.,minLength=1,maxLength=256"`
 	Tags       []string          `msgpack:"tags" json:"tags" yaml:"tags" jsonschema:"description=What the item is about; interests are learned per tag.,minItems=1,maxItems=32"`
-	Campaign   string            `msgpack:"campaign,omitempty" json:"campaign,omitempty" yaml:"campaign,omitempty" jsonschema:"description=The campaign the item belongs to\, for caps and rules."`
-	Attributes map[string]string `msgpack:"attributes,omitempty" json:"attributes,omitempty" yaml:"attributes,omitempty" jsonschema:"description=Free-form details the page can render (price\, image\, link)."`
+	Campaign   string            `msgpack:"campaign,omitempty" json:"campaign,omitempty" yaml:"campaign,omitempty" jsonschema:"description=The campaign the item belongs to\\, for caps and rules."`
+	Attributes map[string]string `msgpack:"attributes,omitempty" json:"attributes,omitempty" yaml:"attributes,omitempty" jsonschema:"description=Free-form details the page can render (price\\, image\\, link)."`
 	Regions    []string          `msgpack:"regions,omitempty" json:"regions,omitempty" yaml:"regions,omitempty" jsonschema:"description=Available only in these regions; empty means everywhere."`
 	Schedule   []Window          `msgpack:"schedule,omitempty" json:"schedule,omitempty" yaml:"schedule,omitempty" jsonschema:"description=Available only inside these windows; empty means always."`
 }
 
 // Window is a span of dates, inclusive, in the person's time zone.
 type Window struct {
-	From  string `msgpack:"from,omitempty" json:"from,omitempty" yaml:"from,omitempty" jsonschema:"format=date,description=First day\, YYYY-MM-DD."`
-	Until string `msgpack:"until,omitempty" json:"until,omitempty" yaml:"until,omitempty" jsonschema:"format=date,description=Last day\, YYYY-MM-DD."`
+	From  string `msgpack:"from,omitempty" json:"from,omitempty" yaml:"from,omitempty" jsonschema:"format=date,description=First day\\, YYYY-MM-DD."`
+	Until string `msgpack:"until,omitempty" json:"until,omitempty" yaml:"until,omitempty" jsonschema:"format=date,description=Last day\\, YYYY-MM-DD."`
 }
 
 // Selector picks items by id, tag or campaign; an item matching any list is selected.
@@ -104,7 +104,7 @@ type Slot struct {
 	ID          string    `msgpack:"id" json:"id" yaml:"id" jsonschema:"pattern=^[a-z0-9][a-z0-9_-]*$"`
 	Candidates  Selector  `msgpack:"candidates,omitempty" json:"candidates,omitempty" yaml:"candidates,omitempty" jsonschema:"description=Which items this slot may show; empty means all."`
 	Limit       int       `msgpack:"limit" json:"limit" yaml:"limit" jsonschema:"minimum=1,maximum=50"`
-	Fallback    []string  `msgpack:"fallback" json:"fallback" yaml:"fallback" jsonschema:"description=Shown\, in order\, when nothing personal qualifies.,minItems=1"`
+	Fallback    []string  `msgpack:"fallback" json:"fallback" yaml:"fallback" jsonschema:"description=Shown\\, in order\\, when nothing personal qualifies.,minItems=1"`
 	Diversity   Diversity `msgpack:"diversity,omitempty" json:"diversity,omitempty" yaml:"diversity,omitempty"`
 	ExcludeSeen bool      `msgpack:"exclude_seen,omitempty" json:"exclude_seen,omitempty" yaml:"exclude_seen,omitempty" jsonschema:"description=Leave out items the person already viewed or bought."`
 }
@@ -119,12 +119,12 @@ type Diversity struct {
 // Exactly one of Boost, Bury, Pin and Exclude is set.
 type Rule struct {
 	ID          string    `msgpack:"id" json:"id" yaml:"id" jsonschema:"pattern=^[a-z0-9][a-z0-9_-]*$"`
-	Description string    `msgpack:"description,omitempty" json:"description,omitempty" yaml:"description,omitempty" jsonschema:"description=The rule in a sentence\, for people reviewing it."`
-	Reason      string    `msgpack:"reason,omitempty" json:"reason,omitempty" yaml:"reason,omitempty" jsonschema:"description=Shown to the person when this rule shaped a pick\, e.g. Because it's raining in your region.,maxLength=200"`
+	Description string    `msgpack:"description,omitempty" json:"description,omitempty" yaml:"description,omitempty" jsonschema:"description=The rule in a sentence\\, for people reviewing it."`
+	Reason      string    `msgpack:"reason,omitempty" json:"reason,omitempty" yaml:"reason,omitempty" jsonschema:"description=Shown to the person when this rule shaped a pick\\, e.g. Because it's raining in your region.,maxLength=200"`
 	When        Condition `msgpack:"when,omitempty" json:"when,omitempty" yaml:"when,omitempty" jsonschema:"description=All listed conditions must hold; an empty condition always holds."`
 	Items       Selector  `msgpack:"items" json:"items" yaml:"items" jsonschema:"description=The items the action applies to."`
 	Slots       []string  `msgpack:"slots,omitempty" json:"slots,omitempty" yaml:"slots,omitempty" jsonschema:"description=Only in these slots; empty means every slot."`
-	Boost       float64   `msgpack:"boost,omitempty" json:"boost,omitempty" yaml:"boost,omitempty" jsonschema:"description=Multiply the items' scores by this (more than 1\, at most 10).,exclusiveMinimum=1,maximum=10"`
+	Boost       float64   `msgpack:"boost,omitempty" json:"boost,omitempty" yaml:"boost,omitempty" jsonschema:"description=Multiply the items' scores by this (more than 1\\, at most 10).,exclusiveMinimum=1,maximum=10"`
 	Bury        float64   `msgpack:"bury,omitempty" json:"bury,omitempty" yaml:"bury,omitempty" jsonschema:"description=Multiply the items' scores by this (between 0 and 1).,exclusiveMinimum=0,exclusiveMaximum=1"`
 	Pin         int       `msgpack:"pin,omitempty" json:"pin,omitempty" yaml:"pin,omitempty" jsonschema:"description=Put the first matching item at this position (1 is first).,minimum=1,maximum=50"`
 	Exclude     bool      `msgpack:"exclude,omitempty" json:"exclude,omitempty" yaml:"exclude,omitempty" jsonschema:"description=Never show the items while the condition holds."`
@@ -204,6 +204,6 @@ type Bucket struct {
 // Reporting sets the privacy parameters of cohort reports.
 type Reporting struct {
 	EpochDays int     `msgpack:"epoch_days,omitempty" json:"epoch_days,omitempty" yaml:"epoch_days,omitempty" jsonschema:"description=At most one report per epoch (default 7 days).,minimum=1,maximum=90"`
-	Epsilon   float64 `msgpack:"epsilon,omitempty" json:"epsilon,omitempty" yaml:"epsilon,omitempty" jsonschema:"description=Local differential privacy budget per report (default 2\, at most 4).,exclusiveMinimum=0,maximum=4"`
+	Epsilon   float64 `msgpack:"epsilon,omitempty" json:"epsilon,omitempty" yaml:"epsilon,omitempty" jsonschema:"description=Local differential privacy budget per report (default 2\\, at most 4).,exclusiveMinimum=0,maximum=4"`
 	MinK      int     `msgpack:"min_k,omitempty" json:"min_k,omitempty" yaml:"min_k,omitempty" jsonschema:"description=Smallest cohort reported as itself (default 50).,minimum=10"`
 }
