@@ -7,12 +7,20 @@
 // log of every request it receives, which the page shows next to the shop:
 // viewing products and getting recommendations send nothing back.
 //
+// At startup the server builds and signs its ruleset (demo/ruleset.json), as
+// `edgewise build` would, with a key made fresh for this run, or the one in
+// -key FILE (from `edgewise keygen`). It serves the signed file as
+// /ruleset.ewr, the public key in /config.json, and the readable catalogue
+// the page draws its grid from as /catalogue.json.
+//
 // The server sets no cookies and records no IP addresses or user agents.
 package main
 
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -33,6 +41,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/keyfile"
 )
 
 //go:embed site ruleset.json
@@ -90,16 +101,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
 	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and edgewise.js")
+	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())
 	}
-	handler, err := newServer(*dist)
+	var key ed25519.PrivateKey
+	if *keyPath != "" {
+		var err error
+		if key, err = keyfile.ReadPrivate(*keyPath); err != nil {
+			return err
+		}
+	}
+	handler, err := newServer(*dist, key)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "edgewise demo: serving ruleset %s signed with key %s\n", handler.rulesetName, handler.keyID)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -130,18 +150,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// server is the demo's HTTP handler: embedded site, dist files and the
-// request log.
+// server is the demo's HTTP handler: embedded site, dist files, the signed
+// ruleset and the request log.
 type server struct {
-	dist      string
-	mux       *http.ServeMux
-	log       *requestLog
-	done      chan struct{}
-	closeOnce sync.Once
+	// rulesetName is "id@version" and keyID the signing key's id, for the log line.
+	rulesetName string
+	keyID       engine.KeyID
+	dist        string
+	mux         *http.ServeMux
+	log         *requestLog
+	done        chan struct{}
+	closeOnce   sync.Once
 }
 
-// newServer checks that dist holds the built SDK and returns the handler.
-func newServer(dist string) (*server, error) {
+// newServer checks that dist holds the built SDK, signs the ruleset with key
+// (a fresh one when key is nil) and returns the handler.
+func newServer(dist string, key ed25519.PrivateKey) (*server, error) {
 	for _, name := range requiredDist {
 		path := filepath.Join(dist, name)
 		st, err := os.Stat(path)
@@ -158,20 +182,100 @@ func newServer(dist string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ruleset, err := embedded.ReadFile("ruleset.json")
+	signed, err := signRuleset(key)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity), done: make(chan struct{})}
+	s := &server{dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity), done: make(chan struct{}),
+		rulesetName: signed.name, keyID: signed.keyID}
 	s.mux.Handle("GET /", http.FileServerFS(site))
-	s.mux.HandleFunc("GET /ruleset.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		http.ServeContent(w, r, "ruleset.json", time.Time{}, bytes.NewReader(ruleset))
-	})
+	for _, f := range []struct {
+		path, ctype string
+		body        []byte
+	}{
+		{"/ruleset.ewr", "application/octet-stream", signed.ewr},
+		{"/config.json", "application/json", signed.config},
+		{"/catalogue.json", "application/json", signed.catalogue},
+	} {
+		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", f.ctype)
+			http.ServeContent(w, r, f.path, time.Time{}, bytes.NewReader(f.body))
+		})
+	}
 	s.mux.HandleFunc("GET /dist/{file}", s.serveDist)
 	s.mux.HandleFunc("GET /api/requests", s.serveLog)
 	s.mux.HandleFunc("GET /api/requests/stream", s.serveStream)
 	return s, nil
+}
+
+// signedRuleset is what the server makes of demo/ruleset.json at startup.
+type signedRuleset struct {
+	name  string // id@version
+	keyID engine.KeyID
+	// ewr is the signed ruleset the engine loads (/ruleset.ewr).
+	ewr []byte
+	// config is /config.json: the public key the page hands to Edgewise.load.
+	config []byte
+	// catalogue is /catalogue.json: what the page needs to draw the shop,
+	// and each slot's fallback items for when the engine cannot run.
+	catalogue []byte
+}
+
+// demoConfig is the body of /config.json.
+type demoConfig struct {
+	// PublicKey is the base64 Ed25519 public key the ruleset is signed with.
+	PublicKey string `json:"publicKey"`
+	KeyID     string `json:"keyId"`
+}
+
+// demoCatalogue is the body of /catalogue.json.
+type demoCatalogue struct {
+	ID        string         `json:"id"`
+	Version   string         `json:"version"`
+	Catalogue []engine.Item  `json:"catalogue"`
+	Slots     []demoFallback `json:"slots"`
+}
+
+type demoFallback struct {
+	ID       string   `json:"id"`
+	Fallback []string `json:"fallback"`
+}
+
+// signRuleset builds the embedded ruleset as edgewise build does and signs
+// it with key, or with a fresh key when key is nil.
+func signRuleset(key ed25519.PrivateKey) (signedRuleset, error) {
+	src, err := embedded.ReadFile("ruleset.json")
+	if err != nil {
+		return signedRuleset{}, err
+	}
+	var rs engine.Ruleset
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rs); err != nil {
+		return signedRuleset{}, fmt.Errorf("demo/ruleset.json: %w", err)
+	}
+	if key == nil {
+		if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return signedRuleset{}, err
+		}
+	}
+	ewr, err := engine.EncodeRuleset(&rs, key)
+	if err != nil {
+		return signedRuleset{}, fmt.Errorf("demo/ruleset.json: %w", err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	out := signedRuleset{name: rs.ID + "@" + rs.Version, keyID: engine.KeyIDOf(pub), ewr: ewr}
+	if out.config, err = json.Marshal(demoConfig{PublicKey: keyfile.Base64(pub), KeyID: out.keyID.String()}); err != nil {
+		return signedRuleset{}, err
+	}
+	cat := demoCatalogue{ID: rs.ID, Version: rs.Version, Catalogue: rs.Catalogue}
+	for _, s := range rs.Slots {
+		cat.Slots = append(cat.Slots, demoFallback{ID: s.ID, Fallback: s.Fallback[:min(len(s.Fallback), s.Limit)]})
+	}
+	if out.catalogue, err = json.Marshal(cat); err != nil {
+		return signedRuleset{}, err
+	}
+	return out, nil
 }
 
 func readHead(path string, n int) ([]byte, error) {

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/keyfile"
 )
 
 // fakeWasm starts with the WebAssembly magic and version, which is all the
@@ -42,7 +46,7 @@ func fakeDist(t *testing.T) string {
 
 func newTestServer(t *testing.T) (*server, *httptest.Server) {
 	t.Helper()
-	s, err := newServer(fakeDist(t))
+	s, err := newServer(fakeDist(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +110,9 @@ func TestServesSiteAndDist(t *testing.T) {
 		{"/", "text/html", `data-edgewise-slot="recommended"`},
 		{"/app.js", "text/javascript", "Edgewise.load"},
 		{"/style.css", "text/css", ".rec-list"},
-		{"/ruleset.json", "application/json", `"recommended"`},
+		{"/catalogue.json", "application/json", `"recommended"`},
+		{"/config.json", "application/json", `"publicKey"`},
+		{"/ruleset.ewr", "application/octet-stream", "EWRS"},
 		{"/dist/edgewise.js", "text/javascript", "Edgewise"},
 		{"/dist/edgewise.js.map", "application/json", `"version"`},
 	} {
@@ -138,7 +144,7 @@ func TestMissingSourceMapIsNotFound(t *testing.T) {
 	if err := os.Remove(filepath.Join(dist, "edgewise.js.map")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newServer(dist)
+	s, err := newServer(dist, nil)
 	if err != nil {
 		t.Fatalf("the source map is optional, got %v", err)
 	}
@@ -270,9 +276,9 @@ func TestStreamSendsBacklogAndNewRequests(t *testing.T) {
 	if e := next(); e.Seq != 1 || e.Path != "/style.css" {
 		t.Errorf("first event = %+v, want the backlog's GET /style.css", e)
 	}
-	get(t, ts.URL+"/ruleset.json?live=1")
-	if e := next(); e.Seq != 2 || e.Path != "/ruleset.json" || e.Query != "live=1" {
-		t.Errorf("second event = %+v, want the new GET /ruleset.json", e)
+	get(t, ts.URL+"/catalogue.json?live=1")
+	if e := next(); e.Seq != 2 || e.Path != "/catalogue.json" || e.Query != "live=1" {
+		t.Errorf("second event = %+v, want the new GET /catalogue.json", e)
 	}
 }
 
@@ -303,7 +309,7 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 
 func TestSetsNoCookies(t *testing.T) {
 	_, ts := newTestServer(t)
-	paths := []string{"/", "/index.html", "/app.js", "/style.css", "/ruleset.json", "/dist/edgewise.wasm",
+	paths := []string{"/", "/index.html", "/app.js", "/style.css", "/ruleset.ewr", "/config.json", "/catalogue.json", "/dist/edgewise.wasm",
 		"/dist/edgewise.js", "/dist/edgewise.js.map", "/api/requests", "/missing"}
 	for _, path := range paths {
 		resp, _ := get(t, ts.URL+path)
@@ -331,7 +337,7 @@ func TestMissingDistFile(t *testing.T) {
 			if err := os.Remove(filepath.Join(dist, name)); err != nil {
 				t.Fatal(err)
 			}
-			_, err := newServer(dist)
+			_, err := newServer(dist, nil)
 			if err == nil {
 				t.Fatalf("newServer without %s succeeded", name)
 			}
@@ -347,7 +353,7 @@ func TestMissingDistFile(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dist, "edgewise.wasm"), []byte("<html>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := newServer(dist); err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
+		if _, err := newServer(dist, nil); err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
 			t.Errorf("newServer with a non-wasm file: %v", err)
 		}
 	})
@@ -428,6 +434,89 @@ func TestRunListensAndShutsDown(t *testing.T) {
 	}
 	if n := strings.Count(stdout.String(), "\n"); n != 1 {
 		t.Errorf("stdout has %d lines, want exactly 1: %q", n, stdout.String())
+	}
+}
+
+// TestServesASignedRuleset: the page gets a ruleset signed with the key in
+// /config.json, holding demo/ruleset.json, and a catalogue made from it.
+func TestServesASignedRuleset(t *testing.T) {
+	_, ts := newTestServer(t)
+	var config struct {
+		PublicKey string `json:"publicKey"`
+		KeyID     string `json:"keyId"`
+	}
+	_, body := get(t, ts.URL+"/config.json")
+	if err := json.Unmarshal(body, &config); err != nil {
+		t.Fatalf("/config.json: %v\n%s", err, body)
+	}
+	pub, err := base64.StdEncoding.DecodeString(config.PublicKey)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		t.Fatalf("/config.json publicKey %q: %v", config.PublicKey, err)
+	}
+	if config.KeyID != engine.KeyIDOf(pub).String() {
+		t.Errorf("/config.json keyId %s, want %s", config.KeyID, engine.KeyIDOf(pub))
+	}
+	_, ewr := get(t, ts.URL+"/ruleset.ewr")
+	rs, err := engine.DecodeRuleset(ewr, pub)
+	if err != nil {
+		t.Fatalf("/ruleset.ewr does not verify with /config.json's key: %v", err)
+	}
+	src, _ := embedded.ReadFile("ruleset.json")
+	var want engine.Ruleset
+	if err := json.Unmarshal(src, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*rs, want) {
+		t.Errorf("/ruleset.ewr holds %+v, want demo/ruleset.json", rs)
+	}
+	var cat struct {
+		ID        string        `json:"id"`
+		Catalogue []engine.Item `json:"catalogue"`
+		Slots     []struct {
+			ID       string   `json:"id"`
+			Fallback []string `json:"fallback"`
+		} `json:"slots"`
+	}
+	_, body = get(t, ts.URL+"/catalogue.json")
+	if err := json.Unmarshal(body, &cat); err != nil {
+		t.Fatal(err)
+	}
+	if cat.ID != want.ID || !reflect.DeepEqual(cat.Catalogue, want.Catalogue) || len(cat.Slots) != 1 ||
+		!reflect.DeepEqual(cat.Slots[0].Fallback, want.Slots[0].Fallback[:want.Slots[0].Limit]) {
+		t.Errorf("/catalogue.json = %s", body)
+	}
+
+	// Each run signs with a fresh key, unless -key names one.
+	_, ts2 := newTestServer(t)
+	_, body = get(t, ts2.URL+"/config.json")
+	if strings.Contains(string(body), config.PublicKey) {
+		t.Error("two servers signed with the same fresh key")
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	keyPath := filepath.Join(t.TempDir(), "site.key")
+	if _, err := keyfile.Write(keyPath, priv, false); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	dist := fakeDist(t)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dist", dist, "-key", keyPath}, &stdout, &stderr)
+	}()
+	id := engine.KeyIDOf(priv.Public().(ed25519.PublicKey)).String()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), id); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server does not say it signs with key %s: %q", id, stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-dist", dist, "-key", "/nonexistent.key"}, &stdout, &stderr); err == nil {
+		t.Error("run with a missing -key file succeeded")
 	}
 }
 

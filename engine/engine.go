@@ -24,9 +24,12 @@ type Engine struct {
 // New returns an engine with no ruleset loaded and an empty profile.
 func New() *Engine { return &Engine{} }
 
-// Load validates rs and makes it the active ruleset. On error the previous
-// ruleset stays active. Events in the profile that name items the new
-// catalogue lacks are dropped: the engine keeps only what the ruleset declares.
+// Load validates rs and makes it the active ruleset. A ruleset with any
+// error from Validate is refused, with CodePrivacyPolicy when the privacy
+// policy forbids it and CodeInvalidRuleset otherwise; warnings do not stop
+// it. On error the previous ruleset stays active. Events in the profile that
+// name items the new catalogue lacks are dropped: the engine keeps only what
+// the ruleset declares.
 func (e *Engine) Load(rs Ruleset) error {
 	c, err := compile(rs)
 	if err != nil {

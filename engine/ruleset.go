@@ -3,10 +3,10 @@ package engine
 import (
 	"slices"
 	"strconv"
-	"unicode/utf8"
+	"strings"
 )
 
-// compiledRuleset is a Ruleset checked once and indexed for decide.
+// compiledRuleset is a validated Ruleset indexed for decide.
 type compiledRuleset struct {
 	id, version     string
 	items           []Item
@@ -34,118 +34,93 @@ type compiledSlot struct {
 
 const dayMillis = 24 * 60 * 60 * 1000
 
-func invalid(format string, args ...string) error {
-	msg := format
-	for _, a := range args {
-		msg += a
+// maxListedProblems is how many errors a refused load names.
+const maxListedProblems = 5
+
+// refusal turns Validate's problems into the error Load returns, or nil
+// when there are only warnings. Any policy error makes it a privacy_policy
+// error, so hosts can tell "fix a typo" from "this may not be done".
+func refusal(ps []Problem) error {
+	code := CodeInvalidRuleset
+	var listed []string
+	errs := 0
+	for _, p := range ps {
+		if p.Severity != SeverityError {
+			continue
+		}
+		errs++
+		if p.Category == CategoryPolicy {
+			code = CodePrivacyPolicy
+		}
+		if len(listed) < maxListedProblems {
+			listed = append(listed, p.Path+": "+p.Message)
+		}
 	}
-	return &Error{Code: CodeInvalidRuleset, Message: msg}
+	if errs == 0 {
+		return nil
+	}
+	msg := strings.Join(listed, "; ")
+	if errs > len(listed) {
+		msg += " (and " + strconv.Itoa(errs-len(listed)) + " more)"
+	}
+	return &Error{Code: code, Message: msg}
 }
 
-func checkID(what, id string) error {
-	if id == "" {
-		return invalid(what, " has an empty id")
-	}
-	if len(id) > MaxIDBytes || !utf8.ValidString(id) {
-		return invalid(what, " id ", quote(id), " must be valid UTF-8 of at most ", strconv.Itoa(MaxIDBytes), " bytes")
-	}
-	return nil
-}
-
+// compile validates rs and indexes it for decide. Any error problem from
+// Validate refuses it (see refusal); compile does no checking of its own.
 func compile(rs Ruleset) (*compiledRuleset, error) {
-	if err := checkID("ruleset", rs.ID); err != nil {
+	if err := refusal(Validate(&rs)); err != nil {
 		return nil, err
 	}
+	return buildIndexes(&rs), nil
+}
+
+// buildIndexes indexes a ruleset Validate accepted. Given an invalid one
+// anyway it still returns without panicking, leaving out what it cannot
+// resolve and keeping numbers in range.
+func buildIndexes(rs *Ruleset) *compiledRuleset {
 	c := &compiledRuleset{
-		id:        rs.ID,
-		version:   rs.Version,
-		itemIndex: make(map[string]int, len(rs.Catalogue)),
-		slotIndex: make(map[string]int, len(rs.Slots)),
-		tagIndex:  make(map[string]int32),
-		maxEvents: DefaultMaxEvents,
+		id:             rs.ID,
+		version:        rs.Version,
+		itemIndex:      make(map[string]int, len(rs.Catalogue)),
+		slotIndex:      make(map[string]int, len(rs.Slots)),
+		tagIndex:       make(map[string]int32),
+		halfLifeMillis: DefaultHalfLifeDays * dayMillis,
+		maxEvents:      DefaultMaxEvents,
 	}
-	halfLife := rs.Profile.HalfLifeDays
-	if halfLife == 0 {
-		halfLife = DefaultHalfLifeDays
+	if h := rs.Profile.HalfLifeDays; h > 0 && h <= 365 {
+		c.halfLifeMillis = int64(h * dayMillis)
 	}
-	if !(halfLife > 0 && halfLife <= 365) {
-		return nil, invalid("profile.half_life_days must be between 0 and 365, got ", strconv.FormatFloat(rs.Profile.HalfLifeDays, 'g', -1, 64))
+	if m := rs.Profile.MaxEvents; m > 0 {
+		c.maxEvents = min(m, MaxEventsLimit)
 	}
-	c.halfLifeMillis = int64(halfLife * dayMillis)
-	for i, sig := range rs.Signals {
-		if sig.RetentionDays < 0 || sig.RetentionDays > MaxRetentionDays {
-			return nil, invalid("signal ", quote(sig.ID), " retention_days must be between 0 and ", strconv.Itoa(MaxRetentionDays), ", got ", strconv.Itoa(sig.RetentionDays))
-		}
-		if sig.Kind == SignalHistory {
-			if c.history {
-				return nil, invalid("signals[", strconv.Itoa(i), "] declares history a second time")
-			}
+	for _, sig := range rs.Signals {
+		if sig.Kind == SignalHistory && !c.history {
 			c.history = true
-			c.retentionMillis = int64(sig.RetentionDays) * dayMillis
+			c.retentionMillis = int64(min(max(sig.RetentionDays, 0), MaxRetentionDays)) * dayMillis
 		}
 	}
-	if rs.Profile.MaxEvents != 0 {
-		if rs.Profile.MaxEvents < 0 || rs.Profile.MaxEvents > MaxEventsLimit {
-			return nil, invalid("profile.max_events must be between 1 and ", strconv.Itoa(MaxEventsLimit), ", got ", strconv.Itoa(rs.Profile.MaxEvents))
+	c.items = slices.Clone(rs.Catalogue)
+	for i, it := range c.items {
+		if _, dup := c.itemIndex[it.ID]; !dup {
+			c.itemIndex[it.ID] = i
 		}
-		c.maxEvents = rs.Profile.MaxEvents
-	}
-	if len(rs.Catalogue) == 0 || len(rs.Catalogue) > MaxItems {
-		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxItems), " catalogue items, got ", strconv.Itoa(len(rs.Catalogue)))
-	}
-	for i, it := range rs.Catalogue {
-		if err := checkID("item "+strconv.Itoa(i), it.ID); err != nil {
-			return nil, err
-		}
-		if _, dup := c.itemIndex[it.ID]; dup {
-			return nil, invalid("item ", quote(it.ID), " is defined twice")
-		}
-		if it.Title == "" || len(it.Title) > MaxTitleBytes || !utf8.ValidString(it.Title) {
-			return nil, invalid("item ", quote(it.ID), " needs a UTF-8 title of 1 to ", strconv.Itoa(MaxTitleBytes), " bytes")
-		}
-		if len(it.Tags) == 0 || len(it.Tags) > MaxTagsPerItem {
-			return nil, invalid("item ", quote(it.ID), " needs between 1 and ", strconv.Itoa(MaxTagsPerItem), " tags")
-		}
-		for _, tag := range it.Tags {
-			if err := checkID("a tag of item "+quote(it.ID), tag); err != nil {
-				return nil, err
-			}
-		}
-		c.itemIndex[it.ID] = i
 		c.itemTags = append(c.itemTags, c.tagNumbers(it.Tags))
 	}
-	c.items = append([]Item(nil), rs.Catalogue...)
-	if len(rs.Slots) == 0 || len(rs.Slots) > MaxSlots {
-		return nil, invalid("a ruleset needs between 1 and ", strconv.Itoa(MaxSlots), " slots, got ", strconv.Itoa(len(rs.Slots)))
-	}
-	for i, s := range rs.Slots {
-		if err := checkID("slot "+strconv.Itoa(i), s.ID); err != nil {
-			return nil, err
-		}
+	for _, s := range rs.Slots {
 		if _, dup := c.slotIndex[s.ID]; dup {
-			return nil, invalid("slot ", quote(s.ID), " is defined twice")
+			continue
 		}
-		if s.Limit < 1 || s.Limit > MaxSlotLimit {
-			return nil, invalid("slot ", quote(s.ID), " limit must be between 1 and ", strconv.Itoa(MaxSlotLimit), ", got ", strconv.Itoa(s.Limit))
-		}
-		cs := compiledSlot{id: s.ID, limit: s.Limit, excludeSeen: s.ExcludeSeen}
-		idx, err := c.selectItems("slot "+quote(s.ID)+" candidates", s.Candidates)
-		if err != nil {
-			return nil, err
-		}
-		cs.candidates = idx
-		if len(s.Fallback) == 0 {
-			return nil, invalid("slot ", quote(s.ID), " needs fallback items, shown when nothing matches")
-		}
-		idx, err = c.lookupItems("slot "+quote(s.ID)+" fallback", s.Fallback)
-		if err != nil {
-			return nil, err
-		}
-		cs.fallback = idx
-		c.slotIndex[s.ID] = i
-		c.slots = append(c.slots, cs)
+		c.slotIndex[s.ID] = len(c.slots)
+		c.slots = append(c.slots, compiledSlot{
+			id:          s.ID,
+			candidates:  c.selectItems(s.Candidates),
+			fallback:    c.lookupItems(s.Fallback),
+			limit:       min(max(s.Limit, 1), MaxSlotLimit),
+			excludeSeen: s.ExcludeSeen,
+		})
 	}
-	return c, nil
+	return c
 }
 
 // tagNumbers interns tags so decide indexes slices instead of hashing strings.
@@ -168,38 +143,31 @@ func (c *compiledRuleset) tagNumbers(tags []string) []int32 {
 
 // selectItems returns the catalogue positions a selector picks, in catalogue
 // order; an empty selector picks every item.
-func (c *compiledRuleset) selectItems(what string, sel Selector) ([]int, error) {
-	if _, err := c.lookupItems(what, sel.Items); err != nil {
-		return nil, err
-	}
+func (c *compiledRuleset) selectItems(sel Selector) []int {
 	var out []int
 	for i, it := range c.items {
-		if sel.Empty() || c.selects(sel, i, it) {
+		if sel.Empty() || c.selects(sel, it) {
 			out = append(out, i)
 		}
 	}
-	if len(out) == 0 {
-		return nil, invalid(what, " select no item")
-	}
-	return out, nil
+	return out
 }
 
-func (c *compiledRuleset) selects(sel Selector, i int, it Item) bool {
+func (c *compiledRuleset) selects(sel Selector, it Item) bool {
 	return slices.Contains(sel.Items, it.ID) ||
 		(it.Campaign != "" && slices.Contains(sel.Campaigns, it.Campaign)) ||
 		slices.ContainsFunc(it.Tags, func(t string) bool { return slices.Contains(sel.Tags, t) })
 }
 
-func (c *compiledRuleset) lookupItems(what string, ids []string) ([]int, error) {
+// lookupItems returns the catalogue positions of ids, leaving out unknown ones.
+func (c *compiledRuleset) lookupItems(ids []string) []int {
 	out := make([]int, 0, len(ids))
 	for _, id := range ids {
-		idx, ok := c.itemIndex[id]
-		if !ok {
-			return nil, invalid(what, " ", quote(id), " is not in the catalogue")
+		if idx, ok := c.itemIndex[id]; ok {
+			out = append(out, idx)
 		}
-		out = append(out, idx)
 	}
-	return out, nil
+	return out
 }
 
 func (c *compiledRuleset) info() RulesetInfo {

@@ -93,6 +93,9 @@ const (
 	CodeUnknownOp        Code = "unknown_op"
 	CodeNoRuleset        Code = "no_ruleset"
 	CodeInvalidRuleset   Code = "invalid_ruleset"
+	CodePrivacyPolicy    Code = "privacy_policy"   // the ruleset breaks the privacy policy
+	CodeBadRulesetFile   Code = "bad_ruleset_file" // not a well-formed .ewr file: unsigned, truncated, a future format
+	CodeBadSignature     Code = "bad_signature"    // signed with another key, or changed after signing
 	CodeUnknownSlot      Code = "unknown_slot"
 	CodeUnknownItem      Code = "unknown_item"
 	CodeUndeclaredSignal Code = "undeclared_signal"

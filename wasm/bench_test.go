@@ -26,7 +26,7 @@ func BenchmarkDecideWasm(b *testing.B) {
 			b.Fatalf("%s: %+v", op, r.Error)
 		}
 	}
-	call(abi.OpLoadRuleset, abi.LoadRulesetRequest{Ruleset: abitest.BenchRuleset(1000)})
+	call(abi.OpLoadRuleset, abi.LoadRulesetRequest{EWR: abitest.MustSign(abitest.BenchRuleset(1000)), PublicKey: abitest.TestPublicKey()})
 	for i := 0; i < 500; i++ {
 		call(abi.OpObserve, abi.ObserveRequest{Event: engine.Event{Type: "view", Item: fmt.Sprintf("item-%d", (i*37)%1000), At: abitest.BenchStart + int64(i)*60000}})
 	}
@@ -35,6 +35,27 @@ func BenchmarkDecideWasm(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := in.Call(ctx, abi.OpDecide, req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadRulesetWasm is load_ruleset of a signed 1,000-item ruleset in
+// wazero: verify the signature, decode the payload, compile the ruleset.
+// engine.BenchmarkDecodeRuleset is the native figure.
+func BenchmarkLoadRulesetWasm(b *testing.B) {
+	ctx := context.Background()
+	in := newInstance(b)
+	ewr := abitest.MustSign(abitest.BenchRuleset(1000))
+	req := mustEncode(b, abi.LoadRulesetRequest{EWR: ewr, PublicKey: abitest.TestPublicKey()})
+	b.SetBytes(int64(len(ewr)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		raw, err := in.Call(ctx, abi.OpLoadRuleset, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := decodeResponse(b, raw); r.Error != nil {
+			b.Fatalf("load_ruleset: %+v", r.Error)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/internal/wasmhost"
@@ -124,15 +125,20 @@ func mustEncode(t testing.TB, v any) []byte {
 	return b
 }
 
-var smallRuleset = map[string]any{
-	"id": "small", "version": "1",
-	"signals": []any{map[string]any{"id": "history", "kind": "history", "purpose": "Suggest gear like what you viewed.", "retention_days": 30}},
-	"catalogue": []any{
-		map[string]any{"id": "a", "title": "Trail shoe", "tags": []any{"running", "trail"}},
-		map[string]any{"id": "b", "title": "Tent", "tags": []any{"camping"}},
-		map[string]any{"id": "c", "title": "Road shoe", "tags": []any{"running"}},
+var smallRuleset = engine.Ruleset{
+	ID: "small", Version: "1",
+	Signals: []engine.Signal{{ID: "history", Kind: engine.SignalHistory, Purpose: "Suggest gear like what you viewed.", RetentionDays: 30}},
+	Catalogue: []engine.Item{
+		{ID: "a", Title: "Trail shoe", Tags: []string{"running", "trail"}},
+		{ID: "b", Title: "Tent", Tags: []string{"camping"}},
+		{ID: "c", Title: "Road shoe", Tags: []string{"running"}},
 	},
-	"slots": []any{map[string]any{"id": "s", "limit": 2, "fallback": []any{"b"}}},
+	Slots: []engine.Slot{{ID: "s", Limit: 2, Fallback: []string{"b"}}},
+}
+
+// loadSmall is the load_ruleset request for smallRuleset, signed with the test key.
+func loadSmall() abi.LoadRulesetRequest {
+	return abi.LoadRulesetRequest{EWR: abitest.MustSign(smallRuleset), PublicKey: abitest.TestPublicKey()}
 }
 
 // checkWorks proves the instance still answers correctly after abuse.
@@ -143,7 +149,7 @@ func checkWorks(t *testing.T, in *wasmhost.Instance) {
 		op  abi.Op
 		req any
 	}{
-		{abi.OpLoadRuleset, map[string]any{"ruleset": smallRuleset}},
+		{abi.OpLoadRuleset, loadSmall()},
 		{abi.OpObserve, map[string]any{"event": map[string]any{"type": "view", "item": "c", "at": 1764400000000}}},
 		{abi.OpDecide, map[string]any{"slots": []any{"s"}}},
 	}
@@ -174,7 +180,7 @@ func TestBadRequestsNeverTrap(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewSource(1))
 	valid := map[abi.Op][]byte{
-		abi.OpLoadRuleset: mustEncode(t, map[string]any{"ruleset": smallRuleset}),
+		abi.OpLoadRuleset: mustEncode(t, loadSmall()),
 		abi.OpObserve:     mustEncode(t, map[string]any{"event": map[string]any{"type": "view", "item": "a", "at": 1764400000000}}),
 		abi.OpSetContext:  mustEncode(t, map[string]any{"context": map[string]any{"now": 1764400000000}}),
 		abi.OpDecide:      mustEncode(t, map[string]any{"slots": []any{"s"}}),

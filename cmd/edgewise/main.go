@@ -34,7 +34,7 @@ var commands = map[string]command{
 		run:   func(args []string, stdout, _ io.Writer) error { return cmdVersion(args, stdout) },
 	},
 	"decide": {
-		usage: "decide --ruleset FILE.json [--events FILE.json] [--now MS] [--wasm PATH] SLOT...\n      Load a ruleset and events into edgewise.wasm and print what each slot shows, and why.",
+		usage: "decide --ruleset FILE [--key SITE.pub] [--events FILE.json] [--now MS] [--wasm PATH] SLOT...\n      Load a ruleset and events into edgewise.wasm and print what each slot shows, and why.\n      FILE is a signed .ewr (checked against --key), or YAML or JSON, signed in memory with a throwaway key.",
 		run:   func(args []string, stdout, _ io.Writer) error { return cmdDecide(args, stdout) },
 	},
 }
@@ -194,7 +194,8 @@ func cmdVersion(args []string, stdout io.Writer) error {
 func cmdDecide(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("decide", flag.ContinueOnError)
 	wasmPath := wasmFlag(fs)
-	rulesetPath := fs.String("ruleset", "", "ruleset as JSON (required)")
+	rulesetPath := fs.String("ruleset", "", "a signed .ewr, or a YAML or JSON ruleset (required)")
+	keyPath := fs.String("key", "", "the public key `FILE` a .ewr must be signed with")
 	eventsPath := fs.String("events", "", "JSON array of events {type, item, at} to observe first")
 	now := fs.Int64("now", 0, "current time, Unix milliseconds (default: the newest event's time)")
 	if err := fs.Parse(args); err != nil {
@@ -203,8 +204,8 @@ func cmdDecide(args []string, stdout io.Writer) error {
 	if *rulesetPath == "" || fs.NArg() == 0 {
 		return errors.New("decide needs --ruleset FILE.json and at least one SLOT")
 	}
-	var rs engine.Ruleset
-	if err := readJSON(*rulesetPath, &rs); err != nil {
+	load, err := loadRequest(*rulesetPath, *keyPath)
+	if err != nil {
 		return err
 	}
 	var events []engine.Event
@@ -219,7 +220,7 @@ func cmdDecide(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer mod.Close(ctx)
-	if err := call(ctx, in, abi.OpLoadRuleset, abi.LoadRulesetRequest{Ruleset: rs}, nil); err != nil {
+	if err := call(ctx, in, abi.OpLoadRuleset, load, nil); err != nil {
 		return fmt.Errorf("%s: %w", *rulesetPath, err)
 	}
 	for i, ev := range events {

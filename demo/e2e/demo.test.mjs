@@ -17,9 +17,10 @@ const SLOT = '[data-edgewise-slot="recommended"]';
 // The trail running gear the test views, all tagged running and trail.
 const VIEWS = ['trail-runner-x', 'ridge-racer', 'stride-vest'];
 // Everything the page may fetch: the page, its script and styles, the
-// ruleset and the SDK. Anything else in the server log is a failure.
+// signed ruleset with its public key, the catalogue and the SDK. Anything
+// else in the server log is a failure.
 const STATIC_PATHS = new Set([
-  '/', '/index.html', '/app.js', '/style.css', '/ruleset.json',
+  '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
   '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise.wasm',
 ]);
 
@@ -50,7 +51,8 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     server = await startServer(demo.bin);
     const { url } = server;
     const origin = new URL(url).origin;
-    // The served ruleset is demo/ruleset.json, embedded in the server.
+    // The served ruleset is demo/ruleset.json, embedded in the server and
+    // signed by it at startup.
     const ruleset = JSON.parse(readFileSync(join(repoRoot, 'demo', 'ruleset.json'), 'utf8'));
     const items = new Map(ruleset.catalogue.map((it) => [it.id, it]));
     const fallback = ruleset.slots.find((s) => s.id === 'recommended').fallback;
@@ -123,6 +125,7 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     assert.equal(log.total, loaded.total, `views sent requests to the server: ${JSON.stringify(log.requests.slice(loaded.requests.length))}`);
     const seen = log.requests;
     assert.ok(seen.some((r) => r.path === '/dist/edgewise.wasm'), 'the server log shows the engine download');
+    assert.ok(seen.some((r) => r.path === '/ruleset.ewr'), 'the engine loaded the signed ruleset');
     for (const r of seen) {
       const desc = JSON.stringify(r);
       assert.equal(r.method, 'GET', `only GET requests: ${desc}`);
@@ -153,6 +156,47 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     browser = null;
     const exit = await server.stop();
     assert.deepEqual(exit, { code: 0, signal: null }, `the server shuts down cleanly on SIGTERM; stderr: ${server.stderr()}`);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) await server.stop();
+    demo.cleanup();
+  }
+});
+
+test('a ruleset changed on the way is refused: the page shows the shop picks and says why', { timeout: 120_000 }, async () => {
+  requireChromium();
+  requireDist();
+  const demo = demoBinary();
+  let server;
+  let browser;
+  try {
+    server = await startServer(demo.bin);
+    const ruleset = JSON.parse(readFileSync(join(repoRoot, 'demo', 'ruleset.json'), 'utf8'));
+    const fallback = ruleset.slots.find((s) => s.id === 'recommended').fallback;
+    browser = await launchBrowser();
+    const page = await browser.newPage();
+    // Flip one bit of the payload between the server and the page, as a
+    // compromised CDN or proxy might.
+    let tampered = false;
+    await page.route('**/ruleset.ewr', async (route) => {
+      const res = await route.fetch();
+      const body = Buffer.from(await res.body());
+      body[200] ^= 1;
+      tampered = true;
+      await route.fulfill({ response: res, body });
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('html[data-edgewise="ready"]', { timeout: 30_000 });
+    assert.ok(tampered, 'the page fetched /ruleset.ewr');
+    const slot = await slotState(page);
+    assert.equal(slot.state, 'fallback');
+    assert.deepEqual(slot.items.map((p) => p.item), fallback.slice(0, 4), 'the slot shows the shop picks');
+    assert.equal(await page.textContent('[data-slot-status]'), 'Shop picks · engine unavailable');
+    assert.equal(await page.isVisible('[data-errors]'), true, 'the page reports the refused ruleset');
+    assert.match(await page.textContent('[data-errors]'), /bad_signature/);
+    // Viewing still works on the page, and stays on the device.
+    await page.click(`[data-item="${VIEWS[0]}"] [data-action="view"]`);
+    assert.equal((await slotState(page)).state, 'fallback');
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (server) await server.stop();

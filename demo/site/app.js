@@ -1,8 +1,10 @@
 // Trailhead Outfitters: the Edgewise demo shop.
 //
-// The catalogue comes from /ruleset.json. Recommendations come from the
-// Edgewise engine running in this tab: "View" records an event on this
-// device and asks the engine again. The "What the server saw" panel follows
+// The engine loads /ruleset.ewr, the shop's ruleset as the server signed it,
+// and checks its signature against the public key in /config.json. The grid
+// is drawn from /catalogue.json, a readable copy of the same catalogue.
+// Recommendations come from the Edgewise engine running in this tab: "View"
+// records an event on this device and asks the engine again. The "What the server saw" panel follows
 // the server's own request log, so anyone can check that views send nothing.
 
 import { Edgewise } from '/dist/edgewise.js';
@@ -179,7 +181,9 @@ const PATH_NOTES = {
   '/index.html': 'the shop page',
   '/app.js': 'this demo’s script',
   '/style.css': 'styles',
-  '/ruleset.json': 'catalogue and slot rules',
+  '/ruleset.ewr': 'signed ruleset',
+  '/config.json': 'the key that signed it',
+  '/catalogue.json': 'product list',
   '/dist/edgewise.js': 'Edgewise SDK',
   '/dist/edgewise.js.map': 'SDK source map',
   '/dist/edgewise.wasm': 'Edgewise engine',
@@ -253,27 +257,34 @@ function showError(detail) {
 
 // ---------------------------------------------------------------- start
 
-// The page and the engine share one fetch of the ruleset.
+async function fetchJSON(path) {
+  const res = await fetch(path);
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+  return res.json();
+}
+
+// The grid's products, and each slot's fallback items for when the engine
+// cannot run (Edgewise.load's fallback option).
 async function loadCatalogue() {
-  const res = await fetch('/ruleset.json');
-  if (!res.ok) throw new Error(`GET /ruleset.json answered ${res.status}`);
-  const ruleset = await res.json();
-  for (const item of ruleset.catalogue || []) catalogue.set(item.id, item);
-  return ruleset;
+  const cat = await fetchJSON('/catalogue.json');
+  for (const item of cat.catalogue || []) catalogue.set(item.id, item);
+  return Object.fromEntries((cat.slots || []).map((s) => [s.id, s.fallback]));
 }
 
 async function main() {
   startRequestStream();
-  let ruleset = null;
+  let fallback = {};
+  let publicKey;
   try {
-    ruleset = await loadCatalogue();
+    [fallback, { publicKey }] = await Promise.all([loadCatalogue(), fetchJSON('/config.json')]);
   } catch (err) {
     showError({ code: 'catalogue', message: String(err && err.message || err) });
   }
   renderCatalogue();
-  // load never rejects: if the engine cannot start, decide() answers with the
-  // slot's fallback items and the error arrives through on('error').
-  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset });
+  // load never rejects: if the engine cannot start, or the ruleset does not
+  // verify, decide() answers with the fallback items and the error arrives
+  // through on('error').
+  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey, fallback });
   ew.on('error', (err) => showError(err));
   await decide();
   setViewButtons(true);

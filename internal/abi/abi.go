@@ -53,8 +53,20 @@ type VersionResult struct {
 	Ruleset string `msgpack:"ruleset,omitempty"`
 }
 
+// LoadRulesetRequest carries a signed ruleset file (.ewr, from edgewise
+// build) and the site's Ed25519 public key, which the file must be signed with.
 type LoadRulesetRequest struct {
-	Ruleset engine.Ruleset `msgpack:"ruleset"`
+	EWR       []byte `msgpack:"ewr"`
+	PublicKey []byte `msgpack:"public_key"`
+}
+
+// loadRulesetWire is what load_ruleset decodes: the request, plus the old
+// unsigned form, recognized only to be refused with a message that says what
+// to send instead.
+type loadRulesetWire struct {
+	EWR       []byte             `msgpack:"ewr"`
+	PublicKey []byte             `msgpack:"public_key"`
+	Ruleset   msgpack.RawMessage `msgpack:"ruleset"`
 }
 
 type ObserveRequest struct {
@@ -157,14 +169,11 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		}
 		return v, nil
 	case OpLoadRuleset:
-		var r LoadRulesetRequest
+		var r loadRulesetWire
 		if err := decode(req, &r); err != nil {
 			return nil, err
 		}
-		if err := h.eng.Load(r.Ruleset); err != nil {
-			return nil, err
-		}
-		return h.eng.Ruleset()
+		return h.loadRuleset(r)
 	case OpObserve:
 		var r ObserveRequest
 		if err := decode(req, &r); err != nil {
@@ -200,6 +209,28 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		return EventsResult{Events: n}, err
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
+}
+
+// loadRuleset verifies a signed ruleset and loads it. On any error the
+// previous ruleset stays active.
+func (h *Host) loadRuleset(r loadRulesetWire) (any, error) {
+	if r.Ruleset != nil {
+		return nil, &engine.Error{Code: engine.CodeBadRulesetFile, Message: "unsigned rulesets are refused: load_ruleset takes {ewr, public_key}, a ruleset file built and signed with edgewise build and the site's public key"}
+	}
+	if len(r.PublicKey) == 0 {
+		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs public_key: the site's 32-byte Ed25519 public key"}
+	}
+	if len(r.EWR) == 0 {
+		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs ewr: a ruleset file built and signed with edgewise build"}
+	}
+	rs, err := engine.DecodeRuleset(r.EWR, r.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.eng.Load(*rs); err != nil {
+		return nil, err
+	}
+	return h.eng.Ruleset()
 }
 
 // decode reads exactly one msgpack map into v. An empty request is an empty

@@ -2,7 +2,10 @@ package abi
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -12,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abitest"
+	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -30,6 +35,22 @@ const (
 //	{"$hex": "c1c1"}           msgpack bin of these bytes
 //	{"$msgpack": value}        msgpack bin of value encoded as msgpack
 //	{"$snapshot_of": N}        the snapshot bytes returned by step N
+//	{"$public_key": "test"}    the 32-byte public key of a fixed test key
+//	                           ("test" or "other"; see abitest.NamedKey)
+//	{"$ewr": {...}}            a signed ruleset file (.ewr), built by
+//	                           buildEWR from these fields:
+//	    "key": "test"          the fixed key that signs it (required)
+//	    "ruleset": {...}       the ruleset, encoded as edgewise build encodes
+//	                           it but not validated, so the engine's own
+//	                           checks can be tested; or else
+//	    "payload": bin         the payload bytes as they are ($msgpack, $hex)
+//	    "version": N           this format version in the header, re-signed
+//	    "flags": N             these format flags in the header, re-signed
+//	    "flip_byte": N         then flip the low bit of byte N (N < 0 counts
+//	                           from the end: -1 is the signature's last byte)
+//	    "rehash": true         then recompute the content hash, as a forger
+//	                           would, without re-signing
+//	    "truncate": N          then keep only the first N bytes
 //
 // A step may give request_hex instead of request, for raw bytes.
 type caseFile struct {
@@ -198,6 +219,25 @@ func expand(v any, responses []map[string]any) (any, error) {
 						return nil, err
 					}
 					return EncodeRequest(inner)
+				case "$public_key":
+					key, ok := abitest.NamedKey(fmt.Sprint(arg))
+					if !ok {
+						return nil, fmt.Errorf("$public_key %v: no such test key", arg)
+					}
+					return []byte(key.Public().(ed25519.PublicKey)), nil
+				case "$ewr":
+					spec, ok := arg.(map[string]any)
+					if !ok {
+						return nil, fmt.Errorf("$ewr takes an object, got %v", arg)
+					}
+					for k, v := range spec {
+						e, err := expand(v, responses)
+						if err != nil {
+							return nil, err
+						}
+						spec[k] = e
+					}
+					return buildEWR(spec)
 				case "$snapshot_of":
 					n, err := arg.(json.Number).Int64()
 					if err != nil || int(n) >= len(responses) {
@@ -222,4 +262,130 @@ func expand(v any, responses []map[string]any) (any, error) {
 		return v, nil
 	}
 	return v, nil
+}
+
+// buildEWR makes the .ewr bytes a $ewr placeholder describes (see caseFile).
+// Ed25519 signatures are deterministic, so the bytes are the same every run.
+func buildEWR(spec map[string]any) ([]byte, error) {
+	known := map[string]bool{"key": true, "ruleset": true, "payload": true, "version": true, "flags": true, "flip_byte": true, "rehash": true, "truncate": true}
+	for k := range spec {
+		if !known[k] {
+			return nil, fmt.Errorf("$ewr: unknown field %q", k)
+		}
+	}
+	key, ok := abitest.NamedKey(fmt.Sprint(spec["key"]))
+	if !ok {
+		return nil, fmt.Errorf("$ewr: key %v is not a test key", spec["key"])
+	}
+	var payload []byte
+	switch {
+	case spec["ruleset"] != nil && spec["payload"] == nil:
+		// Through msgpack and the engine's strict decoder, as the engine
+		// reads it, then out again as edgewise build writes it.
+		raw, err := EncodeRequest(spec["ruleset"])
+		if err != nil {
+			return nil, err
+		}
+		var rs engine.Ruleset
+		if err := wire.Decode(raw, &rs); err != nil {
+			return nil, fmt.Errorf("$ewr: the ruleset does not fit engine.Ruleset (use payload for that): %w", err)
+		}
+		if payload, err = engine.MarshalRuleset(&rs); err != nil {
+			return nil, err
+		}
+	case spec["payload"] != nil && spec["ruleset"] == nil:
+		if payload, ok = spec["payload"].([]byte); !ok {
+			return nil, fmt.Errorf("$ewr: payload must be bytes ($msgpack or $hex)")
+		}
+	default:
+		return nil, fmt.Errorf("$ewr needs exactly one of ruleset and payload")
+	}
+	ewr, err := engine.SealRuleset(payload, key)
+	if err != nil {
+		return nil, err
+	}
+	resign := false
+	for field, offset := range map[string]int{"version": 4, "flags": 6} {
+		if v, ok := spec[field]; ok {
+			n, ok := v.(int64)
+			if !ok {
+				return nil, fmt.Errorf("$ewr: %s must be an integer", field)
+			}
+			binary.BigEndian.PutUint16(ewr[offset:], uint16(n))
+			resign = true
+		}
+	}
+	body := len(ewr) - engine.EWRSignatureSize
+	if resign {
+		copy(ewr[body:], ed25519.Sign(key, ewr[:body]))
+	}
+	if v, ok := spec["flip_byte"]; ok {
+		i, ok := v.(int64)
+		if !ok || i >= int64(len(ewr)) || -i > int64(len(ewr)) {
+			return nil, fmt.Errorf("$ewr: flip_byte %v is not a byte of a %d-byte file", v, len(ewr))
+		}
+		if i < 0 {
+			i += int64(len(ewr))
+		}
+		ewr[i] ^= 1
+	}
+	if spec["rehash"] == true {
+		sum := sha256.Sum256(ewr[engine.EWRHeaderSize:body])
+		copy(ewr[16:48], sum[:])
+	}
+	if v, ok := spec["truncate"]; ok {
+		n, ok := v.(int64)
+		if !ok || n < 0 || n > int64(len(ewr)) {
+			return nil, fmt.Errorf("$ewr: truncate %v is not a length of a %d-byte file", v, len(ewr))
+		}
+		ewr = ewr[:n]
+	}
+	return ewr, nil
+}
+
+// fixtures are signed with the test key for hosts that cannot sign: the JS
+// tests load testdata/abi/NAME.ewr and trust testdata/keys/test.pub.
+var fixtures = []string{"shop", "unicode"}
+
+// TestFixtures builds each fixture from testdata/abi/NAME.json as edgewise
+// build does (validated, then signed with the test key) and compares it with
+// the checked-in .ewr; -update rewrites them, and testdata/keys/test.pub.
+func TestFixtures(t *testing.T) {
+	files := map[string][]byte{"../../testdata/keys/test.pub": abitest.TestPublicKey()}
+	for _, name := range fixtures {
+		src := filepath.Join(casesDir, "..", name+".json")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs engine.Ruleset
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rs); err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		ewr, err := engine.EncodeRuleset(&rs, abitest.TestKey())
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		files[filepath.Join(casesDir, "..", name+".ewr")] = ewr
+	}
+	for path, want := range files {
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./internal/abi -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale; run go test ./internal/abi -update", path)
+		}
+	}
 }

@@ -1,9 +1,11 @@
 package abi
 
 import (
+	"bytes"
 	"path/filepath"
 	"testing"
 
+	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -25,12 +27,21 @@ func FuzzCall(f *testing.F) {
 			f.Add(uint8(indexOf(Op(s.Op))), req)
 		}
 	}
-	setup, err := EncodeRequest(map[string]any{"ruleset": map[string]any{
-		"id": "fuzz", "catalogue": []any{map[string]any{"id": "a", "title": "A", "tags": []any{"x"}}},
-		"slots": []any{map[string]any{"id": "s", "limit": 1, "fallback": []any{"a"}}},
-	}})
+	setup, err := EncodeRequest(LoadRulesetRequest{
+		EWR: abitest.MustSign(engine.Ruleset{
+			ID:        "fuzz",
+			Version:   "1",
+			Signals:   []engine.Signal{{ID: "history", Kind: engine.SignalHistory, Purpose: "Recommend items like the ones you viewed.", RetentionDays: 30}},
+			Catalogue: []engine.Item{{ID: "a", Title: "A", Tags: []string{"x"}}},
+			Slots:     []engine.Slot{{ID: "s", Limit: 1, Fallback: []string{"a"}}},
+		}),
+		PublicKey: abitest.TestPublicKey(),
+	})
 	if err != nil {
 		f.Fatal(err)
+	}
+	if resp := NewHost().Call(OpLoadRuleset, setup); bytes.Contains(resp, []byte("error")) {
+		f.Fatalf("the fuzz setup does not load: %q", resp)
 	}
 	f.Fuzz(func(t *testing.T, opIndex uint8, req []byte) {
 		h := NewHost()

@@ -23,12 +23,19 @@ once, and then calls the exports below, one call at a time.
 Requests and results, by operation (msgpack maps, snake_case keys):
 
 	version       {}                                   -> {abi, engine, ruleset?}
-	load_ruleset  {ruleset: {id, version, signals, catalogue, slots, ...}} -> {id, version, items, slots}
+	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots}
 	observe       {event: {type, item, at}}            -> {events}
 	set_context   {context: {now}}                     -> {}
 	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}
 	snapshot      {}                                   -> {snapshot: bin}
 	restore       {snapshot: bin}                      -> {events}
+
+load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
+layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
+key. The engine checks the file's format (else bad_ruleset_file), that the
+file is signed by that key and unchanged since (else bad_signature), and the
+ruleset itself (else invalid_ruleset), and only then loads it. On any error
+the previous ruleset stays active. Unsigned rulesets are refused.
 
 Times are Unix milliseconds supplied by the host; the engine reads no clock.
 */

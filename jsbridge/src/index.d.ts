@@ -2,20 +2,6 @@
 
 export const ABI_VERSION: 1;
 
-/**
- * A compiled ruleset as the engine reads it (engine.Ruleset, documented in
- * full by the JSON Schema that `edgewise schema` prints). The SDK reads only
- * `catalogue` and `slots` itself, to serve fallbacks when the engine cannot run.
- */
-export interface Ruleset {
-  id: string;
-  version: string;
-  signals: { id: string; kind: string; purpose: string; retention_days: number }[];
-  catalogue: { id: string; title: string; tags: string[]; [field: string]: unknown }[];
-  slots: { id: string; limit: number; fallback: string[]; [field: string]: unknown }[];
-  [section: string]: unknown;
-}
-
 export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase';
 
 export interface ObservedEvent {
@@ -49,9 +35,11 @@ export interface VersionInfo {
 
 /**
  * An error event. Codes are the engine's (bad_request, too_large, unknown_op,
- * no_ruleset, invalid_ruleset, unknown_slot, unknown_item, corrupt_snapshot,
- * snapshot_version, internal) or the SDK's (fetch_failed, compile_failed,
- * instantiate_failed, abi_version, trap, bad_response).
+ * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, unknown_slot,
+ * unknown_item, corrupt_snapshot, snapshot_version, internal) or the SDK's
+ * (fetch_failed, no_public_key, bad_public_key, compile_failed,
+ * instantiate_failed, abi_version, trap, bad_response). bad_signature means
+ * the ruleset is not signed with publicKey, or was changed after signing.
  */
 export interface EdgewiseError {
   code: string;
@@ -65,14 +53,27 @@ export interface EventMap {
   decision: Decision;
 }
 
+export type Bytes = ArrayBuffer | ArrayBufferView;
+
 export interface LoadOptions {
   /** The engine: a URL, a Response (or a promise of one), bytes, or a compiled module. */
-  wasm: string | URL | Response | Promise<Response> | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
-  /** A ruleset object, or the URL of a JSON file holding one. */
-  ruleset: Ruleset | string | URL;
+  wasm: string | URL | Response | Promise<Response> | Bytes | WebAssembly.Module;
   /**
-   * Fallback item ids by slot id, for slots the ruleset cannot provide
-   * (for example when the ruleset URL cannot be fetched).
+   * The signed ruleset (.ewr, from `edgewise build`): its URL, a Response
+   * (or a promise of one), or its bytes. It loads only if it is signed with
+   * publicKey and unchanged since.
+   */
+  ruleset: string | URL | Response | Promise<Response> | Bytes;
+  /**
+   * The site's Ed25519 public key (`edgewise keygen` writes it): 32 bytes,
+   * or their base64.
+   */
+  publicKey: string | Bytes;
+  /**
+   * Item ids by slot id: what each slot shows when the engine cannot run
+   * (the ruleset cannot be fetched or verified, the wasm is blocked...).
+   * Without an entry, a slot shows nothing then. While the engine runs,
+   * slots fall back to the ruleset's own fallback items instead.
    */
   fallback?: Record<string, string[]>;
 }

@@ -15,28 +15,31 @@ const MAX_PENDING_ERRORS = 20;
 
 export class Edgewise {
   /**
-   * Compiles the engine and loads the ruleset. Always resolves: on failure
-   * the instance is in the 'failed' state and serves fallback decisions.
+   * Compiles the engine, and loads the signed ruleset once it checks against
+   * the site's public key. Always resolves: on failure the instance is in the
+   * 'failed' state and serves the fallback option's items.
    */
-  static async load({ wasm, ruleset, fallback } = {}) {
+  static async load({ wasm, ruleset, publicKey, fallback } = {}) {
     const ew = new Edgewise(fallback);
-    const [rs, mod] = await Promise.allSettled([
-      typeof ruleset === 'string' || ruleset instanceof URL ? fetchJSON(ruleset) : ruleset,
-      compileModule(wasm),
-    ]);
+    const [rs, mod] = await Promise.allSettled([readRuleset(ruleset), compileModule(wasm)]);
     if (rs.status === 'rejected') {
-      ew._error('fetch_failed', `cannot fetch the ruleset: ${rs.reason && rs.reason.message}`, 'load');
-    } else if (!rs.value || typeof rs.value !== 'object') {
-      ew._error('no_ruleset', 'Edgewise.load needs a ruleset object or URL', 'load');
+      const e = rs.reason || {};
+      ew._error(e.code || 'fetch_failed', e.code ? e.message : `cannot fetch the ruleset: ${e.message}`, 'load');
     } else {
-      ew._ruleset = rs.value;
+      ew._ewr = rs.value;
+    }
+    const key = readPublicKey(publicKey);
+    if (key.error) {
+      ew._error(key.error.code, key.error.message, 'load');
+    } else {
+      ew._publicKey = key.bytes;
     }
     if (mod.status === 'rejected') {
       ew._error('compile_failed', `cannot compile the engine: ${mod.reason && mod.reason.message}`, 'load');
     } else {
       ew._module = mod.value;
     }
-    if (ew._ruleset && ew._module) await ew._rebuild('load');
+    if (ew._ewr && ew._publicKey && ew._module) await ew._rebuild('load');
     ew.state = ew._engine ? 'ready' : 'failed';
     return ew;
   }
@@ -45,7 +48,8 @@ export class Edgewise {
     /** 'loading', 'ready' or 'failed'. A failed instance serves fallbacks only. */
     this.state = 'loading';
     this._fallback = fallback && typeof fallback === 'object' ? fallback : {};
-    this._ruleset = null; // the ruleset object: reloaded after a trap, source of fallbacks
+    this._ewr = null; // the signed ruleset's bytes, reloaded after a trap
+    this._publicKey = null; // the site's Ed25519 public key, 32 bytes
     this._module = null; // the compiled module, kept to rebuild after a trap
     this._engine = null;
     this._snapshot = null; // the last good profile snapshot
@@ -86,17 +90,21 @@ export class Edgewise {
   }
 
   async _decide(ids) {
-    // Ask only for slots the ruleset declares, so one unknown slot id does
-    // not cost the whole page its decisions.
-    const known = new Set(this._slots().map((s) => s.id));
-    const ask = [...new Set(ids.filter((id) => known.has(id)))];
-    const res = ask.length ? await this._call('decide', { slots: ask }) : null;
-    if (this.state === 'ready') {
-      for (const id of ids) {
-        if (!known.has(id)) this._error('unknown_slot', `slot ${JSON.stringify(id)} is not in the ruleset`, 'decide');
+    const ask = [...new Set(ids)];
+    const got = new Map();
+    const res = ask.length ? await this._callRaw('decide', { slots: ask }) : null;
+    if (res && res.error && res.error.code === 'unknown_slot' && ask.length > 1) {
+      // One unknown slot id must not cost the page its other decisions:
+      // ask again slot by slot, so only the unknown ones fall back.
+      for (const id of ask) {
+        const one = await this._call('decide', { slots: [id] });
+        if (one) got.set(id, one.decisions[0]);
       }
+    } else if (res && res.error) {
+      this._error(res.error.code, res.error.message, 'decide');
+    } else if (res) {
+      for (const d of res.result.decisions) got.set(d.slot, d);
     }
-    const got = new Map(res ? res.decisions.map((d) => [d.slot, d]) : []);
     return ids.map((id) => got.get(id) || this._fallbackDecision(id));
   }
 
@@ -162,9 +170,8 @@ export class Edgewise {
   // Calls the engine, rebuilding it first if it trapped. Returns the result,
   // or null after reporting the error.
   async _call(op, request) {
-    if (this.state !== 'ready') return null;
-    if (this._engine.dead && !(await this._rebuild(op))) return null;
-    const res = this._engine.call(op, request);
+    const res = await this._callRaw(op, request);
+    if (!res) return null;
     if (res.error) {
       this._error(res.error.code, res.error.message, op);
       return null;
@@ -172,8 +179,17 @@ export class Edgewise {
     return res.result;
   }
 
+  // Like _call, but returns the response ({result} or {error}) without
+  // reporting an error; null when there is no engine to call.
+  async _callRaw(op, request) {
+    if (this.state !== 'ready') return null;
+    if (this._engine.dead && !(await this._rebuild(op))) return null;
+    return this._engine.call(op, request);
+  }
+
   // Starts a fresh instance from the cached module and brings back the
-  // ruleset, context and profile. On failure the SDK goes to 'failed'.
+  // ruleset (checking its signature again), context and profile. On failure
+  // the SDK goes to 'failed'.
   async _rebuild(op) {
     let engine;
     try {
@@ -181,7 +197,7 @@ export class Edgewise {
     } catch (e) {
       return this._failed(e.code || 'instantiate_failed', e.message, op);
     }
-    const loaded = engine.call('load_ruleset', { ruleset: this._ruleset });
+    const loaded = engine.call('load_ruleset', { ewr: this._ewr, public_key: this._publicKey });
     if (loaded.error) return this._failed(loaded.error.code, loaded.error.message, op);
     if (this._context) engine.call('set_context', { context: this._context });
     if (this._snapshot) {
@@ -205,20 +221,12 @@ export class Edgewise {
     if (res.result) this._snapshot = res.result.snapshot;
   }
 
-  _slots() {
-    const slots = this._ruleset && this._ruleset.slots;
-    return Array.isArray(slots) ? slots.filter((s) => s && typeof s === 'object') : [];
-  }
-
-  // What a slot shows without the engine: the ruleset's fallback items, else
-  // the fallback option's, else nothing. Items the catalogue lacks are skipped.
+  // What a slot shows without the engine: the fallback option's items for
+  // it, else nothing. The SDK never reads the ruleset itself: only the
+  // engine does, once its signature checks.
   _fallbackDecision(slot) {
-    const s = this._slots().find((x) => x.id === slot);
-    const items = this._ruleset && Array.isArray(this._ruleset.catalogue) && this._ruleset.catalogue;
-    const known = items && new Set(items.map((i) => i && i.id));
-    let ids = (s && s.fallback) || this._fallback[slot];
-    ids = Array.isArray(ids) ? ids.filter((id) => typeof id === 'string' && (!known || known.has(id))) : [];
-    if (s && s.limit > 0) ids = ids.slice(0, s.limit);
+    let ids = Object.prototype.hasOwnProperty.call(this._fallback, slot) ? this._fallback[slot] : [];
+    ids = Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
     return { slot, items: ids.map((item) => ({ item, score: 0, reason: FALLBACK_REASON })), fallback: true };
   }
 
@@ -243,10 +251,48 @@ export class Edgewise {
   }
 }
 
-async function fetchJSON(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}`);
-  return res.json();
+function loadError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
+// The signed ruleset's bytes, from a URL, a Response (or a promise of one)
+// or bytes. Rejects with an Error whose code is the error event's.
+async function readRuleset(source) {
+  if (source == null) throw loadError('no_ruleset', 'Edgewise.load needs ruleset: the URL or bytes of a signed .ewr file');
+  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+  if (typeof source === 'string' || source instanceof URL) source = fetch(source);
+  const res = await source;
+  if (!res || typeof res.arrayBuffer !== 'function') {
+    throw loadError('bad_ruleset_file',
+      'ruleset must be the URL or bytes of a signed .ewr file, built with edgewise build; ruleset objects are not accepted');
+  }
+  if (!res.ok) throw loadError('fetch_failed', `cannot fetch the ruleset: HTTP ${res.status} from ${res.url || 'its URL'}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+// The site's Ed25519 public key: 32 bytes, or their base64 (standard or
+// URL-safe). Returns {bytes} or {error: {code, message}}.
+function readPublicKey(key) {
+  if (key == null || key === '') {
+    return { error: { code: 'no_public_key', message: 'Edgewise.load needs publicKey: the site\'s Ed25519 public key, as bytes or base64' } };
+  }
+  let bytes = null;
+  if (key instanceof ArrayBuffer) bytes = new Uint8Array(key.slice(0));
+  else if (ArrayBuffer.isView(key)) bytes = new Uint8Array(key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength));
+  else if (typeof key === 'string') {
+    try {
+      const bin = atob(key.trim().replace(/-/g, '+').replace(/_/g, '/'));
+      bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    } catch {
+      bytes = null;
+    }
+  }
+  if (!bytes || bytes.length !== 32) {
+    const what = bytes ? `${bytes.length} bytes` : typeof key === 'string' ? 'a string that is not base64' : typeof key;
+    return { error: { code: 'bad_public_key', message: `publicKey must be a 32-byte Ed25519 public key (bytes or base64), got ${what}` } };
+  }
+  return { bytes };
 }
 
 export default Edgewise;

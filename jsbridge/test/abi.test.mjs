@@ -8,13 +8,15 @@ import { decode, encode } from '@msgpack/msgpack';
 import {
   ABI_VERSION, MAX_REQUEST_BYTES, OPS, EngineInstance, compileModule, encodeRequest, instantiate,
 } from '../src/abi.js';
-import { fakeEngine, randomBytes, repoRoot, serve, shopRuleset, wasmBytes, wasmModule } from '../testing/helpers.mjs';
+import {
+  fakeEngine, flipByte, loadShop, randomBytes, repoRoot, serve, shopEwr, shopRuleset, testPublicKey, unicodeEwr, wasmBytes, wasmModule,
+} from '../testing/helpers.mjs';
 
 const mod = await wasmModule();
 
-async function loaded(ruleset = shopRuleset()) {
+async function loaded() {
   const engine = await instantiate(mod);
-  assert.ok(engine.call('load_ruleset', { ruleset }).result, 'load_ruleset failed');
+  assert.ok(engine.call('load_ruleset', loadShop()).result, 'load_ruleset failed');
   return engine;
 }
 
@@ -40,7 +42,7 @@ test('version reports ABI 1', async () => {
   assert.equal(v.result.abi, 1);
   assert.match(v.result.engine, /^\d+\.\d+\.\d+/);
   assert.equal(v.result.ruleset, undefined, 'no ruleset is loaded yet');
-  engine.call('load_ruleset', { ruleset: shopRuleset() });
+  engine.call('load_ruleset', loadShop());
   assert.equal(engine.call('version').result.ruleset, 'shop@1');
 });
 
@@ -120,16 +122,16 @@ const garbage = {
   'random 7 bytes': randomBytes(7, 2),
   'random 64 bytes': randomBytes(64, 3),
   'random 4 KiB': randomBytes(4096, 4),
-  'truncated msgpack': encodeRequest({ ruleset: shopRuleset() }).slice(0, 40),
+  'truncated msgpack': encodeRequest(loadShop()).slice(0, 40),
   'a cut-off map': new Uint8Array([0x81, 0xa5]),
   'a msgpack string': encode('decide'),
   'a msgpack array': encode([1, 2, 3]),
   'a map with trailing bytes': new Uint8Array([0x80, 0x80]),
   'unknown fields': encodeRequest({ bogus: 1, slots: ['home'], event: { type: 'view', item: 'sock', at: 1 }, extra: true }),
-  'fields of the wrong type': encodeRequest({ slots: 'home', ruleset: 5, event: 'view', context: [], snapshot: 7 }),
+  'fields of the wrong type': encodeRequest({ slots: 'home', ewr: 5, public_key: 'key', event: 'view', context: [], snapshot: 7 }),
   'an array32 claiming 4G items': new Uint8Array([0x81, ...key('slots'), 0xdd, 0xff, 0xff, 0xff, 0xff]),
   'a str32 claiming 4 GiB': new Uint8Array([0x81, ...key('event'), 0x81, ...key('type'), 0xdb, 0xff, 0xff, 0xff, 0xff]),
-  'deep nesting': new Uint8Array([0x81, ...key('ruleset'), ...new Array(100000).fill(0x91), 0xc0]),
+  'deep nesting': new Uint8Array([0x81, ...key('ewr'), ...new Array(100000).fill(0x91), 0xc0]),
 };
 
 test('garbage requests get error responses and the module keeps working', async () => {
@@ -146,7 +148,7 @@ test('garbage requests get error responses and the module keeps working', async 
   assert.deepEqual(engine.call('decide', { slots: ['home', 'related'] }), before);
   assert.equal(engine.call('version').result.ruleset, 'shop@1');
   // ...and a new load, an observe and a decide still work.
-  assert.ok(engine.call('load_ruleset', { ruleset: { ...shopRuleset(), version: '2' } }).result);
+  assert.ok(engine.call('load_ruleset', loadShop()).result);
   assert.equal(engine.call('observe', { event: { type: 'view', item: 'sock', at: 1700000000000 } }).result.events, 1);
   const d = engine.call('decide', { slots: ['home'] }).result.decisions[0];
   assert.equal(d.fallback, false);
@@ -156,12 +158,12 @@ test('garbage requests get error responses and the module keeps working', async 
 test('engine errors are error responses', async () => {
   const engine = await instantiate(mod);
   assert.equal(engine.call('decide', { slots: ['home'] }).error.code, 'no_ruleset');
-  engine.call('load_ruleset', { ruleset: shopRuleset() });
+  engine.call('load_ruleset', loadShop());
   assert.equal(engine.call('decide', { slots: ['nope'] }).error.code, 'unknown_slot');
   assert.equal(engine.call('observe', { event: { type: 'view', item: 'nope', at: 1 } }).error.code, 'unknown_item');
   assert.equal(engine.call('observe', { event: { type: 'stare', item: 'sock', at: 1 } }).error.code, 'bad_request');
   assert.equal(engine.call('restore', { snapshot: new Uint8Array([1, 2, 3]) }).error.code, 'corrupt_snapshot');
-  assert.equal(engine.call('load_ruleset', { ruleset: { id: 'x' } }).error.code, 'invalid_ruleset');
+  assert.equal(engine.call('load_ruleset', { ruleset: shopRuleset() }).error.code, 'bad_ruleset_file');
   assert.equal(engine.call('bogus').error.code, 'unknown_op');
   assert.equal(engine.dead, false);
 });
@@ -211,29 +213,43 @@ test('the module refuses requests outside its buffer without trapping', async ()
 
 test('non-ASCII text round-trips as UTF-8', async () => {
   const title = 'Söckchen ☂ 🧦';
-  const ruleset = {
-    id: 'läden',
-    version: '1',
-    signals: [{ id: 'verlauf', kind: 'history', purpose: 'Zeigt Ähnliches zu dem, was du angesehen hast.', retention_days: 30 }],
-    catalogue: [
-      { id: 'söckchen', title, tags: ['wölle'] },
-      { id: 'mütze', title: 'Mütze', tags: ['wölle', 'winter'] },
-    ],
-    slots: [{ id: 'startseite-☂', limit: 2, fallback: ['mütze'] }],
-  };
-  const req = encodeRequest({ ruleset });
-  assert.ok(Buffer.byteLength(title) > title.length, 'the title is longer in UTF-8 than in UTF-16 code units');
-  assert.ok(Buffer.from(req).includes(Buffer.from(title)), 'the request carries the title as UTF-8');
   const engine = await instantiate(mod);
-  assert.equal(engine.call('load_ruleset', req).result.id, 'läden');
-  assert.equal(engine.call('version').result.ruleset, 'läden@1');
-  assert.equal(engine.call('observe', { event: { type: 'view', item: 'söckchen', at: 1700000000000 } }).result.events, 1);
-  const d = engine.call('decide', { slots: ['startseite-☂'] }).result.decisions[0];
-  assert.equal(d.slot, 'startseite-☂');
-  assert.deepEqual(d.items.map((p) => p.item), ['söckchen', 'mütze']);
-  assert.equal(d.items[0].reason, `Because you viewed ${title}`);
-  const msg = engine.call('observe', { event: { type: 'view', item: 'ünknown', at: 1 } }).error.message;
-  assert.match(msg, /ünknown/);
+  assert.equal(engine.call('load_ruleset', { ewr: unicodeEwr(), public_key: testPublicKey() }).result.id, 'laeden');
+  assert.equal(engine.call('observe', { event: { type: 'view', item: 'soeckchen', at: 1700000000000 } }).result.events, 1);
+  const d = engine.call('decide', { slots: ['startseite'] }).result.decisions[0];
+  assert.deepEqual(d.items.map((p) => p.item), ['soeckchen', 'muetze']);
+  assert.equal(d.items[0].reason, `Because you viewed ${title}`, 'the title comes back as UTF-8 from the signed payload');
+  const item = 'ünknown ☂';
+  const req = encodeRequest({ event: { type: 'view', item, at: 1 } });
+  assert.ok(Buffer.byteLength(item) > item.length, 'the item id is longer in UTF-8 than in UTF-16 code units');
+  assert.ok(Buffer.from(req).includes(Buffer.from(item)), 'the request carries the item id as UTF-8');
+  const msg = engine.call('observe', req).error.message;
+  assert.match(msg, /ünknown ☂/);
+});
+
+test('load_ruleset takes only a ruleset signed with the given key', async () => {
+  const engine = await instantiate(mod);
+  const ewr = shopEwr();
+  const pub = testPublicKey();
+  const refused = {
+    'a changed payload byte': [{ ewr: flipByte(ewr, 100), public_key: pub }, 'bad_signature'],
+    'a changed signature byte': [{ ewr: flipByte(ewr, -1), public_key: pub }, 'bad_signature'],
+    'another key': [{ ewr, public_key: randomBytes(32, 5) }, 'bad_signature'],
+    'a truncated file': [{ ewr: ewr.slice(0, ewr.length - 10), public_key: pub }, 'bad_ruleset_file'],
+    'an unsigned ruleset': [{ ewr: encode(shopRuleset()), public_key: pub }, 'bad_ruleset_file'],
+    'the old request form': [{ ruleset: shopRuleset() }, 'bad_ruleset_file'],
+    'a short key': [{ ewr, public_key: pub.slice(0, 31) }, 'bad_request'],
+    'no key': [{ ewr }, 'bad_request'],
+  };
+  for (const [name, [request, code]] of Object.entries(refused)) {
+    const res = engine.call('load_ruleset', request);
+    assertError(res, name);
+    assert.equal(res.error.code, code, `${name}: ${res.error.message}`);
+  }
+  assert.equal(engine.call('version').result.ruleset, undefined, 'nothing was loaded');
+  assert.deepEqual(engine.call('load_ruleset', { ewr, public_key: pub }).result, { id: 'shop', version: '1', items: 4, slots: 2 });
+  assert.equal(engine.call('load_ruleset', refused['another key'][0]).error.code, 'bad_signature');
+  assert.equal(engine.call('version').result.ruleset, 'shop@1', 'a refused load keeps the loaded ruleset');
 });
 
 test('a trap marks the instance dead and becomes an error response', async () => {

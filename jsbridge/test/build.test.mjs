@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { shopRuleset, wasmModule } from '../testing/helpers.mjs';
+import { shopEwr, testPublicKey, wasmModule } from '../testing/helpers.mjs';
 
 test('the bundle builds, stays small and works', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'edgewise-build-'));
@@ -23,7 +23,7 @@ test('the bundle builds, stays small and works', async (t) => {
 
   const { Edgewise, ABI_VERSION } = await import(pathToFileURL(join(out, 'edgewise.js')).href);
   assert.equal(ABI_VERSION, 1);
-  const ew = await Edgewise.load({ wasm: await wasmModule(), ruleset: shopRuleset() });
+  const ew = await Edgewise.load({ wasm: await wasmModule(), ruleset: shopEwr(), publicKey: testPublicKey() });
   assert.equal(ew.state, 'ready');
   await ew.observe({ type: 'view', item: 'sock', at: 1700000000000 });
   assert.equal((await ew.decide('related')).items[0].item, 'hat');

@@ -4,15 +4,20 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
 import { Edgewise } from '../src/index.js';
-import { fakeEngine, randomBytes, serve, shopRuleset, wasmBytes, wasmModule } from '../testing/helpers.mjs';
+import {
+  fakeEngine, flipByte, randomBytes, serve, shopEwr, shopFallback, testPublicKey, wasmBytes, wasmModule,
+} from '../testing/helpers.mjs';
 
 const mod = await wasmModule();
 const FALLBACK = 'Picked by the shop for everyone';
 const T0 = 1700000000000;
 
+// What a page passes to Edgewise.load for the test shop.
+const shop = () => ({ wasm: mod, ruleset: shopEwr(), publicKey: testPublicKey(), fallback: shopFallback() });
+
 // Loads an instance and collects its events.
 async function load(options = {}) {
-  const ew = await Edgewise.load({ wasm: mod, ruleset: shopRuleset(), ...options });
+  const ew = await Edgewise.load({ ...shop(), ...options });
   const seen = { error: [], decision: [] };
   ew.on('error', (e) => seen.error.push(e)).on('decision', (d) => seen.decision.push(d));
   await Promise.resolve(); // errors raised during load arrive in a microtask
@@ -103,17 +108,26 @@ test('a bad wasm gives fallback content and an error event, never a throw', asyn
 });
 
 test('load never rejects, whatever it is given', async (t) => {
-  const server = await serve({ '/rules.json': { type: 'application/json', body: JSON.stringify(shopRuleset()) } });
+  const server = await serve({ '/rules.ewr': { type: 'application/octet-stream', body: shopEwr() } });
   t.after(() => server.close());
+  const { wasm, ruleset, publicKey } = shop();
   const cases = {
     'nothing': undefined,
-    'no wasm': { ruleset: shopRuleset() },
-    'no ruleset': { wasm: mod },
-    'a 404 ruleset URL': { wasm: mod, ruleset: server.url('/missing.json'), fallback: { home: ['mug'] } },
-    'an unreachable wasm URL': { wasm: 'http://127.0.0.1:1/edgewise.wasm', ruleset: shopRuleset() },
-    'a malformed ruleset': { wasm: mod, ruleset: { ...shopRuleset(), catalogue: 'none' } },
-    'an invalid ruleset': { wasm: mod, ruleset: { ...shopRuleset(), slots: [{ id: 'home', limit: 2, fallback: ['ghost', 'mug'] }] } },
-    'a module for another ABI': { wasm: fakeEngine(encode({ result: { abi: 2, engine: 'x' } })), ruleset: shopRuleset() },
+    'no wasm': { ruleset, publicKey },
+    'no ruleset': { wasm, publicKey },
+    'no public key': { wasm, ruleset },
+    'a 404 ruleset URL': { wasm, ruleset: server.url('/missing.ewr'), publicKey, fallback: { home: ['mug'] } },
+    'an unreachable ruleset URL': { wasm, ruleset: 'http://127.0.0.1:1/rules.ewr', publicKey },
+    'an unreachable wasm URL': { wasm: 'http://127.0.0.1:1/edgewise.wasm', ruleset, publicKey },
+    'a ruleset object': { wasm, ruleset: { id: 'shop', catalogue: [], slots: [] }, publicKey },
+    'bytes that are not a ruleset': { wasm, ruleset: randomBytes(200, 4), publicKey },
+    'unsigned msgpack': { wasm, ruleset: encode({ id: 'shop' }), publicKey },
+    'a truncated ruleset': { wasm, ruleset: ruleset.slice(0, 80), publicKey },
+    'a changed ruleset': { wasm, ruleset: flipByte(ruleset, 100), publicKey },
+    'another key': { wasm, ruleset, publicKey: randomBytes(32, 8) },
+    'a short key': { wasm, ruleset, publicKey: publicKey.slice(0, 16) },
+    'a key that is not base64': { wasm, ruleset, publicKey: 'not base64!' },
+    'a module for another ABI': { wasm: fakeEngine(encode({ result: { abi: 2, engine: 'x' } })), ruleset, publicKey },
   };
   const codes = {};
   for (const [name, options] of Object.entries(cases)) {
@@ -123,37 +137,96 @@ test('load never rejects, whatever it is given', async (t) => {
     ew.on('error', (e) => errors.push(e));
     await Promise.resolve();
     assert.ok(errors.length > 0, `${name}: an error event`);
-    assert.ok(errors.every((e) => typeof e.message === 'string' && e.op === 'load'), name);
+    assert.ok(errors.every((e) => typeof e.message === 'string' && e.message && e.op === 'load'), name);
     codes[name] = errors.map((e) => e.code).join(',');
     const d = await ew.decide('home');
     assert.equal(d.fallback, true, name);
   }
   assert.deepEqual(codes, {
-    'nothing': 'no_ruleset,compile_failed',
+    'nothing': 'no_ruleset,no_public_key,compile_failed',
     'no wasm': 'compile_failed',
     'no ruleset': 'no_ruleset',
+    'no public key': 'no_public_key',
     'a 404 ruleset URL': 'fetch_failed',
+    'an unreachable ruleset URL': 'fetch_failed',
     'an unreachable wasm URL': 'compile_failed',
-    'a malformed ruleset': 'bad_request',
-    'an invalid ruleset': 'invalid_ruleset',
+    'a ruleset object': 'bad_ruleset_file',
+    'bytes that are not a ruleset': 'bad_ruleset_file',
+    'unsigned msgpack': 'bad_ruleset_file',
+    'a truncated ruleset': 'bad_ruleset_file',
+    'a changed ruleset': 'bad_signature',
+    'another key': 'bad_signature',
+    'a short key': 'bad_public_key',
+    'a key that is not base64': 'bad_public_key',
     'a module for another ABI': 'abi_version',
   });
-  const mugOnly = { slot: 'home', items: [{ item: 'mug', score: 0, reason: FALLBACK }], fallback: true };
-  // The fallback option covers slots the ruleset could not provide...
-  assert.deepEqual(await (await Edgewise.load(cases['a 404 ruleset URL'])).decide('home'), mugOnly);
-  // ...and fallbacks skip items the catalogue lacks.
-  assert.deepEqual(await (await Edgewise.load(cases['an invalid ruleset'])).decide('home'), mugOnly);
+  // The fallback option is what slots show when the engine cannot run;
+  // a slot it does not name shows nothing.
+  const failed = await Edgewise.load(cases['a 404 ruleset URL']);
+  assert.deepEqual(await failed.decide('home'), { slot: 'home', items: [{ item: 'mug', score: 0, reason: FALLBACK }], fallback: true });
+  assert.deepEqual(await failed.decide('related'), { slot: 'related', items: [], fallback: true });
 });
 
-test('load takes URLs for the wasm and the ruleset', async (t) => {
+test('a tampered ruleset gives fallback content and a bad_signature error', async () => {
+  const { ew, seen } = await load({ ruleset: flipByte(shopEwr(), 200) });
+  assert.equal(ew.state, 'failed');
+  assert.equal(seen.error.length, 1);
+  assert.equal(seen.error[0].code, 'bad_signature');
+  assert.equal(seen.error[0].op, 'load');
+  assert.match(seen.error[0].message, /changed|damaged/);
+  assert.deepEqual(await ew.decide(['home', 'related']), [
+    { slot: 'home', items: [{ item: 'mug', score: 0, reason: FALLBACK }, { item: 'pan', score: 0, reason: FALLBACK }], fallback: true },
+    { slot: 'related', items: [{ item: 'pan', score: 0, reason: FALLBACK }], fallback: true },
+  ]);
+  assert.equal(await ew.observe({ type: 'view', item: 'sock' }), false, 'nothing is recorded without a verified ruleset');
+  assert.equal(await ew.version(), null);
+});
+
+test('load takes URLs, responses and bytes for the ruleset, and bytes or base64 for the key', async (t) => {
   const server = await serve({
     '/edgewise.wasm': { type: 'application/wasm', body: wasmBytes() },
-    '/rules.json': { type: 'application/json', body: JSON.stringify(shopRuleset()) },
+    '/rules.ewr': { type: 'application/octet-stream', body: shopEwr() },
   });
   t.after(() => server.close());
-  const ew = await Edgewise.load({ wasm: server.url('/edgewise.wasm'), ruleset: server.url('/rules.json') });
-  assert.equal(ew.state, 'ready');
-  assert.equal((await ew.version()).ruleset, 'shop@1');
+  const bytes = testPublicKey();
+  const b64 = Buffer.from(bytes).toString('base64');
+  const ewr = shopEwr();
+  const variants = {
+    'URL strings, base64 key': { wasm: server.url('/edgewise.wasm'), ruleset: server.url('/rules.ewr'), publicKey: b64 },
+    'URL objects, URL-safe base64 key without padding': {
+      wasm: new URL(server.url('/edgewise.wasm')),
+      ruleset: new URL(server.url('/rules.ewr')),
+      publicKey: b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    },
+    'a Response, an ArrayBuffer key': {
+      wasm: mod, ruleset: await fetch(server.url('/rules.ewr')), publicKey: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 32),
+    },
+    'a promise of a Response': { wasm: mod, ruleset: fetch(server.url('/rules.ewr')), publicKey: bytes },
+    'an ArrayBuffer, a padded key': { wasm: mod, ruleset: ewr.buffer.slice(ewr.byteOffset, ewr.byteOffset + ewr.length), publicKey: ` ${b64}\n` },
+    'a DataView': { wasm: mod, ruleset: new DataView(ewr.buffer, ewr.byteOffset, ewr.length), publicKey: new DataView(bytes.buffer, bytes.byteOffset, 32) },
+  };
+  for (const [name, options] of Object.entries(variants)) {
+    const ew = await Edgewise.load(options);
+    const errors = [];
+    ew.on('error', (e) => errors.push(e));
+    await Promise.resolve();
+    assert.equal(ew.state, 'ready', `${name}: ${JSON.stringify(errors)}`);
+    assert.equal((await ew.version()).ruleset, 'shop@1', name);
+  }
+});
+
+test('the SDK keeps its own copy of the ruleset and key', async () => {
+  const ruleset = shopEwr();
+  const publicKey = testPublicKey();
+  const { ew, seen } = await load({ ruleset, publicKey });
+  ruleset.fill(0);
+  publicKey.fill(0);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  // A trap makes the SDK load the ruleset again, from its copy.
+  new Uint8Array(ew._engine.exports.memory.buffer).fill(0);
+  await ew.decide('home');
+  assert.equal((await ew.decide('home')).items[0].item, 'sock');
+  assert.deepEqual(seen.error.map((e) => e.code), ['trap']);
 });
 
 test('snapshot and restore carry a profile into a fresh instance', async () => {

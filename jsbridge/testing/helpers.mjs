@@ -24,23 +24,49 @@ export function wasmModule() {
   return compiled;
 }
 
-/** A small shop: wool things, a kitchen thing, and two slots. */
+const fixture = (...path) => new Uint8Array(readFileSync(join(repoRoot, 'testdata', ...path)));
+
+/**
+ * A small shop: wool things, a kitchen thing, and two slots. This is the
+ * readable form (testdata/abi/shop.json); the engine loads shopEwr().
+ */
 export function shopRuleset() {
-  return {
-    id: 'shop',
-    version: '1',
-    signals: [{ id: 'history', kind: 'history', purpose: 'Suggest things like what you viewed.', retention_days: 30 }],
-    catalogue: [
-      { id: 'sock', title: 'Wool socks', tags: ['wool', 'socks'] },
-      { id: 'mug', title: 'Mug', tags: ['kitchen'] },
-      { id: 'hat', title: 'Wool hat', tags: ['wool', 'winter'] },
-      { id: 'pan', title: 'Pan', tags: ['kitchen', 'iron'] },
-    ],
-    slots: [
-      { id: 'home', limit: 2, fallback: ['mug', 'pan'] },
-      { id: 'related', limit: 3, fallback: ['pan'], candidates: { items: ['mug', 'hat', 'pan'] } },
-    ],
-  };
+  return JSON.parse(readFileSync(join(repoRoot, 'testdata', 'abi', 'shop.json'), 'utf8'));
+}
+
+/**
+ * shopRuleset() signed with the fixed test key, as edgewise build signs it.
+ * Go writes it (go test ./internal/abi -update), so JS never signs.
+ */
+export function shopEwr() {
+  return fixture('abi', 'shop.ewr');
+}
+
+/** A ruleset with non-ASCII titles (testdata/abi/unicode.json), signed. */
+export function unicodeEwr() {
+  return fixture('abi', 'unicode.ewr');
+}
+
+/** The public key of the fixed test key: 32 raw bytes. */
+export function testPublicKey() {
+  return fixture('keys', 'test.pub');
+}
+
+/** A load_ruleset request for shopEwr(). */
+export function loadShop() {
+  return { ewr: shopEwr(), public_key: testPublicKey() };
+}
+
+/** The shop's fallback items by slot, as a page passes them to Edgewise.load. */
+export function shopFallback() {
+  return Object.fromEntries(shopRuleset().slots.map((s) => [s.id, s.fallback.slice(0, s.limit)]));
+}
+
+/** A copy of bytes with the low bit of byte i flipped (i < 0 counts from the end). */
+export function flipByte(bytes, i) {
+  const out = new Uint8Array(bytes);
+  out[i < 0 ? out.length + i : i] ^= 1;
+  return out;
 }
 
 /** A deterministic byte generator (mulberry32), so failures reproduce. */

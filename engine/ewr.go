@@ -1,0 +1,262 @@
+package engine
+
+// Signed ruleset files (.ewr).
+//
+// `edgewise build` compiles a ruleset into one .ewr file and signs it with the
+// site's Ed25519 key; the engine loads only .ewr files whose signature checks
+// against the public key the page configured. All integers are big-endian.
+//
+//	offset  size  field
+//	     0     4  magic "EWRS" (Edgewise Ruleset, Signed)
+//	     4     2  format version, uint16: 1
+//	     6     2  flags, uint16: none are defined, so 0 (a set bit is refused)
+//	     8     8  key id: the first 8 bytes of SHA-256 of the 32-byte public key
+//	    16    32  content hash: SHA-256 of the payload
+//	    48     4  payload length n, uint32
+//	    52     n  payload: msgpack of Ruleset, encoded deterministically
+//	              (struct fields in declaration order, map keys sorted,
+//	              the smallest integer encodings)
+//	  52+n    64  Ed25519 signature over bytes [0, 52+n): header and payload
+//
+// A file is exactly 116+n bytes. Only the magic and the version are fixed for
+// all time: a later format version may lay out the rest differently, and this
+// engine refuses it by name rather than misreading it.
+//
+// DecodeRuleset checks, in order: magic, version, flags, length, key id
+// (so a wrong key is reported as such, with both ids), content hash,
+// signature, and only then decodes the payload, with wire.Decode, as the
+// untrusted bytes they still are to the decoder.
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/edgewise/edgewise/internal/wire"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// The .ewr layout; see the top of this file.
+const (
+	EWRMagic         = "EWRS"
+	EWRVersion       = 1
+	EWRHeaderSize    = 52
+	EWRSignatureSize = ed25519.SignatureSize
+	// EWROverhead is the size of a file with an empty payload.
+	EWROverhead = EWRHeaderSize + EWRSignatureSize
+	// KeyIDSize is the length of a key id in bytes; it prints as 16 hex digits.
+	KeyIDSize = 8
+
+	ewrOffVersion = 4
+	ewrOffFlags   = 6
+	ewrOffKeyID   = 8
+	ewrOffHash    = 16
+	ewrOffLength  = 48
+)
+
+// KeyID is the first 8 bytes of SHA-256 of a public key: short enough to
+// read out, long enough that two keys of one site never share one.
+type KeyID [KeyIDSize]byte
+
+func (id KeyID) String() string { return hex.EncodeToString(id[:]) }
+
+// KeyIDOf returns the key id of an Ed25519 public key.
+func KeyIDOf(pub ed25519.PublicKey) KeyID {
+	sum := sha256.Sum256(pub)
+	var id KeyID
+	copy(id[:], sum[:KeyIDSize])
+	return id
+}
+
+// EWRInfo is what an .ewr file's header says, as InspectRuleset reads it
+// without checking the signature.
+type EWRInfo struct {
+	Size        int      // the whole file, in bytes
+	Version     uint16   // format version
+	Flags       uint16   // format flags
+	KeyID       KeyID    // the key id the file claims to be signed with
+	ContentHash [32]byte // SHA-256 of the payload, as the header states it
+	PayloadSize int      // payload bytes
+	// HashMatches is whether the payload's SHA-256 equals ContentHash.
+	HashMatches bool
+	Signature   [EWRSignatureSize]byte
+}
+
+func badFile(msg string) error { return &Error{Code: CodeBadRulesetFile, Message: msg} }
+
+func badSignature(msg string) error { return &Error{Code: CodeBadSignature, Message: msg} }
+
+// MarshalRuleset encodes a ruleset the way .ewr payloads are encoded: the
+// same ruleset always gives the same bytes. It does not validate.
+func MarshalRuleset(rs *Ruleset) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(rs); err != nil {
+		return nil, &Error{Code: CodeInvalidRuleset, Message: "cannot encode the ruleset: " + err.Error()}
+	}
+	return buf.Bytes(), nil
+}
+
+// EncodeRuleset builds a signed .ewr file. It refuses a ruleset the engine
+// would not load, with the error Load would give (Validate's errors, the
+// privacy policy's included), so every file a key signs is one the engine
+// accepts: signing is where the policy is enforced.
+func EncodeRuleset(rs *Ruleset, priv ed25519.PrivateKey) ([]byte, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key, got " + strconv.Itoa(len(priv)) + " bytes"}
+	}
+	if _, err := compile(*rs); err != nil {
+		return nil, err
+	}
+	payload, err := MarshalRuleset(rs)
+	if err != nil {
+		return nil, err
+	}
+	return SealRuleset(payload, priv)
+}
+
+// SealRuleset wraps payload bytes in an .ewr header and signs them, as they
+// are: it neither decodes nor validates them. Builds use EncodeRuleset; this
+// is for tests and tools that need a file whose payload is wrong on purpose.
+func SealRuleset(payload []byte, priv ed25519.PrivateKey) ([]byte, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key"}
+	}
+	if uint64(len(payload)) > 1<<32-1 {
+		return nil, &Error{Code: CodeTooLarge, Message: "the payload is over 4 GiB"}
+	}
+	out := make([]byte, EWRHeaderSize, EWROverhead+len(payload))
+	copy(out, EWRMagic)
+	binary.BigEndian.PutUint16(out[ewrOffVersion:], EWRVersion)
+	binary.BigEndian.PutUint16(out[ewrOffFlags:], 0)
+	id := KeyIDOf(priv.Public().(ed25519.PublicKey))
+	copy(out[ewrOffKeyID:], id[:])
+	sum := sha256.Sum256(payload)
+	copy(out[ewrOffHash:], sum[:])
+	binary.BigEndian.PutUint32(out[ewrOffLength:], uint32(len(payload)))
+	out = append(out, payload...)
+	return append(out, ed25519.Sign(priv, out)...), nil
+}
+
+// parseEWR checks the structure of a file: magic, version, flags and length.
+// It returns the header and the payload, and checks nothing cryptographic.
+func parseEWR(ewr []byte) (EWRInfo, []byte, error) {
+	var info EWRInfo
+	info.Size = len(ewr)
+	if len(ewr) == 0 {
+		return info, nil, badFile("the ruleset file is empty")
+	}
+	if len(ewr) < len(EWRMagic) || string(ewr[:len(EWRMagic)]) != EWRMagic {
+		return info, nil, badFile(notEWR(ewr))
+	}
+	if len(ewr) < ewrOffFlags {
+		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, shorter than its " + strconv.Itoa(EWRHeaderSize) + "-byte header")
+	}
+	info.Version = binary.BigEndian.Uint16(ewr[ewrOffVersion:])
+	if info.Version != EWRVersion {
+		if info.Version > EWRVersion {
+			return info, nil, badFile("the ruleset file has format version " + strconv.Itoa(int(info.Version)) + "; this engine reads version " + strconv.Itoa(EWRVersion) + ": update edgewise.wasm, or build the ruleset with a matching edgewise")
+		}
+		return info, nil, badFile("the ruleset file has format version " + strconv.Itoa(int(info.Version)) + ", which does not exist")
+	}
+	if len(ewr) < EWRHeaderSize {
+		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, shorter than its " + strconv.Itoa(EWRHeaderSize) + "-byte header")
+	}
+	info.Flags = binary.BigEndian.Uint16(ewr[ewrOffFlags:])
+	copy(info.KeyID[:], ewr[ewrOffKeyID:])
+	copy(info.ContentHash[:], ewr[ewrOffHash:])
+	n := uint64(binary.BigEndian.Uint32(ewr[ewrOffLength:]))
+	info.PayloadSize = int(n)
+	if info.Flags != 0 {
+		return info, nil, badFile("the ruleset file sets format flags 0x" + strconv.FormatUint(uint64(info.Flags), 16) + ", which this engine does not know: update edgewise.wasm")
+	}
+	want := uint64(EWROverhead) + n
+	if uint64(len(ewr)) < want {
+		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, but its header promises " + strconv.FormatUint(want, 10) + " (a " + strconv.FormatUint(n, 10) + "-byte payload and a 64-byte signature)")
+	}
+	if uint64(len(ewr)) > want {
+		return info, nil, badFile("the ruleset file has " + strconv.FormatUint(uint64(len(ewr))-want, 10) + " bytes after its signature")
+	}
+	payload := ewr[EWRHeaderSize : EWRHeaderSize+int(n)]
+	copy(info.Signature[:], ewr[EWRHeaderSize+int(n):])
+	info.HashMatches = sha256.Sum256(payload) == info.ContentHash
+	return info, payload, nil
+}
+
+// notEWR says what a file that lacks the magic looks like, since the usual
+// mistake is handing over an unsigned ruleset.
+func notEWR(b []byte) string {
+	const build = "; the engine loads only rulesets built and signed with edgewise build"
+	c := b[0]
+	switch {
+	case c >= 0x80 && c <= 0x8f, c == 0xde, c == 0xdf:
+		return "this is a plain msgpack map, not a signed ruleset (.ewr)" + build
+	case c == '{' || c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == 0xef:
+		return "this looks like JSON text, not a signed ruleset (.ewr)" + build
+	case c == '<':
+		return "this looks like HTML (an error page?), not a signed ruleset (.ewr)" + build
+	}
+	return "this is not a signed ruleset (.ewr): it does not start with \"" + EWRMagic + "\"" + build
+}
+
+// DecodeRuleset verifies an .ewr file against the site's public key and
+// decodes its ruleset. Every failure is an *Error: bad_signature when the
+// file is not signed by pub or was changed after signing, bad_ruleset_file
+// when it is not a well-formed .ewr file, bad_request when pub is not a key.
+// It does not validate the ruleset; Load does.
+func DecodeRuleset(ewr []byte, pub ed25519.PublicKey) (*Ruleset, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the public key must be " + strconv.Itoa(ed25519.PublicKeySize) + " bytes (an Ed25519 key), got " + strconv.Itoa(len(pub))}
+	}
+	info, payload, err := parseEWR(ewr)
+	if err != nil {
+		return nil, err
+	}
+	if trusted := KeyIDOf(pub); info.KeyID != trusted {
+		return nil, badSignature("the ruleset is signed with key " + info.KeyID.String() + ", but this site trusts key " + trusted.String() + ": sign it with the site's key, or configure the matching public key")
+	}
+	if !info.HashMatches {
+		return nil, badSignature("the ruleset's content does not match the hash it was signed with: the file was changed or damaged after signing")
+	}
+	if !ed25519.Verify(pub, ewr[:EWRHeaderSize+len(payload)], info.Signature[:]) {
+		return nil, badSignature("the ruleset's signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
+	}
+	rs, err := decodePayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func decodePayload(payload []byte) (*Ruleset, error) {
+	rs := new(Ruleset)
+	if err := wire.Decode(payload, rs); err != nil {
+		return nil, badFile("the signed ruleset does not decode (built by a newer edgewise?): " + err.Error())
+	}
+	return rs, nil
+}
+
+// ReadEWRHeader checks an .ewr file's structure (magic, version, flags,
+// length) and returns what its header says. It checks no key, hash or
+// signature; EWRInfo.HashMatches says whether the hash matches.
+func ReadEWRHeader(ewr []byte) (EWRInfo, error) {
+	info, _, err := parseEWR(ewr)
+	return info, err
+}
+
+// InspectRuleset reads an .ewr file without checking its key or signature,
+// for tools that show what a file holds. The ruleset is nil when the payload
+// does not decode; err then says why. Never load what it returns.
+func InspectRuleset(ewr []byte) (EWRInfo, *Ruleset, error) {
+	info, payload, err := parseEWR(ewr)
+	if err != nil {
+		return info, nil, err
+	}
+	rs, err := decodePayload(payload)
+	return info, rs, err
+}

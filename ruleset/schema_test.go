@@ -1,0 +1,181 @@
+package ruleset
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/edgewise/edgewise/engine"
+	jsv "github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+var update = flag.Bool("update", false, "rewrite schema/ruleset.schema.json and testdata/rulesets/bad/*.lint")
+
+const schemaFile = "../schema/ruleset.schema.json"
+
+func TestSchemaFileIsGenerated(t *testing.T) {
+	want := Schema()
+	if *update {
+		if err := os.WriteFile(schemaFile, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(schemaFile)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ruleset -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from what engine.Ruleset generates; run go test ./ruleset -update", schemaFile)
+	}
+}
+
+func TestSchemaIsDeterministic(t *testing.T) {
+	for range 5 {
+		b, err := generateSchema()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, Schema()) {
+			t.Fatal("two generations of the schema differ")
+		}
+	}
+}
+
+func TestSchemaHeader(t *testing.T) {
+	var s struct {
+		Schema      string                     `json:"$schema"`
+		ID          string                     `json:"$id"`
+		Title       string                     `json:"title"`
+		Description string                     `json:"description"`
+		Type        string                     `json:"type"`
+		Properties  map[string]json.RawMessage `json:"properties"`
+		Defs        map[string]json.RawMessage `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.ID != SchemaID || s.Title == "" || s.Description == "" || s.Type != "object" {
+		t.Errorf("header: $schema %q, $id %q, title %q, type %q", s.Schema, s.ID, s.Title, s.Type)
+	}
+	for _, name := range []string{"id", "version", "signals", "catalogue", "slots", "rules", "caps", "cohorts", "reporting", "profile", "regions"} {
+		if _, ok := s.Properties[name]; !ok {
+			t.Errorf("no property %q at the top", name)
+		}
+	}
+	if !strings.HasSuffix(string(Schema()), "}\n") || strings.Contains(string(Schema()), `\u003c`) {
+		t.Error("schema should end in a newline and keep < unescaped")
+	}
+}
+
+// The tags hold commas and items.* keywords that invopop/jsonschema
+// alone would lose; the schema must carry them whole.
+func TestSchemaKeepsTagKeywords(t *testing.T) {
+	s := string(Schema())
+	for _, want := range []string{
+		`"description": "Free-form details the page can render (price, image, link)."`,
+		`"description": "The campaign the item belongs to, for caps and rules."`,
+		`"description": "Local differential privacy budget per report (default 2, at most 4)."`,
+		`"pattern": "^[A-Z]{2}-[A-Z0-9]{1,3}$"`,
+		`"pattern": "^[0-9b-hjkmnp-z]{1,3}$"`,
+		`"pattern": "^[A-Z]{2}$"`,
+		`"description": "Shown in reasons: Because you viewed <title>."`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("schema lacks %s", want)
+		}
+	}
+	var doc map[string]any
+	json.Unmarshal(Schema(), &doc)
+	weather := dig(doc, "$defs", "Condition", "properties", "weather", "items", "enum")
+	if !reflect.DeepEqual(weather, []any{"clear", "cloudy", "rain", "snow", "storm", "hot", "cold"}) {
+		t.Errorf("Condition.weather items enum = %v", weather)
+	}
+}
+
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
+
+func TestTagKeywords(t *testing.T) {
+	kws, err := tagKeywords(`description=A\, b (c\, d).,pattern=^[A-Z]{1\,3}$,minimum=0,enum=a,enum=b,maxLength=5,required`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []keyword{{"description", "A, b (c, d)."}, {"pattern", "^[A-Z]{1,3}$"}, {"minimum", "0"}, {"enum", "a"}, {"enum", "b"}, {"maxLength", "5"}}
+	if !reflect.DeepEqual(kws, want) {
+		t.Errorf("got %q\nwant %q", kws, want)
+	}
+	for _, bad := range []string{`maximun=3`, `description=a, b`, `pattern=^a{1,3}$`} {
+		if _, err := tagKeywords(bad); err == nil {
+			t.Errorf("tag %q should be an error", bad)
+		}
+	}
+	// Every tag in the model reads cleanly.
+	if err := checkTags(reflect.TypeFor[engine.Ruleset]()); err != nil {
+		t.Error(err)
+	}
+}
+
+// Editors find the schema through the comment on a ruleset's first line.
+// This package's rulesets all have it, and wherever it appears it must
+// name the real file.
+func TestEditorSchemaComments(t *testing.T) {
+	re := regexp.MustCompile(`^# yaml-language-server: \$schema=(\S+)`)
+	own, _ := filepath.Glob("testdata/*.yaml")
+	bad, _ := filepath.Glob("../testdata/rulesets/bad/*.yaml")
+	own = append(own, bad...)
+	others, _ := filepath.Glob("../testdata/rulesets/*.yaml")
+	if len(own) < 13 {
+		t.Fatalf("found only %d rulesets", len(own))
+	}
+	want, _ := os.ReadFile(schemaFile)
+	for i, f := range append(own, others...) {
+		src, _ := os.ReadFile(f)
+		m := re.FindSubmatch(src)
+		if m == nil {
+			if i < len(own) {
+				t.Errorf("%s: first line is not a yaml-language-server $schema comment", f)
+			}
+			continue
+		}
+		got, err := os.ReadFile(filepath.Join(filepath.Dir(f), string(m[1])))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: $schema=%s does not name schema/ruleset.schema.json (%v)", f, m[1], err)
+		}
+	}
+}
+
+// The checked-in file, as an editor would load it, accepts full.yaml.
+func TestCheckedInSchemaAcceptsFullRuleset(t *testing.T) {
+	f, err := os.Open(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsv.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsv.NewCompiler()
+	c.AssertFormat()
+	c.AddResource("file.json", doc)
+	sch, err := c.Compile("file.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := os.ReadFile("testdata/full.yaml")
+	d := parseDocument("full.yaml", src)
+	if err := sch.Validate(d.toJSON(d.root)); err != nil {
+		t.Fatal(err)
+	}
+}
