@@ -8,7 +8,7 @@ NPM       ?= npm
 ADDR      ?= 127.0.0.1:8080
 WASM      := dist/edgewise.wasm
 JS        := dist/edgewise.js
-GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go') go.mod go.sum
+GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 .PHONY: all build test test-go test-js test-browser demo bench check clean deps tools chromium

@@ -46,6 +46,18 @@ func EnsureWasm(repoRoot string) (string, error) {
 	return wasmPath, os.Rename(tmp.Name(), wasmPath)
 }
 
+// builtIntoWasm reports whether a file under engine, internal or wasm is part
+// of the module: Go sources, and the data the engine embeds.
+func builtIntoWasm(path string) bool {
+	if strings.Contains(filepath.ToSlash(path), "/testdata/") {
+		return false
+	}
+	if strings.HasSuffix(path, ".go") {
+		return !strings.HasSuffix(path, "_test.go")
+	}
+	return strings.HasSuffix(path, ".tsv")
+}
+
 func newestSource(repoRoot string) (time.Time, error) {
 	var newest time.Time
 	consider := func(path string) error {
@@ -65,7 +77,7 @@ func newestSource(repoRoot string) (time.Time, error) {
 	}
 	for _, dir := range []string{"engine", "internal", "wasm"} {
 		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			if err != nil || d.IsDir() || !builtIntoWasm(path) {
 				return err
 			}
 			return consider(path)
