@@ -2,15 +2,49 @@ package engine
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// profile is the person's event history, oldest first.
+// profile is the person's event history, oldest first, and the impressions
+// caps count, oldest first.
 type profile struct {
-	events []Event
+	events      []Event
+	impressions []impression
+}
+
+// impression is one showing of an item.
+type impression struct {
+	Item string
+	At   int64
+}
+
+// addImpression inserts im in time order, then drops impressions more than
+// impressionWindowMillis older than the newest and the oldest past
+// MaxImpressions.
+func (p *profile) addImpression(im impression) {
+	i := len(p.impressions)
+	for i > 0 && p.impressions[i-1].At > im.At {
+		i--
+	}
+	p.impressions = slices.Insert(p.impressions, i, im)
+	n := len(p.impressions)
+	oldest := p.impressions[n-1].At - impressionWindowMillis
+	cut := 0
+	for cut < n && p.impressions[cut].At < oldest {
+		cut++
+	}
+	cut = max(cut, n-MaxImpressions)
+	if cut > 0 {
+		p.impressions = append(p.impressions[:0], p.impressions[cut:]...)
+	}
+}
+
+func (p *profile) keepImpressions(keep func(string) bool) {
+	p.impressions = slices.DeleteFunc(p.impressions, func(im impression) bool { return !keep(im.Item) })
 }
 
 func (p *profile) newest() int64 {
@@ -61,14 +95,22 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 
 // SnapshotVersion is the version of the profile snapshot format. A snapshot
 // with a higher version was written by a newer engine and is refused.
-const SnapshotVersion = 1
+// Version 2 added impressions; version 1 snapshots (events only) still load.
+const SnapshotVersion = 2
 
 // snapshot is the persisted form of a profile: versioned msgpack, with events
-// as compact [type, item, at] triples.
+// as compact [type, item, at] triples and impressions as [item, at] pairs.
 type snapshot struct {
-	Version int        `msgpack:"v"`
-	Ruleset string     `msgpack:"ruleset"`
-	Raw     []rawEvent `msgpack:"events"`
+	Version     int             `msgpack:"v"`
+	Ruleset     string          `msgpack:"ruleset"`
+	Raw         []rawEvent      `msgpack:"events"`
+	Impressions []rawImpression `msgpack:"impressions,omitempty"`
+}
+
+type rawImpression struct {
+	_msgpack struct{} `msgpack:",as_array"`
+	Item     string
+	At       int64
 }
 
 type rawEvent struct {
@@ -86,6 +128,9 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	s := snapshot{Version: SnapshotVersion, Ruleset: e.rules.id, Raw: make([]rawEvent, len(e.profile.events))}
 	for i, ev := range e.profile.events {
 		s.Raw[i] = rawEvent{Type: ev.Type, Item: ev.Item, At: ev.At}
+	}
+	for _, im := range e.profile.impressions {
+		s.Impressions = append(s.Impressions, rawImpression{Item: im.Item, At: im.At})
 	}
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
@@ -126,6 +171,17 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			continue
 		}
 		p.add(ev, e.rules.retentionMillis, e.rules.maxEvents)
+	}
+	if s.Version < 2 && len(s.Impressions) > 0 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version 1 profile snapshot holds impressions; the profile was reset"}
+	}
+	for _, r := range s.Impressions {
+		if r.At <= 0 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid impression; the profile was reset"}
+		}
+		if i, ok := e.rules.itemIndex[r.Item]; ok && e.rules.capped[i] {
+			p.addImpression(impression{Item: r.Item, At: r.At})
+		}
 	}
 	e.profile = p
 	return len(p.events), nil

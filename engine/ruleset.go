@@ -22,6 +22,20 @@ type compiledRuleset struct {
 	// history is whether the ruleset declares the history signal; without
 	// it the engine stores no events at all.
 	history bool
+	// declared holds the signal kinds the ruleset declares.
+	declared map[string]bool
+	regions  []Region
+	// itemRegions and itemSchedule are each item's availability: region
+	// numbers (nil: everywhere) and windows as [from, until] YYYYMMDD
+	// numbers, 0 for an open end (nil: always).
+	itemRegions  [][]int
+	itemSchedule [][][2]int
+	ruleList     []compiledRule
+	caps         []compiledCap
+	// capped marks items some cap selects; only their impressions are kept.
+	capped []bool
+	// itemCaps lists each item's cap numbers.
+	itemCaps [][]int
 }
 
 type compiledSlot struct {
@@ -30,6 +44,49 @@ type compiledSlot struct {
 	fallback    []int
 	limit       int
 	excludeSeen bool
+	maxPerTag   int
+	maxPerCamp  int
+	// rules are the numbers of the rules that may act in this slot.
+	rules []int
+}
+
+// Rule actions.
+const (
+	actBoost = iota + 1
+	actBury
+	actPin
+	actExclude
+)
+
+type compiledRule struct {
+	id, reason string
+	slots      []string // nil: every slot
+	when       *compiledCondition
+	selected   []bool // by item number
+	action     int
+	factor     float64 // boost or bury
+	pin        int     // 1-based position
+}
+
+type compiledCondition struct {
+	Condition
+	regions   []int // region numbers
+	interest  []interestTest
+	viewed    []bool // items the viewed test matches, nil when no test
+	viewedMs  int64
+	bought    []bool
+	boughtMs  int64
+	unknownIn bool // an interest tag no item has: the test never holds
+}
+
+type interestTest struct {
+	tag     int32
+	atLeast float64
+}
+
+type compiledCap struct {
+	selected        []bool
+	perDay, perWeek int
 }
 
 const dayMillis = 24 * 60 * 60 * 1000
@@ -94,7 +151,9 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 	if m := rs.Profile.MaxEvents; m > 0 {
 		c.maxEvents = min(m, MaxEventsLimit)
 	}
+	c.declared = make(map[string]bool)
 	for _, sig := range rs.Signals {
+		c.declared[sig.Kind] = true
 		if sig.Kind == SignalHistory && !c.history {
 			c.history = true
 			c.retentionMillis = int64(min(max(sig.RetentionDays, 0), MaxRetentionDays)) * dayMillis
@@ -107,6 +166,70 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		}
 		c.itemTags = append(c.itemTags, c.tagNumbers(it.Tags))
 	}
+	c.regions = slices.Clone(rs.Regions)
+	regionIndex := make(map[string]int, len(c.regions))
+	for i, r := range c.regions {
+		if _, dup := regionIndex[r.ID]; !dup {
+			regionIndex[r.ID] = i
+		}
+	}
+	regionNumbers := func(ids []string) []int {
+		out := make([]int, 0, len(ids))
+		for _, id := range ids {
+			if n, ok := regionIndex[id]; ok {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	c.itemRegions = make([][]int, len(c.items))
+	c.itemSchedule = make([][][2]int, len(c.items))
+	for i, it := range c.items {
+		if len(it.Regions) > 0 {
+			// Never nil: an item limited to regions the ruleset lacks is
+			// available nowhere, not everywhere.
+			c.itemRegions[i] = regionNumbers(it.Regions)
+		}
+		for _, w := range it.Schedule {
+			from, _ := parseDate(w.From)
+			until, _ := parseDate(w.Until)
+			c.itemSchedule[i] = append(c.itemSchedule[i], [2]int{from, until})
+		}
+	}
+	for _, r := range rs.Rules {
+		cr := compiledRule{id: r.ID, reason: r.Reason, slots: r.Slots, selected: c.itemSet(r.Items)}
+		switch {
+		case r.Exclude:
+			cr.action = actExclude
+		case r.Pin > 0:
+			cr.action, cr.pin = actPin, min(r.Pin, MaxSlotLimit)
+		case r.Boost > 1:
+			cr.action, cr.factor = actBoost, min(r.Boost, 10)
+		case r.Bury > 0 && r.Bury < 1:
+			cr.action, cr.factor = actBury, r.Bury
+		default:
+			continue
+		}
+		cr.when = c.compileCondition(r.When, regionNumbers)
+		c.ruleList = append(c.ruleList, cr)
+	}
+	c.capped = make([]bool, len(c.items))
+	c.itemCaps = make([][]int, len(c.items))
+	for _, cp := range rs.Caps {
+		if cp.Items.Empty() || (cp.PerDay <= 0 && cp.PerWeek <= 0) {
+			continue
+		}
+		cc := compiledCap{selected: c.itemSet(cp.Items), perDay: cp.PerDay, perWeek: cp.PerWeek}
+		for i, s := range cc.selected {
+			c.capped[i] = c.capped[i] || s
+		}
+		for i, s := range cc.selected {
+			if s {
+				c.itemCaps[i] = append(c.itemCaps[i], len(c.caps))
+			}
+		}
+		c.caps = append(c.caps, cc)
+	}
 	for _, s := range rs.Slots {
 		if _, dup := c.slotIndex[s.ID]; dup {
 			continue
@@ -118,9 +241,48 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 			fallback:    c.lookupItems(s.Fallback),
 			limit:       min(max(s.Limit, 1), MaxSlotLimit),
 			excludeSeen: s.ExcludeSeen,
+			maxPerTag:   max(s.Diversity.MaxPerTag, 0),
+			maxPerCamp:  max(s.Diversity.MaxPerCampaign, 0),
 		})
+		cs := &c.slots[len(c.slots)-1]
+		for n, r := range c.ruleList {
+			if len(r.slots) == 0 || slices.Contains(r.slots, s.ID) {
+				cs.rules = append(cs.rules, n)
+			}
+		}
 	}
 	return c
+}
+
+// itemSet marks the items a selector picks; an empty selector picks none.
+func (c *compiledRuleset) itemSet(sel Selector) []bool {
+	set := make([]bool, len(c.items))
+	if sel.Empty() {
+		return set
+	}
+	for i, it := range c.items {
+		set[i] = c.selects(sel, it)
+	}
+	return set
+}
+
+func (c *compiledRuleset) compileCondition(w Condition, regionNumbers func([]string) []int) *compiledCondition {
+	cc := &compiledCondition{Condition: w, regions: regionNumbers(w.Region)}
+	for _, t := range w.Interest {
+		n, ok := c.tagIndex[t.Tag]
+		if !ok {
+			cc.unknownIn = true
+			continue
+		}
+		cc.interest = append(cc.interest, interestTest{n, t.AtLeast})
+	}
+	if w.Viewed != nil {
+		cc.viewed, cc.viewedMs = c.itemSet(w.Viewed.Selector), int64(w.Viewed.WithinDays)*dayMillis
+	}
+	if w.Purchased != nil {
+		cc.bought, cc.boughtMs = c.itemSet(w.Purchased.Selector), int64(w.Purchased.WithinDays)*dayMillis
+	}
+	return cc
 }
 
 // tagNumbers interns tags so decide indexes slices instead of hashing strings.

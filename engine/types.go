@@ -42,7 +42,13 @@ var eventWeights = map[string]float64{
 	"click":       2,
 	"add_to_cart": 3,
 	"purchase":    5,
+	// A dismissal adds no interest: it hides the item for dismissHideMillis
+	// and, repeated across items sharing a tag, lowers that tag (see affinities).
+	EventDismiss: 0,
 }
+
+// EventDismiss is the event a host records when the person closes a pick.
+const EventDismiss = "dismiss"
 
 // eventReasons say, per event type, why an item was picked; %s is the title
 // of the item the person interacted with.
@@ -62,10 +68,29 @@ func knownEventTypes() string {
 	return strings.Join(names, ", ")
 }
 
-// Context is what the host knows about the current moment.
+// Context is what the host knows about the current moment. Every field but
+// Now belongs to a signal kind (see context.go); fields whose kind the active
+// ruleset does not declare are dropped on set_context and never used. Empty
+// strings and a nil Visits mean "not known".
 type Context struct {
 	// Now is Unix time in milliseconds. Zero means the newest event's time.
 	Now int64 `msgpack:"now" json:"now"`
+	// TZOffsetMinutes is the person's offset from UTC (UTC+2 is 120); the
+	// engine derives daypart, weekday and the local date from Now with it.
+	TZOffsetMinutes int    `msgpack:"tz_offset_minutes,omitempty" json:"tz_offset_minutes,omitempty"`
+	Daypart         string `msgpack:"daypart,omitempty" json:"daypart,omitempty"`   // morning, afternoon, evening, night; wins over the derived one
+	Weekday         string `msgpack:"weekday,omitempty" json:"weekday,omitempty"`   // mon … sun; wins over the derived one
+	Weather         string `msgpack:"weather,omitempty" json:"weather,omitempty"`   // clear, cloudy, rain, snow, storm, hot, cold
+	Device          string `msgpack:"device,omitempty" json:"device,omitempty"`     // mobile, tablet, desktop
+	Referrer        string `msgpack:"referrer,omitempty" json:"referrer,omitempty"` // direct, search, social, email, partner
+	PageSection     string `msgpack:"page_section,omitempty" json:"page_section,omitempty"`
+	Visits          *int   `msgpack:"visits,omitempty" json:"visits,omitempty"`
+	// Country is ISO 3166-1 alpha-2 (DE), Subdivision ISO 3166-2 (US-WA).
+	Country     string `msgpack:"country,omitempty" json:"country,omitempty"`
+	Subdivision string `msgpack:"subdivision,omitempty" json:"subdivision,omitempty"`
+	// Regions are ids of the ruleset's regions the host already resolved
+	// the person to be in; unknown ids are ignored.
+	Regions []string `msgpack:"regions,omitempty" json:"regions,omitempty"`
 }
 
 // Decision is what one slot shows.
@@ -82,6 +107,9 @@ type Pick struct {
 	Item   string  `msgpack:"item" json:"item"`
 	Score  float64 `msgpack:"score" json:"score"`
 	Reason string  `msgpack:"reason" json:"reason"`
+	// Rules are the ids of the fired rules that boosted, buried or pinned
+	// this item, in ruleset order; left out when none did.
+	Rules []string `msgpack:"rules,omitempty" json:"rules,omitempty"`
 }
 
 // Code classifies an Error. Codes are stable wire values.

@@ -7,7 +7,8 @@
 //     Returns the address of a request buffer of size bytes, or 0 when size is
 //     over the 8 MiB request limit. The buffer is valid until the next call.
 //   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
-//     version, load_ruleset, observe, set_context, decide, snapshot, restore.
+//     version, load_ruleset, observe, set_context, decide, snapshot, restore,
+//     record_impressions.
 //     The host writes a msgpack request of len bytes at ptr, inside the buffer
 //     from ew_alloc, and calls the export. A request with len 0 is an empty map.
 //     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -24,10 +25,20 @@
 //	version       {}                                   -> {abi, engine, ruleset?}
 //	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots}
 //	observe       {event: {type, item, at}}            -> {events}
-//	set_context   {context: {now}}                     -> {}
-//	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}
+//	set_context   {context: {now, ...signals}}         -> {}
+//	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?}], fallback}]}
 //	snapshot      {}                                   -> {snapshot: bin}
 //	restore       {snapshot: bin}                      -> {events}
+//	record_impressions {items: [item id, ...], at}     -> {impressions}
+//
+// Event types are view, click, add_to_cart, purchase and dismiss (which
+// hides the item for 48 hours). The context's optional signals are
+// tz_offset_minutes, daypart, weekday, weather, device, referrer,
+// page_section, visits, country (ISO 3166-1 alpha-2), subdivision (ISO
+// 3166-2) and regions (ids of the ruleset's regions the host resolved);
+// those whose signal kind the ruleset does not declare are dropped. A pick's
+// rules lists the rules that shaped it, and is left out when none did.
+// record_impressions counts shown items for the ruleset's caps.
 //
 // load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
 // layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
@@ -91,6 +102,9 @@ func ewSnapshot(ptr, n uint32) uint64 { return call(abi.OpSnapshot, ptr, n) }
 
 //go:wasmexport ew_restore
 func ewRestore(ptr, n uint32) uint64 { return call(abi.OpRestore, ptr, n) }
+
+//go:wasmexport ew_record_impressions
+func ewRecordImpressions(ptr, n uint32) uint64 { return call(abi.OpRecordImpressions, ptr, n) }
 
 func call(op abi.Op, ptr, n uint32) uint64 {
 	req, ok := requestBytes(ptr, n)

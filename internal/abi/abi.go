@@ -37,10 +37,12 @@ const (
 	OpDecide      Op = "decide"
 	OpSnapshot    Op = "snapshot"
 	OpRestore     Op = "restore"
+	// OpRecordImpressions counts items as shown, for caps.
+	OpRecordImpressions Op = "record_impressions"
 )
 
 // Ops lists every operation, in the order the ABI documents them.
-var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore}
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions}
 
 // Export is the wasm export name of an operation.
 func (op Op) Export() string { return "ew_" + string(op) }
@@ -87,6 +89,16 @@ type DecideRequest struct {
 
 type DecideResult struct {
 	Decisions []engine.Decision `msgpack:"decisions"`
+}
+
+// RecordImpressionsRequest names the items a page showed, and when.
+type RecordImpressionsRequest struct {
+	Items []string `msgpack:"items"`
+	At    int64    `msgpack:"at"`
+}
+
+type ImpressionsResult struct {
+	Impressions int `msgpack:"impressions"`
 }
 
 type SnapshotResult struct {
@@ -207,6 +219,13 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		}
 		n, err := h.eng.Restore(r.Snapshot)
 		return EventsResult{Events: n}, err
+	case OpRecordImpressions:
+		var r RecordImpressionsRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		n, err := h.eng.RecordImpressions(r.Items, r.At)
+		return ImpressionsResult{Impressions: n}, err
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
 }

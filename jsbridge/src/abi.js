@@ -8,7 +8,8 @@ once, and then calls the exports below, one call at a time.
     Returns the address of a request buffer of size bytes, or 0 when size is
     over the 8 MiB request limit. The buffer is valid until the next call.
   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
-    version, load_ruleset, observe, set_context, decide, snapshot, restore.
+    version, load_ruleset, observe, set_context, decide, snapshot, restore,
+    record_impressions.
     The host writes a msgpack request of len bytes at ptr, inside the buffer
     from ew_alloc, and calls the export. A request with len 0 is an empty map.
     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -25,10 +26,20 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	version       {}                                   -> {abi, engine, ruleset?}
 	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots}
 	observe       {event: {type, item, at}}            -> {events}
-	set_context   {context: {now}}                     -> {}
-	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason}], fallback}]}
+	set_context   {context: {now, ...signals}}         -> {}
+	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?}], fallback}]}
 	snapshot      {}                                   -> {snapshot: bin}
 	restore       {snapshot: bin}                      -> {events}
+	record_impressions {items: [item id, ...], at}     -> {impressions}
+
+Event types are view, click, add_to_cart, purchase and dismiss (which
+hides the item for 48 hours). The context's optional signals are
+tz_offset_minutes, daypart, weekday, weather, device, referrer,
+page_section, visits, country (ISO 3166-1 alpha-2), subdivision (ISO
+3166-2) and regions (ids of the ruleset's regions the host resolved);
+those whose signal kind the ruleset does not declare are dropped. A pick's
+rules lists the rules that shaped it, and is left out when none did.
+record_impressions counts shown items for the ruleset's caps.
 
 load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
 layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
@@ -50,7 +61,7 @@ import { encode, decode } from '@msgpack/msgpack';
 export const ABI_VERSION = 1;
 
 /** The operations, in the order the ABI documents them. */
-export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore'];
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions'];
 
 /** ew_alloc refuses requests over this many bytes. */
 export const MAX_REQUEST_BYTES = 8 << 20;

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"slices"
+	"time"
+)
+
+// Context signals. The page supplies them with set_context; the engine
+// validates the enumerations and keeps only the fields whose signal kind the
+// active ruleset declares (see minimize). Which kind each field belongs to:
+//
+//	weather                               weather
+//	daypart, weekday, tz_offset_minutes   time
+//	device                                device
+//	referrer                              referrer
+//	page_section                          page
+//	visits                                visits
+//	country, subdivision, regions         location
+//
+// now is always kept: decay and retention need it whatever the ruleset says.
+
+// MaxContextRegions bounds context.regions.
+const MaxContextRegions = 64
+
+// maxTZOffsetMinutes is the widest offset from UTC any time zone uses (UTC+14).
+const maxTZOffsetMinutes = 14 * 60
+
+// validateContext checks a context's values, naming the first bad field.
+func validateContext(c Context) error {
+	bad := func(field, msg string) error {
+		return &Error{Code: CodeBadRequest, Message: "context." + field + " " + msg}
+	}
+	if c.Now < 0 {
+		return bad("now", "must not be negative")
+	}
+	enums := []struct {
+		field, val string
+		allowed    []string
+	}{
+		{"weather", c.Weather, weatherValues},
+		{"daypart", c.Daypart, daypartValues},
+		{"weekday", c.Weekday, weekdayValues},
+		{"device", c.Device, deviceValues},
+		{"referrer", c.Referrer, referrerValues},
+	}
+	for _, e := range enums {
+		if e.val != "" && !slices.Contains(e.allowed, e.val) {
+			return bad(e.field, quote(e.val)+" is not one of "+quoteList(e.allowed))
+		}
+	}
+	if c.TZOffsetMinutes < -maxTZOffsetMinutes || c.TZOffsetMinutes > maxTZOffsetMinutes {
+		return bad("tz_offset_minutes", "is "+itoa(c.TZOffsetMinutes)+"; it must be between -840 and 840")
+	}
+	if c.Visits != nil && *c.Visits < 0 {
+		return bad("visits", "must not be negative")
+	}
+	if c.Country != "" && !validCountry(c.Country) {
+		return bad("country", quote(c.Country)+" is not an ISO 3166-1 alpha-2 code such as DE")
+	}
+	if c.Subdivision != "" && !validSubdivision(c.Subdivision) {
+		return bad("subdivision", quote(c.Subdivision)+" is not an ISO 3166-2 code such as US-WA")
+	}
+	if len(c.PageSection) > MaxIDBytes {
+		return bad("page_section", "is longer than "+itoa(MaxIDBytes)+" bytes")
+	}
+	if len(c.Regions) > MaxContextRegions {
+		return bad("regions", "lists "+itoa(len(c.Regions))+" regions; at most "+itoa(MaxContextRegions))
+	}
+	for _, r := range c.Regions {
+		if len(r) > MaxIDBytes {
+			return bad("regions", "holds an id longer than "+itoa(MaxIDBytes)+" bytes")
+		}
+	}
+	return nil
+}
+
+func validCountry(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+// minimize returns c with every field whose signal kind the ruleset does not
+// declare cleared, so an undeclared signal is neither stored nor used.
+func (c *compiledRuleset) minimize(ctx Context) Context {
+	out := Context{Now: ctx.Now}
+	if c.declared[SignalWeather] {
+		out.Weather = ctx.Weather
+	}
+	if c.declared[SignalTime] {
+		out.Daypart, out.Weekday, out.TZOffsetMinutes = ctx.Daypart, ctx.Weekday, ctx.TZOffsetMinutes
+	}
+	if c.declared[SignalDevice] {
+		out.Device = ctx.Device
+	}
+	if c.declared[SignalReferrer] {
+		out.Referrer = ctx.Referrer
+	}
+	if c.declared[SignalPage] {
+		out.PageSection = ctx.PageSection
+	}
+	if c.declared[SignalVisits] && ctx.Visits != nil {
+		v := *ctx.Visits
+		out.Visits = &v
+	}
+	if c.declared[SignalLocation] {
+		out.Country, out.Subdivision = ctx.Country, ctx.Subdivision
+		out.Regions = slices.Clone(ctx.Regions)
+	}
+	return out
+}
+
+// moment is the context as decide reads it: the minimized context plus what
+// the engine derives from now in the person's time zone.
+type moment struct {
+	Context
+	now   int64 // the effective now (context's, else the newest event's)
+	date  int   // the local date as YYYYMMDD, 0 when the time is unknown
+	inReg []bool
+}
+
+// newMoment derives daypart, weekday and the local date from now and the
+// time zone offset. Values the host supplied win over derived ones. With no
+// time at all (now 0 and no events) nothing is derived: daypart and weekday
+// tests fail and scheduled items are not available.
+func (e *Engine) newMoment() moment {
+	m := moment{Context: e.rules.minimize(e.context), now: e.now()}
+	if m.now > 0 {
+		local := time.UnixMilli(m.now).UTC().Add(time.Duration(m.TZOffsetMinutes) * time.Minute)
+		y, mo, d := local.Date()
+		m.date = y*10000 + int(mo)*100 + d
+		if m.Daypart == "" && e.rules.declared[SignalTime] {
+			m.Daypart = daypartOf(local.Hour())
+		}
+		if m.Weekday == "" && e.rules.declared[SignalTime] {
+			m.Weekday = weekdayValues[(int(local.Weekday())+6)%7] // weekdayValues starts on Monday
+		}
+	}
+	m.inReg = e.rules.personRegions(m.Context)
+	return m
+}
+
+// daypartOf maps a local hour to a daypart: morning 5-12, afternoon 12-17,
+// evening 17-22, night 22-5.
+func daypartOf(hour int) string {
+	switch {
+	case hour >= 5 && hour < 12:
+		return "morning"
+	case hour >= 12 && hour < 17:
+		return "afternoon"
+	case hour >= 17 && hour < 22:
+		return "evening"
+	}
+	return "night"
+}
+
+// personRegions says, per ruleset region, whether the person is in it: the
+// host resolved it (context.regions), or the region lists the person's
+// country or subdivision. A subdivision implies its country (US-WA is in
+// US). With no location known, the person is in no region.
+func (c *compiledRuleset) personRegions(ctx Context) []bool {
+	if len(c.regions) == 0 {
+		return nil
+	}
+	in := make([]bool, len(c.regions))
+	country := ctx.Country
+	if country == "" && len(ctx.Subdivision) > 2 {
+		country = ctx.Subdivision[:2]
+	}
+	for i, r := range c.regions {
+		in[i] = slices.Contains(ctx.Regions, r.ID) ||
+			(country != "" && slices.Contains(r.Countries, country)) ||
+			(ctx.Subdivision != "" && slices.Contains(r.Subdivisions, ctx.Subdivision))
+	}
+	return in
+}
