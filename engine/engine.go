@@ -57,6 +57,11 @@ func (e *Engine) SetContext(c Context) error {
 	if err := validateContext(c); err != nil {
 		return err
 	}
+	if c.Location != nil {
+		if err := e.coarsen(&c); err != nil {
+			return err
+		}
+	}
 	if e.rules != nil {
 		c = e.rules.minimize(c)
 	}

@@ -91,6 +91,16 @@ type Context struct {
 	// Regions are ids of the ruleset's regions the host already resolved
 	// the person to be in; unknown ids are ignored.
 	Regions []string `msgpack:"regions,omitempty" json:"regions,omitempty"`
+	// Location is the device's coordinates. SetContext turns them into
+	// country, subdivision and the ruleset's regions at once and drops them:
+	// they are never stored, snapshotted or returned.
+	Location *Coordinates `msgpack:"location,omitempty" json:"location,omitempty"`
+}
+
+// Coordinates are a latitude and longitude in degrees (WGS 84).
+type Coordinates struct {
+	Lat float64 `msgpack:"lat" json:"lat"`
+	Lon float64 `msgpack:"lon" json:"lon"`
 }
 
 // Decision is what one slot shows.

@@ -35,7 +35,9 @@
 // hides the item for 48 hours). The context's optional signals are
 // tz_offset_minutes, daypart, weekday, weather, device, referrer,
 // page_section, visits, country (ISO 3166-1 alpha-2), subdivision (ISO
-// 3166-2) and regions (ids of the ruleset's regions the host resolved);
+// 3166-2), regions (ids of the ruleset's regions the host resolved) and
+// location ({lat, lon}, turned at once into country, subdivision and regions,
+// then dropped: coordinates are never stored or returned);
 // those whose signal kind the ruleset does not declare are dropped. A pick's
 // rules lists the rules that shaped it, and is left out when none did.
 // record_impressions counts shown items for the ruleset's caps.

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"math"
+	"slices"
+
+	"github.com/edgewise/edgewise/engine/geo"
+)
+
+// coarsen replaces c.Location with what the ruleset may use: the country and
+// first-level subdivision under the point, and the ids of the ruleset's
+// regions that contain it. The coordinates themselves go no further than this
+// function. Values the host supplied explicitly win over looked-up ones.
+func (e *Engine) coarsen(c *Context) error {
+	lat, lon := c.Location.Lat, c.Location.Lon
+	c.Location = nil
+	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return &Error{Code: CodeBadRequest, Message: "context.location must be a latitude in [-90, 90] and a longitude in [-180, 180]"}
+	}
+	if e.rules != nil && !e.rules.declared[SignalLocation] {
+		return nil // not declared: not even looked up
+	}
+	if c.Country == "" {
+		if table, err := geo.Default(); err == nil {
+			if country, sub, ok := table.Lookup(lat, lon); ok {
+				c.Country = country
+				if c.Subdivision == "" {
+					c.Subdivision = sub
+				}
+			}
+		}
+	}
+	if e.rules == nil {
+		return nil
+	}
+	hash := geohash(lat, lon, 3)
+	for _, r := range e.rules.regions {
+		if slices.Contains(c.Regions, r.ID) || len(c.Regions) >= MaxContextRegions {
+			continue
+		}
+		if regionContains(r, lat, lon, hash) {
+			c.Regions = append(c.Regions, r.ID)
+		}
+	}
+	return nil
+}
+
+// regionContains reports whether a point lies in one of a region's boxes or
+// geohash cells. Countries and subdivisions are matched by code elsewhere.
+func regionContains(r Region, lat, lon float64, hash string) bool {
+	for _, b := range r.Boxes {
+		if lat >= b.South && lat <= b.North && lon >= b.West && lon <= b.East {
+			return true
+		}
+	}
+	for _, cell := range r.Geohashes {
+		if len(cell) <= len(hash) && hash[:len(cell)] == cell {
+			return true
+		}
+	}
+	return false
+}
+
+const geohashAlphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
+
+// geohash encodes a point as a geohash of n characters.
+func geohash(lat, lon float64, n int) string {
+	latLo, latHi, lonLo, lonHi := -90.0, 90.0, -180.0, 180.0
+	out := make([]byte, 0, n)
+	even, bit, ch := true, 0, 0
+	for len(out) < n {
+		if even {
+			mid := (lonLo + lonHi) / 2
+			if lon >= mid {
+				ch = ch<<1 | 1
+				lonLo = mid
+			} else {
+				ch <<= 1
+				lonHi = mid
+			}
+		} else {
+			mid := (latLo + latHi) / 2
+			if lat >= mid {
+				ch = ch<<1 | 1
+				latLo = mid
+			} else {
+				ch <<= 1
+				latHi = mid
+			}
+		}
+		even = !even
+		if bit++; bit == 5 {
+			out = append(out, geohashAlphabet[ch])
+			bit, ch = 0, 0
+		}
+	}
+	return string(out)
+}
