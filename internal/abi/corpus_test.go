@@ -345,7 +345,7 @@ func buildEWR(spec map[string]any) ([]byte, error) {
 
 // fixtures are signed with the test key for hosts that cannot sign: the JS
 // tests load testdata/abi/NAME.ewr and trust testdata/keys/test.pub.
-var fixtures = []string{"shop", "unicode"}
+var fixtures = []string{"shop", "unicode", "rules"}
 
 // TestFixtures builds each fixture from testdata/abi/NAME.json as edgewise
 // build does (validated, then signed with the test key) and compares it with
