@@ -55,9 +55,13 @@ test-browser: build chromium
 demo: deps build
 	$(GO) run ./demo -addr $(ADDR) -dist dist
 
+# Every benchmark, then the native and wazero figures side by side
+# (scripts/bench-compare). The standard workload is testdata/bench/standard.json.
 bench: build
 	@$(NODE) scripts/sizes.mjs $(WASM) $(JS)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
+	@cat dist/bench.txt
+	@GO=$(GO) scripts/bench-compare dist/bench.txt
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

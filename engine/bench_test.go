@@ -28,3 +28,69 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+// standardEngine loads testdata/bench/standard.json: 1,000 items, 60 rules,
+// a 500-event profile, caps' impressions and a full context.
+func standardEngine(b *testing.B) (*engine.Engine, abitest.Workload) {
+	w, err := abitest.LoadWorkload("../testdata/bench/standard.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := engine.New()
+	if err := w.Apply(e); err != nil {
+		b.Fatal(err)
+	}
+	return e, w
+}
+
+// BenchmarkDecideStandard is the engine issue's target: one decide of the
+// standard workload's three slots, natively (target ≤ 50 µs/op).
+func BenchmarkDecideStandard(b *testing.B) {
+	e, w := standardEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Decide(w.Slots); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkObserve records the standard workload's events over and over in
+// a profile kept at its 500-event bound (target ≥ 100k events/s).
+func BenchmarkObserve(b *testing.B) {
+	e, w := standardEngine(b)
+	evs := w.Events
+	span := evs[len(evs)-1].At - evs[0].At + 3600000
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev := evs[i%len(evs)]
+		ev.At += int64(i/len(evs)+1) * span
+		if _, err := e.Observe(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "events/s")
+	}
+}
+
+// BenchmarkDecideStandardCold is BenchmarkDecideStandard with the context
+// set again before every decide, so decide derives everything afresh
+// (affinities, rules, rankings) instead of reusing the last decide's state,
+// as after an observe.
+func BenchmarkDecideStandardCold(b *testing.B) {
+	e, w := standardEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.SetContext(w.Context); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Decide(w.Slots); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,6 +13,9 @@ import (
 // function. Values the host supplied explicitly win over looked-up ones.
 func (e *Engine) coarsen(c *Context) error {
 	lat, lon := c.Location.Lat, c.Location.Lon
+	// Zero the decoded copy too: the host's memory should not keep the
+	// coordinates after this call, only what they were coarsened to.
+	*c.Location = Coordinates{}
 	c.Location = nil
 	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return &Error{Code: CodeBadRequest, Message: "context.location must be a latitude in [-90, 90] and a longitude in [-180, 180]"}

@@ -30,7 +30,9 @@ func (p *profile) addImpression(im impression) {
 	for i > 0 && p.impressions[i-1].At > im.At {
 		i--
 	}
-	p.impressions = slices.Insert(p.impressions, i, im)
+	p.impressions = append(p.impressions, impression{})
+	copy(p.impressions[i+1:], p.impressions[i:])
+	p.impressions[i] = im
 	n := len(p.impressions)
 	oldest := p.impressions[n-1].At - impressionWindowMillis
 	cut := 0
@@ -39,7 +41,8 @@ func (p *profile) addImpression(im impression) {
 	}
 	cut = max(cut, n-MaxImpressions)
 	if cut > 0 {
-		p.impressions = append(p.impressions[:0], p.impressions[cut:]...)
+		clear(p.impressions[:cut]) // as in trim
+		p.impressions = p.impressions[cut:]
 	}
 }
 
@@ -79,7 +82,13 @@ func (p *profile) trim(retentionMillis int64, maxEvents int) {
 		}
 	}
 	if cut > 0 {
-		p.events = append(p.events[:0], p.events[cut:]...)
+		// Drop from the front by reslicing, not by moving every event
+		// down one: events usually arrive in order and trim one at a time.
+		// Appending reallocates once the capacity behind is used up, so
+		// the copying is amortized, and the dropped events go with the
+		// old array.
+		clear(p.events[:cut])
+		p.events = p.events[cut:]
 	}
 }
 
@@ -150,6 +159,8 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	if e.rules == nil {
 		return 0, errNoRuleset()
 	}
+	e.gen++
+	e.profileGen++
 	e.profile = profile{}
 	var s snapshot
 	if err := wire.Decode(data, &s); err != nil {

@@ -36,6 +36,10 @@ type compiledRuleset struct {
 	capped []bool
 	// itemCaps lists each item's cap numbers.
 	itemCaps [][]int
+	// itemCamp is each item's campaign number, -1 for none; campaigns is
+	// how many there are.
+	itemCamp  []int32
+	campaigns int
 }
 
 type compiledSlot struct {
@@ -48,6 +52,9 @@ type compiledSlot struct {
 	maxPerCamp  int
 	// rules are the numbers of the rules that may act in this slot.
 	rules []int
+	// ruleItems holds, for each of rules, the positions in candidates of
+	// the items the rule selects, in order.
+	ruleItems [][]int32
 }
 
 // Rule actions.
@@ -126,10 +133,14 @@ func refusal(ps []Problem) error {
 // compile validates rs and indexes it for decide. Any error problem from
 // Validate refuses it (see refusal); compile does no checking of its own.
 func compile(rs Ruleset) (*compiledRuleset, error) {
+	collect(len(rs.Catalogue))
 	if err := refusal(Validate(&rs)); err != nil {
 		return nil, err
 	}
-	return buildIndexes(&rs), nil
+	collect(len(rs.Catalogue))
+	c := buildIndexes(&rs)
+	collect(len(rs.Catalogue))
+	return c, nil
 }
 
 // buildIndexes indexes a ruleset Validate accepted. Given an invalid one
@@ -160,12 +171,24 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		}
 	}
 	c.items = slices.Clone(rs.Catalogue)
+	c.itemCamp = make([]int32, len(c.items))
+	campIndex := map[string]int32{}
 	for i, it := range c.items {
 		if _, dup := c.itemIndex[it.ID]; !dup {
 			c.itemIndex[it.ID] = i
 		}
 		c.itemTags = append(c.itemTags, c.tagNumbers(it.Tags))
+		c.itemCamp[i] = -1
+		if it.Campaign != "" {
+			n, ok := campIndex[it.Campaign]
+			if !ok {
+				n = int32(len(campIndex))
+				campIndex[it.Campaign] = n
+			}
+			c.itemCamp[i] = n
+		}
 	}
+	c.campaigns = len(campIndex)
 	c.regions = slices.Clone(rs.Regions)
 	regionIndex := make(map[string]int, len(c.regions))
 	for i, r := range c.regions {
@@ -248,6 +271,13 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		for n, r := range c.ruleList {
 			if len(r.slots) == 0 || slices.Contains(r.slots, s.ID) {
 				cs.rules = append(cs.rules, n)
+				var picks []int32
+				for p, idx := range cs.candidates {
+					if r.selected[idx] {
+						picks = append(picks, int32(p))
+					}
+				}
+				cs.ruleItems = append(cs.ruleItems, picks)
 			}
 		}
 	}

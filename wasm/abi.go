@@ -62,7 +62,7 @@ import (
 )
 
 var (
-	host = abi.NewHost()
+	host = newHost()
 	// request is the buffer handed out by ew_alloc. Keeping it in a package
 	// variable keeps it alive while the host writes into it.
 	request = make([]byte, 0, 4096)
@@ -71,6 +71,14 @@ var (
 )
 
 func main() {}
+
+// newHost returns the module's host. Its responses stay valid until the next
+// call, as the ABI promises, so it reuses one response buffer.
+func newHost() *abi.Host {
+	h := abi.NewHost()
+	h.ReuseResponses()
+	return h
+}
 
 //go:wasmexport ew_alloc
 func ewAlloc(size uint32) uint32 {
@@ -112,6 +120,9 @@ func call(op abi.Op, ptr, n uint32) uint64 {
 	req, ok := requestBytes(ptr, n)
 	if ok {
 		response = host.Call(op, req)
+		// Requests can carry what must not linger, such as coordinates;
+		// the engine has taken what it keeps.
+		clear(req)
 	} else {
 		response = abi.OutOfBufferResponse(op, ptr, n)
 	}

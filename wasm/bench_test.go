@@ -5,11 +5,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/abitest"
+	"github.com/edgewise/edgewise/internal/wasmhost"
 )
 
 // BenchmarkDecideWasm is engine.BenchmarkDecide through the ABI in wazero:
@@ -70,5 +72,143 @@ func BenchmarkInstantiate(b *testing.B) {
 			b.Fatal(err)
 		}
 		in.Close(ctx)
+	}
+}
+
+// loadWorkload loads a workload into a fresh instance through the ABI.
+func loadWorkload(t testing.TB, w abitest.Workload) *wasmhost.Instance {
+	t.Helper()
+	ctx := context.Background()
+	in := newInstance(t)
+	call := func(op abi.Op, req any) {
+		raw, err := in.Call(ctx, op, mustEncode(t, req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := decodeResponse(t, raw); r.Error != nil {
+			t.Fatalf("%s: %+v", op, r.Error)
+		}
+	}
+	call(abi.OpLoadRuleset, abi.LoadRulesetRequest{EWR: abitest.MustSign(w.Ruleset), PublicKey: abitest.TestPublicKey()})
+	for _, ev := range w.Events {
+		call(abi.OpObserve, abi.ObserveRequest{Event: ev})
+	}
+	for _, im := range w.Impressions {
+		call(abi.OpRecordImpressions, abi.RecordImpressionsRequest{Items: im.Items, At: im.At})
+	}
+	call(abi.OpSetContext, abi.SetContextRequest{Context: w.Context})
+	return in
+}
+
+// BenchmarkDecideStandardWasm is engine.BenchmarkDecideStandard through the
+// ABI in wazero: the standard workload's three slots, msgpack both ways
+// (target ≤ 3× native).
+func BenchmarkDecideStandardWasm(b *testing.B) {
+	w, err := abitest.LoadWorkload(filepath.Join(repoRoot, "testdata", "bench", "standard.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	in := loadWorkload(b, w)
+	req := mustEncode(b, abi.DecideRequest{Slots: w.Slots})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := in.Call(ctx, abi.OpDecide, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecideStandardColdWasm is engine.BenchmarkDecideStandardCold
+// through the ABI: set_context, then decide, so nothing is reused.
+func BenchmarkDecideStandardColdWasm(b *testing.B) {
+	w, err := abitest.LoadWorkload(filepath.Join(repoRoot, "testdata", "bench", "standard.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	in := loadWorkload(b, w)
+	set := mustEncode(b, abi.SetContextRequest{Context: w.Context})
+	req := mustEncode(b, abi.DecideRequest{Slots: w.Slots})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := in.Call(ctx, abi.OpSetContext, set); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := in.Call(ctx, abi.OpDecide, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkObserveWasm is engine.BenchmarkObserve through the ABI: one
+// observe call per event, msgpack both ways, into a 500-event profile.
+func BenchmarkObserveWasm(b *testing.B) {
+	w, err := abitest.LoadWorkload(filepath.Join(repoRoot, "testdata", "bench", "standard.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	in := loadWorkload(b, w)
+	evs := w.Events
+	span := evs[len(evs)-1].At - evs[0].At + 3600000
+	reqs := make([][]byte, len(evs))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(evs)
+		if k == 0 { // the next round of events, later by span
+			b.StopTimer()
+			for j, ev := range evs {
+				ev.At += int64(i/len(evs)+1) * span
+				reqs[j] = mustEncode(b, abi.ObserveRequest{Event: ev})
+			}
+			b.StartTimer()
+		}
+		if _, err := in.Call(ctx, abi.OpObserve, reqs[k]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "events/s")
+	}
+}
+
+// largeWorkloadMemory loads the 10,000-item workload with a 5,000-event
+// profile into a fresh instance, decides, and returns the linear memory
+// size in MiB.
+func largeWorkloadMemory(t testing.TB) float64 {
+	w := abitest.StandardWorkload(10000, 5000)
+	in := loadWorkload(t, w)
+	raw, err := in.Call(context.Background(), abi.OpDecide, mustEncode(t, abi.DecideRequest{Slots: w.Slots}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decodeResponse(t, raw); r.Error != nil {
+		t.Fatalf("decide: %+v", r.Error)
+	}
+	return float64(in.MemorySize()) / (1 << 20)
+}
+
+// BenchmarkMemory10k reports the wasm linear memory after loading and
+// deciding over a 10,000-item catalogue (target ≤ 32 MiB).
+func BenchmarkMemory10k(b *testing.B) {
+	var mib float64
+	for i := 0; i < b.N; i++ {
+		mib = largeWorkloadMemory(b)
+	}
+	b.ReportMetric(mib, "MiB-memory")
+}
+
+// TestMemory10k holds the module to 32 MiB of linear memory with a
+// 10,000-item catalogue and a 5,000-event profile.
+func TestMemory10k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a 10,000-item ruleset")
+	}
+	if mib := largeWorkloadMemory(t); mib > 32 {
+		t.Fatalf("linear memory is %.1f MiB with 10,000 items; the limit is 32 MiB", mib)
+	} else {
+		t.Logf("linear memory: %.1f MiB", mib)
 	}
 }

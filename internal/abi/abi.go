@@ -122,17 +122,25 @@ type resultResponse struct {
 	Result any `msgpack:"result"`
 }
 
-type errorResponse struct {
-	Error ErrorBody `msgpack:"error"`
-}
-
 // Host owns one engine and answers encoded requests with encoded responses.
+//
+// A host answers one call at a time. The per-call operations (observe,
+// set_context, decide, record_impressions) decode and encode with the
+// hand-written codecs in codec.go; the others use msgpack reflection.
 type Host struct {
-	eng *engine.Engine
+	eng   *engine.Engine
+	codec *codec
+	reuse bool
 }
 
 // NewHost returns a host with a fresh engine.
-func NewHost() *Host { return &Host{eng: engine.New()} }
+func NewHost() *Host { return &Host{eng: engine.New(), codec: newCodec()} }
+
+// ReuseResponses makes Call return responses of the per-call operations in
+// one buffer the host reuses, valid only until the next call, instead of a
+// fresh slice each: what the wasm ABI promises its hosts, without an
+// allocation per call.
+func (h *Host) ReuseResponses() { h.reuse = true }
 
 // Call runs one operation. It never panics: a malformed request, an engine
 // error or a panic inside the engine all become an error response, and the
@@ -146,6 +154,10 @@ func (h *Host) Call(op Op, req []byte) (resp []byte) {
 	if len(req) > MaxRequestBytes {
 		return encodeError(engine.CodeTooLarge, fmt.Sprintf("request of %d bytes is over the %d-byte limit", len(req), MaxRequestBytes))
 	}
+	switch op {
+	case OpObserve, OpSetContext, OpDecide, OpRecordImpressions:
+		return h.fastCall(op, req)
+	}
 	result, err := h.dispatch(op, req)
 	if err != nil {
 		return encodeErr(err)
@@ -155,6 +167,57 @@ func (h *Host) Call(op Op, req []byte) (resp []byte) {
 		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
 	}
 	return out
+}
+
+// fastCall runs a per-call operation without reflection.
+func (h *Host) fastCall(op Op, req []byte) []byte {
+	c := h.codec
+	var err error
+	switch op {
+	case OpObserve:
+		var r ObserveRequest
+		if err = c.decodeObserve(req, &r); err != nil {
+			return encodeErr(err)
+		}
+		n, engErr := h.eng.Observe(r.Event)
+		if engErr != nil {
+			return encodeErr(engErr)
+		}
+		err = c.encodeEventsResult(EventsResult{Events: n})
+	case OpSetContext:
+		var r SetContextRequest
+		if err = c.decodeSetContext(req, &r); err != nil {
+			return encodeErr(err)
+		}
+		if engErr := h.eng.SetContext(r.Context); engErr != nil {
+			return encodeErr(engErr)
+		}
+		err = c.encodeEmpty()
+	case OpDecide:
+		var r DecideRequest
+		if err = c.decodeDecide(req, &r); err != nil {
+			return encodeErr(err)
+		}
+		d, engErr := h.eng.Decide(r.Slots)
+		if engErr != nil {
+			return encodeErr(engErr)
+		}
+		err = c.encodeDecideResult(DecideResult{Decisions: d})
+	case OpRecordImpressions:
+		var r RecordImpressionsRequest
+		if err = c.decodeRecordImpressions(req, &r); err != nil {
+			return encodeErr(err)
+		}
+		n, engErr := h.eng.RecordImpressions(r.Items, r.At)
+		if engErr != nil {
+			return encodeErr(engErr)
+		}
+		err = c.encodeImpressionsResult(ImpressionsResult{Impressions: n})
+	}
+	if err != nil {
+		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
+	}
+	return c.response(h.reuse)
 }
 
 // marshal encodes a response with the smallest integer encodings, which is
@@ -169,6 +232,8 @@ func marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// dispatch runs the operations that are not per call (see fastCall) with
+// msgpack reflection.
 func (h *Host) dispatch(op Op, req []byte) (any, error) {
 	switch op {
 	case OpVersion:
@@ -186,26 +251,6 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 			return nil, err
 		}
 		return h.loadRuleset(r)
-	case OpObserve:
-		var r ObserveRequest
-		if err := decode(req, &r); err != nil {
-			return nil, err
-		}
-		n, err := h.eng.Observe(r.Event)
-		return EventsResult{Events: n}, err
-	case OpSetContext:
-		var r SetContextRequest
-		if err := decode(req, &r); err != nil {
-			return nil, err
-		}
-		return Empty{}, h.eng.SetContext(r.Context)
-	case OpDecide:
-		var r DecideRequest
-		if err := decode(req, &r); err != nil {
-			return nil, err
-		}
-		d, err := h.eng.Decide(r.Slots)
-		return DecideResult{Decisions: d}, err
 	case OpSnapshot:
 		if err := decode(req, &Empty{}); err != nil {
 			return nil, err
@@ -219,13 +264,6 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		}
 		n, err := h.eng.Restore(r.Snapshot)
 		return EventsResult{Events: n}, err
-	case OpRecordImpressions:
-		var r RecordImpressionsRequest
-		if err := decode(req, &r); err != nil {
-			return nil, err
-		}
-		n, err := h.eng.RecordImpressions(r.Items, r.At)
-		return ImpressionsResult{Impressions: n}, err
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
 }
@@ -271,13 +309,18 @@ func encodeErr(err error) []byte {
 	return encodeError(engine.CodeInternal, err.Error())
 }
 
+// encodeError encodes an error response in a fresh buffer, so that it is
+// safe after a panic left the host's codec half-way through a response.
 func encodeError(code engine.Code, msg string) []byte {
-	out, err := marshal(errorResponse{Error: ErrorBody{Code: code, Message: msg}})
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Grow(32 + len(code) + len(msg))
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	if err := encodeErrorResponse(enc, code, msg); err != nil {
 		// Two strings always encode; this is unreachable but must not panic.
 		return []byte{0x81, 0xa5, 'e', 'r', 'r', 'o', 'r', 0x80}
 	}
-	return out
+	return buf.Bytes()
 }
 
 // OutOfBufferResponse answers a call whose request does not lie inside the

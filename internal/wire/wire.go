@@ -36,17 +36,27 @@ func (e *Error) Error() string { return fmt.Sprintf("at byte %d: %s", e.Offset, 
 // map keys, trailing bytes, non-string keys and ext types are errors: the wire
 // format is strict so a typo in a host cannot pass silently.
 func Decode(data []byte, v any) error {
-	if err := Check(data); err != nil {
+	if err := CheckMap(data); err != nil {
 		return err
-	}
-	if c := data[0]; !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
-		return &Error{Offset: 0, Reason: "the message must be a map"}
 	}
 	r := bytes.NewReader(data)
 	dec := msgpack.NewDecoder(r)
 	dec.DisallowUnknownFields(true)
 	if err := dec.Decode(v); err != nil {
 		return &Error{Offset: len(data) - r.Len(), Reason: err.Error()}
+	}
+	return nil
+}
+
+// CheckMap is Check, and that the message is a map: what Decode verifies
+// before it decodes. Hand-written decoders call it first, then read data with
+// a msgpack.Decoder, knowing every declared length fits.
+func CheckMap(data []byte) error {
+	if err := Check(data); err != nil {
+		return err
+	}
+	if c := data[0]; !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
+		return &Error{Offset: 0, Reason: "the message must be a map"}
 	}
 	return nil
 }

@@ -2,7 +2,8 @@
 
 export const ABI_VERSION: 1;
 
-export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase';
+/** dismiss hides the item for 48 hours. */
+export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase' | 'dismiss';
 
 export interface ObservedEvent {
   type: EventType;
@@ -16,6 +17,64 @@ export interface Pick {
   item: string;
   score: number;
   reason: string;
+  /** Ids of the ruleset's rules that shaped this pick; absent when none did. */
+  rules?: string[];
+}
+
+export type Daypart = 'morning' | 'afternoon' | 'evening' | 'night';
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export type Weather = 'clear' | 'cloudy' | 'rain' | 'snow' | 'storm' | 'hot' | 'cold';
+export type Device = 'mobile' | 'tablet' | 'desktop';
+export type Referrer = 'direct' | 'search' | 'social' | 'email' | 'partner';
+
+/**
+ * What the page knows about the current moment. Every field is optional;
+ * signals whose kind the ruleset does not declare are dropped by the engine,
+ * and a bad value is refused with an 'error' event (bad_request).
+ */
+export interface Context {
+  /** Unix time in milliseconds that interest decays to; defaults to Date.now(). */
+  now?: number;
+  /**
+   * Offset from UTC in minutes, east positive (UTC+2 is 120, UTC-5 is -300);
+   * defaults to the browser's time zone at `now`. The engine derives daypart
+   * and weekday from now with it.
+   */
+  tz_offset_minutes?: number;
+  /** Wins over the daypart derived from now. */
+  daypart?: Daypart;
+  /** Wins over the weekday derived from now. */
+  weekday?: Weekday;
+  weather?: Weather;
+  device?: Device;
+  referrer?: Referrer;
+  page_section?: string;
+  /** How many visits the person has made to the site. */
+  visits?: number;
+  /** ISO 3166-1 alpha-2, e.g. 'DE'. */
+  country?: string;
+  /** ISO 3166-2, e.g. 'US-WA'. */
+  subdivision?: string;
+  /** Ids of the ruleset's regions the page already resolved the person to be in. */
+  regions?: string[];
+  /**
+   * The device's coordinates (WGS 84 degrees). The engine turns them into
+   * country, subdivision and regions at once and drops them; the SDK never
+   * keeps them either, so after the engine is rebuilt (after a trap) the
+   * context is re-applied without them.
+   */
+  location?: { lat: number; lon: number };
+}
+
+export interface DecideOptions {
+  /**
+   * Also record the items the engine picked (every slot, each item once) as
+   * impressions for the ruleset's caps, as recordImpressions would. Fallback
+   * items served without an engine are not recorded.
+   */
+  record?: boolean;
+  /** When the impressions happened, Unix ms; defaults to Date.now(). */
+  at?: number;
 }
 
 /** What one slot shows. */
@@ -92,10 +151,24 @@ export class Edgewise {
 
   /** Records an event; resolves true when the engine accepted it. */
   observe(event: ObservedEvent): Promise<boolean>;
-  /** Sets the moment interest decays to (Unix ms, default Date.now()). */
-  setContext(context?: { now?: number }): Promise<boolean>;
-  decide(slot: string): Promise<Decision>;
-  decide(slots: string[]): Promise<Decision[]>;
+  /** Hides an item for 48 hours: observe({ type: 'dismiss', item, at }). */
+  dismiss(item: string, at?: number): Promise<boolean>;
+  /**
+   * Sets the current moment and its signals. Resolves true when the engine
+   * accepted it; a bad value gives false and an 'error' event.
+   */
+  setContext(context?: Context): Promise<boolean>;
+  /**
+   * Counts items as shown (at, Unix ms, default Date.now()) for the
+   * ruleset's caps. Resolves true when the engine accepted them.
+   */
+  recordImpressions(items: string[], at?: number): Promise<boolean>;
+  /**
+   * Decides one slot or several (answered in order). With { record: true }
+   * the picked items are also recorded as impressions.
+   */
+  decide(slot: string, options?: DecideOptions): Promise<Decision>;
+  decide(slots: string[], options?: DecideOptions): Promise<Decision[]>;
   /** The profile as bytes to persist, or null when the engine is unavailable. */
   snapshot(): Promise<Uint8Array | null>;
   /** Replaces the profile with bytes from snapshot(); resolves true on success. */

@@ -3,7 +3,7 @@
 // Failures are quiet by design: load never rejects, no method throws, and a
 // page always gets something to show. Problems are reported as 'error' events.
 
-import { compileModule, instantiate } from './abi.js';
+import { compileModule, encodeRequest, instantiate } from './abi.js';
 
 export { ABI_VERSION } from './abi.js';
 
@@ -60,36 +60,86 @@ export class Edgewise {
   }
 
   /** Records one event. Resolves true when the engine accepted it. */
-  observe({ type, item, at = Date.now() } = {}) {
+  observe(event) {
     return this._run(false, async () => {
+      const { type, item, at = Date.now() } = event && typeof event === 'object' ? event : {};
       if (!(await this._call('observe', { event: { type, item, at } }))) return false;
       this._save();
       return true;
     });
   }
 
-  /** Sets the current moment (Unix ms, default now) that interest decays to. */
-  setContext({ now = Date.now() } = {}) {
+  /** Hides an item for 48 hours: observe({type: 'dismiss', item, at}). */
+  dismiss(item, at) {
+    return this.observe({ type: 'dismiss', item, at });
+  }
+
+  /**
+   * Counts items as shown, for the ruleset's caps. Resolves true when the
+   * engine accepted them.
+   */
+  recordImpressions(items, at = Date.now()) {
+    return this._run(false, () => this._record(typeof items === 'string' ? [items] : items, at, 'record_impressions'));
+  }
+
+  async _record(items, at, op) {
+    const res = await this._callRaw('record_impressions', { items, at });
+    if (!res) return false;
+    if (res.error) {
+      this._error(res.error.code, res.error.message, op);
+      return false;
+    }
+    this._save();
+    return true;
+  }
+
+  /**
+   * Tells the engine about the current moment: now (Unix ms, default now),
+   * the time zone (default the browser's) and the optional signals. Signals
+   * the ruleset does not declare are dropped by the engine; bad values are
+   * refused with an 'error' event. Coordinates (location) are coarsened by
+   * the engine at once and never kept, here or there.
+   */
+  setContext(ctx) {
     return this._run(false, async () => {
-      const context = { now };
-      if (!(await this._call('set_context', { context }))) return false;
-      this._context = context;
-      return true;
+      if (ctx != null && typeof ctx !== 'object') {
+        this._error('bad_request', 'setContext needs an object of context signals', 'set_context');
+        return false;
+      }
+      const context = readContext(ctx || {});
+      const loc = context.location;
+      if (loc !== undefined && !(loc && typeof loc.lat === 'number' && typeof loc.lon === 'number')) {
+        this._error('bad_request', 'context.location must be {lat, lon} in degrees', 'set_context');
+        return false;
+      }
+      // Only the engine may see coordinates: what is kept to re-apply after
+      // a trap is a copy without them.
+      const { location, ...kept } = context;
+      const ok = Boolean(await this._call('set_context', { context }));
+      if (location) this._scrub({ context });
+      if (ok) this._context = kept;
+      return ok;
     });
   }
 
-  /** Decides one slot (a string) or several (an array, answered in order). */
-  decide(slots) {
+  /**
+   * Decides one slot (a string) or several (an array, answered in order).
+   * With {record: true} the items the engine picked are recorded as
+   * impressions (at options.at, default now) in the same call.
+   */
+  decide(slots, options) {
     const many = Array.isArray(slots);
     const ids = many ? slots : [slots];
-    return this._run(null, () => this._decide(ids)).then((decisions) => {
+    const { record = false, at } = options && typeof options === 'object' ? options : {};
+    return this._run(null, () => this._decide(ids, record ? (at === undefined ? Date.now() : at) : undefined)).then((decisions) => {
       decisions = decisions || ids.map((id) => this._fallbackDecision(id));
       decisions.forEach((d) => this._emit('decision', d));
       return many ? decisions : decisions[0];
     });
   }
 
-  async _decide(ids) {
+  // Decides ids; when at is set, records the engine's picks as impressions.
+  async _decide(ids, at) {
     const ask = [...new Set(ids)];
     const got = new Map();
     const res = ask.length ? await this._callRaw('decide', { slots: ask }) : null;
@@ -104,6 +154,11 @@ export class Edgewise {
       this._error(res.error.code, res.error.message, 'decide');
     } else if (res) {
       for (const d of res.result.decisions) got.set(d.slot, d);
+    }
+    if (at !== undefined && got.size) {
+      // Each shown item counts once per call, however many slots show it.
+      const shown = [...new Set([...got.values()].flatMap((d) => d.items.map((p) => p.item)))];
+      if (shown.length) await this._record(shown, at, 'decide');
     }
     return ids.map((id) => got.get(id) || this._fallbackDecision(id));
   }
@@ -215,6 +270,19 @@ export class Edgewise {
     return false;
   }
 
+  // Zeroes the engine's request buffer where request was written, so a
+  // request with coordinates does not linger in the module's memory.
+  _scrub(request) {
+    try {
+      const n = encodeRequest(request).length;
+      const ex = this._engine && !this._engine.dead ? this._engine.exports : null;
+      const ptr = ex ? ex.ew_alloc(n) : 0;
+      if (ptr) new Uint8Array(ex.memory.buffer, ptr >>> 0, n).fill(0);
+    } catch {
+      // Best effort: the engine drops the coordinates itself.
+    }
+  }
+
   // Keeps a snapshot of the profile to restore after a trap.
   _save() {
     const res = this._engine.call('snapshot');
@@ -249,6 +317,36 @@ export class Edgewise {
       }
     }
   }
+}
+
+// The context fields the ABI documents, in its order; others are ignored.
+const CONTEXT_FIELDS = [
+  'now', 'tz_offset_minutes', 'daypart', 'weekday', 'weather', 'device', 'referrer',
+  'page_section', 'visits', 'country', 'subdivision', 'regions', 'location',
+];
+
+// A set_context context from setContext's argument: the documented fields
+// that are not undefined, now defaulting to Date.now() and the time zone to
+// the browser's. Values are passed as given: the engine checks them.
+function readContext(ctx) {
+  const out = {};
+  for (const key of CONTEXT_FIELDS) {
+    if (ctx[key] !== undefined) out[key] = ctx[key];
+  }
+  if (out.now === undefined) out.now = Date.now();
+  if (out.tz_offset_minutes === undefined) out.tz_offset_minutes = tzOffsetMinutes(out.now);
+  if (Array.isArray(out.regions)) out.regions = [...out.regions];
+  const loc = out.location;
+  if (loc && typeof loc === 'object' && !Array.isArray(loc)) out.location = { lat: loc.lat, lon: loc.lon };
+  return out;
+}
+
+// The browser's offset from UTC at now, in minutes east of UTC (UTC+2 is
+// 120). getTimezoneOffset counts the other way (UTC+2 is -120).
+function tzOffsetMinutes(now) {
+  const at = new Date(typeof now === 'number' && Number.isFinite(now) ? now : Date.now());
+  const off = at.getTimezoneOffset();
+  return Number.isFinite(off) ? 0 - off : 0;
 }
 
 function loadError(code, message) {

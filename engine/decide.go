@@ -1,0 +1,685 @@
+package engine
+
+import (
+	"math"
+	"slices"
+)
+
+// decider holds what every slot of one decide shares. Everything derived
+// from the ruleset, the profile and the context alone (the moment, tag
+// affinities, item scores, seen and blocked items, which rules fire, cap
+// budgets) is kept between decides and derived again only when one of
+// them changed (see Engine.gen); the buffers are reused by every decide.
+type decider struct {
+	e     *Engine
+	rules *compiledRuleset
+	gen   uint64 // Engine.gen this state was derived at
+
+	m       moment
+	evIdx   []int32 // item number of each profile event
+	evGen   uint64  // Engine.profileGen evIdx was derived at
+	aff     []tagAffinity
+	score   []float64 // each item's affinity score (affinityScore)
+	seen    []bool
+	blocked []bool    // not available: region, schedule or dismissal
+	fired   []bool    // by rule number
+	base    []int     // by cap number: showings the cap allowed before this decide
+	budget  []int     // by cap number: how many more showings the cap allows
+	factor  []float64 // by candidate position: the firing rules' product
+	flags   []uint8   // by candidate position: candFlag bits
+	slots   []*ranked // by slot number
+	ruleIDs []string  // explain's buffer
+	ends    []int     // where each pick's rules end in ruleIDs
+	reasons []string  // by item: the affinity reason, once explained
+	div     diversity
+}
+
+// Candidate flags, set by the firing rules that select a candidate.
+const (
+	flagExcluded uint8 = 1 << iota
+	flagBoosted
+	flagPinnable
+)
+
+// decider returns the engine's decider for a decide now: its state is
+// derived again when the ruleset, profile or context changed since the
+// last decide, and the cap budgets start over.
+func (e *Engine) decider() *decider {
+	d := e.dec
+	if d == nil || d.rules != e.rules {
+		c := e.rules
+		d = &decider{e: e, rules: c, gen: e.gen - 1}
+		d.aff = make([]tagAffinity, len(c.tags))
+		d.score = make([]float64, len(c.items))
+		d.reasons = make([]string, len(c.items))
+		d.seen = make([]bool, len(c.items))
+		d.blocked = make([]bool, len(c.items))
+		d.fired = make([]bool, len(c.ruleList))
+		d.base = make([]int, len(c.caps))
+		d.budget = make([]int, len(c.caps))
+		most := 0
+		for i := range c.slots {
+			most = max(most, len(c.slots[i].candidates))
+		}
+		d.factor = make([]float64, most)
+		d.flags = make([]uint8, most)
+		d.div = diversity{c: c, tags: make([]int32, len(c.tags)), camps: make([]int32, c.campaigns)}
+		e.dec = d
+	}
+	if d.gen != e.gen {
+		d.derive()
+		d.gen = e.gen
+	}
+	copy(d.budget, d.base)
+	return d
+}
+
+// derive computes the decider's state from the ruleset, profile and context.
+func (d *decider) derive() {
+	e, c := d.e, d.rules
+	d.m = e.newMoment()
+	if d.evGen != e.profileGen || d.evIdx == nil {
+		d.evIdx = e.eventItems(d.evIdx[:0])
+		d.evGen = e.profileGen
+	}
+	e.affinitiesInto(d.aff, d.evIdx)
+	for i := range c.items {
+		d.score[i] = affinityScore(c.itemTags[i], d.aff)
+	}
+	clear(d.reasons)
+	now := d.m.now
+	clear(d.seen)
+	clear(d.blocked)
+	for i, ev := range e.profile.events {
+		idx := d.evIdx[i]
+		if ev.Type == EventDismiss {
+			if now-ev.At < dismissHideMillis {
+				d.blocked[idx] = true
+			}
+			continue
+		}
+		d.seen[idx] = true
+	}
+	for i := range c.items {
+		if !d.blocked[i] && !d.available(i) {
+			d.blocked[i] = true
+		}
+	}
+	// Each cap's budget is what is left of it in the day and the week
+	// ending at now; items shown by a decide spend it too (see take), so
+	// one decide never shows more than a cap allows, across all its slots.
+	for n, cp := range c.caps {
+		var day, week int
+		for _, im := range e.profile.impressions {
+			idx, ok := c.itemIndex[im.Item]
+			if !ok || !cp.selected[idx] || im.At > now {
+				continue
+			}
+			if now-im.At < 7*dayMillis {
+				week++
+			}
+			if now-im.At < dayMillis {
+				day++
+			}
+		}
+		d.base[n] = math.MaxInt
+		if cp.perDay > 0 {
+			d.base[n] = cp.perDay - day
+		}
+		if cp.perWeek > 0 {
+			d.base[n] = min(d.base[n], cp.perWeek-week)
+		}
+	}
+	for n := range c.ruleList {
+		d.fired[n] = d.holds(c.ruleList[n].when)
+	}
+}
+
+// eventItems appends each profile event's item number to out.
+func (e *Engine) eventItems(out []int32) []int32 {
+	for _, ev := range e.profile.events {
+		out = append(out, int32(e.rules.itemIndex[ev.Item]))
+	}
+	return out
+}
+
+// capped reports whether showing item idx once more would break a cap.
+func (d *decider) capped(idx int) bool {
+	for _, n := range d.rules.itemCaps[idx] {
+		if d.budget[n] <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// take spends item idx's caps' budgets for one showing.
+func (d *decider) take(idx int) {
+	for _, n := range d.rules.itemCaps[idx] {
+		d.budget[n]--
+	}
+}
+
+// available applies an item's regions and schedule.
+func (d *decider) available(i int) bool {
+	c := d.rules
+	if regs := c.itemRegions[i]; regs != nil {
+		ok := false
+		for _, r := range regs {
+			if d.m.inReg[r] {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if ws := c.itemSchedule[i]; len(ws) > 0 {
+		if d.m.date == 0 {
+			return false
+		}
+		for _, w := range ws {
+			if (w[0] == 0 || d.m.date >= w[0]) && (w[1] == 0 || d.m.date <= w[1]) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func (d *decider) holds(w *compiledCondition) bool {
+	m := &d.m
+	in := func(list []string, v string) bool { return len(list) == 0 || (v != "" && slices.Contains(list, v)) }
+	if !in(w.Weather, m.Weather) || !in(w.Daypart, m.Daypart) || !in(w.Weekday, m.Weekday) ||
+		!in(w.Device, m.Device) || !in(w.Referrer, m.Referrer) || !in(w.PageSection, m.PageSection) {
+		return false
+	}
+	if len(w.Region) > 0 {
+		ok := false
+		for _, r := range w.regions {
+			if m.inReg[r] {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if w.Visits != nil {
+		if m.Visits == nil || (w.Visits.Min != nil && *m.Visits < *w.Visits.Min) || (w.Visits.Max != nil && *m.Visits > *w.Visits.Max) {
+			return false
+		}
+	}
+	if w.unknownIn {
+		return false
+	}
+	for _, t := range w.interest {
+		if d.aff[t.tag].weight < t.atLeast {
+			return false
+		}
+	}
+	if w.viewed != nil && !d.recent(w.viewed, w.viewedMs, false) {
+		return false
+	}
+	if w.bought != nil && !d.recent(w.bought, w.boughtMs, true) {
+		return false
+	}
+	return true
+}
+
+// recent reports an event on a selected item within the window ending at
+// now: a purchase when purchase is set, else any interaction but a dismissal.
+func (d *decider) recent(items []bool, within int64, purchase bool) bool {
+	for i, ev := range d.e.profile.events {
+		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") {
+			continue
+		}
+		if age := d.m.now - ev.At; age >= 0 && age <= within && items[d.evIdx[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// affinities returns the interest in every tag, indexed by tag number.
+func (e *Engine) affinities() []tagAffinity {
+	aff := make([]tagAffinity, len(e.rules.tags))
+	e.affinitiesInto(aff, e.eventItems(nil))
+	return aff
+}
+
+// affinitiesInto sets aff to the interest in every tag, indexed by tag
+// number; evIdx holds each event's item number. Dismissals add nothing; a
+// tag on items dismissed n > 1 times is multiplied by dismissFactor^(n-1).
+func (e *Engine) affinitiesInto(aff []tagAffinity, evIdx []int32) {
+	clear(aff)
+	now := e.now()
+	halfLife := float64(e.rules.halfLifeMillis)
+	var dismissed []int
+	for i, ev := range e.profile.events {
+		tags := e.rules.itemTags[evIdx[i]]
+		if ev.Type == EventDismiss {
+			if dismissed == nil {
+				dismissed = make([]int, len(e.rules.tags))
+			}
+			for _, tag := range tags {
+				dismissed[tag]++
+			}
+			continue
+		}
+		age := float64(now - ev.At)
+		if age < 0 {
+			age = 0
+		}
+		// Exp2 is pure Go on every port we ship (unlike Exp, which has
+		// assembly on amd64), so native and wasm agree bit for bit.
+		w := float64(eventWeight(ev.Type) * math.Exp2(-age/halfLife))
+		for _, tag := range tags {
+			a := &aff[tag]
+			a.weight = float64(a.weight + w)
+			if w > a.top || (w == a.top && ev.At > a.strongest.At) {
+				a.top, a.strongest, a.item = w, ev, evIdx[i]
+			}
+		}
+	}
+	for tag, n := range dismissed {
+		if n > 1 {
+			aff[tag].weight = float64(aff[tag].weight * math.Pow(dismissFactor, float64(n-1)))
+		}
+	}
+}
+
+// eventWeight is eventWeights[t], without hashing for the known types.
+func eventWeight(t string) float64 {
+	switch t {
+	case "view":
+		return 1
+	case "click":
+		return 2
+	case "add_to_cart":
+		return 3
+	case "purchase":
+		return 5
+	case EventDismiss:
+		return 0
+	}
+	return eventWeights[t]
+}
+
+// candidate is kept to 16 bytes: ranking orders the candidates of a slot.
+type candidate struct {
+	score float64
+	index int32
+	// pinOnly is set when only a pin rule made the item eligible: it may be
+	// pinned but does not otherwise fill the slot.
+	pinOnly bool
+}
+
+// ranksBefore is the ranking: by score, ties in catalogue order, so it is
+// a total order and deterministic.
+func ranksBefore(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.index < b.index
+}
+
+// affinityScore is an item's score from its tags' affinity, before rules.
+func affinityScore(tags []int32, aff []tagAffinity) float64 {
+	var score float64
+	for _, tag := range tags {
+		score = float64(score + aff[tag].weight)
+	}
+	if score > 0 {
+		score = roundScore(score / math.Sqrt(float64(len(tags))))
+	}
+	return score
+}
+
+// ranking yields a slot's candidates in rank order, sorting only as far as
+// it is read: the candidates form a heap, and each read past the sorted
+// prefix moves the best remaining one into it. A slot reads a few times
+// its limit, not all of its candidates. The order is the full ranking's:
+// it is a total order.
+type ranking struct {
+	heap   []candidate
+	sorted []candidate
+}
+
+func (r *ranking) init(cands []candidate) {
+	r.heap, r.sorted = append(r.heap[:0], cands...), r.sorted[:0]
+	for i := len(r.heap)/2 - 1; i >= 0; i-- {
+		r.down(i)
+	}
+}
+
+// at returns the candidate ranked i (from 0), or false past the last.
+func (r *ranking) at(i int) (candidate, bool) {
+	for len(r.sorted) <= i {
+		n := len(r.heap)
+		if n == 0 {
+			return candidate{}, false
+		}
+		r.sorted = append(r.sorted, r.heap[0])
+		r.heap[0] = r.heap[n-1]
+		r.heap = r.heap[:n-1]
+		r.down(0)
+	}
+	return r.sorted[i], true
+}
+
+func (r *ranking) down(i int) {
+	h := r.heap
+	n := len(h)
+	for {
+		best := i
+		if l := 2*i + 1; l < n && ranksBefore(h[l], h[best]) {
+			best = l
+		}
+		if rt := 2*i + 2; rt < n && ranksBefore(h[rt], h[best]) {
+			best = rt
+		}
+		if best == i {
+			return
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
+}
+
+// ranked is a slot's candidates, ranked lazily, for one state of the
+// decider: which items are candidates and their scores depend only on the
+// ruleset, profile and context, so decides in between reuse them.
+type ranked struct {
+	gen   uint64
+	cands []candidate // in catalogue order
+	at    []int32     // by candidate position: the index in cands, or -1
+	rank  ranking
+	// fired are the numbers of the slot's firing rules that shape picks
+	// (all but excludes), in ruleset order.
+	fired []int
+}
+
+// ranked returns slot s's candidates for the decider's state. Caps are not
+// applied here: budgets change during a decide and only ever fall, so every
+// read of a candidate checks them instead.
+func (d *decider) ranked(s *compiledSlot, n int) *ranked {
+	if d.slots == nil {
+		d.slots = make([]*ranked, len(d.rules.slots))
+	}
+	rk := d.slots[n]
+	if rk == nil {
+		rk = &ranked{gen: d.gen - 1, at: make([]int32, len(s.candidates))}
+		d.slots[n] = rk
+	}
+	if rk.gen == d.gen {
+		return rk
+	}
+	rk.gen = d.gen
+	c := d.rules
+	// The firing rules act on the candidates they select, in ruleset order,
+	// so each candidate's factor is the same product, in the same order, as
+	// rule by rule per item.
+	factor, flags := d.factor[:len(s.candidates)], d.flags[:len(s.candidates)]
+	for p := range factor {
+		factor[p], flags[p] = 1, 0
+	}
+	rk.fired = rk.fired[:0]
+	for k, n := range s.rules {
+		if !d.fired[n] {
+			continue
+		}
+		r := &c.ruleList[n]
+		if r.action != actExclude {
+			rk.fired = append(rk.fired, n)
+		}
+		for _, p := range s.ruleItems[k] {
+			switch r.action {
+			case actExclude:
+				flags[p] |= flagExcluded
+			case actBoost:
+				factor[p] = float64(factor[p] * r.factor)
+				flags[p] |= flagBoosted
+			case actBury:
+				factor[p] = float64(factor[p] * r.factor)
+			case actPin:
+				flags[p] |= flagPinnable
+			}
+		}
+	}
+	cands := rk.cands[:0]
+	for p, idx := range s.candidates {
+		rk.at[p] = -1
+		f := flags[p]
+		if f&flagExcluded != 0 || d.blocked[idx] || (s.excludeSeen && d.seen[idx]) {
+			continue
+		}
+		score := d.score[idx]
+		cand := candidate{index: int32(idx)}
+		if score <= 0 {
+			if f&(flagBoosted|flagPinnable) == 0 {
+				continue
+			}
+			score = 1 // the base score of an item only a rule brings in
+			cand.pinOnly = f&flagBoosted == 0
+		}
+		// A score is already rounded, and rounding is idempotent.
+		if factor[p] != 1 {
+			score = roundScore(score * factor[p])
+		}
+		cand.score = score
+		if cand.score <= 0 {
+			continue
+		}
+		rk.at[p] = int32(len(cands))
+		cands = append(cands, cand)
+	}
+	rk.cands = cands
+	rk.rank.init(cands)
+	return rk
+}
+
+func (d *decider) slot(s *compiledSlot, n int) Decision {
+	c := d.rules
+	rk := d.ranked(s, n)
+	cands := rk.cands
+	div := d.div.reset(s)
+	// Pins, in ruleset order. Each takes its best-ranked selected candidate
+	// that is not pinned yet and fits: nothing changes while one pin rule
+	// looks, so that is its best among the candidates it selects.
+	type pinned struct {
+		cand candidate
+		pos  int
+		rule int
+	}
+	var pins []pinned
+	isPinned := func(idx int32) bool {
+		return slices.ContainsFunc(pins, func(p pinned) bool { return p.cand.index == idx })
+	}
+	for k, n := range s.rules {
+		r := &c.ruleList[n]
+		if r.action != actPin || !d.fired[n] || len(pins) == s.limit {
+			continue
+		}
+		best, found := candidate{}, false
+		for _, p := range s.ruleItems[k] {
+			j := rk.at[p]
+			if j < 0 {
+				continue
+			}
+			cand := cands[j]
+			if (found && !ranksBefore(cand, best)) || !r.selected[cand.index] || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
+				continue
+			}
+			best, found = cand, true
+		}
+		if found {
+			div.add(int(best.index))
+			d.take(int(best.index))
+			pins = append(pins, pinned{cand: best, pos: r.pin, rule: n})
+		}
+	}
+	rank := &rk.rank
+	chosen := make([]candidate, 0, s.limit)
+	for i := 0; len(chosen)+len(pins) < s.limit; i++ {
+		cand, ok := rank.at(i)
+		if !ok {
+			break
+		}
+		if cand.pinOnly || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
+			continue
+		}
+		div.add(int(cand.index))
+		d.take(int(cand.index))
+		chosen = append(chosen, cand)
+	}
+	slices.SortStableFunc(pins, func(a, b pinned) int { return a.pos - b.pos })
+	for _, p := range pins {
+		at := min(p.pos-1, len(chosen))
+		chosen = slices.Insert(chosen, at, p.cand)
+	}
+	dec := Decision{Slot: s.id}
+	if len(chosen) > 0 {
+		dec.Items = make([]Pick, 0, len(chosen))
+	}
+	// Every pick's rule list is cut from one array: explain appends each
+	// to d.ruleIDs and the picks keep where theirs ends.
+	d.ruleIDs = d.ruleIDs[:0]
+	for _, cand := range chosen {
+		pick := Pick{Item: c.items[cand.index].ID, Score: cand.score}
+		pin := -1
+		for _, p := range pins {
+			if p.cand.index == cand.index {
+				pin = p.rule
+			}
+		}
+		// Reasons and rule lists are built only for the items shown.
+		pick.Reason = d.explain(rk, cand, pin)
+		dec.Items = append(dec.Items, pick)
+		d.ends = append(d.ends, len(d.ruleIDs))
+	}
+	if len(d.ruleIDs) > 0 {
+		all := slices.Clone(d.ruleIDs)
+		from := 0
+		for i, to := range d.ends {
+			if to > from {
+				dec.Items[i].Rules = all[from:to:to]
+			}
+			from = to
+		}
+	}
+	d.ends = d.ends[:0]
+	if len(dec.Items) == 0 {
+		dec.Fallback = true
+		div = d.div.reset(s)
+	fallback:
+		for _, idx := range s.fallback {
+			if len(dec.Items) == s.limit {
+				break
+			}
+			if d.blocked[idx] || !div.fits(idx) || d.capped(idx) {
+				continue
+			}
+			for _, n := range s.rules {
+				if r := &c.ruleList[n]; r.action == actExclude && d.fired[n] && r.selected[idx] {
+					continue fallback
+				}
+			}
+			div.add(idx)
+			d.take(idx)
+			dec.Items = append(dec.Items, Pick{Item: c.items[idx].ID, Reason: fallbackReason})
+		}
+		if dec.Items == nil {
+			dec.Items = []Pick{}
+		}
+	}
+	return dec
+}
+
+// explain returns a pick's reason and the rules that shaped it.
+//
+// Precedence: a firing rule is the main cause of a pick when it pinned the
+// item, or when the item had no affinity (the rule alone brought it in), or
+// when it is a boost of at least 2 (it at least doubled the score). Then the
+// rule's reason wins: the pin's, else the strongest such boost's (the first
+// in ruleset order on a tie). Otherwise, or when that rule has no reason
+// text, the affinity reason (the event behind the item) is used; an item
+// with neither gets ruleReason.
+func (d *decider) explain(rk *ranked, cand candidate, pin int) string {
+	c := d.rules
+	idx := int(cand.index)
+	affinity := d.score[idx]
+	rules := d.ruleIDs
+	main, mainFactor := -1, 0.0
+	if pin >= 0 {
+		main, mainFactor = pin, math.Inf(1)
+	}
+	for _, n := range rk.fired {
+		r := &c.ruleList[n]
+		if !r.selected[idx] || (r.action == actPin && n != pin) {
+			continue
+		}
+		rules = append(rules, r.id)
+		if r.action == actBoost && (r.factor >= 2 || affinity <= 0) && r.factor > mainFactor {
+			main, mainFactor = n, r.factor
+		}
+	}
+	d.ruleIDs = rules
+	if main >= 0 && c.ruleList[main].reason != "" {
+		return c.ruleList[main].reason
+	}
+	if affinity > 0 {
+		// The affinity reason depends only on the decider's state.
+		if d.reasons[idx] == "" {
+			d.reasons[idx] = d.e.reasonFor(d.e.because(idx, d.aff))
+		}
+		return d.reasons[idx]
+	}
+	return ruleReason
+}
+
+// diversity counts tags and campaigns already in a slot, by tag and
+// campaign number.
+type diversity struct {
+	c       *compiledRuleset
+	maxTag  int
+	maxCamp int
+	tags    []int32
+	camps   []int32
+}
+
+// reset starts counting for slot s.
+func (v *diversity) reset(s *compiledSlot) *diversity {
+	v.maxTag, v.maxCamp = s.maxPerTag, s.maxPerCamp
+	clear(v.tags)
+	clear(v.camps)
+	return v
+}
+
+func (v *diversity) fits(idx int) bool {
+	if v.maxTag > 0 {
+		for _, t := range v.c.itemTags[idx] {
+			if int(v.tags[t]) >= v.maxTag {
+				return false
+			}
+		}
+	}
+	if camp := v.c.itemCamp[idx]; v.maxCamp > 0 && camp >= 0 && int(v.camps[camp]) >= v.maxCamp {
+		return false
+	}
+	return true
+}
+
+func (v *diversity) add(idx int) {
+	if v.maxTag > 0 {
+		for _, t := range v.c.itemTags[idx] {
+			v.tags[t]++
+		}
+	}
+	if camp := v.c.itemCamp[idx]; v.maxCamp > 0 && camp >= 0 {
+		v.camps[camp]++
+	}
+}
