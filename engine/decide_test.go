@@ -477,7 +477,7 @@ func TestPropertiesOverRandomProfiles(t *testing.T) {
 		e := build()
 		var events []Event
 		for i, n := 0, r.Intn(20); i < n; i++ {
-			types := []string{"view", "click", "add_to_cart", "purchase", "dismiss"}
+			types := []string{"view", "click", "add_to_cart", "purchase", "custom", "dismiss"}
 			ev := Event{Type: types[r.Intn(len(types))], Item: rs.Catalogue[r.Intn(len(rs.Catalogue))].ID, At: now - r.Int63n(10*dayMillis)}
 			events = append(events, ev)
 			if _, err := e.Observe(ev); err != nil {

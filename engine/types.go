@@ -42,6 +42,9 @@ var eventWeights = map[string]float64{
 	"click":       2,
 	"add_to_cart": 3,
 	"purchase":    5,
+	// A custom event is a site's own signal of interest in an item (a
+	// wishlist, a size guide opened); it counts like a view.
+	EventCustom: 1,
 	// A dismissal adds no interest: it hides the item for dismissHideMillis
 	// and, repeated across items sharing a tag, lowers that tag (see affinities).
 	EventDismiss: 0,
@@ -50,6 +53,9 @@ var eventWeights = map[string]float64{
 // EventDismiss is the event a host records when the person closes a pick.
 const EventDismiss = "dismiss"
 
+// EventCustom is a site-defined interaction with an item.
+const EventCustom = "custom"
+
 // eventReasons say, per event type, why an item was picked; %s is the title
 // of the item the person interacted with.
 var eventReasons = map[string][2]string{
@@ -57,6 +63,7 @@ var eventReasons = map[string][2]string{
 	"click":       {"Because you opened ", ""},
 	"add_to_cart": {"Because you added ", " to your cart"},
 	"purchase":    {"Because you bought ", ""},
+	EventCustom:   {"Because of your interest in ", ""},
 }
 
 func knownEventTypes() string {

@@ -32,7 +32,8 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	restore       {snapshot: bin}                      -> {events}
 	record_impressions {items: [item id, ...], at}     -> {impressions}
 
-Event types are view, click, add_to_cart, purchase and dismiss (which
+Event types are view, click, add_to_cart, purchase, custom (a site's own
+interaction, counted like a view) and dismiss (which
 hides the item for 48 hours). The context's optional signals are
 tz_offset_minutes, daypart, weekday, weather, device, referrer,
 page_section, visits, country (ISO 3166-1 alpha-2), subdivision (ISO

@@ -3,7 +3,7 @@
 export const ABI_VERSION: 1;
 
 /** dismiss hides the item for 48 hours. */
-export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase' | 'dismiss';
+export type EventType = 'view' | 'click' | 'add_to_cart' | 'purchase' | 'custom' | 'dismiss';
 
 export interface ObservedEvent {
   type: EventType;
