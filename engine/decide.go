@@ -92,6 +92,9 @@ func (d *decider) derive() {
 	clear(d.blocked)
 	for i, ev := range e.profile.events {
 		idx := d.evIdx[i]
+		if e.ignored(&ev, idx) {
+			continue
+		}
 		if ev.Type == EventDismiss {
 			if now-ev.At < dismissHideMillis {
 				d.blocked[idx] = true
@@ -122,12 +125,13 @@ func (d *decider) derive() {
 				day++
 			}
 		}
+		// The frequency preference scales each limit.
 		d.base[n] = math.MaxInt
 		if cp.perDay > 0 {
-			d.base[n] = cp.perDay - day
+			d.base[n] = e.prefs.scaleCap(cp.perDay) - day
 		}
 		if cp.perWeek > 0 {
-			d.base[n] = min(d.base[n], cp.perWeek-week)
+			d.base[n] = min(d.base[n], e.prefs.scaleCap(cp.perWeek)-week)
 		}
 	}
 	for n := range c.ruleList {
@@ -216,8 +220,12 @@ func (d *decider) holds(w *compiledCondition) bool {
 	if w.unknownIn {
 		return false
 	}
+	// With history off no condition on it holds.
+	if d.e.prefs.noHistory && (len(w.interest) > 0 || w.viewed != nil || w.bought != nil) {
+		return false
+	}
 	for _, t := range w.interest {
-		if d.aff[t.tag].weight < t.atLeast {
+		if d.aff[t.tag].weight < t.atLeast || (d.e.hiddenTag != nil && d.e.hiddenTag[t.tag]) {
 			return false
 		}
 	}
@@ -234,7 +242,7 @@ func (d *decider) holds(w *compiledCondition) bool {
 // now: a purchase when purchase is set, else any interaction but a dismissal.
 func (d *decider) recent(items []bool, within int64, purchase bool) bool {
 	for i, ev := range d.e.profile.events {
-		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") {
+		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") || d.e.ignored(&ev, d.evIdx[i]) {
 			continue
 		}
 		if age := d.m.now - ev.At; age >= 0 && age <= within && items[d.evIdx[i]] {
@@ -260,6 +268,9 @@ func (e *Engine) affinitiesInto(aff []tagAffinity, evIdx []int32) {
 	halfLife := float64(e.rules.halfLifeMillis)
 	var dismissed []int
 	for i, ev := range e.profile.events {
+		if e.ignored(&ev, evIdx[i]) {
+			continue
+		}
 		tags := e.rules.itemTags[evIdx[i]]
 		if ev.Type == EventDismiss {
 			if dismissed == nil {
@@ -288,6 +299,12 @@ func (e *Engine) affinitiesInto(aff []tagAffinity, evIdx []int32) {
 	for tag, n := range dismissed {
 		if n > 1 {
 			aff[tag].weight = float64(aff[tag].weight * math.Pow(dismissFactor, float64(n-1)))
+		}
+	}
+	// A hidden interest has no affinity.
+	for tag, hidden := range e.hiddenTag {
+		if hidden {
+			aff[tag] = tagAffinity{}
 		}
 	}
 }
@@ -483,6 +500,10 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 }
 
 func (d *decider) slot(s *compiledSlot, n int) Decision {
+	if d.e.prefs.off() {
+		// Sharing off: nothing personal, every slot shows its fallback.
+		return d.fallback(s, Decision{Slot: s.id})
+	}
 	c := d.rules
 	rk := d.ranked(s, n)
 	cands := rk.cands
@@ -573,28 +594,35 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	}
 	d.ends = d.ends[:0]
 	if len(dec.Items) == 0 {
-		dec.Fallback = true
-		div = d.div.reset(s)
-	fallback:
-		for _, idx := range s.fallback {
-			if len(dec.Items) == s.limit {
-				break
-			}
-			if d.blocked[idx] || !div.fits(idx) || d.capped(idx) {
-				continue
-			}
-			for _, n := range s.rules {
-				if r := &c.ruleList[n]; r.action == actExclude && d.fired[n] && r.selected[idx] {
-					continue fallback
-				}
-			}
-			div.add(idx)
-			d.take(idx)
-			dec.Items = append(dec.Items, Pick{Item: c.items[idx].ID, Reason: fallbackReason})
+		dec = d.fallback(s, dec)
+	}
+	return dec
+}
+
+// fallback fills dec, which has no items, with slot s's fallback items.
+func (d *decider) fallback(s *compiledSlot, dec Decision) Decision {
+	c := d.rules
+	dec.Fallback = true
+	div := d.div.reset(s)
+fallback:
+	for _, idx := range s.fallback {
+		if len(dec.Items) == s.limit {
+			break
 		}
-		if dec.Items == nil {
-			dec.Items = []Pick{}
+		if d.blocked[idx] || !div.fits(idx) || d.capped(idx) {
+			continue
 		}
+		for _, n := range s.rules {
+			if r := &c.ruleList[n]; r.action == actExclude && d.fired[n] && r.selected[idx] {
+				continue fallback
+			}
+		}
+		div.add(idx)
+		d.take(idx)
+		dec.Items = append(dec.Items, Pick{Item: c.items[idx].ID, Reason: fallbackReason})
+	}
+	if dec.Items == nil {
+		dec.Items = []Pick{}
 	}
 	return dec
 }

@@ -21,6 +21,12 @@ type Engine struct {
 	dec *decider
 	// profileGen counts changes to the profile's events alone.
 	profileGen uint64
+	// prefs are the person's preferences (see Preferences); hiddenTag and
+	// hiddenItem, by tag and item number of the active ruleset, are nil
+	// when no known tag is hidden.
+	prefs      prefs
+	hiddenTag  []bool
+	hiddenItem []bool
 }
 
 // New returns an engine with no ruleset loaded and an empty profile.
@@ -43,6 +49,7 @@ func (e *Engine) Load(rs Ruleset) error {
 	e.profile.keepOnly(func(ev Event) bool { _, ok := c.itemIndex[ev.Item]; return ok })
 	e.profile.keepImpressions(func(id string) bool { i, ok := c.itemIndex[id]; return ok && c.capped[i] })
 	e.context = c.minimize(e.context)
+	e.enforcePrefs()
 	return nil
 }
 
@@ -60,6 +67,9 @@ func (e *Engine) Ruleset() (RulesetInfo, error) {
 func (e *Engine) SetContext(c Context) error {
 	if err := validateContext(c); err != nil {
 		return err
+	}
+	if e.prefs.noLocation {
+		c = dropLocation(c)
 	}
 	if c.Location != nil {
 		if err := e.coarsen(&c); err != nil {
@@ -92,6 +102,9 @@ func (e *Engine) RecordImpressions(items []string, at int64) (int, error) {
 			return 0, &Error{Code: CodeUnknownItem, Message: "item " + quote(id) + " is not in ruleset " + quote(e.rules.id) + "'s catalogue"}
 		}
 	}
+	if e.prefs.off() {
+		return 0, errConsent("impressions are not kept: sharing is off")
+	}
 	e.gen++
 	for _, id := range items {
 		if e.rules.capped[e.rules.itemIndex[id]] {
@@ -115,6 +128,12 @@ func (e *Engine) Observe(ev Event) (int, error) {
 	}
 	if ev.At <= 0 {
 		return 0, &Error{Code: CodeBadRequest, Message: "event time must be a positive Unix time in milliseconds"}
+	}
+	if e.prefs.off() {
+		return 0, errConsent("events are not kept: sharing is off")
+	}
+	if e.prefs.noHistory {
+		return 0, errConsent("events are not kept: history is off")
 	}
 	if !e.rules.history {
 		return 0, &Error{Code: CodeUndeclaredSignal, Message: "ruleset " + quote(e.rules.id) + " does not declare the history signal, so events are not kept"}
@@ -153,6 +172,9 @@ func (e *Engine) Events() int { return len(e.profile.events) }
 //  4. When nothing qualifies, the fallback items show, in order, subject to
 //     the same availability, exclude rules and diversity limits; the slot
 //     may then be empty.
+//
+// With sharing off (see Preferences) every slot shows its fallback items,
+// as in step 4.
 func (e *Engine) Decide(slots []string) ([]Decision, error) {
 	if e.rules == nil {
 		return nil, errNoRuleset()
@@ -204,6 +226,16 @@ func (e *Engine) now() int64 {
 	if e.context.Now > 0 {
 		return e.context.Now
 	}
+	if e.hiddenItem != nil {
+		// Events decide ignores do not set the time either.
+		for i := len(e.profile.events) - 1; i >= 0; i-- {
+			ev := &e.profile.events[i]
+			if !e.ignored(ev, int32(e.rules.itemIndex[ev.Item])) {
+				return ev.At
+			}
+		}
+		return 0
+	}
 	return e.profile.newest()
 }
 
@@ -217,7 +249,7 @@ func (e *Engine) because(item int, aff []tagAffinity) (Event, int32) {
 	tags := e.rules.itemTags[item]
 	for _, tag := range tags {
 		a := &aff[tag]
-		if a.weight == 0 {
+		if a.weight == 0 || (e.hiddenTag != nil && e.hiddenTag[tag]) {
 			continue
 		}
 		shared := sharedTags(tags, e.rules.itemTags[a.item])

@@ -104,8 +104,9 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 
 // SnapshotVersion is the version of the profile snapshot format. A snapshot
 // with a higher version was written by a newer engine and is refused.
-// Version 2 added impressions; version 1 snapshots (events only) still load.
-const SnapshotVersion = 2
+// Version 2 added impressions, version 3 the person's preferences; version 1
+// and 2 snapshots still load (and leave the preferences as they are).
+const SnapshotVersion = 3
 
 // snapshot is the persisted form of a profile: versioned msgpack, with events
 // as compact [type, item, at] triples and impressions as [item, at] pairs.
@@ -114,6 +115,7 @@ type snapshot struct {
 	Ruleset     string          `msgpack:"ruleset"`
 	Raw         []rawEvent      `msgpack:"events"`
 	Impressions []rawImpression `msgpack:"impressions,omitempty"`
+	Preferences *Preferences    `msgpack:"preferences,omitempty"`
 }
 
 type rawImpression struct {
@@ -141,6 +143,8 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	for _, im := range e.profile.impressions {
 		s.Impressions = append(s.Impressions, rawImpression{Item: im.Item, At: im.At})
 	}
+	p := e.prefs.public()
+	s.Preferences = &p
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
@@ -154,7 +158,10 @@ func (e *Engine) Snapshot() ([]byte, error) {
 // future-version snapshot leaves an empty profile and returns an error the
 // host can report: a bad snapshot must never leave a half-restored profile.
 // Events for items the active catalogue lacks are dropped, and retention is
-// applied as on every write.
+// applied as on every write. A version 3 snapshot also restores the
+// preferences, which then apply to what it holds (sharing off keeps nothing);
+// an older one keeps the preferences in effect. A refused snapshot leaves the
+// preferences as they were.
 func (e *Engine) Restore(data []byte) (int, error) {
 	if e.rules == nil {
 		return 0, errNoRuleset()
@@ -186,6 +193,16 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	if s.Version < 2 && len(s.Impressions) > 0 {
 		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version 1 profile snapshot holds impressions; the profile was reset"}
 	}
+	np := e.prefs
+	if s.Preferences != nil {
+		if s.Version < 3 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds preferences; the profile was reset"}
+		}
+		var err error
+		if np, err = parsePrefs(*s.Preferences); err != nil {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds invalid preferences; the profile was reset"}
+		}
+	}
 	for _, r := range s.Impressions {
 		if r.At <= 0 {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid impression; the profile was reset"}
@@ -195,5 +212,7 @@ func (e *Engine) Restore(data []byte) (int, error) {
 		}
 	}
 	e.profile = p
-	return len(p.events), nil
+	e.prefs = np
+	e.enforcePrefs()
+	return len(e.profile.events), nil
 }

@@ -146,6 +146,7 @@ const (
 	CodeUndeclaredSignal Code = "undeclared_signal"
 	CodeCorruptSnapshot  Code = "corrupt_snapshot"
 	CodeSnapshotVersion  Code = "snapshot_version"
+	CodeConsent          Code = "consent" // the person's preferences do not allow it (see Preferences)
 	CodeInternal         Code = "internal"
 )
 

@@ -39,10 +39,14 @@ const (
 	OpRestore     Op = "restore"
 	// OpRecordImpressions counts items as shown, for caps.
 	OpRecordImpressions Op = "record_impressions"
+	// OpSetPreferences replaces the person's consent and privacy choices;
+	// OpPreferences reads them.
+	OpSetPreferences Op = "set_preferences"
+	OpPreferences    Op = "preferences"
 )
 
 // Ops lists every operation, in the order the ABI documents them.
-var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions}
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences}
 
 // Export is the wasm export name of an operation.
 func (op Op) Export() string { return "ew_" + string(op) }
@@ -107,6 +111,17 @@ type SnapshotResult struct {
 
 type RestoreRequest struct {
 	Snapshot []byte `msgpack:"snapshot"`
+}
+
+// SetPreferencesRequest carries the person's preferences; fields left out
+// take their defaults (see engine.Preferences).
+type SetPreferencesRequest struct {
+	Preferences engine.Preferences `msgpack:"preferences"`
+}
+
+// PreferencesResult is the preferences in effect.
+type PreferencesResult struct {
+	Preferences engine.EffectivePreferences `msgpack:"preferences"`
 }
 
 // Empty is the result of operations that only succeed or fail.
@@ -264,6 +279,18 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		}
 		n, err := h.eng.Restore(r.Snapshot)
 		return EventsResult{Events: n}, err
+	case OpSetPreferences:
+		var r SetPreferencesRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		p, err := h.eng.SetPreferences(r.Preferences)
+		return PreferencesResult{Preferences: p}, err
+	case OpPreferences:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		return PreferencesResult{Preferences: h.eng.Preferences()}, nil
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
 }

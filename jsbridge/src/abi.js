@@ -9,7 +9,7 @@ once, and then calls the exports below, one call at a time.
     over the 8 MiB request limit. The buffer is valid until the next call.
   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
     version, load_ruleset, observe, set_context, decide, snapshot, restore,
-    record_impressions.
+    record_impressions, set_preferences, preferences.
     The host writes a msgpack request of len bytes at ptr, inside the buffer
     from ew_alloc, and calls the export. A request with len 0 is an empty map.
     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -31,6 +31,9 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	snapshot      {}                                   -> {snapshot: bin}
 	restore       {snapshot: bin}                      -> {events}
 	record_impressions {items: [item id, ...], at}     -> {impressions}
+	set_preferences {preferences: {sharing, history, location, hidden_interests, frequency, gpc}}
+	                                                   -> {preferences: {...as in effect, gpc_applied}}
+	preferences   {}                                   -> {preferences: {...as in effect, gpc_applied}}
 
 Event types are view, click, add_to_cart, purchase, custom (a site's own
 interaction, counted like a view) and dismiss (which
@@ -43,6 +46,18 @@ then dropped: coordinates are never stored or returned);
 those whose signal kind the ruleset does not declare are dropped. A pick's
 rules lists the rules that shaped it, and is left out when none did.
 record_impressions counts shown items for the ruleset's caps.
+
+set_preferences replaces the person's choices (fields left out take their
+defaults) and works before load_ruleset; they survive it and persist in the
+snapshot. sharing is off, on-device (the default) or cohorts; gpc (Global
+Privacy Control) caps it at on-device, and gpc_applied says it did. Sharing
+off erases the profile at once, refuses observe and record_impressions with
+error code consent, and makes decide show every slot's fallback. history
+false (default true) erases the events, refuses observe with consent and
+stops interest, viewed and purchased conditions. location false drops the
+context's location signals. hidden_interests are tags that never influence
+a decision. frequency low, normal (the default) or high scales every cap's
+limits by 0.5 (at least 1) or 1.5, rounded down.
 
 load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
 layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
@@ -64,7 +79,7 @@ import { encode, decode } from '@msgpack/msgpack';
 export const ABI_VERSION = 1;
 
 /** The operations, in the order the ABI documents them. */
-export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions'];
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences'];
 
 /** ew_alloc refuses requests over this many bytes. */
 export const MAX_REQUEST_BYTES = 8 << 20;

@@ -85,6 +85,44 @@ export interface Decision {
   fallback: boolean;
 }
 
+/**
+ * The person's consent and privacy choices, enforced by the engine. Each
+ * setPreferences replaces them all: a field left out takes its default.
+ */
+export interface Preferences {
+  /**
+   * 'off' keeps nothing (the profile is erased at once, observe and
+   * recordImpressions are refused with code 'consent', every slot shows its
+   * fallback); 'on-device' (the default); 'cohorts'.
+   */
+  sharing?: 'off' | 'on-device' | 'cohorts';
+  /** false erases the events and stops keeping new ones (default true). */
+  history?: boolean;
+  /** false drops country, subdivision, regions and coordinates (default true). */
+  location?: boolean;
+  /** Tags that never influence a decision. */
+  hidden_interests?: string[];
+  /** Scales the ruleset's caps: low ×0.5 (at least 1), high ×1.5 (default normal). */
+  frequency?: 'low' | 'normal' | 'high';
+  /**
+   * Global Privacy Control: sharing is at most 'on-device'. Defaults to
+   * navigator.globalPrivacyControl === true in a browser.
+   */
+  gpc?: boolean;
+}
+
+/** The preferences in effect. */
+export interface EffectivePreferences {
+  sharing: 'off' | 'on-device' | 'cohorts';
+  history: boolean;
+  location: boolean;
+  hidden_interests: string[];
+  frequency: 'low' | 'normal' | 'high';
+  gpc: boolean;
+  /** True when gpc lowered the sharing asked for. */
+  gpc_applied: boolean;
+}
+
 export interface VersionInfo {
   abi: number;
   engine: string;
@@ -95,7 +133,7 @@ export interface VersionInfo {
 /**
  * An error event. Codes are the engine's (bad_request, too_large, unknown_op,
  * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, unknown_slot,
- * unknown_item, corrupt_snapshot, snapshot_version, internal) or the SDK's
+ * unknown_item, corrupt_snapshot, snapshot_version, consent, internal) or the SDK's
  * (fetch_failed, no_public_key, bad_public_key, compile_failed,
  * instantiate_failed, abi_version, trap, bad_response). bad_signature means
  * the ruleset is not signed with publicKey, or was changed after signing.
@@ -174,6 +212,13 @@ export class Edgewise {
   /** Replaces the profile with bytes from snapshot(); resolves true on success. */
   restore(snapshot: Uint8Array | ArrayBuffer): Promise<boolean>;
   version(): Promise<VersionInfo | null>;
+  /** The preferences in effect, or null when the engine is unavailable. */
+  preferences(): Promise<EffectivePreferences | null>;
+  /**
+   * Replaces the person's preferences and applies them at once; resolves to
+   * those in effect, or null after an 'error' event.
+   */
+  setPreferences(preferences: Preferences): Promise<EffectivePreferences | null>;
 
   /**
    * Adds a listener. Errors raised before the first 'error' listener (such as

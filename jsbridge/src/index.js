@@ -54,6 +54,8 @@ export class Edgewise {
     this._engine = null;
     this._snapshot = null; // the last good profile snapshot
     this._context = null;
+    this._prefs = null; // the last preferences the engine accepted
+    this._effective = null; // and those in effect
     this._listeners = new Map();
     this._pending = [];
     this._queue = Promise.resolve();
@@ -155,7 +157,9 @@ export class Edgewise {
     } else if (res) {
       for (const d of res.result.decisions) got.set(d.slot, d);
     }
-    if (at !== undefined && got.size) {
+    // With sharing off the engine keeps no impressions: do not ask it to.
+    const off = this._effective && this._effective.sharing === 'off';
+    if (at !== undefined && got.size && !off) {
       // Each shown item counts once per call, however many slots show it.
       const shown = [...new Set([...got.values()].flatMap((d) => d.items.map((p) => p.item)))];
       if (shown.length) await this._record(shown, at, 'decide');
@@ -183,8 +187,40 @@ export class Edgewise {
       }
       const ok = Boolean(await this._call('restore', { snapshot: bytes }));
       // A refused snapshot resets the profile, so save the outcome either way.
-      if (this.state === 'ready') this._save();
+      if (this.state === 'ready') {
+        this._syncPreferences();
+        this._save();
+      }
       return ok;
+    });
+  }
+
+  /** The preferences in effect, or null when the engine is unavailable. */
+  preferences() {
+    return this._run(null, async () => {
+      const res = await this._call('preferences');
+      return res ? res.preferences : null;
+    });
+  }
+
+  /**
+   * Replaces the person's preferences (fields left out take their defaults;
+   * gpc defaults to the browser's Global Privacy Control signal) and applies
+   * them at once. Resolves to the preferences in effect, or null.
+   */
+  setPreferences(prefs) {
+    return this._run(null, async () => {
+      if (prefs == null || typeof prefs !== 'object' || Array.isArray(prefs)) {
+        this._error('bad_request', 'setPreferences needs an object of preferences', 'set_preferences');
+        return null;
+      }
+      const preferences = readPreferences(prefs);
+      const res = await this._call('set_preferences', { preferences });
+      if (!res) return null;
+      this._prefs = preferences;
+      this._effective = res.preferences;
+      this._save();
+      return res.preferences;
     });
   }
 
@@ -254,6 +290,7 @@ export class Edgewise {
     }
     const loaded = engine.call('load_ruleset', { ewr: this._ewr, public_key: this._publicKey });
     if (loaded.error) return this._failed(loaded.error.code, loaded.error.message, op);
+    if (this._prefs) engine.call('set_preferences', { preferences: this._prefs });
     if (this._context) engine.call('set_context', { context: this._context });
     if (this._snapshot) {
       const restored = engine.call('restore', { snapshot: this._snapshot });
@@ -281,6 +318,15 @@ export class Edgewise {
     } catch {
       // Best effort: the engine drops the coordinates itself.
     }
+  }
+
+  // Reads the preferences in effect after a restore, which may bring them.
+  _syncPreferences() {
+    const res = this._engine.call('preferences');
+    if (!res.result) return;
+    const { gpc_applied: _, ...prefs } = res.result.preferences;
+    this._effective = res.result.preferences;
+    this._prefs = prefs;
   }
 
   // Keeps a snapshot of the profile to restore after a trap.
@@ -316,6 +362,32 @@ export class Edgewise {
         console.error(e);
       }
     }
+  }
+}
+
+// The preference fields the ABI documents; others are ignored.
+const PREFERENCE_FIELDS = ['sharing', 'history', 'location', 'hidden_interests', 'frequency', 'gpc'];
+
+// A set_preferences request's preferences from setPreferences' argument: the
+// documented fields that are not undefined, gpc defaulting to the browser's
+// Global Privacy Control signal. Values are passed as given: the engine
+// checks them.
+function readPreferences(prefs) {
+  const out = {};
+  for (const key of PREFERENCE_FIELDS) {
+    if (prefs[key] !== undefined) out[key] = prefs[key];
+  }
+  if (out.gpc === undefined && browserGPC()) out.gpc = true;
+  if (Array.isArray(out.hidden_interests)) out.hidden_interests = [...out.hidden_interests];
+  return out;
+}
+
+// Whether the browser sends Global Privacy Control; false outside a browser.
+function browserGPC() {
+  try {
+    return typeof navigator !== 'undefined' && navigator !== null && navigator.globalPrivacyControl === true;
+  } catch {
+    return false;
   }
 }
 
