@@ -27,6 +27,9 @@ type Engine struct {
 	prefs      prefs
 	hiddenTag  []bool
 	hiddenItem []bool
+	// random is where report noise comes from (crypto/rand unless a test
+	// sets another with SetRandom).
+	random randSource
 }
 
 // New returns an engine with no ruleset loaded and an empty profile.

@@ -13,7 +13,9 @@ import "slices"
 //   - Sharing is "off", "on-device" or "cohorts". "off" stores nothing:
 //     moving to it erases the profile (events and impressions) at once,
 //     observe and record_impressions are refused with CodeConsent, and
-//     decide shows every slot's fallback items (fallback: true).
+//     decide shows every slot's fallback items (fallback: true). Only
+//     "cohorts" lets Report make cohort reports (see report.go); "off" also
+//     erases the report ledger.
 //   - GPC is the browser's Global Privacy Control signal. It forces no
 //     reporting: the effective sharing is at most "on-device", whatever
 //     was asked, and GPCApplied says when it lowered the level.

@@ -14,6 +14,10 @@ import (
 type profile struct {
 	events      []Event
 	impressions []impression
+	// ledger records every cohort report made; reports holds the last
+	// report per ruleset, returned again for the rest of its epoch.
+	ledger  []LedgerEntry
+	reports []Report
 }
 
 // impression is one showing of an item.
@@ -104,9 +108,10 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 
 // SnapshotVersion is the version of the profile snapshot format. A snapshot
 // with a higher version was written by a newer engine and is refused.
-// Version 2 added impressions, version 3 the person's preferences; version 1
-// and 2 snapshots still load (and leave the preferences as they are).
-const SnapshotVersion = 3
+// Version 2 added impressions, version 3 the person's preferences, version 4
+// the report ledger and the reports of the current epochs; version 1 to 3
+// snapshots still load (and leave the preferences as they are).
+const SnapshotVersion = 4
 
 // snapshot is the persisted form of a profile: versioned msgpack, with events
 // as compact [type, item, at] triples and impressions as [item, at] pairs.
@@ -116,6 +121,8 @@ type snapshot struct {
 	Raw         []rawEvent      `msgpack:"events"`
 	Impressions []rawImpression `msgpack:"impressions,omitempty"`
 	Preferences *Preferences    `msgpack:"preferences,omitempty"`
+	Ledger      []LedgerEntry   `msgpack:"ledger,omitempty"`
+	Reports     []Report        `msgpack:"reports,omitempty"`
 }
 
 type rawImpression struct {
@@ -145,6 +152,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	}
 	p := e.prefs.public()
 	s.Preferences = &p
+	s.Ledger, s.Reports = e.profile.ledger, e.profile.reports
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
@@ -161,7 +169,8 @@ func (e *Engine) Snapshot() ([]byte, error) {
 // applied as on every write. A version 3 snapshot also restores the
 // preferences, which then apply to what it holds (sharing off keeps nothing);
 // an older one keeps the preferences in effect. A refused snapshot leaves the
-// preferences as they were.
+// preferences as they were. A version 4 snapshot also restores the report
+// ledger and the reports of the current epochs.
 func (e *Engine) Restore(data []byte) (int, error) {
 	if e.rules == nil {
 		return 0, errNoRuleset()
@@ -211,8 +220,27 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			p.addImpression(impression{Item: r.Item, At: r.At})
 		}
 	}
+	if s.Version < 4 && (len(s.Ledger) > 0 || len(s.Reports) > 0) {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds reports; the profile was reset"}
+	}
+	for _, le := range s.Ledger {
+		if !validMechanism(le.Mechanism) || !(le.Epsilon > 0) || le.Epoch < 0 || le.Level < 1 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid ledger entry; the profile was reset"}
+		}
+		p.addLedger(le)
+	}
+	for _, r := range s.Reports {
+		if !validMechanism(r.Mechanism) || !(r.Epsilon > 0) || r.Epoch < 0 || (r.Mechanism == MechanismKRR) != (r.Value != nil) {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid report; the profile was reset"}
+		}
+		if len(p.reports) < maxStoredReports {
+			p.reports = append(p.reports, r)
+		}
+	}
 	e.profile = p
 	e.prefs = np
 	e.enforcePrefs()
 	return len(e.profile.events), nil
 }
+
+func validMechanism(m string) bool { return m == MechanismKRR || m == MechanismOUE }

@@ -40,6 +40,9 @@ type compiledRuleset struct {
 	// how many there are.
 	itemCamp  []int32
 	campaigns int
+	// cohorts and reporting are the ruleset's, for report (see cohort.go).
+	cohorts   Cohorts
+	reporting Reporting
 }
 
 type compiledSlot struct {
@@ -155,6 +158,8 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		tagIndex:       make(map[string]int32),
 		halfLifeMillis: DefaultHalfLifeDays * dayMillis,
 		maxEvents:      DefaultMaxEvents,
+		cohorts:        rs.Cohorts,
+		reporting:      rs.Reporting,
 	}
 	if h := rs.Profile.HalfLifeDays; h > 0 && h <= 365 {
 		c.halfLifeMillis = int64(h * dayMillis)

@@ -280,3 +280,49 @@ func TestInstancesAreIndependent(t *testing.T) {
 		t.Fatalf("second instance saw the first one's ruleset: %+v", r)
 	}
 }
+
+// TestReportInWasm draws real cohort reports inside the module, with its
+// randomness from WASI random_get: a report is made, repeated unchanged for
+// the rest of its epoch, and recorded in the ledger.
+func TestReportInWasm(t *testing.T) {
+	ctx := context.Background()
+	in := newInstance(t)
+	rs := smallRuleset
+	rs.Cohorts = engine.Cohorts{Dimensions: []engine.Dimension{{ID: "interest", From: engine.DimensionInterest, Buckets: []engine.Bucket{
+		{ID: "runners", Tags: []string{"running"}}, {ID: "campers", Tags: []string{"camping"}}, {ID: "other"}}}}}
+	call := func(op abi.Op, req any) msgpack.RawMessage {
+		t.Helper()
+		raw, err := in.Call(ctx, op, mustEncode(t, req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := decodeResponse(t, raw)
+		if r.Error != nil {
+			t.Fatalf("%s: %+v", op, r.Error)
+		}
+		return r.Result
+	}
+	call(abi.OpLoadRuleset, abi.LoadRulesetRequest{EWR: abitest.MustSign(rs), PublicKey: abitest.TestPublicKey()})
+	call(abi.OpSetPreferences, map[string]any{"preferences": map[string]any{"sharing": "cohorts"}})
+	const now = 1764400000000
+	first := call(abi.OpReport, map[string]any{"now": now})
+	var res abi.ReportResult
+	if err := msgpack.Unmarshal(first, &res); err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Report; r == nil || r.Mechanism != "krr" || r.Value == nil || *r.Value < 0 || *r.Value >= 3 || r.Epsilon != 2 || r.Ruleset != "small" || r.Epoch != now/(7*86400000) {
+		t.Fatalf("report = %+v (%s)", res.Report, res.Reason)
+	}
+	for range 5 {
+		if again := call(abi.OpReport, map[string]any{"now": now + 1000}); !bytes.Equal(again, first) {
+			t.Fatal("a report within its epoch changed")
+		}
+	}
+	var led abi.LedgerResult
+	if err := msgpack.Unmarshal(call(abi.OpLedger, map[string]any{}), &led); err != nil {
+		t.Fatal(err)
+	}
+	if len(led.Entries) != 1 || led.EpsilonSpent != 2 || led.Entries[0].Level != 1 || led.Entries[0].At != now {
+		t.Fatalf("ledger = %+v", led)
+	}
+}

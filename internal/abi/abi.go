@@ -43,10 +43,14 @@ const (
 	// OpPreferences reads them.
 	OpSetPreferences Op = "set_preferences"
 	OpPreferences    Op = "preferences"
+	// OpReport makes (or repeats, within an epoch) the person's noised
+	// cohort report; OpLedger lists the reports made.
+	OpReport Op = "report"
+	OpLedger Op = "ledger"
 )
 
 // Ops lists every operation, in the order the ABI documents them.
-var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences}
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences, OpReport, OpLedger}
 
 // Export is the wasm export name of an operation.
 func (op Op) Export() string { return "ew_" + string(op) }
@@ -122,6 +126,25 @@ type SetPreferencesRequest struct {
 // PreferencesResult is the preferences in effect.
 type PreferencesResult struct {
 	Preferences engine.EffectivePreferences `msgpack:"preferences"`
+}
+
+// ReportRequest carries the current time and, optionally, the collector's
+// published cohort size estimates by cohort id, for k-anonymity.
+type ReportRequest struct {
+	Now   int64              `msgpack:"now"`
+	Sizes map[string]float64 `msgpack:"sizes,omitempty"`
+}
+
+// ReportResult is a report, or a null report and the reason there is none.
+type ReportResult struct {
+	Report *engine.Report `msgpack:"report"`
+	Reason string         `msgpack:"reason,omitempty"`
+}
+
+// LedgerResult lists every report made and the epsilon they spent.
+type LedgerResult struct {
+	Entries      []engine.LedgerEntry `msgpack:"entries"`
+	EpsilonSpent float64              `msgpack:"epsilon_spent"`
 }
 
 // Empty is the result of operations that only succeed or fail.
@@ -291,6 +314,19 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 			return nil, err
 		}
 		return PreferencesResult{Preferences: h.eng.Preferences()}, nil
+	case OpReport:
+		var r ReportRequest
+		if err := decode(req, &r); err != nil {
+			return nil, err
+		}
+		rep, reason, err := h.eng.Report(r.Now, r.Sizes)
+		return ReportResult{Report: rep, Reason: reason}, err
+	case OpLedger:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		entries, spent := h.eng.Ledger()
+		return LedgerResult{Entries: entries, EpsilonSpent: spent}, nil
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
 }

@@ -9,7 +9,7 @@ once, and then calls the exports below, one call at a time.
     over the 8 MiB request limit. The buffer is valid until the next call.
   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
     version, load_ruleset, observe, set_context, decide, snapshot, restore,
-    record_impressions, set_preferences, preferences.
+    record_impressions, set_preferences, preferences, report, ledger.
     The host writes a msgpack request of len bytes at ptr, inside the buffer
     from ew_alloc, and calls the export. A request with len 0 is an empty map.
     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -34,6 +34,9 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	set_preferences {preferences: {sharing, history, location, hidden_interests, frequency, gpc}}
 	                                                   -> {preferences: {...as in effect, gpc_applied}}
 	preferences   {}                                   -> {preferences: {...as in effect, gpc_applied}}
+	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value?, bits?, epsilon}}
+	                                                      or {report: null, reason}
+	ledger        {}                                   -> {entries: [{ruleset, epoch, level, mechanism, epsilon, at}], epsilon_spent}
 
 Event types are view, click, add_to_cart, purchase, custom (a site's own
 interaction, counted like a view) and dismiss (which
@@ -59,6 +62,20 @@ context's location signals. hidden_interests are tags that never influence
 a decision. frequency low, normal (the default) or high scales every cap's
 limits by 0.5 (at least 1) or 1.5, rounded down.
 
+report makes the person's cohort report, only when the effective sharing is
+cohorts (else report null and a reason). The person's cohort, one bucket per
+cohort dimension, is an index into the ruleset's cohort catalogue (order in
+engine/cohort.go). sizes are the collector's published cohort sizes: a
+cohort below min_k is replaced by the coarser one without its last
+dimension, and none at all means no report. The index is noised on the
+device with local differential privacy (engine/ldp.go): mechanism krr gives
+value, an index; oue gives bits, one bit per catalogue index, LSB first.
+epoch is floor(now / epoch_days); the first report of an epoch is drawn and
+kept, and later calls in that epoch return it unchanged. ledger lists every
+report made (level: the dimensions of the cohort used) and the epsilon spent;
+the ledger and the epoch's report persist in the snapshot and sharing off
+erases them.
+
 load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
 layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
 key. The engine checks the file's format (else bad_ruleset_file), that the
@@ -79,7 +96,7 @@ import { encode, decode } from '@msgpack/msgpack';
 export const ABI_VERSION = 1;
 
 /** The operations, in the order the ABI documents them. */
-export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences'];
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger'];
 
 /** ew_alloc refuses requests over this many bytes. */
 export const MAX_REQUEST_BYTES = 8 << 20;

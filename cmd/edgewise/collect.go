@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/edgewise/edgewise/collector"
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/keyfile"
+)
+
+func init() {
+	commands["collect"] = command{
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/estimates, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
+		run: func(args []string, stdout, stderr io.Writer) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runCollect(ctx, args, stdout, stderr)
+		},
+	}
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// runCollect serves until ctx is done.
+func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var paths stringList
+	fs.Var(&paths, "ruleset", "a signed ruleset `FILE.ewr` to collect reports for (repeatable)")
+	keyPath := fs.String("key", "", "the public key `FILE` the rulesets are signed with (required)")
+	dbPath := fs.String("db", "edgewise-reports.db", "SQLite database `PATH` for the counts")
+	addr := fs.String("addr", "127.0.0.1:8090", "`HOST:PORT` to listen on")
+	maxBody := fs.Int64("max-body", collector.DefaultMaxBodyBytes, "largest report body in `BYTES`")
+	maxN := fs.Int64("max-per-epoch", 0, "most reports counted per ruleset and epoch (0: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("collect takes no arguments, got %q", fs.Args())
+	}
+	if len(paths) == 0 || *keyPath == "" {
+		return errors.New("collect needs --ruleset FILE.ewr and --key SITE.pub")
+	}
+	pub, err := keyfile.ReadPublic(*keyPath)
+	if err != nil {
+		return err
+	}
+	rulesets := map[string]*engine.Ruleset{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rs, err := engine.DecodeRuleset(data, pub)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if _, dup := rulesets[rs.ID]; dup {
+			return fmt.Errorf("%s: ruleset %q given twice", p, rs.ID)
+		}
+		if len(rs.Cohorts.Dimensions) == 0 {
+			return fmt.Errorf("%s: ruleset %q defines no cohorts, so it has nothing to report", p, rs.ID)
+		}
+		rulesets[rs.ID] = rs
+	}
+	c, err := collector.New(collector.Config{DBPath: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           c.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		// No logging at all: net/http's own error log names remote
+		// addresses, and the collector must not record who reported.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	fmt.Fprintf(stdout, "Edgewise collector listening on http://%s\n", l.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgewise/edgewise/collector"
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/keyfile"
+)
+
+func TestCollectServesReports(t *testing.T) {
+	keyPath, pubPath := keygen(t, "site")
+	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
+	if _, errOut, code := runCLI(t, "build", "../../testdata/rulesets/outdoor-shop.yaml", "--key", keyPath, "-o", ewr); code != 0 {
+		t.Fatalf("build: %d %s", code, errOut)
+	}
+	data, _ := os.ReadFile(ewr)
+	pub, _ := keyfile.ReadPublic(pubPath)
+	rs, err := engine.DecodeRuleset(data, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := len(collector.Catalogue(rs))
+	epochDays := rs.Reporting.EpochDays
+	if epochDays == 0 {
+		epochDays = 7
+	}
+	eps := rs.Reporting.Epsilon
+	if eps == 0 {
+		eps = engine.DefaultEpsilon
+	}
+	epoch := time.Now().UnixMilli() / (int64(epochDays) * 86_400_000)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	db := filepath.Join(t.TempDir(), "reports.db")
+	go func() {
+		done <- runCollect(ctx, []string{"--ruleset", ewr, "--key", pubPath, "--db", db, "--addr", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no banner: %v (exit %v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	const prefix = "Edgewise collector listening on "
+	if !strings.HasPrefix(line, prefix) {
+		t.Fatalf("banner %q", line)
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(line, prefix))
+
+	body := fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, k-1, eps)
+	resp, err := http.Post(base+"/v1/reports", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || len(resp.Cookies()) > 0 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("report: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, err = http.Get(fmt.Sprintf("%s/v1/estimates?ruleset=%s&epoch=%d", base, rs.ID, epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var est collector.Estimates
+	json.NewDecoder(resp.Body).Decode(&est)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || est.N != 1 || len(est.Cohorts) != k {
+		t.Fatalf("estimates: %d n=%d cohorts=%d (K=%d)", resp.StatusCode, est.N, len(est.Cohorts), k)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+}
+
+func TestCollectErrors(t *testing.T) {
+	_, pubPath := keygen(t, "site")
+	otherKey, _ := keygen(t, "other")
+	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
+	if _, errOut, code := runCLI(t, "build", "../../testdata/rulesets/outdoor-shop.yaml", "--key", otherKey, "-o", ewr); code != 0 {
+		t.Fatalf("build: %d %s", code, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"collect"}, "collect needs --ruleset"},
+		{[]string{"collect", "--ruleset", ewr}, "collect needs --ruleset"},
+		{[]string{"collect", "--ruleset", ewr, "--key", pubPath}, ewr},
+		{[]string{"collect", "--ruleset", "missing.ewr", "--key", pubPath}, "missing.ewr"},
+	} {
+		_, errOut, code := runCLI(t, tc.args...)
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: code %d, stderr %q", tc.args, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+// Package collector is the server side of Edgewise cohort reports. A device
+// sends at most one locally-noised report per epoch (KRR or OUE, see the
+// engine's reporting settings); the collector keeps nothing but counts per
+// (ruleset, epoch, cohort index or bit) and the number of reports per
+// (ruleset, epoch, mechanism), and publishes debiased estimates of cohort
+// sizes, suppressing any below the ruleset's min_k.
+//
+// Nothing identifying is stored or logged: no IP address, user agent,
+// cookie, raw body or timestamp finer than the epoch.
+package collector
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+)
+
+// Mechanisms a report may use.
+const (
+	MechanismKRR = "krr" // k-ary randomized response: one cohort index
+	MechanismOUE = "oue" // optimized unary encoding: K bits
+)
+
+// Defaults for settings a ruleset or Config leaves out.
+const (
+	DefaultEpochDays    = 7
+	DefaultMaxBodyBytes = 1 << 10
+)
+
+// Config configures a Collector.
+type Config struct {
+	// DBPath is the SQLite database file; "" or ":memory:" keeps counts in
+	// memory (tests).
+	DBPath string
+	// Rulesets maps a ruleset id to its ruleset, loaded by the caller from a
+	// verified .ewr (engine.DecodeRuleset) or a linted YAML file.
+	Rulesets map[string]*engine.Ruleset
+	// MaxBodyBytes bounds a report body (default 1 KiB).
+	MaxBodyBytes int64
+	// MaxReportsPerEpoch, when positive, caps the reports counted per
+	// (ruleset, epoch); further reports get 429. It bounds how far a flood
+	// can skew an epoch without keeping anything about who sent what.
+	MaxReportsPerEpoch int64
+	// Now is the clock (default time.Now); tests fix it.
+	Now func() time.Time
+}
+
+// Collector collects cohort reports. It is safe for concurrent use.
+type Collector struct {
+	db      *sql.DB
+	now     func() time.Time
+	maxBody int64
+	maxN    int64
+	sets    map[string]*set
+}
+
+// set is one ruleset with its resolved privacy parameters.
+type set struct {
+	id        string
+	catalogue []string
+	epochDays int
+	epsilon   float64
+	minK      int
+}
+
+// New opens (creating if need be) the database and prepares the rulesets.
+func New(cfg Config) (*Collector, error) {
+	if len(cfg.Rulesets) == 0 {
+		return nil, errors.New("collector: no rulesets")
+	}
+	c := &Collector{now: cfg.Now, maxBody: cfg.MaxBodyBytes, maxN: cfg.MaxReportsPerEpoch, sets: map[string]*set{}}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
+	for id, rs := range cfg.Rulesets {
+		if rs == nil {
+			return nil, fmt.Errorf("collector: ruleset %q is nil", id)
+		}
+		if rs.ID != "" && rs.ID != id {
+			return nil, fmt.Errorf("collector: ruleset registered as %q has id %q", id, rs.ID)
+		}
+		cat := Catalogue(rs)
+		if len(cat) == 0 {
+			return nil, fmt.Errorf("collector: ruleset %q has no cohorts", id)
+		}
+		s := &set{id: id, catalogue: cat, epochDays: rs.Reporting.EpochDays, epsilon: rs.Reporting.Epsilon, minK: rs.Reporting.MinK}
+		if s.epochDays <= 0 {
+			s.epochDays = DefaultEpochDays
+		}
+		if s.epsilon <= 0 {
+			s.epsilon = engine.DefaultEpsilon
+		}
+		if s.minK <= 0 {
+			s.minK = engine.DefaultMinK
+		}
+		c.sets[id] = s
+	}
+	db, err := openDB(cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	c.db = db
+	return c, nil
+}
+
+// Close closes the database.
+func (c *Collector) Close() error { return c.db.Close() }
+
+// Handler serves POST /v1/reports, GET /v1/estimates and GET /v1/cohort-sizes.
+func (c *Collector) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/reports", c.serveReports)
+	mux.HandleFunc("/v1/estimates", c.serveEstimates)
+	mux.HandleFunc("/v1/cohort-sizes", c.serveCohortSizes)
+	return headers(mux)
+}
+
+// Catalogue lists a ruleset's cohort ids in the order report indices refer
+// to (the shared spec in engine/cohort.go): every full cohort (all n
+// dimensions) in row-major order (the first dimension slowest), then every
+// cohort of the first n-1 dimensions, and so on down to the first dimension
+// alone. An id is "dim=bucket/dim=bucket".
+func Catalogue(rs *engine.Ruleset) []string {
+	return engine.CohortCatalogue(rs)
+}
+
+// epoch is the epoch number of t: whole epochs of epoch_days days since the
+// Unix epoch (UTC).
+func (s *set) epoch(t time.Time) int64 {
+	ms := t.UnixMilli()
+	per := int64(s.epochDays) * 86_400_000
+	e := ms / per
+	if ms < 0 && ms%per != 0 {
+		e--
+	}
+	return e
+}
+
+// probabilities of the mechanism: p that a true entry reads 1, q that any
+// other entry does.
+func (s *set) probabilities(mechanism string) (p, q float64) {
+	e := math.Exp(s.epsilon)
+	switch mechanism {
+	case MechanismKRR:
+		k := float64(len(s.catalogue))
+		return e / (e + k - 1), 1 / (e + k - 1)
+	default:
+		return 0.5, 1 / (e + 1)
+	}
+}

@@ -1,0 +1,512 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+)
+
+// fixedNow is in the middle of epoch 2921 of 7 days.
+var fixedNow = time.UnixMilli(2921*7*86_400_000 + 3*86_400_000).UTC()
+
+const thisEpoch = 2921
+
+// testRuleset has dimensions with the given bucket counts.
+func testRuleset(id string, minK int, buckets ...int) *engine.Ruleset {
+	rs := &engine.Ruleset{ID: id}
+	for d, b := range buckets {
+		dim := engine.Dimension{ID: fmt.Sprintf("d%d", d+1)}
+		for i := range b {
+			dim.Buckets = append(dim.Buckets, engine.Bucket{ID: fmt.Sprintf("b%d", i)})
+		}
+		rs.Cohorts.Dimensions = append(rs.Cohorts.Dimensions, dim)
+	}
+	rs.Reporting = engine.Reporting{Epsilon: 2, MinK: minK}
+	return rs
+}
+
+func newCollector(t *testing.T, dbPath string, rulesets ...*engine.Ruleset) *Collector {
+	t.Helper()
+	m := map[string]*engine.Ruleset{}
+	for _, rs := range rulesets {
+		m[rs.ID] = rs
+	}
+	c, err := New(Config{DBPath: dbPath, Rulesets: m, Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// serve starts the handler on 127.0.0.1.
+func serve(t *testing.T, c *Collector) *httptest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: c.Handler()}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func post(t *testing.T, srv *httptest.Server, body string) *http.Response {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/v1/reports", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestCatalogue(t *testing.T) {
+	rs := testRuleset("x", 50, 2, 3)
+	got := Catalogue(rs)
+	want := []string{
+		"d1=b0/d2=b0", "d1=b0/d2=b1", "d1=b0/d2=b2",
+		"d1=b1/d2=b0", "d1=b1/d2=b1", "d1=b1/d2=b2",
+		"d1=b0", "d1=b1",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("catalogue:\n got %q\nwant %q", got, want)
+	}
+	for _, tc := range []struct {
+		buckets []int
+		k       int
+	}{{[]int{3, 3}, 12}, {[]int{4, 2, 6}, 60}, {[]int{3, 3, 2}, 30}, {[]int{5}, 5}} {
+		if k := len(Catalogue(testRuleset("x", 50, tc.buckets...))); k != tc.k {
+			t.Errorf("%v: K = %d, want %d", tc.buckets, k, tc.k)
+		}
+	}
+}
+
+func TestStrictIntake(t *testing.T) {
+	c := newCollector(t, "", testRuleset("shop", 50, 3, 3)) // K = 12
+	srv := serve(t, c)
+	ok := `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`
+	for _, tc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"krr", ok, 204},
+		{"oue", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"` + EncodeBits(make([]bool, 12)) + `","epsilon":2}`, 204},
+		{"previous epoch", `{"ruleset":"shop","epoch":2920,"mechanism":"krr","value":0,"epsilon":2}`, 204},
+		{"next epoch", `{"ruleset":"shop","epoch":2922,"mechanism":"krr","value":11,"epsilon":2}`, 204},
+		{"unknown field", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"uid":"abc"}`, 400},
+		{"oversize", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"ruleset":"` + strings.Repeat("a", 1100) + `"}`, 413},
+		{"bad mechanism", `{"ruleset":"shop","epoch":2921,"mechanism":"rappor","value":3,"epsilon":2}`, 400},
+		{"value out of range", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":12,"epsilon":2}`, 400},
+		{"negative value", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":-1,"epsilon":2}`, 400},
+		{"wrong epsilon", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":8}`, 400},
+		{"missing epsilon", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3}`, 400},
+		{"stale epoch", `{"ruleset":"shop","epoch":2919,"mechanism":"krr","value":3,"epsilon":2}`, 400},
+		{"future epoch", `{"ruleset":"shop","epoch":2923,"mechanism":"krr","value":3,"epsilon":2}`, 400},
+		{"missing epoch", `{"ruleset":"shop","mechanism":"krr","value":3,"epsilon":2}`, 400},
+		{"unknown ruleset", `{"ruleset":"other","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`, 400},
+		{"krr with bits", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"bits":"AAA=","epsilon":2}`, 400},
+		{"oue without bits", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","value":3,"epsilon":2}`, 400},
+		{"oue too few bits", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AA==","epsilon":2}`, 400},
+		{"oue padding bit set", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AIA=","epsilon":2}`, 400},
+		{"oue not base64", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"!!","epsilon":2}`, 400},
+		{"two values", ok + ok, 400},
+		{"not json", `ruleset=shop`, 400},
+		{"empty", ``, 400},
+		{"wrong type", `{"ruleset":"shop","epoch":"2921","mechanism":"krr","value":3,"epsilon":2}`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, srv, tc.body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control %q", got)
+			}
+			if resp.Header.Get("Set-Cookie") != "" || len(resp.Cookies()) > 0 {
+				t.Errorf("a response set a cookie")
+			}
+			if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+				t.Errorf("CORS headers: %v", resp.Header)
+			}
+		})
+	}
+
+	// GET on the intake is refused; a CORS preflight is answered.
+	resp, _ := http.Get(srv.URL + "/v1/reports")
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("GET /v1/reports: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/v1/reports", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+		resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestNothingIdentifyingIsStored sends reports with identifying headers and
+// cookies and checks the database holds only the two count tables, with
+// nothing in them but ruleset ids, epochs, mechanisms and numbers.
+func TestNothingIdentifyingIsStored(t *testing.T) {
+	c := newCollector(t, filepath.Join(t.TempDir(), "c.db"), testRuleset("shop", 50, 3, 3))
+	srv := serve(t, c)
+	for i := range 5 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports",
+			strings.NewReader(fmt.Sprintf(`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, i)))
+		req.Header.Set("User-Agent", "Mozilla/5.0 secret-agent")
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		req.AddCookie(&http.Cookie{Name: "uid", Value: "tracking-cookie"})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 204 || len(resp.Cookies()) > 0 {
+			t.Fatalf("status %d, cookies %v", resp.StatusCode, resp.Cookies())
+		}
+	}
+	post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"`+EncodeBits([]bool{true, false, true, false, false, false, false, false, false, false, false, true})+`","epsilon":2}`)
+
+	rows, err := c.db.Query(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objects []string
+	for rows.Next() {
+		var typ, name string
+		rows.Scan(&typ, &name)
+		objects = append(objects, typ+" "+name)
+	}
+	rows.Close()
+	if want := []string{"table counts", "table totals"}; !slices.Equal(objects, want) {
+		t.Fatalf("schema objects %q, want %q", objects, want)
+	}
+	columns := func(table string) []string {
+		rows, err := c.db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var cols []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			cols = append(cols, n)
+		}
+		return cols
+	}
+	if got, want := columns("counts"), []string{"ruleset", "epoch", "mechanism", "idx", "count"}; !slices.Equal(got, want) {
+		t.Errorf("counts columns %q", got)
+	}
+	if got, want := columns("totals"), []string{"ruleset", "epoch", "mechanism", "n"}; !slices.Equal(got, want) {
+		t.Errorf("totals columns %q", got)
+	}
+	var got []string
+	for _, q := range []string{
+		`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || idx || ' ' || count FROM counts ORDER BY mechanism, idx`,
+		`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || n FROM totals ORDER BY mechanism`,
+	} {
+		rows, err := c.db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			got = append(got, s)
+		}
+		rows.Close()
+	}
+	want := []string{
+		"shop 2921 krr 0 1", "shop 2921 krr 1 1", "shop 2921 krr 2 1", "shop 2921 krr 3 1", "shop 2921 krr 4 1",
+		"shop 2921 oue 0 1", "shop 2921 oue 2 1", "shop 2921 oue 11 1",
+		"shop 2921 krr 5", "shop 2921 oue 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows:\n got %q\nwant %q", got, want)
+	}
+}
+
+// simulate noises n reports from exact true counts through mechanism and
+// feeds them through Accept, the intake's code path.
+func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, mechanism string, epoch int64, truth []int, seed uint64) {
+	t.Helper()
+	k := len(truth)
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	eps := rs.Reporting.Epsilon
+	e := math.Exp(eps)
+	ctx := context.Background()
+	for idx, count := range truth {
+		for range count {
+			var body string
+			switch mechanism {
+			case MechanismKRR:
+				v := idx
+				if r.Float64() >= e/(e+float64(k)-1) {
+					v = r.IntN(k - 1)
+					if v >= idx {
+						v++
+					}
+				}
+				body = fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, v, eps)
+			case MechanismOUE:
+				bits := make([]bool, k)
+				q := 1 / (e + 1)
+				for i := range bits {
+					if i == idx {
+						bits[i] = r.Float64() < 0.5
+					} else {
+						bits[i] = r.Float64() < q
+					}
+				}
+				body = fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"oue","bits":%q,"epsilon":%g}`, rs.ID, epoch, EncodeBits(bits), eps)
+			}
+			if err := c.Accept(ctx, []byte(body)); err != nil {
+				t.Fatalf("accept %s: %v", body, err)
+			}
+		}
+	}
+}
+
+func getEstimates(t *testing.T, srv *httptest.Server, query string) Estimates {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/v1/estimates?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("estimates: status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	var est Estimates
+	dec := json.NewDecoder(resp.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&est); err != nil {
+		t.Fatal(err)
+	}
+	return est
+}
+
+func checkEstimates(t *testing.T, c *Collector, est Estimates, rs *engine.Ruleset, truth []int, mechanism string) {
+	t.Helper()
+	total := 0
+	for _, n := range truth {
+		total += n
+	}
+	if est.N != int64(total) || est.Mechanism[mechanism] != int64(total) {
+		t.Fatalf("n = %d, mix %v; want %d %s", est.N, est.Mechanism, total, mechanism)
+	}
+	cat := Catalogue(rs)
+	if len(est.Cohorts) != len(cat) {
+		t.Fatalf("%d cohorts, want %d", len(est.Cohorts), len(cat))
+	}
+	suppressed := 0
+	for i, id := range cat {
+		e, ok := est.Cohorts[id]
+		if !ok {
+			t.Fatalf("no estimate for %s", id)
+		}
+		if e.Suppressed {
+			suppressed++
+			if e.Estimate != nil || e.StdErr != nil || e.Interval != nil {
+				t.Errorf("%s: suppressed but shows %+v", id, e)
+			}
+			if truth[i] >= rs.Reporting.MinK*2 {
+				t.Errorf("%s: true count %d suppressed", id, truth[i])
+			}
+			continue
+		}
+		if truth[i] < rs.Reporting.MinK {
+			t.Errorf("%s: true count %d < min_k %d but published %.0f", id, truth[i], rs.Reporting.MinK, *e.Estimate)
+		}
+		if z := (*e.Estimate - float64(truth[i])) / *e.StdErr; math.Abs(z) > 4 {
+			t.Errorf("%s: estimate %.1f ± %.1f, truth %d (z = %.2f)", id, *e.Estimate, *e.StdErr, truth[i], z)
+		}
+		if lo, hi := e.Interval[0], e.Interval[1]; math.Abs((hi-lo)/2-1.96**e.StdErr) > 1e-6 {
+			t.Errorf("%s: interval [%f, %f] is not ±1.96 SE", id, lo, hi)
+		}
+	}
+	if suppressed == 0 {
+		t.Errorf("no cohort suppressed; the zero-count cohorts should be")
+	}
+}
+
+func TestKRREstimates(t *testing.T) {
+	rs := testRuleset("krr-shop", 500, 3, 3) // K = 12, ε = 2
+	c := newCollector(t, "", rs)
+	// 20,000 reports; the last cohort is empty.
+	truth := []int{4000, 3000, 2500, 2000, 1500, 1500, 1000, 1000, 1500, 1000, 1000, 0}
+	simulate(t, c, rs, MechanismKRR, thisEpoch-1, truth, 1)
+	srv := serve(t, c)
+	est := getEstimates(t, srv, fmt.Sprintf("ruleset=krr-shop&epoch=%d", thisEpoch-1))
+	checkEstimates(t, c, est, rs, truth, MechanismKRR)
+	if !est.Cohorts["d1=b2"].Suppressed {
+		t.Errorf("the empty cohort d1=b2 is not suppressed")
+	}
+	// Without epoch, estimates are of the previous epoch.
+	if def := getEstimates(t, srv, "ruleset=krr-shop"); def.Epoch != thisEpoch-1 || def.N != 20000 {
+		t.Errorf("default epoch %d n %d", def.Epoch, def.N)
+	}
+
+	// cohort-sizes publishes the previous epoch's unsuppressed sizes, rounded.
+	resp, err := http.Get(srv.URL + "/v1/cohort-sizes?ruleset=krr-shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes map[string]int64
+	json.NewDecoder(resp.Body).Decode(&sizes)
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("cohort-sizes CORS: %v", resp.Header)
+	}
+	for id, e := range est.Cohorts {
+		size, ok := sizes[id]
+		if e.Suppressed != !ok {
+			t.Errorf("%s: suppressed %v, published %v", id, e.Suppressed, ok)
+		}
+		if ok && size != int64(math.Round(*e.Estimate)) {
+			t.Errorf("%s: size %d, estimate %f", id, size, *e.Estimate)
+		}
+	}
+	if _, ok := sizes["d1=b2"]; ok {
+		t.Errorf("cohort-sizes publishes the suppressed d1=b2")
+	}
+}
+
+func TestOUEEstimates(t *testing.T) {
+	rs := testRuleset("oue-shop", 500, 4, 2, 6) // K = 60, ε = 2
+	c := newCollector(t, "", rs)
+	// 20,000 reports spread over 16 cohorts; 44 are empty.
+	truth := make([]int, 60)
+	for i := 0; i < 60; i += 4 {
+		truth[i] = 1250
+	}
+	truth[59] = 1250
+	simulate(t, c, rs, MechanismOUE, thisEpoch, truth, 2)
+	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=oue-shop&epoch=%d", thisEpoch))
+	checkEstimates(t, c, est, rs, truth, MechanismOUE)
+}
+
+// TestSmallCohortSuppressedAtDefaultMinK: with min_k 50, a cohort whose
+// true count is below it and a noise-free-ish population is withheld.
+func TestSmallCohortSuppressed(t *testing.T) {
+	rs := testRuleset("small", 0, 2) // K = 2, default min_k 50
+	c := newCollector(t, "", rs)
+	simulate(t, c, rs, MechanismKRR, thisEpoch, []int{1000, 5}, 3)
+	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=small&epoch=%d", thisEpoch))
+	if est.MinK != 50 {
+		t.Errorf("min_k %d", est.MinK)
+	}
+	if !est.Cohorts["d1=b1"].Suppressed || est.Cohorts["d1=b0"].Suppressed {
+		t.Errorf("suppression: %+v", est.Cohorts)
+	}
+}
+
+func TestPersistsAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "collector.db")
+	rs := testRuleset("shop", 50, 3, 3)
+	m := map[string]*engine.Ruleset{"shop": rs}
+	now := func() time.Time { return fixedNow }
+	c, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := []int{300, 200, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	simulate(t, c, rs, MechanismKRR, thisEpoch, truth, 4)
+	srv := serve(t, c)
+	before := getEstimates(t, srv, "ruleset=shop&epoch=2921")
+	srv.Close()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	c2, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	after := getEstimates(t, serve(t, c2), "ruleset=shop&epoch=2921")
+	if after.N != 600 {
+		t.Fatalf("after reopen n = %d, want 600", after.N)
+	}
+	a, _ := json.Marshal(before)
+	b, _ := json.Marshal(after)
+	if string(a) != string(b) {
+		t.Fatalf("estimates changed across reopen:\n%s\n%s", a, b)
+	}
+}
+
+func TestMaxReportsPerEpoch(t *testing.T) {
+	rs := testRuleset("shop", 50, 3)
+	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, MaxReportsPerEpoch: 2, Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := serve(t, c)
+	body := `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":1,"epsilon":2}`
+	for i, want := range []int{204, 204, 429} {
+		if got := post(t, srv, body).StatusCode; got != want {
+			t.Errorf("report %d: %d, want %d", i, got, want)
+		}
+	}
+	// Another epoch has its own allowance.
+	if got := post(t, srv, strings.Replace(body, "2921", "2920", 1)).StatusCode; got != 204 {
+		t.Errorf("previous epoch: %d", got)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Error("no rulesets accepted")
+	}
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": testRuleset("b", 50, 2)}}); err == nil {
+		t.Error("mismatched id accepted")
+	}
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": {ID: "a"}}}); err == nil {
+		t.Error("ruleset without cohorts accepted")
+	}
+}
+
+func TestEstimatesErrors(t *testing.T) {
+	srv := serve(t, newCollector(t, "", testRuleset("shop", 50, 2)))
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/v1/estimates?ruleset=nope", 404},
+		{"/v1/estimates?ruleset=shop&epoch=x", 400},
+		{"/v1/cohort-sizes?ruleset=nope", 404},
+		{"/v1/cohort-sizes?ruleset=shop", 200},
+	} {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+	}
+}

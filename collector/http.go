@@ -1,0 +1,346 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+)
+
+// Report is the body of POST /v1/reports. Exactly one of Value (krr) and
+// Bits (oue) is set.
+type Report struct {
+	Ruleset   string   `json:"ruleset"`
+	Epoch     *int64   `json:"epoch"`
+	Mechanism string   `json:"mechanism"`
+	Value     *int     `json:"value,omitempty"`
+	Bits      *string  `json:"bits,omitempty"`
+	Epsilon   *float64 `json:"epsilon"`
+}
+
+// intakeError is a refused report: an HTTP status and a short reason. The
+// reason never echoes the body back.
+type intakeError struct {
+	status int
+	msg    string
+}
+
+func (e *intakeError) Error() string { return e.msg }
+
+func bad(format string, args ...any) error {
+	return &intakeError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// headers sets what every response carries: no caching, CORS for any origin
+// without credentials. No cookies are ever set.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type")
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *Collector) serveReports(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		httpError(w, http.StatusMethodNotAllowed, "POST a report")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpError(w, http.StatusRequestEntityTooLarge, "report body too large")
+			return
+		}
+		httpError(w, http.StatusBadRequest, "unreadable body")
+		return
+	}
+	if err := c.Accept(r.Context(), body); err != nil {
+		var ie *intakeError
+		if errors.As(err, &ie) {
+			httpError(w, ie.status, ie.msg)
+			return
+		}
+		httpError(w, http.StatusInternalServerError, "could not count the report")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Accept validates one report body and counts it: the code path of
+// POST /v1/reports after the body is read.
+func (c *Collector) Accept(ctx context.Context, body []byte) error {
+	if int64(len(body)) > c.maxBody {
+		return &intakeError{http.StatusRequestEntityTooLarge, "report body too large"}
+	}
+	var rep Report
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		return bad("malformed report: %s", sanitize(err))
+	}
+	if dec.More() {
+		return bad("malformed report: more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad("malformed report: trailing data")
+	}
+	s, ok := c.sets[rep.Ruleset]
+	if !ok {
+		return bad("unknown ruleset")
+	}
+	if rep.Epoch == nil {
+		return bad("epoch is required")
+	}
+	if rep.Epsilon == nil {
+		return bad("epsilon is required")
+	}
+	if math.Abs(*rep.Epsilon-s.epsilon) > 1e-9 {
+		return bad("epsilon must be %g for this ruleset", s.epsilon)
+	}
+	now := s.epoch(c.now())
+	if e := *rep.Epoch; e < now-1 || e > now+1 {
+		return bad("epoch %d is outside the accepted window [%d, %d]", e, now-1, now+1)
+	}
+	k := len(s.catalogue)
+	var idx []int
+	switch rep.Mechanism {
+	case MechanismKRR:
+		if rep.Bits != nil || rep.Value == nil {
+			return bad("a krr report carries value and no bits")
+		}
+		if v := *rep.Value; v < 0 || v >= k {
+			return bad("value must be in [0, %d)", k)
+		}
+		idx = []int{*rep.Value}
+	case MechanismOUE:
+		if rep.Value != nil || rep.Bits == nil {
+			return bad("an oue report carries bits and no value")
+		}
+		var err error
+		if idx, err = decodeBits(*rep.Bits, k); err != nil {
+			return err
+		}
+	default:
+		return bad(`mechanism must be "krr" or "oue"`)
+	}
+	if err := c.add(ctx, s.id, *rep.Epoch, rep.Mechanism, idx); err != nil {
+		if errors.Is(err, errEpochFull) {
+			return &intakeError{http.StatusTooManyRequests, err.Error()}
+		}
+		return err
+	}
+	return nil
+}
+
+// Bit order of an oue report, as engine/ldp.go packs it: least significant
+// bit first, so bit i is bits[i/8] >> (i%8) & 1.
+func bitMask(i int) byte { return 1 << (i % 8) }
+
+// decodeBits decodes K bits packed LSB-first in ceil(K/8) bytes of base64
+// (padded or not) and returns the indices of the 1 bits. Padding bits past K
+// must be 0.
+func decodeBits(s string, k int) ([]int, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(s); err != nil {
+			return nil, bad("bits must be base64")
+		}
+	}
+	if len(raw) != (k+7)/8 {
+		return nil, bad("bits must hold exactly %d bits", k)
+	}
+	var idx []int
+	for i := 0; i < len(raw)*8; i++ {
+		if raw[i/8]&bitMask(i) == 0 {
+			continue
+		}
+		if i >= k {
+			return nil, bad("bits must hold exactly %d bits", k)
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+// EncodeBits packs K bits LSB-first and base64-encodes them (the inverse of
+// what the intake decodes; for tests and clients written in Go).
+func EncodeBits(bits []bool) string {
+	raw := make([]byte, (len(bits)+7)/8)
+	for i, b := range bits {
+		if b {
+			raw[i/8] |= bitMask(i)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(raw)
+}
+
+// sanitize keeps a decode error's kind without echoing report content.
+func sanitize(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "invalid JSON"
+	case errors.As(err, &te):
+		return "field " + te.Field + " has the wrong type"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated body"
+	}
+	// "json: unknown field \"x\"": the field name is attacker-chosen but
+	// bounded by the body limit; keep the message generic anyway.
+	return "unknown or invalid field"
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// Estimate is one cohort's debiased size. Estimate, Interval and StdErr are
+// omitted when Suppressed.
+type Estimate struct {
+	Estimate   *float64  `json:"estimate,omitempty"`
+	StdErr     *float64  `json:"stderr,omitempty"`
+	Interval   []float64 `json:"ci95,omitempty"`
+	Suppressed bool      `json:"suppressed"`
+}
+
+// Estimates is the body of GET /v1/estimates.
+type Estimates struct {
+	Ruleset   string              `json:"ruleset"`
+	Epoch     int64               `json:"epoch"`
+	N         int64               `json:"n"`
+	Mechanism map[string]int64    `json:"mechanisms"`
+	MinK      int                 `json:"min_k"`
+	Cohorts   map[string]Estimate `json:"cohorts"`
+}
+
+// estimate holds the unsuppressed figures, for the handlers and tests.
+type estimate struct {
+	value, variance float64
+}
+
+// estimates debiases the tallies of one epoch. Reports of the two
+// mechanisms come from different people, so each mechanism's debiased
+// counts estimate its own reporters' cohort sizes; the sum estimates the
+// whole, with the sum of the variances.
+func (c *Collector) estimates(ctx context.Context, s *set, epoch int64) ([]estimate, map[string]int64, error) {
+	tallies, err := c.load(ctx, s, epoch)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]estimate, len(s.catalogue))
+	mix := map[string]int64{MechanismKRR: 0, MechanismOUE: 0}
+	for m, t := range tallies {
+		mix[m] = t.n
+		if t.n == 0 {
+			continue
+		}
+		p, q := s.probabilities(m)
+		n := float64(t.n)
+		d := p - q
+		for i, cnt := range t.counts {
+			est := (float64(cnt) - n*q) / d
+			// Var[c_i] = n_i p(1-p) + (n-n_i) q(1-q); with n_i estimated
+			// (clamped to [0, n]) that is the noise term n q(1-q) plus
+			// n_i (p(1-p) - q(1-q)).
+			ni := math.Min(math.Max(est, 0), n)
+			v := (n*q*(1-q) + ni*(p*(1-p)-q*(1-q))) / (d * d)
+			out[i].value += est
+			out[i].variance += math.Max(v, 0)
+		}
+	}
+	return out, mix, nil
+}
+
+func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		httpError(w, http.StatusMethodNotAllowed, "GET estimates")
+		return
+	}
+	s, ok := c.sets[r.URL.Query().Get("ruleset")]
+	if !ok {
+		httpError(w, http.StatusNotFound, "unknown ruleset")
+		return
+	}
+	epoch := s.epoch(c.now()) - 1
+	if e := r.URL.Query().Get("epoch"); e != "" {
+		var err error
+		if epoch, err = strconv.ParseInt(e, 10, 64); err != nil {
+			httpError(w, http.StatusBadRequest, "epoch must be an integer")
+			return
+		}
+	}
+	est, mix, err := c.estimates(r.Context(), s, epoch)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "could not read the counts")
+		return
+	}
+	res := Estimates{Ruleset: s.id, Epoch: epoch, Mechanism: mix, MinK: s.minK, Cohorts: map[string]Estimate{}}
+	for _, n := range mix {
+		res.N += n
+	}
+	for i, id := range s.catalogue {
+		e := est[i]
+		if e.value < float64(s.minK) {
+			res.Cohorts[id] = Estimate{Suppressed: true}
+			continue
+		}
+		v, se := e.value, math.Sqrt(e.variance)
+		res.Cohorts[id] = Estimate{Estimate: &v, StdErr: &se, Interval: []float64{v - 1.96*se, v + 1.96*se}}
+	}
+	writeJSON(w, res)
+}
+
+// serveCohortSizes publishes the previous epoch's sizes of the cohorts that
+// are not suppressed, rounded: what the engine's k-anonymity fallback reads.
+func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		httpError(w, http.StatusMethodNotAllowed, "GET cohort sizes")
+		return
+	}
+	s, ok := c.sets[r.URL.Query().Get("ruleset")]
+	if !ok {
+		httpError(w, http.StatusNotFound, "unknown ruleset")
+		return
+	}
+	est, _, err := c.estimates(r.Context(), s, s.epoch(c.now())-1)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "could not read the counts")
+		return
+	}
+	sizes := map[string]int64{}
+	for i, id := range s.catalogue {
+		if est[i].value >= float64(s.minK) {
+			sizes[id] = int64(math.Round(est[i].value))
+		}
+	}
+	writeJSON(w, sizes)
+}

@@ -1,0 +1,159 @@
+package engine
+
+import "slices"
+
+// Reporting defaults.
+const (
+	DefaultEpochDays = 7
+	// MaxLedgerEntries bounds the ledger; the oldest entries go first.
+	MaxLedgerEntries = 1000
+	// maxStoredReports bounds the per-ruleset reports kept for their epoch.
+	maxStoredReports = 64
+)
+
+// Report is one noised cohort report (see ldp.go and cohort.go). Value is
+// set for krr, Bits for oue.
+type Report struct {
+	Ruleset   string  `msgpack:"ruleset" json:"ruleset"`
+	Epoch     int64   `msgpack:"epoch" json:"epoch"`
+	Mechanism string  `msgpack:"mechanism" json:"mechanism"`
+	Value     *int    `msgpack:"value,omitempty" json:"value,omitempty"`
+	Bits      []byte  `msgpack:"bits,omitempty" json:"bits,omitempty"`
+	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
+}
+
+// LedgerEntry records one report the device produced; the ledger never
+// leaves the device.
+type LedgerEntry struct {
+	Ruleset string `msgpack:"ruleset" json:"ruleset"`
+	Epoch   int64  `msgpack:"epoch" json:"epoch"`
+	// Level is how many dimensions the reported cohort has (fewer than the
+	// ruleset's when k-anonymity made it coarser).
+	Level     int     `msgpack:"level" json:"level"`
+	Mechanism string  `msgpack:"mechanism" json:"mechanism"`
+	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
+	At        int64   `msgpack:"at" json:"at"`
+}
+
+// Reasons a report is null.
+const (
+	ReasonSharing      = "sharing level "
+	ReasonNoCohorts    = "the ruleset defines no cohorts"
+	ReasonUnassignable = "no bucket fits the person in dimension "
+	ReasonBelowK       = "every cohort the person fits is below min_k"
+	ReasonPastEpoch    = "a report was already made for a later epoch"
+)
+
+func (c *compiledRuleset) epochMillis() int64 {
+	d := c.reporting.EpochDays
+	if d <= 0 {
+		d = DefaultEpochDays
+	}
+	return int64(d) * dayMillis
+}
+
+func (c *compiledRuleset) epsilon() float64 {
+	if e := c.reporting.Epsilon; e > 0 {
+		return e
+	}
+	return DefaultEpsilon
+}
+
+func (c *compiledRuleset) minK() float64 {
+	if k := c.reporting.MinK; k > 0 {
+		return float64(k)
+	}
+	return DefaultMinK
+}
+
+// Report returns the person's noised cohort report for the epoch holding
+// now (Unix ms), or nil and the reason there is none. sizes are the
+// collector's published cohort size estimates by cohort id, for
+// k-anonymity (nil: use the full cohort).
+//
+// A report is made only when the effective sharing is cohorts. The first
+// call in an epoch draws the report, stores it and records it in the
+// ledger; later calls in the same epoch return that same report.
+func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, error) {
+	if e.rules == nil {
+		return nil, "", errNoRuleset()
+	}
+	if now <= 0 {
+		return nil, "", &Error{Code: CodeBadRequest, Message: "report needs now: a positive Unix time in milliseconds"}
+	}
+	if s := e.prefs.effectiveSharing(); s != SharingCohorts {
+		return nil, ReasonSharing + s, nil
+	}
+	c := e.rules
+	dims := c.cohorts.Dimensions
+	if len(dims) == 0 {
+		return nil, ReasonNoCohorts, nil
+	}
+	epoch := now / c.epochMillis()
+	for _, r := range e.profile.reports {
+		if r.Ruleset != c.id {
+			continue
+		}
+		if r.Epoch == epoch {
+			out := r
+			out.Bits = slices.Clone(r.Bits)
+			return &out, "", nil
+		}
+		if r.Epoch > epoch {
+			return nil, ReasonPastEpoch, nil
+		}
+	}
+	buckets, dim := e.assignCohort()
+	if buckets == nil {
+		return nil, ReasonUnassignable + quote(dim), nil
+	}
+	if sizes != nil {
+		minK := c.minK()
+		for len(buckets) > 0 && sizes[cohortID(dims, buckets)] < minK {
+			buckets = buckets[:len(buckets)-1]
+		}
+		if len(buckets) == 0 {
+			return nil, ReasonBelowK, nil
+		}
+	}
+	k := catalogueSize(dims)
+	v := cohortIndex(dims, buckets)
+	eps := c.epsilon()
+	r := Report{Ruleset: c.id, Epoch: epoch, Epsilon: eps}
+	if useOUE(k, eps) {
+		r.Mechanism, r.Bits = MechanismOUE, e.random.oue(v, k, eps)
+	} else {
+		x := e.random.krr(v, k, eps)
+		r.Mechanism, r.Value = MechanismKRR, &x
+	}
+	e.profile.reports = slices.DeleteFunc(e.profile.reports, func(o Report) bool { return o.Ruleset == c.id })
+	e.profile.reports = append(e.profile.reports, r)
+	if n := len(e.profile.reports); n > maxStoredReports {
+		e.profile.reports = slices.Delete(e.profile.reports, 0, n-maxStoredReports)
+	}
+	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: r.Mechanism, Epsilon: eps, At: now})
+	out := r
+	out.Bits = slices.Clone(r.Bits)
+	return &out, "", nil
+}
+
+func (p *profile) addLedger(le LedgerEntry) {
+	p.ledger = append(p.ledger, le)
+	if n := len(p.ledger); n > MaxLedgerEntries {
+		p.ledger = slices.Delete(p.ledger, 0, n-MaxLedgerEntries)
+	}
+}
+
+// Ledger returns every report the device produced, oldest first, and the
+// total epsilon they spent. It works with or without a ruleset loaded.
+func (e *Engine) Ledger() ([]LedgerEntry, float64) {
+	out := slices.Clone(e.profile.ledger)
+	if out == nil {
+		out = []LedgerEntry{}
+	}
+	total := 0.0
+	for _, le := range out {
+		total += le.Epsilon
+	}
+	return out, total
+}

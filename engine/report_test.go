@@ -1,0 +1,485 @@
+package engine
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// cohortShop is shop() with three cohort dimensions (3 × 3 × 2 buckets).
+func cohortShop() Ruleset {
+	rs := shop()
+	rs.Signals = append(rs.Signals,
+		Signal{ID: "region", Kind: SignalLocation, Purpose: "Show gear suited to your part of the world.", RetentionDays: 0},
+		Signal{ID: "visits", Kind: SignalVisits, Purpose: "Show returning visitors what is new.", RetentionDays: 0})
+	rs.Regions = []Region{
+		{ID: "pnw", Name: "Pacific Northwest", Subdivisions: []string{"US-WA", "US-OR"}},
+		{ID: "alps", Name: "The Alps", Countries: []string{"CH", "AT"}},
+	}
+	rs.Cohorts = Cohorts{Dimensions: []Dimension{
+		{ID: "interest", From: DimensionInterest, Buckets: []Bucket{
+			{ID: "runners", Tags: []string{"running"}}, {ID: "campers", Tags: []string{"camping", "cooking"}}, {ID: "other"}}},
+		{ID: "area", From: DimensionRegion, Buckets: []Bucket{
+			{ID: "pnw", Regions: []string{"pnw"}}, {ID: "alps", Regions: []string{"alps"}}, {ID: "elsewhere"}}},
+		{ID: "engagement", From: DimensionEngagement, Buckets: []Bucket{
+			{ID: "new", Visits: &Range{Max: ip(1)}}, {ID: "returning", Visits: &Range{Min: ip(2)}}}},
+	}}
+	rs.Reporting = Reporting{EpochDays: 7, Epsilon: 2, MinK: 50}
+	return rs
+}
+
+func cohortEngine(t *testing.T, rs Ruleset) *Engine {
+	t.Helper()
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	e.SetRandom(rand.NewChaCha8([32]byte{1, 2, 3}))
+	setPrefs(t, e, Preferences{Sharing: SharingCohorts})
+	return e
+}
+
+func assigned(t *testing.T, e *Engine) string {
+	t.Helper()
+	b, dim := e.assignCohort()
+	if b == nil {
+		return "unassignable:" + dim
+	}
+	return cohortID(e.rules.cohorts.Dimensions, b)
+}
+
+func TestCohortCatalogue(t *testing.T) {
+	rs := cohortShop()
+	cat := CohortCatalogue(&rs)
+	// K = 3·3·2 + 3·3 + 3 = 18 + 9 + 3.
+	if len(cat) != 30 || catalogueSize(rs.Cohorts.Dimensions) != 30 {
+		t.Fatalf("catalogue has %d cohorts, want 30", len(cat))
+	}
+	want := map[int]string{
+		0:  "interest=runners/area=pnw/engagement=new",
+		1:  "interest=runners/area=pnw/engagement=returning",
+		2:  "interest=runners/area=alps/engagement=new",
+		6:  "interest=campers/area=pnw/engagement=new",
+		17: "interest=other/area=elsewhere/engagement=returning",
+		18: "interest=runners/area=pnw",
+		19: "interest=runners/area=alps",
+		26: "interest=other/area=elsewhere",
+		27: "interest=runners",
+		29: "interest=other",
+	}
+	for i, id := range want {
+		if cat[i] != id {
+			t.Errorf("catalogue[%d] = %q, want %q", i, cat[i], id)
+		}
+	}
+	// cohortIndex and cohortID agree with the catalogue for every prefix.
+	dims := rs.Cohorts.Dimensions
+	seen := 0
+	for a := range 3 {
+		if i := cohortIndex(dims, []int{a}); cat[i] != cohortID(dims, []int{a}) {
+			t.Errorf("level 1 %d: index %d", a, i)
+		}
+		for b := range 3 {
+			if i := cohortIndex(dims, []int{a, b}); cat[i] != cohortID(dims, []int{a, b}) {
+				t.Errorf("level 2 %d %d: index %d", a, b, i)
+			}
+			for c := range 2 {
+				if i := cohortIndex(dims, []int{a, b, c}); cat[i] != cohortID(dims, []int{a, b, c}) {
+					t.Errorf("level 3: index %d", i)
+				}
+				seen++
+			}
+		}
+	}
+	if seen != 18 {
+		t.Fatal(seen)
+	}
+	none := shop()
+	if CohortCatalogue(&none) != nil || catalogueSize(nil) != 0 {
+		t.Error("no dimensions should make no catalogue")
+	}
+}
+
+func TestCohortAssignment(t *testing.T) {
+	e := cohortEngine(t, cohortShop())
+	// No interest, no region, no visits: engagement has no catch-all.
+	if got := assigned(t, e); got != "unassignable:engagement" {
+		t.Errorf("empty person: %s", got)
+	}
+	if err := e.SetContext(Context{Now: t0, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=other/area=elsewhere/engagement=new" {
+		t.Errorf("empty person with visits: %s", got)
+	}
+	observe(t, e, "view", "tent", t0)
+	observe(t, e, "click", "trail-shoe", t0)
+	if err := e.SetContext(Context{Now: t0 + hour, Subdivision: "US-WA", Visits: ip(5)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=runners/area=pnw/engagement=returning" {
+		t.Errorf("got %s", got)
+	}
+	if err := e.SetContext(Context{Now: t0 + hour, Country: "AT", Visits: ip(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=runners/area=alps/engagement=new" {
+		t.Errorf("got %s", got)
+	}
+	if err := e.SetContext(Context{Now: t0 + hour, Regions: []string{"pnw"}, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=runners/area=pnw/engagement=new" {
+		t.Errorf("context regions: got %s", got)
+	}
+	if err := e.SetContext(Context{Now: t0 + hour, Country: "FR", Visits: ip(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=runners/area=elsewhere/engagement=returning" {
+		t.Errorf("catch-all region: got %s", got)
+	}
+	// A hidden interest never decides the cohort: running is hidden, so
+	// camping (weaker) wins.
+	setPrefs(t, e, Preferences{Sharing: SharingCohorts, HiddenInterests: []string{"running"}})
+	if got := assigned(t, e); !strings.HasPrefix(got, "interest=campers/") {
+		t.Errorf("hidden running: got %s", got)
+	}
+	setPrefs(t, e, Preferences{Sharing: SharingCohorts, HiddenInterests: []string{"running", "camping", "cooking"}})
+	if got := assigned(t, e); !strings.HasPrefix(got, "interest=other/") {
+		t.Errorf("all hidden: got %s", got)
+	}
+	// Location off drops the region.
+	setPrefs(t, e, Preferences{Sharing: SharingCohorts, Location: bp(false)})
+	if err := e.SetContext(Context{Now: t0 + hour, Country: "AT", Visits: ip(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "interest=runners/area=elsewhere/engagement=returning" {
+		t.Errorf("location off: got %s", got)
+	}
+	// Engagement has no catch-all: without visits the person is unassignable.
+	if err := e.SetContext(Context{Now: t0 + hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got := assigned(t, e); got != "unassignable:engagement" {
+		t.Errorf("no visits: got %s", got)
+	}
+	r, reason, err := e.Report(t0+hour, nil)
+	if err != nil || r != nil || !strings.Contains(reason, "engagement") {
+		t.Errorf("unassignable report: %v %q %v", r, reason, err)
+	}
+}
+
+func TestReportKAnonymityFallback(t *testing.T) {
+	e := cohortEngine(t, cohortShop())
+	observe(t, e, "click", "trail-shoe", t0)
+	if err := e.SetContext(Context{Now: t0, Subdivision: "US-WA", Visits: ip(5)}); err != nil {
+		t.Fatal(err)
+	}
+	rs := cohortShop()
+	dims := rs.Cohorts.Dimensions
+	level := func(sizes map[string]float64) (int, string) {
+		t.Helper()
+		b, _ := e.assignCohort()
+		min := e.rules.minK()
+		for len(b) > 0 && sizes[cohortID(dims, b)] < min {
+			b = b[:len(b)-1]
+		}
+		return len(b), cohortID(dims, b)
+	}
+	full := "interest=runners/area=pnw/engagement=returning"
+	cases := []struct {
+		sizes map[string]float64
+		level int
+	}{
+		{map[string]float64{full: 50, "interest=runners/area=pnw": 500, "interest=runners": 5000}, 3},
+		{map[string]float64{full: 49.9, "interest=runners/area=pnw": 500, "interest=runners": 5000}, 2},
+		{map[string]float64{"interest=runners/area=pnw": 10, "interest=runners": 5000}, 1},
+		{map[string]float64{full: 10, "interest=runners/area=pnw": 10, "interest=runners": 49}, 0},
+		{map[string]float64{}, 0},
+	}
+	for i, c := range cases {
+		if l, _ := level(c.sizes); l != c.level {
+			t.Errorf("case %d: level %d, want %d", i, l, c.level)
+		}
+	}
+	// Through Report: each in its own epoch, the ledger records the level.
+	week := int64(7 * dayMillis)
+	for i, c := range cases {
+		r, reason, err := e.Report(t0+int64(i)*week, c.sizes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.level == 0 {
+			if r != nil || reason != ReasonBelowK {
+				t.Errorf("case %d: got %v %q, want no report", i, r, reason)
+			}
+			continue
+		}
+		if r == nil {
+			t.Fatalf("case %d: no report: %s", i, reason)
+		}
+		led, _ := e.Ledger()
+		if got := led[len(led)-1].Level; got != c.level {
+			t.Errorf("case %d: ledger level %d, want %d", i, got, c.level)
+		}
+	}
+	// No sizes: the full cohort.
+	if _, _, err := e.Report(t0+10*week, nil); err != nil {
+		t.Fatal(err)
+	}
+	led, spent := e.Ledger()
+	if len(led) != 4 || led[3].Level != 3 || spent != 8 {
+		t.Errorf("ledger %+v spent %v", led, spent)
+	}
+}
+
+// within checks |got-want| ≤ 4σ.
+func within(t *testing.T, what string, got, want, sigma float64) {
+	t.Helper()
+	if math.Abs(got-want) > 4*sigma {
+		t.Errorf("%s: got %.1f, want %.1f ± %.1f", what, got, want, 4*sigma)
+	}
+}
+
+func TestKRRFrequenciesAndEstimator(t *testing.T) {
+	const k, eps, n = 5, 2.0, 20000
+	mech, p, q := ldpProbs(k, eps)
+	if mech != MechanismKRR {
+		t.Fatalf("K=5, ε=2 uses %s", mech)
+	}
+	if math.Abs(p+(k-1)*q-1) > 1e-12 {
+		t.Fatalf("p + (K-1)q = %v", p+(k-1)*q)
+	}
+	s := randSource{rand.NewChaCha8([32]byte{7})}
+	// One true value: frequencies match p and q.
+	counts := make([]float64, k)
+	for range n {
+		counts[s.krr(2, k, eps)]++
+	}
+	for i, c := range counts {
+		pr := q
+		if i == 2 {
+			pr = p
+		}
+		within(t, "krr count", c, n*pr, math.Sqrt(n*pr*(1-pr)))
+	}
+	// A population: the unbiased estimator recovers the true counts.
+	truth := []int{8000, 6000, 3000, 2000, 1000}
+	counts = make([]float64, k)
+	for v, m := range truth {
+		for range m {
+			counts[s.krr(v, k, eps)]++
+		}
+	}
+	for v, c := range counts {
+		est := (c - n*q) / (p - q)
+		m := float64(truth[v])
+		sd := math.Sqrt(m*p*(1-p)+(n-m)*q*(1-q)) / (p - q)
+		within(t, "krr estimate", est, m, sd)
+	}
+}
+
+func TestOUEFrequenciesAndEstimator(t *testing.T) {
+	const k, eps, n = 30, 1.0, 20000
+	mech, p, q := ldpProbs(k, eps)
+	if mech != MechanismOUE || p != 0.5 || math.Abs(q-1/(math.E+1)) > 1e-12 {
+		t.Fatalf("K=30, ε=1: %s p=%v q=%v", mech, p, q)
+	}
+	if useOUE(20, 2) || !useOUE(25, 2) { // 3e²+2 ≈ 24.2
+		t.Error("OUE threshold")
+	}
+	s := randSource{rand.NewChaCha8([32]byte{9})}
+	bit := func(b []byte, i int) float64 { return float64(b[i/8] >> (i % 8) & 1) }
+	truth := make([]int, k)
+	for v := range k {
+		truth[v] = 200 + 50*(v%7)
+	}
+	truth[3] = 20000 - func() (s int) {
+		for v, m := range truth {
+			if v != 3 {
+				s += m
+			}
+		}
+		return
+	}()
+	counts := make([]float64, k)
+	total := 0
+	for v, m := range truth {
+		for range m {
+			b := s.oue(v, k, eps)
+			if len(b) != 4 {
+				t.Fatalf("len(bits) = %d", len(b))
+			}
+			if b[3]>>6 != 0 {
+				t.Fatal("bits past K are set")
+			}
+			for i := range k {
+				counts[i] += bit(b, i)
+			}
+			total++
+		}
+	}
+	if total != n {
+		t.Fatal(total)
+	}
+	for v, c := range counts {
+		m := float64(truth[v])
+		sd := math.Sqrt(m*p*(1-p)+(n-m)*q*(1-q)) / (p - q)
+		within(t, "oue estimate", (c-n*q)/(p-q), m, sd)
+	}
+	// One true value: the true bit is set half the time.
+	var one float64
+	for range n {
+		one += bit(s.oue(0, k, eps), 0)
+	}
+	within(t, "oue true bit", one, n/2, math.Sqrt(n*0.25))
+}
+
+func TestReportOncePerEpochAndLedger(t *testing.T) {
+	rs := cohortShop()
+	e := cohortEngine(t, rs)
+	observe(t, e, "view", "tent", t0)
+	if err := e.SetContext(Context{Now: t0, Country: "CH", Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	week := int64(7 * dayMillis)
+	epoch := t0 / week
+	r1, reason, err := e.Report(t0, nil)
+	if err != nil || r1 == nil {
+		t.Fatalf("%v %q %v", r1, reason, err)
+	}
+	if r1.Ruleset != "shop" || r1.Epoch != epoch || r1.Mechanism != MechanismOUE || r1.Value != nil || len(r1.Bits) != 4 || r1.Epsilon != 2 {
+		t.Fatalf("report %+v", r1) // K = 30 > 3e²+2: OUE
+	}
+	// Same epoch, even with other sizes: the same report, not redrawn.
+	for i := range 20 {
+		r, _, err := e.Report(t0+int64(i)*hour, map[string]float64{"interest=campers": 1e6})
+		if err != nil || !reflect.DeepEqual(r, r1) {
+			t.Fatalf("repeat %d: %+v, want %+v", i, r, r1)
+		}
+	}
+	// Next epoch: a new report.
+	r2, _, err := e.Report((epoch+1)*week, nil)
+	if err != nil || r2 == nil || r2.Epoch != epoch+1 {
+		t.Fatalf("next epoch: %+v %v", r2, err)
+	}
+	// Back in the earlier epoch: refused.
+	if r, reason, _ := e.Report(t0, nil); r != nil || reason != ReasonPastEpoch {
+		t.Errorf("earlier epoch: %+v %q", r, reason)
+	}
+	led, spent := e.Ledger()
+	if len(led) != 2 || spent != 4 || led[0].Epoch != epoch || led[1].Epoch != epoch+1 || led[0].At != t0 || led[0].Mechanism != MechanismOUE || led[0].Level != 3 {
+		t.Errorf("ledger %+v spent %v", led, spent)
+	}
+
+	// KRR with few cohorts.
+	small := cohortShop()
+	small.Cohorts.Dimensions = small.Cohorts.Dimensions[2:]
+	small.Reporting = Reporting{}
+	e2 := cohortEngine(t, small)
+	if err := e2.SetContext(Context{Now: t0, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := e2.Report(t0, nil)
+	if err != nil || r == nil || r.Mechanism != MechanismKRR || r.Value == nil || *r.Value < 0 || *r.Value > 1 || r.Bits != nil || r.Epsilon != DefaultEpsilon {
+		t.Fatalf("krr report %+v %v", r, err)
+	}
+}
+
+func TestReportNeedsCohortSharing(t *testing.T) {
+	e := cohortEngine(t, cohortShop())
+	if err := e.SetContext(Context{Now: t0, Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Preferences{{}, {Sharing: SharingOnDevice}, {Sharing: SharingCohorts, GPC: true}, {Sharing: SharingOff}} {
+		setPrefs(t, e, p)
+		r, reason, err := e.Report(t0, nil)
+		if err != nil || r != nil || !strings.HasPrefix(reason, "sharing level ") {
+			t.Errorf("%+v: %+v %q %v", p, r, reason, err)
+		}
+	}
+	if led, _ := e.Ledger(); len(led) != 0 {
+		t.Errorf("ledger %+v", led)
+	}
+	// No cohorts, no report; no ruleset, an error; bad now, an error.
+	e2 := cohortEngine(t, shop())
+	if r, reason, err := e2.Report(t0, nil); err != nil || r != nil || reason != ReasonNoCohorts {
+		t.Errorf("no cohorts: %+v %q %v", r, reason, err)
+	}
+	_, _, err := New().Report(t0, nil)
+	wantCode(t, err, CodeNoRuleset)
+	_, _, err = e2.Report(0, nil)
+	wantCode(t, err, CodeBadRequest)
+}
+
+func TestReportSnapshotAndOff(t *testing.T) {
+	e := cohortEngine(t, cohortShop())
+	if err := e.SetContext(Context{Now: t0, Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	r1, _, err := e.Report(t0, nil)
+	if err != nil || r1 == nil {
+		t.Fatal(r1, err)
+	}
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := cohortEngine(t, cohortShop())
+	if _, err := e2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	l1, s1 := e.Ledger()
+	l2, s2 := e2.Ledger()
+	if !reflect.DeepEqual(l1, l2) || s1 != s2 || len(l2) != 1 {
+		t.Errorf("ledger after restore %+v, want %+v", l2, l1)
+	}
+	// The restored engine repeats the stored report in the same epoch.
+	r2, _, err := e2.Report(t0+hour, nil)
+	if err != nil || !reflect.DeepEqual(r1, r2) {
+		t.Errorf("restored report %+v, want %+v", r2, r1)
+	}
+	snap2, _ := e2.Snapshot()
+	if !bytes.Equal(snap, snap2) {
+		t.Error("snapshot changed by restore")
+	}
+	// A version 3 snapshot with a ledger is corrupt.
+	var buf bytes.Buffer
+	if err := msgpack.NewEncoder(&buf).Encode(map[string]any{"v": 3, "ruleset": "shop", "events": []any{},
+		"ledger": []any{map[string]any{"ruleset": "shop", "epoch": 1, "level": 1, "mechanism": "krr", "epsilon": 2, "at": t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	e3 := cohortEngine(t, cohortShop())
+	_, err = e3.Restore(buf.Bytes())
+	wantCode(t, err, CodeCorruptSnapshot)
+	// Without one, a version 3 snapshot still loads.
+	buf.Reset()
+	if err := msgpack.NewEncoder(&buf).Encode(map[string]any{"v": 3, "ruleset": "shop", "events": []any{[]any{"view", "tent", t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e3.Restore(buf.Bytes()); err != nil || n != 1 {
+		t.Fatalf("v3 snapshot: %d %v", n, err)
+	}
+	// Sharing off erases the ledger and the stored report.
+	setPrefs(t, e2, Preferences{Sharing: SharingOff})
+	if led, spent := e2.Ledger(); len(led) != 0 || spent != 0 {
+		t.Errorf("ledger after off %+v", led)
+	}
+	setPrefs(t, e2, Preferences{Sharing: SharingCohorts})
+	if err := e2.SetContext(Context{Now: t0, Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	r3, _, _ := e2.Report(t0, nil)
+	if r3 == nil || slices.Equal(r3.Bits, nil) {
+		t.Errorf("after off a new report is drawn: %+v", r3)
+	}
+	if led, _ := e2.Ledger(); len(led) != 1 {
+		t.Errorf("ledger %+v", led)
+	}
+}
