@@ -71,6 +71,10 @@ func (e *Engine) SetContext(c Context) error {
 	if err := validateContext(c); err != nil {
 		return err
 	}
+	if e.prefs.off() {
+		// Sharing off: nothing about the person is kept, context included.
+		c = Context{Now: c.Now}
+	}
 	if e.prefs.noLocation {
 		c = dropLocation(c)
 	}

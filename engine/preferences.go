@@ -12,6 +12,7 @@ import "slices"
 //
 //   - Sharing is "off", "on-device" or "cohorts". "off" stores nothing:
 //     moving to it erases the profile (events and impressions) at once,
+//     the context keeps only now (no location, weather or other signals),
 //     observe and record_impressions are refused with CodeConsent, and
 //     decide shows every slot's fallback items (fallback: true). Only
 //     "cohorts" lets Report make cohort reports (see report.go); "off" also
@@ -192,6 +193,7 @@ func (e *Engine) setPrefs(np prefs) {
 func (e *Engine) enforcePrefs() {
 	if e.prefs.off() {
 		e.profile = profile{}
+		e.context = Context{Now: e.context.Now}
 	} else if e.prefs.noHistory {
 		e.profile.events = nil
 	}
