@@ -58,6 +58,8 @@ type Collector struct {
 	maxBody int64
 	maxN    int64
 	sets    map[string]*set
+	w       *writer
+	stmts   *stmts
 }
 
 // set is one ruleset with its resolved privacy parameters.
@@ -109,16 +111,28 @@ func New(cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	c.db = db
+	if c.stmts, err = prepare(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.startWriter()
 	return c, nil
 }
 
-// Close closes the database.
-func (c *Collector) Close() error { return c.db.Close() }
+// Close stops intake, commits every report already queued (their senders
+// get their answers), then closes the database. Reports arriving after
+// Close are refused.
+func (c *Collector) Close() error {
+	c.w.close()
+	return c.db.Close()
+}
 
-// Handler serves POST /v1/reports, GET /v1/estimates and GET /v1/cohort-sizes.
+// Handler serves POST /v1/reports, GET /v1/cohorts (also under its older
+// name GET /v1/estimates) and GET /v1/cohort-sizes.
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/reports", c.serveReports)
+	mux.HandleFunc("/v1/cohorts", c.serveEstimates)
 	mux.HandleFunc("/v1/estimates", c.serveEstimates)
 	mux.HandleFunc("/v1/cohort-sizes", c.serveCohortSizes)
 	return headers(mux)

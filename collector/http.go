@@ -146,6 +146,9 @@ func (c *Collector) Accept(ctx context.Context, body []byte) error {
 		if errors.Is(err, errEpochFull) {
 			return &intakeError{http.StatusTooManyRequests, err.Error()}
 		}
+		if errors.Is(err, errClosed) {
+			return &intakeError{http.StatusServiceUnavailable, "the collector is shutting down"}
+		}
 		return err
 	}
 	return nil
@@ -230,7 +233,7 @@ type Estimate struct {
 	Suppressed bool      `json:"suppressed"`
 }
 
-// Estimates is the body of GET /v1/estimates.
+// Estimates is the body of GET /v1/cohorts (and its alias GET /v1/estimates).
 type Estimates struct {
 	Ruleset   string              `json:"ruleset"`
 	Epoch     int64               `json:"epoch"`

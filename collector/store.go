@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 )
 
 // schema is everything the collector stores: counts, and nothing else.
@@ -38,9 +37,15 @@ func openDB(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One connection: an in-memory database lives in its connection, and
-	// writes are serialized anyway.
-	db.SetMaxOpenConns(1)
+	if dsn == "file::memory:" {
+		// One connection: an in-memory database lives in its connection.
+		db.SetMaxOpenConns(1)
+	} else {
+		// In WAL mode readers do not block the writer (writes all go
+		// through the one writer goroutine) nor it them.
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, err
@@ -50,44 +55,120 @@ func openDB(path string) (*sql.DB, error) {
 
 var errEpochFull = errors.New("this epoch has all the reports it accepts")
 
-// add counts one report: the entries it sets and one more report.
-func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechanism string, idx []int) error {
+// stmts are the writer's statements, prepared once (a transaction reuses
+// them on the connection they were prepared on).
+type stmts struct {
+	total, count, epochN *sql.Stmt
+}
+
+func prepare(db *sql.DB) (*stmts, error) {
+	var s stmts
+	var err error
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.total, `INSERT INTO totals (ruleset, epoch, mechanism, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = n + excluded.n`},
+		{&s.count, `INSERT INTO counts (ruleset, epoch, mechanism, idx, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = count + excluded.count`},
+		{&s.epochN, `SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ? AND epoch = ?`},
+	} {
+		if *p.st, err = db.Prepare(p.sql); err != nil {
+			return nil, err
+		}
+	}
+	return &s, nil
+}
+
+type epochKey struct {
+	ruleset string
+	epoch   int64
+}
+
+type totalKey struct {
+	ruleset   string
+	epoch     int64
+	mechanism string
+}
+
+type countKey struct {
+	totalKey
+	idx int
+}
+
+// commit applies a batch of reports in one transaction and returns each
+// report's outcome: nil (counted), errEpochFull (refused by the per-epoch
+// cap, not counted) or the transaction's error (nothing in the batch
+// counted).
+func (c *Collector) commit(batch []*op) []error {
+	errs := make([]error, len(batch))
+	fail := func(err error) []error {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	ctx := context.Background()
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer tx.Rollback()
+
+	totals := map[totalKey]int64{}
+	counts := map[countKey]int64{}
+	var seen map[epochKey]int64 // reports per (ruleset, epoch) so far, with the cap
 	if c.maxN > 0 {
-		var n int64
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ? AND epoch = ?`, ruleset, epoch).Scan(&n)
-		if err != nil {
-			return err
-		}
-		if n >= c.maxN {
-			return errEpochFull
-		}
+		seen = map[epochKey]int64{}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO totals (ruleset, epoch, mechanism, n) VALUES (?, ?, ?, 1)
-		ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = n + 1`, ruleset, epoch, mechanism); err != nil {
-		return err
-	}
-	if len(idx) > 0 {
-		var b strings.Builder
-		args := make([]any, 0, 4*len(idx))
-		b.WriteString(`INSERT INTO counts (ruleset, epoch, mechanism, idx, count) VALUES `)
-		for i, x := range idx {
-			if i > 0 {
-				b.WriteString(", ")
+	for i, o := range batch {
+		if c.maxN > 0 {
+			ek := epochKey{o.ruleset, o.epoch}
+			n, ok := seen[ek]
+			if !ok {
+				err := tx.StmtContext(ctx, c.stmts.epochN).QueryRowContext(ctx, o.ruleset, o.epoch).Scan(&n)
+				if err != nil {
+					return fail(err)
+				}
 			}
-			b.WriteString("(?, ?, ?, ?, 1)")
-			args = append(args, ruleset, epoch, mechanism, x)
+			if n >= c.maxN {
+				seen[ek] = n
+				errs[i] = errEpochFull
+				continue
+			}
+			seen[ek] = n + 1
 		}
-		b.WriteString(` ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = count + 1`)
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
+		tk := totalKey{o.ruleset, o.epoch, o.mechanism}
+		totals[tk]++
+		for _, x := range o.idx {
+			counts[countKey{tk, x}]++
 		}
 	}
-	return tx.Commit()
+	if len(totals) > 0 {
+		st := tx.StmtContext(ctx, c.stmts.total)
+		for k, n := range totals {
+			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, n); err != nil {
+				st.Close()
+				return fail(err)
+			}
+		}
+		st.Close()
+	}
+	if len(counts) > 0 {
+		st := tx.StmtContext(ctx, c.stmts.count)
+		for k, n := range counts {
+			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, k.idx, n); err != nil {
+				st.Close()
+				return fail(err)
+			}
+		}
+		st.Close()
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return errs
 }
 
 // tally is what is stored for one (ruleset, epoch, mechanism).
