@@ -281,15 +281,24 @@ func (c *Collector) estimates(ctx context.Context, s *set, epoch int64) ([]estim
 	return out, mix, nil
 }
 
-func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
+// readTarget checks that r is a GET or HEAD naming a known ruleset, and
+// answers the request itself when it is not.
+func (c *Collector) readTarget(w http.ResponseWriter, r *http.Request, what string) (*set, bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
-		httpError(w, http.StatusMethodNotAllowed, "GET estimates")
-		return
+		httpError(w, http.StatusMethodNotAllowed, "GET "+what)
+		return nil, false
 	}
 	s, ok := c.sets[r.URL.Query().Get("ruleset")]
 	if !ok {
 		httpError(w, http.StatusNotFound, "unknown ruleset")
+	}
+	return s, ok
+}
+
+func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
+	s, ok := c.readTarget(w, r, "estimates")
+	if !ok {
 		return
 	}
 	epoch := s.epoch(c.now()) - 1
@@ -324,14 +333,8 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 // serveCohortSizes publishes the previous epoch's sizes of the cohorts that
 // are not suppressed, rounded: what the engine's k-anonymity fallback reads.
 func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
-		httpError(w, http.StatusMethodNotAllowed, "GET cohort sizes")
-		return
-	}
-	s, ok := c.sets[r.URL.Query().Get("ruleset")]
+	s, ok := c.readTarget(w, r, "cohort sizes")
 	if !ok {
-		httpError(w, http.StatusNotFound, "unknown ruleset")
 		return
 	}
 	est, _, err := c.estimates(r.Context(), s, s.epoch(c.now())-1)
