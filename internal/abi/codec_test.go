@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/rand"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -331,18 +330,8 @@ func TestDecodersMatchReflection(t *testing.T) {
 // FuzzDecodersMatchReflection: for any bytes, the hand-written decoders and
 // reflection agree on success or failure, the error and the value.
 func FuzzDecodersMatchReflection(f *testing.F) {
-	files, err := abitest.Load(filepath.Join(goldenDir))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		for _, s := range file.Steps {
-			req, err := s.Request()
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(req)
-		}
+	for _, s := range goldenRequests(f) {
+		f.Add(s.req)
 	}
 	g := newGen(2)
 	for i := 0; i < 200; i++ {

@@ -2,7 +2,6 @@ package abi
 
 import (
 	"bytes"
-	"path/filepath"
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
@@ -14,18 +13,8 @@ import (
 // Every answer must be exactly one of {result} and {error}, and no input may
 // reach a panic (code "internal").
 func FuzzCall(f *testing.F) {
-	files, err := abitest.Load(filepath.Join(goldenDir))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		for _, s := range file.Steps {
-			req, err := s.Request()
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(uint8(indexOf(Op(s.Op))), req)
-		}
+	for _, s := range goldenRequests(f) {
+		f.Add(uint8(indexOf(s.op)), s.req)
 	}
 	setup, err := EncodeRequest(LoadRulesetRequest{
 		EWR: abitest.MustSign(engine.Ruleset{
@@ -51,6 +40,30 @@ func FuzzCall(f *testing.F) {
 		// The host must still answer after whatever the input did.
 		checkResponse(t, h.Call(OpDecide, []byte{0x81, 0xa5, 's', 'l', 'o', 't', 's', 0x91, 0xa1, 's'}))
 	})
+}
+
+type goldenRequest struct {
+	op  Op
+	req []byte
+}
+
+// goldenRequests are the corpus's requests, to seed the fuzz tests with.
+func goldenRequests(f *testing.F) []goldenRequest {
+	files, err := abitest.Load(goldenDir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var out []goldenRequest
+	for _, file := range files {
+		for _, s := range file.Steps {
+			req, err := s.Request()
+			if err != nil {
+				f.Fatal(err)
+			}
+			out = append(out, goldenRequest{Op(s.Op), req})
+		}
+	}
+	return out
 }
 
 func indexOf(op Op) int {
