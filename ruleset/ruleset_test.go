@@ -46,7 +46,7 @@ func TestRoundTripMsgpack(t *testing.T) {
 // encoding/json, to exactly what Parse decoded: the schema checks what
 // the engine gets.
 func TestSchemaSeesWhatParseDecodes(t *testing.T) {
-	for _, f := range []string{"testdata/full.yaml", "../testdata/rulesets/outdoor-shop.yaml"} {
+	for _, f := range []string{"testdata/full.yaml", "../examples/outdoor-shop.yaml"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -21,7 +21,7 @@ import (
 func TestCollectServesReports(t *testing.T) {
 	keyPath, pubPath := keygen(t, "site")
 	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
-	if _, errOut, code := runCLI(t, "build", "../../testdata/rulesets/outdoor-shop.yaml", "--key", keyPath, "-o", ewr); code != 0 {
+	if _, errOut, code := runCLI(t, "build", "../../examples/outdoor-shop.yaml", "--key", keyPath, "-o", ewr); code != 0 {
 		t.Fatalf("build: %d %s", code, errOut)
 	}
 	data, _ := os.ReadFile(ewr)
@@ -89,7 +89,7 @@ func TestCollectErrors(t *testing.T) {
 	_, pubPath := keygen(t, "site")
 	otherKey, _ := keygen(t, "other")
 	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
-	if _, errOut, code := runCLI(t, "build", "../../testdata/rulesets/outdoor-shop.yaml", "--key", otherKey, "-o", ewr); code != 0 {
+	if _, errOut, code := runCLI(t, "build", "../../examples/outdoor-shop.yaml", "--key", otherKey, "-o", ewr); code != 0 {
 		t.Fatalf("build: %d %s", code, errOut)
 	}
 	for _, tc := range []struct {

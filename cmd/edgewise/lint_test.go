@@ -12,7 +12,7 @@ import (
 )
 
 func TestLintValidRuleset(t *testing.T) {
-	out, errOut, code := runCLI(t, "lint", "../../ruleset/testdata/full.yaml", "../../testdata/rulesets/outdoor-shop.yaml")
+	out, errOut, code := runCLI(t, "lint", "../../ruleset/testdata/full.yaml", "../../examples/outdoor-shop.yaml")
 	if code != 0 || out != "" || errOut != "0 errors, 0 warnings in 2 files\n" {
 		t.Fatalf("code %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
