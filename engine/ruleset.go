@@ -22,8 +22,10 @@ type compiledRuleset struct {
 	// history is whether the ruleset declares the history signal; without
 	// it the engine stores no events at all.
 	history bool
-	// declared holds the signal kinds the ruleset declares.
+	// declared holds the signal kinds the ruleset declares; signals are
+	// the declarations, for describe.
 	declared map[string]bool
+	signals  []Signal
 	regions  []Region
 	// itemRegions and itemSchedule are each item's availability: region
 	// numbers (nil: everywhere) and windows as [from, until] YYYYMMDD
@@ -168,6 +170,7 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		c.maxEvents = min(m, MaxEventsLimit)
 	}
 	c.declared = make(map[string]bool)
+	c.signals = slices.Clone(rs.Signals)
 	for _, sig := range rs.Signals {
 		c.declared[sig.Kind] = true
 		if sig.Kind == SignalHistory && !c.history {

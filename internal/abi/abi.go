@@ -47,10 +47,14 @@ const (
 	// cohort report; OpLedger lists the reports made.
 	OpReport Op = "report"
 	OpLedger Op = "ledger"
+	// OpDescribe tells what the active ruleset collects and why, for a
+	// preference center; OpExport returns everything held about the person.
+	OpDescribe Op = "describe"
+	OpExport   Op = "export"
 )
 
 // Ops lists every operation, in the order the ABI documents them.
-var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences, OpReport, OpLedger}
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences, OpReport, OpLedger, OpDescribe, OpExport}
 
 // Export is the wasm export name of an operation.
 func (op Op) Export() string { return "ew_" + string(op) }
@@ -145,6 +149,11 @@ type ReportResult struct {
 type LedgerResult struct {
 	Entries      []engine.LedgerEntry `msgpack:"entries"`
 	EpsilonSpent float64              `msgpack:"epsilon_spent"`
+}
+
+// ExportResult is everything the engine holds about the person.
+type ExportResult struct {
+	Export engine.Export `msgpack:"export"`
 }
 
 // Empty is the result of operations that only succeed or fail.
@@ -327,6 +336,17 @@ func (h *Host) dispatch(op Op, req []byte) (any, error) {
 		}
 		entries, spent := h.eng.Ledger()
 		return LedgerResult{Entries: entries, EpsilonSpent: spent}, nil
+	case OpDescribe:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		return h.eng.Describe()
+	case OpExport:
+		if err := decode(req, &Empty{}); err != nil {
+			return nil, err
+		}
+		x, err := h.eng.Export()
+		return ExportResult{Export: x}, err
 	}
 	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
 }

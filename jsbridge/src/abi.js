@@ -9,7 +9,8 @@ once, and then calls the exports below, one call at a time.
     over the 8 MiB request limit. The buffer is valid until the next call.
   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
     version, load_ruleset, observe, set_context, decide, snapshot, restore,
-    record_impressions, set_preferences, preferences, report, ledger.
+    record_impressions, set_preferences, preferences, report, ledger,
+    describe, export.
     The host writes a msgpack request of len bytes at ptr, inside the buffer
     from ew_alloc, and calls the export. A request with len 0 is an empty map.
     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -37,6 +38,11 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value?, bits?, epsilon}}
 	                                                      or {report: null, reason}
 	ledger        {}                                   -> {entries: [{ruleset, epoch, level, mechanism, epsilon, at}], epsilon_spent}
+	describe      {}                                   -> {ruleset: {id, version, items, slots}, signals: [{id, kind, purpose, retention_days}],
+	                                                      interests: [{id, tags}], slots: [{id, fallback}],
+	                                                      reporting: {epsilon, epoch_days, min_k, cohorts}}
+	export        {}                                   -> {export: {ruleset, preferences, context, events, impressions,
+	                                                      interests: [{tag, weight}], cohort, reports, ledger, epsilon_spent}}
 
 Event types are view, click, add_to_cart, purchase, custom (a site's own
 interaction, counted like a view) and dismiss (which
@@ -76,6 +82,16 @@ report made (level: the dimensions of the cohort used) and the epsilon spent;
 the ledger and the epoch's report persist in the snapshot and sharing off
 erases them.
 
+describe tells what the active ruleset collects and why, for a preference
+center: each declared signal with its purpose and retention, the interests
+a person can hide (hiding one hides its tags), each slot's fallback items
+and the reporting policy with its defaults. It holds nothing about the
+person. export is everything the engine holds about the person, readable:
+preferences, the context as kept (declared signals only, location already
+coarse), events, impressions, interests (weights scaled so the strongest
+is 1, hidden ones left out), the cohort the person falls in, the stored
+reports and the ledger.
+
 load_ruleset takes a signed ruleset file (.ewr, made by `edgewise build`; its
 layout is documented in engine/ewr.go) and the site's 32-byte Ed25519 public
 key. The engine checks the file's format (else bad_ruleset_file), that the
@@ -96,7 +112,7 @@ import { encode, decode } from '@msgpack/msgpack';
 export const ABI_VERSION = 1;
 
 /** The operations, in the order the ABI documents them. */
-export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger'];
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger', 'describe', 'export'];
 
 /** ew_alloc refuses requests over this many bytes. */
 export const MAX_REQUEST_BYTES = 8 << 20;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPS } from '../src/abi.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const wasmPath = join(repoRoot, 'dist', 'edgewise.wasm');
@@ -131,7 +132,7 @@ export function fakeEngine(response) {
   const name = (s) => vec([...Buffer.from(s)]);
   const section = (id, body) => [id, ...u32(body.length), ...body];
   const I32 = 0x7f, I64 = 0x7e, AT = 16;
-  const ops = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger'];
+  const ops = OPS;
   const body = (code) => [...u32(code.length + 1), 0, ...code]; // no locals
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// Description is what a page may show a person about the active ruleset:
+// what it collects and why, the interests they can hide, and how reports
+// work. It holds nothing about the person.
+type Description struct {
+	Ruleset   RulesetInfo       `msgpack:"ruleset" json:"ruleset"`
+	Signals   []Signal          `msgpack:"signals" json:"signals"`
+	Interests []InterestGroup   `msgpack:"interests" json:"interests"`
+	Slots     []SlotDescription `msgpack:"slots" json:"slots"`
+	Reporting ReportingPolicy   `msgpack:"reporting" json:"reporting"`
+}
+
+// InterestGroup is one interest a person can hide: hiding it hides all its
+// tags. The groups are the buckets of the ruleset's interest dimension, or,
+// without one, each catalogue tag on its own.
+type InterestGroup struct {
+	ID   string   `msgpack:"id" json:"id"`
+	Tags []string `msgpack:"tags" json:"tags"`
+}
+
+// SlotDescription is a slot and what it shows without the engine.
+type SlotDescription struct {
+	ID       string   `msgpack:"id" json:"id"`
+	Fallback []string `msgpack:"fallback" json:"fallback"`
+}
+
+// ReportingPolicy is the ruleset's reporting with the defaults applied.
+type ReportingPolicy struct {
+	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
+	EpochDays int     `msgpack:"epoch_days" json:"epoch_days"`
+	MinK      int     `msgpack:"min_k" json:"min_k"`
+	// Cohorts is the size of the cohort catalogue; 0 means nothing is
+	// ever reported.
+	Cohorts int `msgpack:"cohorts" json:"cohorts"`
+}
+
+// Describe returns the description of the active ruleset.
+func (e *Engine) Describe() (Description, error) {
+	c := e.rules
+	if c == nil {
+		return Description{}, errNoRuleset()
+	}
+	d := Description{
+		Ruleset:   c.info(),
+		Signals:   slices.Clone(c.signals),
+		Interests: c.interestGroups(),
+		Slots:     make([]SlotDescription, len(c.slots)),
+		Reporting: ReportingPolicy{
+			Epsilon:   c.epsilon(),
+			EpochDays: int(c.epochMillis() / dayMillis),
+			MinK:      int(c.minK()),
+			Cohorts:   catalogueSize(c.cohorts.Dimensions),
+		},
+	}
+	if d.Signals == nil {
+		d.Signals = []Signal{}
+	}
+	for i, s := range c.slots {
+		ids := make([]string, len(s.fallback))
+		for j, n := range s.fallback {
+			ids[j] = c.items[n].ID
+		}
+		d.Slots[i] = SlotDescription{ID: s.id, Fallback: ids}
+	}
+	return d, nil
+}
+
+func (c *compiledRuleset) interestGroups() []InterestGroup {
+	for _, d := range c.cohorts.Dimensions {
+		if d.From != DimensionInterest {
+			continue
+		}
+		var out []InterestGroup
+		for _, b := range d.Buckets {
+			if len(b.Tags) > 0 {
+				out = append(out, InterestGroup{ID: b.ID, Tags: slices.Clone(b.Tags)})
+			}
+		}
+		return out
+	}
+	out := make([]InterestGroup, 0, len(c.tags))
+	tags := slices.Sorted(slices.Values(c.tags))
+	for _, t := range tags {
+		out = append(out, InterestGroup{ID: t, Tags: []string{t}})
+	}
+	return out
+}
+
+// Export is everything the engine holds about the person, readable: what a
+// person gets when they ask for their data. Coordinates are not in it
+// because the engine never keeps them.
+type Export struct {
+	Ruleset     RulesetInfo          `msgpack:"ruleset" json:"ruleset"`
+	Preferences EffectivePreferences `msgpack:"preferences" json:"preferences"`
+	// Context is the current context as the engine keeps it: only the
+	// signals the ruleset declares, location already coarsened.
+	Context Context `msgpack:"context" json:"context"`
+	Events  []Event `msgpack:"events" json:"events"`
+	// Impressions are the showings the engine counts for frequency caps.
+	Impressions []Impression `msgpack:"impressions" json:"impressions"`
+	// Interests are the tags the history points to, strongest first, with
+	// weights scaled so the strongest is 1. Hidden interests are left out.
+	Interests []InterestWeight `msgpack:"interests" json:"interests"`
+	// Cohort is the cohort the person would be reported in, before any
+	// k-anonymity coarsening, or "" when there is none.
+	Cohort       string        `msgpack:"cohort" json:"cohort"`
+	Reports      []Report      `msgpack:"reports" json:"reports"`
+	Ledger       []LedgerEntry `msgpack:"ledger" json:"ledger"`
+	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`
+}
+
+// Impression is one showing of an item.
+type Impression struct {
+	Item string `msgpack:"item" json:"item"`
+	At   int64  `msgpack:"at" json:"at"`
+}
+
+// InterestWeight is how strongly the history points to one tag.
+type InterestWeight struct {
+	Tag    string  `msgpack:"tag" json:"tag"`
+	Weight float64 `msgpack:"weight" json:"weight"`
+}
+
+// Export returns everything the engine holds about the person.
+func (e *Engine) Export() (Export, error) {
+	c := e.rules
+	if c == nil {
+		return Export{}, errNoRuleset()
+	}
+	out := Export{
+		Ruleset:     c.info(),
+		Preferences: e.prefs.effective(),
+		Context:     c.minimize(e.context),
+		Events:      slices.Clone(e.profile.events),
+		Impressions: make([]Impression, len(e.profile.impressions)),
+		Interests:   []InterestWeight{},
+		Reports:     slices.Clone(e.profile.reports),
+	}
+	if out.Events == nil {
+		out.Events = []Event{}
+	}
+	if out.Reports == nil {
+		out.Reports = []Report{}
+	}
+	for i, im := range e.profile.impressions {
+		out.Impressions[i] = Impression{Item: im.Item, At: im.At}
+	}
+	aff := e.affinities()
+	top := 0.0
+	for n, a := range aff {
+		if a.weight > 0 && (e.hiddenTag == nil || !e.hiddenTag[n]) {
+			top = math.Max(top, a.weight)
+		}
+	}
+	for n, a := range aff {
+		if a.weight > 0 && top > 0 && (e.hiddenTag == nil || !e.hiddenTag[n]) {
+			out.Interests = append(out.Interests, InterestWeight{Tag: c.tags[n], Weight: math.Round(a.weight/top*1000) / 1000})
+		}
+	}
+	sort.SliceStable(out.Interests, func(i, j int) bool { return out.Interests[i].Weight > out.Interests[j].Weight })
+	if len(c.cohorts.Dimensions) > 0 && !e.prefs.off() {
+		if buckets, _ := e.assignCohort(); buckets != nil {
+			out.Cohort = cohortID(c.cohorts.Dimensions, buckets)
+		}
+	}
+	out.Ledger, out.EpsilonSpent = e.Ledger()
+	if out.Ledger == nil {
+		out.Ledger = []LedgerEntry{}
+	}
+	return out, nil
+}
