@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,70 +191,4 @@ func TestGroupCommitCap(t *testing.T) {
 	if n := tl[MechanismKRR].n; n != 100 || tl[MechanismKRR].counts[0]+tl[MechanismKRR].counts[1]+tl[MechanismKRR].counts[2] != 100 {
 		t.Fatalf("stored %+v", tl[MechanismKRR])
 	}
-}
-
-// BenchmarkIntake drives the real handler over loopback with parallel
-// keep-alive clients against a file database, and reports throughput and
-// p99 latency of POST /v1/reports.
-func BenchmarkIntake(b *testing.B) {
-	rs := testRuleset("shop", 50, 3, 3)
-	c, err := New(Config{DBPath: filepath.Join(b.TempDir(), "bench.db"), Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: c.Handler()}}
-	srv.Start()
-	defer srv.Close()
-	const par = 32 // clients per GOMAXPROCS
-	b.SetParallelism(par)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
-	url := srv.URL + "/v1/reports"
-	bodies := make([]string, 12)
-	for i := range bodies {
-		bodies[i] = fmt.Sprintf(`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, i)
-	}
-	var mu sync.Mutex
-	var lat []time.Duration
-	var seq atomic.Int64
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		mine := make([]time.Duration, 0, 1024)
-		i := int(seq.Add(1))
-		for pb.Next() {
-			t0 := time.Now()
-			resp, err := client.Post(url, "application/json", strings.NewReader(bodies[i%12]))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			mine = append(mine, time.Since(t0))
-			if resp.StatusCode != 204 {
-				b.Errorf("status %d", resp.StatusCode)
-				return
-			}
-			i++
-		}
-		mu.Lock()
-		lat = append(lat, mine...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	p := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))]) / 1e6 }
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "reports/s")
-	b.ReportMetric(float64(c.w.reports.Load())/float64(c.w.batches.Load()), "reports/batch")
-	b.ReportMetric(p(0.50), "p50-ms")
-	b.ReportMetric(p(0.99), "p99-ms")
 }
