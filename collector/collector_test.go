@@ -369,7 +369,8 @@ func TestKRREstimates(t *testing.T) {
 		t.Errorf("default epoch %d n %d", def.Epoch, def.N)
 	}
 
-	// cohort-sizes publishes the previous epoch's unsuppressed sizes, rounded.
+	// cohort-sizes publishes the previous epoch's sizes, a coarse cohort
+	// counting its finer cohorts too, rounded, when they reach min_k.
 	resp, err := http.Get(srv.URL + "/v1/cohort-sizes?ruleset=krr-shop")
 	if err != nil {
 		t.Fatal(err)
@@ -380,17 +381,56 @@ func TestKRREstimates(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("cohort-sizes CORS: %v", resp.Header)
 	}
-	for id, e := range est.Cohorts {
-		size, ok := sizes[id]
-		if e.Suppressed != !ok {
-			t.Errorf("%s: suppressed %v, published %v", id, e.Suppressed, ok)
+	s := c.sets["krr-shop"]
+	raw, _, err := c.estimates(context.Background(), s, thisEpoch-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range s.catalogue {
+		want := raw[i].value
+		if !strings.Contains(id, "/") {
+			for j, fine := range s.catalogue {
+				if strings.HasPrefix(fine, id+"/") {
+					want += raw[j].value
+				}
+			}
 		}
-		if ok && size != int64(math.Round(*e.Estimate)) {
-			t.Errorf("%s: size %d, estimate %f", id, size, *e.Estimate)
+		size, ok := sizes[id]
+		if ok != (want >= float64(rs.Reporting.MinK)) || (ok && size != int64(math.Round(want))) {
+			t.Errorf("%s: published %v size %d, want %.1f (min_k %d)", id, ok, size, want, rs.Reporting.MinK)
 		}
 	}
-	if _, ok := sizes["d1=b2"]; ok {
-		t.Errorf("cohort-sizes publishes the suppressed d1=b2")
+	// d1=b2 was never reported itself, but its finer cohorts hold 3,500
+	// people: it is published, about that size.
+	if n := sizes["d1=b2"]; n < 3000 || n > 4000 {
+		t.Errorf("d1=b2 published as %d, want about 3500 from its finer cohorts", n)
+	}
+}
+
+// TestCohortSizesCountFinerCohorts: with three dimensions, a cohort's size
+// is its own estimate plus every finer cohort's inside it, at any depth.
+func TestCohortSizesCountFinerCohorts(t *testing.T) {
+	rs := testRuleset("sizes", 50, 2, 2, 2)
+	cat := engine.CohortCatalogue(rs)
+	est := make([]float64, len(cat))
+	for i := range est {
+		est[i] = float64(i + 1)
+	}
+	got := cohortSizes(cat, est)
+	at := func(id string) float64 { return est[slices.Index(cat, id)] }
+	want := at("d1=b1") + at("d1=b1/d2=b0") + at("d1=b1/d2=b1") +
+		at("d1=b1/d2=b0/d3=b0") + at("d1=b1/d2=b0/d3=b1") + at("d1=b1/d2=b1/d3=b0") + at("d1=b1/d2=b1/d3=b1")
+	if got["d1=b1"] != want {
+		t.Errorf("d1=b1 = %v, want %v", got["d1=b1"], want)
+	}
+	if w := at("d1=b0/d2=b1") + at("d1=b0/d2=b1/d3=b0") + at("d1=b0/d2=b1/d3=b1"); got["d1=b0/d2=b1"] != w {
+		t.Errorf("d1=b0/d2=b1 = %v, want %v", got["d1=b0/d2=b1"], w)
+	}
+	if got["d1=b0/d2=b1/d3=b1"] != at("d1=b0/d2=b1/d3=b1") {
+		t.Errorf("a full cohort's size is its own estimate")
+	}
+	if len(got) != len(cat) {
+		t.Errorf("%d sizes for %d cohorts", len(got), len(cat))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Report is the body of POST /v1/reports. Exactly one of Value (krr) and
@@ -332,6 +333,10 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 
 // serveCohortSizes publishes the previous epoch's sizes of the cohorts that
 // are not suppressed, rounded: what the engine's k-anonymity fallback reads.
+// A cohort's size counts everyone in it, so a coarse cohort's size adds the
+// estimates of every finer cohort inside it to its own: people report the
+// finest cohort that is large enough, and a coarse cohort would otherwise
+// look empty and never be used.
 func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 	s, ok := c.readTarget(w, r, "cohort sizes")
 	if !ok {
@@ -342,11 +347,37 @@ func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "could not read the counts")
 		return
 	}
+	values := make([]float64, len(est))
+	for i := range est {
+		values[i] = est[i].value
+	}
 	sizes := map[string]int64{}
-	for i, id := range s.catalogue {
-		if est[i].value >= float64(s.minK) {
-			sizes[id] = int64(math.Round(est[i].value))
+	for id, n := range cohortSizes(s.catalogue, values) {
+		if n >= float64(s.minK) {
+			sizes[id] = int64(math.Round(n))
 		}
 	}
 	writeJSON(w, sizes)
+}
+
+// cohortSizes is each cohort's estimated size: its own estimate plus those
+// of every finer cohort inside it (whose id extends its id, see
+// engine/cohort.go).
+func cohortSizes(catalogue []string, estimates []float64) map[string]float64 {
+	out := make(map[string]float64, len(catalogue))
+	for i, id := range catalogue {
+		out[id] += estimates[i]
+		for j := strings.IndexByte(id, '/'); j >= 0; j = nextSlash(id, j) {
+			out[id[:j]] += estimates[i]
+		}
+	}
+	return out
+}
+
+// nextSlash is the index of the next '/' in id after index i, or -1.
+func nextSlash(id string, i int) int {
+	if k := strings.IndexByte(id[i+1:], '/'); k >= 0 {
+		return i + 1 + k
+	}
+	return -1
 }

@@ -40,7 +40,10 @@ package engine
 // report request carries them, a cohort whose size is below min_k (a cohort
 // missing from them has size 0) is replaced by the coarser cohort without
 // its last dimension, repeatedly; when even the cohort of D1 alone is below
-// min_k nothing is reported. With no sizes given, the full cohort is used.
+// min_k nothing is reported. An empty table means the collector has
+// published nothing yet, and the cohort of D1 alone is used, so that the
+// first reports can come in. With no sizes given at all (nil), the full
+// cohort is used: tools that simulate without a collector do that.
 
 import "strings"
 

@@ -333,6 +333,9 @@ type candidate struct {
 	// pinOnly is set when only a pin rule made the item eligible: it may be
 	// pinned but does not otherwise fill the slot.
 	pinOnly bool
+	// filler marks a fallback item filling a slot that has too few
+	// personal picks.
+	filler bool
 }
 
 // ranksBefore is the ranking: by score, ties in catalogue order, so it is
@@ -557,6 +560,16 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		d.take(int(cand.index))
 		chosen = append(chosen, cand)
 	}
+	// A slot with some personal picks but fewer than its limit is filled
+	// up with its fallback items, before the pins take their positions.
+	if n := len(chosen) + len(pins); n > 0 && n < s.limit {
+		taken := func(idx int) bool {
+			return isPinned(int32(idx)) || slices.ContainsFunc(chosen, func(c candidate) bool { return int(c.index) == idx })
+		}
+		for _, idx := range d.fillers(s, div, s.limit-n, taken) {
+			chosen = append(chosen, candidate{index: int32(idx), filler: true})
+		}
+	}
 	slices.SortStableFunc(pins, func(a, b pinned) int { return a.pos - b.pos })
 	for _, p := range pins {
 		at := min(p.pos-1, len(chosen))
@@ -571,6 +584,12 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	d.ruleIDs = d.ruleIDs[:0]
 	for _, cand := range chosen {
 		pick := Pick{Item: c.items[cand.index].ID, Score: cand.score}
+		if cand.filler {
+			pick.Reason = fallbackReason
+			dec.Items = append(dec.Items, pick)
+			d.ends = append(d.ends, len(d.ruleIDs))
+			continue
+		}
 		pin := -1
 		for _, p := range pins {
 			if p.cand.index == cand.index {
@@ -594,37 +613,46 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	}
 	d.ends = d.ends[:0]
 	if len(dec.Items) == 0 {
-		dec = d.fallback(s, dec)
+		return d.fallback(s, dec)
 	}
 	return dec
 }
 
 // fallback fills dec, which has no items, with slot s's fallback items.
 func (d *decider) fallback(s *compiledSlot, dec Decision) Decision {
-	c := d.rules
 	dec.Fallback = true
-	div := d.div.reset(s)
+	dec.Items = []Pick{}
+	for _, idx := range d.fillers(s, d.div.reset(s), s.limit, func(int) bool { return false }) {
+		dec.Items = append(dec.Items, Pick{Item: d.rules.items[idx].ID, Reason: fallbackReason})
+	}
+	return dec
+}
+
+// fillers takes up to n of slot s's fallback items, in order, for the
+// slot: items taken already, unavailable, seen (with exclude_seen), capped
+// or excluded by a firing rule, and those breaking the diversity limits div
+// tracks, are skipped.
+func (d *decider) fillers(s *compiledSlot, div *diversity, n int, taken func(int) bool) []int {
+	c := d.rules
+	var out []int
 fallback:
 	for _, idx := range s.fallback {
-		if len(dec.Items) == s.limit {
+		if len(out) == n {
 			break
 		}
-		if d.blocked[idx] || !div.fits(idx) || d.capped(idx) {
+		if taken(idx) || d.blocked[idx] || (s.excludeSeen && d.seen[idx]) || !div.fits(idx) || d.capped(idx) {
 			continue
 		}
-		for _, n := range s.rules {
-			if r := &c.ruleList[n]; r.action == actExclude && d.fired[n] && r.selected[idx] {
+		for _, r := range s.rules {
+			if rule := &c.ruleList[r]; rule.action == actExclude && d.fired[r] && rule.selected[idx] {
 				continue fallback
 			}
 		}
 		div.add(idx)
 		d.take(idx)
-		dec.Items = append(dec.Items, Pick{Item: c.items[idx].ID, Reason: fallbackReason})
+		out = append(out, idx)
 	}
-	if dec.Items == nil {
-		dec.Items = []Pick{}
-	}
-	return dec
+	return out
 }
 
 // explain returns a pick's reason and the rules that shaped it.

@@ -108,16 +108,16 @@ func TestRuleKinds(t *testing.T) {
 			want: []string{"a", "d", "c"}, wantRules: map[string][]string{"d": {"r"}}, wantWhy: map[string]string{"d": "Pinned"}},
 		{name: "pin takes the best-ranked match", rules: []Rule{{ID: "r", Items: Selector{Tags: []string{"x"}}, Pin: 3}},
 			want: []string{"c", "b", "a"}, wantRules: map[string][]string{"a": {"r"}}},
-		{name: "pin beyond the filled positions goes last", rules: []Rule{{ID: "r", Items: Selector{Items: []string{"d"}}, Pin: 3}, {ID: "x", Items: Selector{Tags: []string{"x"}}, Exclude: true}},
-			want: []string{"c", "d"}},
+		{name: "a pin beyond the personal picks keeps its position: fallback items fill before it", rules: []Rule{{ID: "r", Items: Selector{Items: []string{"d"}}, Pin: 3}, {ID: "x", Items: Selector{Tags: []string{"x"}}, Exclude: true}},
+			want: []string{"c", "g", "d"}},
 		{name: "items a pin selects but does not pin stay out", rules: []Rule{{ID: "r", Items: Selector{Tags: []string{"z", "q"}}, Pin: 1}},
 			want: []string{"d", "a", "c"}, wantRules: map[string][]string{"d": {"r"}}},
 		{name: "two pins fill two positions", rules: []Rule{
 			{ID: "p1", Items: Selector{Items: []string{"g"}}, Pin: 1},
 			{ID: "p2", Items: Selector{Items: []string{"d"}}, Pin: 2}},
 			want: []string{"g", "d", "a"}, wantWhy: map[string]string{"g": ruleReason}},
-		{name: "exclude removes tag y", rules: []Rule{{ID: "r", Items: Selector{Tags: []string{"y"}}, Exclude: true}},
-			want: []string{"b"}},
+		{name: "exclude removes tag y; fallback items fill the slot", rules: []Rule{{ID: "r", Items: Selector{Tags: []string{"y"}}, Exclude: true}},
+			want: []string{"b", "d", "g"}},
 		{name: "rule limited to another slot does nothing here", rules: []Rule{{ID: "r", Items: Selector{Items: []string{"b"}}, Boost: 3, Slots: []string{"t"}}},
 			want: []string{"a", "c", "b"}},
 		{name: "rule limited to this slot acts", rules: []Rule{{ID: "r", Items: Selector{Items: []string{"b"}}, Boost: 3, Slots: []string{"t"}}},
@@ -246,9 +246,9 @@ func TestDiversity(t *testing.T) {
 		want []string
 	}{
 		{"none", Diversity{}, []string{"a", "b", "c"}},
-		{"max per tag 1", Diversity{MaxPerTag: 1}, []string{"a", "d"}},
+		{"max per tag 1; the fallback fills the slot", Diversity{MaxPerTag: 1}, []string{"a", "d", "g"}},
 		{"max per tag 2 is not reached", Diversity{MaxPerTag: 2}, []string{"a", "b", "c"}},
-		{"max per tag 1 in a wider slot", Diversity{MaxPerTag: 1}, []string{"a", "d"}},
+		{"max per tag 1 in a wider slot: every fallback item that fits", Diversity{MaxPerTag: 1}, []string{"a", "d", "g"}},
 		{"max per campaign 1", Diversity{MaxPerCampaign: 1}, []string{"a", "c", "d"}},
 	}
 	for _, tc := range cases {

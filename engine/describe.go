@@ -100,7 +100,9 @@ type Export struct {
 	Ruleset     RulesetInfo          `msgpack:"ruleset" json:"ruleset"`
 	Preferences EffectivePreferences `msgpack:"preferences" json:"preferences"`
 	// Context is the current context as the engine keeps it: only the
-	// signals the ruleset declares, location already coarsened.
+	// signals the ruleset declares, location already coarsened. Its regions
+	// are every ruleset region the person is in, however it was matched
+	// (box, geohash, country or subdivision).
 	Context Context `msgpack:"context" json:"context"`
 	Events  []Event `msgpack:"events" json:"events"`
 	// Impressions are the showings the engine counts for frequency caps.
@@ -148,6 +150,12 @@ func (e *Engine) Export() (Export, error) {
 	}
 	if out.Reports == nil {
 		out.Reports = []Report{}
+	}
+	out.Context.Regions = nil
+	for n, in := range c.personRegions(out.Context) {
+		if in {
+			out.Context.Regions = append(out.Context.Regions, c.regions[n].ID)
+		}
 	}
 	for i, im := range e.profile.impressions {
 		out.Impressions[i] = Impression{Item: im.Item, At: im.At}

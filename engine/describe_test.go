@@ -70,8 +70,8 @@ func TestExportAfterReports(t *testing.T) {
 	if x.Cohort != "interest=campers/area=alps/engagement=returning" {
 		t.Errorf("cohort %q", x.Cohort)
 	}
-	if x.Context.Country != "CH" || x.Context.Location != nil {
-		t.Errorf("context %+v: want CH and no coordinates", x.Context)
+	if x.Context.Country != "CH" || x.Context.Location != nil || !reflect.DeepEqual(x.Context.Regions, []string{"alps"}) {
+		t.Errorf("context %+v: want CH, the alps region (matched by country) and no coordinates", x.Context)
 	}
 	if len(x.Interests) == 0 || x.Interests[0].Weight != 1 {
 		t.Errorf("interests %+v: the strongest should weigh 1", x.Interests)

@@ -176,9 +176,11 @@ func (e *Engine) Events() int { return len(e.profile.events) }
 //     selected item not already pinned to its position. The remaining
 //     positions fill greedily in rank order, skipping items that would break
 //     the slot's diversity limits (pinned items count toward them too).
-//  4. When nothing qualifies, the fallback items show, in order, subject to
-//     the same availability, exclude rules and diversity limits; the slot
-//     may then be empty.
+//  4. When fewer items qualify than the slot's limit, the slot's fallback
+//     items fill the rest, in order, skipping items already shown and
+//     subject to the same availability, exclude_seen, exclude rules, caps
+//     and diversity limits. When nothing qualifies the fallback items alone
+//     show and the decision is marked fallback; the slot may then be empty.
 //
 // With sharing off (see Preferences) every slot shows its fallback items,
 // as in step 4.

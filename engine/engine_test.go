@@ -111,19 +111,29 @@ func TestCandidatesRestrictASlot(t *testing.T) {
 func TestExcludeSeen(t *testing.T) {
 	rs := shop()
 	rs.Slots[0].ExcludeSeen = true
+	// The fallback fills the slot, skipping the seen trail-shoe and boots,
+	// which is already shown.
+	rs.Slots[0].Fallback = []string{"trail-shoe", "boots", "tent"}
 	e := New()
 	if err := e.Load(rs); err != nil {
 		t.Fatal(err)
 	}
 	observe(t, e, "view", "trail-shoe", t0)
 	d := decide(t, e, "recs")[0]
-	if got := ids(d); !reflect.DeepEqual(got, []string{"road-shoe", "boots"}) {
-		t.Errorf("recs = %v, want the two unseen items sharing a tag, tied, in catalogue order", got)
+	if got := ids(d); !reflect.DeepEqual(got, []string{"road-shoe", "boots", "tent"}) {
+		t.Errorf("recs = %v, want the two unseen items sharing a tag, tied, in catalogue order, then the first unseen fallback item", got)
 	}
-	for _, p := range d.Items {
-		if p.Reason != "Because you viewed Trail running shoes" {
-			t.Errorf("%s reason = %q", p.Item, p.Reason)
+	for i, p := range d.Items {
+		want := "Because you viewed Trail running shoes"
+		if i == 2 {
+			want = fallbackReason
 		}
+		if p.Reason != want || (i == 2) != (p.Score == 0) {
+			t.Errorf("%s reason = %q score %v", p.Item, p.Reason, p.Score)
+		}
+	}
+	if d.Fallback {
+		t.Error("a slot with personal picks is not marked fallback")
 	}
 }
 

@@ -107,7 +107,12 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 	if buckets == nil {
 		return nil, ReasonUnassignable + quote(dim), nil
 	}
-	if sizes != nil {
+	if sizes != nil && len(sizes) == 0 {
+		// The collector has published no sizes yet (a new ruleset, or a
+		// new deployment): start with the coarsest cohort, so that reports
+		// can build the first table at all.
+		buckets = buckets[:1]
+	} else if sizes != nil {
 		minK := c.minK()
 		for len(buckets) > 0 && sizes[cohortID(dims, buckets)] < minK {
 			buckets = buckets[:len(buckets)-1]

@@ -73,9 +73,11 @@ cohorts (else report null and a reason). The person's cohort, one bucket per
 cohort dimension, is an index into the ruleset's cohort catalogue (order in
 engine/cohort.go). sizes are the collector's published cohort sizes: a
 cohort below min_k is replaced by the coarser one without its last
-dimension, and none at all means no report. The index is noised on the
-device with local differential privacy (engine/ldp.go): mechanism krr gives
-value, an index; oue gives bits, one bit per catalogue index, LSB first.
+dimension, and when no level reaches min_k there is no report. An empty
+table (nothing published yet) means the cohort of the first dimension
+alone; no sizes at all, the full cohort. The index is noised on the device
+with local differential privacy (engine/ldp.go): mechanism krr gives value,
+an index; oue gives bits, one bit per catalogue index, LSB first.
 epoch is floor(now / epoch_days); the first report of an epoch is drawn and
 kept, and later calls in that epoch return it unchanged. ledger lists every
 report made (level: the dimensions of the cohort used) and the epsilon spent;
