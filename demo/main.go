@@ -1,17 +1,26 @@
 // Command demo serves the Edgewise demo shop on a local address.
 //
-//	go run ./demo [-addr 127.0.0.1:8080] [-dist dist]
+//	go run ./demo [-addr 127.0.0.1:8080] [-dist dist] [-key FILE] [-reports FILE] [-crowd N]
 //
 // The page loads dist/edgewise.js and dist/edgewise.wasm and personalizes
-// itself in the browser. The server only hands out static files and keeps a
-// log of every request it receives, which the page shows next to the shop:
+// itself in the browser. The server hands out static files and keeps a log
+// of every request it receives, which the page shows next to the shop:
 // viewing products and getting recommendations send nothing back.
 //
-// At startup the server builds and signs its ruleset (demo/ruleset.json), as
-// `edgewise build` would, with a key made fresh for this run, or the one in
-// -key FILE (from `edgewise keygen`). It serves the signed file as
-// /ruleset.ewr, the public key in /config.json, and the readable catalogue
-// the page draws its grid from as /catalogue.json.
+// At startup the server checks the example ruleset (examples/outdoor-shop.yaml,
+// embedded) as `edgewise build` does, refusing to start on any error, and
+// signs it with a key made fresh for this run, or the one in -key FILE (from
+// `edgewise keygen`). It serves the signed file as /ruleset.ewr, the public
+// key and the collector's address in /config.json, and the shop's public
+// display catalogue as /catalogue.json.
+//
+// The cohort-report collector (package collector) is mounted at /v1/, with
+// its counts in memory or in the SQLite file -reports FILE; /dashboard shows
+// its debiased estimates. -crowd N sends it N simulated devices' reports at
+// startup (crowd.go), so there are published cohorts to show and to report
+// into. /playground lints and compiles an edited ruleset
+// through /api/playground/lint and /api/playground/compile, signed with the
+// same key so the page's engine loads it; those endpoints keep nothing.
 //
 // The server sets no cookies and records no IP addresses or user agents.
 package main
@@ -26,6 +35,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"mime"
@@ -42,11 +52,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/edgewise/edgewise/collector"
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/examples"
 	"github.com/edgewise/edgewise/internal/keyfile"
 )
 
-//go:embed site ruleset.json
+//go:embed site templates
 var embedded embed.FS
 
 const (
@@ -102,6 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
 	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and edgewise.js")
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
+	reports := flags.String("reports", "", "SQLite `FILE` for the collector's cohort counts (default: kept in memory)")
+	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -115,11 +129,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	handler, err := newServer(*dist, key)
+	handler, err := newServer(serverConfig{dist: *dist, key: key, reports: *reports, crowd: *crowd})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "edgewise demo: serving ruleset %s signed with key %s\n", handler.rulesetName, handler.keyID)
+	defer handler.closeCollector()
+	fmt.Fprintf(stderr, "edgewise demo: serving ruleset %s signed with key %s\n", handler.shop.name, handler.shop.keyID)
+	if *reports == "" {
+		fmt.Fprintln(stderr, "edgewise demo: cohort reports are counted in memory (-reports FILE keeps them)")
+	} else {
+		fmt.Fprintf(stderr, "edgewise demo: cohort reports are counted in %s\n", *reports)
+	}
+	if *crowd > 0 {
+		fmt.Fprintf(stderr, "edgewise demo: sent %d simulated reports for each of the previous and the current epoch\n", *crowd)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -151,21 +174,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // server is the demo's HTTP handler: embedded site, dist files, the signed
-// ruleset and the request log.
+// ruleset, the collector, the dashboard, the playground and the request log.
 type server struct {
-	// rulesetName is "id@version" and keyID the signing key's id, for the log line.
-	rulesetName string
-	keyID       engine.KeyID
-	dist        string
-	mux         *http.ServeMux
-	log         *requestLog
-	done        chan struct{}
-	closeOnce   sync.Once
+	shop      *shop
+	collector *collector.Collector
+	dist      string
+	mux       *http.ServeMux
+	log       *requestLog
+	done      chan struct{}
+	closeOnce sync.Once
+	dashboard *template.Template
+	// clock is the collector's clock (nil: time.Now), for the dashboard's epochs.
+	clock func() time.Time
+	// crowd is how many simulated reports per epoch the server sent at startup.
+	crowd int
 }
 
-// newServer checks that dist holds the built SDK, signs the ruleset with key
-// (a fresh one when key is nil) and returns the handler.
-func newServer(dist string, key ed25519.PrivateKey) (*server, error) {
+// serverConfig configures newServer.
+type serverConfig struct {
+	// dist is the folder holding edgewise.wasm and edgewise.js.
+	dist string
+	// key signs the ruleset and the playground's; nil makes a fresh one.
+	key ed25519.PrivateKey
+	// rulesetName and rulesetSrc are the YAML ruleset the shop serves;
+	// empty means the example, examples.OutdoorShop.
+	rulesetName string
+	rulesetSrc  []byte
+	// reports is the collector's SQLite file; "" keeps counts in memory.
+	reports string
+	// now is the collector's clock; nil is time.Now.
+	now func() time.Time
+	// crowd is how many simulated devices report at startup (see crowd.go).
+	crowd int
+}
+
+// newServer checks that dist holds the built SDK, compiles and signs the
+// ruleset, opens the collector and returns the handler. The caller closes
+// the collector with closeCollector.
+func newServer(cfg serverConfig) (*server, error) {
+	dist := cfg.dist
 	for _, name := range requiredDist {
 		path := filepath.Join(dist, name)
 		st, err := os.Stat(path)
@@ -182,20 +229,47 @@ func newServer(dist string, key ed25519.PrivateKey) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	signed, err := signRuleset(key)
+	if cfg.rulesetSrc == nil {
+		cfg.rulesetName, cfg.rulesetSrc = examples.OutdoorShopName, examples.OutdoorShop
+	}
+	key := cfg.key
+	if key == nil {
+		if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return nil, err
+		}
+	}
+	sh, err := newShop(cfg.rulesetName, cfg.rulesetSrc, key)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity), done: make(chan struct{}),
-		rulesetName: signed.name, keyID: signed.keyID}
+	dash, err := template.New("dashboard.html").Funcs(dashboardFuncs).ParseFS(embedded, "templates/dashboard.html")
+	if err != nil {
+		return nil, err
+	}
+	col, err := collector.New(collector.Config{
+		DBPath:   cfg.reports,
+		Rulesets: map[string]*engine.Ruleset{sh.rs.ID: sh.rs},
+		Now:      cfg.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	s := &server{shop: sh, collector: col, dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity),
+		done: make(chan struct{}), dashboard: dash, clock: cfg.now, crowd: cfg.crowd}
+	if err := seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
+		col.Close()
+		return nil, err
+	}
 	s.mux.Handle("GET /", http.FileServerFS(site))
 	for _, f := range []struct {
 		path, ctype string
 		body        []byte
 	}{
-		{"/ruleset.ewr", "application/octet-stream", signed.ewr},
-		{"/config.json", "application/json", signed.config},
-		{"/catalogue.json", "application/json", signed.catalogue},
+		{"/ruleset.ewr", "application/octet-stream", sh.ewr},
+		{"/config.json", "application/json", sh.config},
+		{"/catalogue.json", "application/json", sh.catalogue},
+		// The playground starts from the YAML the shop serves.
+		{"/ruleset.yaml", "text/yaml; charset=utf-8", cfg.rulesetSrc},
 	} {
 		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", f.ctype)
@@ -205,78 +279,29 @@ func newServer(dist string, key ed25519.PrivateKey) (*server, error) {
 	s.mux.HandleFunc("GET /dist/{file}", s.serveDist)
 	s.mux.HandleFunc("GET /api/requests", s.serveLog)
 	s.mux.HandleFunc("GET /api/requests/stream", s.serveStream)
+	// The collector, as `edgewise collect` serves it: POST /v1/reports,
+	// GET /v1/cohorts, /v1/estimates and /v1/cohort-sizes.
+	// Patterns with a method, so they do not clash with GET /.
+	for _, method := range []string{"GET", "POST", "OPTIONS"} {
+		s.mux.Handle(method+" /v1/", col.Handler())
+	}
+	s.mux.HandleFunc("GET /dashboard", s.serveDashboard)
+	s.mux.HandleFunc("GET /playground", s.servePlayground)
+	s.mux.HandleFunc("POST /api/playground/lint", s.servePlaygroundLint)
+	s.mux.HandleFunc("POST /api/playground/compile", s.servePlaygroundCompile)
+	for _, path := range []string{"/api/playground/lint", "/api/playground/compile"} {
+		// Without this GET / would answer 404.
+		s.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "POST")
+			writeJSONStatus(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST the ruleset's YAML"})
+		})
+	}
 	return s, nil
 }
 
-// signedRuleset is what the server makes of demo/ruleset.json at startup.
-type signedRuleset struct {
-	name  string // id@version
-	keyID engine.KeyID
-	// ewr is the signed ruleset the engine loads (/ruleset.ewr).
-	ewr []byte
-	// config is /config.json: the public key the page hands to Edgewise.load.
-	config []byte
-	// catalogue is /catalogue.json: what the page needs to draw the shop,
-	// and each slot's fallback items for when the engine cannot run.
-	catalogue []byte
-}
-
-// demoConfig is the body of /config.json.
-type demoConfig struct {
-	// PublicKey is the base64 Ed25519 public key the ruleset is signed with.
-	PublicKey string `json:"publicKey"`
-	KeyID     string `json:"keyId"`
-}
-
-// demoCatalogue is the body of /catalogue.json.
-type demoCatalogue struct {
-	ID        string         `json:"id"`
-	Version   string         `json:"version"`
-	Catalogue []engine.Item  `json:"catalogue"`
-	Slots     []demoFallback `json:"slots"`
-}
-
-type demoFallback struct {
-	ID       string   `json:"id"`
-	Fallback []string `json:"fallback"`
-}
-
-// signRuleset builds the embedded ruleset as edgewise build does and signs
-// it with key, or with a fresh key when key is nil.
-func signRuleset(key ed25519.PrivateKey) (signedRuleset, error) {
-	src, err := embedded.ReadFile("ruleset.json")
-	if err != nil {
-		return signedRuleset{}, err
-	}
-	var rs engine.Ruleset
-	dec := json.NewDecoder(bytes.NewReader(src))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rs); err != nil {
-		return signedRuleset{}, fmt.Errorf("demo/ruleset.json: %w", err)
-	}
-	if key == nil {
-		if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
-			return signedRuleset{}, err
-		}
-	}
-	ewr, err := engine.EncodeRuleset(&rs, key)
-	if err != nil {
-		return signedRuleset{}, fmt.Errorf("demo/ruleset.json: %w", err)
-	}
-	pub := key.Public().(ed25519.PublicKey)
-	out := signedRuleset{name: rs.ID + "@" + rs.Version, keyID: engine.KeyIDOf(pub), ewr: ewr}
-	if out.config, err = json.Marshal(demoConfig{PublicKey: keyfile.Base64(pub), KeyID: out.keyID.String()}); err != nil {
-		return signedRuleset{}, err
-	}
-	cat := demoCatalogue{ID: rs.ID, Version: rs.Version, Catalogue: rs.Catalogue}
-	for _, s := range rs.Slots {
-		cat.Slots = append(cat.Slots, demoFallback{ID: s.ID, Fallback: s.Fallback[:min(len(s.Fallback), s.Limit)]})
-	}
-	if out.catalogue, err = json.Marshal(cat); err != nil {
-		return signedRuleset{}, err
-	}
-	return out, nil
-}
+// closeCollector commits the reports already accepted and closes the
+// collector's database.
+func (s *server) closeCollector() error { return s.collector.Close() }
 
 func readHead(path string, n int) ([]byte, error) {
 	f, err := os.Open(path)

@@ -4,23 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/edgewise/edgewise/engine"
-	"github.com/edgewise/edgewise/internal/keyfile"
 )
 
 // fakeWasm starts with the WebAssembly magic and version, which is all the
@@ -46,7 +40,17 @@ func fakeDist(t *testing.T) string {
 
 func newTestServer(t *testing.T) (*server, *httptest.Server) {
 	t.Helper()
-	s, err := newServer(fakeDist(t), nil)
+	return newTestServerWith(t, serverConfig{dist: fakeDist(t)})
+}
+
+// newTestServerWith starts a server made with cfg (dist defaults to a fake
+// one) and closes it, its event streams and its collector after the test.
+func newTestServerWith(t *testing.T, cfg serverConfig) (*server, *httptest.Server) {
+	t.Helper()
+	if cfg.dist == "" {
+		cfg.dist = fakeDist(t)
+	}
+	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +58,9 @@ func newTestServer(t *testing.T) (*server, *httptest.Server) {
 	t.Cleanup(func() {
 		s.close()
 		ts.Close()
+		if err := s.closeCollector(); err != nil {
+			t.Errorf("closing the collector: %v", err)
+		}
 	})
 	return s, ts
 }
@@ -108,8 +115,15 @@ func TestServesSiteAndDist(t *testing.T) {
 		path, ctype, contains string
 	}{
 		{"/", "text/html", `data-edgewise-slot="recommended"`},
+		{"/", "text/html", `data-edgewise-slot="home-hero"`},
+		{"/", "text/html", `data-edgewise-slot="weather-banner"`},
 		{"/app.js", "text/javascript", "Edgewise.load"},
+		{"/js/slots.js", "text/javascript", "Why am I seeing this?"},
+		{"/js/playground.js", "text/javascript", "/api/playground/compile"},
 		{"/style.css", "text/css", ".rec-list"},
+		{"/playground", "text/html", "data-editor"},
+		{"/dashboard", "text/html", "What this server stores"},
+		{"/ruleset.yaml", "text/yaml", "id: outdoor-shop"},
 		{"/catalogue.json", "application/json", `"recommended"`},
 		{"/config.json", "application/json", `"publicKey"`},
 		{"/ruleset.ewr", "application/octet-stream", "EWRS"},
@@ -144,10 +158,11 @@ func TestMissingSourceMapIsNotFound(t *testing.T) {
 	if err := os.Remove(filepath.Join(dist, "edgewise.js.map")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newServer(dist, nil)
+	s, err := newServer(serverConfig{dist: dist})
 	if err != nil {
 		t.Fatalf("the source map is optional, got %v", err)
 	}
+	defer s.closeCollector()
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	if resp, _ := get(t, ts.URL+"/dist/edgewise.js.map"); resp.StatusCode != http.StatusNotFound {
@@ -310,7 +325,8 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 func TestSetsNoCookies(t *testing.T) {
 	_, ts := newTestServer(t)
 	paths := []string{"/", "/index.html", "/app.js", "/style.css", "/ruleset.ewr", "/config.json", "/catalogue.json", "/dist/edgewise.wasm",
-		"/dist/edgewise.js", "/dist/edgewise.js.map", "/api/requests", "/missing"}
+		"/dist/edgewise.js", "/dist/edgewise.js.map", "/api/requests", "/missing", "/dashboard", "/playground", "/ruleset.yaml",
+		"/v1/cohorts?ruleset=outdoor-shop", "/v1/cohort-sizes?ruleset=outdoor-shop"}
 	for _, path := range paths {
 		resp, _ := get(t, ts.URL+path)
 		if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
@@ -337,7 +353,7 @@ func TestMissingDistFile(t *testing.T) {
 			if err := os.Remove(filepath.Join(dist, name)); err != nil {
 				t.Fatal(err)
 			}
-			_, err := newServer(dist, nil)
+			_, err := newServer(serverConfig{dist: dist})
 			if err == nil {
 				t.Fatalf("newServer without %s succeeded", name)
 			}
@@ -353,7 +369,7 @@ func TestMissingDistFile(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dist, "edgewise.wasm"), []byte("<html>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := newServer(dist, nil); err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
+		if _, err := newServer(serverConfig{dist: dist}); err == nil || !strings.Contains(err.Error(), "not a WebAssembly module") {
 			t.Errorf("newServer with a non-wasm file: %v", err)
 		}
 	})
@@ -434,151 +450,5 @@ func TestRunListensAndShutsDown(t *testing.T) {
 	}
 	if n := strings.Count(stdout.String(), "\n"); n != 1 {
 		t.Errorf("stdout has %d lines, want exactly 1: %q", n, stdout.String())
-	}
-}
-
-// TestServesASignedRuleset: the page gets a ruleset signed with the key in
-// /config.json, holding demo/ruleset.json, and a catalogue made from it.
-func TestServesASignedRuleset(t *testing.T) {
-	_, ts := newTestServer(t)
-	var config struct {
-		PublicKey string `json:"publicKey"`
-		KeyID     string `json:"keyId"`
-	}
-	_, body := get(t, ts.URL+"/config.json")
-	if err := json.Unmarshal(body, &config); err != nil {
-		t.Fatalf("/config.json: %v\n%s", err, body)
-	}
-	pub, err := base64.StdEncoding.DecodeString(config.PublicKey)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		t.Fatalf("/config.json publicKey %q: %v", config.PublicKey, err)
-	}
-	if config.KeyID != engine.KeyIDOf(pub).String() {
-		t.Errorf("/config.json keyId %s, want %s", config.KeyID, engine.KeyIDOf(pub))
-	}
-	_, ewr := get(t, ts.URL+"/ruleset.ewr")
-	rs, err := engine.DecodeRuleset(ewr, pub)
-	if err != nil {
-		t.Fatalf("/ruleset.ewr does not verify with /config.json's key: %v", err)
-	}
-	src, _ := embedded.ReadFile("ruleset.json")
-	var want engine.Ruleset
-	if err := json.Unmarshal(src, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(*rs, want) {
-		t.Errorf("/ruleset.ewr holds %+v, want demo/ruleset.json", rs)
-	}
-	var cat struct {
-		ID        string        `json:"id"`
-		Catalogue []engine.Item `json:"catalogue"`
-		Slots     []struct {
-			ID       string   `json:"id"`
-			Fallback []string `json:"fallback"`
-		} `json:"slots"`
-	}
-	_, body = get(t, ts.URL+"/catalogue.json")
-	if err := json.Unmarshal(body, &cat); err != nil {
-		t.Fatal(err)
-	}
-	if cat.ID != want.ID || !reflect.DeepEqual(cat.Catalogue, want.Catalogue) || len(cat.Slots) != 1 ||
-		!reflect.DeepEqual(cat.Slots[0].Fallback, want.Slots[0].Fallback[:want.Slots[0].Limit]) {
-		t.Errorf("/catalogue.json = %s", body)
-	}
-
-	// Each run signs with a fresh key, unless -key names one.
-	_, ts2 := newTestServer(t)
-	_, body = get(t, ts2.URL+"/config.json")
-	if strings.Contains(string(body), config.PublicKey) {
-		t.Error("two servers signed with the same fresh key")
-	}
-	_, priv, _ := ed25519.GenerateKey(nil)
-	keyPath := filepath.Join(t.TempDir(), "site.key")
-	if _, err := keyfile.Write(keyPath, priv, false); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	dist := fakeDist(t)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dist", dist, "-key", keyPath}, &stdout, &stderr)
-	}()
-	id := engine.KeyIDOf(priv.Public().(ed25519.PublicKey)).String()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), id); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server does not say it signs with key %s: %q", id, stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-dist", dist, "-key", "/nonexistent.key"}, &stdout, &stderr); err == nil {
-		t.Error("run with a missing -key file succeeded")
-	}
-}
-
-// TestRulesetIsValid loads the embedded ruleset into the engine, and checks
-// that the story the demo tells holds: shop picks first, then trail running
-// gear after viewing trail running gear.
-func TestRulesetIsValid(t *testing.T) {
-	data, err := embedded.ReadFile("ruleset.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rs engine.Ruleset
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rs); err != nil {
-		t.Fatalf("ruleset.json: %v", err)
-	}
-	if len(rs.Catalogue) < 10 || len(rs.Slots) != 1 || rs.Slots[0].ID != "recommended" || rs.Slots[0].Limit != 4 || len(rs.Slots[0].Fallback) != 4 {
-		t.Errorf("ruleset shape: %d items, slots %+v", len(rs.Catalogue), rs.Slots)
-	}
-	for _, it := range rs.Catalogue {
-		if len(it.Tags) < 2 || len(it.Tags) > 4 {
-			t.Errorf("item %s has %d tags, want 2 to 4", it.ID, len(it.Tags))
-		}
-	}
-	e := engine.New()
-	if err := e.Load(rs); err != nil {
-		t.Fatalf("the engine refuses ruleset.json: %v", err)
-	}
-	d, err := e.Decide([]string{"recommended"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d[0].Fallback || len(d[0].Items) != 4 {
-		t.Errorf("first decision = %+v, want the 4 fallback items", d[0])
-	}
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC).UnixMilli()
-	for i, id := range []string{"trail-runner-x", "ridge-racer"} {
-		if _, err := e.Observe(engine.Event{Type: "view", Item: id, At: now + int64(i)*1000}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.SetContext(engine.Context{Now: now + 5000}); err != nil {
-		t.Fatal(err)
-	}
-	d, err = e.Decide([]string{"recommended"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := d[0].Items[0]
-	if d[0].Fallback || !strings.HasPrefix(top.Reason, "Because you viewed") {
-		t.Errorf("decision after two views = %+v", d[0])
-	}
-	tags := map[string]bool{}
-	for _, it := range rs.Catalogue {
-		if it.ID == top.Item {
-			for _, tag := range it.Tags {
-				tags[tag] = true
-			}
-		}
-	}
-	if !tags["running"] || !tags["trail"] {
-		t.Errorf("top pick %s after viewing trail running shoes has tags %v", top.Item, tags)
 	}
 }

@@ -8,21 +8,24 @@
 // or builds one with go build. Without chromium the test fails; it never skips.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { demoBinary, launchBrowser, repoRoot, requireChromium, requireDist, startServer } from './harness.mjs';
+import { demoBinary, launchBrowser, requireChromium, requireDist, startServer } from './harness.mjs';
 
 const SLOT = '[data-edgewise-slot="recommended"]';
-// The trail running gear the test views, all tagged running and trail.
-const VIEWS = ['trail-runner-x', 'ridge-racer', 'stride-vest'];
-// Everything the page may fetch: the page, its script and styles, the
+// The running and trail gear the tests view, all tagged running and trail.
+const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe', 'ridgeline-running-vest'];
+// The page's clock: Wednesday 2 December 2026, 14:00 UTC, a weekday
+// afternoon in the winter sale (the Go test TestExampleStory uses the same).
+const NOW = new Date('2026-12-02T14:00:00Z');
+// Everything the page may fetch: the page, its scripts and styles, the
 // signed ruleset with its public key, the catalogue and the SDK. Anything
 // else in the server log is a failure.
 const STATIC_PATHS = new Set([
   '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
   '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise.wasm',
 ]);
+const isStatic = (path) => STATIC_PATHS.has(path) || /^\/js\/[a-z]+\.js$/.test(path);
 
 async function serverLog(url) {
   const res = await fetch(`${url}/api/requests`);
@@ -30,15 +33,45 @@ async function serverLog(url) {
   return res.json();
 }
 
-async function slotState(page) {
-  return page.$eval(SLOT, (slot) => ({
-    state: slot.dataset.state,
-    render: Number(slot.dataset.render),
-    items: [...slot.querySelectorAll('[data-rec-item]')].map((li) => ({
-      item: li.dataset.recItem,
-      reason: (li.querySelector('[data-rec-reason]') || {}).textContent || '',
+/** The shop's display catalogue, as the server serves it. */
+async function catalogue(url) {
+  const res = await fetch(`${url}/catalogue.json`);
+  assert.equal(res.status, 200, 'GET /catalogue.json');
+  const cat = await res.json();
+  return {
+    items: new Map(cat.catalogue.map((it) => [it.id, it])),
+    fallback: Object.fromEntries(cat.slots.map((s) => [s.id, s.fallback])),
+  };
+}
+
+async function slotState(page, slot = 'recommended') {
+  return page.$eval(`[data-edgewise-slot="${slot}"]`, (node) => ({
+    state: node.dataset.state,
+    render: Number(node.dataset.render),
+    items: [...node.querySelectorAll('[data-pick]')].map((el) => ({
+      item: el.dataset.item,
+      reason: (el.querySelector('[data-reason]') || {}).textContent || '',
+      rules: [...el.querySelectorAll('[data-why-rule]')].map((r) => r.dataset.whyRule),
     })),
   }));
+}
+
+/** A page at desktop width, in UTC, its clock fixed at NOW. */
+async function newPage(browser, width = 1280) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, timezoneId: 'UTC' });
+  const page = await context.newPage();
+  await page.clock.setFixedTime(NOW);
+  return page;
+}
+
+/** Runs action and waits until the recommended slot is drawn again. */
+async function andRender(page, action) {
+  const before = (await slotState(page)).render;
+  await action();
+  await page.waitForFunction(
+    ([sel, n]) => Number(document.querySelector(sel).dataset.render) > n,
+    [SLOT, before],
+  );
 }
 
 test('demo shop personalizes in the browser and sends nothing to the server', { timeout: 180_000 }, async () => {
@@ -51,16 +84,14 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     server = await startServer(demo.bin);
     const { url } = server;
     const origin = new URL(url).origin;
-    // The served ruleset is demo/ruleset.json, embedded in the server and
-    // signed by it at startup.
-    const ruleset = JSON.parse(readFileSync(join(repoRoot, 'demo', 'ruleset.json'), 'utf8'));
-    const items = new Map(ruleset.catalogue.map((it) => [it.id, it]));
-    const fallback = ruleset.slots.find((s) => s.id === 'recommended').fallback;
-    assert.equal((await serverLog(url)).total, 0, 'the server log starts empty and does not log itself');
+    // The served ruleset is examples/outdoor-shop.yaml, compiled and signed
+    // by the server at startup; /catalogue.json is its display catalogue.
+    const { items, fallback } = await catalogue(url);
+    const before = (await serverLog(url)).total;
 
     browser = await launchBrowser();
     console.log('browser test: chromium ran');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await newPage(browser);
     const pageErrors = [];
     const consoleErrors = [];
     const browserRequests = [];
@@ -72,28 +103,22 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     await page.goto(url);
 
     // First render: the shop's fallback picks.
-    await page.waitForSelector(`${SLOT}[data-state="fallback"] [data-rec-item]`, { timeout: 30_000 });
+    await page.waitForSelector(`${SLOT}[data-state="fallback"] [data-pick]`, { timeout: 30_000 });
     await page.waitForSelector('html[data-edgewise="ready"]');
     const first = await slotState(page);
-    assert.deepEqual(first.items.map((p) => p.item), fallback.slice(0, 4), 'the slot first shows the fallback items');
-    assert.equal(await page.locator('[data-item]').count(), ruleset.catalogue.length, 'the grid shows the whole catalogue');
+    assert.deepEqual(first.items.map((p) => p.item), fallback.recommended, 'the slot first shows the fallback items');
+    assert.equal(await page.locator('[data-catalogue] [data-item]').count(), items.size, 'the grid shows the whole catalogue');
 
     // The page has loaded everything it needs; remember how much the server saw.
     const loaded = await serverLog(url);
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-panel="requests"] [data-request-row]').length >= n,
-      loaded.total,
+      loaded.total - before,
     );
 
-    // View three trail running products; each view re-renders the slot.
-    let render = first.render;
+    // View three trail running products; each view re-renders the slots.
     for (const id of VIEWS) {
-      await page.click(`[data-item="${id}"] [data-action="view"]`);
-      await page.waitForFunction(
-        ([sel, n]) => Number(document.querySelector(sel).dataset.render) > n,
-        [SLOT, render],
-      );
-      render = (await slotState(page)).render;
+      await andRender(page, () => page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`));
     }
 
     const after = await slotState(page);
@@ -105,16 +130,13 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     assert.ok(lead, `the first pick ${after.items[0].item} is in the catalogue`);
     assert.ok(lead.tags.some((t) => viewedTags.has(t)),
       `the first pick ${lead.id} (${lead.tags}) shares a tag with the viewed items (${[...viewedTags]})`);
-    // Every viewed product is tagged trail, the interest they all share.
-    assert.ok(lead.tags.includes('trail'), `the first pick ${lead.id} (${lead.tags}) is trail gear`);
     for (const pick of after.items) {
       assert.ok(!VIEWS.includes(pick.item), `the slot excludes seen items, but shows ${pick.item}`);
     }
     const viewedTitles = VIEWS.map((id) => items.get(id).title);
     for (const pick of after.items) {
-      assert.match(pick.reason, /^Because you viewed /, `reason for ${pick.item}`);
       assert.ok(viewedTitles.some((t) => pick.reason === `Because you viewed ${t}`),
-        `reason ${JSON.stringify(pick.reason)} names a viewed product`);
+        `reason ${JSON.stringify(pick.reason)} for ${pick.item} names a viewed product`);
     }
     assert.equal(await page.textContent('[data-view-count]'), String(VIEWS.length));
     assert.equal(await page.textContent('[data-requests-since-view]'), '0');
@@ -129,7 +151,7 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
     for (const r of seen) {
       const desc = JSON.stringify(r);
       assert.equal(r.method, 'GET', `only GET requests: ${desc}`);
-      assert.ok(STATIC_PATHS.has(r.path), `only static files: ${desc}`);
+      assert.ok(isStatic(r.path), `only static files: ${desc}`);
       assert.equal(r.query, '', `no query strings: ${desc}`);
       assert.equal(r.body_size, 0, `no request bodies: ${desc}`);
       assert.ok(r.status === 200 || r.status === 304, `static file served: ${desc}`);
@@ -138,7 +160,7 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
       }
     }
     for (const r of browserRequests) {
-      assert.ok(r.url.startsWith(`${origin}/`) || r.url.startsWith('data:'), `the page only talks to its own server: ${r.url}`);
+      assert.ok(r.url.startsWith(`${origin}/`) || r.url.startsWith('data:') || r.url.startsWith('blob:'), `the page only talks to its own server: ${r.url}`);
       assert.equal(r.method, 'GET', `the browser only sent GETs: ${r.method} ${r.url}`);
     }
 
@@ -163,6 +185,130 @@ test('demo shop personalizes in the browser and sends nothing to the server', { 
   }
 });
 
+test('a scripted visit: each slot follows the example ruleset\'s rules', { timeout: 180_000 }, async () => {
+  requireChromium();
+  requireDist();
+  const demo = demoBinary();
+  let server;
+  let browser;
+  try {
+    server = await startServer(demo.bin);
+    const { url } = server;
+    const { items, fallback } = await catalogue(url);
+    browser = await launchBrowser();
+    const page = await newPage(browser);
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e && e.stack || e)));
+    await page.goto(url);
+    await page.waitForSelector('html[data-edgewise="ready"]', { timeout: 30_000 });
+
+    const slots = async () => ({
+      hero: await slotState(page, 'home-hero'),
+      recommended: await slotState(page, 'recommended'),
+      weather: await slotState(page, 'weather-banner'),
+    });
+    const ids = (s) => s.items.map((p) => p.item);
+    const pick = (s, id) => s.items.find((p) => p.item === id) || assert.fail(`${id} is not among ${ids(s)}`);
+
+    // 1. A first look: nothing is known, every slot shows the shop's picks.
+    let s = await slots();
+    assert.deepEqual(ids(s.hero), fallback['home-hero']);
+    assert.deepEqual(ids(s.recommended), fallback.recommended);
+    assert.deepEqual(ids(s.weather), fallback['weather-banner']);
+    for (const slot of Object.values(s)) assert.equal(slot.state, 'fallback');
+
+    // 2. Browse three running and trail products.
+    for (const id of VIEWS) {
+      await andRender(page, () => page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`));
+    }
+    s = await slots();
+    // The hero shows a new arrival sharing the viewed tags (trail).
+    assert.deepEqual(ids(s.hero), ['summit-hiking-boot'], 'hero after browsing running gear');
+    // Recommended leaves the viewed items out and ranks by the learned
+    // interests (running, trail), two per tag at most.
+    assert.deepEqual(ids(s.recommended), ['cityline-road-shoe', 'summit-hiking-boot', 'carbon-trekking-poles', 'beam-400-headlamp'],
+      'recommended after browsing running gear');
+    // The banner shows weather gear; runners-see-trail-shoes lifts the
+    // waterproof trail shoe (tagged rain) to the top.
+    assert.deepEqual(ids(s.weather), ['mudline-trail-shoe', 'trail-microspikes'], 'weather banner after browsing');
+    assert.deepEqual(pick(s.weather, 'mudline-trail-shoe').rules, ['runners-see-trail-shoes']);
+    assert.equal(pick(s.weather, 'mudline-trail-shoe').reason, "Because you've been looking at running gear.");
+    for (const slot of Object.values(s)) assert.equal(slot.state, 'personalized');
+
+    // 3. It starts to rain (rain-brings-rain-gear boosts rain gear 3x).
+    await andRender(page, () => page.click('[data-weather] label:has(input[value="rain"])'));
+    s = await slots();
+    assert.deepEqual(ids(s.hero), ['summit-hiking-boot'], 'the hero keeps its new arrival in the rain');
+    assert.deepEqual(ids(s.recommended), ['cityline-road-shoe', 'summit-hiking-boot', 'stormfront-rain-shell', 'beam-400-headlamp'],
+      'the rain shell joins the recommendations');
+    assert.deepEqual(ids(s.weather), ['mudline-trail-shoe', 'stormfront-rain-shell'], 'the banner shows rain gear');
+    const shell = pick(s.recommended, 'stormfront-rain-shell');
+    assert.equal(shell.reason, "Because it's raining where you are.");
+    assert.deepEqual(shell.rules, ['rain-brings-rain-gear']);
+    assert.match(await page.textContent('[data-weather-label]'), /^Rain/);
+
+    // 4. ...in London: wet-regions-favour-rain-gear adds 1.5x in Britain and
+    // Ireland, and rain gear leads everywhere.
+    await andRender(page, () => page.selectOption('#ctx-city', 'london'));
+    s = await slots();
+    assert.deepEqual(ids(s.hero), ['stormfront-rain-shell'], 'the hero is the rain shell in rainy London');
+    assert.deepEqual(pick(s.hero, 'stormfront-rain-shell').rules, ['rain-brings-rain-gear', 'wet-regions-favour-rain-gear']);
+    assert.deepEqual(ids(s.recommended), ['stormfront-rain-shell', 'packable-rain-pants', 'cityline-road-shoe', 'beam-400-headlamp'],
+      'rain gear leads the recommendations in London');
+    assert.deepEqual(ids(s.weather), ['mudline-trail-shoe', 'stormfront-rain-shell']);
+    // What the engine kept of London: its export (country and regions), or,
+    // with an SDK without one, the region rule it applied.
+    await page.waitForSelector('[data-kept-regions], [data-kept-rule]', { state: 'attached' });
+    const kept = await page.textContent('[data-kept-location]');
+    assert.ok(/Britain and Ireland/.test(kept) || /Pacific Northwest, Britain and Ireland/.test(kept), `kept location: ${kept}`);
+    assert.ok(!/51\.51/.test(await page.textContent('[data-your-data]')), 'the coordinates are not in your data');
+
+    // Your data: the export holds the views, made in the page (a download,
+    // not a request); "Forget me" erases them.
+    await page.click('[data-tab="data"]');
+    await page.waitForFunction(() => (document.querySelector('[data-ledger-events]') || {}).textContent === '3');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
+    const exported = await readFile(await download.path(), 'utf8');
+    JSON.parse(exported);
+    for (const id of VIEWS) assert.ok(exported.includes(id), `the export lists the view of ${id}`);
+    assert.ok(!exported.includes('51.51'), 'the export holds no coordinates');
+    await andRender(page, () => page.click('[data-action="forget"]'));
+    await page.waitForFunction(() => document.querySelector('[data-ledger-events]').textContent === '0');
+    assert.equal(await page.textContent('[data-view-count]'), '0');
+    s = await slots();
+    assert.ok(!s.recommended.items.some((p) => /Because you viewed/.test(p.reason)), 'nothing is picked for a forgotten view');
+
+    // 5. Sharing off: the engine erases the profile and every slot shows
+    // the shop's picks again.
+    await page.click('[data-tab="privacy"]');
+    await andRender(page, () => page.click('[data-sharing] label:has(input[value="off"])'));
+    s = await slots();
+    assert.deepEqual(ids(s.hero), fallback['home-hero']);
+    assert.deepEqual(ids(s.recommended), fallback.recommended);
+    assert.deepEqual(ids(s.weather), fallback['weather-banner']);
+    for (const slot of Object.values(s)) assert.equal(slot.state, 'fallback');
+    assert.match(await page.textContent(`${SLOT} [data-why]`), /Personalization is off/);
+    await page.click('[data-tab="data"]');
+    await page.waitForFunction(() => document.querySelector('[data-ledger-events]') && document.querySelector('[data-ledger-events]').textContent === '0');
+
+    // Nothing of this visit reached the server: no writes, no item ids, no
+    // coordinates, no weather.
+    for (const r of (await serverLog(url)).requests) {
+      const desc = JSON.stringify(r);
+      assert.equal(r.method, 'GET', `only GETs: ${desc}`);
+      assert.ok(isStatic(r.path), `only static files: ${desc}`);
+      for (const secret of [...items.keys(), '51.51', 'rain', 'london']) {
+        assert.ok(!`${r.path}?${r.query}${r.body || ''}`.toLowerCase().includes(secret), `a request carries ${secret}: ${desc}`);
+      }
+    }
+    assert.deepEqual(pageErrors, [], 'no uncaught page errors');
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) await server.stop();
+    demo.cleanup();
+  }
+});
+
 test('a ruleset changed on the way is refused: the page shows the shop picks and says why', { timeout: 120_000 }, async () => {
   requireChromium();
   requireDist();
@@ -171,10 +317,9 @@ test('a ruleset changed on the way is refused: the page shows the shop picks and
   let browser;
   try {
     server = await startServer(demo.bin);
-    const ruleset = JSON.parse(readFileSync(join(repoRoot, 'demo', 'ruleset.json'), 'utf8'));
-    const fallback = ruleset.slots.find((s) => s.id === 'recommended').fallback;
+    const { fallback } = await catalogue(server.url);
     browser = await launchBrowser();
-    const page = await browser.newPage();
+    const page = await newPage(browser);
     // Flip one bit of the payload between the server and the page, as a
     // compromised CDN or proxy might.
     let tampered = false;
@@ -188,15 +333,74 @@ test('a ruleset changed on the way is refused: the page shows the shop picks and
     await page.goto(server.url);
     await page.waitForSelector('html[data-edgewise="ready"]', { timeout: 30_000 });
     assert.ok(tampered, 'the page fetched /ruleset.ewr');
-    const slot = await slotState(page);
-    assert.equal(slot.state, 'fallback');
-    assert.deepEqual(slot.items.map((p) => p.item), fallback.slice(0, 4), 'the slot shows the shop picks');
+    for (const id of ['home-hero', 'recommended', 'weather-banner']) {
+      const slot = await slotState(page, id);
+      assert.equal(slot.state, 'fallback', `${id} falls back`);
+      assert.deepEqual(slot.items.map((p) => p.item), fallback[id], `${id} shows the shop picks`);
+    }
     assert.equal(await page.textContent('[data-slot-status]'), 'Shop picks · engine unavailable');
     assert.equal(await page.isVisible('[data-errors]'), true, 'the page reports the refused ruleset');
     assert.match(await page.textContent('[data-errors]'), /bad_signature/);
     // Viewing still works on the page, and stays on the device.
-    await page.click(`[data-item="${VIEWS[0]}"] [data-action="view"]`);
+    await page.click(`[data-catalogue] [data-item="${VIEWS[0]}"] [data-action="view"]`);
     assert.equal((await slotState(page)).state, 'fallback');
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) await server.stop();
+    demo.cleanup();
+  }
+});
+
+test('the playground lints with positions, compiles, and the page\'s engine runs the edit', { timeout: 120_000 }, async () => {
+  requireChromium();
+  requireDist();
+  const demo = demoBinary();
+  let server;
+  let browser;
+  try {
+    server = await startServer(demo.bin);
+    browser = await launchBrowser();
+    const page = await newPage(browser);
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e && e.stack || e)));
+    await page.goto(`${server.url}/playground`);
+    await page.waitForSelector('html[data-edgewise="ready"]', { timeout: 30_000 });
+    const weather = '[data-edgewise-slot="weather-banner"]';
+    const weatherIds = () => page.$$eval(`${weather} [data-pick]`, (els) => els.map((e) => e.dataset.item));
+    assert.deepEqual(await weatherIds(), ['stormfront-rain-shell', 'wide-brim-sun-hat'], 'the preview starts with the shop\'s ruleset');
+    const original = await page.inputValue('[data-editor]');
+
+    // A lint error is listed at its line and column; clicking it selects
+    // that place in the editor.
+    const broken = original.replace('    boost: 3\n', '    boost: 12\n');
+    const line = broken.slice(0, broken.indexOf('    boost: 12\n')).split('\n').length;
+    await page.fill('[data-editor]', broken);
+    await page.click('[data-action="lint"]');
+    const diag = page.locator(`[data-diagnostic][data-line="${line}"]`);
+    await diag.waitFor();
+    assert.equal(await diag.getAttribute('data-col'), '12');
+    assert.match(await diag.textContent(), /boost/);
+    await diag.click();
+    const selected = await page.$eval('[data-editor]', (t) => t.value.slice(0, t.selectionStart).split('\n').length);
+    assert.equal(selected, line, 'clicking the diagnostic selects its line');
+    // Compile checks first, and does not ask the server to sign a ruleset
+    // with errors.
+    const compiles = [];
+    page.on('request', (r) => { if (r.url().endsWith('/api/playground/compile')) compiles.push(r.url()); });
+    await Promise.all([page.waitForResponse('**/api/playground/lint'), page.click('[data-action="compile"]')]);
+    await page.waitForFunction(() => /1 error/.test(document.querySelector('[data-compile-status]').textContent));
+    assert.deepEqual(compiles, [], 'a ruleset with errors is not sent to be signed');
+    assert.equal(await page.getAttribute('body', 'data-applied'), null, 'a ruleset with errors is not applied');
+
+    // A valid edit: the weather banner's fallback in the other order.
+    const edited = original.replace('fallback: [stormfront-rain-shell, wide-brim-sun-hat]', 'fallback: [wide-brim-sun-hat, stormfront-rain-shell]');
+    assert.notEqual(edited, original);
+    await page.fill('[data-editor]', edited);
+    await page.click('[data-action="compile"]');
+    await page.waitForSelector('body[data-applied="1"]');
+    await page.waitForFunction((sel) => document.querySelector(`${sel} [data-pick]`).dataset.item === 'wide-brim-sun-hat', weather);
+    assert.deepEqual(await weatherIds(), ['wide-brim-sun-hat', 'stormfront-rain-shell'], 'the preview runs the edited ruleset');
+    assert.deepEqual(pageErrors, []);
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (server) await server.stop();

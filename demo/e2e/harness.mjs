@@ -68,13 +68,14 @@ process.on('exit', () => {
 });
 
 /**
- * Starts the demo server on a free port. Resolves to {url, stop, stderr()}
- * once it prints its listening line. stop() sends SIGTERM, waits for the
+ * Starts the demo server on a free port, with extra flags args (such as
+ * ['-crowd', '3000']). Resolves to {url, stop, stderr()} once it prints its
+ * listening line. stop() sends SIGTERM, waits for the
  * exit (SIGKILL after 5s) and resolves to {code, signal}; it is safe to call
  * more than once.
  */
-export function startServer(bin, { timeoutMs = 15000 } = {}) {
-  const child = spawn(bin, ['-addr', '127.0.0.1:0', '-dist', distDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(bin, { timeoutMs = 15000, args = [] } = {}) {
+  const child = spawn(bin, ['-addr', '127.0.0.1:0', '-dist', distDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';

@@ -1,292 +1,254 @@
 // Trailhead Outfitters: the Edgewise demo shop.
 //
-// The engine loads /ruleset.ewr, the shop's ruleset as the server signed it,
-// and checks its signature against the public key in /config.json. The grid
-// is drawn from /catalogue.json, a readable copy of the same catalogue.
-// Recommendations come from the Edgewise engine running in this tab: "View"
-// records an event on this device and asks the engine again. The "What the server saw" panel follows
-// the server's own request log, so anyone can check that views send nothing.
+// The engine loads /ruleset.ewr, the shop's ruleset as the server signed it
+// at startup, and checks its signature against the public key in
+// /config.json. The shop is drawn from /catalogue.json, the public display
+// catalogue of the same ruleset. Everything personal happens in this tab:
+// "View" records an event in the engine, the context simulator and the
+// preference center feed it, and the three slots (home-hero, recommended,
+// weather-banner) are its decisions. "What the server saw" follows the
+// server's own request log, so anyone can check that none of it is sent.
+//
+// Modules: js/shop.js (catalogue), js/slots.js (slots and "why"),
+// js/context.js (simulator), js/prefs.js (preference center),
+// js/yourdata.js (your data, export, forget, report), js/serverlog.js
+// (the server's log), js/art.js (product drawings).
 
 import { Edgewise } from '/dist/edgewise.js';
+import { productArt, accentClass } from '/js/art.js';
+import { ContextSimulator } from '/js/context.js';
+import { $, el, fetchJSON, formatPrice } from '/js/dom.js';
+import { PreferenceCenter } from '/js/prefs.js';
+import { ServerLog } from '/js/serverlog.js';
+import { Shop, SLOTS } from '/js/shop.js';
+import { renderSlot } from '/js/slots.js';
+import { setupTabs } from '/js/tabs.js';
+import { readExport, YourData } from '/js/yourdata.js';
 
-const SLOT = 'recommended';
+const WEATHER_LABELS = { clear: 'Clear', cloudy: 'Cloudy', rain: 'Rain', snow: 'Snow', storm: 'Storm', hot: 'Hot', cold: 'Cold' };
 
-const $ = (sel) => document.querySelector(sel);
-const slotEl = $('[data-edgewise-slot="recommended"]');
-const slotStatus = $('[data-slot-status]');
-const gridEl = $('[data-catalogue]');
-const requestsEl = $('[data-panel="requests"]');
-const streamStatus = $('[data-stream-status]');
-const viewCountEl = $('[data-view-count]');
-const sinceViewEl = $('[data-requests-since-view]');
-const errorsEl = $('[data-errors]');
-const toastEl = $('[data-toast]');
-
-const catalogue = new Map(); // item id -> {id, title, tags}
-const viewed = new Map(); // item id -> times viewed on this page
 let ew = null;
-let renders = 0;
-let lastSeq = 0; // newest request seq the panel shows
-let seqAtFirstView = null; // newest request seq when the first view happened
-let requestsSinceView = 0;
+let shop = new Shop({});
+let sim;
+let prefs;
+let yourData;
+// What this page handed the engine, for "Your data" when the SDK has no export.
+const pageRecord = { events: [], context: null };
+const viewed = new Map(); // item id -> times viewed in this tab
 
-// ---------------------------------------------------------------- artwork
-
-// Each product is drawn with a small inline SVG (no image downloads).
-// Shapes use currentColor; the card's accent class sets the colour.
-const ART = {
-  shoe: '<path d="M6 42c0-6 4-10 9-10h9l7-9c2-2 5-2 7 0l5 6c4 4 10 6 13 10v5H6z"/><path d="M6 45h52v5H6z" opacity=".55"/><path d="M27 31l4 3M31 27l4 3M35 24l3 3" stroke="#fff" stroke-width="2" stroke-linecap="round"/>',
-  vest: '<path d="M21 8h6c1 7 9 7 10 0h6l6 12v36H15V20z"/><path d="M20 34h9v10h-9zM35 34h9v10h-9z" fill="#fff" opacity=".45"/><path d="M32 16v40" stroke="#fff" stroke-width="2" opacity=".6"/>',
-  boot: '<path d="M16 10h18v24c6 2 16 4 20 9v4H14z"/><path d="M14 47h40v6H14z" opacity=".55"/><path d="M22 16h8M22 22h8M22 28h8" stroke="#fff" stroke-width="2.5" stroke-linecap="round"/>',
-  jacket: '<path d="M23 8h18l14 11-4 15-5-2v24H18V32l-5 2-4-15z"/><path d="M32 12v44" stroke="#fff" stroke-width="2" opacity=".7"/><path d="M26 8l6 8 6-8" fill="none" stroke="#fff" stroke-width="2" opacity=".7"/>',
-  tent: '<path d="M4 52 32 12l28 40z"/><path d="M32 22l9 30H23z" fill="#fff" opacity=".4"/><path d="M2 52h60" stroke="currentColor" stroke-width="3" stroke-linecap="round"/>',
-  bag: '<rect x="16" y="6" width="32" height="52" rx="16"/><circle cx="32" cy="20" r="8" fill="#fff" opacity=".4"/><path d="M40 28v24" stroke="#fff" stroke-width="2" stroke-dasharray="3 3" opacity=".7"/>',
-  stove: '<path d="M32 6c7 8 9 13 5 19-2-4-7-4-9 0-4-6-2-12 4-19z"/><rect x="14" y="30" width="36" height="14" rx="3"/><path d="M20 44l-4 12M44 44l4 12M32 44v12" stroke="currentColor" stroke-width="3" stroke-linecap="round"/>',
-  harness: '<rect x="19" y="6" width="26" height="52" rx="13" fill="none" stroke="currentColor" stroke-width="6"/><path d="M45 20 33 34" stroke="currentColor" stroke-width="4" stroke-linecap="round"/>',
-  axe: '<path d="M24 58 38 10" stroke="currentColor" stroke-width="5" stroke-linecap="round"/><path d="M24 10h28l-5 7H30zM24 10c-6 2-10 6-12 12 6-2 10-4 14-6z"/>',
-  bike: '<circle cx="16" cy="42" r="11" fill="none" stroke="currentColor" stroke-width="4"/><circle cx="48" cy="42" r="11" fill="none" stroke="currentColor" stroke-width="4"/><path d="M16 42l10-18h16l6 18M26 24l6 18 10-18M24 18h8" fill="none" stroke="currentColor" stroke-width="3.5" stroke-linejoin="round" stroke-linecap="round"/><path d="M27 26h14l-8 13z" opacity=".6"/>',
-  gloves: '<path d="M20 58V30c0-4 5-4 5 0V16c0-5 6-5 6 0v-2c0-5 6-5 6 0v4c0-5 6-5 6 0v12l4-5c3-3 8 1 5 4l-8 12v17z"/><path d="M20 50h23" stroke="#fff" stroke-width="3" opacity=".5"/>',
-  mountain: '<path d="M4 54 24 18l10 16 8-10 18 30z"/><path d="M24 18l-5 9 5-3 4 4z" fill="#fff"/>',
-};
-
-// Which drawing each product gets, by id, then by its first tag.
-const ART_BY_ITEM = {
-  'trail-runner-x': 'shoe', 'ridge-racer': 'shoe', 'stride-vest': 'vest',
-  'summit-boot': 'boot', 'storm-shell': 'jacket', 'dome-tent': 'tent',
-  'down-bag': 'bag', 'pocket-stove': 'stove', 'crag-harness': 'harness',
-  'ice-axe': 'axe', 'gravel-frame-bag': 'bike', 'thermal-gloves': 'gloves',
-};
-const ART_BY_TAG = {
-  running: 'shoe', trail: 'shoe', hiking: 'boot', camping: 'tent', rain: 'jacket',
-  climbing: 'harness', cycling: 'bike', winter: 'gloves', alpine: 'axe',
-};
-const ACCENTS = new Set(['running', 'trail', 'hiking', 'camping', 'rain', 'climbing', 'cycling', 'winter', 'alpine']);
-
-function art(item, size) {
-  const kind = ART_BY_ITEM[item.id] || ART_BY_TAG[item.tags[0]] || 'mountain';
-  const wrap = document.createElement('div');
-  wrap.className = `art art-${size}`;
-  wrap.innerHTML = `<svg viewBox="0 0 64 64" aria-hidden="true" focusable="false" fill="currentColor">${ART[kind]}</svg>`;
-  return wrap;
-}
-
-function accentClass(item) {
-  const tag = item.tags.find((t) => ACCENTS.has(t));
-  return `accent-${tag || 'default'}`;
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'type' || k === 'title') node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
-function tagList(tags) {
-  return el('ul', { class: 'tags', 'aria-label': 'Tags' }, ...tags.map((t) => el('li', { text: t })));
-}
+const serverLog = new ServerLog({
+  list: $('[data-panel="requests"]'),
+  status: $('[data-stream-status]'),
+  viewCount: $('[data-view-count]'),
+  sinceView: $('[data-requests-since-view]'),
+});
 
 // ---------------------------------------------------------------- catalogue
 
 function renderCatalogue() {
-  gridEl.replaceChildren();
-  for (const item of catalogue.values()) {
-    const button = el('button', { type: 'button', class: 'btn', 'data-action': 'view', text: 'View', 'aria-label': `View ${item.title}`, disabled: true });
-    button.addEventListener('click', () => onView(item.id, button));
-    const card = el('li', { class: `card ${accentClass(item)}`, 'data-item': item.id },
-      art(item, 'lg'),
-      el('div', { class: 'card-body' },
-        el('h3', { text: item.title }),
-        tagList(item.tags),
-        el('div', { class: 'card-foot' },
-          button,
-          el('span', { class: 'viewed', 'data-viewed': '', 'aria-live': 'polite' }))));
-    gridEl.append(card);
-  }
+  const grid = $('[data-catalogue]');
+  grid.replaceChildren(...[...shop.items.values()].map((item) => el('li', { class: `card ${accentClass(item)}`, 'data-item': item.id },
+    productArt(item, 'lg'),
+    el('div', { class: 'card-body' },
+      el('h3', { text: item.title }),
+      el('p', { class: 'price', text: formatPrice(item.price) }),
+      el('ul', { class: 'tags', 'aria-label': 'Tags' }, item.tags.map((t) => el('li', { text: t }))),
+      el('div', { class: 'card-foot' },
+        el('button', {
+          type: 'button', class: 'btn btn-small', 'data-action': 'view', text: 'View', disabled: true,
+          'aria-label': `View ${item.title}`, on: { click: (ev) => onView(item.id, ev.currentTarget) },
+        }),
+        el('span', { class: 'viewed', 'data-viewed': '', 'aria-live': 'polite' }))))));
+  $('[data-catalogue-count]').textContent = `${shop.items.size} products`;
 }
 
 function setViewButtons(enabled) {
-  for (const b of gridEl.querySelectorAll('[data-action="view"]')) b.disabled = !enabled;
+  for (const b of document.querySelectorAll('[data-action="view"]')) b.disabled = !enabled;
 }
 
 async function onView(id, button) {
   if (!ew) return;
+  const mark = $(`[data-catalogue] [data-item="${CSS.escape(id)}"] [data-viewed]`);
+  if (prefs.sharing() === 'off' || !prefs.preferences().history) {
+    if (mark) mark.textContent = 'Not recorded';
+    return;
+  }
   button.disabled = true;
   try {
-    await ew.observe({ type: 'view', item: id });
-    viewed.set(id, (viewed.get(id) || 0) + 1);
-    if (seqAtFirstView === null) seqAtFirstView = lastSeq;
-    updateCounters();
-    const mark = gridEl.querySelector(`[data-item="${CSS.escape(id)}"] [data-viewed]`);
-    if (mark) mark.textContent = viewed.get(id) === 1 ? 'Viewed' : `Viewed ×${viewed.get(id)}`;
-    await decide();
+    if (await ew.observe({ type: 'view', item: id })) {
+      pageRecord.events.push({ type: 'view', item: id, at: Date.now() });
+      viewed.set(id, (viewed.get(id) || 0) + 1);
+      serverLog.viewed();
+      if (mark) mark.textContent = viewed.get(id) === 1 ? 'Viewed' : `Viewed ×${viewed.get(id)}`;
+    }
+    await update();
     notifyIfOffscreen();
-  } catch (err) {
-    showError({ code: 'demo', message: String(err && err.message || err), op: 'observe' });
   } finally {
     button.disabled = false;
   }
 }
 
-// ---------------------------------------------------------------- slot
+// ---------------------------------------------------------------- deciding
 
-async function decide() {
-  await ew.setContext({ now: Date.now() });
-  const decision = await ew.decide(SLOT);
-  renderSlot(decision);
+// Updates run one after another, so the slots always show the latest state.
+let queue = Promise.resolve();
+function update() {
+  queue = queue.then(decideAndRender).catch((err) => showError({ code: 'demo', message: String(err && err.message || err) }));
+  return queue;
 }
 
-function renderSlot(decision) {
-  const picks = (decision && Array.isArray(decision.items)) ? decision.items : [];
-  const nodes = picks.map((pick, i) => {
-    const item = catalogue.get(pick.item) || { id: pick.item, title: pick.item, tags: [] };
-    return el('li', { class: `rec ${accentClass(item)}`, 'data-rec-item': item.id },
-      el('span', { class: 'rank', 'aria-hidden': 'true', text: String(i + 1) }),
-      art(item, 'sm'),
-      el('div', { class: 'rec-body' },
-        el('h3', { text: item.title }),
-        el('p', { class: 'why' },
-          el('span', { class: 'why-label', text: 'Why am I seeing this?' }),
-          el('span', { class: 'why-text', 'data-rec-reason': '', text: pick.reason || '' }))));
-  });
-  slotEl.replaceChildren(...nodes);
-  const state = !decision ? 'empty' : decision.fallback ? 'fallback' : 'personalized';
-  slotEl.dataset.state = state;
-  slotEl.dataset.render = String(++renders);
-  const failed = ew && ew.state === 'failed';
-  slotStatus.textContent = state === 'personalized' ? 'Personalized on this device'
+async function decideAndRender() {
+  const ctx = sim.context((kind) => prefs.allowed(kind));
+  await ew.setContext(ctx);
+  pageRecord.context = ctx;
+  $('[data-context-given]').textContent = JSON.stringify(ctx, null, 2);
+  const decisions = await ew.decide(SLOTS);
+  const failed = ew.state === 'failed';
+  const fallbackWhy = failed ? 'engine' : prefs.sharing() === 'off' ? 'off' : 'nothing';
+  for (const d of decisions) renderSlot(document, shop, d, { fallbackWhy, onView });
+  const rec = decisions.find((d) => d.slot === 'recommended');
+  const status = $('[data-slot-status]');
+  const state = !rec || !rec.items.length ? 'empty' : rec.fallback ? 'fallback' : 'personalized';
+  status.textContent = state === 'personalized' ? 'Personalized on this device'
     : state === 'fallback' ? (failed ? 'Shop picks · engine unavailable' : 'Shop picks') : 'Unavailable';
-  slotStatus.className = `badge ${state}`;
+  status.className = `badge ${state}`;
+  renderWeatherLabel();
+  await renderKept(decisions);
+  await yourData.refresh(prefs.sharing());
 }
 
-// On a phone the slot is far above the grid: say that it changed.
+function renderWeatherLabel() {
+  const w = sim.weather();
+  const place = sim.place();
+  const parts = [w && prefs.allowed('weather') ? WEATHER_LABELS[w] : 'Weather not set'];
+  if (place && prefs.allowed('location')) parts.push(place.name);
+  $('[data-weather-label]').textContent = parts.join(' · ');
+}
+
+// What the engine kept of the location: its export's context when the SDK
+// has one; otherwise what the decisions show of it (the region rules that
+// fired), since the coordinates themselves are gone.
+async function renderKept(decisions) {
+  const box = $('[data-kept-location]');
+  const place = sim.place();
+  if (!place) {
+    box.replaceChildren(el('p', { class: 'fine', text: 'No location given. Pick a city to see what the engine keeps of it.' }));
+    return;
+  }
+  if (!prefs.allowed('location') || !prefs.preferences().location) {
+    box.replaceChildren(el('p', { class: 'fine', text: 'Location is switched off in the preference center: the engine ignores it.' }));
+    return;
+  }
+  const handed = el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}). The engine turned them into a country, a state or province and this shop's regions, then dropped them.` });
+  const exported = await readExport(ew);
+  if (exported) {
+    const c = exported.engine.context || {};
+    const regions = shop.regionsOf(c).map((r) => r.name);
+    box.replaceChildren(handed, el('dl', { class: 'kept-list' },
+      el('div', {}, el('dt', { text: 'Country' }), el('dd', { 'data-kept-country': '', text: c.country || 'none' })),
+      el('div', {}, el('dt', { text: 'State or province' }), el('dd', { 'data-kept-subdivision': '', text: c.subdivision || 'none' })),
+      el('div', {}, el('dt', { text: 'Shop regions' }), el('dd', { 'data-kept-regions': '', text: regions.join(', ') || 'none' })),
+      el('div', {}, el('dt', { text: 'Coordinates' }), el('dd', { text: 'not kept' }))));
+    return;
+  }
+  const fired = new Set();
+  for (const d of decisions) for (const p of d.items) for (const id of p.rules || []) if ((shop.rule(id).signals || []).includes('location')) fired.add(id);
+  const rules = [...fired].map((id) => shop.rule(id));
+  box.replaceChildren(handed, rules.length
+    ? el('div', {}, el('p', { class: 'fine', text: 'Region rules shaping your picks now:' }),
+      el('ul', { class: 'kept-rules' }, rules.map((r) => el('li', { 'data-kept-rule': r.id, text: r.description || r.reason || r.id }))))
+    : el('p', { class: 'fine', text: 'No rule of this shop applies to that region, so it changes nothing here.' }));
+}
+
+// On a phone the slots are far above the grid: say that they changed.
 let toastTimer = 0;
 function notifyIfOffscreen() {
-  if (slotEl.getBoundingClientRect().bottom > 0) return;
-  toastEl.textContent = 'Recommendations updated ↑';
-  toastEl.classList.add('show');
+  const slot = $('[data-edgewise-slot="recommended"]');
+  if (slot.getBoundingClientRect().bottom > 0) return;
+  const toast = $('[data-toast]');
+  toast.textContent = 'Recommendations updated ↑';
+  toast.classList.add('show');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => toastEl.classList.remove('show'), 2500);
+  toastTimer = setTimeout(() => toast.classList.remove('show'), 2500);
 }
 
-// ---------------------------------------------------------------- server log panel
+// ---------------------------------------------------------------- preferences
 
-const PATH_NOTES = {
-  '/': 'the shop page',
-  '/index.html': 'the shop page',
-  '/app.js': 'this demo’s script',
-  '/style.css': 'styles',
-  '/ruleset.ewr': 'signed ruleset',
-  '/config.json': 'the key that signed it',
-  '/catalogue.json': 'product list',
-  '/dist/edgewise.js': 'Edgewise SDK',
-  '/dist/edgewise.js.map': 'SDK source map',
-  '/dist/edgewise.wasm': 'Edgewise engine',
-};
-
-function formatSize(n) {
-  if (!n) return '';
-  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
-}
-
-function addRequestRow(r) {
-  if (r.seq <= lastSeq) return;
-  lastSeq = r.seq;
-  const time = new Date(r.time);
-  const hhmmss = Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString([], { hour12: false });
-  const target = r.path + (r.query ? `?${r.query}` : '');
-  const note = PATH_NOTES[r.path];
-  // The log is the server's, not this tab's: dim what came before this page.
-  const earlier = time.getTime() < performance.timeOrigin - 1000;
-  const classes = ['req'];
-  if (r.method !== 'GET' && r.method !== 'HEAD') classes.push('req-write');
-  if (earlier) classes.push('req-earlier');
-  const row = el('li', {
-    class: classes.join(' '),
-    'data-request-row': '', 'data-seq': String(r.seq), 'data-method': r.method, 'data-path': r.path,
-  },
-  el('span', { class: 'req-method', text: r.method }),
-  el('span', { class: 'req-target', text: target, title: target }),
-  el('span', { class: `req-status s${String(r.status)[0]}`, text: String(r.status) }),
-  el('span', { class: 'req-meta', text: [hhmmss, note, earlier ? 'before this page' : '', r.body_size ? `body ${formatSize(r.body_size)}` : ''].filter(Boolean).join(' · ') }),
-  r.body ? el('code', { class: 'req-body', text: r.body }) : null);
-  requestsEl.prepend(row);
-  if (seqAtFirstView !== null && r.seq > seqAtFirstView) requestsSinceView++;
-  updateCounters();
-}
-
-function updateCounters() {
-  let views = 0;
-  for (const n of viewed.values()) views += n;
-  viewCountEl.textContent = String(views);
-  sinceViewEl.textContent = seqAtFirstView === null ? '–' : String(requestsSinceView);
-  sinceViewEl.classList.toggle('zero', seqAtFirstView !== null && requestsSinceView === 0);
-}
-
-function startRequestStream() {
-  const source = new EventSource('/api/requests/stream');
-  source.onopen = () => { streamStatus.textContent = 'live'; streamStatus.classList.remove('down'); };
-  source.onerror = () => { streamStatus.textContent = 'reconnecting'; streamStatus.classList.add('down'); };
-  source.onmessage = (ev) => {
-    try {
-      addRequestRow(JSON.parse(ev.data));
-    } catch {
-      // A malformed event is skipped; the next one still shows.
-    }
-  };
+async function onPreferences(p) {
+  if (!ew) return;
+  const effective = await ew.setPreferences(p);
+  prefs.show(effective);
+  if (p.sharing === 'off' || !p.history) {
+    // The engine erased the history: so does the page's record of it.
+    pageRecord.events.length = 0;
+    viewed.clear();
+    for (const m of document.querySelectorAll('[data-catalogue] [data-viewed]')) m.textContent = '';
+  }
+  await update();
 }
 
 // ---------------------------------------------------------------- errors
 
 function showError(detail) {
   const d = detail || {};
-  if (!errorsEl.firstChild) {
+  const box = $('[data-errors]');
+  if (!box.firstChild) {
     const close = el('button', { type: 'button', class: 'error-close', 'aria-label': 'Dismiss', text: '×' });
-    close.addEventListener('click', () => { errorsEl.hidden = true; errorsEl.replaceChildren(); });
-    errorsEl.append(close);
+    close.addEventListener('click', () => { box.hidden = true; box.replaceChildren(); });
+    box.append(close);
   }
-  const line = el('p', { text: `Edgewise ${d.op ? `(${d.op}) ` : ''}${d.code || 'error'}: ${d.message || 'unknown error'}` });
-  errorsEl.append(line);
-  errorsEl.hidden = false;
+  box.append(el('p', { text: `Edgewise ${d.op ? `(${d.op}) ` : ''}${d.code || 'error'}: ${d.message || 'unknown error'}` }));
+  box.hidden = false;
 }
 
 // ---------------------------------------------------------------- start
 
-async function fetchJSON(path) {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
-  return res.json();
-}
-
-// The grid's products, and each slot's fallback items for when the engine
-// cannot run (Edgewise.load's fallback option).
-async function loadCatalogue() {
-  const cat = await fetchJSON('/catalogue.json');
-  for (const item of cat.catalogue || []) catalogue.set(item.id, item);
-  return Object.fromEntries((cat.slots || []).map((s) => [s.id, s.fallback]));
-}
-
 async function main() {
-  startRequestStream();
-  let fallback = {};
-  let publicKey;
+  serverLog.start();
+  setupTabs($('.controls'));
+  let config = {};
   try {
-    [fallback, { publicKey }] = await Promise.all([loadCatalogue(), fetchJSON('/config.json')]);
+    [shop, config] = await Promise.all([Shop.fetch(), fetchJSON('/config.json')]);
   } catch (err) {
     showError({ code: 'catalogue', message: String(err && err.message || err) });
   }
+  $('[data-ruleset-name]').textContent = shop.name;
   renderCatalogue();
+  sim = new ContextSimulator($('[data-context-form]'), { onChange: update });
+  prefs = new PreferenceCenter({
+    form: $('[data-preferences-form]'), signalsList: $('[data-signals]'), gpcStatus: $('[data-gpc-status]'),
+    shop, onChange: onPreferences,
+  });
+  yourData = new YourData({
+    ledger: $('[data-ledger]'), view: $('[data-your-data]'), note: $('[data-data-note]'),
+    exportButton: $('[data-action="export"]'), forgetButton: $('[data-action="forget"]'), reportButton: $('[data-action="report"]'),
+    engine: () => ew, pageRecord, shop,
+    onForget: async () => {
+      viewed.clear();
+      serverLog.reset();
+      for (const m of document.querySelectorAll('[data-catalogue] [data-viewed]')) m.textContent = '';
+      await update();
+    },
+    onReport: update,
+  });
   // load never rejects: if the engine cannot start, or the ruleset does not
   // verify, decide() answers with the fallback items and the error arrives
   // through on('error').
-  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey, fallback });
+  // collector is where the SDK's report() sends cohort reports: the
+  // collector mounted on this server (config.collector.base, "/").
+  const collector = config.collector ? new URL(config.collector.base, location.href).href : undefined;
+  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback(), collector });
   ew.on('error', (err) => showError(err));
-  await decide();
+  if (typeof ew.describe === 'function') {
+    // The engine's own description of the loaded ruleset, when the SDK has it.
+    const d = await ew.describe();
+    if (d && Array.isArray(d.signals)) prefs.renderSignals(d.signals);
+  }
+  prefs.show(await ew.preferences());
+  $('[data-engine-status]').textContent = ew.state === 'ready'
+    ? `The engine is running in this tab with ruleset ${shop.name}.`
+    : 'The engine could not start: the shop shows its standard picks.';
+  await update();
   setViewButtons(true);
   document.documentElement.dataset.edgewise = 'ready';
 }

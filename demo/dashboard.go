@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgewise/edgewise/collector"
+)
+
+// The dashboard is what the shop's side of Edgewise can know: the
+// collector's debiased cohort estimates, nothing else. It is rendered on
+// the server from the collector's own GET /v1/cohorts answer, so it shows
+// exactly what the collector publishes.
+
+// dashboardFuncs are the template's helpers.
+var dashboardFuncs = template.FuncMap{
+	// num prints a figure for people: no decimals past the tens.
+	"num": func(v float64) string {
+		if math.Abs(v) >= 10 || v == 0 {
+			return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	},
+	// exact prints a figure in full, for data attributes and tests.
+	"exact": func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
+	// px prints an SVG coordinate.
+	"px":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	"add": func(a, b float64) float64 { return a + b },
+	// breakable lets a cohort id wrap after each "/" on narrow screens.
+	"breakable": func(id string) template.HTML {
+		parts := strings.Split(id, "/")
+		for i, p := range parts {
+			parts[i] = template.HTMLEscapeString(p)
+		}
+		return template.HTML(strings.Join(parts, "/<wbr>"))
+	},
+	"subtract": func(a, b float64) float64 { return a - b },
+}
+
+// dashboardData is what templates/dashboard.html renders.
+type dashboardData struct {
+	Ruleset   string // id@version
+	RulesetID string
+	Epsilon   float64
+	EpochDays int
+	MinK      int
+	Cohorts   int // size of the cohort catalogue
+	Epochs    []epochView
+	Refresh   int // seconds between automatic reloads; 0 is off
+	Crowd     int // simulated reports per epoch sent at startup (-crowd)
+	Generated string
+}
+
+// epochView is one epoch's estimates.
+type epochView struct {
+	Epoch       int64
+	From, Until string // dates, inclusive, UTC
+	Current     bool
+	N           int64
+	KRR, OUE    int64
+	Shown       []cohortRow // not suppressed, largest first
+	Suppressed  []string    // cohort ids, in catalogue order
+	Chart       chart
+	EstimateURL string // the collector's JSON for this epoch
+}
+
+// cohortRow is one cohort the collector publishes.
+type cohortRow struct {
+	ID                             string
+	Estimate, StdErr, Low, High    float64
+	BarX, BarW, LowX, HighX, Y, TY float64
+}
+
+// chart lays out the estimates as horizontal bars with 95% interval
+// whiskers.
+type chart struct {
+	Width, Height float64
+	ZeroX, MinKX  float64
+	PlotX, PlotW  float64
+	Ticks         []tick
+}
+
+type tick struct {
+	X     float64
+	Label string
+}
+
+// The chart's geometry, in SVG units: each row is the cohort's id above
+// its bar, so long ids never crowd the bars.
+const (
+	chartWidth = 720.0
+	chartPadX  = 12.0
+	chartRowH  = 42.0
+	chartTop   = 26.0
+)
+
+func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
+	refresh := 0
+	if v := r.URL.Query().Get("refresh"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			http.Error(w, "refresh must be a number of seconds", http.StatusBadRequest)
+			return
+		}
+		refresh = min(max(n, 5), 300)
+		if n == 0 {
+			refresh = 0
+		}
+	}
+	rep := displayOf(s.shop.rs).Reporting
+	data := dashboardData{
+		Ruleset: s.shop.name, RulesetID: s.shop.rs.ID, Epsilon: rep.Epsilon, EpochDays: rep.EpochDays,
+		MinK: rep.MinK, Cohorts: rep.Cohorts, Refresh: refresh, Crowd: s.crowd,
+		Generated: s.now().UTC().Format("2006-01-02 15:04:05 UTC"),
+	}
+	current := epochOf(s.now(), rep.EpochDays)
+	for _, e := range []int64{current, current - 1} {
+		est, err := s.estimates(r.Context(), e)
+		if err != nil {
+			http.Error(w, "could not read the collector's estimates", http.StatusInternalServerError)
+			return
+		}
+		v := epochViewOf(est, collector.Catalogue(s.shop.rs), rep.EpochDays, rep.MinK)
+		v.Current = e == current
+		data.Epochs = append(data.Epochs, v)
+	}
+	var buf bytes.Buffer
+	if err := s.dashboard.Execute(&buf, data); err != nil {
+		http.Error(w, "could not render the dashboard", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = buf.WriteTo(w)
+}
+
+// now is the collector's clock.
+func (s *server) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
+// epochOf is the epoch number of t as the collector counts: whole epochs of
+// days days since the Unix epoch, UTC.
+func epochOf(t time.Time, days int) int64 {
+	per := int64(days) * 86_400_000
+	ms := t.UnixMilli()
+	e := ms / per
+	if ms < 0 && ms%per != 0 {
+		e--
+	}
+	return e
+}
+
+// estimates asks the collector for its estimates of one epoch, through its
+// own handler, so the dashboard shows what GET /v1/cohorts publishes.
+func (s *server) estimates(ctx context.Context, epoch int64) (collector.Estimates, error) {
+	q := url.Values{"ruleset": {s.shop.rs.ID}, "epoch": {strconv.FormatInt(epoch, 10)}}
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/cohorts?"+q.Encode(), nil)
+	rec := httptest.NewRecorder()
+	s.collector.Handler().ServeHTTP(rec, req)
+	var est collector.Estimates
+	if rec.Code != http.StatusOK {
+		return est, fmt.Errorf("GET /v1/cohorts: %d %s", rec.Code, rec.Body.String())
+	}
+	err := json.Unmarshal(rec.Body.Bytes(), &est)
+	return est, err
+}
+
+func epochViewOf(est collector.Estimates, catalogue []string, epochDays, minK int) epochView {
+	day := func(d int64) string { return time.UnixMilli(d * 86_400_000).UTC().Format("2 Jan 2006") }
+	first := est.Epoch * int64(epochDays)
+	v := epochView{
+		Epoch: est.Epoch, From: day(first), Until: day(first + int64(epochDays) - 1),
+		N: est.N, KRR: est.Mechanism[collector.MechanismKRR], OUE: est.Mechanism[collector.MechanismOUE],
+		EstimateURL: "/v1/cohorts?" + url.Values{"ruleset": {est.Ruleset}, "epoch": {strconv.FormatInt(est.Epoch, 10)}}.Encode(),
+	}
+	for _, id := range catalogue {
+		c, ok := est.Cohorts[id]
+		if !ok || c.Suppressed || c.Estimate == nil || c.StdErr == nil || len(c.Interval) != 2 {
+			v.Suppressed = append(v.Suppressed, id)
+			continue
+		}
+		v.Shown = append(v.Shown, cohortRow{ID: id, Estimate: *c.Estimate, StdErr: *c.StdErr, Low: c.Interval[0], High: c.Interval[1]})
+	}
+	slices.SortStableFunc(v.Shown, func(a, b cohortRow) int {
+		switch {
+		case a.Estimate > b.Estimate:
+			return -1
+		case a.Estimate < b.Estimate:
+			return 1
+		}
+		return 0
+	})
+	v.Chart = layout(v.Shown, float64(minK))
+	return v
+}
+
+// layout places the bars: one row per cohort, a shared linear scale from
+// min(0, lowest interval end) to the highest interval end (at least min_k).
+func layout(rows []cohortRow, minK float64) chart {
+	lo, hi := 0.0, minK
+	for _, r := range rows {
+		lo, hi = math.Min(lo, r.Low), math.Max(hi, r.High)
+	}
+	hi = niceCeil(hi)
+	c := chart{Width: chartWidth, Height: chartTop + chartRowH*float64(len(rows)) + 4, PlotX: chartPadX, PlotW: chartWidth - 2*chartPadX}
+	x := func(v float64) float64 { return c.PlotX + (v-lo)/(hi-lo)*c.PlotW }
+	c.ZeroX, c.MinKX = x(0), x(minK)
+	for i := 0; i <= 4; i++ {
+		v := lo + (hi-lo)*float64(i)/4
+		c.Ticks = append(c.Ticks, tick{X: x(v), Label: dashboardFuncs["num"].(func(float64) string)(v)})
+	}
+	for i := range rows {
+		r := &rows[i]
+		a, b := x(0), x(r.Estimate)
+		r.BarX, r.BarW = math.Min(a, b), math.Abs(b-a)
+		r.LowX, r.HighX = x(r.Low), x(r.High)
+		r.Y = chartTop + chartRowH*float64(i)
+		r.TY = r.Y + 12
+	}
+	return c
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}

@@ -1,0 +1,102 @@
+// Draws the three personalized slots from the engine's decisions, each pick
+// with "Why am I seeing this?". Used by the shop page and the playground.
+
+import { accentClass, productArt } from './art.js';
+import { CAMPAIGNS, SIGNAL_LABELS } from './shop.js';
+import { el, formatPrice } from './dom.js';
+
+const renders = new Map(); // slot id -> times drawn
+
+/**
+ * Why a slot shows the shop's picks instead of personal ones. `why` is one of
+ * 'engine' (the engine is not running), 'off' (sharing is off) or 'nothing'
+ * (nothing personal applies yet).
+ */
+const FALLBACK_WHY = {
+  engine: 'The engine is not running in this page, so the shop shows its standard picks.',
+  off: 'Personalization is off, so nothing about you is used.',
+  nothing: 'Nothing about you or this moment changes the order yet, so the shop shows its standard picks.',
+};
+
+/**
+ * The "Why am I seeing this?" disclosure for one pick: its reason, and the
+ * shop rules that shaped it (pick.rules, as decide() and the SDK's explain()
+ * give them) with the signals each reads.
+ */
+export function whyDetails(shop, slot, pick, { fallback, fallbackWhy }) {
+  const body = el('div', { class: 'why-body' });
+  if (fallback) {
+    body.append(el('p', { text: `${pick.reason || 'Picked by the shop for everyone'}. ${FALLBACK_WHY[fallbackWhy] || FALLBACK_WHY.nothing}` }));
+  } else {
+    body.append(el('p', { class: 'why-reason', text: pick.reason || 'Ranked for you by the engine.' }));
+    const rules = (pick.rules || []).map((id) => shop.rule(id));
+    if (rules.length) {
+      body.append(el('p', { class: 'why-sub', text: 'Shop rules that shaped it:' }),
+        el('ul', { class: 'why-rules' }, rules.map((r) => el('li', { 'data-why-rule': r.id },
+          el('span', { text: r.description || r.reason || r.id }),
+          ' ',
+          (r.signals || []).map((k) => el('span', { class: 'chip chip-signal', text: SIGNAL_LABELS[k] || k }))))));
+    } else {
+      body.append(el('p', { class: 'why-sub', text: 'No shop rule: it is ranked by the interests your browsing on this device shows.' }));
+    }
+    if (typeof pick.score === 'number' && pick.score > 0) {
+      body.append(el('p', { class: 'fine', text: `Score ${pick.score.toFixed(2)}. Worked out in this browser; nothing was sent.` }));
+    }
+  }
+  const details = el('details', { class: 'why', 'data-why': '' },
+    el('summary', { text: 'Why am I seeing this?' }), body);
+  return details;
+}
+
+function viewButton(item, onView) {
+  return el('button', {
+    type: 'button', class: 'btn btn-small', 'data-action': 'view', text: 'View',
+    'aria-label': `View ${item.title}`, on: { click: (ev) => onView(item.id, ev.currentTarget) },
+  });
+}
+
+function heroCard(shop, pick, opts) {
+  const item = shop.item(pick.item);
+  return el('article', { class: `hero-card ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id },
+    productArt(item, 'hero'),
+    el('div', { class: 'hero-body' },
+      el('p', { class: 'eyebrow', text: CAMPAIGNS[item.campaign] || 'Our pick' }),
+      el('h2', { class: 'hero-title', text: item.title }),
+      el('p', { class: 'price', text: formatPrice(item.price) }),
+      el('p', { class: 'reason', 'data-reason': '', text: pick.reason || '' }),
+      el('div', { class: 'card-foot' }, opts.onView ? viewButton(item, opts.onView) : null),
+      whyDetails(shop, 'home-hero', pick, opts)));
+}
+
+function recCard(shop, slot, pick, i, opts) {
+  const item = shop.item(pick.item);
+  return el('li', { class: `rec ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id },
+    el('span', { class: 'rank', 'aria-hidden': 'true', text: String(i + 1) }),
+    productArt(item, 'sm'),
+    el('div', { class: 'rec-body' },
+      el('h3', { text: item.title }),
+      el('p', { class: 'price', text: formatPrice(item.price) }),
+      el('p', { class: 'reason', 'data-reason': '', text: pick.reason || '' }),
+      whyDetails(shop, slot, pick, opts)));
+}
+
+/**
+ * Draws one decision into its slot element ([data-edgewise-slot=ID] under
+ * root). opts: {onView, fallbackWhy, explain}. Sets data-state
+ * (personalized, fallback or empty) and bumps data-render.
+ */
+export function renderSlot(root, shop, decision, opts = {}) {
+  const slot = decision.slot;
+  const node = root.querySelector(`[data-edgewise-slot="${slot}"]`);
+  if (!node) return;
+  const picks = Array.isArray(decision.items) ? decision.items : [];
+  const o = { ...opts, fallback: decision.fallback };
+  const children = slot === 'home-hero'
+    ? picks.slice(0, 1).map((p) => heroCard(shop, p, o))
+    : picks.map((p, i) => recCard(shop, slot, p, i, o));
+  node.replaceChildren(...children);
+  node.dataset.state = !picks.length ? 'empty' : decision.fallback ? 'fallback' : 'personalized';
+  const n = (renders.get(slot) || 0) + 1;
+  renders.set(slot, n);
+  node.dataset.render = String(n);
+}
