@@ -53,7 +53,7 @@ test-browser: build chromium
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
 
 demo: deps build
-	$(GO) run ./demo -addr $(ADDR) -dist dist
+	$(GO) run ./demo -addr $(ADDR) -dist dist -crowd 3000
 
 # Every benchmark, then the native and wazero figures side by side
 # (scripts/bench-compare). The standard workload is testdata/bench/standard.json.
