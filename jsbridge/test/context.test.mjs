@@ -62,7 +62,12 @@ test('a weather rule fires through setContext, and stops when the weather change
   assert.equal(await ew.setContext({ now: T, tz_offset_minutes: 0, weather: 'rain' }), true);
   const [wet, hero] = await ew.decide(['recommended', 'hero']);
   assert.equal(wet.fallback, false);
-  assert.deepEqual(wet.items, [{ item: 'rain-shell', score: 3, reason: RAIN, rules: ['rain-gear'] }]);
+  // The rule's pick, then the slot's fallback items fill it up.
+  assert.deepEqual(wet.items, [
+    { item: 'rain-shell', score: 3, reason: RAIN, rules: ['rain-gear'] },
+    { item: 'tent-2p', score: 0, reason: 'Picked by the shop for everyone' },
+    { item: 'socks', score: 0, reason: 'Picked by the shop for everyone' },
+  ]);
   assert.deepEqual(ids(hero), ['rain-shell']);
 
   assert.equal(await ew.setContext({ now: T, weather: 'clear' }), true);
@@ -118,7 +123,7 @@ test('bad context values give false and an error event, never a throw', async ()
   assert.ok(seen.error.every((e) => e.code === 'bad_request' && e.op === 'set_context' && e.message), JSON.stringify(seen.error));
   assert.match(seen.error[0].message, /drizzle/);
   // A refused context leaves the last good one in place.
-  assert.deepEqual(ids(await ew.decide('recommended')), ['rain-shell']);
+  assert.deepEqual(ids(await ew.decide('recommended')), ['rain-shell', 'tent-2p', 'socks']);
   // null and no argument mean "just now".
   assert.equal(await ew.setContext(null), true);
   assert.equal(await ew.setContext(), true);
@@ -152,7 +157,7 @@ test('location is coarsened by the engine and never retained by the SDK', async 
   new Uint8Array(ew._engine.exports.memory.buffer).fill(0);
   assert.equal((await ew.decide('recommended')).fallback, true, 'the trapped call falls back');
   const after = await ew.decide('recommended');
-  assert.deepEqual(ids(after), ['rain-shell']);
+  assert.deepEqual(ids(after), ['rain-shell', 'tent-2p', 'socks']);
   assert.deepEqual(after.items[0].rules, ['rain-gear']);
   assert.deepEqual(codes(seen), [['trap', 'decide']]);
 });
