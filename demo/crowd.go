@@ -62,7 +62,10 @@ func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, 
 		}
 		return order[full-1]
 	}
-	q := 1 / (math.Exp(rep.Epsilon) + 1) // a 0 bit reads 1; a true bit reads 1 with p = 1/2
+	// k-ary randomized response, as the engine draws it (engine/ldp.go):
+	// the true cohort with probability p, else one of the others uniformly.
+	k := len(cat)
+	p := math.Exp(rep.Epsilon) / (math.Exp(rep.Epsilon) + float64(k) - 1)
 	current := epochOf(now, rep.EpochDays)
 	bodies := make(chan []byte)
 	errs := make(chan error, crowdWorkers)
@@ -84,16 +87,14 @@ send:
 	for _, epoch := range []int64{current - 1, current} {
 		for range n {
 			v := pick()
-			bits := make([]bool, len(cat))
-			for i := range bits {
-				if i == v {
-					bits[i] = rng.Float64() < 0.5
-				} else {
-					bits[i] = rng.Float64() < q
+			if k > 1 && rng.Float64() >= p {
+				other := rng.IntN(k - 1)
+				if other >= v {
+					other++
 				}
+				v = other
 			}
-			enc := collector.EncodeBits(bits)
-			body, err := json.Marshal(collector.Report{Ruleset: rs.ID, Epoch: &epoch, Mechanism: collector.MechanismOUE, Bits: &enc, Epsilon: &rep.Epsilon})
+			body, err := json.Marshal(collector.Report{Ruleset: rs.ID, Epoch: &epoch, Mechanism: collector.MechanismKRR, Value: &v, Epsilon: &rep.Epsilon})
 			if err != nil {
 				sendErr = err
 				break send

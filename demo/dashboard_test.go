@@ -281,8 +281,8 @@ func TestCrowd(t *testing.T) {
 	current := epochOf(now, 7)
 	for _, e := range []int64{current - 1, current} {
 		est := getEstimates(t, ts.URL, e)
-		if est.N != 3000 || est.Mechanism["oue"] != 3000 {
-			t.Errorf("epoch %d: n = %d (%v), want 3000 oue reports", e, est.N, est.Mechanism)
+		if est.N != 3000 || est.Mechanism["krr"] != 3000 {
+			t.Errorf("epoch %d: n = %d (%v), want 3000 krr reports", e, est.N, est.Mechanism)
 		}
 	}
 	var sizes map[string]int64

@@ -64,7 +64,7 @@ func TestExportAfterReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x.Ledger) != 2 || x.EpsilonSpent != 4 || len(x.Reports) != 1 || x.Reports[0].Epoch != (t0+week)/week {
+	if len(x.Ledger) != 2 || x.EpsilonSpent != 2 || len(x.Reports) != 1 || x.Reports[0].Epoch != (t0+week)/week {
 		t.Errorf("ledger %+v, spent %v, reports %+v", x.Ledger, x.EpsilonSpent, x.Reports)
 	}
 	if x.Cohort != "interest=campers/area=alps/engagement=returning" {

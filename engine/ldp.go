@@ -10,37 +10,29 @@ import (
 // Local differential privacy for cohort reports.
 //
 // A report is one of K catalogue indexes, noised on the device with the
-// ruleset's epsilon ε:
+// ruleset's epsilon ε by k-ary randomized response ("krr"): the true index
+// with probability p = e^ε/(e^ε+K−1), else an index drawn uniformly from the
+// K−1 others (each with q = 1/(e^ε+K−1)). From n reports of which c name
+// index i, the collector's unbiased estimate of the true count of i is
+// (c − n·q)/(p − q).
 //
-//   - k-ary randomized response ("krr"): the true index with probability
-//     p = e^ε/(e^ε+K−1), else an index drawn uniformly from the K−1 others
-//     (each with q = 1/(e^ε+K−1)).
-//   - optimized unary encoding ("oue"), used when K > 3·e^ε + 2, where its
-//     variance is lower: K bits, the true index's bit set with probability
-//     p = 1/2 and every other bit with q = 1/(e^ε+1). Bits are packed
-//     LSB first: bit i is bits[i/8] >> (i%8) & 1; len(bits) = ceil(K/8).
-//
-// From n reports of which c name (or set) index i, the collector's unbiased
-// estimate of the true count of i is (c − n·q)/(p − q).
+// Answers are memoized, as RAPPOR's permanent randomized response does: the
+// first report about a true cohort draws its noised index once and keeps
+// it, and every later report about the same cohort (same ruleset, K and ε)
+// sends that same index again. Fresh noise every epoch would let anyone who
+// links a person's reports average the noise away, and would make the
+// sequence of reports a fingerprint; a memoized answer reveals nothing new,
+// so it spends no privacy budget, and the ledger counts ε once per cohort
+// the person has been in. A report is one small index, never a bit vector:
+// K random bits would make every report unique on its own.
 
-// Mechanisms.
-const (
-	MechanismKRR = "krr"
-	MechanismOUE = "oue"
-)
+// MechanismKRR names k-ary randomized response in reports.
+const MechanismKRR = "krr"
 
-// useOUE reports whether OUE has the lower variance for K values.
-func useOUE(k int, epsilon float64) bool {
-	return float64(k) > 3*math.Exp(epsilon)+2
-}
-
-// ldpProbs returns p and q of the mechanism used for K values (see above).
-func ldpProbs(k int, epsilon float64) (mechanism string, p, q float64) {
+// ldpProbs returns p and q of randomized response over K values (see above).
+func ldpProbs(k int, epsilon float64) (p, q float64) {
 	ee := math.Exp(epsilon)
-	if useOUE(k, epsilon) {
-		return MechanismOUE, 0.5, 1 / (ee + 1)
-	}
-	return MechanismKRR, ee / (ee + float64(k) - 1), 1 / (ee + float64(k) - 1)
+	return ee / (ee + float64(k) - 1), 1 / (ee + float64(k) - 1)
 }
 
 // randSource draws uniform randomness from an io.Reader: crypto/rand by
@@ -76,7 +68,7 @@ func (s randSource) intn(n int) int {
 
 // krr draws a k-ary randomized response for value v in [0, k).
 func (s randSource) krr(v, k int, epsilon float64) int {
-	_, p, _ := ldpProbs(k, epsilon)
+	p, _ := ldpProbs(k, epsilon)
 	if k == 1 || s.float() < p {
 		return v
 	}
@@ -85,22 +77,6 @@ func (s randSource) krr(v, k int, epsilon float64) int {
 		r++
 	}
 	return r
-}
-
-// oue draws an optimized unary encoding of v in [0, k), packed LSB first.
-func (s randSource) oue(v, k int, epsilon float64) []byte {
-	q := 1 / (math.Exp(epsilon) + 1)
-	bits := make([]byte, (k+7)/8)
-	for i := 0; i < k; i++ {
-		pr := q
-		if i == v {
-			pr = 0.5
-		}
-		if s.float() < pr {
-			bits[i/8] |= 1 << (i % 8)
-		}
-	}
-	return bits
 }
 
 // SetRandom makes the engine draw report noise from r instead of

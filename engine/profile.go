@@ -15,9 +15,11 @@ type profile struct {
 	events      []Event
 	impressions []impression
 	// ledger records every cohort report made; reports holds the last
-	// report per ruleset, returned again for the rest of its epoch.
+	// report per ruleset, returned again for the rest of its epoch; answers
+	// are the memoized noised answers (see ldp.go).
 	ledger  []LedgerEntry
 	reports []Report
+	answers []answer
 }
 
 // impression is one showing of an item.
@@ -109,9 +111,10 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 // SnapshotVersion is the version of the profile snapshot format. A snapshot
 // with a higher version was written by a newer engine and is refused.
 // Version 2 added impressions, version 3 the person's preferences, version 4
-// the report ledger and the reports of the current epochs; version 1 to 3
-// snapshots still load (and leave the preferences as they are).
-const SnapshotVersion = 4
+// the report ledger and the reports of the current epochs, version 5 the
+// memoized report answers; version 1 to 4 snapshots still load (versions 1
+// and 2 leave the preferences as they are).
+const SnapshotVersion = 5
 
 // snapshot is the persisted form of a profile: versioned msgpack, with events
 // as compact [type, item, at] triples and impressions as [item, at] pairs.
@@ -123,6 +126,7 @@ type snapshot struct {
 	Preferences *Preferences    `msgpack:"preferences,omitempty"`
 	Ledger      []LedgerEntry   `msgpack:"ledger,omitempty"`
 	Reports     []Report        `msgpack:"reports,omitempty"`
+	Answers     []answer        `msgpack:"answers,omitempty"`
 }
 
 type rawImpression struct {
@@ -152,7 +156,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	}
 	p := e.prefs.public()
 	s.Preferences = &p
-	s.Ledger, s.Reports = e.profile.ledger, e.profile.reports
+	s.Ledger, s.Reports, s.Answers = e.profile.ledger, e.profile.reports, e.profile.answers
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.UseCompactInts(true)
@@ -223,18 +227,32 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	if s.Version < 4 && (len(s.Ledger) > 0 || len(s.Reports) > 0) {
 		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds reports; the profile was reset"}
 	}
+	if s.Version < 5 && len(s.Answers) > 0 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds report answers; the profile was reset"}
+	}
 	for _, le := range s.Ledger {
-		if !validMechanism(le.Mechanism) || !(le.Epsilon > 0) || le.Epoch < 0 || le.Level < 1 {
+		if le.Mechanism == "" || le.Epsilon < 0 || le.Epsilon > MaxEpsilon || le.Epoch < 0 || le.Level < 1 {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid ledger entry; the profile was reset"}
 		}
 		p.addLedger(le)
 	}
 	for _, r := range s.Reports {
-		if !validMechanism(r.Mechanism) || !(r.Epsilon > 0) || r.Epoch < 0 || (r.Mechanism == MechanismKRR) != (r.Value != nil) {
+		if r.Mechanism != MechanismKRR {
+			continue // from an engine that sent other reports: drawn again
+		}
+		if !(r.Epsilon > 0) || r.Epoch < 0 || r.Value == nil || *r.Value < 0 {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid report; the profile was reset"}
 		}
 		if len(p.reports) < maxStoredReports {
 			p.reports = append(p.reports, r)
+		}
+	}
+	for _, a := range s.Answers {
+		if a.K < 1 || a.Cohort < 0 || a.Cohort >= a.K || a.Value < 0 || a.Value >= a.K || !(a.Epsilon > 0) {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid report answer; the profile was reset"}
+		}
+		if len(p.answers) < maxAnswers {
+			p.answers = append(p.answers, a)
 		}
 	}
 	e.profile = p
@@ -242,5 +260,3 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	e.enforcePrefs()
 	return len(e.profile.events), nil
 }
-
-func validMechanism(m string) bool { return m == MechanismKRR || m == MechanismOUE }

@@ -9,17 +9,29 @@ const (
 	MaxLedgerEntries = 1000
 	// maxStoredReports bounds the per-ruleset reports kept for their epoch.
 	maxStoredReports = 64
+	// maxAnswers bounds the memoized answers (see ldp.go); the oldest go
+	// first, and a cohort whose answer was dropped draws a new one.
+	maxAnswers = 64
 )
 
-// Report is one noised cohort report (see ldp.go and cohort.go). Value is
-// set for krr, Bits for oue.
+// Report is one noised cohort report (see ldp.go and cohort.go): Value is
+// the noised catalogue index, and Epsilon the mechanism's ε, which the
+// collector needs to debias the counts.
 type Report struct {
 	Ruleset   string  `msgpack:"ruleset" json:"ruleset"`
 	Epoch     int64   `msgpack:"epoch" json:"epoch"`
 	Mechanism string  `msgpack:"mechanism" json:"mechanism"`
 	Value     *int    `msgpack:"value,omitempty" json:"value,omitempty"`
-	Bits      []byte  `msgpack:"bits,omitempty" json:"bits,omitempty"`
 	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
+}
+
+// answer is a memoized noised answer about one true cohort (see ldp.go).
+type answer struct {
+	Ruleset string  `msgpack:"ruleset"`
+	K       int     `msgpack:"k"`
+	Epsilon float64 `msgpack:"epsilon"`
+	Cohort  int     `msgpack:"cohort"`
+	Value   int     `msgpack:"value"`
 }
 
 // LedgerEntry records one report the device produced; the ledger never
@@ -29,10 +41,13 @@ type LedgerEntry struct {
 	Epoch   int64  `msgpack:"epoch" json:"epoch"`
 	// Level is how many dimensions the reported cohort has (fewer than the
 	// ruleset's when k-anonymity made it coarser).
-	Level     int     `msgpack:"level" json:"level"`
-	Mechanism string  `msgpack:"mechanism" json:"mechanism"`
-	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
-	At        int64   `msgpack:"at" json:"at"`
+	Level     int    `msgpack:"level" json:"level"`
+	Mechanism string `msgpack:"mechanism" json:"mechanism"`
+	// Epsilon is the privacy this report spent: the ruleset's ε when its
+	// answer was drawn, 0 when it repeated the answer already given about
+	// the same cohort (see ldp.go).
+	Epsilon float64 `msgpack:"epsilon" json:"epsilon"`
+	At      int64   `msgpack:"at" json:"at"`
 }
 
 // Reasons a report is null.
@@ -96,7 +111,6 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		}
 		if r.Epoch == epoch {
 			out := r
-			out.Bits = slices.Clone(r.Bits)
 			return &out, "", nil
 		}
 		if r.Epoch > epoch {
@@ -124,22 +138,37 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 	k := catalogueSize(dims)
 	v := cohortIndex(dims, buckets)
 	eps := c.epsilon()
-	r := Report{Ruleset: c.id, Epoch: epoch, Epsilon: eps}
-	if useOUE(k, eps) {
-		r.Mechanism, r.Bits = MechanismOUE, e.random.oue(v, k, eps)
-	} else {
-		x := e.random.krr(v, k, eps)
-		r.Mechanism, r.Value = MechanismKRR, &x
-	}
+	value, fresh := e.profile.answerFor(c.id, k, eps, v, func() int { return e.random.krr(v, k, eps) })
+	r := Report{Ruleset: c.id, Epoch: epoch, Mechanism: MechanismKRR, Value: &value, Epsilon: eps}
 	e.profile.reports = slices.DeleteFunc(e.profile.reports, func(o Report) bool { return o.Ruleset == c.id })
 	e.profile.reports = append(e.profile.reports, r)
 	if n := len(e.profile.reports); n > maxStoredReports {
 		e.profile.reports = slices.Delete(e.profile.reports, 0, n-maxStoredReports)
 	}
-	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: r.Mechanism, Epsilon: eps, At: now})
+	spent := 0.0
+	if fresh {
+		spent = eps
+	}
+	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: MechanismKRR, Epsilon: spent, At: now})
 	out := r
-	out.Bits = slices.Clone(r.Bits)
 	return &out, "", nil
+}
+
+// answerFor returns the memoized answer about true cohort v (of K, at ε, in
+// ruleset), drawing and keeping one with draw when there is none; fresh
+// says it was drawn now.
+func (p *profile) answerFor(ruleset string, k int, eps float64, v int, draw func() int) (value int, fresh bool) {
+	for _, a := range p.answers {
+		if a.Ruleset == ruleset && a.K == k && a.Epsilon == eps && a.Cohort == v {
+			return a.Value, false
+		}
+	}
+	value = draw()
+	p.answers = append(p.answers, answer{Ruleset: ruleset, K: k, Epsilon: eps, Cohort: v, Value: value})
+	if n := len(p.answers); n > maxAnswers {
+		p.answers = slices.Delete(p.answers, 0, n-maxAnswers)
+	}
+	return value, true
 }
 
 func (p *profile) addLedger(le LedgerEntry) {

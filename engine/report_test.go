@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -237,7 +236,9 @@ func TestReportKAnonymityFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	led, spent := e.Ledger()
-	if len(led) != 5 || led[3].Level != 1 || led[4].Level != 3 || spent != 10 {
+	// Levels 3, 2 and 1 each drew an answer; the later reports about the
+	// level-1 and level-3 cohorts repeated theirs.
+	if len(led) != 5 || led[3].Level != 1 || led[4].Level != 3 || spent != 6 || led[3].Epsilon != 0 || led[4].Epsilon != 0 {
 		t.Errorf("ledger %+v spent %v", led, spent)
 	}
 }
@@ -252,10 +253,7 @@ func within(t *testing.T, what string, got, want, sigma float64) {
 
 func TestKRRFrequenciesAndEstimator(t *testing.T) {
 	const k, eps, n = 5, 2.0, 20000
-	mech, p, q := ldpProbs(k, eps)
-	if mech != MechanismKRR {
-		t.Fatalf("K=5, ε=2 uses %s", mech)
-	}
+	p, q := ldpProbs(k, eps)
 	if math.Abs(p+(k-1)*q-1) > 1e-12 {
 		t.Fatalf("p + (K-1)q = %v", p+(k-1)*q)
 	}
@@ -288,60 +286,84 @@ func TestKRRFrequenciesAndEstimator(t *testing.T) {
 	}
 }
 
-func TestOUEFrequenciesAndEstimator(t *testing.T) {
-	const k, eps, n = 30, 1.0, 20000
-	mech, p, q := ldpProbs(k, eps)
-	if mech != MechanismOUE || p != 0.5 || math.Abs(q-1/(math.E+1)) > 1e-12 {
-		t.Fatalf("K=30, ε=1: %s p=%v q=%v", mech, p, q)
+// TestAnswersAreMemoized: reports about the same true cohort repeat one
+// answer, epoch after epoch, spending ε once; another cohort draws its own;
+// the answers survive a snapshot; over many people the first answers are
+// distributed as randomized response says.
+func TestAnswersAreMemoized(t *testing.T) {
+	e := cohortEngine(t, cohortShop())
+	observe(t, e, "view", "tent", t0)
+	if err := e.SetContext(Context{Now: t0, Country: "CH", Visits: ip(3)}); err != nil {
+		t.Fatal(err)
 	}
-	if useOUE(20, 2) || !useOUE(25, 2) { // 3e²+2 ≈ 24.2
-		t.Error("OUE threshold")
+	week := int64(7 * dayMillis)
+	first, _, err := e.Report(t0, nil)
+	if err != nil || first == nil {
+		t.Fatal(first, err)
 	}
-	s := randSource{rand.NewChaCha8([32]byte{9})}
-	bit := func(b []byte, i int) float64 { return float64(b[i/8] >> (i % 8) & 1) }
-	truth := make([]int, k)
-	for v := range k {
-		truth[v] = 200 + 50*(v%7)
-	}
-	truth[3] = 20000 - func() (s int) {
-		for v, m := range truth {
-			if v != 3 {
-				s += m
-			}
-		}
-		return
-	}()
-	counts := make([]float64, k)
-	total := 0
-	for v, m := range truth {
-		for range m {
-			b := s.oue(v, k, eps)
-			if len(b) != 4 {
-				t.Fatalf("len(bits) = %d", len(b))
-			}
-			if b[3]>>6 != 0 {
-				t.Fatal("bits past K are set")
-			}
-			for i := range k {
-				counts[i] += bit(b, i)
-			}
-			total++
+	for i := 1; i < 10; i++ {
+		r, _, err := e.Report(t0+int64(i)*week, nil)
+		if err != nil || r == nil || *r.Value != *first.Value || r.Epoch != first.Epoch+int64(i) {
+			t.Fatalf("epoch +%d: %+v, want the answer %d again", i, r, *first.Value)
 		}
 	}
-	if total != n {
-		t.Fatal(total)
+	led, spent := e.Ledger()
+	if len(led) != 10 || spent != 2 || led[0].Epsilon != 2 || led[9].Epsilon != 0 {
+		t.Fatalf("ledger %+v spent %v: ε is spent once for one cohort", led, spent)
 	}
-	for v, c := range counts {
-		m := float64(truth[v])
-		sd := math.Sqrt(m*p*(1-p)+(n-m)*q*(1-q)) / (p - q)
-		within(t, "oue estimate", (c-n*q)/(p-q), m, sd)
+	// Another cohort (no longer returning: visits 1) draws a new answer.
+	if err := e.SetContext(Context{Now: t0, Country: "CH", Visits: ip(1)}); err != nil {
+		t.Fatal(err)
 	}
-	// One true value: the true bit is set half the time.
-	var one float64
-	for range n {
-		one += bit(s.oue(0, k, eps), 0)
+	if _, _, err := e.Report(t0+10*week, nil); err != nil {
+		t.Fatal(err)
 	}
-	within(t, "oue true bit", one, n/2, math.Sqrt(n*0.25))
+	if _, spent := e.Ledger(); spent != 4 {
+		t.Fatalf("spent %v after a second cohort, want 4", spent)
+	}
+	// Back in the first cohort, through a snapshot: the first answer.
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := cohortEngine(t, cohortShop())
+	if _, err := e2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.SetContext(Context{Now: t0, Country: "CH", Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := e2.Report(t0+11*week, nil)
+	if err != nil || r == nil || *r.Value != *first.Value {
+		t.Fatalf("after restore: %+v, want %d", r, *first.Value)
+	}
+	if _, spent := e2.Ledger(); spent != 4 {
+		t.Fatalf("spent %v after restore, want still 4", spent)
+	}
+
+	// Many people in one cohort: their answers follow p and q.
+	const n = 4000
+	counts := map[int]float64{}
+	var truth, k int
+	for i := range n {
+		e := New()
+		if err := e.Load(cohortShop()); err != nil {
+			t.Fatal(err)
+		}
+		e.SetRandom(rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 9}))
+		setPrefs(t, e, Preferences{Sharing: SharingCohorts})
+		if err := e.SetContext(Context{Now: t0, Country: "CH", Visits: ip(3)}); err != nil {
+			t.Fatal(err)
+		}
+		r, _, _ := e.Report(t0, nil)
+		counts[*r.Value]++
+		b, _ := e.assignCohort()
+		truth, k = cohortIndex(e.rules.cohorts.Dimensions, b), catalogueSize(e.rules.cohorts.Dimensions)
+	}
+	p, q := ldpProbs(k, 2)
+	within(t, "true answers", counts[truth], n*p, math.Sqrt(n*p*(1-p)))
+	other := (truth + 1) % k
+	within(t, "another answer", counts[other], n*q, math.Sqrt(n*q*(1-q)))
 }
 
 func TestReportOncePerEpochAndLedger(t *testing.T) {
@@ -357,8 +379,8 @@ func TestReportOncePerEpochAndLedger(t *testing.T) {
 	if err != nil || r1 == nil {
 		t.Fatalf("%v %q %v", r1, reason, err)
 	}
-	if r1.Ruleset != "shop" || r1.Epoch != epoch || r1.Mechanism != MechanismOUE || r1.Value != nil || len(r1.Bits) != 4 || r1.Epsilon != 2 {
-		t.Fatalf("report %+v", r1) // K = 30 > 3e²+2: OUE
+	if r1.Ruleset != "shop" || r1.Epoch != epoch || r1.Mechanism != MechanismKRR || r1.Value == nil || *r1.Value < 0 || *r1.Value >= 30 || r1.Epsilon != 2 {
+		t.Fatalf("report %+v", r1) // K = 30
 	}
 	// Same epoch, even with other sizes: the same report, not redrawn.
 	for i := range 20 {
@@ -377,7 +399,12 @@ func TestReportOncePerEpochAndLedger(t *testing.T) {
 		t.Errorf("earlier epoch: %+v %q", r, reason)
 	}
 	led, spent := e.Ledger()
-	if len(led) != 2 || spent != 4 || led[0].Epoch != epoch || led[1].Epoch != epoch+1 || led[0].At != t0 || led[0].Mechanism != MechanismOUE || led[0].Level != 3 {
+	// The next epoch's report is about the same cohort: the same answer,
+	// and no more ε spent.
+	if *r2.Value != *r1.Value {
+		t.Errorf("next epoch's answer %d, want the memoized %d", *r2.Value, *r1.Value)
+	}
+	if len(led) != 2 || spent != 2 || led[0].Epoch != epoch || led[1].Epoch != epoch+1 || led[0].At != t0 || led[0].Mechanism != MechanismKRR || led[0].Level != 3 || led[1].Epsilon != 0 {
 		t.Errorf("ledger %+v spent %v", led, spent)
 	}
 
@@ -390,7 +417,7 @@ func TestReportOncePerEpochAndLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _, err := e2.Report(t0, nil)
-	if err != nil || r == nil || r.Mechanism != MechanismKRR || r.Value == nil || *r.Value < 0 || *r.Value > 1 || r.Bits != nil || r.Epsilon != DefaultEpsilon {
+	if err != nil || r == nil || r.Mechanism != MechanismKRR || r.Value == nil || *r.Value < 0 || *r.Value > 1 || r.Epsilon != DefaultEpsilon {
 		t.Fatalf("krr report %+v %v", r, err)
 	}
 }
@@ -479,10 +506,11 @@ func TestReportSnapshotAndOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	r3, _, _ := e2.Report(t0, nil)
-	if r3 == nil || slices.Equal(r3.Bits, nil) {
+	if r3 == nil || r3.Value == nil {
 		t.Errorf("after off a new report is drawn: %+v", r3)
 	}
-	if led, _ := e2.Ledger(); len(led) != 1 {
-		t.Errorf("ledger %+v", led)
+	// Off erased the memoized answers too: the new report spends ε again.
+	if led, spent := e2.Ledger(); len(led) != 1 || spent != 2 {
+		t.Errorf("ledger %+v spent %v", led, spent)
 	}
 }
