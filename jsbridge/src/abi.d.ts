@@ -3,7 +3,7 @@
 export const ABI_VERSION: 1;
 export const MAX_REQUEST_BYTES: number;
 
-export type Op = 'version' | 'load_ruleset' | 'observe' | 'set_context' | 'decide' | 'snapshot' | 'restore' | 'record_impressions' | 'set_preferences' | 'preferences' | 'report' | 'ledger';
+export type Op = 'version' | 'load_ruleset' | 'observe' | 'set_context' | 'decide' | 'snapshot' | 'restore' | 'record_impressions' | 'set_preferences' | 'preferences' | 'report' | 'ledger' | 'describe' | 'export';
 export const OPS: readonly Op[];
 
 export interface ErrorBody {

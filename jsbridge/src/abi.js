@@ -35,7 +35,7 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	set_preferences {preferences: {sharing, history, location, hidden_interests, frequency, gpc}}
 	                                                   -> {preferences: {...as in effect, gpc_applied}}
 	preferences   {}                                   -> {preferences: {...as in effect, gpc_applied}}
-	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value?, bits?, epsilon}}
+	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value, epsilon}}
 	                                                      or {report: null, reason}
 	ledger        {}                                   -> {entries: [{ruleset, epoch, level, mechanism, epsilon, at}], epsilon_spent}
 	describe      {}                                   -> {ruleset: {id, version, items, slots}, signals: [{id, kind, purpose, retention_days}],
@@ -76,11 +76,13 @@ cohort below min_k is replaced by the coarser one without its last
 dimension, and when no level reaches min_k there is no report. An empty
 table (nothing published yet) means the cohort of the first dimension
 alone; no sizes at all, the full cohort. The index is noised on the device
-with local differential privacy (engine/ldp.go): mechanism krr gives value,
-an index; oue gives bits, one bit per catalogue index, LSB first.
-epoch is floor(now / epoch_days); the first report of an epoch is drawn and
-kept, and later calls in that epoch return it unchanged. ledger lists every
-report made (level: the dimensions of the cohort used) and the epsilon spent;
+with local differential privacy (engine/ldp.go): mechanism krr, k-ary
+randomized response, gives value, a catalogue index. The noised answer
+about a cohort is drawn once and repeated in every later report about the
+same cohort. epoch is floor(now / epoch_days); the first report of an epoch
+is made and kept, and later calls in that epoch return it unchanged. ledger
+lists every report made (level: the dimensions of the cohort used;
+epsilon: the privacy it spent, 0 when it repeated an answer) and the total;
 the ledger and the epoch's report persist in the snapshot and sharing off
 erases them.
 

@@ -135,8 +135,12 @@ export interface VersionInfo {
  * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, unknown_slot,
  * unknown_item, corrupt_snapshot, snapshot_version, consent, internal) or the SDK's
  * (fetch_failed, no_public_key, bad_public_key, compile_failed,
- * instantiate_failed, abi_version, trap, bad_response). bad_signature means
- * the ruleset is not signed with publicKey, or was changed after signing.
+ * instantiate_failed, abi_version, trap, bad_response, worker_unavailable,
+ * storage_failed, storage_corrupt, report_failed). bad_signature means the
+ * ruleset is not signed with publicKey, or was changed after signing;
+ * compile_failed with wasm blocked by CSP means the page's script-src lacks
+ * 'wasm-unsafe-eval'; storage_corrupt means the stored profile could not be
+ * decrypted and was erased.
  */
 export interface EdgewiseError {
   code: string;
@@ -153,7 +157,10 @@ export interface EventMap {
 export type Bytes = ArrayBuffer | ArrayBufferView;
 
 export interface LoadOptions {
-  /** The engine: a URL, a Response (or a promise of one), bytes, or a compiled module. */
+  /**
+   * The engine: a URL, a Response (or a promise of one), bytes, or a
+   * precompiled WebAssembly.Module (for runtimes that forbid compiling).
+   */
   wasm: string | URL | Response | Promise<Response> | Bytes | WebAssembly.Module;
   /**
    * The signed ruleset (.ewr, from `edgewise build`): its URL, a Response
@@ -169,11 +176,67 @@ export interface LoadOptions {
   /**
    * Item ids by slot id: what each slot shows when the engine cannot run
    * (the ruleset cannot be fetched or verified, the wasm is blocked...).
-   * Without an entry, a slot shows nothing then. While the engine runs,
-   * slots fall back to the ruleset's own fallback items instead.
+   * Without an entry, a slot shows nothing then. Once the engine has
+   * verified the ruleset, slots fall back to the ruleset's own fallback
+   * items instead.
    */
   fallback?: Record<string, string[]>;
+  /**
+   * The cohort-report collector's base URL (`edgewise collect`), e.g.
+   * 'https://collect.example.com'. Without it report() sends nothing.
+   */
+  collector?: string | URL;
+  /**
+   * Where the profile persists between visits: true (the default) keeps it
+   * in IndexedDB, encrypted with a non-extractable AES-GCM key; false keeps
+   * it for this page only; an IDBFactory uses that one.
+   */
+  storage?: boolean | IDBFactory;
+  /**
+   * Where the engine runs: true (the default) in a module Web Worker
+   * started from this script's own URL; false on the main thread; a URL of
+   * dist/edgewise.js on this origin (when the SDK was bundled into another
+   * script); or a Worker to talk to. Without Worker support, or when the
+   * worker cannot start, the engine runs on the main thread.
+   */
+  worker?: boolean | string | URL | Worker;
 }
+
+/** What the ruleset declares, for a preference center (the engine's describe). */
+export interface Description {
+  ruleset: { id: string; version: string; items: number; slots: number };
+  /** Each signal the ruleset may use, why, and for how many days events are kept. */
+  signals: { id: string; kind: string; purpose: string; retention_days: number }[];
+  /** The ruleset's named interests, for hidden_interests. */
+  interests: { id: string; tags: string[] }[];
+  /** Each slot's fallback items. */
+  slots: { id: string; fallback: string[] }[];
+  reporting: { epsilon: number; epoch_days: number; min_k: number; cohorts?: number };
+}
+
+/** Why an item was shown, from the engine's last decision that picked it. */
+export interface Explanation {
+  item: string;
+  slot: string;
+  /** The reason a person can read, e.g. "Because you viewed Wool socks". */
+  reason: string;
+  /** Ids of the rules that shaped the pick (empty when none did). */
+  rules: string[];
+}
+
+/** A cohort report as sent to the collector (POST /v1/reports). */
+export interface CohortReport {
+  ruleset: string;
+  epoch: number;
+  /** k-ary randomized response. */
+  mechanism: 'krr';
+  /** The noised cohort index; the same answer repeats for the same cohort. */
+  value: number;
+  /** The mechanism's epsilon, which the collector needs to debias counts. */
+  epsilon: number;
+}
+
+export type Sharing = 'off' | 'on-device' | 'cohorts';
 
 /**
  * One person's personalization engine. No method throws and no promise
@@ -184,8 +247,18 @@ export class Edgewise {
   /** Resolves, never rejects; check `state` or listen for 'error'. */
   static load(options: LoadOptions): Promise<Edgewise>;
 
+  /**
+   * The item ids the slot last showed, personalized, on an earlier visit
+   * (the no-flicker cache), read synchronously so a page can render them
+   * before load resolves; null when there are none.
+   */
+  static cached(slot: string): string[] | null;
+
   /** 'ready', or 'failed' when only fallback decisions are available. */
   readonly state: 'loading' | 'ready' | 'failed';
+
+  /** The sharing level in effect, or null when the engine is unavailable. */
+  readonly consent: Sharing | null;
 
   /** Records an event; resolves true when the engine accepted it. */
   observe(event: ObservedEvent): Promise<boolean>;
@@ -207,6 +280,10 @@ export class Edgewise {
    */
   decide(slot: string, options?: DecideOptions): Promise<Decision>;
   decide(slots: string[], options?: DecideOptions): Promise<Decision[]>;
+  /** Why an item was shown, or null when no slot's last decision picked it. */
+  explain(item: string): Promise<Explanation | null>;
+  /** What the ruleset collects and why, or null when the engine is unavailable. */
+  describe(): Promise<Description | null>;
   /** The profile as bytes to persist, or null when the engine is unavailable. */
   snapshot(): Promise<Uint8Array | null>;
   /** Replaces the profile with bytes from snapshot(); resolves true on success. */
@@ -219,6 +296,26 @@ export class Edgewise {
    * those in effect, or null after an 'error' event.
    */
   setPreferences(preferences: Preferences): Promise<EffectivePreferences | null>;
+  /** Changes only the sharing level; resolves to the preferences in effect. */
+  setConsent(sharing: Sharing): Promise<EffectivePreferences | null>;
+  /**
+   * Everything kept about the person on this device, as indented JSON:
+   * {engine: {ruleset, preferences, context, events, impressions, interests,
+   * cohort, reports, ledger, epsilon_spent}, stored: {...}}.
+   */
+  exportData(): Promise<string>;
+  /**
+   * Erases everything kept on this device: the profile, the IndexedDB
+   * database and its key, and the no-flicker cache. The preferences stay
+   * in effect for this page. Resolves true when all of it is gone.
+   */
+  forget(): Promise<boolean>;
+  /**
+   * Sends this epoch's cohort report to the collector when the sharing
+   * level is 'cohorts' and there is no Global Privacy Control signal;
+   * otherwise makes no request at all. Resolves to the report sent, or null.
+   */
+  report(): Promise<CohortReport | null>;
 
   /**
    * Adds a listener. Errors raised before the first 'error' listener (such as

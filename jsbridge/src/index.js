@@ -2,10 +2,22 @@
 //
 // Failures are quiet by design: load never rejects, no method throws, and a
 // page always gets something to show. Problems are reported as 'error' events.
+//
+// The engine runs in a Web Worker by default (channel.js, host.js), so its
+// compile and _initialize never block the page. This module keeps what the
+// page sees: the queue of calls, the events, the decisions for explain(),
+// the encrypted profile at rest (storage.js), the no-flicker cache
+// (cache.js) and cohort reports (report.js).
 
-import { compileModule, encodeRequest, instantiate } from './abi.js';
+import { openChannel } from './channel.js';
+import { deleteDatabase, openStorage } from './storage.js';
+import { CACHE_KEY, cachedItems, cachedRuleset, clearCache, remember } from './cache.js';
+import { fetchSizes, postReport, reportAllowed, reportBody } from './report.js';
+import { browserGPC, readContext, readPreferences, readPublicKey, readRuleset, readWasm } from './inputs.js';
 
-export { ABI_VERSION } from './abi.js';
+/** The ABI version the engine host speaks (abi.js; kept here so the page's
+ * bundle does not import the host: a test checks they agree). */
+export const ABI_VERSION = 1;
 
 const FALLBACK_REASON = 'Picked by the shop for everyone';
 
@@ -13,61 +25,90 @@ const FALLBACK_REASON = 'Picked by the shop for everyone';
 // to the first 'error' listener (load's errors happen before on() can run).
 const MAX_PENDING_ERRORS = 20;
 
+// The worker runs this very bundle (dist/edgewise.js, see browser.js): one
+// file to host, cache and hash. Unbundled (src/), there is no such script,
+// and the SDK falls back to the main thread.
+const workerURL = () => import.meta.url;
+
 export class Edgewise {
   /**
-   * Compiles the engine, and loads the signed ruleset once it checks against
-   * the site's public key. Always resolves: on failure the instance is in the
-   * 'failed' state and serves the fallback option's items.
+   * Starts the engine (in a worker unless worker is false), and loads the
+   * signed ruleset once it checks against the site's public key, then the
+   * person's stored profile. Always resolves: on failure the instance is in
+   * the 'failed' state and serves fallback items.
    */
-  static async load({ wasm, ruleset, publicKey, fallback } = {}) {
-    const ew = new Edgewise(fallback);
-    const [rs, mod] = await Promise.allSettled([readRuleset(ruleset), compileModule(wasm)]);
-    if (rs.status === 'rejected') {
-      const e = rs.reason || {};
+  static async load(options) {
+    const { wasm, ruleset, publicKey, fallback, collector, storage = true, worker = true } =
+      options && typeof options === 'object' ? options : {};
+    const ew = new Edgewise(fallback, collector);
+    ew._channel = openChannel(worker, workerURL, (reason) => ew._error('worker_unavailable', `${reason}; the engine runs on the main thread`, 'load'));
+    // Compiling starts at once, while the ruleset is fetched and the
+    // database opened.
+    const compiled = readWasm(wasm).then(
+      (w) => ew._channel.request({ type: 'compile', wasm: w }),
+      (e) => ({ errors: [{ code: 'compile_failed', message: `cannot compile the engine: ${e.message}`, op: 'load' }] }),
+    );
+    const opened = ew._openStorage(storage);
+    let ewr = null;
+    try {
+      ewr = await readRuleset(ruleset);
+    } catch (e) {
       ew._error(e.code || 'fetch_failed', e.code ? e.message : `cannot fetch the ruleset: ${e.message}`, 'load');
-    } else {
-      ew._ewr = rs.value;
     }
     const key = readPublicKey(publicKey);
-    if (key.error) {
-      ew._error(key.error.code, key.error.message, 'load');
-    } else {
-      ew._publicKey = key.bytes;
+    if (key.error) ew._error(key.error.code, key.error.message, 'load');
+    ew._reply(await compiled);
+    const loaded = await ew._channel.request({ type: 'load', ewr, publicKey: key.bytes || null });
+    ew._reply(loaded);
+    if (loaded.state === 'ready') {
+      ew._describe = loaded.describe || null;
+      ew._rulesetId = loaded.ruleset ? loaded.ruleset.id : null;
+      if (cachedRuleset() !== ew._rulesetId) clearCache();
+      await ew._restoreStored(await opened);
     }
-    if (mod.status === 'rejected') {
-      ew._error('compile_failed', `cannot compile the engine: ${mod.reason && mod.reason.message}`, 'load');
-    } else {
-      ew._module = mod.value;
-    }
-    if (ew._ewr && ew._publicKey && ew._module) await ew._rebuild('load');
-    ew.state = ew._engine ? 'ready' : 'failed';
+    ew.state = loaded.state;
     return ew;
   }
 
-  constructor(fallback) {
+  constructor(fallback, collector) {
     /** 'loading', 'ready' or 'failed'. A failed instance serves fallbacks only. */
     this.state = 'loading';
     this._fallback = fallback && typeof fallback === 'object' ? fallback : {};
-    this._ewr = null; // the signed ruleset's bytes, reloaded after a trap
-    this._publicKey = null; // the site's Ed25519 public key, 32 bytes
-    this._module = null; // the compiled module, kept to rebuild after a trap
-    this._engine = null;
-    this._snapshot = null; // the last good profile snapshot
-    this._context = null;
-    this._prefs = null; // the last preferences the engine accepted
-    this._effective = null; // and those in effect
+    this._collector = typeof collector === 'string' || collector instanceof URL ? String(collector) : null;
+    this._channel = null;
+    this._describe = null; // the engine's describe: signals, interests, slot fallbacks
+    this._rulesetId = null;
+    this._effective = null; // the preferences in effect, as the engine last said
+    this._last = new Map(); // slot id -> the engine's last decision, for explain()
+    this._factory = null; // the IndexedDB factory, or null without storage
+    this._store = null; // a promise of the open Storage, or of null
+    this._reported = null; // the epoch whose report was sent
+    this._snapshot = null; // the newest profile, to persist
+    this._writes = Promise.resolve(); // settles when what was persisted is written
     this._listeners = new Map();
     this._pending = [];
     this._queue = Promise.resolve();
+  }
+
+  /**
+   * The item ids a slot showed, personalized, on an earlier visit, read
+   * synchronously so a page can render them before load resolves; null when
+   * there are none. load and decide reconcile them.
+   */
+  static cached(slot) {
+    return cachedItems(slot);
+  }
+
+  /** The sharing level in effect ('off', 'on-device' or 'cohorts'), or null when the engine is unavailable. */
+  get consent() {
+    return this._effective ? this._effective.sharing : null;
   }
 
   /** Records one event. Resolves true when the engine accepted it. */
   observe(event) {
     return this._run(false, async () => {
       const { type, item, at = Date.now() } = event && typeof event === 'object' ? event : {};
-      if (!(await this._call('observe', { event: { type, item, at } }))) return false;
-      this._save();
-      return true;
+      return Boolean(await this._call('observe', { event: { type, item, at } }));
     });
   }
 
@@ -81,18 +122,8 @@ export class Edgewise {
    * engine accepted them.
    */
   recordImpressions(items, at = Date.now()) {
-    return this._run(false, () => this._record(typeof items === 'string' ? [items] : items, at, 'record_impressions'));
-  }
-
-  async _record(items, at, op) {
-    const res = await this._callRaw('record_impressions', { items, at });
-    if (!res) return false;
-    if (res.error) {
-      this._error(res.error.code, res.error.message, op);
-      return false;
-    }
-    this._save();
-    return true;
+    return this._run(false, async () => Boolean(
+      await this._call('record_impressions', { items: typeof items === 'string' ? [items] : items, at })));
   }
 
   /**
@@ -114,13 +145,7 @@ export class Edgewise {
         this._error('bad_request', 'context.location must be {lat, lon} in degrees', 'set_context');
         return false;
       }
-      // Only the engine may see coordinates: what is kept to re-apply after
-      // a trap is a copy without them.
-      const { location, ...kept } = context;
-      const ok = Boolean(await this._call('set_context', { context }));
-      if (location) this._scrub({ context });
-      if (ok) this._context = kept;
-      return ok;
+      return Boolean(await this._call('set_context', { context }));
     });
   }
 
@@ -157,23 +182,46 @@ export class Edgewise {
     } else if (res) {
       for (const d of res.result.decisions) got.set(d.slot, d);
     }
-    // With sharing off the engine keeps no impressions: do not ask it to.
-    const off = this._effective && this._effective.sharing === 'off';
+    for (const d of got.values()) this._last.set(d.slot, d);
+    // With sharing off the engine keeps no impressions, and nothing is cached.
+    const off = this.consent === 'off';
+    if (got.size && !off) remember(this._rulesetId, [...got.values()]);
     if (at !== undefined && got.size && !off) {
       // Each shown item counts once per call, however many slots show it.
       const shown = [...new Set([...got.values()].flatMap((d) => d.items.map((p) => p.item)))];
-      if (shown.length) await this._record(shown, at, 'decide');
+      if (shown.length) await this._call('record_impressions', { items: shown, at }, 'decide');
     }
     return ids.map((id) => got.get(id) || this._fallbackDecision(id));
+  }
+
+  /**
+   * Why an item was shown: {item, slot, reason, rules} from the engine's
+   * last decision that picked it, or null when no slot showed it.
+   */
+  explain(item) {
+    return this._run(null, async () => {
+      for (const d of this._last.values()) {
+        if (d.fallback) continue;
+        const pick = d.items.find((p) => p.item === item);
+        if (pick) return { item, slot: d.slot, reason: pick.reason, rules: pick.rules || [] };
+      }
+      return null;
+    });
+  }
+
+  /**
+   * What the ruleset declares, for a preference center: {ruleset, signals
+   * (purpose, retention_days), interests, slots, reporting}, or null.
+   */
+  describe() {
+    return this._run(null, async () => this._describe);
   }
 
   /** The profile as bytes for restore(), or null when there is none. */
   snapshot() {
     return this._run(null, async () => {
       const res = await this._call('snapshot');
-      if (!res) return null;
-      this._snapshot = res.snapshot;
-      return res.snapshot;
+      return res ? res.snapshot : null;
     });
   }
 
@@ -185,13 +233,7 @@ export class Edgewise {
         this._error('bad_request', 'restore needs the bytes snapshot() returned', 'restore');
         return false;
       }
-      const ok = Boolean(await this._call('restore', { snapshot: bytes }));
-      // A refused snapshot resets the profile, so save the outcome either way.
-      if (this.state === 'ready') {
-        this._syncPreferences();
-        this._save();
-      }
-      return ok;
+      return Boolean(await this._call('restore', { snapshot: bytes }));
     });
   }
 
@@ -209,18 +251,118 @@ export class Edgewise {
    * them at once. Resolves to the preferences in effect, or null.
    */
   setPreferences(prefs) {
+    return this._run(null, () => this._setPreferences(prefs));
+  }
+
+  async _setPreferences(prefs) {
+    if (prefs == null || typeof prefs !== 'object' || Array.isArray(prefs)) {
+      this._error('bad_request', 'setPreferences needs an object of preferences', 'set_preferences');
+      return null;
+    }
+    const res = await this._call('set_preferences', { preferences: readPreferences(prefs) });
+    return res ? res.preferences : null;
+  }
+
+  /**
+   * Changes only the sharing level ('off', 'on-device' or 'cohorts'),
+   * keeping the other preferences. Resolves to the preferences in effect.
+   */
+  setConsent(sharing) {
+    return this._run(null, () => {
+      const { gpc_applied: _, ...prefs } = this._effective || {};
+      return this._setPreferences({ ...prefs, sharing });
+    });
+  }
+
+  /**
+   * Everything Edgewise keeps about the person on this device, as readable
+   * JSON: the engine's export (preferences, coarse context, events,
+   * impressions, reports and the ledger) and what the SDK stores itself.
+   */
+  exportData() {
+    return this._run(JSON.stringify({ engine: null }), async () => {
+      const res = await this._call('export');
+      const data = {
+        engine: res ? res.export : null,
+        stored: {
+          indexeddb: this._factory
+            ? 'database "edgewise": the profile above, encrypted with a key that cannot leave this browser'
+            : 'nothing',
+          localStorage: { [CACHE_KEY]: readLocal(CACHE_KEY) },
+        },
+      };
+      return JSON.stringify(data, (_, v) => (v instanceof Uint8Array ? btoa(String.fromCharCode(...v)) : v), 2);
+    });
+  }
+
+  /**
+   * Erases everything Edgewise keeps on this device: the engine's profile
+   * (sharing off erases it; the preferences then come back), the IndexedDB
+   * database with its key, and the no-flicker cache. Resolves true when
+   * all of it is gone.
+   */
+  forget() {
+    return this._run(false, async () => {
+      let ok = true;
+      clearCache();
+      this._last.clear();
+      this._reported = null;
+      if (this.state === 'ready') {
+        const { gpc_applied: _, ...prefs } = this._effective || {};
+        // The profiles these replies carry are not persisted: the database
+        // is about to go.
+        const set = async (preferences) => {
+          const reply = await this._channel.request({ type: 'call', op: 'set_preferences', request: { preferences } });
+          this._reply({ ...reply, snapshot: undefined });
+          return reply.res && reply.res.result;
+        };
+        if (!(await set({ sharing: 'off' }))) ok = false;
+        await set(prefs);
+      }
+      this._snapshot = null;
+      const store = this._store;
+      this._store = null;
+      try {
+        const s = store && (await store);
+        if (s) await s.destroy();
+        else if (this._factory) await deleteDatabase(this._factory);
+      } catch (e) {
+        ok = false;
+        this._error('storage_failed', `cannot delete the stored profile: ${e && e.message}`, 'forget');
+      }
+      return ok;
+    });
+  }
+
+  /**
+   * Sends this epoch's cohort report to the collector, when the person
+   * chose the 'cohorts' sharing level and the browser sends no Global
+   * Privacy Control signal; otherwise sends nothing at all. Resolves to the
+   * report sent, or null.
+   */
+  report() {
     return this._run(null, async () => {
-      if (prefs == null || typeof prefs !== 'object' || Array.isArray(prefs)) {
-        this._error('bad_request', 'setPreferences needs an object of preferences', 'set_preferences');
+      if (!this._collector || this.state !== 'ready' || !reportAllowed(this._effective, browserGPC())) return null;
+      let sizes;
+      try {
+        sizes = await fetchSizes(this._collector, this._rulesetId);
+      } catch (e) {
+        // Without the published sizes k-anonymity cannot be checked: no report.
+        this._error('report_failed', `cannot read the cohort sizes: ${e && e.message}`, 'report');
         return null;
       }
-      const preferences = readPreferences(prefs);
-      const res = await this._call('set_preferences', { preferences });
-      if (!res) return null;
-      this._prefs = preferences;
-      this._effective = res.preferences;
-      this._save();
-      return res.preferences;
+      const res = await this._call('report', { now: Date.now(), sizes });
+      if (!res || !res.report || res.report.epoch === this._reported) return null;
+      const body = reportBody(res.report);
+      try {
+        await postReport(this._collector, body);
+      } catch (e) {
+        this._error('report_failed', `cannot send the report: ${e && e.message}`, 'report');
+        return null;
+      }
+      this._reported = body.epoch;
+      this._persist();
+      return body;
     });
   }
 
@@ -247,8 +389,14 @@ export class Edgewise {
     return this;
   }
 
-  // Runs fn after every earlier call, so a rebuild after a trap is never
-  // interleaved with another call. Resolves to fallback if fn throws.
+  /** The running engine instance in main-thread mode (tests reach into it); null in a worker. */
+  get _engine() {
+    const host = this._channel && this._channel.host;
+    return host ? host.engine : null;
+  }
+
+  // Runs fn after every earlier call, so calls reach the engine in the
+  // order the page made them. Resolves to fallback if fn throws.
   _run(fallback, fn) {
     const p = this._queue.then(fn).catch((e) => {
       this._error('internal', `unexpected failure: ${e && e.message}`, 'sdk');
@@ -258,88 +406,94 @@ export class Edgewise {
     return p;
   }
 
-  // Calls the engine, rebuilding it first if it trapped. Returns the result,
-  // or null after reporting the error.
-  async _call(op, request) {
+  // Calls the engine. Returns the result, or null after reporting the error.
+  async _call(op, request, as = op) {
     const res = await this._callRaw(op, request);
     if (!res) return null;
     if (res.error) {
-      this._error(res.error.code, res.error.message, op);
+      this._error(res.error.code, res.error.message, as);
       return null;
     }
     return res.result;
   }
 
   // Like _call, but returns the response ({result} or {error}) without
-  // reporting an error; null when there is no engine to call.
+  // reporting an engine error; null when there is no engine to call.
   async _callRaw(op, request) {
     if (this.state !== 'ready') return null;
-    if (this._engine.dead && !(await this._rebuild(op))) return null;
-    return this._engine.call(op, request);
+    const reply = await this._channel.request({ type: 'call', op, request });
+    this._reply(reply);
+    return reply.res || null;
   }
 
-  // Starts a fresh instance from the cached module and brings back the
-  // ruleset (checking its signature again), context and profile. On failure
-  // the SDK goes to 'failed'.
-  async _rebuild(op) {
-    let engine;
+  // Takes in what every host reply carries: its errors, the state, the
+  // preferences in effect and a profile to persist.
+  _reply(reply) {
+    for (const e of reply.errors || []) this._error(e.code, e.message, e.op);
+    if (this.state !== 'loading' && reply.state) this.state = reply.state;
+    if (reply.effective) {
+      this._effective = reply.effective;
+      if (reply.effective.sharing === 'off') clearCache();
+    }
+    if (reply.snapshot) {
+      this._snapshot = reply.snapshot;
+      this._persist();
+    }
+  }
+
+  async _openStorage(storage) {
+    const factory = storage === true ? globalThis.indexedDB : storage && typeof storage.open === 'function' ? storage : null;
+    if (!factory) return null;
+    this._factory = factory;
+    return this._ensureStore();
+  }
+
+  _ensureStore() {
+    if (!this._store && this._factory) {
+      this._store = openStorage(this._factory, globalThis.crypto && globalThis.crypto.subtle).catch((e) => {
+        this._error('storage_failed', `cannot open IndexedDB, so the profile lasts only this page: ${e && e.message}`, 'load');
+        return null;
+      });
+    }
+    return this._store;
+  }
+
+  // Brings back the person's stored profile after load. An unreadable one
+  // was erased by storage; one the engine refuses is replaced.
+  async _restoreStored(store) {
+    if (!store || !this._rulesetId) return;
+    let stored = null;
     try {
-      engine = await instantiate(this._module);
+      stored = await store.load(this._rulesetId);
     } catch (e) {
-      return this._failed(e.code || 'instantiate_failed', e.message, op);
+      this._error(e.code || 'storage_failed', e.message, 'load');
     }
-    const loaded = engine.call('load_ruleset', { ewr: this._ewr, public_key: this._publicKey });
-    if (loaded.error) return this._failed(loaded.error.code, loaded.error.message, op);
-    if (this._prefs) engine.call('set_preferences', { preferences: this._prefs });
-    if (this._context) engine.call('set_context', { context: this._context });
-    if (this._snapshot) {
-      const restored = engine.call('restore', { snapshot: this._snapshot });
-      if (restored.error) this._error(restored.error.code, restored.error.message, op);
-    }
-    this._engine = engine;
-    return true;
+    if (!stored) return;
+    this._reported = stored.reported;
+    const reply = await this._channel.request({ type: 'call', op: 'restore', request: { snapshot: stored.snapshot } });
+    const res = reply.res;
+    if (res && res.error) this._error(res.error.code, `the stored profile was refused and reset: ${res.error.message}`, 'load');
+    this._reply({ ...reply, snapshot: res && res.error ? reply.snapshot : undefined });
   }
 
-  _failed(code, message, op) {
-    this._engine = null;
-    this.state = 'failed';
-    this._error(code, message, op);
-    return false;
+  // Writes the last snapshot, encrypted. Failures are reported, never thrown.
+  _persist() {
+    if (!this._snapshot || !this._rulesetId || !this._factory) return;
+    const snapshot = this._snapshot;
+    const reported = this._reported;
+    this._writes = Promise.all([this._writes, this._ensureStore()])
+      .then(([, s]) => s && s.save(this._rulesetId, snapshot, reported))
+      .catch((e) => this._error('storage_failed', `cannot store the profile: ${e && e.message}`, 'storage'));
   }
 
-  // Zeroes the engine's request buffer where request was written, so a
-  // request with coordinates does not linger in the module's memory.
-  _scrub(request) {
-    try {
-      const n = encodeRequest(request).length;
-      const ex = this._engine && !this._engine.dead ? this._engine.exports : null;
-      const ptr = ex ? ex.ew_alloc(n) : 0;
-      if (ptr) new Uint8Array(ex.memory.buffer, ptr >>> 0, n).fill(0);
-    } catch {
-      // Best effort: the engine drops the coordinates itself.
-    }
-  }
-
-  // Reads the preferences in effect after a restore, which may bring them.
-  _syncPreferences() {
-    const res = this._engine.call('preferences');
-    if (!res.result) return;
-    const { gpc_applied: _, ...prefs } = res.result.preferences;
-    this._effective = res.result.preferences;
-    this._prefs = prefs;
-  }
-
-  // Keeps a snapshot of the profile to restore after a trap.
-  _save() {
-    const res = this._engine.call('snapshot');
-    if (res.result) this._snapshot = res.result.snapshot;
-  }
-
-  // What a slot shows without the engine: the fallback option's items for
-  // it, else nothing. The SDK never reads the ruleset itself: only the
-  // engine does, once its signature checks.
+  // What a slot shows without the engine's decision: the ruleset's fallback
+  // items (once the engine described a verified ruleset), else the page's
+  // fallback option, else nothing.
   _fallbackDecision(slot) {
-    let ids = Object.prototype.hasOwnProperty.call(this._fallback, slot) ? this._fallback[slot] : [];
+    const described = this._describe && Array.isArray(this._describe.slots)
+      ? this._describe.slots.find((s) => s && s.id === slot) : null;
+    let ids = described ? described.fallback
+      : Object.prototype.hasOwnProperty.call(this._fallback, slot) ? this._fallback[slot] : [];
     ids = Array.isArray(ids) ? ids.filter((id) => typeof id === 'string') : [];
     return { slot, items: ids.map((item) => ({ item, score: 0, reason: FALLBACK_REASON })), fallback: true };
   }
@@ -365,104 +519,12 @@ export class Edgewise {
   }
 }
 
-// The preference fields the ABI documents; others are ignored.
-const PREFERENCE_FIELDS = ['sharing', 'history', 'location', 'hidden_interests', 'frequency', 'gpc'];
-
-// A set_preferences request's preferences from setPreferences' argument: the
-// documented fields that are not undefined, gpc defaulting to the browser's
-// Global Privacy Control signal. Values are passed as given: the engine
-// checks them.
-function readPreferences(prefs) {
-  const out = {};
-  for (const key of PREFERENCE_FIELDS) {
-    if (prefs[key] !== undefined) out[key] = prefs[key];
-  }
-  if (out.gpc === undefined && browserGPC()) out.gpc = true;
-  if (Array.isArray(out.hidden_interests)) out.hidden_interests = [...out.hidden_interests];
-  return out;
-}
-
-// Whether the browser sends Global Privacy Control; false outside a browser.
-function browserGPC() {
+function readLocal(key) {
   try {
-    return typeof navigator !== 'undefined' && navigator !== null && navigator.globalPrivacyControl === true;
+    return typeof localStorage !== 'undefined' ? JSON.parse(localStorage.getItem(key)) : null;
   } catch {
-    return false;
+    return null;
   }
-}
-
-// The context fields the ABI documents, in its order; others are ignored.
-const CONTEXT_FIELDS = [
-  'now', 'tz_offset_minutes', 'daypart', 'weekday', 'weather', 'device', 'referrer',
-  'page_section', 'visits', 'country', 'subdivision', 'regions', 'location',
-];
-
-// A set_context context from setContext's argument: the documented fields
-// that are not undefined, now defaulting to Date.now() and the time zone to
-// the browser's. Values are passed as given: the engine checks them.
-function readContext(ctx) {
-  const out = {};
-  for (const key of CONTEXT_FIELDS) {
-    if (ctx[key] !== undefined) out[key] = ctx[key];
-  }
-  if (out.now === undefined) out.now = Date.now();
-  if (out.tz_offset_minutes === undefined) out.tz_offset_minutes = tzOffsetMinutes(out.now);
-  if (Array.isArray(out.regions)) out.regions = [...out.regions];
-  const loc = out.location;
-  if (loc && typeof loc === 'object' && !Array.isArray(loc)) out.location = { lat: loc.lat, lon: loc.lon };
-  return out;
-}
-
-// The browser's offset from UTC at now, in minutes east of UTC (UTC+2 is
-// 120). getTimezoneOffset counts the other way (UTC+2 is -120).
-function tzOffsetMinutes(now) {
-  const at = new Date(typeof now === 'number' && Number.isFinite(now) ? now : Date.now());
-  const off = at.getTimezoneOffset();
-  return Number.isFinite(off) ? 0 - off : 0;
-}
-
-function loadError(code, message) {
-  return Object.assign(new Error(message), { code });
-}
-
-// The signed ruleset's bytes, from a URL, a Response (or a promise of one)
-// or bytes. Rejects with an Error whose code is the error event's.
-async function readRuleset(source) {
-  if (source == null) throw loadError('no_ruleset', 'Edgewise.load needs ruleset: the URL or bytes of a signed .ewr file');
-  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
-  if (typeof source === 'string' || source instanceof URL) source = fetch(source);
-  const res = await source;
-  if (!res || typeof res.arrayBuffer !== 'function') {
-    throw loadError('bad_ruleset_file',
-      'ruleset must be the URL or bytes of a signed .ewr file, built with edgewise build; ruleset objects are not accepted');
-  }
-  if (!res.ok) throw loadError('fetch_failed', `cannot fetch the ruleset: HTTP ${res.status} from ${res.url || 'its URL'}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-// The site's Ed25519 public key: 32 bytes, or their base64 (standard or
-// URL-safe). Returns {bytes} or {error: {code, message}}.
-function readPublicKey(key) {
-  if (key == null || key === '') {
-    return { error: { code: 'no_public_key', message: 'Edgewise.load needs publicKey: the site\'s Ed25519 public key, as bytes or base64' } };
-  }
-  let bytes = null;
-  if (key instanceof ArrayBuffer) bytes = new Uint8Array(key.slice(0));
-  else if (ArrayBuffer.isView(key)) bytes = new Uint8Array(key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength));
-  else if (typeof key === 'string') {
-    try {
-      const bin = atob(key.trim().replace(/-/g, '+').replace(/_/g, '/'));
-      bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    } catch {
-      bytes = null;
-    }
-  }
-  if (!bytes || bytes.length !== 32) {
-    const what = bytes ? `${bytes.length} bytes` : typeof key === 'string' ? 'a string that is not base64' : typeof key;
-    return { error: { code: 'bad_public_key', message: `publicKey must be a 32-byte Ed25519 public key (bytes or base64), got ${what}` } };
-  }
-  return { bytes };
 }
 
 export default Edgewise;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode } from '@msgpack/msgpack';
-import { Edgewise } from '../src/index.js';
+import { Edgewise } from '../testing/sdk.mjs';
 import { repoRoot, testPublicKey, wasmModule } from '../testing/helpers.mjs';
 
 const mod = await wasmModule();

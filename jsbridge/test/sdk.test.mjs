@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
-import { Edgewise } from '../src/index.js';
+import { Edgewise } from '../testing/sdk.mjs';
 import {
   fakeEngine, flipByte, randomBytes, serve, shopEwr, shopFallback, testPublicKey, wasmBytes, wasmModule,
 } from '../testing/helpers.mjs';

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker as NodeWorker } from 'node:worker_threads';
+import { decode } from '@msgpack/msgpack';
 import { OPS } from '../src/abi.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -152,4 +154,56 @@ export function fakeEngine(response) {
     ])),
     ...section(11, vec([[0, 0x41, ...u32(AT), 0x0b, ...vec([...response])]])),
   ]);
+}
+
+/**
+ * A browser-style Worker (postMessage, addEventListener 'message' and
+ * 'error', terminate) running testing/worker-entry.mjs in worker_threads:
+ * what the SDK's worker option accepts. unref'd, so tests exit.
+ */
+export function nodeWorker() {
+  const w = new NodeWorker(new URL('./worker-entry.mjs', import.meta.url));
+  const target = new EventTarget();
+  w.on('message', (data) => target.dispatchEvent(Object.assign(new Event('message'), { data })));
+  w.on('error', (err) => target.dispatchEvent(Object.assign(new Event('error'), { message: err.message })));
+  let next = 1e9;
+  return Object.assign(target, {
+    postMessage: (m) => w.postMessage(m),
+    terminate: () => w.terminate(),
+    /** Makes the engine's next call inside the worker trap. */
+    poison: () => new Promise((resolve) => {
+      const id = next++;
+      const on = (e) => {
+        if (e.data && e.data.id === id) {
+          target.removeEventListener('message', on);
+          resolve();
+        }
+      };
+      target.addEventListener('message', on);
+      w.postMessage({ type: 'test:poison', id });
+    }),
+  });
+}
+
+/** A minimal in-memory localStorage (Node has none), installed on globalThis. */
+export function installLocalStorage() {
+  const map = new Map();
+  globalThis.localStorage = {
+    getItem: (k) => (map.has(k) ? map.get(k) : null),
+    setItem: (k, v) => void map.set(k, String(v)),
+    removeItem: (k) => void map.delete(k),
+    clear: () => map.clear(),
+    key: (i) => [...map.keys()][i] ?? null,
+    get length() {
+      return map.size;
+    },
+  };
+  return map;
+}
+
+/** The signed ruleset with cohorts of the golden report case (corpus-cohorts). */
+export function cohortsEwr() {
+  const golden = JSON.parse(readFileSync(join(repoRoot, 'testdata', 'abi', 'golden', 'report.json'), 'utf8'));
+  const step = golden.steps.find((s) => s.op === 'load_ruleset');
+  return decode(Buffer.from(step.request_b64, 'base64')).ewr;
 }

@@ -1,0 +1,146 @@
+// The profile at rest: one IndexedDB database, 'edgewise', with one object
+// store holding a non-extractable AES-GCM key (the CryptoKey itself: the
+// structured clone IndexedDB stores keeps it non-extractable, so page
+// scripts can use it but nobody can read it out) and one encrypted record
+// per ruleset id. The engine bounds the profile itself, so storage is
+// bounded by the number of rulesets a site uses.
+
+const DB_NAME = 'edgewise';
+const STORE = 'kv';
+const KEY = 'key';
+const AES = { name: 'AES-GCM', length: 256 };
+
+const req = (r) => new Promise((resolve, reject) => {
+  r.onsuccess = () => resolve(r.result);
+  r.onerror = () => reject(r.error);
+});
+
+const done = (tx) => new Promise((resolve, reject) => {
+  tx.oncomplete = () => resolve();
+  tx.onerror = () => reject(tx.error);
+  tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+});
+
+const recordKey = (rulesetId) => `profile:${rulesetId}`;
+
+/** Opens the database; rejects when IndexedDB or WebCrypto is unusable. */
+export async function openStorage(factory, subtle) {
+  if (!factory || !subtle) throw new Error('IndexedDB or WebCrypto is not available');
+  const open = factory.open(DB_NAME, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+  const db = await req(open);
+  // Another tab's forget() deletes the database: let it.
+  db.onversionchange = () => db.close();
+  return new Storage(factory, subtle, db);
+}
+
+class Storage {
+  constructor(factory, subtle, db) {
+    this.factory = factory;
+    this.subtle = subtle;
+    this.db = db;
+    this.key = null;
+    this.pending = null; // the newest record waiting to be written
+    this.writing = null;
+    this.closed = false; // after destroy(): nothing more is written
+  }
+
+  // The database's key, made on first use. Made before the transaction
+  // (WebCrypto is async and would let it commit), then kept only if no other
+  // tab stored one first.
+  async _key() {
+    if (this.key) return this.key;
+    const fresh = await this.subtle.generateKey(AES, false, ['encrypt', 'decrypt']);
+    const tx = this.db.transaction(STORE, 'readwrite');
+    const store = tx.objectStore(STORE);
+    const stored = await req(store.get(KEY));
+    if (!stored) store.put(fresh, KEY);
+    await done(tx);
+    this.key = stored || fresh;
+    return this.key;
+  }
+
+  /**
+   * The stored profile for a ruleset: {snapshot, reported} or null. Rejects
+   * with code 'storage_corrupt' when the record cannot be decrypted; the
+   * record is deleted first, so the next visit starts clean.
+   */
+  async load(rulesetId) {
+    const tx = this.db.transaction(STORE, 'readonly');
+    const record = await req(tx.objectStore(STORE).get(recordKey(rulesetId)));
+    if (record === undefined) return null;
+    try {
+      const key = await this._key();
+      const plain = await this.subtle.decrypt(
+        { name: 'AES-GCM', iv: record.iv, additionalData: new TextEncoder().encode(rulesetId) }, key, record.data);
+      return { snapshot: new Uint8Array(plain), reported: typeof record.reported === 'number' ? record.reported : null };
+    } catch (e) {
+      await this.remove(rulesetId);
+      throw Object.assign(new Error(`the stored profile cannot be read, so it was erased: ${(e && e.message) || e}`), {
+        code: 'storage_corrupt',
+      });
+    }
+  }
+
+  /**
+   * Encrypts and stores a profile, replacing the ruleset's record. Writes
+   * are coalesced: while one is in flight only the newest waits.
+   */
+  save(rulesetId, snapshot, reported) {
+    if (this.closed) return Promise.resolve();
+    this.pending = { rulesetId, snapshot, reported };
+    if (!this.writing) {
+      this.writing = (async () => {
+        try {
+          while (this.pending) {
+            const { rulesetId: id, snapshot: bytes, reported: epoch } = this.pending;
+            this.pending = null;
+            await this._write(id, bytes, epoch);
+          }
+        } finally {
+          this.writing = null;
+        }
+      })();
+    }
+    return this.writing;
+  }
+
+  async _write(rulesetId, snapshot, reported) {
+    const key = await this._key();
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await this.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(rulesetId) }, key, snapshot);
+    const record = { iv, data, at: Date.now() };
+    if (typeof reported === 'number') record.reported = reported;
+    const tx = this.db.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).put(record, recordKey(rulesetId));
+    await done(tx);
+  }
+
+  async remove(rulesetId) {
+    const tx = this.db.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).delete(recordKey(rulesetId));
+    await done(tx);
+  }
+
+  /** Deletes the whole database, key included. */
+  async destroy() {
+    this.closed = true;
+    this.pending = null;
+    if (this.writing) await this.writing.catch(() => {});
+    this.db.close();
+    this.key = null;
+    await deleteDatabase(this.factory);
+  }
+}
+
+/** Deletes the database whether or not it was opened in this page. */
+export function deleteDatabase(factory) {
+  return new Promise((resolve, reject) => {
+    const r = factory.deleteDatabase(DB_NAME);
+    r.onsuccess = () => resolve();
+    r.onerror = () => reject(r.error);
+    // Blocked until other tabs close their connection (they do, on
+    // versionchange); the deletion then completes.
+  });
+}

@@ -1,0 +1,177 @@
+// The profile at rest (src/storage.js): IndexedDB from fake-indexeddb,
+// WebCrypto from Node. Encrypted with a non-extractable key, one record per
+// ruleset, reset cleanly when unreadable, and gone after forget().
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { Edgewise } from '../testing/sdk.mjs';
+import { CACHE_KEY } from '../src/cache.js';
+import { installLocalStorage, shopEwr, shopFallback, testPublicKey, wasmModule } from '../testing/helpers.mjs';
+
+const mod = await wasmModule();
+const T0 = 1700000000000;
+const ids = (d) => d.items.map((p) => p.item);
+const local = installLocalStorage();
+
+async function load(idb, options = {}) {
+  const ew = await Edgewise.load({ wasm: mod, ruleset: shopEwr(), publicKey: testPublicKey(), fallback: shopFallback(), storage: idb, worker: false, ...options });
+  const seen = { error: [] };
+  ew.on('error', (e) => seen.error.push(e));
+  await Promise.resolve();
+  return { ew, seen };
+}
+
+// Every value in the database, by key.
+async function dump(idb) {
+  const db = await new Promise((ok, fail) => {
+    const r = idb.open('edgewise');
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => fail(r.error);
+  });
+  const tx = db.transaction('kv');
+  const store = tx.objectStore('kv');
+  const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map((r) => new Promise((ok) => { r.onsuccess = () => ok(r.result); })));
+  db.close();
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}
+
+async function put(idb, key, value) {
+  const db = await new Promise((ok) => {
+    const r = idb.open('edgewise');
+    r.onsuccess = () => ok(r.result);
+  });
+  const tx = db.transaction('kv', 'readwrite');
+  tx.objectStore('kv').put(value, key);
+  await new Promise((ok) => { tx.oncomplete = ok; });
+  db.close();
+}
+
+// Waits for the SDK's background writes.
+const settle = (ew) => ew._writes;
+
+test('the profile survives a reload, encrypted with a key nobody can export', async () => {
+  const idb = new IDBFactory();
+  const { ew, seen } = await load(idb);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  await ew.observe({ type: 'view', item: 'sock', at: T0 + 1 });
+  const want = await ew.decide(['home', 'related']);
+  await settle(ew);
+
+  const stored = await dump(idb);
+  assert.deepEqual(Object.keys(stored).sort(), ['key', 'profile:shop']);
+  assert.ok(stored.key instanceof CryptoKey);
+  assert.equal(stored.key.extractable, false);
+  await assert.rejects(crypto.subtle.exportKey('raw', stored.key));
+  const bytes = Buffer.from(stored['profile:shop'].data);
+  assert.ok(bytes.length > 16);
+  for (const word of ['sock', 'shop', 'events', 'view']) assert.equal(bytes.indexOf(word), -1, `"${word}" is not in the stored bytes`);
+  assert.equal(stored['profile:shop'].iv.length, 12);
+
+  const { ew: again, seen: seen2 } = await load(idb);
+  assert.deepEqual(await again.decide(['home', 'related']), want, 'the next visit decides as this one did');
+  assert.deepEqual([...seen.error, ...seen2.error], []);
+});
+
+test('an undecryptable profile is erased, reported, and the person starts afresh', async () => {
+  const idb = new IDBFactory();
+  const { ew } = await load(idb);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  await settle(ew);
+  const stored = await dump(idb);
+  const data = new Uint8Array(stored['profile:shop'].data);
+  data[3] ^= 1;
+  await put(idb, 'profile:shop', { ...stored['profile:shop'], data: data.buffer });
+
+  const { ew: next, seen } = await load(idb);
+  assert.equal(next.state, 'ready');
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['storage_corrupt', 'load']]);
+  assert.equal((await next.decide('home')).fallback, true, 'an empty profile');
+  assert.equal((await dump(idb))['profile:shop'], undefined, 'the bad record is gone');
+  await next.observe({ type: 'view', item: 'mug', at: T0 });
+  await settle(next);
+  const { ew: third, seen: seen3 } = await load(idb);
+  assert.deepEqual(ids(await third.decide('related')), ['mug', 'pan']);
+  assert.deepEqual(seen3.error, []);
+});
+
+test('a profile the engine refuses is reset and replaced', async () => {
+  const idb = new IDBFactory();
+  const { ew } = await load(idb);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  await settle(ew);
+  // A validly encrypted record holding bytes that are not a snapshot.
+  const key = (await dump(idb)).key;
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode('shop') }, key, new Uint8Array([0xc1, 2, 3]));
+  await put(idb, 'profile:shop', { iv, data, at: Date.now() });
+
+  const { ew: next, seen } = await load(idb);
+  assert.equal(next.state, 'ready');
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['corrupt_snapshot', 'load']]);
+  assert.equal((await next.decide('home')).fallback, true);
+});
+
+test('forget() erases the profile, the database and the no-flicker cache', async () => {
+  const idb = new IDBFactory();
+  const { ew, seen } = await load(idb);
+  await ew.setPreferences({ frequency: 'low' });
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  const d = await ew.decide('related');
+  assert.equal(d.fallback, false);
+  assert.deepEqual(Edgewise.cached('related'), ids(d));
+  await settle(ew);
+  assert.deepEqual((await idb.databases()).map((x) => x.name), ['edgewise']);
+
+  assert.equal(await ew.forget(), true);
+  assert.deepEqual(await idb.databases(), []);
+  assert.equal(local.get(CACHE_KEY), undefined);
+  assert.equal(Edgewise.cached('related'), null);
+  assert.equal((await ew.decide('related')).fallback, true, 'the profile is empty');
+  assert.equal(await ew.explain('hat'), null);
+  assert.equal((await ew.preferences()).frequency, 'low', 'the choices of this page stay in effect');
+  await settle(ew);
+  assert.deepEqual(await idb.databases(), [], 'nothing was written back');
+  assert.deepEqual(seen.error, []);
+
+  // Later activity is stored again, from scratch.
+  await ew.observe({ type: 'view', item: 'mug', at: T0 });
+  await settle(ew);
+  assert.deepEqual((await idb.databases()).map((x) => x.name), ['edgewise']);
+});
+
+test('the no-flicker cache keeps item ids only, and nothing while sharing is off', async () => {
+  const idb = new IDBFactory();
+  local.clear();
+  const { ew } = await load(idb);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  const [home, related] = await ew.decide(['home', 'related']);
+  const cache = JSON.parse(local.get(CACHE_KEY));
+  assert.deepEqual(Object.keys(cache).sort(), ['at', 'ruleset', 'slots', 'v']);
+  assert.deepEqual(cache.slots, { home: ids(home), related: ids(related) });
+  assert.equal(cache.ruleset, 'shop');
+  assert.ok(!local.get(CACHE_KEY).includes('Because'), 'no reasons');
+
+  assert.equal(ew.consent, 'on-device');
+  assert.equal((await ew.setConsent('off')).sharing, 'off');
+  assert.equal(ew.consent, 'off');
+  assert.equal(local.get(CACHE_KEY), undefined, 'sharing off clears it');
+  await ew.decide(['home', 'related']);
+  assert.equal(local.get(CACHE_KEY), undefined, 'and writes nothing');
+  await settle(ew);
+  // The choice itself is kept, so the next visit stays off.
+  const { ew: next } = await load(idb);
+  assert.equal(next.consent, 'off');
+});
+
+test('storage: false keeps nothing, and a broken IndexedDB only costs persistence', async () => {
+  const { ew } = await load(false);
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  assert.equal(await ew.forget(), true);
+
+  const broken = { open() { throw new Error('IndexedDB is disabled'); } };
+  const { ew: b, seen } = await load(broken);
+  assert.equal(b.state, 'ready');
+  assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['storage_failed', 'load']]);
+  assert.equal(await b.observe({ type: 'view', item: 'sock', at: T0 }), true);
+});
