@@ -18,7 +18,16 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	wasmPath = p
-	os.Exit(m.Run())
+	// simulate and audit keep compiled code in the user's cache directory;
+	// give this test binary its own, so tests neither use nor fill the real one.
+	cache, err := os.MkdirTemp("", "edgewise-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 func runCLI(t *testing.T, args ...string) (string, string, int) {

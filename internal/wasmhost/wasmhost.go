@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/tetratelabs/wazero"
@@ -77,10 +78,19 @@ type Instance struct {
 // Instantiate makes a fresh engine: it instantiates the module and runs
 // _initialize, as a reactor needs, instead of _start.
 func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
+	return m.InstantiateWithRand(ctx, cryptoRand{})
+}
+
+// InstantiateWithRand is Instantiate with WASI random_get, and so the
+// engine's report noise, read from r instead of the operating system's
+// CSPRNG. It is for simulations that must be reproducible from a seed
+// (edgewise simulate); r is read only from calls into this instance.
+// Never use a predictable source where reports leave the device.
+func (m *Module) InstantiateWithRand(ctx context.Context, r io.Reader) (*Instance, error) {
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous, so many instances can coexist in one runtime
 		WithStartFunctions("_initialize").
-		WithRandSource(cryptoRand{})
+		WithRandSource(r)
 	mod, err := m.runtime.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate edgewise.wasm: %w", err)

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/abi"
+	"github.com/edgewise/edgewise/internal/keyfile"
+	"github.com/edgewise/edgewise/internal/sim"
+	"github.com/edgewise/edgewise/ruleset"
+	"github.com/schollz/progressbar/v3"
+	"github.com/tetratelabs/wazero"
+	"golang.org/x/term"
+)
+
+func init() {
+	commands["simulate"] = command{
+		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
+			"      [--population N [--seed S] [--epochs E]]\n" +
+			"      Replay each persona's visits in edgewise.wasm and show what each slot shows them, and why.\n" +
+			"      With --population, simulate N visitors drawn from the personas over E report epochs: cohort sizes,\n" +
+			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences.",
+		run: cmdSimulate,
+	}
+}
+
+func cmdSimulate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	wasmPath := wasmFlag(fs)
+	keyPath := fs.String("key", "", "the public key `FILE` a .ewr ruleset must be signed with")
+	personasPath := fs.String("personas", "", "the personas `FILE` (YAML; see testdata/personas.yaml)")
+	format := fs.String("format", "text", "output `FORMAT`: text, json or html")
+	out := fs.String("o", "", "write the output to `FILE` instead of standard output")
+	population := fs.Int("population", 0, "simulate `N` visitors drawn from the personas")
+	seed := fs.Uint64("seed", 1, "`SEED` of a population's visitors and report noise")
+	epochs := fs.Int("epochs", sim.TargetEpochs, "report `EPOCHS` a population is simulated over")
+	pos, err := parseArgsAnyOrder(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *personasPath == "" {
+		return errors.New("simulate needs one ruleset file and --personas FILE (see edgewise help)")
+	}
+	switch *format {
+	case "text", "json", "html":
+	default:
+		return fmt.Errorf("--format %q: use text, json or html", *format)
+	}
+	if *population < 0 || *epochs < 1 {
+		return errors.New("--population must be 0 or more and --epochs at least 1")
+	}
+	t, diags, err := simTarget(pos[0], *keyPath)
+	if err != nil {
+		return err
+	}
+	ps, err := readPersonas(*personasPath, t.Ruleset)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	r, closeRunner, err := newRunner(ctx, *wasmPath)
+	if err != nil {
+		return err
+	}
+	defer closeRunner()
+	var buf bytes.Buffer
+	if *population == 0 {
+		p, err := r.Preview(ctx, t, ps)
+		if err != nil {
+			return err
+		}
+		switch *format {
+		case "json":
+			err = p.WriteJSON(&buf)
+		case "html":
+			err = p.WriteHTML(&buf)
+		default:
+			err = p.WriteText(&buf)
+		}
+		if err != nil {
+			return err
+		}
+		return emit(*out, buf.Bytes(), stdout)
+	}
+	pop, err := runPopulation(ctx, r, t, ps, *population, *seed, *epochs, stderr)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		err = pop.WriteJSON(&buf)
+	case "html":
+		err = sim.NewAudit(t, diags, pop).WriteHTML(&buf)
+	default:
+		err = pop.WriteText(&buf)
+		fmt.Fprintf(&buf, "\nsimulated in %.1f s\n", pop.Elapsed.Seconds())
+	}
+	if err != nil {
+		return err
+	}
+	return emit(*out, buf.Bytes(), stdout)
+}
+
+// runPopulation runs a population with a progress bar when stderr is a
+// terminal.
+func runPopulation(ctx context.Context, r *sim.Runner, t sim.Target, ps *sim.Personas, n int, seed uint64, epochs int, stderr io.Writer) (*sim.Population, error) {
+	opts := sim.PopulationOptions{Visitors: n, Seed: seed, Epochs: epochs}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions(2*n,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("simulating"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		opts.Progress = func(k int) { bar.Add(k) }
+		defer bar.Finish()
+	}
+	return r.Population(ctx, t, ps, opts)
+}
+
+func emit(path string, data []byte, stdout io.Writer) error {
+	if path == "" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// simTarget reads a ruleset for simulation: a signed .ewr checked against
+// keyPath, or YAML or JSON, checked as build checks it and signed in
+// memory with a throwaway key. It also returns the ruleset's diagnostics
+// (lint's for YAML, engine.Validate's otherwise).
+func simTarget(path, keyPath string) (sim.Target, []ruleset.Diagnostic, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return sim.Target{}, nil, err
+	}
+	if bytes.HasPrefix(data, []byte(engine.EWRMagic)) {
+		if keyPath == "" {
+			return sim.Target{}, nil, fmt.Errorf("%s is a signed ruleset: pass --key SITE.pub to check its signature", path)
+		}
+		pub, err := keyfile.ReadPublic(keyPath)
+		if err != nil {
+			return sim.Target{}, nil, err
+		}
+		rs, err := engine.DecodeRuleset(data, pub)
+		if err != nil {
+			return sim.Target{}, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var diags []ruleset.Diagnostic
+		for _, p := range engine.Validate(rs) {
+			diags = append(diags, ruleset.Diagnostic{File: path, Severity: string(p.Severity), Category: p.Category, Message: p.Path + ": " + p.Message, Hint: p.Hint})
+		}
+		return sim.Target{Load: abi.LoadRulesetRequest{EWR: data, PublicKey: pub}, Ruleset: rs}, diags, nil
+	}
+	load, err := loadRequest(path, keyPath)
+	if err != nil {
+		return sim.Target{}, nil, err
+	}
+	rs, diags := readRuleset(path, data)
+	return sim.Target{Load: load, Ruleset: rs}, diags, nil
+}
+
+func readPersonas(path string, rs *engine.Ruleset) (*sim.Personas, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := sim.ParsePersonas(path, src, rs)
+	var errs sim.Errors
+	if errors.As(err, &errs) {
+		return nil, fmt.Errorf("%s has %s:\n%w", path, countOf(len(errs), "problem"), err)
+	}
+	return ps, err
+}
+
+// newRunner compiles edgewise.wasm, keeping the compiled code in the
+// user's cache directory so later runs skip the compile.
+func newRunner(ctx context.Context, explicit string) (*sim.Runner, func(), error) {
+	path, err := findWasm(explicit)
+	if err != nil {
+		return nil, nil, err
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cache wazero.CompilationCache
+	if dir, err := os.UserCacheDir(); err == nil {
+		if c, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "edgewise", "wazero")); err == nil {
+			cache = c
+		}
+	}
+	r, err := sim.NewRunner(ctx, wasm, sim.Config{Cache: cache})
+	if err != nil {
+		if cache != nil {
+			cache.Close(ctx)
+		}
+		return nil, nil, err
+	}
+	return r, func() {
+		r.Close(ctx)
+		if cache != nil {
+			cache.Close(ctx)
+		}
+	}, nil
+}
+
+// pathStem is a ruleset's id for output file names.
+func pathStem(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' {
+			return '-'
+		}
+		return r
+	}, id)
+}

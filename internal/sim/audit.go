@@ -1,0 +1,249 @@
+package sim
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/ruleset"
+)
+
+// Audit is a ruleset's privacy report: what it collects and why, the
+// privacy policy's findings, its cohorts and privacy budget, and what a
+// simulated population's reports reveal.
+type Audit struct {
+	Ruleset        string
+	Description    string
+	Signals        []engine.Signal
+	Policy         []Finding // the privacy policy's findings (category policy)
+	Sensitive      int       // how many of them are about sensitive categories
+	Dimensions     []DimensionInfo
+	Catalogue      int // cohorts in the catalogue
+	MinK           int
+	Epsilon        float64
+	EpochDays      int
+	ReportsPerYear float64
+	EpsilonPerYear float64
+	Population     *Population
+	Verdict        string
+	TargetMet      bool
+	UniqueChart    template.HTML
+	SizeChart      template.HTML
+}
+
+// Finding is one privacy policy problem, at its place in the ruleset.
+type Finding struct {
+	Where    string
+	Severity string
+	Message  string
+	Hint     string
+}
+
+// DimensionInfo is one cohort dimension.
+type DimensionInfo struct {
+	ID      string
+	From    string
+	Buckets []string
+}
+
+// NewAudit assembles the audit of t from its lint diagnostics and a
+// population simulated with it.
+func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
+	rs := t.Ruleset
+	a := &Audit{
+		Ruleset: t.name(), Description: rs.Description, Signals: rs.Signals,
+		Catalogue: len(pop.Cohorts), MinK: pop.MinK, Epsilon: pop.Epsilon, EpochDays: pop.EpochDays,
+		ReportsPerYear: 365 / float64(pop.EpochDays), EpsilonPerYear: pop.EpsilonPerYear(),
+		Population: pop, Verdict: pop.Verdict(),
+	}
+	a.TargetMet = len(pop.Unique) >= TargetEpochs && pop.Unique[TargetEpochs-1].Fraction <= TargetUnique
+	for _, d := range diags {
+		if d.Category != engine.CategoryPolicy {
+			continue
+		}
+		where := d.File
+		if d.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Column)
+		}
+		a.Policy = append(a.Policy, Finding{Where: where, Severity: d.Severity, Message: d.Message, Hint: d.Hint})
+		if strings.Contains(d.Message, "sensitive category") {
+			a.Sensitive++
+		}
+	}
+	for _, d := range rs.Cohorts.Dimensions {
+		di := DimensionInfo{ID: d.ID, From: d.From}
+		for _, b := range d.Buckets {
+			di.Buckets = append(di.Buckets, b.ID)
+		}
+		a.Dimensions = append(a.Dimensions, di)
+	}
+	a.UniqueChart = uniqueChart(pop)
+	a.SizeChart = sizeChart(pop)
+	return a
+}
+
+// WriteHTML writes the audit as one self-contained HTML page.
+func (a *Audit) WriteHTML(w io.Writer) error { return templates.ExecuteTemplate(w, "audit", a) }
+
+// WriteMarkdown writes the audit as Markdown.
+func (a *Audit) WriteMarkdown(w io.Writer) error {
+	bw := &errWriter{w: w}
+	p := a.Population
+	fmt.Fprintf(bw, "# Privacy audit of `%s`\n\n", a.Ruleset)
+	if a.Description != "" {
+		fmt.Fprintf(bw, "%s\n\n", a.Description)
+	}
+	fmt.Fprintf(bw, "Simulated with edgewise.wasm, the engine browsers run: %d synthetic visitors, seed %d, %d epochs.\n\n", p.Visitors, p.Seed, p.Epochs)
+
+	fmt.Fprintf(bw, "## Signals collected\n\n| signal | kind | purpose shown to people | kept on the device |\n|---|---|---|---:|\n")
+	for _, s := range a.Signals {
+		keep := "not stored"
+		if s.RetentionDays > 0 {
+			keep = fmt.Sprintf("%d days", s.RetentionDays)
+		}
+		fmt.Fprintf(bw, "| `%s` | %s | %s | %s |\n", s.ID, s.Kind, mdCell(s.Purpose), keep)
+	}
+
+	fmt.Fprintf(bw, "\n## Sensitive categories and privacy policy\n\n")
+	if len(a.Policy) == 0 {
+		fmt.Fprintf(bw, "No findings: no item, tag, region, rule or cohort names a sensitive category, and the policy's precision, retention and cohort-size checks pass.\n")
+	} else {
+		fmt.Fprintf(bw, "%d privacy policy findings (%d about sensitive categories).\n\n| where | severity | finding |\n|---|---|---|\n", len(a.Policy), a.Sensitive)
+		for _, f := range a.Policy {
+			msg := f.Message
+			if f.Hint != "" {
+				msg += " (" + f.Hint + ")"
+			}
+			fmt.Fprintf(bw, "| `%s` | %s | %s |\n", f.Where, f.Severity, mdCell(msg))
+		}
+	}
+
+	fmt.Fprintf(bw, "\n## Cohort catalogue and k-anonymity\n\n%d dimensions make %d cohorts (every full cohort, then each coarser level). A cohort smaller than %d people (min_k) is never reported as itself: the device falls back to the coarser cohort without its last dimension, or sends nothing.\n\n| dimension | from | buckets |\n|---|---|---|\n", len(a.Dimensions), a.Catalogue, a.MinK)
+	for _, d := range a.Dimensions {
+		fmt.Fprintf(bw, "| `%s` | %s | %s |\n", d.ID, d.From, strings.Join(d.Buckets, ", "))
+	}
+
+	fmt.Fprintf(bw, "\n## Privacy budget\n\n| | |\n|---|---:|\n| mechanism | %s |\n| ε per report | %s |\n| reports per year (one per %d-day epoch) | %s |\n| ε per year (365 / epoch_days × ε) | %s |\n\nEach report is noised independently, so ε adds up over a person's reports.\n",
+		p.Mechanism, num(a.Epsilon), a.EpochDays, num(a.ReportsPerYear), num(a.EpsilonPerYear))
+
+	fmt.Fprintf(bw, "\n## Re-identification risk\n\nShare of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. \"Without noise\" is the same for the cohorts the reports were about.\n\n| after epoch | unique | visitors | without noise |\n|---:|---:|---:|---:|\n")
+	for i, u := range p.Unique {
+		fmt.Fprintf(bw, "| %d | %s | %d of %d | %s |\n", u.Epoch, pct1(u.Fraction), u.Unique, u.Of, pct1(p.UniqueWithoutNoise[i].Fraction))
+	}
+	if a.Verdict != "" {
+		fmt.Fprintf(bw, "\n**%s**\n", a.Verdict)
+	}
+
+	fmt.Fprintf(bw, "\n## Simulated cohort distribution\n\n%d of %d visitors make cohort reports. In the first epoch, %d reports fell back to a coarser cohort; %d full cohorts had people but fewer than min_k.\n\n| full cohorts of size | cohorts | people |\n|---|---:|---:|\n", p.Reporters, p.Visitors, p.Coarser(), p.UnderK())
+	for _, b := range p.Sizes {
+		fmt.Fprintf(bw, "| %s | %d | %d |\n", b.Label, b.Cohorts, b.People)
+	}
+	fmt.Fprintf(bw, "\n| cohort | true size | reports about it | collector's estimate | 95%% |\n|---|---:|---:|---:|---:|\n")
+	for _, c := range p.Cohorts {
+		if c.True == 0 && c.Reported == 0 && c.Suppressed {
+			continue
+		}
+		est, ci := "suppressed", ""
+		if !c.Suppressed && c.Estimate != nil {
+			est = fmt.Sprintf("%.0f", math.Round(*c.Estimate))
+			if c.StdErr != nil {
+				ci = fmt.Sprintf("±%.0f", math.Round(1.96**c.StdErr))
+			}
+		}
+		fmt.Fprintf(bw, "| `%s` | %d | %d | %s | %s |\n", c.ID, c.True, c.Reported, est, ci)
+	}
+	return bw.err
+}
+
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+// uniqueChart draws the re-identification curve: % unique after each
+// epoch, with and without noise, and the target line.
+func uniqueChart(p *Population) template.HTML {
+	const w, h, left, bottom, top, right = 560, 240, 48, 32, 12, 16
+	pw, ph := float64(w-left-right), float64(h-top-bottom)
+	n := len(p.Unique)
+	x := func(e int) float64 {
+		if n <= 1 {
+			return left + pw/2
+		}
+		return left + pw*float64(e-1)/float64(n-1)
+	}
+	y := func(f float64) float64 { return top + ph*(1-f) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="Re-identification curve">`, w, h, w, h)
+	for _, f := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e3e6ea"/><text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#667">%.0f%%</text>`, left, w-right, y(f), y(f), left-6, y(f)+4, 100*f)
+	}
+	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#a11" stroke-dasharray="4 3"/><text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#a11">target %s</text>`, left, w-right, y(TargetUnique), y(TargetUnique), w-right, y(TargetUnique)-4, pct1(TargetUnique))
+	series := func(us []Uniqueness, color, name string) {
+		var pts []string
+		for _, u := range us {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(u.Epoch), y(u.Fraction)))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, color, strings.Join(pts, " "))
+		for _, u := range us {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s, after epoch %d: %s</title></circle>`, x(u.Epoch), y(u.Fraction), color, name, u.Epoch, pct1(u.Fraction))
+		}
+	}
+	series(p.UniqueWithoutNoise, "#8a94a6", "without noise")
+	series(p.Unique, "#1f5fbf", "reports as sent")
+	for _, u := range p.Unique {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#667">epoch %d</text>`, x(u.Epoch), h-10, u.Epoch)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// sizeChart draws every non-empty full cohort's true size, largest first,
+// on a log scale, with the min_k line.
+func sizeChart(p *Population) template.HTML {
+	full := 0
+	for _, c := range p.Cohorts {
+		full = max(full, c.Level)
+	}
+	var cs []CohortStat
+	for _, c := range p.Cohorts {
+		if c.Level == full && c.True > 0 {
+			cs = append(cs, c)
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].True > cs[j].True })
+	const w, h, left, bottom, top, right = 560, 240, 48, 20, 12, 16
+	pw, ph := float64(w-left-right), float64(h-top-bottom)
+	maxV := float64(p.MinK)
+	for _, c := range cs {
+		maxV = math.Max(maxV, float64(c.True))
+	}
+	decades := math.Ceil(math.Log10(maxV))
+	if decades < 1 {
+		decades = 1
+	}
+	y := func(v float64) float64 { return top + ph*(1-math.Log10(math.Max(v, 1))/decades) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="True size of each full cohort">`, w, h, w, h)
+	for d := 0.0; d <= decades; d++ {
+		v := math.Pow(10, d)
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e3e6ea"/><text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#667">%.0f</text>`, left, w-right, y(v), y(v), left-6, y(v)+4, v)
+	}
+	if len(cs) > 0 {
+		bw := pw / float64(len(cs))
+		for i, c := range cs {
+			color := "#1f5fbf"
+			if c.True < p.MinK {
+				color = "#d08a2c"
+			}
+			x0 := float64(left) + bw*float64(i)
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d</title></rect>`, x0+bw*0.1, y(float64(c.True)), bw*0.8, float64(h-bottom)-y(float64(c.True)), color, template.HTMLEscapeString(c.ID), c.True)
+		}
+	}
+	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#a11" stroke-dasharray="4 3"/><text x="%d" y="%.1f" font-size="11" text-anchor="end" fill="#a11">min_k %d</text>`, left, w-right, y(float64(p.MinK)), y(float64(p.MinK)), w-right, y(float64(p.MinK))-4, p.MinK)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

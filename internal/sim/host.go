@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/abi"
+	"github.com/edgewise/edgewise/internal/wasmhost"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// EngineError is an error response from edgewise.wasm: the engine refused
+// a request (for example observe with code consent when history is off).
+type EngineError struct {
+	Op      abi.Op
+	Code    engine.Code
+	Message string
+}
+
+func (e *EngineError) Error() string { return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message) }
+
+// instance is one edgewise.wasm engine with the target ruleset loaded. It
+// belongs to one goroutine at a time.
+type instance struct {
+	in   *wasmhost.Instance
+	rnd  *switchRand
+	base []byte // snapshot of the empty profile, default preferences
+	// reports counts the reports made, for session.fresh.
+	reports int
+}
+
+func (r *Runner) newInstance(ctx context.Context, load abi.LoadRulesetRequest) (*instance, error) {
+	rnd := &switchRand{src: stream(0, 0, 0)}
+	in, err := r.mod.InstantiateWithRand(ctx, rnd)
+	if err != nil {
+		return nil, err
+	}
+	x := &instance{in: in, rnd: rnd}
+	if err := x.call(ctx, abi.OpLoadRuleset, load, nil); err != nil {
+		in.Close(ctx)
+		return nil, err
+	}
+	var snap abi.SnapshotResult
+	if err := x.call(ctx, abi.OpSnapshot, struct{}{}, &snap); err != nil {
+		in.Close(ctx)
+		return nil, err
+	}
+	x.base = snap.Snapshot
+	return x, nil
+}
+
+func (x *instance) close(ctx context.Context) { x.in.Close(ctx) }
+
+// reset gives the instance an empty profile with default preferences.
+func (x *instance) reset(ctx context.Context) error {
+	return x.call(ctx, abi.OpRestore, abi.RestoreRequest{Snapshot: x.base}, nil)
+}
+
+// call sends one request and decodes the result into out (when not nil).
+// An error response is an *EngineError; a trap is any other error.
+func (x *instance) call(ctx context.Context, op abi.Op, req, out any) error {
+	b, err := abi.EncodeRequest(req)
+	if err != nil {
+		return err
+	}
+	raw, err := x.in.Call(ctx, op, b)
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		Result msgpack.RawMessage `msgpack:"result"`
+		Error  *abi.ErrorBody     `msgpack:"error"`
+	}
+	if err := msgpack.Unmarshal(raw, &resp); err != nil {
+		return fmt.Errorf("%s: undecodable response: %w", op, err)
+	}
+	if resp.Error != nil {
+		return &EngineError{Op: op, Code: resp.Error.Code, Message: resp.Error.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	return msgpack.Unmarshal(resp.Result, out)
+}
+
+// exportResult is export's result with only what simulations read.
+type exportResult struct {
+	Export struct {
+		Cohort string               `msgpack:"cohort"`
+		Ledger []engine.LedgerEntry `msgpack:"ledger"`
+	} `msgpack:"export"`
+}

@@ -1,0 +1,375 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Personas is a personas file: people whose visits a simulation replays.
+//
+//	start: 2026-12-05T09:00:00Z      # the moment offsets count from (RFC 3339)
+//	personas:
+//	  - id: weekend-hiker            # lowercase letters, digits, dashes
+//	    name: Weekend hiker          # optional, for people
+//	    weight: 3                    # share in populations (default 1)
+//	    preferences: {sharing: cohorts}          # as set_preferences takes them
+//	    visits:
+//	      - at: 2d18h                # offset from start: d, h, m, s; may be negative
+//	        context: {weather: rain, subdivision: US-WA, visits: 2}  # set_context's signals
+//	        events:                  # observed in order, a minute apart unless
+//	          - {type: view, item: summit-hiking-boot}               # after: is given
+//	          - {type: add_to_cart, item: carbon-trekking-poles, after: 5m}
+//	        slots: [recommended]     # optional: the slots to decide (default all)
+//
+// The engine's now for a visit is the time of its last event (the visit's
+// time when it has none).
+type Personas struct {
+	File     string
+	Start    time.Time
+	Personas []Persona
+}
+
+// Persona is one kind of visitor.
+type Persona struct {
+	ID          string
+	Name        string
+	Weight      float64
+	Preferences engine.Preferences
+	Visits      []Visit
+	Pos         Pos
+}
+
+// Visit is one visit: what the person did and the moment's context.
+type Visit struct {
+	At      time.Duration // after Personas.Start
+	Context engine.Context
+	Events  []Event
+	Slots   []string // nil: every slot of the ruleset
+	Pos     Pos
+}
+
+// Event is one interaction, After the start of its visit.
+type Event struct {
+	Type  string
+	Item  string
+	After time.Duration
+	Pos   Pos
+}
+
+// Pos is a place in a file.
+type Pos struct {
+	File         string
+	Line, Column int // 1-based; 0 when unknown
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Error is a problem in an input file, at a position.
+type Error struct {
+	Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Errors is every problem found in a file, in document order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// personasYAML is the file's shape; strict decoding refuses unknown fields.
+type personasYAML struct {
+	Start    string `yaml:"start"`
+	Personas []struct {
+		ID          string             `yaml:"id"`
+		Name        string             `yaml:"name"`
+		Weight      *float64           `yaml:"weight"`
+		Preferences engine.Preferences `yaml:"preferences"`
+		Visits      []struct {
+			At      string         `yaml:"at"`
+			Context engine.Context `yaml:"context"`
+			Events  []struct {
+				Type  string `yaml:"type"`
+				Item  string `yaml:"item"`
+				After string `yaml:"after"`
+			} `yaml:"events"`
+			Slots []string `yaml:"slots"`
+		} `yaml:"visits"`
+	} `yaml:"personas"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// MaxPersonaEvents bounds the events of one persona, so a population stays
+// quick to simulate.
+const MaxPersonaEvents = 1000
+
+// ParsePersonas reads a personas file. Problems come back as Errors, each
+// at its line and column; rs, when not nil, is the ruleset the personas are
+// for, and items and slots they name must be in it.
+func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, error) {
+	f, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, Errors{yamlError(filename, err)}
+	}
+	var raw personasYAML
+	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+		return nil, Errors{{Pos{File: filename}, "a personas file holds one YAML document with start and personas"}}
+	}
+	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
+		return nil, Errors{yamlError(filename, err)}
+	}
+	c := checker{file: filename, ast: f}
+	out := &Personas{File: filename}
+	if raw.Start == "" {
+		c.errorf("$", "start is missing: add the moment visits count from, such as start: 2026-12-05T09:00:00Z")
+	} else if out.Start, err = time.Parse(time.RFC3339, raw.Start); err != nil {
+		c.errorf("$.start", "start %q is not an RFC 3339 time such as 2026-12-05T09:00:00Z", raw.Start)
+	}
+	if len(raw.Personas) == 0 {
+		c.errorf("$", "personas is missing or empty: list at least one persona")
+	}
+	var items, slots map[string]bool
+	if rs != nil {
+		items, slots = map[string]bool{}, map[string]bool{}
+		for _, it := range rs.Catalogue {
+			items[it.ID] = true
+		}
+		for _, s := range rs.Slots {
+			slots[s.ID] = true
+		}
+	}
+	seen := map[string]string{}
+	for i, rp := range raw.Personas {
+		path := fmt.Sprintf("$.personas[%d]", i)
+		p := Persona{ID: rp.ID, Name: rp.Name, Weight: 1, Preferences: rp.Preferences, Pos: c.pos(path)}
+		switch {
+		case rp.ID == "":
+			c.errorf(path, "persona %d has no id", i+1)
+		case !idPattern.MatchString(rp.ID):
+			c.errorf(path+".id", "persona id %q must be lowercase letters, digits, - and _", rp.ID)
+		case seen[rp.ID] != "":
+			c.errorf(path+".id", "persona id %q is already used at %s", rp.ID, seen[rp.ID])
+		default:
+			seen[rp.ID] = c.pos(path + ".id").String()
+		}
+		if rp.Weight != nil {
+			p.Weight = *rp.Weight
+			if !(p.Weight >= 0) || math.IsInf(p.Weight, 0) {
+				c.errorf(path+".weight", "weight must be a number 0 or more, got %v", p.Weight)
+			}
+		}
+		if len(rp.Visits) == 0 {
+			c.errorf(path, "persona %q has no visits", rp.ID)
+		}
+		events := 0
+		for j, rv := range rp.Visits {
+			vpath := fmt.Sprintf("%s.visits[%d]", path, j)
+			v := Visit{Context: rv.Context, Slots: rv.Slots, Pos: c.pos(vpath)}
+			if rv.At == "" {
+				c.errorf(vpath, "visit %d has no at: give its time after start, such as at: 2d18h", j+1)
+			} else if v.At, err = parseOffset(rv.At); err != nil {
+				c.errorf(vpath+".at", "%v", err)
+			}
+			if rv.Context.Now != 0 {
+				c.errorf(vpath+".context.now", "context has no now in a personas file: the visit's at and its events' times set it")
+			}
+			for k, s := range rv.Slots {
+				if slots != nil && !slots[s] {
+					c.errorf(fmt.Sprintf("%s.slots[%d]", vpath, k), "slot %q is not in the ruleset", s)
+				}
+			}
+			last := time.Duration(0)
+			for k, re := range rv.Events {
+				epath := fmt.Sprintf("%s.events[%d]", vpath, k)
+				ev := Event{Type: re.Type, Item: re.Item, After: last + time.Minute, Pos: c.pos(epath)}
+				if re.After != "" {
+					if ev.After, err = parseOffset(re.After); err != nil {
+						c.errorf(epath+".after", "%v", err)
+					} else if ev.After < 0 {
+						c.errorf(epath+".after", "after must not be negative")
+					}
+				}
+				last = ev.After
+				if re.Type == "" {
+					c.errorf(epath, "event has no type (view, click, add_to_cart, purchase, custom or dismiss)")
+				}
+				if re.Item == "" {
+					c.errorf(epath, "event has no item")
+				} else if items != nil && !items[re.Item] {
+					c.errorf(epath+".item", "item %q is not in the ruleset's catalogue", re.Item)
+				}
+				v.Events = append(v.Events, ev)
+			}
+			events += len(rv.Events)
+			p.Visits = append(p.Visits, v)
+		}
+		if events > MaxPersonaEvents {
+			c.errorf(path, "persona %q has %d events; at most %d", rp.ID, events, MaxPersonaEvents)
+		}
+		out.Personas = append(out.Personas, p)
+	}
+	if total := weights(out.Personas); len(out.Personas) > 0 && total <= 0 {
+		c.errorf("$.personas", "every persona has weight 0: give at least one a positive weight")
+	}
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i], c.errs[j]
+			return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+		})
+		return nil, c.errs
+	}
+	return out, nil
+}
+
+func weights(ps []Persona) float64 {
+	t := 0.0
+	for _, p := range ps {
+		if p.Weight > 0 {
+			t += p.Weight
+		}
+	}
+	return t
+}
+
+// checker collects Errors, placing each at the node a YAML path names.
+type checker struct {
+	file string
+	ast  *ast.File
+	errs Errors
+}
+
+func (c *checker) errorf(path, format string, args ...any) {
+	c.errs = append(c.errs, &Error{c.pos(path), fmt.Sprintf(format, args...)})
+}
+
+// pos is the position of the node at path, or of the nearest enclosing
+// node that exists.
+func (c *checker) pos(path string) Pos {
+	for {
+		if p, err := yaml.PathString(path); err == nil {
+			if n, err := p.FilterFile(c.ast); err == nil && n != nil {
+				// A mapping starts at its first key, not at its colon.
+				switch m := n.(type) {
+				case *ast.MappingNode:
+					if len(m.Values) > 0 {
+						n = m.Values[0].Key
+					}
+				case *ast.MappingValueNode:
+					n = m.Key
+				}
+				if tk := n.GetToken(); tk != nil && tk.Position != nil {
+					return Pos{c.file, tk.Position.Line, tk.Position.Column}
+				}
+			}
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i <= 0 {
+			return Pos{File: c.file}
+		}
+		path = path[:i]
+	}
+}
+
+// yamlError places a go-yaml error at its token.
+func yamlError(file string, err error) *Error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			return &Error{Pos{file, tk.Position.Line, tk.Position.Column}, ye.GetMessage()}
+		}
+		return &Error{Pos{File: file}, ye.GetMessage()}
+	}
+	return &Error{Pos{File: file}, err.Error()}
+}
+
+// parseOffset reads a duration with days: 2d18h, 90m, -1d, 0.
+func parseOffset(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("%q is not a duration such as 2d18h, 45m or 30s", s)
+	}
+	if t == "0" {
+		return 0, nil
+	}
+	neg := strings.HasPrefix(t, "-")
+	t = strings.TrimPrefix(t, "-")
+	var d time.Duration
+	if i := strings.IndexByte(t, 'd'); i >= 0 {
+		n, err := strconv.ParseFloat(t[:i], 64)
+		if err != nil || n < 0 || n > 3650 {
+			return 0, fmt.Errorf("%q is not a duration such as 2d18h, 45m or 30s", s)
+		}
+		d = time.Duration(n * float64(24*time.Hour))
+		t = t[i+1:]
+	}
+	if t != "" {
+		rest, err := time.ParseDuration(t)
+		if err != nil || rest < 0 {
+			return 0, fmt.Errorf("%q is not a duration such as 2d18h, 45m or 30s", s)
+		}
+		d += rest
+	}
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
+
+// slotsOf is the slots a visit decides.
+func (v *Visit) slotsOf(rs *engine.Ruleset) []string {
+	if v.Slots != nil {
+		return v.Slots
+	}
+	out := make([]string, len(rs.Slots))
+	for i, s := range rs.Slots {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// CataloguePersonas stands in for personas when a ruleset has none: one
+// persona per catalogue item, who viewed it twice a minute apart at start,
+// sharing cohorts, placed in the ruleset's regions in turn (every
+// (regions+1)th in none) and with 1 to 7 visits in turn.
+func CataloguePersonas(rs *engine.Ruleset, start time.Time) *Personas {
+	ps := &Personas{File: "(the catalogue of " + rs.ID + ")", Start: start}
+	for i, it := range rs.Catalogue {
+		visits := 1 + i%7
+		c := engine.Context{Visits: &visits}
+		if r := i % (len(rs.Regions) + 1); r < len(rs.Regions) {
+			c.Regions = []string{rs.Regions[r].ID}
+		}
+		ps.Personas = append(ps.Personas, Persona{
+			ID: "viewer-" + it.ID, Weight: 1,
+			Preferences: engine.Preferences{Sharing: engine.SharingCohorts},
+			Visits: []Visit{{Context: c, Events: []Event{
+				{Type: "view", Item: it.ID, After: time.Minute},
+				{Type: "view", Item: it.ID, After: 2 * time.Minute},
+			}}},
+		})
+	}
+	return ps
+}
