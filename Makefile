@@ -8,7 +8,7 @@ NPM       ?= npm
 ADDR      ?= 127.0.0.1:8080
 WASM      := dist/edgewise.wasm
 JS        := dist/edgewise.js
-GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
+GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 .PHONY: all build test test-go test-js test-browser demo bench check clean deps tools chromium
@@ -47,10 +47,12 @@ test-go: $(WASM)
 
 test-js: $(WASM) $(JS)
 	cd jsbridge && $(NODE) --test test/*.test.mjs
+	cd jsbridge && $(NODE) --test packtest/pack.test.mjs
 
 test-browser: build chromium
 	$(GO) build -o dist/edgewise-demo ./demo
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
+	$(NODE) --test jsbridge/e2e/sdk.test.mjs
 
 demo: deps build
 	$(GO) run ./demo -addr $(ADDR) -dist dist -crowd 3000
@@ -71,4 +73,4 @@ check:
 	@git diff --exit-code go.mod go.sum || { echo "go mod tidy changed go.mod/go.sum"; exit 1; }
 
 clean:
-	rm -rf dist
+	rm -rf dist jsbridge/dist
