@@ -12,6 +12,7 @@ import (
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/internal/wasmhost"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // BenchmarkDecideWasm is engine.BenchmarkDecide through the ABI in wazero:
@@ -210,5 +211,55 @@ func TestMemory10k(t *testing.T) {
 		t.Fatalf("linear memory is %.1f MiB with 10,000 items; the limit is 32 MiB", mib)
 	} else {
 		t.Logf("linear memory: %.1f MiB", mib)
+	}
+}
+
+// TestLongRunMemory: a long-lived page calls the engine for weeks. 120,000
+// restore and report pairs (240,000 calls) must leave linear memory where
+// the first 10,000 did. Before call forced a collection now and then, the
+// collector fell behind after about 90,000 pairs and memory grew by 2.8 KB
+// a call without end.
+func TestLongRunMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes 240,000 calls")
+	}
+	ctx := context.Background()
+	in := newInstance(t)
+	rs := smallRuleset
+	rs.Cohorts = engine.Cohorts{Dimensions: []engine.Dimension{{ID: "interest", From: engine.DimensionInterest, Buckets: []engine.Bucket{
+		{ID: "runners", Tags: []string{"running"}}, {ID: "campers", Tags: []string{"camping"}}, {ID: "other"}}}}}
+	call := func(op abi.Op, req []byte) []byte {
+		raw, err := in.Call(ctx, op, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	call(abi.OpLoadRuleset, mustEncode(t, abi.LoadRulesetRequest{EWR: abitest.MustSign(rs), PublicKey: abitest.TestPublicKey()}))
+	call(abi.OpSetPreferences, mustEncode(t, map[string]any{"preferences": map[string]any{"sharing": "cohorts"}}))
+	var snap abi.SnapshotResult
+	if err := msgpack.Unmarshal(decodeResponse(t, call(abi.OpSnapshot, nil)).Result, &snap); err != nil {
+		t.Fatal(err)
+	}
+	restore := mustEncode(t, abi.RestoreRequest{Snapshot: snap.Snapshot})
+	const week = 7 * 86400000
+	reports := make([][]byte, 4)
+	for i := range reports {
+		reports[i] = mustEncode(t, map[string]any{"now": 1764400000000 + int64(i)*week, "sizes": map[string]float64{"interest=other": 100}})
+	}
+	var early uint32
+	for i := range 120000 {
+		call(abi.OpRestore, restore)
+		if r := decodeResponse(t, call(abi.OpReport, reports[i%4])); r.Error != nil {
+			t.Fatalf("report %d: %+v", i, r.Error)
+		}
+		if i == 10000 {
+			early = in.MemorySize()
+		}
+	}
+	late := in.MemorySize()
+	t.Logf("linear memory after 10,000 pairs %d KiB, after 120,000 %d KiB", early/1024, late/1024)
+	if late > early+4<<20 {
+		t.Fatalf("linear memory grew from %d KiB to %d KiB over 110,000 more calls", early/1024, late/1024)
 	}
 }
