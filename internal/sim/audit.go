@@ -127,8 +127,8 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(bw, "| `%s` | %s | %s |\n", d.ID, d.From, strings.Join(d.Buckets, ", "))
 	}
 
-	fmt.Fprintf(bw, "\n## Privacy budget\n\n| | |\n|---|---:|\n| mechanism | %s |\n| ε per report | %s |\n| reports per year (one per %d-day epoch) | %s |\n| ε per year (365 / epoch_days × ε) | %s |\n\nEach report is noised independently, so ε adds up over a person's reports.\n",
-		p.Mechanism, num(a.Epsilon), a.EpochDays, num(a.ReportsPerYear), num(a.EpsilonPerYear))
+	fmt.Fprintf(bw, "\n## Privacy budget\n\n| | |\n|---|---:|\n| mechanism | %s |\n| ε per new answer | %s |\n| reports per year (one per %d-day epoch) | %s |\n| ε per year, at most (365 / epoch_days × ε) | %s |\n| ε spent over the %d simulated epochs, mean | %s |\n| ε spent over the %d simulated epochs, most | %s |\n\nThe noised answer about a cohort is drawn once and repeated in every later report about it, so a person spends ε once per cohort they are reported in; the yearly bound is reached only by someone whose cohort changes every epoch.\n",
+		p.Mechanism, num(a.Epsilon), a.EpochDays, num(a.ReportsPerYear), num(a.EpsilonPerYear), p.Epochs, num(p.EpsilonSpentMean), p.Epochs, num(p.EpsilonSpentMax))
 
 	fmt.Fprintf(bw, "\n## Re-identification risk\n\nShare of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. \"Without noise\" is the same for the cohorts the reports were about.\n\n| after epoch | unique | visitors | without noise |\n|---:|---:|---:|---:|\n")
 	for i, u := range p.Unique {

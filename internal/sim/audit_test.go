@@ -130,13 +130,15 @@ func TestAuditHTML(t *testing.T) {
 		t.Errorf("sensitive-category check: %v, want 0 problems for the example", sens)
 	}
 	for id, want := range map[string]string{
-		"catalogue-size": "85",
-		"min-k":          "50",
-		"epsilon-report": "1",
-		"epsilon-year":   num(365.0 / 7),
-		"reporters":      itoa(p.Reporters),
-		"coarser":        itoa(p.Coarser()),
-		"under-k":        itoa(p.UnderK()),
+		"catalogue-size":     "85",
+		"min-k":              "50",
+		"epsilon-report":     "1",
+		"epsilon-year":       num(365.0 / 7),
+		"epsilon-spent-mean": num(p.EpsilonSpentMean),
+		"epsilon-spent-max":  num(p.EpsilonSpentMax),
+		"reporters":          itoa(p.Reporters),
+		"coarser":            itoa(p.Coarser()),
+		"under-k":            itoa(p.UnderK()),
 	} {
 		if got := norm(doc.byID(t, id).text); got != want {
 			t.Errorf("#%s = %q, want %q", id, got, want)
@@ -206,7 +208,8 @@ func TestAuditMarkdown(t *testing.T) {
 		"## Signals collected", "| `shop-history` | history |",
 		"## Sensitive categories and privacy policy", "No findings",
 		"## Cohort catalogue and k-anonymity", "3 dimensions make 85 cohorts", "smaller than 50 people",
-		"## Privacy budget", "| ε per report | 1 |", "| ε per year (365 / epoch_days × ε) | " + num(365.0/7) + " |",
+		"## Privacy budget", "| ε per new answer | 1 |", "| ε per year, at most (365 / epoch_days × ε) | " + num(365.0/7) + " |",
+		"| ε spent over the 4 simulated epochs, most | " + num(p.EpsilonSpentMax) + " |",
 		"## Re-identification risk", "| 4 | " + pct1(p.Unique[3].Fraction) + " | " + itoa(p.Unique[3].Unique) + " of " + itoa(p.Unique[3].Of),
 		"## Simulated cohort distribution", itoa(p.Reporters) + " of 1200 visitors make cohort reports",
 	} {

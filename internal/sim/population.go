@@ -77,6 +77,11 @@ type Population struct {
 	// UniqueWithoutNoise is the same for the sequences of the cohorts
 	// the reports were about, before noise: what k-anonymity alone gives.
 	UniqueWithoutNoise []Uniqueness `json:"unique_without_noise"`
+	// EpsilonSpentMean and EpsilonSpentMax are the privacy the reporters
+	// spent over all the epochs, from their engines' ledgers: ε for each
+	// cohort a person was reported in, since repeated answers spend nothing.
+	EpsilonSpentMean float64 `json:"epsilon_spent_mean"`
+	EpsilonSpentMax  float64 `json:"epsilon_spent_max"`
 	// EstimatesN is how many first-epoch reports the collector counted.
 	EstimatesN int64 `json:"estimates_n"`
 	// Elapsed is the wall time of the run (not stable across runs).
@@ -360,7 +365,8 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		keys   []string // per epoch: the report as sent ("" none)
 		levels []int    // per epoch: dimensions kept (0 none)
 		first  *engine.Report
-		reason string // the first epoch's reason for no report
+		reason string  // the first epoch's reason for no report
+		spent  float64 // the ledger's epsilon spent over the epochs
 	}
 	outs := make([]outcome, n)
 	err = pl.each(ctx, n, func(x *instance, i int) error {
@@ -404,6 +410,7 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		if err := x.call(ctx, abi.OpLedger, struct{}{}, &l); err != nil {
 			return err
 		}
+		o.spent = l.EpsilonSpent
 		first := ms(pl.start) / pl.epochDur.Milliseconds()
 		for _, le := range l.Entries {
 			if e := le.Epoch - first; e >= 0 && e < int64(opts.Epochs) {
@@ -443,6 +450,8 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 		out.Reporters++
 		byPersona[sp.persona].Reporters++
+		out.EpsilonSpentMean += o.spent
+		out.EpsilonSpentMax = max(out.EpsilonSpentMax, o.spent)
 		if o.first == nil {
 			reasons[o.reason]++
 		} else {
@@ -461,6 +470,9 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 		seqs = append(seqs, o.keys)
 		trueSeqs = append(trueSeqs, ts)
+	}
+	if out.Reporters > 0 {
+		out.EpsilonSpentMean /= float64(out.Reporters)
 	}
 	out.Personas = byPersona
 	for reason, c := range reasons {

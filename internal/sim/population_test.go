@@ -46,6 +46,11 @@ func TestPopulationAccounting(t *testing.T) {
 			t.Errorf("persona %s: %d of %d report", pc.ID, pc.Reporters, pc.Visitors)
 		}
 	}
+	// Every reporter draws at least one answer; with one answer per cohort,
+	// four epochs spend at most 4ε, and most people keep their cohort.
+	if p.EpsilonSpentMean < p.Epsilon || p.EpsilonSpentMax > 4*p.Epsilon || p.EpsilonSpentMean > 2*p.Epsilon {
+		t.Errorf("ε spent: mean %v, most %v (ε %v)", p.EpsilonSpentMean, p.EpsilonSpentMax, p.Epsilon)
+	}
 	if visitors != p.Visitors || reporters != p.Reporters {
 		t.Errorf("personas sum to %d visitors, %d reporters; population says %d, %d", visitors, reporters, p.Visitors, p.Reporters)
 	}

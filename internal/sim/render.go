@@ -129,7 +129,8 @@ func ContextSummary(c engine.Context) string {
 func (p *Population) WriteText(w io.Writer) error {
 	bw := &errWriter{w: w}
 	fmt.Fprintf(bw, "%s: %d visitors, seed %d, %d epochs of %d days from %s\n", p.Ruleset, p.Visitors, p.Seed, p.Epochs, p.EpochDays, p.Start.Format(time.RFC3339))
-	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per report (%s), %s per year\n", len(p.Cohorts), p.MinK, p.Epsilon, p.Mechanism, num(p.EpsilonPerYear()))
+	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per new answer (%s); spent over %d epochs: mean %s, most %s (at most %s a year)\n",
+		len(p.Cohorts), p.MinK, p.Epsilon, p.Mechanism, p.Epochs, num(p.EpsilonSpentMean), num(p.EpsilonSpentMax), num(p.EpsilonPerYear()))
 	fmt.Fprintf(bw, "\nVisitors by persona\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, pc := range p.Personas {
@@ -190,8 +191,10 @@ func (p *Population) WriteText(w io.Writer) error {
 // WriteJSON writes a population as indented JSON.
 func (p *Population) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
 
-// EpsilonPerYear is the privacy budget a person reporting every epoch
-// spends in a year: 365/epoch_days reports of ε each.
+// EpsilonPerYear bounds the privacy budget a person reporting every epoch
+// spends in a year: 365/epoch_days reports, each spending ε only when its
+// answer is new (the person's cohort changed); a person whose cohort stays
+// the same spends ε once.
 func (p *Population) EpsilonPerYear() float64 {
 	return 365 / float64(p.EpochDays) * p.Epsilon
 }

@@ -92,12 +92,14 @@ svg { display: block; margin: .5em 0 1em; }
 <table>
 <tbody>
 <tr><th>mechanism</th><td>{{.Population.Mechanism}}</td></tr>
-<tr><th>ε per report</th><td class="n" id="epsilon-report">{{num .Epsilon}}</td></tr>
+<tr><th>ε per new answer</th><td class="n" id="epsilon-report">{{num .Epsilon}}</td></tr>
 <tr><th>reports per year (one per {{.EpochDays}}-day epoch)</th><td class="n">{{num .ReportsPerYear}}</td></tr>
-<tr><th>ε per year (365 / epoch_days × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
+<tr><th>ε per year, at most (365 / epoch_days × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
+<tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, mean</th><td class="n" id="epsilon-spent-mean">{{num .Population.EpsilonSpentMean}}</td></tr>
+<tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, most</th><td class="n" id="epsilon-spent-max">{{num .Population.EpsilonSpentMax}}</td></tr>
 </tbody>
 </table>
-<p class="muted">Each report is noised independently, so ε adds up over a person's reports.</p>
+<p class="muted">The noised answer about a cohort is drawn once and repeated in every later report about it, so a person spends ε once per cohort they are reported in; the yearly bound is reached only by someone whose cohort changes every epoch.</p>
 </section>
 
 <section id="reidentification">
