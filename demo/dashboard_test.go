@@ -151,12 +151,12 @@ func TestDashboardShowsTheCollectorsEstimates(t *testing.T) {
 		if i%3 == 2 {
 			v = 5
 		}
-		post(current, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":%d,"epsilon":1}`, current, v))
+		post(current, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":%d,"epsilon":2}`, current, v))
 	}
 	bits := make([]bool, len(cat))
 	bits[7] = true
 	for i := 0; i < 3; i++ {
-		post(current-1, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"oue","bits":%q,"epsilon":1}`, current-1, collector.EncodeBits(bits)))
+		post(current-1, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"oue","bits":%q,"epsilon":2}`, current-1, collector.EncodeBits(bits)))
 	}
 
 	resp, page := get(t, ts.URL+"/dashboard")

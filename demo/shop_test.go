@@ -119,7 +119,7 @@ func TestServesASignedRuleset(t *testing.T) {
 	if len(cat.Rules) != len(want.Rules) || cat.Rules[0].ID != "rain-brings-rain-gear" || !slices.Equal(cat.Rules[0].Signals, []string{"weather"}) {
 		t.Errorf("/catalogue.json rules = %+v", cat.Rules)
 	}
-	if cat.Reporting != (displayReporting{EpochDays: 7, Epsilon: 1, MinK: 50, Cohorts: 85}) {
+	if cat.Reporting != (displayReporting{EpochDays: 7, Epsilon: 2, MinK: 50, Cohorts: 85}) {
 		t.Errorf("/catalogue.json reporting = %+v", cat.Reporting)
 	}
 	// The display catalogue points at no image file: the page draws products.
@@ -309,12 +309,12 @@ func TestCollectorIsMounted(t *testing.T) {
 	now := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
 	_, ts := newTestServerWith(t, serverConfig{now: func() time.Time { return now }})
 	epoch := epochOf(now, 7)
-	report := fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":3,"epsilon":1}`, epoch)
+	report := fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":3,"epsilon":2}`, epoch)
 	resp, body := postJSON(t, ts.URL+"/v1/reports", report)
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("POST /v1/reports: %s %s", resp.Status, body)
 	}
-	if resp, body := postJSON(t, ts.URL+"/v1/reports", `{"ruleset":"other","epoch":1,"mechanism":"krr","value":0,"epsilon":1}`); resp.StatusCode != http.StatusBadRequest {
+	if resp, body := postJSON(t, ts.URL+"/v1/reports", `{"ruleset":"other","epoch":1,"mechanism":"krr","value":0,"epsilon":2}`); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("POST /v1/reports for an unknown ruleset: %s %s", resp.Status, body)
 	}
 	resp, body = get(t, ts.URL+fmt.Sprintf("/v1/cohorts?ruleset=outdoor-shop&epoch=%d", epoch))
@@ -341,7 +341,7 @@ func TestReportsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":0,"epsilon":1}`, epochOf(now, 7))
+	report := fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":0,"epsilon":2}`, epochOf(now, 7))
 	if err := s.collector.Accept(context.Background(), []byte(report)); err != nil {
 		t.Fatal(err)
 	}

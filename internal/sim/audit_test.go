@@ -132,8 +132,8 @@ func TestAuditHTML(t *testing.T) {
 	for id, want := range map[string]string{
 		"catalogue-size":     "85",
 		"min-k":              "50",
-		"epsilon-report":     "1",
-		"epsilon-year":       num(365.0 / 7),
+		"epsilon-report":     "2",
+		"epsilon-year":       num(2 * 365.0 / 7),
 		"epsilon-spent-mean": num(p.EpsilonSpentMean),
 		"epsilon-spent-max":  num(p.EpsilonSpentMax),
 		"reporters":          itoa(p.Reporters),
@@ -208,7 +208,7 @@ func TestAuditMarkdown(t *testing.T) {
 		"## Signals collected", "| `shop-history` | history |",
 		"## Sensitive categories and privacy policy", "No findings",
 		"## Cohort catalogue and k-anonymity", "3 dimensions make 85 cohorts", "smaller than 50 people",
-		"## Privacy budget", "| ε per new answer | 1 |", "| ε per year, at most (365 / epoch_days × ε) | " + num(365.0/7) + " |",
+		"## Privacy budget", "| ε per new answer | 2 |", "| ε per year, at most (365 / epoch_days × ε) | " + num(2*365.0/7) + " |",
 		"| ε spent over the 4 simulated epochs, most | " + num(p.EpsilonSpentMax) + " |",
 		"## Re-identification risk", "| 4 | " + pct1(p.Unique[3].Fraction) + " | " + itoa(p.Unique[3].Unique) + " of " + itoa(p.Unique[3].Of),
 		"## Simulated cohort distribution", itoa(p.Reporters) + " of 1200 visitors make cohort reports",
@@ -222,7 +222,7 @@ func TestAuditMarkdown(t *testing.T) {
 // TestAuditPolicyFindings lists the privacy policy's findings: a ruleset
 // with ε above the default has one, a warning, at its line.
 func TestAuditPolicyFindings(t *testing.T) {
-	src := strings.Replace(string(mustRead(t, "../../examples/outdoor-shop.yaml")), "  epsilon: 1\n", "  epsilon: 3\n", 1)
+	src := strings.Replace(string(mustRead(t, "../../examples/outdoor-shop.yaml")), "  epsilon: 2\n", "  epsilon: 3\n", 1)
 	diags := ruleset.Lint("hot.yaml", []byte(src))
 	a := NewAudit(exampleTarget(t), diags, population(t))
 	if len(a.Policy) != 1 || a.Policy[0].Severity != "warning" || !strings.HasPrefix(a.Policy[0].Where, "hot.yaml:") || !strings.Contains(a.Policy[0].Message, "epsilon is 3") {

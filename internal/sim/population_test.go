@@ -28,7 +28,7 @@ func population(t *testing.T) *Population {
 
 func TestPopulationAccounting(t *testing.T) {
 	p := population(t)
-	if p.Visitors != 1200 || p.Epochs != 4 || p.EpochDays != 7 || p.Epsilon != 1 || p.MinK != 50 || p.Mechanism != "krr" {
+	if p.Visitors != 1200 || p.Epochs != 4 || p.EpochDays != 7 || p.Epsilon != 2 || p.MinK != 50 || p.Mechanism != "krr" {
 		t.Errorf("settings: %+v", p)
 	}
 	visitors, reporters := 0, 0
