@@ -259,7 +259,8 @@ func pct(n, of int) string {
 
 func pct1(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+// num prints f with at most two decimals, trailing zeros dropped.
+func num(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
 
 // errWriter keeps the first write error.
 type errWriter struct {
