@@ -387,23 +387,32 @@ func TestKRREstimates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, id := range s.catalogue {
-		want := raw[i].value
+		want, variance := raw[i].value, raw[i].variance
 		if !strings.Contains(id, "/") {
 			for j, fine := range s.catalogue {
-				if strings.HasPrefix(fine, id+"/") {
-					want += raw[j].value
+				if e := raw[j]; strings.HasPrefix(fine, id+"/") && e.value-1.96*math.Sqrt(e.variance) > 0 {
+					want += e.value
+					variance += e.variance
 				}
 			}
 		}
+		lower := want - 1.96*math.Sqrt(variance)
 		size, ok := sizes[id]
-		if ok != (want >= float64(rs.Reporting.MinK)) || (ok && size != int64(math.Round(want))) {
-			t.Errorf("%s: published %v size %d, want %.1f (min_k %d)", id, ok, size, want, rs.Reporting.MinK)
+		if ok != (lower >= float64(rs.Reporting.MinK)) || (ok && size != int64(math.Round(want))) {
+			t.Errorf("%s: published %v size %d, want %.1f with lower bound %.1f (min_k %d)", id, ok, size, want, lower, rs.Reporting.MinK)
 		}
 	}
 	// d1=b2 was never reported itself, but its finer cohorts hold 3,500
 	// people: it is published, about that size.
 	if n := sizes["d1=b2"]; n < 3000 || n > 4000 {
 		t.Errorf("d1=b2 published as %d, want about 3500 from its finer cohorts", n)
+	}
+	// min_k is 500 here: d1=b1/d2=b1 (1,500 people) is certainly above it,
+	// d1=b0 (1,000 reported at that level) too.
+	for _, id := range []string{"d1=b1/d2=b1", "d1=b0"} {
+		if _, ok := sizes[id]; !ok {
+			t.Errorf("%s is not published", id)
+		}
 	}
 }
 
@@ -412,21 +421,28 @@ func TestKRREstimates(t *testing.T) {
 func TestCohortSizesCountFinerCohorts(t *testing.T) {
 	rs := testRuleset("sizes", 50, 2, 2, 2)
 	cat := engine.CohortCatalogue(rs)
-	est := make([]float64, len(cat))
+	est := make([]estimate, len(cat))
 	for i := range est {
-		est[i] = float64(i + 1)
+		est[i] = estimate{value: float64(100 * (i + 1)), variance: float64(10 * (i + 1))}
 	}
+	// An estimate whose interval reaches 0 could be an empty cohort: it
+	// counts only for itself.
+	noisy := slices.Index(cat, "d1=b1/d2=b1/d3=b0")
+	est[noisy] = estimate{value: 30, variance: 400}
 	got := cohortSizes(cat, est)
-	at := func(id string) float64 { return est[slices.Index(cat, id)] }
+	at := func(id string) float64 { return est[slices.Index(cat, id)].value }
 	want := at("d1=b1") + at("d1=b1/d2=b0") + at("d1=b1/d2=b1") +
-		at("d1=b1/d2=b0/d3=b0") + at("d1=b1/d2=b0/d3=b1") + at("d1=b1/d2=b1/d3=b0") + at("d1=b1/d2=b1/d3=b1")
-	if got["d1=b1"] != want {
-		t.Errorf("d1=b1 = %v, want %v", got["d1=b1"], want)
+		at("d1=b1/d2=b0/d3=b0") + at("d1=b1/d2=b0/d3=b1") + at("d1=b1/d2=b1/d3=b1")
+	if got["d1=b1"].value != want || got["d1=b1"].variance != want/10 {
+		t.Errorf("d1=b1 = %+v, want value %v, variance %v", got["d1=b1"], want, want/10)
 	}
-	if w := at("d1=b0/d2=b1") + at("d1=b0/d2=b1/d3=b0") + at("d1=b0/d2=b1/d3=b1"); got["d1=b0/d2=b1"] != w {
-		t.Errorf("d1=b0/d2=b1 = %v, want %v", got["d1=b0/d2=b1"], w)
+	if got["d1=b1/d2=b1/d3=b0"].value != 30 {
+		t.Errorf("the noisy cohort's own size is %v, want its estimate 30", got["d1=b1/d2=b1/d3=b0"].value)
 	}
-	if got["d1=b0/d2=b1/d3=b1"] != at("d1=b0/d2=b1/d3=b1") {
+	if w := at("d1=b0/d2=b1") + at("d1=b0/d2=b1/d3=b0") + at("d1=b0/d2=b1/d3=b1"); got["d1=b0/d2=b1"].value != w {
+		t.Errorf("d1=b0/d2=b1 = %v, want %v", got["d1=b0/d2=b1"].value, w)
+	}
+	if got["d1=b0/d2=b1/d3=b1"].value != at("d1=b0/d2=b1/d3=b1") {
 		t.Errorf("a full cohort's size is its own estimate")
 	}
 	if len(got) != len(cat) {

@@ -249,6 +249,9 @@ type estimate struct {
 	value, variance float64
 }
 
+// z95 is the normal quantile of two-sided 95% intervals.
+const z95 = 1.96
+
 // estimates debiases the tallies of one epoch. Reports of the two
 // mechanisms come from different people, so each mechanism's debiased
 // counts estimate its own reporters' cohort sizes; the sum estimates the
@@ -326,17 +329,20 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		v, se := e.value, math.Sqrt(e.variance)
-		res.Cohorts[id] = Estimate{Estimate: &v, StdErr: &se, Interval: []float64{v - 1.96*se, v + 1.96*se}}
+		res.Cohorts[id] = Estimate{Estimate: &v, StdErr: &se, Interval: []float64{v - z95*se, v + z95*se}}
 	}
 	writeJSON(w, res)
 }
 
 // serveCohortSizes publishes the previous epoch's sizes of the cohorts that
-// are not suppressed, rounded: what the engine's k-anonymity fallback reads.
-// A cohort's size counts everyone in it, so a coarse cohort's size adds the
-// estimates of every finer cohort inside it to its own: people report the
-// finest cohort that is large enough, and a coarse cohort would otherwise
-// look empty and never be used.
+// certainly reach min_k, rounded: what the engine's k-anonymity fallback
+// reads. A cohort's size counts everyone in it, so a coarse cohort's size
+// adds the estimates of every finer cohort inside it to its own: people
+// report the finest cohort that is large enough, and a coarse cohort would
+// otherwise look empty and never be used. A size is published only when the
+// lower end of its 95% interval reaches min_k: the estimates are noisy, and
+// a point estimate over min_k can come from noise alone, even for a cohort
+// nobody is in.
 func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 	s, ok := c.readTarget(w, r, "cohort sizes")
 	if !ok {
@@ -347,28 +353,39 @@ func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "could not read the counts")
 		return
 	}
-	values := make([]float64, len(est))
-	for i := range est {
-		values[i] = est[i].value
-	}
 	sizes := map[string]int64{}
-	for id, n := range cohortSizes(s.catalogue, values) {
-		if n >= float64(s.minK) {
-			sizes[id] = int64(math.Round(n))
+	for id, e := range cohortSizes(s.catalogue, est) {
+		if e.value-z95*math.Sqrt(e.variance) >= float64(s.minK) {
+			sizes[id] = int64(math.Round(e.value))
 		}
 	}
 	writeJSON(w, sizes)
 }
 
 // cohortSizes is each cohort's estimated size: its own estimate plus those
-// of every finer cohort inside it (whose id extends its id, see
-// engine/cohort.go).
-func cohortSizes(catalogue []string, estimates []float64) map[string]float64 {
-	out := make(map[string]float64, len(catalogue))
+// of the finer cohorts inside it (whose ids extend its id, see
+// engine/cohort.go) that are certainly not empty, with the variances added.
+// Most finer cohorts of a large catalogue hold nobody, and adding their
+// noise would bury the coarse cohorts' sizes; leaving out the uncertain ones
+// can only make a size smaller, which errs on the side of k-anonymity. The
+// counts of one epoch's randomized responses are negatively correlated, so
+// the added variance is, if anything, too large, which errs the same way.
+func cohortSizes(catalogue []string, estimates []estimate) map[string]estimate {
+	out := make(map[string]estimate, len(catalogue))
+	add := func(id string, e estimate) {
+		o := out[id]
+		o.value += e.value
+		o.variance += e.variance
+		out[id] = o
+	}
 	for i, id := range catalogue {
-		out[id] += estimates[i]
+		e := estimates[i]
+		add(id, e)
+		if e.value-z95*math.Sqrt(e.variance) <= 0 {
+			continue
+		}
 		for j := strings.IndexByte(id, '/'); j >= 0; j = nextSlash(id, j) {
-			out[id[:j]] += estimates[i]
+			add(id[:j], e)
 		}
 	}
 	return out

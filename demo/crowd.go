@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,8 +22,9 @@ import (
 // published size reaches min_k. So on a fresh collector the dashboard would
 // stay empty and report() would have nothing to report into. -crowd N has
 // the server send, at startup, the reports N simulated devices would send
-// in the previous epoch and in the current one: randomized on "the device"
-// exactly as the engine does for optimized unary encoding, and counted
+// in the previous epoch and in the current one: the cohort each would
+// report, randomized on "the device" as the engine does (memoized k-ary
+// randomized response draws the same way for a first answer), counted
 // through the collector's own intake. The dashboard says how many of its
 // reports are simulated.
 
@@ -30,43 +35,132 @@ const crowdSeed = 7
 // them in groups.
 const crowdWorkers = 16
 
-// seedCrowd sends n simulated reports for each of the previous and the
-// current epoch at now. The simulated people fall in the ruleset's full
-// cohorts (the first entries of the cohort catalogue) with Zipf-like
-// popularity, in an order fixed by crowdSeed.
-func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, n int, now time.Time) error {
+// seedCrowd sends the reports n simulated devices would send in the
+// previous and the current epoch at now. The simulated people fall in the
+// ruleset's full cohorts (the first entries of the cohort catalogue) with
+// Zipf-like popularity, in an order fixed by crowdSeed, and report as the
+// engine does: the finest cohort of theirs that the collector's published
+// sizes show to hold at least min_k people, randomized with k-ary
+// randomized response. In the previous epoch nothing was published yet,
+// so each reports the cohort of the first dimension alone (see RATIONALE,
+// "Why does an empty size table start reports at the coarsest cohort?");
+// in the current epoch each reads the sizes the previous epoch's reports
+// published, from the collector itself, and skips reporting when none of
+// its cohorts is published. It returns how many reports it sent per epoch.
+func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, n int, now time.Time) (map[int64]int, error) {
+	sent := map[int64]int{}
 	if n <= 0 {
-		return nil
+		return sent, nil
 	}
 	cat := collector.Catalogue(rs)
 	full := fullCohorts(rs)
 	if len(cat) == 0 || full == 0 {
-		return fmt.Errorf("-crowd: ruleset %s has no cohorts", rs.ID)
+		return nil, fmt.Errorf("-crowd: ruleset %s has no cohorts", rs.ID)
+	}
+	index := make(map[string]int, len(cat))
+	for i, id := range cat {
+		index[id] = i
 	}
 	rep := displayOf(rs).Reporting
 	rng := rand.New(rand.NewPCG(crowdSeed, uint64(n)))
-	// Popularity: the cohort at rank r has weight 1/(r+1)^1.2.
-	order := rng.Perm(full)
+	// Popularity: the cohort at rank r has weight 1/(r+1)^1.2, ranked in a
+	// seeded order within each first-dimension group and round-robin across
+	// the groups, so every group is popular enough to be published even
+	// through the noise.
+	order := spreadOrder(rng, full, fullCohortGroups(rs))
 	cum := make([]float64, full)
 	total := 0.0
 	for r := range order {
 		total += 1 / math.Pow(float64(r+1), 1.2)
 		cum[r] = total
 	}
-	pick := func() int {
+	people := make([]int, n)
+	for i := range people {
 		x := rng.Float64() * total
+		people[i] = order[full-1]
 		for r, c := range cum {
 			if x < c {
-				return order[r]
+				people[i] = order[r]
+				break
 			}
 		}
-		return order[full-1]
 	}
 	// k-ary randomized response, as the engine draws it (engine/ldp.go):
 	// the true cohort with probability p, else one of the others uniformly.
 	k := len(cat)
 	p := math.Exp(rep.Epsilon) / (math.Exp(rep.Epsilon) + float64(k) - 1)
 	current := epochOf(now, rep.EpochDays)
+	for _, epoch := range []int64{current - 1, current} {
+		var sizes map[string]int64
+		if epoch == current {
+			var err error
+			if sizes, err = publishedSizes(ctx, c, rs.ID); err != nil {
+				return nil, fmt.Errorf("-crowd: %w", err)
+			}
+		}
+		var values []int
+		for _, person := range people {
+			v, ok := reported(cat[person], sizes, rep.MinK, index)
+			if !ok {
+				continue
+			}
+			if k > 1 && rng.Float64() >= p {
+				other := rng.IntN(k - 1)
+				if other >= v {
+					other++
+				}
+				v = other
+			}
+			values = append(values, v)
+		}
+		if err := sendReports(ctx, c, rs.ID, epoch, rep.Epsilon, values); err != nil {
+			return nil, fmt.Errorf("-crowd: %w", err)
+		}
+		sent[epoch] = len(values)
+	}
+	return sent, nil
+}
+
+// reported is the catalogue index of the cohort a person in cohort id
+// reports: the finest prefix of id (cohort ids extend their coarser
+// cohorts' ids, "a/b/c" inside "a/b" inside "a") whose published size is
+// at least minK; with nothing published (sizes nil or empty), the first
+// dimension alone. ok is false when none of them is published.
+func reported(id string, sizes map[string]int64, minK int, index map[string]int) (v int, ok bool) {
+	parts := strings.Split(id, "/")
+	if len(sizes) == 0 {
+		v, ok = index[parts[0]]
+		return v, ok
+	}
+	for n := len(parts); n > 0; n-- {
+		prefix := strings.Join(parts[:n], "/")
+		if sizes[prefix] >= int64(minK) {
+			v, ok = index[prefix]
+			return v, ok
+		}
+	}
+	return 0, false
+}
+
+// publishedSizes reads the collector's GET /v1/cohort-sizes, through its
+// own handler.
+func publishedSizes(ctx context.Context, c *collector.Collector, ruleset string) (map[string]int64, error) {
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/cohort-sizes?"+url.Values{"ruleset": {ruleset}}.Encode(), nil)
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("GET /v1/cohort-sizes: %d %s", rec.Code, rec.Body.String())
+	}
+	var sizes map[string]int64
+	err := json.Unmarshal(rec.Body.Bytes(), &sizes)
+	return sizes, err
+}
+
+// sendReports sends one k-ary randomized response report per value for
+// epoch, through the collector's intake, from crowdWorkers goroutines so
+// the collector's writer commits them in groups. It returns once every
+// report was acknowledged, that is committed.
+func sendReports(ctx context.Context, c *collector.Collector, ruleset string, epoch int64, epsilon float64, values []int) error {
 	bodies := make(chan []byte)
 	errs := make(chan error, crowdWorkers)
 	var wg sync.WaitGroup
@@ -84,26 +178,16 @@ func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, 
 	}
 	var sendErr error
 send:
-	for _, epoch := range []int64{current - 1, current} {
-		for range n {
-			v := pick()
-			if k > 1 && rng.Float64() >= p {
-				other := rng.IntN(k - 1)
-				if other >= v {
-					other++
-				}
-				v = other
-			}
-			body, err := json.Marshal(collector.Report{Ruleset: rs.ID, Epoch: &epoch, Mechanism: collector.MechanismKRR, Value: &v, Epsilon: &rep.Epsilon})
-			if err != nil {
-				sendErr = err
-				break send
-			}
-			select {
-			case bodies <- body:
-			case sendErr = <-errs:
-				break send
-			}
+	for _, v := range values {
+		body, err := json.Marshal(collector.Report{Ruleset: ruleset, Epoch: &epoch, Mechanism: collector.MechanismKRR, Value: &v, Epsilon: &epsilon})
+		if err != nil {
+			sendErr = err
+			break
+		}
+		select {
+		case bodies <- body:
+		case sendErr = <-errs:
+			break send
 		}
 	}
 	close(bodies)
@@ -114,10 +198,7 @@ send:
 		default:
 		}
 	}
-	if sendErr != nil {
-		return fmt.Errorf("-crowd: %w", sendErr)
-	}
-	return nil
+	return sendErr
 }
 
 // fullCohorts is how many cohorts have a bucket in every dimension.
@@ -130,4 +211,36 @@ func fullCohorts(rs *engine.Ruleset) int {
 		return 0
 	}
 	return n
+}
+
+// fullCohortGroups is how many full cohorts each first-dimension bucket
+// holds: the full cohorts come in blocks of that size, one per bucket.
+func fullCohortGroups(rs *engine.Ruleset) int {
+	dims := rs.Cohorts.Dimensions
+	n := 1
+	for _, d := range dims[1:] {
+		n *= len(d.Buckets)
+	}
+	return n
+}
+
+// spreadOrder ranks the full cohorts 0..full-1: each block of size group
+// (one first-dimension bucket) shuffled by rng, then the blocks interleaved,
+// so the most popular ranks go to a cohort of every bucket in turn.
+func spreadOrder(rng *rand.Rand, full, group int) []int {
+	if group < 1 || full%group != 0 {
+		return rng.Perm(full)
+	}
+	blocks := full / group
+	perms := make([][]int, blocks)
+	for b := range perms {
+		perms[b] = rng.Perm(group)
+	}
+	order := make([]int, 0, full)
+	for r := range group {
+		for b := range blocks {
+			order = append(order, b*group+perms[b][r])
+		}
+	}
+	return order
 }

@@ -58,7 +58,7 @@ type dashboardData struct {
 	Cohorts   int // size of the cohort catalogue
 	Epochs    []epochView
 	Refresh   int // seconds between automatic reloads; 0 is off
-	Crowd     int // simulated reports per epoch sent at startup (-crowd)
+	Crowd     int // simulated devices that reported at startup (-crowd)
 	Generated string
 }
 
@@ -69,6 +69,7 @@ type epochView struct {
 	Current     bool
 	N           int64
 	KRR, OUE    int64
+	Simulated   int         // reports the simulated crowd sent (-crowd)
 	Shown       []cohortRow // not suppressed, largest first
 	Suppressed  []string    // cohort ids, in catalogue order
 	Chart       chart
@@ -94,6 +95,9 @@ type chart struct {
 type tick struct {
 	X     float64
 	Label string
+	// Anchor is the label's text-anchor: the outer labels align with the
+	// plot's edges so they are not cut off.
+	Anchor string
 }
 
 // The chart's geometry, in SVG units: each row is the cohort's id above
@@ -133,6 +137,7 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v := epochViewOf(est, collector.Catalogue(s.shop.rs), rep.EpochDays, rep.MinK)
 		v.Current = e == current
+		v.Simulated = s.crowdSent[e]
 		data.Epochs = append(data.Epochs, v)
 	}
 	var buf bytes.Buffer
@@ -222,7 +227,14 @@ func layout(rows []cohortRow, minK float64) chart {
 	c.ZeroX, c.MinKX = x(0), x(minK)
 	for i := 0; i <= 4; i++ {
 		v := lo + (hi-lo)*float64(i)/4
-		c.Ticks = append(c.Ticks, tick{X: x(v), Label: dashboardFuncs["num"].(func(float64) string)(v)})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, tick{X: x(v), Label: dashboardFuncs["num"].(func(float64) string)(v), Anchor: anchor})
 	}
 	for i := range rows {
 		r := &rows[i]

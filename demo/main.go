@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "edgewise demo: cohort reports are counted in %s\n", *reports)
 	}
 	if *crowd > 0 {
-		fmt.Fprintf(stderr, "edgewise demo: sent %d simulated reports for each of the previous and the current epoch\n", *crowd)
+		fmt.Fprintf(stderr, "edgewise demo: %d simulated devices sent their reports for the previous and the current epoch\n", *crowd)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -186,8 +186,10 @@ type server struct {
 	dashboard *template.Template
 	// clock is the collector's clock (nil: time.Now), for the dashboard's epochs.
 	clock func() time.Time
-	// crowd is how many simulated reports per epoch the server sent at startup.
+	// crowd is -crowd N: how many simulated devices reported at startup.
 	crowd int
+	// crowdSent is how many simulated reports the server sent per epoch.
+	crowdSent map[int64]int
 }
 
 // serverConfig configures newServer.
@@ -256,7 +258,7 @@ func newServer(cfg serverConfig) (*server, error) {
 	}
 	s := &server{shop: sh, collector: col, dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity),
 		done: make(chan struct{}), dashboard: dash, clock: cfg.now, crowd: cfg.crowd}
-	if err := seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
+	if s.crowdSent, err = seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
 		col.Close()
 		return nil, err
 	}

@@ -151,9 +151,10 @@ func (e *Engine) Export() (Export, error) {
 	if out.Reports == nil {
 		out.Reports = []Report{}
 	}
+	in := c.personRegions(out.Context)
 	out.Context.Regions = nil
-	for n, in := range c.personRegions(out.Context) {
-		if in {
+	for n := range in {
+		if in[n] {
 			out.Context.Regions = append(out.Context.Regions, c.regions[n].ID)
 		}
 	}

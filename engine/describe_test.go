@@ -88,3 +88,21 @@ func TestExportAfterReports(t *testing.T) {
 		t.Errorf("export aliases the profile: %+v", y.Events)
 	}
 }
+
+// The export's regions keep those the coordinates resolved to (a box) as
+// well as those matched by country.
+func TestExportKeepsRegionsFromCoordinates(t *testing.T) {
+	rs := cohortShop()
+	rs.Regions = append(rs.Regions, Region{ID: "bay", Name: "Bay Area", Boxes: []Box{{South: 37, West: -123, North: 38, East: -122}}})
+	e := cohortEngine(t, rs)
+	if err := e.SetContext(Context{Now: t0, Location: &Coordinates{Lat: 37.77, Lon: -122.42}}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Context.Country != "US" || !reflect.DeepEqual(x.Context.Regions, []string{"bay"}) {
+		t.Errorf("context %+v: want US and the bay box region", x.Context)
+	}
+}

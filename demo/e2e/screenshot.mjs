@@ -35,24 +35,31 @@ try {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
     page.on('console', (m) => { if (m.type() === 'error') console.error(`console error: ${m.text()}`); });
-    await page.clock.setFixedTime(new Date('2026-12-02T14:00:00Z'));
+    // The real clock: the collector takes reports only for the epochs
+    // around its own, and the ledger shot needs one.
     const shots = [];
     const shoot = async (label, fullPage, target = page) => {
       const path = join(outdir, `${size.name}-${size.width}-${label}.png`);
       await target.screenshot({ path, fullPage });
       shots.push(path);
     };
+    const rendered = async (action) => {
+      const n = await page.$eval('[data-edgewise-slot="recommended"]', (e) => Number(e.dataset.render));
+      await action();
+      await page.waitForFunction((m) => Number(document.querySelector('[data-edgewise-slot="recommended"]').dataset.render) > m, n);
+    };
     await page.goto(server.url);
     await page.waitForSelector('html[data-edgewise="ready"]');
     await page.waitForSelector('[data-panel="requests"] [data-request-row]', { state: 'attached' });
     await shoot('start', true);
     for (const id of VIEWS) {
-      await page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`);
-      await page.waitForSelector('[data-edgewise-slot="recommended"][data-state="personalized"]');
+      await rendered(() => page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`));
     }
-    await page.check('input[name="weather"][value="rain"]', { force: true });
-    await page.selectOption('#ctx-city', 'london');
-    await page.waitForSelector('[data-kept-regions], [data-kept-rule]', { state: 'attached' });
+    await rendered(() => page.check('input[name="weather"][value="rain"]', { force: true }));
+    await rendered(() => page.selectOption('#ctx-city', 'london'));
+    await rendered(() => page.selectOption('#ctx-visits', '3'));
+    // The "Recommendations updated" toast after a view fades after 2.5 s.
+    await page.waitForFunction(() => !document.querySelector('[data-toast]').classList.contains('show'));
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.click('[data-edgewise-slot="home-hero"] [data-why] summary');
     await page.waitForTimeout(300);
@@ -61,10 +68,16 @@ try {
     for (const section of ['weather', 'recs', 'server']) {
       await shoot(`section-${section}`, false, page.locator(`.${section}`));
     }
-    for (const tab of ['privacy', 'data']) {
-      await page.click(`[data-tab="${tab}"]`);
-      await shoot(`panel-${tab}`, false, page.locator('.controls'));
-    }
+    await shoot('panel-context', false, page.locator('.controls'));
+    await page.click('[data-tab="privacy"]');
+    await shoot('panel-privacy', false, page.locator('.controls'));
+    // Allow counting: the page sends this epoch's report, and the ledger shows it.
+    await rendered(() => page.click('[data-sharing] label:has(input[value="cohorts"])'));
+    await page.click('[data-tab="data"]');
+    await page.waitForFunction(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { timeout: 10_000 })
+      .catch(() => console.error('no report was sent'));
+    await shoot('panel-data', false, page.locator('.controls'));
+    await shoot('section-server-after-report', false, page.locator('.server'));
     await page.goto(`${server.url}/playground`);
     await page.waitForSelector('html[data-edgewise="ready"]');
     await page.fill('[data-editor]', (await page.inputValue('[data-editor]')).replace('    boost: 3\n', '    boost: 12\n'));

@@ -23,7 +23,7 @@ import { ServerLog } from '/js/serverlog.js';
 import { Shop, SLOTS } from '/js/shop.js';
 import { renderSlot } from '/js/slots.js';
 import { setupTabs } from '/js/tabs.js';
-import { readExport, YourData } from '/js/yourdata.js';
+import { readExport, regionNames, YourData } from '/js/yourdata.js';
 
 const WEATHER_LABELS = { clear: 'Clear', cloudy: 'Cloudy', rain: 'Rain', snow: 'Snow', storm: 'Storm', hot: 'Hot', cold: 'Cold' };
 
@@ -32,8 +32,6 @@ let shop = new Shop({});
 let sim;
 let prefs;
 let yourData;
-// What this page handed the engine, for "Your data" when the SDK has no export.
-const pageRecord = { events: [], context: null };
 const viewed = new Map(); // item id -> times viewed in this tab
 
 const serverLog = new ServerLog({
@@ -69,14 +67,13 @@ function setViewButtons(enabled) {
 async function onView(id, button) {
   if (!ew) return;
   const mark = $(`[data-catalogue] [data-item="${CSS.escape(id)}"] [data-viewed]`);
-  if (prefs.sharing() === 'off' || !prefs.preferences().history) {
+  if (ew.consent === 'off' || !prefs.preferences().history) {
     if (mark) mark.textContent = 'Not recorded';
     return;
   }
   button.disabled = true;
   try {
     if (await ew.observe({ type: 'view', item: id })) {
-      pageRecord.events.push({ type: 'view', item: id, at: Date.now() });
       viewed.set(id, (viewed.get(id) || 0) + 1);
       serverLog.viewed();
       if (mark) mark.textContent = viewed.get(id) === 1 ? 'Viewed' : `Viewed ×${viewed.get(id)}`;
@@ -100,11 +97,10 @@ function update() {
 async function decideAndRender() {
   const ctx = sim.context((kind) => prefs.allowed(kind));
   await ew.setContext(ctx);
-  pageRecord.context = ctx;
   $('[data-context-given]').textContent = JSON.stringify(ctx, null, 2);
   const decisions = await ew.decide(SLOTS);
   const failed = ew.state === 'failed';
-  const fallbackWhy = failed ? 'engine' : prefs.sharing() === 'off' ? 'off' : 'nothing';
+  const fallbackWhy = failed ? 'engine' : ew.consent === 'off' ? 'off' : 'nothing';
   for (const d of decisions) renderSlot(document, shop, d, { fallbackWhy, onView });
   const rec = decisions.find((d) => d.slot === 'recommended');
   const status = $('[data-slot-status]');
@@ -113,8 +109,11 @@ async function decideAndRender() {
     : state === 'fallback' ? (failed ? 'Shop picks · engine unavailable' : 'Shop picks') : 'Unavailable';
   status.className = `badge ${state}`;
   renderWeatherLabel();
-  await renderKept(decisions);
-  await yourData.refresh(prefs.sharing());
+  // Everything the engine now keeps, from its own export: what it made of
+  // the location, and the "Your data" panel.
+  const exported = failed ? null : await readExport(ew);
+  renderKept(exported);
+  yourData.render(exported);
 }
 
 function renderWeatherLabel() {
@@ -125,10 +124,10 @@ function renderWeatherLabel() {
   $('[data-weather-label]').textContent = parts.join(' · ');
 }
 
-// What the engine kept of the location: its export's context when the SDK
-// has one; otherwise what the decisions show of it (the region rules that
-// fired), since the coordinates themselves are gone.
-async function renderKept(decisions) {
+// What the engine kept of the location, from its export: the country, the
+// state or province, and every region of the shop the person is in
+// (context.regions); never the coordinates.
+function renderKept(exported) {
   const box = $('[data-kept-location]');
   const place = sim.place();
   if (!place) {
@@ -139,25 +138,32 @@ async function renderKept(decisions) {
     box.replaceChildren(el('p', { class: 'fine', text: 'Location is switched off in the preference center: the engine ignores it.' }));
     return;
   }
-  const handed = el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}). The engine turned them into a country, a state or province and this shop's regions, then dropped them.` });
-  const exported = await readExport(ew);
-  if (exported) {
-    const c = exported.engine.context || {};
-    const regions = shop.regionsOf(c).map((r) => r.name);
-    box.replaceChildren(handed, el('dl', { class: 'kept-list' },
-      el('div', {}, el('dt', { text: 'Country' }), el('dd', { 'data-kept-country': '', text: c.country || 'none' })),
-      el('div', {}, el('dt', { text: 'State or province' }), el('dd', { 'data-kept-subdivision': '', text: c.subdivision || 'none' })),
-      el('div', {}, el('dt', { text: 'Shop regions' }), el('dd', { 'data-kept-regions': '', text: regions.join(', ') || 'none' })),
-      el('div', {}, el('dt', { text: 'Coordinates' }), el('dd', { text: 'not kept' }))));
+  const handed = el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}).` });
+  if (!exported || !exported.engine) {
+    box.replaceChildren(handed, el('p', { class: 'fine', text: 'The engine is not running, so nothing is kept.' }));
     return;
   }
-  const fired = new Set();
-  for (const d of decisions) for (const p of d.items) for (const id of p.rules || []) if ((shop.rule(id).signals || []).includes('location')) fired.add(id);
-  const rules = [...fired].map((id) => shop.rule(id));
-  box.replaceChildren(handed, rules.length
-    ? el('div', {}, el('p', { class: 'fine', text: 'Region rules shaping your picks now:' }),
-      el('ul', { class: 'kept-rules' }, rules.map((r) => el('li', { 'data-kept-rule': r.id, text: r.description || r.reason || r.id }))))
-    : el('p', { class: 'fine', text: 'No rule of this shop applies to that region, so it changes nothing here.' }));
+  const c = exported.engine.context || {};
+  const regions = regionNames(shop, c);
+  box.replaceChildren(handed,
+    el('p', { class: 'kept-note', text: 'Only the coarse region is kept:' }),
+    el('dl', { class: 'kept-list' },
+      el('div', {}, el('dt', { text: 'Country' }), el('dd', { 'data-kept-country': '', text: c.country || 'none' })),
+      el('div', {}, el('dt', { text: 'State or province' }), el('dd', { 'data-kept-subdivision': '', text: c.subdivision || 'none' })),
+      el('div', {}, el('dt', { text: 'Shop regions' }), el('dd', { 'data-kept-regions': '', text: regions.join(', ') || 'none of this shop\'s' })),
+      el('div', {}, el('dt', { text: 'Coordinates' }), el('dd', { 'data-kept-coordinates': '', text: 'not kept' }))));
+}
+
+// ---------------------------------------------------------------- reports
+
+// Sends this period's cohort report when the person allows counting, as a
+// site would on each visit: report() makes no request at all otherwise, and
+// the engine sends at most one per period. Resolves to the report sent, or null.
+async function sendReport() {
+  if (!ew || ew.consent !== 'cohorts') return null;
+  const sent = await ew.report();
+  await update();
+  return sent;
 }
 
 // On a phone the slots are far above the grid: say that they changed.
@@ -176,15 +182,17 @@ function notifyIfOffscreen() {
 
 async function onPreferences(p) {
   if (!ew) return;
+  const before = ew.consent;
   const effective = await ew.setPreferences(p);
   prefs.show(effective);
-  if (p.sharing === 'off' || !p.history) {
-    // The engine erased the history: so does the page's record of it.
-    pageRecord.events.length = 0;
+  if (ew.consent === 'off' || (effective && !effective.history)) {
+    // The engine erased the history: so does the page's count of it.
     viewed.clear();
     for (const m of document.querySelectorAll('[data-catalogue] [data-viewed]')) m.textContent = '';
   }
   await update();
+  // Counting was just allowed: this visit's report goes now.
+  if (before !== 'cohorts' && ew.consent === 'cohorts') await sendReport();
 }
 
 // ---------------------------------------------------------------- errors
@@ -217,39 +225,45 @@ async function main() {
   sim = new ContextSimulator($('[data-context-form]'), { onChange: update });
   prefs = new PreferenceCenter({
     form: $('[data-preferences-form]'), signalsList: $('[data-signals]'), gpcStatus: $('[data-gpc-status]'),
-    shop, onChange: onPreferences,
+    onChange: onPreferences,
   });
   yourData = new YourData({
     ledger: $('[data-ledger]'), view: $('[data-your-data]'), note: $('[data-data-note]'),
     exportButton: $('[data-action="export"]'), forgetButton: $('[data-action="forget"]'), reportButton: $('[data-action="report"]'),
-    engine: () => ew, pageRecord, shop,
+    engine: () => ew, shop,
     onForget: async () => {
+      // The engine erased the context with everything else: the simulator
+      // starts over too, so the page hands it nothing of the old moment.
+      sim.reset();
       viewed.clear();
       serverLog.reset();
       for (const m of document.querySelectorAll('[data-catalogue] [data-viewed]')) m.textContent = '';
       await update();
     },
-    onReport: update,
+    onReport: sendReport,
   });
   // load never rejects: if the engine cannot start, or the ruleset does not
   // verify, decide() answers with the fallback items and the error arrives
-  // through on('error').
-  // collector is where the SDK's report() sends cohort reports: the
+  // through on('error'). The engine runs in a Web Worker (the SDK's
+  // default); collector is where report() sends cohort reports: the
   // collector mounted on this server (config.collector.base, "/").
   const collector = config.collector ? new URL(config.collector.base, location.href).href : undefined;
   ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback(), collector });
   ew.on('error', (err) => showError(err));
-  if (typeof ew.describe === 'function') {
-    // The engine's own description of the loaded ruleset, when the SDK has it.
-    const d = await ew.describe();
-    if (d && Array.isArray(d.signals)) prefs.renderSignals(d.signals);
-  }
+  // The preference center shows what the engine says the verified ruleset
+  // declares; without an engine, the same fields of the public catalogue.
+  const described = await ew.describe();
+  prefs.build(described || shop);
+  yourData.epochDays = (described || shop).reporting.epoch_days;
   prefs.show(await ew.preferences());
   $('[data-engine-status]').textContent = ew.state === 'ready'
     ? `The engine is running in this tab with ruleset ${shop.name}.`
     : 'The engine could not start: the shop shows its standard picks.';
   await update();
   setViewButtons(true);
+  // A visit: when the person allowed counting on an earlier one, this
+  // period's report goes now (at most one per period, however many visits).
+  await sendReport();
   document.documentElement.dataset.edgewise = 'ready';
 }
 

@@ -67,6 +67,7 @@ export class Edgewise {
       await ew._restoreStored(await opened);
     }
     ew.state = loaded.state;
+    if (ew.state === 'ready') await ew._applyBrowserGPC();
     return ew;
   }
 
@@ -424,6 +425,18 @@ export class Edgewise {
     const reply = await this._channel.request({ type: 'call', op, request });
     this._reply(reply);
     return reply.res || null;
+  }
+
+  // The browser's Global Privacy Control applies from the first moment, not
+  // from the person's next preference change: when the preferences in
+  // effect (stored, or the defaults) do not have it yet, it is added to
+  // them, and the other choices stay as they were.
+  async _applyBrowserGPC() {
+    if (!browserGPC()) return;
+    const cur = await this._call('preferences', undefined, 'load');
+    if (!cur || cur.preferences.gpc) return;
+    const { gpc_applied: _, ...prefs } = cur.preferences;
+    await this._call('set_preferences', { preferences: { ...prefs, gpc: true } }, 'load');
   }
 
   // Takes in what every host reply carries: its errors, the state, the

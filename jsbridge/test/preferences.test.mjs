@@ -86,3 +86,27 @@ test('gpc defaults to navigator.globalPrivacyControl', async () => {
   }
   assert.equal((await ew.setPreferences({ sharing: 'cohorts' })).gpc, false);
 });
+
+test('the browser\'s GPC applies from load, keeping the other stored choices', async () => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { globalPrivacyControl: true }, configurable: true, writable: true });
+  try {
+    const { ew } = await load();
+    const eff = await ew.preferences();
+    assert.equal(eff.gpc, true, 'GPC is in effect without any preference change');
+    assert.equal(eff.sharing, 'on-device');
+    assert.equal(ew.consent, 'on-device');
+    // A person who asked for cohorts before turning GPC on: their other
+    // choices survive, and GPC still caps the sharing.
+    await ew.setPreferences({ sharing: 'cohorts', frequency: 'low', gpc: false });
+    const snap = await ew.snapshot();
+    const { ew: again } = await load();
+    assert.equal(await again.restore(snap), true);
+    await again._applyBrowserGPC();
+    const after = await again.preferences();
+    assert.deepEqual([after.gpc, after.gpc_applied, after.sharing, after.frequency], [true, true, 'on-device', 'low']);
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'navigator', had);
+    else delete globalThis.navigator;
+  }
+});

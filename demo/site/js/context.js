@@ -102,6 +102,14 @@ export class ContextSimulator {
     }, () => { button.disabled = false; }, { maximumAge: 600_000, timeout: 15_000 });
   }
 
+  /** Back to the defaults: no location, no weather, the clock and the screen. */
+  reset() {
+    this.form.reset();
+    this.geo = null;
+    const geo = this.form.elements.city.querySelector(`option[value="${GEO}"]`);
+    if (geo) geo.remove();
+  }
+
   /** The chosen city ({id, name, lat, lon}), the browser's position, or null. */
   place() {
     const v = this.form.elements.city.value;

@@ -28,38 +28,44 @@ function titleCase(id) {
 }
 
 export class PreferenceCenter {
-  /** {form, signalsList, gpcStatus, shop, onChange(prefs)} */
-  constructor({ form, signalsList, gpcStatus, shop, onChange }) {
+  /** {form, signalsList, gpcStatus, onChange(prefs)}; build() draws the controls. */
+  constructor({ form, signalsList, gpcStatus, onChange }) {
     Object.assign(this, { form, signalsList, gpcStatus, onChange });
     this.pageOff = new Set(); // signal kinds the person switched off that the page supplies
-    this.build(shop);
+    this.form.addEventListener('change', () => this.onChange(this.preferences()));
+    this.form.addEventListener('submit', (ev) => ev.preventDefault());
   }
 
-  build(shop) {
+  /**
+   * Draws the controls from a description of the ruleset: the SDK's
+   * describe() ({signals, interests, reporting}), or, when the engine
+   * cannot run, the same fields of /catalogue.json.
+   */
+  build({ signals = [], interests = [], reporting = {} }) {
+    const days = reporting.epoch_days || 7;
+    const every = days === 7 ? 'a week' : `every ${days} days`;
+    const cohortsHint = `At most one randomized cohort report ${every} (ε ${reporting.epsilon ?? '?'}), counted only in groups of ${reporting.min_k || 'many'} or more.`;
     const sharing = el('fieldset', { class: 'field', 'data-sharing': '' },
       el('legend', { text: 'Personalization' }),
       SHARING.map(([v, t, d]) => el('label', { class: 'radio-card' },
         el('input', { type: 'radio', name: 'sharing', value: v, checked: v === 'on-device' }),
-        el('span', { class: 'radio-text' }, el('b', { text: t }), el('span', { class: 'field-hint', text: d })))));
-    const interests = el('fieldset', { class: 'field', 'data-interests': '' },
+        el('span', { class: 'radio-text' }, el('b', { text: t }), el('span', { class: 'field-hint', text: v === 'cohorts' ? cohortsHint : d })))));
+    const groups = el('fieldset', { class: 'field', 'data-interests': '' },
       el('legend', { text: 'Interests the engine may use' }),
-      shop.interests.map((g) => el('label', { class: 'switch' },
+      interests.map((g) => el('label', { class: 'switch' },
         el('input', { type: 'checkbox', name: 'interest', value: g.id, checked: true, 'data-tags': g.tags.join(' ') }),
         el('span', { text: titleCase(g.id) }),
         el('span', { class: 'field-hint', text: g.tags.join(', ') }))));
     const frequency = el('div', { class: 'field' },
       el('label', { for: 'pref-frequency', text: 'Show the same promotion' }),
       el('select', { id: 'pref-frequency', name: 'frequency' }, FREQUENCY.map(([v, t]) => el('option', { value: v, text: t, selected: v === 'normal' }))));
-    this.form.replaceChildren(sharing, interests, frequency);
-    this.form.addEventListener('change', () => this.onChange(this.preferences()));
-    this.form.addEventListener('submit', (ev) => ev.preventDefault());
-    this.renderSignals(shop.signals);
+    this.form.replaceChildren(sharing, groups, frequency);
+    this.renderSignals(signals);
   }
 
   /**
-   * The declared signals, each with its purpose, retention and a switch.
-   * signals is [{id, kind, purpose, retention_days}]: /catalogue.json's, or
-   * the SDK's describe().signals, which has the same fields.
+   * The declared signals, each with its purpose, retention and a switch:
+   * [{id, kind, purpose, retention_days}].
    */
   renderSignals(signals) {
     this.signalsList.replaceChildren(...signals.map((s) => {
@@ -72,8 +78,8 @@ export class PreferenceCenter {
       });
       return el('li', { class: 'signal', 'data-signal-item': s.id },
         el('label', { class: 'switch' }, input, el('b', { text: SIGNAL_LABELS[s.kind] || s.id })),
-        el('p', { class: 'signal-purpose', text: s.purpose }),
-        el('p', { class: 'field-hint', text: retention(s.retention_days) }));
+        el('p', { class: 'signal-purpose', 'data-signal-purpose': '', text: s.purpose }),
+        el('p', { class: 'field-hint', 'data-signal-retention': '', text: retention(s.retention_days) }));
     }));
   }
 
@@ -114,6 +120,16 @@ export class PreferenceCenter {
     if (!effective) return;
     const radio = this.form.querySelector(`input[name="sharing"][value="${effective.sharing}"]`);
     if (radio && !effective.gpc_applied) radio.checked = true;
+    const hidden = new Set(effective.hidden_interests || []);
+    for (const box of this.form.querySelectorAll('input[name="interest"]')) {
+      box.checked = !box.dataset.tags.split(' ').every((t) => hidden.has(t));
+    }
+    for (const [kind, on] of [['history', effective.history], ['location', effective.location]]) {
+      const box = this.signalsList.querySelector(`input[name="signal"][value="${kind}"]`);
+      if (box) box.checked = on !== false;
+    }
+    const freq = this.form.elements.frequency;
+    if (freq && effective.frequency) freq.value = effective.frequency;
     const gpc = effective.gpc
       ? `Global Privacy Control is on in this browser: nothing is ever reported${effective.gpc_applied ? ', so cohort counting stays off' : ''}.`
       : 'Global Privacy Control is off in this browser. Were it on, the engine would never send a report.';

@@ -16,6 +16,7 @@ const PATH_NOTES = {
   '/dist/edgewise.js.map': 'SDK source map',
   '/dist/edgewise.wasm': 'Edgewise engine',
   '/v1/reports': 'a cohort report',
+  '/v1/cohort-sizes': 'published cohort sizes, for k-anonymity',
   '/api/playground/lint': 'playground: check YAML',
   '/api/playground/compile': 'playground: sign YAML',
 };

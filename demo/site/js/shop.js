@@ -52,20 +52,6 @@ export class Shop {
     return this.items.get(id) || { id, title: humanize(id), tags: [], art: 'mountain' };
   }
 
-  /**
-   * The shop's regions a kept context places the person in: those its
-   * country or subdivision code belongs to, and the box and geohash regions
-   * the engine listed in context.regions.
-   */
-  regionsOf(context) {
-    const c = context || {};
-    const ids = new Set(c.regions || []);
-    for (const r of this.regions.values()) {
-      if ((c.country && (r.countries || []).includes(c.country)) || (c.subdivision && (r.subdivisions || []).includes(c.subdivision))) ids.add(r.id);
-    }
-    return [...ids].map((id) => this.regions.get(id) || { id, name: id });
-  }
-
   rule(id) { return this.rules.get(id) || { id, signals: [] }; }
 
   /** Edgewise.load's fallback option: each slot's items for when the engine cannot run. */

@@ -12,6 +12,10 @@ const renders = new Map(); // slot id -> times drawn
  * 'engine' (the engine is not running), 'off' (sharing is off) or 'nothing'
  * (nothing personal applies yet).
  */
+// The reason the engine and the SDK give a fallback item.
+const SHOP_PICK = 'Picked by the shop for everyone';
+const isShopPick = (pick) => pick.reason === SHOP_PICK && !(pick.rules || []).length;
+
 const FALLBACK_WHY = {
   engine: 'The engine is not running in this page, so the shop shows its standard picks.',
   off: 'Personalization is off, so nothing about you is used.',
@@ -25,8 +29,11 @@ const FALLBACK_WHY = {
  */
 export function whyDetails(shop, slot, pick, { fallback, fallbackWhy }) {
   const body = el('div', { class: 'why-body' });
-  if (fallback) {
-    body.append(el('p', { text: `${pick.reason || 'Picked by the shop for everyone'}. ${FALLBACK_WHY[fallbackWhy] || FALLBACK_WHY.nothing}` }));
+  if (!fallback && isShopPick(pick)) {
+    // The engine fills a slot with few personal picks from its fallback items.
+    body.append(el('p', { text: `${SHOP_PICK}. Too few products fit you or this moment to fill this slot, so the shop's standard picks complete it.` }));
+  } else if (fallback) {
+    body.append(el('p', { text: `${pick.reason || SHOP_PICK}. ${FALLBACK_WHY[fallbackWhy] || FALLBACK_WHY.nothing}` }));
   } else {
     body.append(el('p', { class: 'why-reason', text: pick.reason || 'Ranked for you by the engine.' }));
     const rules = (pick.rules || []).map((id) => shop.rule(id));
@@ -57,7 +64,7 @@ function viewButton(item, onView) {
 
 function heroCard(shop, pick, opts) {
   const item = shop.item(pick.item);
-  return el('article', { class: `hero-card ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id },
+  return el('article', { class: `hero-card ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id, 'data-shop-pick': isShopPick(pick) },
     productArt(item, 'hero'),
     el('div', { class: 'hero-body' },
       el('p', { class: 'eyebrow', text: CAMPAIGNS[item.campaign] || 'Our pick' }),
@@ -70,7 +77,7 @@ function heroCard(shop, pick, opts) {
 
 function recCard(shop, slot, pick, i, opts) {
   const item = shop.item(pick.item);
-  return el('li', { class: `rec ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id },
+  return el('li', { class: `rec ${accentClass(item)}`, 'data-pick': '', 'data-item': item.id, 'data-shop-pick': isShopPick(pick) },
     el('span', { class: 'rank', 'aria-hidden': 'true', text: String(i + 1) }),
     productArt(item, 'sm'),
     el('div', { class: 'rec-body' },

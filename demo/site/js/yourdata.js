@@ -1,91 +1,208 @@
-// "Your data": everything kept about the person, decoded, with the privacy
-// ledger (reports sent, privacy budget spent), an export and "Forget me".
+// "Your data": everything kept about the person in this browser, decoded,
+// with the privacy ledger (reports sent, privacy budget spent), an export
+// and "Forget me".
 //
-// The SDK's exportData() gives the engine's own account (events,
-// impressions, interests, the kept context, reports and ledger); forget()
-// erases everything; report() sends this epoch's cohort report. Each is
-// used when the SDK has it. Without them the panel shows what this page
-// handed to the engine, and forgetting goes through setPreferences: sharing
-// "off" erases the profile at once, and the previous choices then return.
+// It is the SDK's exportData(): the engine's own account of what it holds
+// (preferences, the kept context, events, impressions, interests, cohort,
+// reports and ledger) and what the SDK stores itself (IndexedDB, the
+// no-flicker cache). forget() erases all of it; report() sends this
+// epoch's cohort report when the person chose the cohorts level.
 
-import { el, formatBytes, formatTime, jsonTree } from './dom.js';
+import { el, formatTime, jsonTree } from './dom.js';
+
+const EVENT_VERBS = {
+  view: 'Viewed', click: 'Clicked', add_to_cart: 'Added to cart', purchase: 'Bought', custom: 'Did', dismiss: 'Dismissed',
+};
+const CONTEXT_LABELS = {
+  daypart: 'Time of day', weekday: 'Day', weather: 'Weather', device: 'Device', referrer: 'Arrived from',
+  page_section: 'Browsing', visits: 'Visits in 30 days',
+};
 
 /**
- * The SDK's exportData(), when it has one, as {all, engine}: all is the
- * whole export (exportData resolves to JSON text or an object), engine the
- * engine's part of it ({events, context, interests, reports, ledger,
- * epsilon_spent, ...}). null when there is none.
+ * The SDK's exportData(), parsed: {all, engine}, where all is the whole
+ * export and engine its engine part (null when the engine is not running).
+ * exportData() resolves to indented JSON text; an object is taken as is.
+ * null when there is no export at all.
  */
 export async function readExport(ew) {
-  if (!ew || typeof ew.exportData !== 'function') return null;
-  let all = await ew.exportData();
-  if (typeof all === 'string') {
+  if (!ew) return null;
+  const raw = await ew.exportData();
+  let all = raw;
+  if (typeof raw === 'string') {
     try {
-      all = JSON.parse(all);
+      all = JSON.parse(raw);
     } catch {
       return null;
     }
   }
   if (!all || typeof all !== 'object') return null;
-  return { all, engine: all.engine && typeof all.engine === 'object' ? all.engine : all };
+  const engine = all.engine && typeof all.engine === 'object' ? all.engine : null;
+  return { all, engine, text: typeof raw === 'string' ? raw : JSON.stringify(raw, null, 2) };
+}
+
+/** The names of the shop's regions a kept context lists. */
+export function regionNames(shop, context) {
+  return ((context && context.regions) || []).map((id) => (shop.regions.get(id) || { name: id }).name);
+}
+
+function section(title, attr, ...body) {
+  return el('section', { class: 'data-section', [attr]: '' }, el('h3', { class: 'data-title', text: title }), ...body);
+}
+
+function pairs(rows) {
+  return el('dl', { class: 'kept-list' }, rows.map(([k, v, attr]) => el('div', {},
+    el('dt', { text: k }), el('dd', attr ? { [attr]: '', text: v } : { text: v }))));
+}
+
+// Which of the person's cohorts a report was about: k-anonymity may have
+// made it coarser than the full cohort (fewer of its parts).
+function levelOf(level, cohort) {
+  const parts = cohort ? cohort.split('/') : [];
+  if (!level || !parts.length) return 'your cohort';
+  if (level >= parts.length) return `your cohort, ${cohort}`;
+  return `the coarser cohort ${parts.slice(0, level).join('/')}`;
+}
+
+function capitalize(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1).replace(/[-_]+/g, ' ');
+}
+
+// Set through the CSSOM: the page's CSP allows no inline style attributes.
+function barFill(weight) {
+  const fill = el('span', { class: 'interest-bar-fill' });
+  fill.style.width = `${Math.max(2, Math.round(weight * 100))}%`;
+  return fill;
+}
+
+function dateTime(ms) {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })} ${formatTime(ms)}`;
 }
 
 export class YourData {
   /**
    * {ledger, view, note, exportButton, forgetButton, reportButton,
-   *  engine(): the Edgewise instance, pageRecord: {events, context},
-   *  shop, onForget(), onReport()}
+   *  engine(): the Edgewise instance, shop, onForget(), onReport(sent)}
+   * epochDays, the length of a reporting period, comes from describe().
    */
   constructor(opts) {
     Object.assign(this, opts);
-    this.reports = 0;
     this.exportButton.addEventListener('click', () => this.download());
     this.forgetButton.addEventListener('click', () => this.forget());
     this.reportButton.addEventListener('click', () => this.report());
   }
 
-  /** The person's data: the SDK's export when it has one. */
-  async collect() {
+  /** Draws the export; exported is readExport's answer. */
+  render(exported) {
     const ew = this.engine();
-    const exported = await readExport(ew);
-    if (exported) return { source: 'engine', data: exported.all, engine: exported.engine };
-    const snapshot = ew ? await ew.snapshot() : null;
-    return {
-      source: 'page',
-      data: {
-        ruleset: this.shop.name,
-        preferences: ew ? await ew.preferences() : null,
-        events: this.pageRecord.events.map((e) => ({ ...e, time: formatTime(e.at) })),
-        context: this.pageRecord.context,
-        profile_snapshot_bytes: snapshot ? snapshot.byteLength : 0,
-        reports_sent: this.reports,
-      },
-    };
+    const e = (exported && exported.engine) || null;
+    this.reportButton.hidden = !(ew && ew.consent === 'cohorts');
+    const ledger = e ? e.ledger || [] : [];
+    const spent = e && typeof e.epsilon_spent === 'number' ? e.epsilon_spent : 0;
+    this.ledger.replaceChildren(
+      el('div', {}, el('dt', { text: 'Events kept' }), el('dd', { 'data-ledger-events': '', text: String(e ? (e.events || []).length : 0) })),
+      el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(ledger.length) })),
+      el('div', {}, el('dt', { text: 'Privacy budget spent' }), el('dd', { 'data-ledger-epsilon': '', text: `ε ${Math.round(spent * 100) / 100}` })));
+    if (!exported) {
+      this.view.replaceChildren(el('p', { class: 'fine', text: 'The engine is not running, so nothing about you is kept.' }));
+      return;
+    }
+    const parts = [];
+    if (e) parts.push(this.preferencesSection(e), this.contextSection(e), this.eventsSection(e), this.interestsSection(e), this.reportsSection(e));
+    parts.push(this.storedSection(exported.all.stored || {}));
+    parts.push(el('details', { class: 'raw' }, el('summary', { text: 'The export as JSON' }), jsonTree(exported.all)));
+    this.view.replaceChildren(...parts);
   }
 
-  async refresh(sharing) {
-    const ew = this.engine();
-    this.reportButton.hidden = !(ew && typeof ew.report === 'function' && sharing === 'cohorts');
-    const { source, data, engine } = await this.collect();
-    const eps = this.shop.reporting.epsilon || 0;
-    const e = engine || data;
-    const reports = source === 'engine' ? (e.ledger || e.reports || []).length : this.reports;
-    const spent = source === 'engine' && typeof e.epsilon_spent === 'number' ? e.epsilon_spent : reports * eps;
-    const events = (e.events || []).length;
-    this.ledger.replaceChildren(
-      el('div', {}, el('dt', { text: 'Events kept' }), el('dd', { 'data-ledger-events': '', text: String(events) })),
-      el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(reports) })),
-      el('div', {}, el('dt', { text: 'Privacy budget spent' }), el('dd', { 'data-ledger-epsilon': '', text: `ε ${Math.round(spent * 100) / 100}` })));
-    const intro = source === 'engine'
-      ? 'The export: everything kept about you in this browser.'
-      : `What this page handed the engine. The engine keeps it as a ${formatBytes(data.profile_snapshot_bytes)} profile in this tab.`;
-    this.view.replaceChildren(el('p', { class: 'fine', text: intro }), jsonTree(data));
-    this.view.dataset.source = source;
+  preferencesSection(e) {
+    const p = e.preferences || {};
+    const sharing = { off: 'Off', 'on-device': 'On this device', cohorts: 'Also counted, anonymously' }[p.sharing] || p.sharing;
+    return section('Your choices', 'data-data-preferences', pairs([
+      ['Personalization', sharing + (p.gpc_applied ? ' (capped by Global Privacy Control)' : '')],
+      ['History', p.history === false ? 'not kept' : 'kept'],
+      ['Location', p.location === false ? 'ignored' : 'used as a coarse region'],
+      ['Hidden interests', (p.hidden_interests || []).join(', ') || 'none'],
+    ]));
+  }
+
+  contextSection(e) {
+    const c = e.context || {};
+    const regions = regionNames(this.shop, c);
+    const rows = [];
+    if (c.country || c.subdivision || regions.length) {
+      rows.push(['Country', c.country || 'none', 'data-export-country'], ['State or province', c.subdivision || 'none', 'data-export-subdivision'],
+        ['Shop regions', regions.join(', ') || 'none', 'data-export-regions']);
+    }
+    for (const [k, label] of Object.entries(CONTEXT_LABELS)) if (c[k] != null) rows.push([label, capitalize(String(c[k]))]);
+    const intro = c.country || regions.length
+      ? 'Only the coarse region is kept: the coordinates the page handed over are gone.'
+      : 'No location is kept.';
+    return section('This moment, as the engine keeps it', 'data-data-context',
+      el('p', { class: 'fine', 'data-coarse-note': '', text: intro }), rows.length ? pairs(rows) : el('p', { class: 'fine', text: 'Nothing but the time.' }));
+  }
+
+  eventsSection(e) {
+    const events = e.events || [];
+    const list = events.length
+      ? el('ol', { class: 'data-list' }, [...events].reverse().map((ev) => el('li', { 'data-data-event': ev.item },
+        el('span', { text: `${EVENT_VERBS[ev.type] || ev.type} ${this.shop.item(ev.item).title}` }),
+        el('span', { class: 'fine', text: dateTime(ev.at) }))))
+      : el('p', { class: 'fine', text: 'Nothing yet. Press View on a product.' });
+    const shown = (e.impressions || []).length;
+    return section(`What you did here (${events.length})`, 'data-data-events', list,
+      el('p', { class: 'fine', text: `${shown} showing${shown === 1 ? '' : 's'} of promotions counted for the shop's repeat limits.` }));
+  }
+
+  interestsSection(e) {
+    const interests = e.interests || [];
+    const body = interests.length
+      ? el('ul', { class: 'data-bars' }, interests.slice(0, 8).map((i) => el('li', { 'data-data-interest': i.tag },
+        el('span', { text: i.tag }),
+        el('span', { class: 'interest-bar', role: 'img', 'aria-label': `${Math.round(i.weight * 100)}%` }, barFill(i.weight)))))
+      : el('p', { class: 'fine', text: 'None yet.' });
+    const cohort = e.cohort ? `If you allow counting, you fall in cohort ${e.cohort}.` : 'You fall in no cohort yet.';
+    return section('Interests it learned', 'data-data-interests', body, el('p', { class: 'fine', 'data-data-cohort': '', text: cohort }));
+  }
+
+  reportsSection(e) {
+    const ledger = e.ledger || [];
+    const body = ledger.length
+      ? el('ol', { class: 'data-list' }, ledger.map((r) => el('li', { 'data-data-report': '' },
+        el('span', { text: `${this.period(r.epoch)}: one randomized answer about ${levelOf(r.level, e.cohort)}, ε ${r.epsilon}` }),
+        el('span', { class: 'fine', text: dateTime(r.at) }))))
+      : el('p', { class: 'fine', text: 'No report has left this browser.' });
+    return section('Privacy ledger', 'data-data-ledger', body);
+  }
+
+  /** The days of a reporting period (an epoch), e.g. "26 Nov – 2 Dec". */
+  period(epoch) {
+    const days = this.epochDays || 7;
+    const day = (n) => new Date(n * 86_400_000).toLocaleDateString([], { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    return Number.isInteger(epoch) ? `${day(epoch * days)} – ${day(epoch * days + days - 1)}` : `Period ${epoch}`;
+  }
+
+  storedSection(stored) {
+    const rows = [el('div', {}, el('dt', { text: 'IndexedDB' }), el('dd', { text: String(stored.indexeddb || 'nothing') }))];
+    for (const [key, v] of Object.entries(stored.localStorage || {})) {
+      // The no-flicker cache: item ids only, per slot, so a repeat visit
+      // draws the last picks at once. Shown with the products' titles.
+      const slots = v && typeof v === 'object' && v.slots && typeof v.slots === 'object' ? Object.entries(v.slots) : [];
+      const value = slots.length
+        ? el('dd', { 'data-data-cache': '' },
+          el('span', { text: `Last picks per slot, item ids only${v.at ? `, from ${dateTime(v.at)}` : ''}:` }),
+          el('ul', { class: 'data-cache' }, slots.map(([slot, ids]) => el('li', {},
+            el('b', { text: `${slot}: ` }), (Array.isArray(ids) ? ids : []).map((id) => this.shop.item(id).title).join(', ')))))
+        : el('dd', { 'data-data-cache': '', text: v ? JSON.stringify(v) : 'nothing' });
+      rows.push(el('div', {}, el('dt', { text: `localStorage ${key}` }), value));
+    }
+    return section('Stored in this browser', 'data-data-stored', el('dl', { class: 'kept-list stacked' }, rows));
   }
 
   async download() {
-    const { data } = await this.collect();
-    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const exported = await readExport(this.engine());
+    const text = exported ? exported.text : '{}';
+    const blob = new Blob([text], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const a = el('a', { href: url, download: `edgewise-${this.shop.id}-my-data.json` });
     document.body.append(a);
@@ -98,28 +215,17 @@ export class YourData {
   async forget() {
     const ew = this.engine();
     if (!ew) return;
-    if (typeof ew.forget === 'function') {
-      await ew.forget();
-    } else {
-      const prefs = (await ew.preferences()) || {};
-      await ew.setPreferences({ ...prefs, sharing: 'off' });
-      await ew.setPreferences({ sharing: prefs.sharing, history: prefs.history, location: prefs.location,
-        hidden_interests: prefs.hidden_interests, frequency: prefs.frequency, gpc: prefs.gpc });
-    }
-    this.pageRecord.events.length = 0;
-    this.note.textContent = 'Forgotten: your history on this device is erased.';
+    const ok = await ew.forget();
+    this.note.textContent = ok
+      ? 'Forgotten: your history, the stored profile and the cached picks are erased from this browser.'
+      : 'Something could not be erased: see the error above.';
     await this.onForget();
   }
 
   async report() {
-    const ew = this.engine();
-    if (!ew || typeof ew.report !== 'function') return;
-    const result = await ew.report();
-    if (result) this.reports++;
-    this.note.textContent = result
+    const sent = await this.onReport();
+    this.note.textContent = sent
       ? 'Sent one randomized cohort report. See it arrive under “What the server saw”.'
-      : 'No report was sent. The engine sends at most one a week, only when it can place you in every cohort dimension '
-        + '(set a visit count in the context simulator) and only into a cohort the collector already publishes.';
-    await this.onReport();
+      : 'No report was sent: the engine sends at most one per period, and only when you allow counting.';
   }
 }
