@@ -17,10 +17,10 @@ import (
 	"github.com/edgewise/edgewise/engine"
 )
 
-// benchConns is how many keep-alive connections BenchmarkIntake drives at
-// once, each with one request in flight: a few thousand browsers each
-// sending a report a week arrive as a handful of concurrent requests.
-const benchConns = 64
+// benchConns are the numbers of keep-alive connections BenchmarkIntake
+// drives at once, each with one request in flight: the throughput a load
+// reaches and the latency it costs, side by side.
+var benchConns = []int{16, 32, 64}
 
 // BenchmarkIntake drives the real handler in a real http.Server over
 // loopback against a file database, and reports throughput and p50/p99
@@ -30,6 +30,12 @@ const benchConns = 64
 // than to net/http's client machinery. After the run the database is closed,
 // reopened and checked to hold every acknowledged report.
 func BenchmarkIntake(b *testing.B) {
+	for _, conns := range benchConns {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) { benchmarkIntake(b, conns) })
+	}
+}
+
+func benchmarkIntake(b *testing.B, conns int) {
 	rs := testRuleset("shop", 50, 3, 3)
 	dbPath := filepath.Join(b.TempDir(), "bench.db")
 	cfg := Config{DBPath: dbPath, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }}
@@ -51,11 +57,11 @@ func BenchmarkIntake(b *testing.B) {
 	}
 	var next atomic.Int64 // requests handed out
 	var acked atomic.Int64
-	lat := make([][]time.Duration, benchConns)
+	lat := make([][]time.Duration, conns)
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
-	for conn := range benchConns {
+	for conn := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
