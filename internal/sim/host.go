@@ -26,8 +26,6 @@ type instance struct {
 	in   *wasmhost.Instance
 	rnd  *switchRand
 	base []byte // snapshot of the empty profile, default preferences
-	// reports counts the reports made, for session.fresh.
-	reports int
 }
 
 func (r *Runner) newInstance(ctx context.Context, load abi.LoadRulesetRequest) (*instance, error) {

@@ -405,7 +405,6 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 				o.first = res.Report
 			}
 		}
-		x.reports += opts.Epochs
 		var l abi.LedgerResult
 		if err := x.call(ctx, abi.OpLedger, struct{}{}, &l); err != nil {
 			return err
@@ -645,13 +644,8 @@ func (pl *plan) each(ctx context.Context, n int, f func(x *instance, i int) erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			x := pl.s.pool[w]
 			for {
-				x, err := pl.s.fresh(ctx, w)
-				if err != nil {
-					errs[w] = err
-					next.Store(int64(n))
-					return
-				}
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= n {
 					return

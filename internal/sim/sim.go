@@ -102,28 +102,6 @@ func (r *Runner) session(ctx context.Context, t Target, n int) (*session, error)
 	return s, nil
 }
 
-// maxReports is how many reports an engine makes before fresh replaces
-// it. Past about 60,000 report calls, edgewise.wasm's linear memory starts
-// to grow by about 1 KiB a report and calls slow down (seen with wazero
-// 1.12 and Go 1.26); a fresh instance costs about 0.1 s.
-var maxReports = 20_000
-
-// fresh returns pool engine w, replaced by a new one once it has made
-// maxReports reports.
-func (s *session) fresh(ctx context.Context, w int) (*instance, error) {
-	x := s.pool[w]
-	if x.reports < maxReports {
-		return x, nil
-	}
-	y, err := s.r.newInstance(ctx, s.t.Load)
-	if err != nil {
-		return nil, err
-	}
-	x.close(ctx)
-	s.pool[w] = y
-	return y, nil
-}
-
 func (s *session) close(ctx context.Context) {
 	for _, x := range s.pool {
 		x.close(ctx)
