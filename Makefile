@@ -8,6 +8,7 @@ NPM       ?= npm
 ADDR      ?= 127.0.0.1:8080
 WASM      := dist/edgewise.wasm
 JS        := dist/edgewise.js
+CLI       := dist/edgewise
 GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
@@ -15,12 +16,18 @@ JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 all: build
 
-build: $(WASM) $(JS)
+build: $(WASM) $(JS) $(CLI)
 
 # The one artifact: a WASI reactor. There is no GOOS=js build.
 $(WASM): $(GO_SOURCES)
 	@mkdir -p dist
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./wasm
+
+# The CLI, beside the wasm it runs (see RATIONALE.md). Go's build cache
+# makes this quick when nothing changed.
+.PHONY: $(CLI)
+$(CLI):
+	$(GO) build -o $@ ./cmd/edgewise
 
 $(JS): $(JS_SOURCES) node_modules/.package-lock.json
 	$(NODE) jsbridge/build.mjs dist
