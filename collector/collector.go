@@ -1,9 +1,9 @@
 // Package collector is the server side of Edgewise cohort reports. A device
-// sends at most one locally-noised report per epoch (KRR or OUE, see the
-// engine's reporting settings); the collector keeps nothing but counts per
-// (ruleset, epoch, cohort index or bit) and the number of reports per
-// (ruleset, epoch, mechanism), and publishes debiased estimates of cohort
-// sizes, suppressing any below the ruleset's min_k.
+// sends at most one locally-noised report per epoch (k-ary randomized
+// response, see engine/ldp.go); the collector keeps nothing but counts per
+// (ruleset, epoch, cohort index) and the number of reports per (ruleset,
+// epoch, mechanism), and publishes debiased estimates of cohort sizes,
+// suppressing any below the ruleset's min_k.
 //
 // Nothing identifying is stored or logged: no IP address, user agent,
 // cookie, raw body or timestamp finer than the epoch.
@@ -21,11 +21,9 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
 
-// Mechanisms a report may use.
-const (
-	MechanismKRR = "krr" // k-ary randomized response: one cohort index
-	MechanismOUE = "oue" // optimized unary encoding: K bits
-)
+// MechanismKRR names k-ary randomized response, the one mechanism reports
+// use: a report is one noised cohort index.
+const MechanismKRR = "krr"
 
 // Defaults for settings a ruleset or Config leaves out.
 const (
@@ -161,13 +159,8 @@ func (s *set) epoch(t time.Time) int64 {
 
 // probabilities of the mechanism: p that a true entry reads 1, q that any
 // other entry does.
-func (s *set) probabilities(mechanism string) (p, q float64) {
+func (s *set) probabilities() (p, q float64) {
 	e := math.Exp(s.epsilon)
-	switch mechanism {
-	case MechanismKRR:
-		k := float64(len(s.catalogue))
-		return e / (e + k - 1), 1 / (e + k - 1)
-	default:
-		return 0.5, 1 / (e + 1)
-	}
+	k := float64(len(s.catalogue))
+	return e / (e + k - 1), 1 / (e + k - 1)
 }

@@ -104,7 +104,6 @@ func TestStrictIntake(t *testing.T) {
 		status     int
 	}{
 		{"krr", ok, 204},
-		{"oue", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"` + EncodeBits(make([]bool, 12)) + `","epsilon":2}`, 204},
 		{"previous epoch", `{"ruleset":"shop","epoch":2920,"mechanism":"krr","value":0,"epsilon":2}`, 204},
 		{"next epoch", `{"ruleset":"shop","epoch":2922,"mechanism":"krr","value":11,"epsilon":2}`, 204},
 		{"unknown field", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"uid":"abc"}`, 400},
@@ -118,11 +117,10 @@ func TestStrictIntake(t *testing.T) {
 		{"future epoch", `{"ruleset":"shop","epoch":2923,"mechanism":"krr","value":3,"epsilon":2}`, 400},
 		{"missing epoch", `{"ruleset":"shop","mechanism":"krr","value":3,"epsilon":2}`, 400},
 		{"unknown ruleset", `{"ruleset":"other","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`, 400},
+		{"bits (unary encoding is not accepted)", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AAA=","epsilon":2}`, 400},
 		{"krr with bits", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"bits":"AAA=","epsilon":2}`, 400},
+		{"missing value", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","epsilon":2}`, 400},
 		{"oue without bits", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","value":3,"epsilon":2}`, 400},
-		{"oue too few bits", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AA==","epsilon":2}`, 400},
-		{"oue padding bit set", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AIA=","epsilon":2}`, 400},
-		{"oue not base64", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"!!","epsilon":2}`, 400},
 		{"two values", ok + ok, 400},
 		{"not json", `ruleset=shop`, 400},
 		{"empty", ``, 400},
@@ -186,7 +184,7 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 			t.Fatalf("status %d, cookies %v", resp.StatusCode, resp.Cookies())
 		}
 	}
-	post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"`+EncodeBits([]bool{true, false, true, false, false, false, false, false, false, false, false, true})+`","epsilon":2}`)
+	post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":11,"epsilon":2}`)
 
 	rows, err := c.db.Query(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
@@ -240,17 +238,17 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 	}
 	want := []string{
 		"shop 2921 krr 0 1", "shop 2921 krr 1 1", "shop 2921 krr 2 1", "shop 2921 krr 3 1", "shop 2921 krr 4 1",
-		"shop 2921 oue 0 1", "shop 2921 oue 2 1", "shop 2921 oue 11 1",
-		"shop 2921 krr 5", "shop 2921 oue 1",
+		"shop 2921 krr 11 1",
+		"shop 2921 krr 6",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("rows:\n got %q\nwant %q", got, want)
 	}
 }
 
-// simulate noises n reports from exact true counts through mechanism and
-// feeds them through Accept, the intake's code path.
-func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, mechanism string, epoch int64, truth []int, seed uint64) {
+// simulate noises reports from exact true counts with k-ary randomized
+// response and feeds them through Accept, the intake's code path.
+func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, epoch int64, truth []int, seed uint64) {
 	t.Helper()
 	k := len(truth)
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -259,29 +257,14 @@ func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, mechanism string, 
 	ctx := context.Background()
 	for idx, count := range truth {
 		for range count {
-			var body string
-			switch mechanism {
-			case MechanismKRR:
-				v := idx
-				if r.Float64() >= e/(e+float64(k)-1) {
-					v = r.IntN(k - 1)
-					if v >= idx {
-						v++
-					}
+			v := idx
+			if r.Float64() >= e/(e+float64(k)-1) {
+				v = r.IntN(k - 1)
+				if v >= idx {
+					v++
 				}
-				body = fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, v, eps)
-			case MechanismOUE:
-				bits := make([]bool, k)
-				q := 1 / (e + 1)
-				for i := range bits {
-					if i == idx {
-						bits[i] = r.Float64() < 0.5
-					} else {
-						bits[i] = r.Float64() < q
-					}
-				}
-				body = fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"oue","bits":%q,"epsilon":%g}`, rs.ID, epoch, EncodeBits(bits), eps)
 			}
+			body := fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, v, eps)
 			if err := c.Accept(ctx, []byte(body)); err != nil {
 				t.Fatalf("accept %s: %v", body, err)
 			}
@@ -357,7 +340,7 @@ func TestKRREstimates(t *testing.T) {
 	c := newCollector(t, "", rs)
 	// 20,000 reports; the last cohort is empty.
 	truth := []int{4000, 3000, 2500, 2000, 1500, 1500, 1000, 1000, 1500, 1000, 1000, 0}
-	simulate(t, c, rs, MechanismKRR, thisEpoch-1, truth, 1)
+	simulate(t, c, rs, thisEpoch-1, truth, 1)
 	srv := serve(t, c)
 	est := getEstimates(t, srv, fmt.Sprintf("ruleset=krr-shop&epoch=%d", thisEpoch-1))
 	checkEstimates(t, c, est, rs, truth, MechanismKRR)
@@ -450,8 +433,9 @@ func TestCohortSizesCountFinerCohorts(t *testing.T) {
 	}
 }
 
-func TestOUEEstimates(t *testing.T) {
-	rs := testRuleset("oue-shop", 500, 4, 2, 6) // K = 60, ε = 2
+// TestLargeCatalogueEstimates: randomized response over K = 60 cohorts.
+func TestLargeCatalogueEstimates(t *testing.T) {
+	rs := testRuleset("large-shop", 500, 4, 2, 6) // K = 60, ε = 2
 	c := newCollector(t, "", rs)
 	// 20,000 reports spread over 16 cohorts; 44 are empty.
 	truth := make([]int, 60)
@@ -459,9 +443,9 @@ func TestOUEEstimates(t *testing.T) {
 		truth[i] = 1250
 	}
 	truth[59] = 1250
-	simulate(t, c, rs, MechanismOUE, thisEpoch, truth, 2)
-	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=oue-shop&epoch=%d", thisEpoch))
-	checkEstimates(t, c, est, rs, truth, MechanismOUE)
+	simulate(t, c, rs, thisEpoch, truth, 2)
+	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=large-shop&epoch=%d", thisEpoch))
+	checkEstimates(t, c, est, rs, truth, MechanismKRR)
 }
 
 // TestSmallCohortSuppressedAtDefaultMinK: with min_k 50, a cohort whose
@@ -469,7 +453,7 @@ func TestOUEEstimates(t *testing.T) {
 func TestSmallCohortSuppressed(t *testing.T) {
 	rs := testRuleset("small", 0, 2) // K = 2, default min_k 50
 	c := newCollector(t, "", rs)
-	simulate(t, c, rs, MechanismKRR, thisEpoch, []int{1000, 5}, 3)
+	simulate(t, c, rs, thisEpoch, []int{1000, 5}, 3)
 	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=small&epoch=%d", thisEpoch))
 	if est.MinK != 50 {
 		t.Errorf("min_k %d", est.MinK)
@@ -489,7 +473,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	truth := []int{300, 200, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-	simulate(t, c, rs, MechanismKRR, thisEpoch, truth, 4)
+	simulate(t, c, rs, thisEpoch, truth, 4)
 	srv := serve(t, c)
 	before := getEstimates(t, srv, "ruleset=shop&epoch=2921")
 	srv.Close()

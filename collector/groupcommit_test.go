@@ -22,8 +22,8 @@ import (
 func TestCohortsEndpoint(t *testing.T) {
 	rs := testRuleset("shop", 50, 3, 3)
 	c := newCollector(t, "", rs)
-	simulate(t, c, rs, MechanismKRR, thisEpoch-1, []int{900, 600, 300, 200, 0, 0, 0, 0, 0, 0, 0, 0}, 5)
-	simulate(t, c, rs, MechanismKRR, thisEpoch, []int{100, 200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 6)
+	simulate(t, c, rs, thisEpoch-1, []int{900, 600, 300, 200, 0, 0, 0, 0, 0, 0, 0, 0}, 5)
+	simulate(t, c, rs, thisEpoch, []int{100, 200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 6)
 	srv := serve(t, c)
 	get := func(path string) (int, string, http.Header) {
 		resp, err := http.Get(srv.URL + path)
@@ -87,11 +87,6 @@ func TestNoAcknowledgedReportLost(t *testing.T) {
 			defer wg.Done()
 			for i := range perClient {
 				mech := `"krr","value":` + fmt.Sprint((g+i)%12)
-				if i%3 == 0 {
-					bits := make([]bool, 12)
-					bits[(g*i)%12] = true
-					mech = `"oue","bits":"` + EncodeBits(bits) + `"`
-				}
 				body := `{"ruleset":"shop","epoch":2921,"mechanism":` + mech + `,"epsilon":2}`
 				resp, err := client.Post(srv.URL+"/v1/reports", "application/json", strings.NewReader(body))
 				if err != nil {

@@ -3,7 +3,6 @@ package collector
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,14 +13,13 @@ import (
 	"strings"
 )
 
-// Report is the body of POST /v1/reports. Exactly one of Value (krr) and
-// Bits (oue) is set.
+// Report is the body of POST /v1/reports: a noised cohort index (Value) by
+// k-ary randomized response at the ruleset's Epsilon.
 type Report struct {
 	Ruleset   string   `json:"ruleset"`
 	Epoch     *int64   `json:"epoch"`
 	Mechanism string   `json:"mechanism"`
 	Value     *int     `json:"value,omitempty"`
-	Bits      *string  `json:"bits,omitempty"`
 	Epsilon   *float64 `json:"epsilon"`
 }
 
@@ -121,29 +119,16 @@ func (c *Collector) Accept(ctx context.Context, body []byte) error {
 	if e := *rep.Epoch; e < now-1 || e > now+1 {
 		return bad("epoch %d is outside the accepted window [%d, %d]", e, now-1, now+1)
 	}
-	k := len(s.catalogue)
-	var idx []int
-	switch rep.Mechanism {
-	case MechanismKRR:
-		if rep.Bits != nil || rep.Value == nil {
-			return bad("a krr report carries value and no bits")
-		}
-		if v := *rep.Value; v < 0 || v >= k {
-			return bad("value must be in [0, %d)", k)
-		}
-		idx = []int{*rep.Value}
-	case MechanismOUE:
-		if rep.Value != nil || rep.Bits == nil {
-			return bad("an oue report carries bits and no value")
-		}
-		var err error
-		if idx, err = decodeBits(*rep.Bits, k); err != nil {
-			return err
-		}
-	default:
-		return bad(`mechanism must be "krr" or "oue"`)
+	if rep.Mechanism != MechanismKRR {
+		return bad(`mechanism must be "krr"`)
 	}
-	if err := c.add(ctx, s.id, *rep.Epoch, rep.Mechanism, idx); err != nil {
+	if rep.Value == nil {
+		return bad("value is required")
+	}
+	if v, k := *rep.Value, len(s.catalogue); v < 0 || v >= k {
+		return bad("value must be in [0, %d)", k)
+	}
+	if err := c.add(ctx, s.id, *rep.Epoch, rep.Mechanism, *rep.Value); err != nil {
 		if errors.Is(err, errEpochFull) {
 			return &intakeError{http.StatusTooManyRequests, err.Error()}
 		}
@@ -153,48 +138,6 @@ func (c *Collector) Accept(ctx context.Context, body []byte) error {
 		return err
 	}
 	return nil
-}
-
-// Bit order of an oue report, as engine/ldp.go packs it: least significant
-// bit first, so bit i is bits[i/8] >> (i%8) & 1.
-func bitMask(i int) byte { return 1 << (i % 8) }
-
-// decodeBits decodes K bits packed LSB-first in ceil(K/8) bytes of base64
-// (padded or not) and returns the indices of the 1 bits. Padding bits past K
-// must be 0.
-func decodeBits(s string, k int) ([]int, error) {
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		if raw, err = base64.RawStdEncoding.DecodeString(s); err != nil {
-			return nil, bad("bits must be base64")
-		}
-	}
-	if len(raw) != (k+7)/8 {
-		return nil, bad("bits must hold exactly %d bits", k)
-	}
-	var idx []int
-	for i := 0; i < len(raw)*8; i++ {
-		if raw[i/8]&bitMask(i) == 0 {
-			continue
-		}
-		if i >= k {
-			return nil, bad("bits must hold exactly %d bits", k)
-		}
-		idx = append(idx, i)
-	}
-	return idx, nil
-}
-
-// EncodeBits packs K bits LSB-first and base64-encodes them (the inverse of
-// what the intake decodes; for tests and clients written in Go).
-func EncodeBits(bits []bool) string {
-	raw := make([]byte, (len(bits)+7)/8)
-	for i, b := range bits {
-		if b {
-			raw[i/8] |= bitMask(i)
-		}
-	}
-	return base64.StdEncoding.EncodeToString(raw)
 }
 
 // sanitize keeps a decode error's kind without echoing report content.
@@ -262,13 +205,13 @@ func (c *Collector) estimates(ctx context.Context, s *set, epoch int64) ([]estim
 		return nil, nil, err
 	}
 	out := make([]estimate, len(s.catalogue))
-	mix := map[string]int64{MechanismKRR: 0, MechanismOUE: 0}
+	mix := map[string]int64{MechanismKRR: 0}
 	for m, t := range tallies {
 		mix[m] = t.n
 		if t.n == 0 {
 			continue
 		}
-		p, q := s.probabilities(m)
+		p, q := s.probabilities()
 		n := float64(t.n)
 		d := p - q
 		for i, cnt := range t.counts {

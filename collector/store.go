@@ -7,14 +7,14 @@ import (
 )
 
 // schema is everything the collector stores: counts, and nothing else.
-// counts holds, per ruleset, epoch and mechanism, how many reports had entry
-// idx set (the reported cohort index for krr, a 1 bit for oue); totals holds
-// how many reports there were.
+// counts holds, per ruleset, epoch and mechanism, how many reports named
+// cohort index idx; totals holds how many reports there were. The mechanism
+// column leaves room for others; krr is the only one.
 const schema = `
 CREATE TABLE IF NOT EXISTS counts (
 	ruleset   TEXT    NOT NULL,
 	epoch     INTEGER NOT NULL,
-	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr', 'oue')),
+	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
 	idx       INTEGER NOT NULL CHECK (idx >= 0),
 	count     INTEGER NOT NULL CHECK (count >= 0),
 	PRIMARY KEY (ruleset, epoch, mechanism, idx)
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS counts (
 CREATE TABLE IF NOT EXISTS totals (
 	ruleset   TEXT    NOT NULL,
 	epoch     INTEGER NOT NULL,
-	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr', 'oue')),
+	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
 	n         INTEGER NOT NULL CHECK (n >= 0),
 	PRIMARY KEY (ruleset, epoch, mechanism)
 ) WITHOUT ROWID;
@@ -141,9 +141,7 @@ func (c *Collector) commit(batch []*op) []error {
 		}
 		tk := totalKey{o.ruleset, o.epoch, o.mechanism}
 		totals[tk]++
-		for _, x := range o.idx {
-			counts[countKey{tk, x}]++
-		}
+		counts[countKey{tk, o.value}]++
 	}
 	if len(totals) > 0 {
 		st := tx.StmtContext(ctx, c.stmts.total)

@@ -50,7 +50,7 @@ const queueLen = 4 * maxBatch
 type op struct {
 	ruleset, mechanism string
 	epoch              int64
-	idx                []int
+	value              int
 	done               chan error // buffered 1
 }
 
@@ -76,11 +76,11 @@ func (c *Collector) startWriter() {
 
 var opPool = sync.Pool{New: func() any { return &op{done: make(chan error, 1)} }}
 
-// add counts one report: the entries it sets and one more report. It
+// add counts one report: its cohort index and one more report. It
 // returns once the report's batch has committed (nil) or failed.
-func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechanism string, idx []int) error {
+func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechanism string, value int) error {
 	o := opPool.Get().(*op)
-	o.ruleset, o.epoch, o.mechanism, o.idx = ruleset, epoch, mechanism, idx
+	o.ruleset, o.epoch, o.mechanism, o.value = ruleset, epoch, mechanism, value
 	w := c.w
 	w.mu.RLock()
 	if w.closed {
@@ -100,7 +100,6 @@ func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechan
 	// even if the client has gone, so a 204 is never sent for a report that
 	// is not on disk and an op is never reused while queued.
 	err := <-o.done
-	o.idx = nil
 	opPool.Put(o)
 	return err
 }

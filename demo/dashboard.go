@@ -68,7 +68,7 @@ type epochView struct {
 	From, Until string // dates, inclusive, UTC
 	Current     bool
 	N           int64
-	KRR, OUE    int64
+	KRR         int64
 	Simulated   int         // reports the simulated crowd sent (-crowd)
 	Shown       []cohortRow // not suppressed, largest first
 	Suppressed  []string    // cohort ids, in catalogue order
@@ -190,7 +190,7 @@ func epochViewOf(est collector.Estimates, catalogue []string, epochDays, minK in
 	first := est.Epoch * int64(epochDays)
 	v := epochView{
 		Epoch: est.Epoch, From: day(first), Until: day(first + int64(epochDays) - 1),
-		N: est.N, KRR: est.Mechanism[collector.MechanismKRR], OUE: est.Mechanism[collector.MechanismOUE],
+		N: est.N, KRR: est.Mechanism[collector.MechanismKRR],
 		EstimateURL: "/v1/cohorts?" + url.Values{"ruleset": {est.Ruleset}, "epoch": {strconv.FormatInt(est.Epoch, 10)}}.Encode(),
 	}
 	for _, id := range catalogue {

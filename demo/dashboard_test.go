@@ -137,8 +137,8 @@ func TestDashboardShowsTheCollectorsEstimates(t *testing.T) {
 		}
 	}
 
-	// 20 krr reports of cohort 0 and 10 of cohort 5 this epoch, 3 oue
-	// reports last epoch.
+	// 20 reports of cohort 0 and 10 of cohort 5 this epoch, 3 of cohort 7
+	// last epoch.
 	post := func(epoch int64, body string) {
 		t.Helper()
 		resp, msg := postJSON(t, ts.URL+"/v1/reports", body)
@@ -153,10 +153,8 @@ func TestDashboardShowsTheCollectorsEstimates(t *testing.T) {
 		}
 		post(current, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":%d,"epsilon":2}`, current, v))
 	}
-	bits := make([]bool, len(cat))
-	bits[7] = true
 	for i := 0; i < 3; i++ {
-		post(current-1, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"oue","bits":%q,"epsilon":2}`, current-1, collector.EncodeBits(bits)))
+		post(current-1, fmt.Sprintf(`{"ruleset":"outdoor-shop","epoch":%d,"mechanism":"krr","value":7,"epsilon":2}`, current-1))
 	}
 
 	resp, page := get(t, ts.URL+"/dashboard")
@@ -172,9 +170,6 @@ func TestDashboardShowsTheCollectorsEstimates(t *testing.T) {
 		}
 		if got := text(sec, "data-krr"); got != strconv.FormatInt(est.Mechanism["krr"], 10) {
 			t.Errorf("epoch %d: krr %s, collector says %d", epoch, got, est.Mechanism["krr"])
-		}
-		if got := text(sec, "data-oue"); got != strconv.FormatInt(est.Mechanism["oue"], 10) {
-			t.Errorf("epoch %d: oue %s, collector says %d", epoch, got, est.Mechanism["oue"])
 		}
 		rows := withAttr(sec, "data-cohort")
 		bars := withAttr(sec, "data-cohort-bar")
