@@ -18,7 +18,6 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/wasmhost"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself
@@ -140,33 +139,6 @@ func instance(ctx context.Context, explicit string) (*wasmhost.Module, *wasmhost
 	return mod, in, nil
 }
 
-// call sends a request and decodes the result into out, turning an error
-// response into a Go error.
-func call(ctx context.Context, in *wasmhost.Instance, op abi.Op, req, out any) error {
-	b, err := abi.EncodeRequest(req)
-	if err != nil {
-		return err
-	}
-	raw, err := in.Call(ctx, op, b)
-	if err != nil {
-		return err
-	}
-	var resp struct {
-		Result msgpack.RawMessage `msgpack:"result"`
-		Error  *abi.ErrorBody     `msgpack:"error"`
-	}
-	if err := msgpack.Unmarshal(raw, &resp); err != nil {
-		return fmt.Errorf("%s: undecodable response: %w", op, err)
-	}
-	if resp.Error != nil {
-		return fmt.Errorf("%s: %s: %s", op, resp.Error.Code, resp.Error.Message)
-	}
-	if out == nil {
-		return nil
-	}
-	return msgpack.Unmarshal(resp.Result, out)
-}
-
 func cmdVersion(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	wasmPath := wasmFlag(fs)
@@ -181,7 +153,7 @@ func cmdVersion(args []string, stdout io.Writer) error {
 	}
 	defer mod.Close(ctx)
 	var v abi.VersionResult
-	if err := call(ctx, in, abi.OpVersion, map[string]any{}, &v); err != nil {
+	if err := in.Do(ctx, abi.OpVersion, map[string]any{}, &v); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "edgewise.wasm: engine %s, ABI %d\n", v.Engine, v.ABI)
@@ -220,19 +192,19 @@ func cmdDecide(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer mod.Close(ctx)
-	if err := call(ctx, in, abi.OpLoadRuleset, load, nil); err != nil {
+	if err := in.Do(ctx, abi.OpLoadRuleset, load, nil); err != nil {
 		return fmt.Errorf("%s: %w", *rulesetPath, err)
 	}
 	for i, ev := range events {
-		if err := call(ctx, in, abi.OpObserve, abi.ObserveRequest{Event: ev}, nil); err != nil {
+		if err := in.Do(ctx, abi.OpObserve, abi.ObserveRequest{Event: ev}, nil); err != nil {
 			return fmt.Errorf("%s: event %d: %w", *eventsPath, i, err)
 		}
 	}
-	if err := call(ctx, in, abi.OpSetContext, abi.SetContextRequest{Context: engine.Context{Now: *now}}, nil); err != nil {
+	if err := in.Do(ctx, abi.OpSetContext, abi.SetContextRequest{Context: engine.Context{Now: *now}}, nil); err != nil {
 		return err
 	}
 	var res abi.DecideResult
-	if err := call(ctx, in, abi.OpDecide, abi.DecideRequest{Slots: fs.Args()}, &res); err != nil {
+	if err := in.Do(ctx, abi.OpDecide, abi.DecideRequest{Slots: fs.Args()}, &res); err != nil {
 		return err
 	}
 	for _, d := range res.Decisions {

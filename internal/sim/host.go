@@ -2,23 +2,14 @@ package sim
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/wasmhost"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
-// EngineError is an error response from edgewise.wasm: the engine refused
-// a request (for example observe with code consent when history is off).
-type EngineError struct {
-	Op      abi.Op
-	Code    engine.Code
-	Message string
-}
-
-func (e *EngineError) Error() string { return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message) }
+// EngineError is an error response from edgewise.wasm.
+type EngineError = wasmhost.EngineError
 
 // instance is one edgewise.wasm engine with the target ruleset loaded. It
 // belongs to one goroutine at a time.
@@ -58,28 +49,7 @@ func (x *instance) reset(ctx context.Context) error {
 // call sends one request and decodes the result into out (when not nil).
 // An error response is an *EngineError; a trap is any other error.
 func (x *instance) call(ctx context.Context, op abi.Op, req, out any) error {
-	b, err := abi.EncodeRequest(req)
-	if err != nil {
-		return err
-	}
-	raw, err := x.in.Call(ctx, op, b)
-	if err != nil {
-		return err
-	}
-	var resp struct {
-		Result msgpack.RawMessage `msgpack:"result"`
-		Error  *abi.ErrorBody     `msgpack:"error"`
-	}
-	if err := msgpack.Unmarshal(raw, &resp); err != nil {
-		return fmt.Errorf("%s: undecodable response: %w", op, err)
-	}
-	if resp.Error != nil {
-		return &EngineError{Op: op, Code: resp.Error.Code, Message: resp.Error.Message}
-	}
-	if out == nil {
-		return nil
-	}
-	return msgpack.Unmarshal(resp.Result, out)
+	return x.in.Do(ctx, op, req, out)
 }
 
 // exportResult is export's result with only what simulations read.
