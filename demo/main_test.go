@@ -65,18 +65,31 @@ func newTestServerWith(t *testing.T, cfg serverConfig) (*server, *httptest.Serve
 	return s, ts
 }
 
-func get(t *testing.T, url string) (*http.Response, []byte) {
+// send makes one request and returns the response with its whole body.
+func send(t *testing.T, method, url, contentType string, body io.Reader) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	out, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, body
+	return resp, out
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	return send(t, http.MethodGet, url, "", nil)
 }
 
 func fetchLog(t *testing.T, base string) logResponse {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,16 +13,7 @@ import (
 
 func postYAML(t *testing.T, url string, body []byte) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Post(url, "text/yaml", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, out
+	return send(t, http.MethodPost, url, "text/yaml", bytes.NewReader(body))
 }
 
 func decodeLint(t *testing.T, body []byte) lintResponse {
