@@ -118,12 +118,17 @@ func findWasm(explicit string) (string, error) {
 	return "", fmt.Errorf("edgewise.wasm not found (looked in %s); run make build or pass --wasm", strings.Join(tried, ", "))
 }
 
-func instance(ctx context.Context, explicit string) (*wasmhost.Module, *wasmhost.Instance, error) {
+// readWasm reads the edgewise.wasm findWasm finds.
+func readWasm(explicit string) ([]byte, error) {
 	path, err := findWasm(explicit)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	wasm, err := os.ReadFile(path)
+	return os.ReadFile(path)
+}
+
+func instance(ctx context.Context, explicit string) (*wasmhost.Module, *wasmhost.Instance, error) {
+	wasm, err := readWasm(explicit)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -189,11 +189,7 @@ func readPersonas(path string, rs *engine.Ruleset) (*sim.Personas, error) {
 // newRunner compiles edgewise.wasm, keeping the compiled code in the
 // user's cache directory so later runs skip the compile.
 func newRunner(ctx context.Context, explicit string) (*sim.Runner, func(), error) {
-	path, err := findWasm(explicit)
-	if err != nil {
-		return nil, nil, err
-	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := readWasm(explicit)
 	if err != nil {
 		return nil, nil, err
 	}
