@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/wire"
@@ -205,155 +206,76 @@ func (c *codec) coordinatesPtr(p **engine.Coordinates) error {
 	return c.coordinates(*p)
 }
 
+var coordinatesFields = []string{"lat", "lon"}
+
 func (c *codec) coordinates(p *engine.Coordinates) error {
-	n, array, err := c.structHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Coordinates{}
-		return nil
-	}
-	if array {
-		if err := c.float64(&p.Lat); err != nil {
-			return err
+	return c.structFields(coordinatesFields, func(i int) error {
+		if i == 0 {
+			return c.float64(&p.Lat)
 		}
 		return c.float64(&p.Lon)
-	}
-	for i := 0; i < n; i++ {
-		key, err := c.mapKey()
-		if err != nil {
-			return err
-		}
-		switch string(key) {
-		case "lat":
-			err = c.float64(&p.Lat)
-		case "lon":
-			err = c.float64(&p.Lon)
-		default:
-			return unknownField(key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	}, func() { *p = engine.Coordinates{} })
 }
 
+var eventFields = []string{"type", "item", "at"}
+
 func (c *codec) event(p *engine.Event) error {
-	n, array, err := c.structHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Event{}
-		return nil
-	}
-	if array {
-		if err := c.str(&p.Type); err != nil {
-			return err
-		}
-		if err := c.str(&p.Item); err != nil {
-			return err
+	return c.structFields(eventFields, func(i int) error {
+		switch i {
+		case 0:
+			return c.str(&p.Type)
+		case 1:
+			return c.str(&p.Item)
 		}
 		return c.int64(&p.At)
-	}
-	for i := 0; i < n; i++ {
-		key, err := c.mapKey()
-		if err != nil {
-			return err
-		}
-		switch string(key) {
-		case "type":
-			err = c.str(&p.Type)
-		case "item":
-			err = c.str(&p.Item)
-		case "at":
-			err = c.int64(&p.At)
-		default:
-			return unknownField(key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	}, func() { *p = engine.Event{} })
 }
 
 // contextFields is engine.Context's fields in struct order, as they come in
 // an array-encoded context.
-var contextFields = [...]string{"now", "tz_offset_minutes", "daypart", "weekday", "weather", "device", "referrer", "page_section", "visits", "country", "subdivision", "regions", "location"}
+var contextFields = []string{"now", "tz_offset_minutes", "daypart", "weekday", "weather", "device", "referrer", "page_section", "visits", "country", "subdivision", "regions", "location"}
 
-func (c *codec) contextField(p *engine.Context, name string) (known bool, err error) {
-	switch name {
+// contextField decodes field i of contextFields.
+func (c *codec) contextField(p *engine.Context, i int) error {
+	switch contextFields[i] {
 	case "now":
-		err = c.int64(&p.Now)
+		return c.int64(&p.Now)
 	case "tz_offset_minutes":
-		err = c.int(&p.TZOffsetMinutes)
+		return c.int(&p.TZOffsetMinutes)
 	case "daypart":
-		err = c.str(&p.Daypart)
+		return c.str(&p.Daypart)
 	case "weekday":
-		err = c.str(&p.Weekday)
+		return c.str(&p.Weekday)
 	case "weather":
-		err = c.str(&p.Weather)
+		return c.str(&p.Weather)
 	case "device":
-		err = c.str(&p.Device)
+		return c.str(&p.Device)
 	case "referrer":
-		err = c.str(&p.Referrer)
+		return c.str(&p.Referrer)
 	case "page_section":
-		err = c.str(&p.PageSection)
+		return c.str(&p.PageSection)
 	case "visits":
-		err = c.intPtr(&p.Visits)
+		return c.intPtr(&p.Visits)
 	case "country":
-		err = c.str(&p.Country)
+		return c.str(&p.Country)
 	case "subdivision":
-		err = c.str(&p.Subdivision)
+		return c.str(&p.Subdivision)
 	case "regions":
-		err = c.strings(&p.Regions)
-	case "location":
-		err = c.coordinatesPtr(&p.Location)
-	default:
-		return false, nil
+		return c.strings(&p.Regions)
 	}
-	return true, err
+	return c.coordinatesPtr(&p.Location)
 }
 
 func (c *codec) context(p *engine.Context) error {
-	n, array, err := c.structHeader(len(contextFields))
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Context{}
-		return nil
-	}
-	if array {
-		for _, name := range contextFields {
-			if _, err := c.contextField(p, name); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		key, err := c.mapKey()
-		if err != nil {
-			return err
-		}
-		known, err := c.contextField(p, string(key))
-		if !known {
-			return unknownField(key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.structFields(contextFields, func(i int) error { return c.contextField(p, i) }, func() { *p = engine.Context{} })
 }
 
-// oneField decodes a struct of one field named name with fn.
-func (c *codec) oneField(name string, fn func() error, zero func()) error {
-	n, array, err := c.structHeader(1)
+// structFields decodes a struct as msgpack/v5 encodes one: nil (zero resets
+// the value), an array of every field in the order names lists them, or a
+// map by field name, where an unknown name is an error. field decodes field
+// i of names.
+func (c *codec) structFields(names []string, field func(i int) error, zero func()) error {
+	n, array, err := c.structHeader(len(names))
 	if err != nil {
 		return err
 	}
@@ -362,21 +284,33 @@ func (c *codec) oneField(name string, fn func() error, zero func()) error {
 		return nil
 	}
 	if array {
-		return fn()
+		for i := range names {
+			if err := field(i); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	for i := 0; i < n; i++ {
+	for range n {
 		key, err := c.mapKey()
 		if err != nil {
 			return err
 		}
-		if string(key) != name {
+		i := slices.IndexFunc(names, func(name string) bool { return name == string(key) })
+		if i < 0 {
 			return unknownField(key)
 		}
-		if err := fn(); err != nil {
+		if err := field(i); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// oneField decodes a struct of one field named name with fn.
+func (c *codec) oneField(name string, fn func() error, zero func()) error {
+	names := [1]string{name}
+	return c.structFields(names[:], func(int) error { return fn() }, zero)
 }
 
 func (c *codec) observeRequest(p *ObserveRequest) error {
@@ -391,39 +325,15 @@ func (c *codec) decideRequest(p *DecideRequest) error {
 	return c.oneField("slots", func() error { return c.strings(&p.Slots) }, func() { *p = DecideRequest{} })
 }
 
+var recordImpressionsFields = []string{"items", "at"}
+
 func (c *codec) recordImpressionsRequest(p *RecordImpressionsRequest) error {
-	n, array, err := c.structHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = RecordImpressionsRequest{}
-		return nil
-	}
-	if array {
-		if err := c.strings(&p.Items); err != nil {
-			return err
+	return c.structFields(recordImpressionsFields, func(i int) error {
+		if i == 0 {
+			return c.strings(&p.Items)
 		}
 		return c.int64(&p.At)
-	}
-	for i := 0; i < n; i++ {
-		key, err := c.mapKey()
-		if err != nil {
-			return err
-		}
-		switch string(key) {
-		case "items":
-			err = c.strings(&p.Items)
-		case "at":
-			err = c.int64(&p.At)
-		default:
-			return unknownField(key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	}, func() { *p = RecordImpressionsRequest{} })
 }
 
 // decodeObserve and the three below decode one request, as decode does.
