@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Report is the body of POST /v1/reports: a noised cohort index (Value) by
@@ -256,10 +257,49 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	est, mix, err := c.estimates(r.Context(), s, epoch)
+	res, err := c.estimatesOf(r.Context(), s, epoch)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "could not read the counts")
 		return
+	}
+	writeJSON(w, res)
+}
+
+// ErrUnknownRuleset is the error of Estimates, CohortSizes and Epoch for a
+// ruleset the collector does not serve.
+var ErrUnknownRuleset = errors.New("collector: unknown ruleset")
+
+// Estimates is what GET /v1/cohorts serves for one ruleset and epoch.
+func (c *Collector) Estimates(ctx context.Context, ruleset string, epoch int64) (Estimates, error) {
+	s, ok := c.sets[ruleset]
+	if !ok {
+		return Estimates{}, ErrUnknownRuleset
+	}
+	return c.estimatesOf(ctx, s, epoch)
+}
+
+// CohortSizes is what GET /v1/cohort-sizes serves for one ruleset.
+func (c *Collector) CohortSizes(ctx context.Context, ruleset string) (map[string]int64, error) {
+	s, ok := c.sets[ruleset]
+	if !ok {
+		return nil, ErrUnknownRuleset
+	}
+	return c.sizesOf(ctx, s)
+}
+
+// Epoch is the number of the ruleset's epoch holding t, as reports count it.
+func (c *Collector) Epoch(ruleset string, t time.Time) (int64, error) {
+	s, ok := c.sets[ruleset]
+	if !ok {
+		return 0, ErrUnknownRuleset
+	}
+	return s.epoch(t), nil
+}
+
+func (c *Collector) estimatesOf(ctx context.Context, s *set, epoch int64) (Estimates, error) {
+	est, mix, err := c.estimates(ctx, s, epoch)
+	if err != nil {
+		return Estimates{}, err
 	}
 	res := Estimates{Ruleset: s.id, Epoch: epoch, Mechanism: mix, MinK: s.minK, Cohorts: map[string]Estimate{}}
 	for _, n := range mix {
@@ -274,7 +314,7 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 		v, se := e.value, math.Sqrt(e.variance)
 		res.Cohorts[id] = Estimate{Estimate: &v, StdErr: &se, Interval: []float64{v - z95*se, v + z95*se}}
 	}
-	writeJSON(w, res)
+	return res, nil
 }
 
 // serveCohortSizes publishes the previous epoch's sizes of the cohorts that
@@ -291,10 +331,18 @@ func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	est, _, err := c.estimates(r.Context(), s, s.epoch(c.now())-1)
+	sizes, err := c.sizesOf(r.Context(), s)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "could not read the counts")
 		return
+	}
+	writeJSON(w, sizes)
+}
+
+func (c *Collector) sizesOf(ctx context.Context, s *set) (map[string]int64, error) {
+	est, _, err := c.estimates(ctx, s, s.epoch(c.now())-1)
+	if err != nil {
+		return nil, err
 	}
 	sizes := map[string]int64{}
 	for id, e := range cohortSizes(s.catalogue, est) {
@@ -302,7 +350,7 @@ func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 			sizes[id] = int64(math.Round(e.value))
 		}
 	}
-	writeJSON(w, sizes)
+	return sizes, nil
 }
 
 // cohortSizes is each cohort's estimated size: its own estimate plus those

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -67,7 +64,7 @@ func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, 
 	// seeded order within each first-dimension group and round-robin across
 	// the groups, so every group is popular enough to be published even
 	// through the noise.
-	order := spreadOrder(rng, full, fullCohortGroups(rs))
+	order := spreadOrder(rng, full, full/len(rs.Cohorts.Dimensions[0].Buckets))
 	cum := make([]float64, full)
 	total := 0.0
 	for r := range order {
@@ -89,12 +86,15 @@ func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, 
 	// the true cohort with probability p, else one of the others uniformly.
 	k := len(cat)
 	p := math.Exp(rep.Epsilon) / (math.Exp(rep.Epsilon) + float64(k) - 1)
-	current := epochOf(now, rep.EpochDays)
+	current, err := c.Epoch(rs.ID, now)
+	if err != nil {
+		return nil, fmt.Errorf("-crowd: %w", err)
+	}
 	for _, epoch := range []int64{current - 1, current} {
 		var sizes map[string]int64
 		if epoch == current {
 			var err error
-			if sizes, err = publishedSizes(ctx, c, rs.ID); err != nil {
+			if sizes, err = c.CohortSizes(ctx, rs.ID); err != nil {
 				return nil, fmt.Errorf("-crowd: %w", err)
 			}
 		}
@@ -140,20 +140,6 @@ func reported(id string, sizes map[string]int64, minK int, index map[string]int)
 		}
 	}
 	return 0, false
-}
-
-// publishedSizes reads the collector's GET /v1/cohort-sizes, through its
-// own handler.
-func publishedSizes(ctx context.Context, c *collector.Collector, ruleset string) (map[string]int64, error) {
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/cohort-sizes?"+url.Values{"ruleset": {ruleset}}.Encode(), nil)
-	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return nil, fmt.Errorf("GET /v1/cohort-sizes: %d %s", rec.Code, rec.Body.String())
-	}
-	var sizes map[string]int64
-	err := json.Unmarshal(rec.Body.Bytes(), &sizes)
-	return sizes, err
 }
 
 // sendReports sends one k-ary randomized response report per value for
@@ -209,17 +195,6 @@ func fullCohorts(rs *engine.Ruleset) int {
 	}
 	if len(rs.Cohorts.Dimensions) == 0 {
 		return 0
-	}
-	return n
-}
-
-// fullCohortGroups is how many full cohorts each first-dimension bucket
-// holds: the full cohorts come in blocks of that size, one per bucket.
-func fullCohortGroups(rs *engine.Ruleset) int {
-	dims := rs.Cohorts.Dimensions
-	n := 1
-	for _, d := range dims[1:] {
-		n *= len(d.Buckets)
 	}
 	return n
 }

@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
 	"html/template"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -128,9 +124,14 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		MinK: rep.MinK, Cohorts: rep.Cohorts, Refresh: refresh, Crowd: s.crowd,
 		Generated: s.now().UTC().Format("2006-01-02 15:04:05 UTC"),
 	}
-	current := epochOf(s.now(), rep.EpochDays)
+	current, err := s.collector.Epoch(s.shop.rs.ID, s.now())
+	if err != nil {
+		http.Error(w, "could not read the collector's estimates", http.StatusInternalServerError)
+		return
+	}
 	for _, e := range []int64{current, current - 1} {
-		est, err := s.estimates(r.Context(), e)
+		// What GET /v1/cohorts publishes, read from the collector itself.
+		est, err := s.collector.Estimates(r.Context(), s.shop.rs.ID, e)
 		if err != nil {
 			http.Error(w, "could not read the collector's estimates", http.StatusInternalServerError)
 			return
@@ -156,33 +157,6 @@ func (s *server) now() time.Time {
 		return s.clock()
 	}
 	return time.Now()
-}
-
-// epochOf is the epoch number of t as the collector counts: whole epochs of
-// days days since the Unix epoch, UTC.
-func epochOf(t time.Time, days int) int64 {
-	per := int64(days) * 86_400_000
-	ms := t.UnixMilli()
-	e := ms / per
-	if ms < 0 && ms%per != 0 {
-		e--
-	}
-	return e
-}
-
-// estimates asks the collector for its estimates of one epoch, through its
-// own handler, so the dashboard shows what GET /v1/cohorts publishes.
-func (s *server) estimates(ctx context.Context, epoch int64) (collector.Estimates, error) {
-	q := url.Values{"ruleset": {s.shop.rs.ID}, "epoch": {strconv.FormatInt(epoch, 10)}}
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/cohorts?"+q.Encode(), nil)
-	rec := httptest.NewRecorder()
-	s.collector.Handler().ServeHTTP(rec, req)
-	var est collector.Estimates
-	if rec.Code != http.StatusOK {
-		return est, fmt.Errorf("GET /v1/cohorts: %d %s", rec.Code, rec.Body.String())
-	}
-	err := json.Unmarshal(rec.Body.Bytes(), &est)
-	return est, err
 }
 
 func epochViewOf(est collector.Estimates, catalogue []string, epochDays, minK int) epochView {

@@ -65,6 +65,12 @@ func newTestServerWith(t *testing.T, cfg serverConfig) (*server, *httptest.Serve
 	return s, ts
 }
 
+// epochOf is the number of the 7-day epoch holding t, counted here on its
+// own so the tests check the collector's count rather than share it.
+func epochOf(t time.Time, days int) int64 {
+	return t.UnixMilli() / (int64(days) * 86_400_000)
+}
+
 // send makes one request and returns the response with its whole body.
 func send(t *testing.T, method, url, contentType string, body io.Reader) (*http.Response, []byte) {
 	t.Helper()

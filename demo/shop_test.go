@@ -343,7 +343,7 @@ func TestReportsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.closeCollector()
-	est, err := s2.estimates(context.Background(), epochOf(now, 7))
+	est, err := s2.collector.Estimates(context.Background(), "outdoor-shop", epochOf(now, 7))
 	if err != nil || est.N != 1 {
 		t.Errorf("after a restart on the same -reports file: n = %d, %v; want 1", est.N, err)
 	}
