@@ -432,10 +432,8 @@ export class Edgewise {
   // effect (stored, or the defaults) do not have it yet, it is added to
   // them, and the other choices stay as they were.
   async _applyBrowserGPC() {
-    if (!browserGPC()) return;
-    const cur = await this._call('preferences', undefined, 'load');
-    if (!cur || cur.preferences.gpc) return;
-    const { gpc_applied: _, ...prefs } = cur.preferences;
+    if (!browserGPC() || !this._effective || this._effective.gpc) return;
+    const { gpc_applied: _, ...prefs } = this._effective;
     await this._call('set_preferences', { preferences: { ...prefs, gpc: true } }, 'load');
   }
 
