@@ -118,7 +118,7 @@ type Export struct {
 	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`
 }
 
-// Impression is one showing of an item.
+// Impression is one showing of an item, counted for frequency caps.
 type Impression struct {
 	Item string `msgpack:"item" json:"item"`
 	At   int64  `msgpack:"at" json:"at"`
@@ -141,7 +141,7 @@ func (e *Engine) Export() (Export, error) {
 		Preferences: e.prefs.effective(),
 		Context:     c.minimize(e.context),
 		Events:      slices.Clone(e.profile.events),
-		Impressions: make([]Impression, len(e.profile.impressions)),
+		Impressions: slices.Clone(e.profile.impressions),
 		Interests:   []InterestWeight{},
 		Reports:     slices.Clone(e.profile.reports),
 	}
@@ -158,8 +158,8 @@ func (e *Engine) Export() (Export, error) {
 			out.Context.Regions = append(out.Context.Regions, c.regions[n].ID)
 		}
 	}
-	for i, im := range e.profile.impressions {
-		out.Impressions[i] = Impression{Item: im.Item, At: im.At}
+	if out.Impressions == nil {
+		out.Impressions = []Impression{}
 	}
 	aff := e.affinities()
 	top := 0.0

@@ -115,7 +115,7 @@ func (e *Engine) RecordImpressions(items []string, at int64) (int, error) {
 	e.gen++
 	for _, id := range items {
 		if e.rules.capped[e.rules.itemIndex[id]] {
-			e.profile.addImpression(impression{Item: id, At: at})
+			e.profile.addImpression(Impression{Item: id, At: at})
 		}
 	}
 	return len(e.profile.impressions), nil

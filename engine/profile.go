@@ -13,7 +13,7 @@ import (
 // caps count, oldest first.
 type profile struct {
 	events      []Event
-	impressions []impression
+	impressions []Impression
 	// ledger records every cohort report made; reports holds the last
 	// report per ruleset, returned again for the rest of its epoch; answers
 	// are the memoized noised answers (see ldp.go).
@@ -22,21 +22,15 @@ type profile struct {
 	answers []answer
 }
 
-// impression is one showing of an item.
-type impression struct {
-	Item string
-	At   int64
-}
-
 // addImpression inserts im in time order, then drops impressions more than
 // impressionWindowMillis older than the newest and the oldest past
 // MaxImpressions.
-func (p *profile) addImpression(im impression) {
+func (p *profile) addImpression(im Impression) {
 	i := len(p.impressions)
 	for i > 0 && p.impressions[i-1].At > im.At {
 		i--
 	}
-	p.impressions = append(p.impressions, impression{})
+	p.impressions = append(p.impressions, Impression{})
 	copy(p.impressions[i+1:], p.impressions[i:])
 	p.impressions[i] = im
 	n := len(p.impressions)
@@ -53,7 +47,7 @@ func (p *profile) addImpression(im impression) {
 }
 
 func (p *profile) keepImpressions(keep func(string) bool) {
-	p.impressions = slices.DeleteFunc(p.impressions, func(im impression) bool { return !keep(im.Item) })
+	p.impressions = slices.DeleteFunc(p.impressions, func(im Impression) bool { return !keep(im.Item) })
 }
 
 func (p *profile) newest() int64 {
@@ -221,7 +215,7 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid impression; the profile was reset"}
 		}
 		if i, ok := e.rules.itemIndex[r.Item]; ok && e.rules.capped[i] {
-			p.addImpression(impression{Item: r.Item, At: r.At})
+			p.addImpression(Impression{Item: r.Item, At: r.At})
 		}
 	}
 	if s.Version < 4 && (len(s.Ledger) > 0 || len(s.Reports) > 0) {
