@@ -110,8 +110,7 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 			continue
 		}
 		if r.Epoch == epoch {
-			out := r
-			return &out, "", nil
+			return &r, "", nil
 		}
 		if r.Epoch > epoch {
 			return nil, ReasonPastEpoch, nil
@@ -150,8 +149,7 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		spent = eps
 	}
 	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: MechanismKRR, Epsilon: spent, At: now})
-	out := r
-	return &out, "", nil
+	return &r, "", nil
 }
 
 // answerFor returns the memoized answer about true cohort v (of K, at ε, in
