@@ -26,9 +26,15 @@ export type WasmSource =
 export function compileModule(source: WasmSource): Promise<WebAssembly.Module>;
 
 /**
+ * Whether this runtime can call the engine's exports, which return i64:
+ * false without BigInt or WebAssembly BigInt integration.
+ */
+export function bigIntExports(): boolean;
+
+/**
  * Instantiates the engine, runs _initialize and checks its ABI version.
- * Rejects with an Error whose `code` is 'compile_failed', 'instantiate_failed'
- * or 'abi_version'.
+ * Rejects with an Error whose `code` is 'unsupported_browser' (see
+ * bigIntExports), 'compile_failed', 'instantiate_failed' or 'abi_version'.
  */
 export function instantiate(
   module: WasmSource,

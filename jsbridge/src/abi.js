@@ -139,6 +139,32 @@ function abiError(code, message) {
   return Object.assign(new Error(message), { code });
 }
 
+// (module (func (export "f") (result i64) i64.const 1))
+const I64_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 126, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 66, 1, 11]);
+
+/**
+ * Whether this runtime can call the engine: every ew_<op> returns an i64,
+ * which reaches JavaScript only as a BigInt (WebAssembly BigInt
+ * integration; older WebKit throws a TypeError at every such call).
+ */
+export function bigIntExports() {
+  if (typeof BigInt !== 'function') return false;
+  let f;
+  try {
+    f = new WebAssembly.Instance(new WebAssembly.Module(I64_PROBE)).exports.f;
+  } catch {
+    return true; // nothing compiles here (CSP, say): compile reports that
+  }
+  try {
+    return typeof f() === 'bigint';
+  } catch {
+    return false;
+  }
+}
+
+/** The error when bigIntExports() is false. */
+export const UNSUPPORTED = 'this browser cannot run the engine: it lacks BigInt or WebAssembly BigInt integration (i64 results)';
+
 /**
  * Compiles the engine from a URL (string or URL), a Response or a promise of
  * one, bytes (ArrayBuffer or a view), or returns a precompiled module as is.
@@ -168,10 +194,11 @@ export async function compileModule(source) {
 /**
  * Instantiates a compiled module (bytes or a URL are compiled first), runs
  * _initialize and checks that the module speaks ABI_VERSION. It rejects
- * with an Error carrying a code: 'compile_failed', 'instantiate_failed' or
- * 'abi_version'.
+ * with an Error carrying a code: 'unsupported_browser' (see bigIntExports),
+ * 'compile_failed', 'instantiate_failed' or 'abi_version'.
  */
 export async function instantiate(module, { stdout, stderr } = {}) {
+  if (!bigIntExports()) throw abiError('unsupported_browser', UNSUPPORTED);
   if (!(module instanceof WebAssembly.Module)) {
     try {
       module = await compileModule(module);

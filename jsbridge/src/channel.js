@@ -24,9 +24,17 @@ export function openChannel(worker, workerURL, onFallback) {
       // fragment tells it to serve the engine (worker.js) rather than the page.
       const url = new URL(typeof worker === 'string' || worker instanceof URL ? worker : workerURL(), typeof location !== 'undefined' ? location.href : undefined);
       url.hash = WORKER_MARK;
-      w = new Worker(url, { type: 'module' });
+      // Engines without module workers never read the type option and
+      // would run the bundle as a classic script (a SyntaxError): stop it.
+      let module = false;
+      w = new Worker(url, { get type() { module = true; return 'module'; } });
+      if (!module) {
+        w.terminate();
+        throw new Error('this browser has no module workers');
+      }
     } catch (e) {
-      // A cross-origin script or CSP worker-src refuses the worker at once.
+      // A cross-origin script, CSP worker-src or an engine without module
+      // workers refuses the worker at once.
       onFallback(`cannot start the worker: ${e && e.message}`);
       return mainThread();
     }

@@ -12,7 +12,7 @@
 // a failed rebuild, a refused stored profile). snapshot is the profile after
 // an operation that changed it, for the SDK to persist.
 
-import { compileModule, encodeRequest, instantiate } from './abi.js';
+import { UNSUPPORTED, bigIntExports, compileModule, encodeRequest, instantiate } from './abi.js';
 
 const MESSAGES = new Set(['compile', 'load', 'call']);
 
@@ -55,6 +55,11 @@ export class Host {
   }
 
   async _compile({ wasm }) {
+    // Checked before the engine is even fetched: without it every call would fail.
+    if (!bigIntExports()) {
+      this._error('unsupported_browser', UNSUPPORTED, 'load');
+      return {};
+    }
     try {
       this.module = await compileModule(wasm);
     } catch (e) {

@@ -135,12 +135,18 @@ export interface VersionInfo {
  * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, unknown_slot,
  * unknown_item, corrupt_snapshot, snapshot_version, consent, internal) or the SDK's
  * (fetch_failed, no_public_key, bad_public_key, compile_failed,
- * instantiate_failed, abi_version, trap, bad_response, worker_unavailable,
- * storage_failed, storage_corrupt, report_failed). bad_signature means the
- * ruleset is not signed with publicKey, or was changed after signing;
- * compile_failed with wasm blocked by CSP means the page's script-src lacks
- * 'wasm-unsafe-eval'; storage_corrupt means the stored profile could not be
- * decrypted and was erased.
+ * instantiate_failed, abi_version, unsupported_browser, trap, bad_response,
+ * worker_unavailable, storage_failed, storage_corrupt, report_failed).
+ * bad_signature means the ruleset is not signed with publicKey, or was
+ * changed after signing; compile_failed with wasm blocked by CSP means the
+ * page's script-src lacks 'wasm-unsafe-eval', and otherwise can mean the
+ * browser lacks a WebAssembly feature the engine uses; unsupported_browser
+ * means the browser lacks BigInt or WebAssembly BigInt integration, so the
+ * engine is not even fetched; worker_unavailable means the engine runs on the
+ * main thread (no module workers, say); storage_failed at load means
+ * IndexedDB or WebCrypto (AES-GCM) is unavailable and the profile lasts only
+ * this page; storage_corrupt means the stored profile could not be decrypted
+ * and was erased.
  */
 export interface EdgewiseError {
   code: string;
@@ -189,7 +195,9 @@ export interface LoadOptions {
   /**
    * Where the profile persists between visits: true (the default) keeps it
    * in IndexedDB, encrypted with a non-extractable AES-GCM key; false keeps
-   * it for this page only; an IDBFactory uses that one.
+   * it for this page only; an IDBFactory uses that one. When IndexedDB or
+   * WebCrypto is unavailable the profile lasts this page only, never stored
+   * unencrypted, and a storage_failed error says so.
    */
   storage?: boolean | IDBFactory;
   /**
@@ -197,7 +205,8 @@ export interface LoadOptions {
    * started from this script's own URL; false on the main thread; a URL of
    * dist/edgewise.js on this origin (when the SDK was bundled into another
    * script); or a Worker to talk to. Without Worker support, or when the
-   * worker cannot start, the engine runs on the main thread.
+   * worker cannot start (no module workers, CSP, a failing script), the
+   * engine runs on the main thread.
    */
   worker?: boolean | string | URL | Worker;
 }

@@ -83,6 +83,7 @@ export class Edgewise {
     this._last = new Map(); // slot id -> the engine's last decision, for explain()
     this._factory = null; // the IndexedDB factory, or null without storage
     this._store = null; // a promise of the open Storage, or of null
+    this._storageError = null; // why storage failed during load, reported if the engine runs
     this._reported = null; // the epoch whose report was sent
     this._snapshot = null; // the newest profile, to persist
     this._writes = Promise.resolve(); // settles when what was persisted is written
@@ -286,7 +287,7 @@ export class Edgewise {
       const data = {
         engine: res ? res.export : null,
         stored: {
-          indexeddb: this._factory
+          indexeddb: this._store && (await this._store)
             ? 'database "edgewise": the profile above, encrypted with a key that cannot leave this browser'
             : 'nothing',
           localStorage: { [CACHE_KEY]: readLocal(CACHE_KEY) },
@@ -452,17 +453,33 @@ export class Edgewise {
     }
   }
 
+  // Opens the storage asked for: true is the browser's IndexedDB. Resolves
+  // to the Storage, or null; never rejects.
   async _openStorage(storage) {
-    const factory = storage === true ? globalThis.indexedDB : storage && typeof storage.open === 'function' ? storage : null;
-    if (!factory) return null;
-    this._factory = factory;
-    return this._ensureStore();
+    if (storage !== true && !(storage && typeof storage.open === 'function')) return null;
+    let factory = storage;
+    try {
+      if (storage === true) factory = globalThis.indexedDB;
+    } catch {
+      factory = null; // a sandboxed frame throws on access
+    }
+    this._factory = factory || null;
+    return this._ensureStore(true);
   }
 
-  _ensureStore() {
-    if (!this._store && this._factory) {
-      this._store = openStorage(this._factory, globalThis.crypto && globalThis.crypto.subtle).catch((e) => {
-        this._error('storage_failed', `cannot open IndexedDB, so the profile lasts only this page: ${e && e.message}`, 'load');
+  _ensureStore(opening) {
+    if (!this._store && (opening || this._factory)) {
+      let subtle;
+      try {
+        subtle = globalThis.crypto.subtle;
+      } catch {
+        // no WebCrypto at all
+      }
+      this._store = openStorage(this._factory, subtle).catch((e) => {
+        const message = `storage is unavailable, so the profile lasts only this page: ${e && e.message}`;
+        // Reported once the engine runs: only then is there a profile to keep.
+        if (this.state === 'loading') this._storageError = message;
+        else if (this.state === 'ready') this._error('storage_failed', message, 'storage');
         return null;
       });
     }
@@ -472,6 +489,7 @@ export class Edgewise {
   // Brings back the person's stored profile after load. An unreadable one
   // was erased by storage; one the engine refuses is replaced.
   async _restoreStored(store) {
+    if (this._storageError) this._error('storage_failed', this._storageError, 'load');
     if (!store || !this._rulesetId) return;
     let stored = null;
     try {

@@ -23,12 +23,36 @@ const done = (tx) => new Promise((resolve, reject) => {
 
 const recordKey = (rulesetId) => `profile:${rulesetId}`;
 
+// How long opening the database may take: WebKit's open has been known
+// never to answer. The page then goes on without storage.
+export const OPEN_TIMEOUT = 3000;
+
 /** Opens the database; rejects when IndexedDB or WebCrypto is unusable. */
 export async function openStorage(factory, subtle) {
-  if (!factory || !subtle) throw new Error('IndexedDB or WebCrypto is not available');
-  const open = factory.open(DB_NAME, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  const db = await req(open);
+  if (!factory) throw new Error('IndexedDB is not available');
+  if (!subtle) throw new Error('WebCrypto is not available (not a secure context?)');
+  // AES-GCM can be missing or refused (NotSupportedError): found out with a
+  // throwaway key before anything is opened, so a stored profile is neither
+  // erased as unreadable nor replaced.
+  const probe = await subtle.generateKey(AES, false, ['encrypt', 'decrypt']);
+  const iv = new Uint8Array(12);
+  await subtle.decrypt({ name: 'AES-GCM', iv }, probe, await subtle.encrypt({ name: 'AES-GCM', iv }, probe, iv));
+  const db = await new Promise((resolve, reject) => {
+    const open = factory.open(DB_NAME, 1);
+    const timer = setTimeout(() => {
+      open.onsuccess = () => open.result.close(); // too late: not kept open
+      reject(new Error(`IndexedDB did not open within ${OPEN_TIMEOUT} ms`));
+    }, OPEN_TIMEOUT);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onsuccess = () => {
+      clearTimeout(timer);
+      resolve(open.result);
+    };
+    open.onerror = () => {
+      clearTimeout(timer);
+      reject(open.error);
+    };
+  });
   // Another tab's forget() deletes the database: let it.
   db.onversionchange = () => db.close();
   return new Storage(factory, subtle, db);

@@ -14,7 +14,8 @@ const rulesEwr = () => new Uint8Array(readFileSync(join(repoRoot, 'testdata', 'a
 const T = Date.UTC(2025, 10, 29, 9, 53, 20);
 
 async function load() {
-  const ew = await Edgewise.load({ wasm: mod, ruleset: rulesEwr(), publicKey: testPublicKey() });
+  // storage: false, as Node has no IndexedDB (which would be an error event).
+  const ew = await Edgewise.load({ wasm: mod, ruleset: rulesEwr(), publicKey: testPublicKey(), storage: false });
   const seen = { error: [] };
   ew.on('error', (e) => seen.error.push(e));
   await Promise.resolve();

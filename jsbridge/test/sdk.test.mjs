@@ -12,8 +12,9 @@ const mod = await wasmModule();
 const FALLBACK = 'Picked by the shop for everyone';
 const T0 = 1700000000000;
 
-// What a page passes to Edgewise.load for the test shop.
-const shop = () => ({ wasm: mod, ruleset: shopEwr(), publicKey: testPublicKey(), fallback: shopFallback() });
+// What a page passes to Edgewise.load for the test shop; storage: false, as
+// Node has no IndexedDB (which would be an error event).
+const shop = () => ({ wasm: mod, ruleset: shopEwr(), publicKey: testPublicKey(), fallback: shopFallback(), storage: false });
 
 // Loads an instance and collects its events.
 async function load(options = {}) {
