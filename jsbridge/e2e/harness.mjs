@@ -1,7 +1,8 @@
-// The browser tests' own small world: a node:http server for dist/, the test
-// pages in pages/ and the signed test ruleset, with switches the tests flip
-// (a Content-Security-Policy on every response, a wasm response held back),
-// and headless Chromium launched through playwright-core.
+// The SDK browser tests' own small world: a node:http server for dist/, the
+// test pages in pages/ and the signed test ruleset, with a switch the tests
+// flip (a Content-Security-Policy on every response). Browsers come from the
+// shared harness in e2e/ (all three engines), each page through its own test
+// proxy in front of this server.
 //
 // The ruleset is testdata/abi/shop.ewr, signed with the fixed test key whose
 // public half is testdata/keys/test.pub (32 raw bytes): fixtures of the Go
@@ -11,16 +12,10 @@ import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
 export const distDir = resolve(process.env.EDGEWISE_DIST || join(repoRoot, 'dist'));
-export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 
 /** The test key's public half, base64, as a page's publicKey. */
 export const PUBLIC_KEY = readFileSync(join(repoRoot, 'testdata', 'keys', 'test.pub')).toString('base64');
@@ -41,64 +36,36 @@ export function requireDist() {
 }
 
 /**
- * Starts the server on 127.0.0.1. Resolves to {url(path), log, csp,
- * holdWasm(), close()}: set csp to send a policy on every response;
- * holdWasm() keeps every wasm response back until the release function it
- * returns is called.
+ * Starts the server on 127.0.0.1. Resolves to {origin, csp, close()}: set
+ * csp to the policy sent on every response (a falsy value sends none).
  */
 export async function startServer() {
-  const log = [];
-  let held = null; // a promise that gates wasm responses, while holding
-  const s = {
-    log,
-    csp: CSP,
-    holdWasm() {
-      let release;
-      held = new Promise((ok) => { release = ok; });
-      return () => {
-        held = null;
-        release();
-      };
-    },
-  };
+  const s = { csp: CSP };
   const files = (path) => {
     if (path === '/rules.ewr') return join(repoRoot, 'testdata', 'abi', 'shop.ewr');
     const m = /^\/(dist|pages)\/([\w.-]+)$/.exec(path);
     if (!m) return null;
     return join(m[1] === 'dist' ? distDir : join(here, 'pages'), m[2]);
   };
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
-    const entry = { method: req.method, path, done: false };
-    log.push(entry);
     const file = files(path);
     if (s.csp) res.setHeader('content-security-policy', s.csp);
     res.setHeader('cache-control', 'no-store');
     if (!file || !existsSync(file)) {
-      entry.done = true;
       res.writeHead(404).end('not found');
       return;
     }
     let body = readFileSync(file);
-    if (path.endsWith('.wasm') && held) await held;
     if (path.endsWith('.html')) body = body.toString('utf8').replaceAll('{{PUBLIC_KEY}}', PUBLIC_KEY);
     res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
-    res.end(body, () => { entry.done = true; });
+    res.end(body);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${server.address().port}`;
-  s.url = (p) => base + p;
+  s.origin = `http://127.0.0.1:${server.address().port}`;
   s.close = () => new Promise((ok) => {
     server.closeAllConnections();
     server.close(ok);
   });
   return s;
-}
-
-/** Launches headless Chromium; fails (never skips) without it. */
-export async function launchBrowser() {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`chromium not found at ${chromiumPath}: install chromium or set CHROMIUM=/path/to/chromium`);
-  }
-  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 }

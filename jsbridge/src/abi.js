@@ -226,6 +226,11 @@ export async function instantiate(module, { stdout, stderr } = {}) {
     instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
     wasi.initialize(instance); // runs _initialize; exports trap before it
   } catch (e) {
+    // WebKit compiles under a CSP without 'wasm-unsafe-eval' and refuses only
+    // here; the other engines refuse to compile. Same cause, same code.
+    if (/wasm-unsafe-eval|Content Security Policy/i.test(e && e.message)) {
+      throw abiError('compile_failed', `cannot compile the engine: ${e.message}`);
+    }
     throw abiError('instantiate_failed', `cannot start the engine: ${e.message}`);
   }
   const engine = new EngineInstance(instance.exports);

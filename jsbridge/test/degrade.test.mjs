@@ -384,6 +384,18 @@ test('a page whose CSP forbids compiling still gets compile_failed, not unsuppor
   await assertFallback(ew);
 });
 
+test('WebKit refuses wasm under CSP at instantiation, not compilation: still compile_failed', async (t) => {
+  // WebKitGTK 2.50's words, from the browser suite.
+  const refusal = "Refused to create a WebAssembly object because 'unsafe-eval' or 'wasm-unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\".";
+  t.mock.method(WebAssembly, 'instantiate', async () => {
+    throw new Error(refusal);
+  });
+  const { ew, errors } = await load();
+  assert.deepEqual(codes(errors), [['compile_failed', 'load']]);
+  assert.match(errors[0].message, /wasm-unsafe-eval/);
+  await assertFallback(ew);
+});
+
 // --- 6. IndexedDB --------------------------------------------------------
 
 // A request that fires after the current task, as IndexedDB's do.
