@@ -1,6 +1,6 @@
 # Edgewise build. `make demo` runs the demo; `make test` runs every test.
-# Both install what they need (Go modules, npm packages, Debian's chromium)
-# or say exactly what is missing.
+# Both install what they need (Go modules, npm packages, Debian's chromium,
+# firefox-esr and webkit2gtk-driver with xvfb) or say exactly what is missing.
 
 GO        ?= go
 NODE      ?= node
@@ -12,7 +12,7 @@ CLI       := dist/edgewise
 GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
-.PHONY: all build test test-go test-js test-browser demo bench check clean deps tools chromium
+.PHONY: all build test test-go test-js test-browser demo bench check clean deps tools browsers screenshots
 
 all: build
 
@@ -43,10 +43,11 @@ node_modules/.package-lock.json: package-lock.json package.json jsbridge/package
 deps: tools node_modules/.package-lock.json
 	$(GO) mod download
 
-chromium:
-	@scripts/ensure-chromium.sh
+# Chromium, Firefox and WebKit from Debian's packages (scripts/ensure-browsers.sh).
+browsers:
+	@scripts/ensure-browsers.sh
 
-test: deps build chromium test-go test-js test-browser
+test: deps build browsers test-go test-js test-browser
 	@echo "make test: all suites passed"
 
 test-go: $(WASM)
@@ -56,10 +57,17 @@ test-js: $(WASM) $(JS)
 	cd jsbridge && $(NODE) --test test/*.test.mjs
 	cd jsbridge && $(NODE) --test packtest/pack.test.mjs
 
-test-browser: build chromium
+# Every browser test in Chromium, Firefox and WebKit, one engine after the
+# other (EDGEWISE_BROWSERS=firefox,webkit picks some).
+test-browser: build browsers
 	$(GO) build -o dist/edgewise-demo ./demo
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
 	$(NODE) --test jsbridge/e2e/sdk.test.mjs
+
+# The demo at 390 and 1280 px in every engine, as PNGs in dist/screenshots.
+screenshots: build browsers
+	$(GO) build -o dist/edgewise-demo ./demo
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) demo/e2e/screenshot.mjs dist/screenshots
 
 demo: deps build
 	$(GO) run ./demo -addr $(ADDR) -dist dist -crowd 3000

@@ -24,11 +24,21 @@
 
   // A page's download of a blob: the file is read here instead of saved, so
   // the test sees the same bytes in every engine and no save dialog opens.
+  // The blob is kept from createObjectURL: a CSP's connect-src may forbid
+  // fetching blob: URLs.
+  const blobs = new Map();
+  const createObjectURL = URL.createObjectURL;
+  URL.createObjectURL = function (object) {
+    const url = createObjectURL.call(this, object);
+    blobs.set(url, object);
+    return url;
+  };
   const click = HTMLAnchorElement.prototype.click;
   HTMLAnchorElement.prototype.click = function () {
-    if (this.hasAttribute('download') && this.href.startsWith('blob:')) {
+    const blob = this.hasAttribute('download') && blobs.get(this.href);
+    if (blob) {
       const name = this.getAttribute('download');
-      seen.downloads.push(fetch(this.href).then((r) => r.text()).then((text) => ({ name, text })));
+      seen.downloads.push(blob.text().then((text) => ({ name, text })));
       return undefined;
     }
     return click.call(this);

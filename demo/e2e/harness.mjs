@@ -1,26 +1,19 @@
 // Shared by the browser test (demo.test.mjs) and the screenshot script
-// (screenshot.mjs): find chromium and the built SDK, start the demo server,
-// launch the browser. Nothing here builds dist/; `make build` does that.
+// (screenshot.mjs): find the built SDK and start the demo server. The
+// browsers come from the shared harness in e2e/. Nothing here builds dist/;
+// `make build` does that.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // EDGEWISE_DIST is for trying the demo against another build; the default is
 // the repository's dist/.
 export const distDir = resolve(process.env.EDGEWISE_DIST || join(repoRoot, 'dist'));
-
-export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-
-export const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 /** Throws unless the SDK bundle and the engine are built. */
 export function requireDist() {
@@ -29,15 +22,6 @@ export function requireDist() {
     if (!existsSync(path)) {
       throw new Error(`${path} is missing: run make build first (this test builds nothing itself)`);
     }
-  }
-}
-
-/** Throws unless chromium is installed. The browser test fails, never skips, without it. */
-export function requireChromium() {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `chromium not found at ${chromiumPath}: the browser test needs a Chromium binary ` +
-      '(install chromium, or set CHROMIUM=/path/to/chromium). It fails rather than skips without one.');
   }
 }
 
@@ -126,8 +110,3 @@ export function startServer(bin, { timeoutMs = 15000, args = [] } = {}) {
   });
 }
 
-/** Launches headless chromium with the flags CI uses. */
-export async function launchBrowser() {
-  requireChromium();
-  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
-}

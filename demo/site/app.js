@@ -114,6 +114,9 @@ async function decideAndRender() {
   const exported = failed ? null : await readExport(ew);
   renderKept(exported);
   yourData.render(exported);
+  // Every panel now shows this update: scripts (and the browser tests) that
+  // wait for a change wait for this count.
+  document.documentElement.dataset.updates = String(Number(document.documentElement.dataset.updates || 0) + 1);
 }
 
 function renderWeatherLabel() {
