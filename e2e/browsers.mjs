@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { PNG } from 'pngjs';
 import puppeteer from 'puppeteer-core';
 import { startProxy } from './proxy.mjs';
 
@@ -318,10 +319,14 @@ const CHROMIUM_ARGS = [
   '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
+// Scrollbars over the content, as Chromium's headless mode and WebKit draw
+// them and as phones do: otherwise Firefox lays a 390 px page out in 378 px.
+const FIREFOX_PREFS = { 'ui.useOverlayScrollbars': 1 };
+
 async function launchPuppeteer(name, { prefs = {} } = {}) {
   const executablePath = binary(name);
   const browser = await puppeteer.launch(name === 'firefox'
-    ? { browser: 'firefox', executablePath, headless: true, env: browserEnv(), extraPrefsFirefox: prefs }
+    ? { browser: 'firefox', executablePath, headless: true, env: browserEnv(), extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs } }
     : { executablePath, headless: true, args: CHROMIUM_ARGS, env: browserEnv() });
   const version = await browser.version();
   return trackPages({
@@ -362,7 +367,9 @@ function puppeteerDriver(page) {
 
 // Xvfb on a display number it picks itself (-displayfd), so runs never collide.
 async function startXvfb() {
-  const xvfb = startProcess(binary('xvfb'), ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp', '-noreset'],
+  // A tall screen: a full-page screenshot grows the window to the page's
+  // height, and X clips a window to its screen.
+  const xvfb = startProcess(binary('xvfb'), ['-displayfd', '3', '-screen', '0', '1920x16000x24', '-nolisten', 'tcp', '-noreset'],
     { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const display = await new Promise((ok, fail) => {
     let text = '';
@@ -486,23 +493,47 @@ function webKitDriver(wd, s, onClose) {
     },
     setViewport,
     async screenshot(path, { fullPage, selector }) {
-      let png;
-      if (selector) {
-        png = await wd('GET', s(`/element/${await find(selector)}/screenshot`));
-      } else if (fullPage) {
-        // The window grows to the document's height for the shot.
-        const before = await size();
-        await wd('POST', s('/window/rect'), { width: before.w, height: Math.max(before.h, before.doc) });
-        png = await wd('GET', s('/screenshot'));
-        await wd('POST', s('/window/rect'), { width: before.w, height: before.h });
-      } else {
-        png = await wd('GET', s('/screenshot'));
+      if (!selector && !fullPage) {
+        writeFileSync(path, Buffer.from(await wd('GET', s('/screenshot')), 'base64'));
+        return;
       }
-      writeFileSync(path, Buffer.from(png, 'base64'));
+      // WebKitGTK shoots only what is on screen, and its element shots come
+      // out black under Xvfb: the window grows to the document's height for
+      // one shot of the page, and an element is cut out of that.
+      const before = await size();
+      await wd('POST', s('/window/rect'), { width: before.w, height: Math.max(before.h, before.doc) });
+      try {
+        const png = Buffer.from(await wd('GET', s('/screenshot')), 'base64');
+        if (!selector) {
+          writeFileSync(path, png);
+          return;
+        }
+        const box = await run((sel) => {
+          const el = document.querySelector(sel);
+          if (!el) throw new Error(`no element matches ${sel}`);
+          const r = el.getBoundingClientRect();
+          return { x: Math.round(r.left + scrollX), y: Math.round(r.top + scrollY), w: Math.round(r.width), h: Math.round(r.height) };
+        }, selector);
+        writeFileSync(path, cropPNG(png, box));
+      } finally {
+        await wd('POST', s('/window/rect'), { width: before.w, height: before.h });
+      }
     },
     async close() {
       await wd('POST', s('/url'), { url: 'about:blank' }).catch(() => {});
       onClose();
     },
   };
+}
+
+// The part {x, y, w, h} of a PNG, clipped to the image.
+function cropPNG(bytes, { x, y, w, h }) {
+  const src = PNG.sync.read(bytes);
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const width = Math.max(1, Math.min(src.width, x + w) - x0);
+  const height = Math.max(1, Math.min(src.height, y + h) - y0);
+  const out = new PNG({ width, height });
+  PNG.bitblt(src, out, x0, y0, width, height, 0, 0);
+  return PNG.sync.write(out);
 }

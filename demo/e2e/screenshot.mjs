@@ -34,6 +34,8 @@ async function shootEngine(engine, url) {
       // around its own, and the ledger shot needs one.
       const page = await browser.newPage({ target: url, width: size.width, height: size.height });
       const shoot = async (label, options = {}) => {
+        // Slots rise in over 0.25 s: shoot them at rest, in every engine alike.
+        await page.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
         const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
         await page.screenshot(path, options);
         shots.push(path);
@@ -74,6 +76,8 @@ async function shootEngine(engine, url) {
       await page.fill('[data-editor]', (await page.value('[data-editor]')).replace('    boost: 3\n', '    boost: 12\n'));
       await page.click('[data-action="lint"]');
       await page.waitForSelector('[data-diagnostic]');
+      // The diagnostic takes the editor to its line, in every engine alike.
+      await page.click('[data-diagnostic]');
       await shoot('playground');
       await page.goto(page.url('/dashboard'));
       await shoot('dashboard', { fullPage: true });
