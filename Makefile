@@ -56,6 +56,7 @@ test-go: $(WASM)
 test-js: $(WASM) $(JS)
 	cd jsbridge && $(NODE) --test test/*.test.mjs
 	cd jsbridge && $(NODE) --test packtest/pack.test.mjs
+	$(NODE) --test e2e/proxy.test.mjs
 
 # Every browser test in Chromium, Firefox and WebKit, one engine after the
 # other (EDGEWISE_BROWSERS=firefox,webkit picks some).
