@@ -128,7 +128,7 @@ export async function launch(name, options = {}) {
 // ---------------------------------------------------------------- pages
 
 /**
- * What tests hold: one page at a time per browser, on its own origin (a
+ * What tests hold: a page (one at a time in WebKit) on its own origin (a
  * test proxy in front of options.target), at options.width x options.height.
  * options.clock (Unix ms) fixes the page's clock; options.gpc emulates
  * navigator.globalPrivacyControl for engines without it.
@@ -277,10 +277,6 @@ class Page {
     return this.evaluate(() => Promise.all(window.__edgewiseTest.downloads));
   }
 
-  setViewport(width, height) {
-    return this.driver.setViewport(width, height);
-  }
-
   /** Writes a PNG: the viewport, the whole page (fullPage), or one element (selector). */
   screenshot(path, { fullPage = false, selector } = {}) {
     return this.driver.screenshot(path, { fullPage, selector });
@@ -349,7 +345,6 @@ function puppeteerDriver(page) {
     reload: () => page.reload({ waitUntil: 'load' }),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
     click: (selector) => page.click(selector),
-    setViewport: (width, height) => page.setViewport({ width, height }),
     async screenshot(path, { fullPage, selector }) {
       if (selector) {
         const el = await page.$(selector);
