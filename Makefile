@@ -75,9 +75,11 @@ demo: deps build
 
 # Every benchmark, then the native and wazero figures side by side
 # (scripts/bench-compare). The standard workload is testdata/bench/standard.json.
+# -p 1: one package at a time. Packages benchmarked in parallel share the two
+# cores and skew every figure (a 32x wasm/native ratio against 14.7x alone).
 bench: build
 	@$(NODE) scripts/sizes.mjs $(WASM) $(JS)
-	$(GO) test -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt
 	@GO=$(GO) scripts/bench-compare dist/bench.txt
 
