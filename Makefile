@@ -16,7 +16,11 @@ JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 all: build
 
-build: $(WASM) $(JS) $(CLI)
+build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br
+
+# The brotli and gzip copies a site serves (the demo does), made once here.
+%.br: %
+	$(NODE) scripts/precompress.mjs $<
 
 # The one artifact: a WASI reactor. There is no GOOS=js build.
 $(WASM): $(GO_SOURCES)

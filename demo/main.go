@@ -30,7 +30,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -179,11 +181,13 @@ type server struct {
 	shop      *shop
 	collector *collector.Collector
 	dist      string
-	mux       *http.ServeMux
-	log       *requestLog
-	done      chan struct{}
-	closeOnce sync.Once
-	dashboard *template.Template
+	// hashedWasm is the engine's content-hashed file name under /dist/.
+	hashedWasm string
+	mux        *http.ServeMux
+	log        *requestLog
+	done       chan struct{}
+	closeOnce  sync.Once
+	dashboard  *template.Template
 	// clock is the collector's clock (nil: time.Now), for the dashboard's epochs.
 	clock func() time.Time
 	// crowd is -crowd N: how many simulated devices reported at startup.
@@ -227,6 +231,10 @@ func newServer(cfg serverConfig) (*server, error) {
 	if head, err := readHead(wasm, 4); err != nil || !bytes.Equal(head, []byte("\x00asm")) {
 		return nil, fmt.Errorf("%s is not a WebAssembly module: run make build", wasm)
 	}
+	hashedWasm, err := contentHashedName(wasm)
+	if err != nil {
+		return nil, err
+	}
 	site, err := fs.Sub(embedded, "site")
 	if err != nil {
 		return nil, err
@@ -240,7 +248,7 @@ func newServer(cfg serverConfig) (*server, error) {
 			return nil, err
 		}
 	}
-	sh, err := newShop(cfg.rulesetName, cfg.rulesetSrc, key)
+	sh, err := newShop(cfg.rulesetName, cfg.rulesetSrc, key, "/dist/"+hashedWasm)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +264,7 @@ func newServer(cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
-	s := &server{shop: sh, collector: col, dist: dist, mux: http.NewServeMux(), log: newRequestLog(logCapacity),
+	s := &server{shop: sh, collector: col, dist: dist, hashedWasm: hashedWasm, mux: http.NewServeMux(), log: newRequestLog(logCapacity),
 		done: make(chan struct{}), dashboard: dash, clock: cfg.now, crowd: cfg.crowd}
 	if s.crowdSent, err = seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
 		col.Close()
@@ -396,26 +404,82 @@ func textual(contentType string, body []byte) bool {
 	return true
 }
 
+// serveDist serves the SDK and the engine as a site should: the engine
+// under its content-hashed name is cached for good (a new build is a new
+// URL), everything else is revalidated, and each file goes out as the
+// build's brotli or gzip copy when the browser takes it and the copy is
+// not older than the file.
 func (s *server) serveDist(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
+	if name == s.hashedWasm {
+		name = "edgewise.wasm"
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
 	ctype, ok := distTypes[name]
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(s.dist, name))
+	path := filepath.Join(s.dist, name)
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Vary", "Accept-Encoding")
+	for _, enc := range precompressed {
+		pst, err := os.Stat(path + enc.suffix)
+		if err != nil || pst.ModTime().Before(st.ModTime()) || !accepts(r.Header.Get("Accept-Encoding"), enc.name) {
+			continue
+		}
+		if f, err := os.Open(path + enc.suffix); err == nil {
+			defer f.Close()
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Content-Encoding", enc.name)
+			http.ServeContent(w, r, name, pst.ModTime(), f)
+			return
+		}
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		http.NotFound(w, r)
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.IsDir() {
-		http.NotFound(w, r)
-		return
-	}
 	w.Header().Set("Content-Type", ctype)
 	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// precompressed are the copies `make build` writes beside each dist file,
+// best first.
+var precompressed = []struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
+
+// accepts reports whether an Accept-Encoding header takes coding (q > 0).
+func accepts(header, coding string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), coding) {
+			continue
+		}
+		q := strings.TrimSpace(params)
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// contentHashedName is edgewise.<first 16 hex digits of SHA-256>.wasm.
+func contentHashedName(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return "edgewise." + hex.EncodeToString(sum[:8]) + ".wasm", nil
 }
 
 // logResponse is the body of GET /api/requests.

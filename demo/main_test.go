@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -344,6 +347,7 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 func TestSetsNoCookies(t *testing.T) {
 	_, ts := newTestServer(t)
 	paths := []string{"/", "/index.html", "/app.js", "/style.css", "/ruleset.ewr", "/config.json", "/catalogue.json", "/dist/edgewise.wasm",
+		"/dist/edgewise." + hex.EncodeToString(sha256Prefix(fakeWasm)) + ".wasm",
 		"/dist/edgewise.js", "/dist/edgewise.js.map", "/api/requests", "/missing", "/dashboard", "/playground", "/ruleset.yaml",
 		"/v1/cohorts?ruleset=outdoor-shop", "/v1/cohort-sizes?ruleset=outdoor-shop"}
 	for _, path := range paths {
@@ -470,4 +474,100 @@ func TestRunListensAndShutsDown(t *testing.T) {
 	if n := strings.Count(stdout.String(), "\n"); n != 1 {
 		t.Errorf("stdout has %d lines, want exactly 1: %q", n, stdout.String())
 	}
+}
+
+// The engine is served as a site should serve it: under a content-hashed
+// URL cached for good, as the build's brotli or gzip copy when the browser
+// takes it, and never as a copy older than the file.
+func TestServesEngineHashedAndPrecompressed(t *testing.T) {
+	dist := fakeDist(t)
+	wasm := filepath.Join(dist, "edgewise.wasm")
+	brotli := []byte("brotli bytes, as the build wrote them")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(fakeWasm)
+	zw.Close()
+	for name, data := range map[string][]byte{"edgewise.wasm.br": brotli, "edgewise.wasm.gz": gz.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dist, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, ts := newTestServerWith(t, serverConfig{dist: dist})
+
+	var config demoConfig
+	if _, body := get(t, ts.URL+"/config.json"); json.Unmarshal(body, &config) != nil {
+		t.Fatalf("/config.json: %s", body)
+	}
+	hashed := "/dist/edgewise." + hex.EncodeToString(sha256Prefix(fakeWasm)) + ".wasm"
+	if config.Wasm != hashed {
+		t.Fatalf("/config.json wasm = %q, want %q", config.Wasm, hashed)
+	}
+
+	fetch := func(path, acceptEncoding string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gunzip
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s (Accept-Encoding %q): %s", path, acceptEncoding, resp.Status)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/wasm" {
+			t.Errorf("GET %s: Content-Type %q", path, ct)
+		}
+		if v := resp.Header.Get("Vary"); v != "Accept-Encoding" {
+			t.Errorf("GET %s: Vary %q", path, v)
+		}
+		return resp, body
+	}
+	for _, tc := range []struct{ accept, encoding string }{
+		{"gzip, deflate, br, zstd", "br"},
+		{"br;q=0, gzip", "gzip"},
+		{"gzip;q=0.5", "gzip"},
+		{"", ""},
+		{"identity", ""},
+	} {
+		resp, body := fetch(hashed, tc.accept)
+		if got := resp.Header.Get("Content-Encoding"); got != tc.encoding {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", tc.accept, got, tc.encoding)
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("the hashed URL's Cache-Control is %q", cc)
+		}
+		want := map[string][]byte{"br": brotli, "gzip": gz.Bytes(), "": fakeWasm}[tc.encoding]
+		if !bytes.Equal(body, want) {
+			t.Errorf("Accept-Encoding %q: body %q, want %q", tc.accept, body, want)
+		}
+	}
+	// The plain name is revalidated: it changes with every build.
+	if resp, _ := fetch("/dist/edgewise.wasm", "br"); resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("/dist/edgewise.wasm Cache-Control %q, want no-cache", resp.Header.Get("Cache-Control"))
+	}
+	// A copy older than the engine is stale: the browser gets the file itself.
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{"edgewise.wasm.br", "edgewise.wasm.gz"} {
+		if err := os.Chtimes(filepath.Join(dist, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(wasm, time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := fetch(hashed, "br, gzip"); resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, fakeWasm) {
+		t.Errorf("stale copies: Content-Encoding %q, body %q", resp.Header.Get("Content-Encoding"), body)
+	}
+	if resp, _ := get(t, ts.URL+"/dist/edgewise.0123456789abcdef.wasm"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another hash: %s, want 404", resp.Status)
+	}
+}
+
+func sha256Prefix(data []byte) []byte {
+	sum := sha256.Sum256(data)
+	return sum[:8]
 }

@@ -67,8 +67,8 @@ type shop struct {
 }
 
 // newShop compiles src, signs it with key and prepares the files the page
-// fetches.
-func newShop(name string, src []byte, key ed25519.PrivateKey) (*shop, error) {
+// fetches; wasmURL is where the page loads the engine from.
+func newShop(name string, src []byte, key ed25519.PrivateKey, wasmURL string) (*shop, error) {
 	rs, diags, errs := compileRuleset(name, src)
 	if errs > 0 {
 		return nil, &diagnosticsError{name: name, errs: errs, diags: diags}
@@ -84,6 +84,7 @@ func newShop(name string, src []byte, key ed25519.PrivateKey) (*shop, error) {
 		PublicKey: keyfile.Base64(pub),
 		KeyID:     s.keyID.String(),
 		Ruleset:   s.name,
+		Wasm:      wasmURL,
 		Collector: collectorConfig{
 			Base:        "/",
 			Reports:     "/v1/reports",
@@ -106,7 +107,9 @@ type demoConfig struct {
 	PublicKey string `json:"publicKey"`
 	KeyID     string `json:"keyId"`
 	// Ruleset is "id@version" of /ruleset.ewr.
-	Ruleset   string          `json:"ruleset"`
+	Ruleset string `json:"ruleset"`
+	// Wasm is the engine's content-hashed URL, cached for good.
+	Wasm      string          `json:"wasm"`
 	Collector collectorConfig `json:"collector"`
 }
 

@@ -179,6 +179,17 @@ class Page {
     }
   }
 
+  /** Waits until the proxy has answered a request matching predicate; resolves to it. */
+  async waitForRequest(predicate, { timeout = 30_000, what = 'a request' } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const found = this.proxy.requests.find((r) => r.status !== undefined && predicate(r));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  }
+
   /** Waits for an element matching selector that is laid out (visible unless hidden: true). */
   waitForSelector(selector, { timeout, visible = true } = {}) {
     return this.waitFor(([sel, vis]) => {
@@ -484,7 +495,15 @@ function webKitDriver(wd, s, onClose) {
     reload: () => wd('POST', s('/refresh'), {}),
     evaluate: run,
     async click(selector) {
-      await wd('POST', s(`/element/${await find(selector)}/click`), {});
+      // The page may draw the element again between finding and clicking it.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await wd('POST', s(`/element/${await find(selector)}/click`), {});
+          return;
+        } catch (e) {
+          if (attempt === 3 || !/stale element/.test(e.message)) throw e;
+        }
+      }
     },
     setViewport,
     async screenshot(path, { fullPage, selector }) {

@@ -23,7 +23,8 @@ const agent = new Agent({ keepAlive: true });
  * true)}. Resolves to {url, origin, requests, hold(pattern), rewrite(pattern,
  * fn), close()}.
  *
- * requests lists {method, url, path, headers, body, status} in the order they arrived;
+ * requests lists {method, url, path, headers, body, status, responseHeaders} in the
+ * order they arrived;
  * the proxy's own script is not listed. hold(pattern) keeps back responses
  * whose path matches until the function it returns is called; rewrite(pattern,
  * fn) passes matching response bodies (Buffers) through fn.
@@ -56,6 +57,7 @@ export async function startProxy(target, settings = {}) {
       const rewrite = rewrites.filter((r) => r.pattern.test(url.pathname));
       const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers, agent }, async (up) => {
         entry.status = up.statusCode;
+        entry.responseHeaders = up.headers;
         await Promise.all(held);
         const type = up.headers['content-type'] || '';
         const inject = /^text\/html/.test(type) && !up.headers['content-encoding'];

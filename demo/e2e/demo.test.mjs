@@ -38,7 +38,9 @@ const STATIC_PATHS = new Set([
   '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
   '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise.wasm',
 ]);
-const isStatic = (path) => STATIC_PATHS.has(path) || /^\/js\/[a-z]+\.js$/.test(path);
+// The engine under its content-hashed name (/config.json's wasm).
+const HASHED_WASM = /^\/dist\/edgewise\.[0-9a-f]{16}\.wasm$/;
+const isStatic = (path) => STATIC_PATHS.has(path) || HASHED_WASM.test(path) || /^\/js\/[a-z]+\.js$/.test(path);
 
 let demo;
 let server;
@@ -208,7 +210,12 @@ forEachEngine('demo', (engine) => {
     const log = await serverLog(start);
     assert.equal(log.total, loaded.total, `views sent requests to the server: ${JSON.stringify(log.requests.slice(loaded.requests.length))}`);
     const seen = log.requests;
-    assert.ok(seen.some((r) => r.path === '/dist/edgewise.wasm'), 'the server log shows the engine download');
+    assert.ok(seen.some((r) => HASHED_WASM.test(r.path)), 'the server log shows the engine download, by its hashed name');
+    // Served as a site should: brotli, and cached for good under that name.
+    const wasm = page.requests.find((r) => HASHED_WASM.test(r.path));
+    const best = /\bbr\b/.test(wasm.headers['accept-encoding']) ? 'br' : 'gzip';
+    assert.equal(wasm.responseHeaders['content-encoding'], best, `${engine.name} asked for ${wasm.headers['accept-encoding']}`);
+    assert.equal(wasm.responseHeaders['cache-control'], 'public, max-age=31536000, immutable');
     assert.ok(seen.some((r) => r.path === '/ruleset.ewr'), 'the engine loaded the signed ruleset');
     for (const r of seen) {
       const desc = JSON.stringify(r);
@@ -705,6 +712,7 @@ forEachEngine('demo', (engine) => {
     // with errors.
     const asked = page.requests.length;
     await page.click('[data-action="compile"]');
+    await page.waitForRequest((r) => page.requests.indexOf(r) >= asked && r.path === '/api/playground/lint', { what: 'the lint before compiling' });
     await page.waitFor(() => /1 error/.test(document.querySelector('[data-compile-status]').textContent));
     const sent = page.requests.slice(asked).map((r) => `${r.method} ${r.path}`);
     assert.ok(sent.includes('POST /api/playground/lint'), `compile lints first: ${sent}`);

@@ -251,7 +251,8 @@ async function main() {
   // default); collector is where report() sends cohort reports: the
   // collector mounted on this server (config.collector.base, "/").
   const collector = config.collector ? new URL(config.collector.base, location.href).href : undefined;
-  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback(), collector });
+  // config.wasm is the engine's content-hashed URL, cached for good.
+  ew = await Edgewise.load({ wasm: config.wasm || '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback(), collector });
   ew.on('error', (err) => showError(err));
   // The preference center shows what the engine says the verified ruleset
   // declares; without an engine, the same fields of the public catalogue.

@@ -90,7 +90,7 @@ async function compile() {
   const next = new Shop(checked.catalogue);
   const snapshot = ew ? await ew.snapshot() : null;
   const prefs = ew ? await ew.preferences() : null;
-  const engine = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: bytes, publicKey: config.publicKey, fallback: next.fallback() });
+  const engine = await Edgewise.load({ wasm: config.wasm || '/dist/edgewise.wasm', ruleset: bytes, publicKey: config.publicKey, fallback: next.fallback() });
   engine.on('error', showError);
   if (engine.state !== 'ready') {
     setStatus('The engine refused the compiled ruleset.', false);
@@ -130,7 +130,7 @@ async function main() {
   ]);
   editor.value = original;
   sim = new ContextSimulator($('[data-context-form]'), { onChange: render });
-  ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback() });
+  ew = await Edgewise.load({ wasm: config.wasm || '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback() });
   ew.on('error', showError);
   await render();
   $('[data-action="lint"]').addEventListener('click', lint);

@@ -24,6 +24,7 @@ const PATH_NOTES = {
 function note(path) {
   if (PATH_NOTES[path]) return PATH_NOTES[path];
   if (path.startsWith('/js/')) return 'demo module';
+  if (/^\/dist\/edgewise\.[0-9a-f]+\.wasm$/.test(path)) return 'Edgewise engine';
   return '';
 }
 
