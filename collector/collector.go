@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
 
@@ -37,7 +38,10 @@ type Config struct {
 	// memory (tests).
 	DBPath string
 	// Rulesets maps a ruleset id to its ruleset, loaded by the caller from a
-	// verified .ewr (engine.DecodeRuleset) or a linted YAML file.
+	// verified .ewr (engine.DecodeRuleset) or a linted YAML file. New
+	// validates each in full, sensitive categories included
+	// (buildtime.Validate), and refuses one with any error: the collector
+	// serves only rulesets a device would load and a signer would sign.
 	Rulesets map[string]*engine.Ruleset
 	// MaxBodyBytes bounds a report body (default 1 KiB).
 	MaxBodyBytes int64
@@ -87,6 +91,9 @@ func New(cfg Config) (*Collector, error) {
 		}
 		if rs.ID != "" && rs.ID != id {
 			return nil, fmt.Errorf("collector: ruleset registered as %q has id %q", id, rs.ID)
+		}
+		if err := engine.Refusal(buildtime.Validate(rs)); err != nil {
+			return nil, fmt.Errorf("collector: ruleset %q is refused: %w", id, err)
 		}
 		cat := Catalogue(rs)
 		if len(cat) == 0 {

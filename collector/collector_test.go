@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,16 +24,25 @@ var fixedNow = time.UnixMilli(2921*7*86_400_000 + 3*86_400_000).UTC()
 
 const thisEpoch = 2921
 
-// testRuleset has dimensions with the given bucket counts.
+// testRuleset has interest dimensions with the given bucket counts. It is
+// a whole valid ruleset, as New validates it: one item per bucket, tagged
+// for it.
 func testRuleset(id string, minK int, buckets ...int) *engine.Ruleset {
-	rs := &engine.Ruleset{ID: id}
+	rs := &engine.Ruleset{ID: id, Version: "1",
+		Signals: []engine.Signal{{ID: "history", Kind: engine.SignalHistory, Purpose: "Recommend gear like what you viewed.", RetentionDays: 30}}}
 	for d, b := range buckets {
-		dim := engine.Dimension{ID: fmt.Sprintf("d%d", d+1)}
+		dim := engine.Dimension{ID: fmt.Sprintf("d%d", d+1), From: engine.DimensionInterest}
 		for i := range b {
-			dim.Buckets = append(dim.Buckets, engine.Bucket{ID: fmt.Sprintf("b%d", i)})
+			tag := fmt.Sprintf("d%d-b%d", d+1, i)
+			rs.Catalogue = append(rs.Catalogue, engine.Item{ID: tag, Title: "Item " + tag, Tags: []string{tag}})
+			dim.Buckets = append(dim.Buckets, engine.Bucket{ID: fmt.Sprintf("b%d", i), Tags: []string{tag}})
 		}
 		rs.Cohorts.Dimensions = append(rs.Cohorts.Dimensions, dim)
 	}
+	if len(rs.Catalogue) == 0 {
+		rs.Catalogue = []engine.Item{{ID: "a", Title: "A", Tags: []string{"a"}}}
+	}
+	rs.Slots = []engine.Slot{{ID: "s", Limit: 1, Fallback: []string{rs.Catalogue[0].ID}}}
 	rs.Reporting = engine.Reporting{Epsilon: 2, MinK: minK}
 	return rs
 }
@@ -524,8 +534,23 @@ func TestNewErrors(t *testing.T) {
 	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": testRuleset("b", 50, 2)}}); err == nil {
 		t.Error("mismatched id accepted")
 	}
-	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": {ID: "a"}}}); err == nil {
+	noCohorts := testRuleset("a", 50)
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": noCohorts}}); err == nil {
 		t.Error("ruleset without cohorts accepted")
+	}
+	// A ruleset that fails validation is refused, the lexicon's
+	// sensitive categories included, though the engine on a device would
+	// leave that check to the signature.
+	invalid := testRuleset("a", 50, 2)
+	invalid.Reporting.MinK = 3
+	sensitive := testRuleset("a", 50, 2)
+	sensitive.Catalogue[0].Title = "Prenatal vitamins"
+	for _, rs := range []*engine.Ruleset{invalid, sensitive} {
+		_, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": rs}})
+		var ee *engine.Error
+		if !errors.As(err, &ee) || ee.Code != engine.CodePrivacyPolicy {
+			t.Errorf("New = %v, want a privacy_policy refusal", err)
+		}
 	}
 }
 

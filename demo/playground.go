@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/ruleset"
 )
 
@@ -103,7 +104,7 @@ func (s *server) servePlaygroundCompile(w http.ResponseWriter, r *http.Request) 
 		writeJSONStatus(w, http.StatusUnprocessableEntity, res)
 		return
 	}
-	ewr, err := engine.EncodeRuleset(rs, s.shop.key)
+	ewr, err := buildtime.EncodeRuleset(rs, s.shop.key)
 	if err != nil {
 		res.OK = false
 		res.Errors++

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/keyfile"
 	"github.com/edgewise/edgewise/ruleset"
 )
@@ -73,9 +74,9 @@ func newShop(name string, src []byte, key ed25519.PrivateKey, wasmURL string) (*
 	if errs > 0 {
 		return nil, &diagnosticsError{name: name, errs: errs, diags: diags}
 	}
-	ewr, err := engine.EncodeRuleset(rs, key)
+	ewr, err := buildtime.EncodeRuleset(rs, key)
 	if err != nil {
-		// Lint ran engine.Validate, so this is a check only the loader makes.
+		// Lint ran the same validation, so only encoding or signing can fail here.
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	pub := key.Public().(ed25519.PublicKey)

@@ -38,9 +38,12 @@ func New() *Engine { return &Engine{} }
 // Load validates rs and makes it the active ruleset. A ruleset with any
 // error from Validate is refused, with CodePrivacyPolicy when the privacy
 // policy forbids it and CodeInvalidRuleset otherwise; warnings do not stop
-// it. On error the previous ruleset stays active. Events in the profile that
-// name items the new catalogue lacks are dropped: the engine keeps only what
-// the ruleset declares.
+// it. Load validates as the device does, without the sensitive-category
+// lexicon: rs is meant to come from a verified .ewr (DecodeRuleset), whose
+// signer ran the full validation (engine/buildtime). On error the previous
+// ruleset stays active. Events in the profile that name items the new
+// catalogue lacks are dropped: the engine keeps only what the ruleset
+// declares.
 func (e *Engine) Load(rs Ruleset) error {
 	c, err := compile(rs)
 	if err != nil {

@@ -102,27 +102,11 @@ func MarshalRuleset(rs *Ruleset) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// EncodeRuleset builds a signed .ewr file. It refuses a ruleset the engine
-// would not load, with the error Load would give (Validate's errors, the
-// privacy policy's included), so every file a key signs is one the engine
-// accepts: signing is where the policy is enforced.
-func EncodeRuleset(rs *Ruleset, priv ed25519.PrivateKey) ([]byte, error) {
-	if len(priv) != ed25519.PrivateKeySize {
-		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key, got " + strconv.Itoa(len(priv)) + " bytes"}
-	}
-	if _, err := compile(*rs); err != nil {
-		return nil, err
-	}
-	payload, err := MarshalRuleset(rs)
-	if err != nil {
-		return nil, err
-	}
-	return SealRuleset(payload, priv)
-}
-
 // SealRuleset wraps payload bytes in an .ewr header and signs them, as they
-// are: it neither decodes nor validates them. Builds use EncodeRuleset; this
-// is for tests and tools that need a file whose payload is wrong on purpose.
+// are: it neither decodes nor validates them. Builds use
+// engine/buildtime.EncodeRuleset, which signs only what passes the full
+// validation; this is for tests and tools that need a file whose payload is
+// wrong on purpose.
 func SealRuleset(payload []byte, priv ed25519.PrivateKey) ([]byte, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key"}

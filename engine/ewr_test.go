@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -114,7 +115,7 @@ func TestEWRRoundTrip(t *testing.T) {
 
 func TestEWRLayout(t *testing.T) {
 	rs := smallRuleset()
-	ewr, err := engine.EncodeRuleset(&rs, abitest.TestKey())
+	ewr, err := buildtime.EncodeRuleset(&rs, abitest.TestKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +176,11 @@ func TestEncodeRulesetIsDeterministic(t *testing.T) {
 func TestEncodeRulesetRefusesWhatTheEngineWouldRefuse(t *testing.T) {
 	rs := smallRuleset()
 	rs.Slots[0].Fallback = []string{"ghost"}
-	_, err := engine.EncodeRuleset(&rs, abitest.TestKey())
+	_, err := buildtime.EncodeRuleset(&rs, abitest.TestKey())
 	wantCode(t, err, engine.CodeInvalidRuleset, `"ghost"`)
 
 	rs = smallRuleset()
-	_, err = engine.EncodeRuleset(&rs, ed25519.PrivateKey(make([]byte, 10)))
+	_, err = buildtime.EncodeRuleset(&rs, ed25519.PrivateKey(make([]byte, 10)))
 	wantCode(t, err, engine.CodeBadRequest, "64-byte")
 }
 
@@ -322,7 +323,7 @@ func FuzzDecodeRuleset(f *testing.F) {
 // what load_ruleset pays before compiling. The sub-benchmarks split it.
 func BenchmarkDecodeRuleset(b *testing.B) {
 	rs := abitest.BenchRuleset(1000)
-	ewr, err := engine.EncodeRuleset(&rs, abitest.TestKey())
+	ewr, err := buildtime.EncodeRuleset(&rs, abitest.TestKey())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -364,7 +365,7 @@ func BenchmarkEncodeRuleset(b *testing.B) {
 	rs := abitest.BenchRuleset(1000)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := engine.EncodeRuleset(&rs, abitest.TestKey()); err != nil {
+		if _, err := buildtime.EncodeRuleset(&rs, abitest.TestKey()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -106,10 +106,11 @@ const dayMillis = 24 * 60 * 60 * 1000
 // maxListedProblems is how many errors a refused load names.
 const maxListedProblems = 5
 
-// refusal turns Validate's problems into the error Load returns, or nil
+// Refusal turns Validate's problems into the error Load returns, or nil
 // when there are only warnings. Any policy error makes it a privacy_policy
 // error, so hosts can tell "fix a typo" from "this may not be done".
-func refusal(ps []Problem) error {
+// engine/buildtime.EncodeRuleset refuses to sign with the same error.
+func Refusal(ps []Problem) error {
 	code := CodeInvalidRuleset
 	var listed []string
 	errs := 0
@@ -136,10 +137,12 @@ func refusal(ps []Problem) error {
 }
 
 // compile validates rs and indexes it for decide. Any error problem from
-// Validate refuses it (see refusal); compile does no checking of its own.
+// Validate refuses it (see Refusal); compile does no checking of its own.
+// It validates without the lexicon: the signature vouches for the
+// sensitive-category check, which ran before the file was signed.
 func compile(rs Ruleset) (*compiledRuleset, error) {
 	collect(len(rs.Catalogue))
-	if err := refusal(Validate(&rs)); err != nil {
+	if err := Refusal(Validate(&rs, nil)); err != nil {
 		return nil, err
 	}
 	collect(len(rs.Catalogue))

@@ -38,17 +38,39 @@ type Problem struct {
 	Hint     string   `json:"hint,omitempty"`
 }
 
+// SensitiveHit is a sensitive category a text reveals, as the lexicon
+// found it.
+type SensitiveHit struct {
+	Category string // the category's name, for messages
+	Term     string // the lexicon term that matched, as written there
+}
+
+// A SensitiveFunc returns the sensitive categories a text reveals, each
+// once, in the order they first appear in it. The one implementation is the
+// lexicon in engine/lexicon, which engine/buildtime passes in; the engine
+// itself never links it.
+type SensitiveFunc func(text string) []SensitiveHit
+
 // Validate checks a ruleset against the format's rules and the privacy
-// policy, and returns every problem found, in document order. Lint, build
-// and the engine's load all call it, so all three refuse the same things.
+// policy, and returns every problem found, in document order.
+//
+// sensitive is the sensitive-category check. Build-time code (lint, build,
+// the playground, the collector) calls engine/buildtime.Validate, which
+// passes the lexicon, so they all refuse the same things. The engine's load
+// passes nil: it runs every other check, the privacy policy's numeric
+// guards included, and trusts the signature for the sensitive categories,
+// since only a ruleset that passed them is ever signed (RATIONALE.md, "Why
+// may the device trust the signature for the sensitive-category check?").
+// With nil, the problems are exactly the full validation's minus the
+// sensitive-category ones.
 //
 // It never panics, whatever the ruleset holds, and it is deterministic: the
 // same ruleset gives the same problems in the same order.
-func Validate(rs *Ruleset) []Problem {
+func Validate(rs *Ruleset, sensitive SensitiveFunc) []Problem {
 	if rs == nil {
 		rs = &Ruleset{}
 	}
-	v := newValidator(rs)
+	v := newValidator(rs, sensitive)
 	v.ruleset()
 	return v.ps
 }
@@ -92,11 +114,13 @@ type validator struct {
 	// catalogue order; nil when its selector names something unknown.
 	slotCands [][]int
 
-	sensitive map[string][]sensitiveHit // per distinct text, within one call
-	norm      normalizer
+	// lexicon is the sensitive-category check, nil on the device;
+	// sensitive holds its answers per distinct text, within one call.
+	lexicon   SensitiveFunc
+	sensitive map[string][]SensitiveHit
 }
 
-func newValidator(rs *Ruleset) *validator {
+func newValidator(rs *Ruleset, lexicon SensitiveFunc) *validator {
 	v := &validator{
 		rs:        rs,
 		items:     make(map[string]int, len(rs.Catalogue)),
@@ -106,7 +130,10 @@ func newValidator(rs *Ruleset) *validator {
 		slots:     map[string]int{},
 		kinds:     map[string]int{},
 		used:      map[string]bool{},
-		sensitive: make(map[string][]sensitiveHit, 2*len(rs.Catalogue)),
+		lexicon:   lexicon,
+	}
+	if lexicon != nil {
+		v.sensitive = make(map[string][]SensitiveHit, 2*len(rs.Catalogue))
 	}
 	for i, s := range rs.Signals {
 		if _, ok := v.kinds[s.Kind]; !ok {
@@ -362,9 +389,10 @@ func (v *validator) checkEnum(path, what, val string, allowed []string) {
 
 // The privacy policy on texts.
 
-// checkSensitive reports each sensitive category text reveals. who names
-// the thing, field the text within it ("" for the thing's id); verb is
-// "reveals" for content and "targets" for conditions.
+// checkSensitive reports each sensitive category text reveals (nothing on
+// the device, which has no lexicon). who names the thing, field the text
+// within it ("" for the thing's id); verb is "reveals" for content and
+// "targets" for conditions.
 func (v *validator) checkSensitive(path, who, field, text, verb string) {
 	if text == "" {
 		return
@@ -378,16 +406,20 @@ func (v *validator) checkSensitive(path, who, field, text, verb string) {
 		subject = who + " " + field + " " + clip(text)
 	}
 	for _, h := range hits {
-		v.err(path, CategoryPolicy, subject+" "+verb+" a sensitive category: "+h.category+" (matched "+quote(h.term)+")",
-			"Edgewise never personalizes on "+h.category+"; reword or remove it. If the word means something harmless here, the lexicon's allowlist is in engine/lexicon (see its README)")
+		v.err(path, CategoryPolicy, subject+" "+verb+" a sensitive category: "+h.Category+" (matched "+quote(h.Term)+")",
+			"Edgewise never personalizes on "+h.Category+"; reword or remove it. If the word means something harmless here, the lexicon's allowlist is in engine/lexicon (see its README)")
 	}
 }
 
-// hits returns the sensitive categories text reveals, once per distinct text.
-func (v *validator) hits(text string) []sensitiveHit {
+// hits returns the sensitive categories text reveals, once per distinct
+// text; none without a lexicon.
+func (v *validator) hits(text string) []SensitiveHit {
+	if v.lexicon == nil {
+		return nil
+	}
 	hits, ok := v.sensitive[text]
 	if !ok {
-		hits = v.norm.sensitiveIn(text)
+		hits = v.lexicon(text)
 		v.sensitive[text] = hits
 	}
 	return hits

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
@@ -139,6 +140,28 @@ func dumpProblems(ps []engine.Problem) string {
 	return b.String()
 }
 
+// withoutSensitive is what the device's validation (engine.Validate with
+// no lexicon) must find: the full validation's problems, in the same order,
+// minus the sensitive-category ones.
+func withoutSensitive(ps []engine.Problem) []engine.Problem {
+	var out []engine.Problem
+	for _, p := range ps {
+		if !strings.Contains(p.Message, " a sensitive category: ") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkDevice checks that the device's validation of rs finds exactly the
+// full validation's problems but the sensitive-category ones.
+func checkDevice(t *testing.T, rs *engine.Ruleset, full []engine.Problem) {
+	t.Helper()
+	if got, want := engine.Validate(rs, nil), withoutSensitive(full); !reflect.DeepEqual(got, want) {
+		t.Errorf("the device's validation differs from the full one without the lexicon:\n got:\n%s\nwant:\n%s", dumpProblems(got), dumpProblems(want))
+	}
+}
+
 func runMutations(t *testing.T, cases []rulesetMutation) {
 	t.Helper()
 	seen := map[string]bool{}
@@ -150,13 +173,15 @@ func runMutations(t *testing.T, cases []rulesetMutation) {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := trailhead()
 			tc.mutate(rs)
-			checkProblems(t, engine.Validate(rs), tc.wantProblem)
+			full := buildtime.Validate(rs)
+			checkProblems(t, full, tc.wantProblem)
+			checkDevice(t, rs, full)
 		})
 	}
 }
 
 func TestValidRulesetHasNoProblems(t *testing.T) {
-	if ps := engine.Validate(trailhead()); len(ps) != 0 {
+	if ps := buildtime.Validate(trailhead()); len(ps) != 0 {
 		t.Fatalf("the valid ruleset has problems:\n%s", dumpProblems(ps))
 	}
 	e := engine.New()
@@ -167,7 +192,7 @@ func TestValidRulesetHasNoProblems(t *testing.T) {
 
 func TestBenchRulesetHasNoProblems(t *testing.T) {
 	rs := abitest.BenchRuleset(1000)
-	if ps := engine.Validate(&rs); len(ps) != 0 {
+	if ps := buildtime.Validate(&rs); len(ps) != 0 {
 		t.Fatalf("the benchmark ruleset has problems:\n%s", dumpProblems(ps))
 	}
 }
@@ -638,7 +663,7 @@ func TestEveryProblemInDocumentOrder(t *testing.T) {
 	rs.Rules[0].When.Weather[0] = "drizzle"
 	rs.Rules[0].Boost = 20
 	rs.Reporting.Epsilon = 9
-	checkProblems(t, engine.Validate(rs), []wantProblem{
+	checkProblems(t, buildtime.Validate(rs), []wantProblem{
 		errAt("$.version", engine.CategorySchema),
 		errAt("$.signals[0].retention_days", engine.CategoryPolicy),
 		errAt("$.catalogue[2].tags[2]", engine.CategoryPolicy, "pregnancy"),
@@ -657,28 +682,28 @@ func TestZeroAndEmptyRulesets(t *testing.T) {
 		errAt("$.catalogue", engine.CategorySchema, "catalogue is empty"),
 		errAt("$.slots", engine.CategorySchema, "no slots"),
 	}
-	checkProblems(t, engine.Validate(nil), zero)
-	checkProblems(t, engine.Validate(&engine.Ruleset{}), zero)
+	checkProblems(t, buildtime.Validate(nil), zero)
+	checkProblems(t, buildtime.Validate(&engine.Ruleset{}), zero)
 	empty := &engine.Ruleset{Signals: []engine.Signal{}, Regions: []engine.Region{}, Catalogue: []engine.Item{}, Slots: []engine.Slot{},
 		Rules: []engine.Rule{}, Caps: []engine.Cap{}, Cohorts: engine.Cohorts{Dimensions: []engine.Dimension{}}}
-	checkProblems(t, engine.Validate(empty), zero)
+	checkProblems(t, buildtime.Validate(empty), zero)
 	// Zero values inside every list.
 	odd := &engine.Ruleset{ID: "odd", Version: "1",
 		Signals: []engine.Signal{{}}, Regions: []engine.Region{{Boxes: []engine.Box{{}}}}, Catalogue: []engine.Item{{Schedule: []engine.Window{{}}}},
 		Slots: []engine.Slot{{}}, Rules: []engine.Rule{{When: engine.Condition{Visits: &engine.Range{}, Viewed: &engine.RecentTest{}, Interest: []engine.InterestTest{{}}}}},
 		Caps: []engine.Cap{{}}, Cohorts: engine.Cohorts{Dimensions: []engine.Dimension{{Buckets: []engine.Bucket{{Visits: &engine.Range{}}}}}}}
-	ps := engine.Validate(odd)
+	ps := buildtime.Validate(odd)
 	if len(ps) == 0 {
 		t.Fatal("a ruleset of zero values passed")
 	}
-	if again := engine.Validate(odd); !reflect.DeepEqual(ps, again) {
+	if again := buildtime.Validate(odd); !reflect.DeepEqual(ps, again) {
 		t.Fatal("Validate is not deterministic")
 	}
 }
 
 func TestCatalogueOverTheLimit(t *testing.T) {
 	rs := abitest.BenchRuleset(engine.MaxItems + 1)
-	checkProblems(t, engine.Validate(&rs), []wantProblem{errAt("$.catalogue", engine.CategorySchema, "10001 items", "at most 10000")})
+	checkProblems(t, buildtime.Validate(&rs), []wantProblem{errAt("$.catalogue", engine.CategorySchema, "10001 items", "at most 10000")})
 }
 
 func TestLoadRefuses(t *testing.T) {
@@ -690,8 +715,8 @@ func TestLoadRefuses(t *testing.T) {
 	}{
 		{"an invalid ruleset", func(rs *engine.Ruleset) { rs.Slots[0].Fallback[0] = "kayak" }, engine.CodeInvalidRuleset,
 			`$.slots[0].fallback[0]: slot "recommended" fallback names item "kayak", which is not in the catalogue`},
-		{"a privacy breach", func(rs *engine.Ruleset) { rs.Catalogue[0].Title = "Trail shoes for diabetics" }, engine.CodePrivacyPolicy,
-			`$.catalogue[0].title: item "trail-shoe" title "Trail shoes for diabetics" reveals a sensitive category: health and medical conditions (matched "diabetic")`},
+		{"a privacy breach", func(rs *engine.Ruleset) { rs.Signals[0].RetentionDays = 400 }, engine.CodePrivacyPolicy,
+			`$.signals[0].retention_days: signal "history" keeps data for 400 days; the privacy policy allows at most 90`},
 		{"a policy error among others", func(rs *engine.Ruleset) {
 			rs.Slots[0].Limit = 0
 			rs.Reporting.Epsilon = 8
@@ -721,10 +746,33 @@ func TestLoadRefuses(t *testing.T) {
 	}
 }
 
+// The device leaves the sensitive-category check to the signer: Load takes
+// a ruleset only the lexicon would refuse, while the full validation
+// reports it and buildtime.EncodeRuleset refuses to sign it, with the error
+// Load gave before the lexicon left the device.
+func TestSensitiveCategoriesAreCheckedWhereRulesetsAreSigned(t *testing.T) {
+	rs := trailhead()
+	rs.Catalogue[0].Title = "Trail shoes for diabetics"
+	const msg = `$.catalogue[0].title: item "trail-shoe" title "Trail shoes for diabetics" reveals a sensitive category: health and medical conditions (matched "diabetic")`
+	full := buildtime.Validate(rs)
+	checkProblems(t, full, []wantProblem{errAt("$.catalogue[0].title", engine.CategoryPolicy, "diabetic")})
+	if ps := engine.Validate(rs, nil); len(ps) != 0 {
+		t.Errorf("the device's validation reports:\n%s", dumpProblems(ps))
+	}
+	if err := engine.New().Load(*rs); err != nil {
+		t.Errorf("Load = %v; the device trusts the signature for the lexicon", err)
+	}
+	_, err := buildtime.EncodeRuleset(rs, abitest.TestKey())
+	var ee *engine.Error
+	if !errors.As(err, &ee) || ee.Code != engine.CodePrivacyPolicy || ee.Message != msg {
+		t.Fatalf("EncodeRuleset = %v, want %s %q", err, engine.CodePrivacyPolicy, msg)
+	}
+}
+
 func TestLoadAcceptsWarnings(t *testing.T) {
 	rs := trailhead()
 	rs.Reporting.Epsilon = 3
-	if ps := engine.Validate(rs); len(ps) != 1 || ps[0].Severity != engine.SeverityWarning {
+	if ps := buildtime.Validate(rs); len(ps) != 1 || ps[0].Severity != engine.SeverityWarning {
 		t.Fatalf("wantProblem one warning, got:\n%s", dumpProblems(ps))
 	}
 	if err := engine.New().Load(*rs); err != nil {
@@ -757,11 +805,12 @@ func FuzzValidate(f *testing.F) {
 		if err := wire.Decode(data, &rs); err != nil {
 			return
 		}
-		first := engine.Validate(&rs)
-		second := engine.Validate(&rs)
-		if !reflect.DeepEqual(first, second) {
-			t.Fatalf("Validate is not deterministic:\n%s\n%s", dumpProblems(first), dumpProblems(second))
+		full := buildtime.Validate(&rs)
+		if again := buildtime.Validate(&rs); !reflect.DeepEqual(full, again) {
+			t.Fatalf("Validate is not deterministic:\n%s\n%s", dumpProblems(full), dumpProblems(again))
 		}
+		checkDevice(t, &rs, full)
+		first := engine.Validate(&rs, nil)
 		hasError := false
 		for _, p := range first {
 			if p.Path == "" || p.Message == "" || (p.Severity != engine.SeverityError && p.Severity != engine.SeverityWarning) {
@@ -775,15 +824,27 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// BenchmarkValidate validates the 1,000-item benchmark catalogue, as every
-// load does.
+// BenchmarkValidate validates the 1,000-item benchmark catalogue as every
+// load does: on the device, without the lexicon.
 func BenchmarkValidate(b *testing.B) {
 	rs := abitest.BenchRuleset(1000)
-	engine.Validate(&rs) // the lexicon is parsed once per process
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if ps := engine.Validate(&rs, nil); len(ps) != 0 {
+			b.Fatal(dumpProblems(ps))
+		}
+	}
+}
+
+// BenchmarkValidateFull validates the same catalogue as lint and build do,
+// with the lexicon.
+func BenchmarkValidateFull(b *testing.B) {
+	rs := abitest.BenchRuleset(1000)
+	buildtime.Validate(&rs) // the lexicon is parsed once per process
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if ps := engine.Validate(&rs); len(ps) != 0 {
+		if ps := buildtime.Validate(&rs); len(ps) != 0 {
 			b.Fatal(dumpProblems(ps))
 		}
 	}
@@ -794,6 +855,6 @@ func BenchmarkValidateRealistic(b *testing.B) {
 	rs := trailhead()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		engine.Validate(rs)
+		buildtime.Validate(rs)
 	}
 }

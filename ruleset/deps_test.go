@@ -3,13 +3,15 @@ package ruleset
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // The engine and the wasm module must not link this package or its YAML
-// and JSON Schema libraries: they have no place in the bundle browsers
-// download.
+// and JSON Schema libraries, nor the build-time checks (engine/buildtime
+// and the sensitive-category lexicon, engine/lexicon): they have no place
+// in the bundle browsers download.
 func TestWasmBundleHasNoToolDependencies(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -25,6 +27,8 @@ func TestWasmBundleHasNoToolDependencies(t *testing.T) {
 	for _, pkg := range strings.Fields(string(out)) {
 		for _, banned := range []string{
 			"github.com/edgewise/edgewise/ruleset",
+			"github.com/edgewise/edgewise/engine/buildtime",
+			"github.com/edgewise/edgewise/engine/lexicon",
 			"github.com/goccy/go-yaml",
 			"github.com/invopop/jsonschema",
 			"github.com/santhosh-tekuri/jsonschema",
@@ -34,5 +38,34 @@ func TestWasmBundleHasNoToolDependencies(t *testing.T) {
 				t.Errorf("the wasm build depends on %s", pkg)
 			}
 		}
+	}
+}
+
+// The wasm module's own packages are exactly the device part of the
+// repository, so `go list -deps ./wasm` shows what runs on a visitor's
+// device. A new package here is a decision: it ships to every browser.
+func TestWasmLinksOnlyTheDevicePackages(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	cmd := exec.Command(goTool, "list", "-deps", "./wasm")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const module = "github.com/edgewise/edgewise"
+	var got []string
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == module || strings.HasPrefix(pkg, module+"/") {
+			got = append(got, strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/"))
+		}
+	}
+	slices.Sort(got)
+	want := []string{"engine", "engine/geo", "engine/textnorm", "internal/abi", "internal/wire", "wasm"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the wasm links %q, want exactly %q", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 // Package ruleset is the YAML front end for Edgewise rulesets. Marketers
 // write rulesets in YAML; Parse decodes one into an engine.Ruleset, Lint
-// also checks it against the JSON Schema (Schema) and engine.Validate, and
+// also checks it against the JSON Schema (Schema) and the full validator
+// (engine/buildtime.Validate: engine.Validate with the lexicon), and
 // every problem comes back as a Diagnostic with a file position, which
 // Format prints the way compilers do.
 //
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -60,13 +62,13 @@ func Parse(filename string, src []byte) (*engine.Ruleset, []Diagnostic) {
 }
 
 // Lint runs Parse, checks the document against the JSON Schema, and runs
-// engine.Validate on the decoded ruleset, placing each problem at the
+// buildtime.Validate on the decoded ruleset, placing each problem at the
 // YAML node its path names (or the nearest enclosing node that exists).
 // When the schema and Validate report the same node, only Validate's
 // message is kept; problems at a node Parse could not decode are dropped,
 // as they would only repeat it.
 func Lint(filename string, src []byte) []Diagnostic {
-	return lint(filename, src, engine.Validate)
+	return lint(filename, src, buildtime.Validate)
 }
 
 func lint(filename string, src []byte, validate func(*engine.Ruleset) []engine.Problem) []Diagnostic {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/keyfile"
 	"github.com/edgewise/edgewise/ruleset"
@@ -61,9 +62,9 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "edgewise build: %s has %s; %s was not written\n", src, countOf(errs, "error"), *out)
 		return exitCode(1)
 	}
-	ewr, err := engine.EncodeRuleset(rs, priv)
+	ewr, err := buildtime.EncodeRuleset(rs, priv)
 	if err != nil {
-		// Validate passed, so this is a check only the engine's loader makes.
+		// Lint ran the same validation, so only encoding or signing can fail here.
 		return fmt.Errorf("%s: %w", src, err)
 	}
 	if err := keyfile.WriteFile(*out, ewr, 0o644); err != nil {
@@ -95,7 +96,7 @@ func readRuleset(path string, data []byte) (*engine.Ruleset, []ruleset.Diagnosti
 			return nil, []ruleset.Diagnostic{{File: path, Severity: ruleset.SeverityError, Category: ruleset.CategorySyntax, Message: "more than one JSON value in the file"}}
 		}
 		var diags []ruleset.Diagnostic
-		for _, p := range engine.Validate(&rs) {
+		for _, p := range buildtime.Validate(&rs) {
 			diags = append(diags, ruleset.Diagnostic{File: path, Severity: string(p.Severity), Category: p.Category, Message: p.Path + ": " + p.Message, Hint: p.Hint})
 		}
 		return &rs, diags
@@ -136,7 +137,7 @@ func loadRequest(path, keyPath string) (abi.LoadRulesetRequest, error) {
 	if err != nil {
 		return abi.LoadRulesetRequest{}, err
 	}
-	ewr, err := engine.EncodeRuleset(rs, priv)
+	ewr, err := buildtime.EncodeRuleset(rs, priv)
 	if err != nil {
 		return abi.LoadRulesetRequest{}, fmt.Errorf("%s: %w", path, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/keyfile"
 	"github.com/edgewise/edgewise/internal/sim"
@@ -141,7 +142,7 @@ func emit(path string, data []byte, stdout io.Writer) error {
 // simTarget reads a ruleset for simulation: a signed .ewr checked against
 // keyPath, or YAML or JSON, checked as build checks it and signed in
 // memory with a throwaway key. It also returns the ruleset's diagnostics
-// (lint's for YAML, engine.Validate's otherwise).
+// (lint's for YAML, buildtime.Validate's otherwise).
 func simTarget(path, keyPath string) (sim.Target, []ruleset.Diagnostic, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -160,7 +161,7 @@ func simTarget(path, keyPath string) (sim.Target, []ruleset.Diagnostic, error) {
 			return sim.Target{}, nil, fmt.Errorf("%s: %w", path, err)
 		}
 		var diags []ruleset.Diagnostic
-		for _, p := range engine.Validate(rs) {
+		for _, p := range buildtime.Validate(rs) {
 			diags = append(diags, ruleset.Diagnostic{File: path, Severity: string(p.Severity), Category: p.Category, Message: p.Path + ": " + p.Message, Hint: p.Hint})
 		}
 		return sim.Target{Load: abi.LoadRulesetRequest{EWR: data, PublicKey: pub}, Ruleset: rs}, diags, nil

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
@@ -364,7 +365,7 @@ func TestFixtures(t *testing.T) {
 		if err := dec.Decode(&rs); err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}
-		ewr, err := engine.EncodeRuleset(&rs, abitest.TestKey())
+		ewr, err := buildtime.EncodeRuleset(&rs, abitest.TestKey())
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}

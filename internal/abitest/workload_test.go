@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/bench/standard.json")
@@ -52,7 +53,7 @@ func TestStandardWorkloadFresh(t *testing.T) {
 func TestStandardWorkloadValid(t *testing.T) {
 	for _, size := range []int{StandardItems, 10000} {
 		w := StandardWorkload(size, StandardEvents)
-		for _, p := range engine.Validate(&w.Ruleset) {
+		for _, p := range buildtime.Validate(&w.Ruleset) {
 			if p.Severity == engine.SeverityError {
 				t.Errorf("%d items: %s: %s", size, p.Path, p.Message)
 			}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/ruleset"
@@ -53,7 +53,7 @@ func targetOf(t testing.TB, src []byte) Target {
 		panic(fmt.Sprintf("ruleset: %v", diags))
 	}
 	priv := abitest.TestKey()
-	ewr, err := engine.EncodeRuleset(rs, priv)
+	ewr, err := buildtime.EncodeRuleset(rs, priv)
 	if err != nil {
 		panic(err)
 	}

@@ -1,0 +1,61 @@
+// Package buildtime is the part of ruleset checking that runs where
+// rulesets are written, signed and served, never on a visitor's device:
+// edgewise lint and build, the YAML front end (package ruleset), the demo's
+// playground and the collector.
+//
+// Validate is engine.Validate with the sensitive-category lexicon
+// (engine/lexicon), so it finds every problem: the one validator a
+// marketer sees. EncodeRuleset signs a ruleset only when Validate finds no
+// error, so no signed file fails the lexicon, and the engine, which
+// validates every ruleset it loads without the lexicon, can trust the
+// signature for it (RATIONALE.md, "Why may the device trust the signature
+// for the sensitive-category check?").
+//
+// edgewise.wasm must not link this package or engine/lexicon; a test in
+// package ruleset holds `go list -deps ./wasm` to that.
+package buildtime
+
+import (
+	"crypto/ed25519"
+	"strconv"
+
+	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/lexicon"
+)
+
+// Validate checks a ruleset against the format's rules and the whole
+// privacy policy, sensitive categories included, and returns every problem
+// found, in document order (see engine.Validate).
+func Validate(rs *engine.Ruleset) []engine.Problem {
+	var m lexicon.Matcher
+	return engine.Validate(rs, func(text string) []engine.SensitiveHit {
+		hits := m.Sensitive(text)
+		if len(hits) == 0 {
+			return nil
+		}
+		out := make([]engine.SensitiveHit, len(hits))
+		for i, h := range hits {
+			out[i] = engine.SensitiveHit{Category: h.Category, Term: h.Term}
+		}
+		return out
+	})
+}
+
+// EncodeRuleset builds a signed .ewr file. It refuses a ruleset with any
+// error from Validate, with the error the engine's load gives for such
+// problems (engine.Refusal), so every file a key signs passed the whole
+// privacy policy: signing is where the policy is enforced, and the only
+// place the sensitive-category check is.
+func EncodeRuleset(rs *engine.Ruleset, priv ed25519.PrivateKey) ([]byte, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key, got " + strconv.Itoa(len(priv)) + " bytes"}
+	}
+	if err := engine.Refusal(Validate(rs)); err != nil {
+		return nil, err
+	}
+	payload, err := engine.MarshalRuleset(rs)
+	if err != nil {
+		return nil, err
+	}
+	return engine.SealRuleset(payload, priv)
+}
