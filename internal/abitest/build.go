@@ -1,6 +1,7 @@
 package abitest
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -53,7 +54,7 @@ func EnsureWasm(repoRoot string) (string, error) {
 	}
 	merged, err := wasmseg.Merge(linked)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("merge data segments: %w", err)
 	}
 	if err := os.WriteFile(tmp.Name(), merged, 0o644); err != nil {
 		return "", err

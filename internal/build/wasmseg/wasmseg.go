@@ -78,7 +78,7 @@ type FormatError struct {
 }
 
 func (e *FormatError) Error() string {
-	return fmt.Sprintf("wasmseg: offset %d (0x%x): %s", e.Offset, e.Offset, e.Msg)
+	return fmt.Sprintf("offset %d (0x%x): %s", e.Offset, e.Offset, e.Msg)
 }
 
 // ErrNotWasm is wrapped by the error for input without the wasm magic and
