@@ -22,10 +22,14 @@ build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br
 %.br: %
 	$(NODE) scripts/precompress.mjs $<
 
-# The one artifact: a WASI reactor. There is no GOOS=js build.
+# The one artifact: a WASI reactor. There is no GOOS=js build. After
+# linking, wasmseg merges the linker's ~49,000 tiny data segments (see
+# RATIONALE.md); tests build it the same way (abitest.EnsureWasm).
 $(WASM): $(GO_SOURCES)
 	@mkdir -p dist
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ ./wasm
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o dist/.edgewise.linked.wasm ./wasm
+	$(GO) run ./internal/build/cmd/wasmseg -o $@ dist/.edgewise.linked.wasm
+	@rm -f dist/.edgewise.linked.wasm
 
 # The CLI, beside the wasm it runs (see RATIONALE.md). Go's build cache
 # makes this quick when nothing changed.
@@ -33,7 +37,8 @@ $(WASM): $(GO_SOURCES)
 $(CLI):
 	$(GO) build -o $@ ./cmd/edgewise
 
-$(JS): $(JS_SOURCES) node_modules/.package-lock.json
+# sri.json holds the wasm's hash too, so a new wasm rewrites it.
+$(JS): $(JS_SOURCES) $(WASM) node_modules/.package-lock.json
 	$(NODE) jsbridge/build.mjs dist
 
 tools:

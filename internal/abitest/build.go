@@ -1,18 +1,23 @@
 package abitest
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/edgewise/edgewise/internal/build/wasmseg"
 )
 
 // EnsureWasm returns the path of dist/edgewise.wasm under repoRoot, building
 // it first when it is missing or older than any Go source it is built from:
-// a stale artifact would test yesterday's code. Test binaries of several
-// packages may call it at once, so the build lands by an atomic rename.
+// a stale artifact would test yesterday's code. It builds it as the Makefile
+// does, linking and then merging data segments (internal/build/wasmseg), so
+// tests run the file that ships. Test binaries of several packages may call
+// it at once, so the build lands by an atomic rename.
 func EnsureWasm(repoRoot string) (string, error) {
 	wasmPath, err := filepath.Abs(filepath.Join(repoRoot, "dist", "edgewise.wasm"))
 	if err != nil {
@@ -43,6 +48,17 @@ func EnsureWasm(repoRoot string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", err
 	}
+	linked, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		return "", err
+	}
+	merged, err := wasmseg.Merge(linked)
+	if err != nil {
+		return "", fmt.Errorf("merge data segments: %w", err)
+	}
+	if err := os.WriteFile(tmp.Name(), merged, 0o644); err != nil {
+		return "", err
+	}
 	return wasmPath, os.Rename(tmp.Name(), wasmPath)
 }
 
@@ -61,6 +77,8 @@ func builtIntoWasm(path string) bool {
 // notInWasm are the directories under engine, internal and wasm whose
 // packages the wasm does not link (host-side tools), so editing them does
 // not rebuild it. The Makefile's GO_SOURCES leaves out the same.
+// internal/build is not linked either but stays out of this list: its
+// segment merger shapes the artifact, so editing it rebuilds the wasm.
 var notInWasm = map[string]bool{"internal/sim": true}
 
 func newestSource(repoRoot string) (time.Time, error) {
