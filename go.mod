@@ -3,6 +3,7 @@ module github.com/edgewise/edgewise
 go 1.26.0
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/goccy/go-yaml v1.19.2
 	github.com/invopop/jsonschema v0.14.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3

@@ -27,7 +27,7 @@ type Engine struct {
 	prefs      prefs
 	hiddenTag  []bool
 	hiddenItem []bool
-	// random is where report noise comes from (crypto/rand unless a test
+	// random is where report noise comes from (systemRandom unless a test
 	// sets another with SetRandom).
 	random randSource
 }

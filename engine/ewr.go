@@ -26,15 +26,20 @@ package engine
 // (so a wrong key is reported as such, with both ids), content hash,
 // signature, and only then decodes the payload, with wire.Decode, as the
 // untrusted bytes they still are to the decoder.
+//
+// Verifying is internal/edverify and hashing internal/sha2, not
+// crypto/ed25519 and crypto/sha256: those link Go's FIPS 140 module into
+// edgewise.wasm (see RATIONALE.md). Signing, which only builds do, is
+// crypto/ed25519 in ewr_sign.go, a file edgewise.wasm does not compile.
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 
+	"github.com/edgewise/edgewise/internal/edverify"
+	"github.com/edgewise/edgewise/internal/sha2"
 	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -44,7 +49,7 @@ const (
 	EWRMagic         = "EWRS"
 	EWRVersion       = 1
 	EWRHeaderSize    = 52
-	EWRSignatureSize = ed25519.SignatureSize
+	EWRSignatureSize = edverify.SignatureSize
 	// EWROverhead is the size of a file with an empty payload.
 	EWROverhead = EWRHeaderSize + EWRSignatureSize
 	// KeyIDSize is the length of a key id in bytes; it prints as 16 hex digits.
@@ -63,9 +68,17 @@ type KeyID [KeyIDSize]byte
 
 func (id KeyID) String() string { return hex.EncodeToString(id[:]) }
 
-// KeyIDOf returns the key id of an Ed25519 public key.
-func KeyIDOf(pub ed25519.PublicKey) KeyID {
-	sum := sha256.Sum256(pub)
+// Ed25519 key sizes in bytes, as crypto/ed25519 has them: a public key, and
+// a private key (the 32-byte seed, then the public key).
+const (
+	publicKeySize  = edverify.PublicKeySize
+	privateKeySize = 64
+)
+
+// KeyIDOf returns the key id of an Ed25519 public key (a
+// crypto/ed25519.PublicKey, or its bytes).
+func KeyIDOf(pub []byte) KeyID {
+	sum := sha2.Sum256(pub)
 	var id KeyID
 	copy(id[:], sum[:KeyIDSize])
 	return id
@@ -102,14 +115,19 @@ func MarshalRuleset(rs *Ruleset) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// SealRuleset wraps payload bytes in an .ewr header and signs them, as they
+// SealRuleset wraps payload bytes in an .ewr header and signs them with an
+// Ed25519 private key (a crypto/ed25519.PrivateKey, or its bytes), as they
 // are: it neither decodes nor validates them. Builds use
 // engine/buildtime.EncodeRuleset, which signs only what passes the full
 // validation; this is for tests and tools that need a file whose payload is
-// wrong on purpose.
-func SealRuleset(payload []byte, priv ed25519.PrivateKey) ([]byte, error) {
-	if len(priv) != ed25519.PrivateKeySize {
-		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key"}
+// wrong on purpose. Inside edgewise.wasm (GOOS=wasip1) it cannot sign and
+// returns a bad_request error.
+func SealRuleset(payload []byte, priv []byte) ([]byte, error) {
+	if len(priv) != privateKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(privateKeySize) + "-byte Ed25519 private key"}
+	}
+	if !canSign {
+		return nil, &Error{Code: CodeBadRequest, Message: "edgewise.wasm does not sign rulesets: build and sign them with edgewise build"}
 	}
 	if uint64(len(payload)) > 1<<32-1 {
 		return nil, &Error{Code: CodeTooLarge, Message: "the payload is over 4 GiB"}
@@ -118,13 +136,13 @@ func SealRuleset(payload []byte, priv ed25519.PrivateKey) ([]byte, error) {
 	copy(out, EWRMagic)
 	binary.BigEndian.PutUint16(out[ewrOffVersion:], EWRVersion)
 	binary.BigEndian.PutUint16(out[ewrOffFlags:], 0)
-	id := KeyIDOf(priv.Public().(ed25519.PublicKey))
+	id := KeyIDOf(publicKeyOf(priv))
 	copy(out[ewrOffKeyID:], id[:])
-	sum := sha256.Sum256(payload)
+	sum := sha2.Sum256(payload)
 	copy(out[ewrOffHash:], sum[:])
 	binary.BigEndian.PutUint32(out[ewrOffLength:], uint32(len(payload)))
 	out = append(out, payload...)
-	return append(out, ed25519.Sign(priv, out)...), nil
+	return append(out, sign(priv, out)...), nil
 }
 
 // parseEWR checks the structure of a file: magic, version, flags and length.
@@ -168,7 +186,7 @@ func parseEWR(ewr []byte) (EWRInfo, []byte, error) {
 	}
 	payload := ewr[EWRHeaderSize : EWRHeaderSize+int(n)]
 	copy(info.Signature[:], ewr[EWRHeaderSize+int(n):])
-	info.HashMatches = sha256.Sum256(payload) == info.ContentHash
+	info.HashMatches = sha2.Sum256(payload) == info.ContentHash
 	return info, payload, nil
 }
 
@@ -192,10 +210,11 @@ func notEWR(b []byte) string {
 // decodes its ruleset. Every failure is an *Error: bad_signature when the
 // file is not signed by pub or was changed after signing, bad_ruleset_file
 // when it is not a well-formed .ewr file, bad_request when pub is not a key.
-// It does not validate the ruleset; Load does.
-func DecodeRuleset(ewr []byte, pub ed25519.PublicKey) (*Ruleset, error) {
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, &Error{Code: CodeBadRequest, Message: "the public key must be " + strconv.Itoa(ed25519.PublicKeySize) + " bytes (an Ed25519 key), got " + strconv.Itoa(len(pub))}
+// pub is a crypto/ed25519.PublicKey or its bytes. It does not validate the
+// ruleset; Load does.
+func DecodeRuleset(ewr []byte, pub []byte) (*Ruleset, error) {
+	if len(pub) != publicKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the public key must be " + strconv.Itoa(publicKeySize) + " bytes (an Ed25519 key), got " + strconv.Itoa(len(pub))}
 	}
 	info, payload, err := parseEWR(ewr)
 	if err != nil {
@@ -207,7 +226,7 @@ func DecodeRuleset(ewr []byte, pub ed25519.PublicKey) (*Ruleset, error) {
 	if !info.HashMatches {
 		return nil, badSignature("the ruleset's content does not match the hash it was signed with: the file was changed or damaged after signing")
 	}
-	if !ed25519.Verify(pub, ewr[:EWRHeaderSize+len(payload)], info.Signature[:]) {
+	if !edverify.Verify(pub, ewr[:EWRHeaderSize+len(payload)], info.Signature[:]) {
 		return nil, badSignature("the ruleset's signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
 	}
 	rs, err := decodePayload(payload)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"io"
 	"math"
@@ -35,15 +34,17 @@ func ldpProbs(k int, epsilon float64) (p, q float64) {
 	return ee / (ee + float64(k) - 1), 1 / (ee + float64(k) - 1)
 }
 
-// randSource draws uniform randomness from an io.Reader: crypto/rand by
-// default (WASI random_get inside wasm, crypto.getRandomValues in browsers).
+// randSource draws uniform randomness from an io.Reader: systemRandom by
+// default, which is WASI random_get inside edgewise.wasm (the host's
+// crypto.getRandomValues in browsers) and crypto/rand elsewhere; see
+// rand_wasip1.go and rand_other.go.
 type randSource struct{ r io.Reader }
 
 func (s randSource) uint64() uint64 {
 	var b [8]byte
 	r := s.r
 	if r == nil {
-		r = rand.Reader
+		r = systemRandom
 	}
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		panic("edgewise: no randomness: " + err.Error())
@@ -79,7 +80,8 @@ func (s randSource) krr(v, k int, epsilon float64) int {
 	return r
 }
 
-// SetRandom makes the engine draw report noise from r instead of
-// crypto/rand; nil restores crypto/rand. For tests only: a predictable
-// source removes the privacy reports promise.
+// SetRandom makes the engine draw report noise from r instead of the
+// system's randomness (WASI random_get in edgewise.wasm, crypto/rand
+// elsewhere); nil restores it. For tests only: a predictable source removes
+// the privacy reports promise.
 func (e *Engine) SetRandom(r io.Reader) { e.random = randSource{r} }

@@ -64,7 +64,7 @@ func TestWasmLinksOnlyTheDevicePackages(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := []string{"engine", "engine/geo", "engine/textnorm", "internal/abi", "internal/wire", "wasm"}
+	want := []string{"engine", "engine/geo", "engine/textnorm", "internal/abi", "internal/edverify", "internal/sha2", "internal/wire", "wasm"}
 	if !slices.Equal(got, want) {
 		t.Errorf("the wasm links %q, want exactly %q", got, want)
 	}
