@@ -86,11 +86,13 @@ demo: deps build
 # (scripts/bench-compare). The standard workload is testdata/bench/standard.json.
 # -p 1: one package at a time. Packages benchmarked in parallel share the two
 # cores and skew every figure (a 32x wasm/native ratio against 14.7x alone).
-bench: build
+bench: build browsers
 	@$(NODE) scripts/sizes.mjs $(WASM) $(JS)
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt
 	@GO=$(GO) scripts/bench-compare dist/bench.txt
+	$(GO) build -o dist/edgewise-demo ./demo
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) demo/e2e/coldstart.mjs 3
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -321,7 +321,7 @@ function trackPages(browser) {
 
 // ---------------------------------------------------------------- puppeteer
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic',
 ];
