@@ -270,7 +270,22 @@ func newServer(cfg serverConfig) (*server, error) {
 		col.Close()
 		return nil, err
 	}
-	s.mux.Handle("GET /", http.FileServerFS(site))
+	siteTags, err := etags(site)
+	if err != nil {
+		col.Close()
+		return nil, err
+	}
+	files := http.FileServerFS(site)
+	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			name += "index.html"
+		}
+		if tag, ok := siteTags[name]; ok {
+			w.Header().Set("ETag", tag)
+		}
+		files.ServeHTTP(w, r)
+	})
 	for _, f := range []struct {
 		path, ctype string
 		body        []byte
@@ -281,8 +296,10 @@ func newServer(cfg serverConfig) (*server, error) {
 		// The playground starts from the YAML the shop serves.
 		{"/ruleset.yaml", "text/yaml; charset=utf-8", cfg.rulesetSrc},
 	} {
+		tag := etag(f.body)
 		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", f.ctype)
+			w.Header().Set("ETag", tag)
 			http.ServeContent(w, r, f.path, time.Time{}, bytes.NewReader(f.body))
 		})
 	}
@@ -470,6 +487,30 @@ func accepts(header, coding string) bool {
 		return true
 	}
 	return false
+}
+
+// etag is a strong validator for body: with Cache-Control: no-cache, a
+// repeat visit revalidates each file and gets 304 Not Modified, not the
+// file again. (Embedded files have no modification time to go by.)
+func etag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// etags returns the ETag of every file in fsys, by path.
+func etags(fsys fs.FS) (map[string]string, error) {
+	tags := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(fsys, path)
+		if err == nil {
+			tags[path] = etag(body)
+		}
+		return err
+	})
+	return tags, err
 }
 
 // contentHashedName is edgewise.<first 16 hex digits of SHA-256>.wasm.

@@ -571,3 +571,48 @@ func sha256Prefix(data []byte) []byte {
 	sum := sha256.Sum256(data)
 	return sum[:8]
 }
+
+// Every file of the site has a validator, so a repeat visit revalidates it
+// for a 304 instead of downloading it again (the files are no-cache).
+func TestSiteFilesRevalidate(t *testing.T) {
+	_, ts := newTestServer(t)
+	for _, path := range []string{"/", "/index.html", "/app.js", "/js/slots.js", "/style.css", "/config.json", "/catalogue.json", "/ruleset.ewr"} {
+		resp, body := get(t, ts.URL+path)
+		tag := resp.Header.Get("ETag")
+		if resp.StatusCode != http.StatusOK || tag == "" || len(body) == 0 {
+			t.Errorf("GET %s: %s, ETag %q, %d bytes", path, resp.Status, tag, len(body))
+			continue
+		}
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("If-None-Match", tag)
+		again, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Body.Close()
+		if again.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s with If-None-Match %s: %s, want 304", path, tag, again.Status)
+		}
+	}
+	// The SDK goes by its file's modification time instead.
+	resp, _ := get(t, ts.URL+"/dist/edgewise.js")
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/dist/edgewise.js", nil)
+	req.Header.Set("If-Modified-Since", resp.Header.Get("Last-Modified"))
+	again, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Body.Close()
+	if again.StatusCode != http.StatusNotModified {
+		t.Errorf("GET /dist/edgewise.js with If-Modified-Since: %s, want 304", again.Status)
+	}
+	if a, b := etagOf(t, ts.URL+"/app.js"), etagOf(t, ts.URL+"/style.css"); a == b {
+		t.Errorf("two files share the ETag %s", a)
+	}
+}
+
+func etagOf(t *testing.T, url string) string {
+	t.Helper()
+	resp, _ := get(t, url)
+	return resp.Header.Get("ETag")
+}
