@@ -10,6 +10,7 @@
 
 export const CACHE_KEY = 'edgewise.slots';
 const MAX_AGE = 7 * 24 * 3600 * 1000;
+const REFRESH = 24 * 3600 * 1000;
 const MAX_SLOTS = 32;
 const MAX_ITEMS = 50;
 
@@ -57,6 +58,9 @@ export function remember(rulesetId, decisions) {
   }
   const names = Object.keys(slots);
   for (const name of names.slice(0, Math.max(0, names.length - MAX_SLOTS))) delete slots[name];
+  // localStorage writes are synchronous on the main thread: write only new
+  // picks, or to keep unchanged ones from expiring, at most once a day.
+  if (v && v.ruleset === rulesetId && Date.now() - v.at < REFRESH && JSON.stringify(slots) === JSON.stringify(v.slots)) return;
   try {
     if (Object.keys(slots).length) ls.setItem(CACHE_KEY, JSON.stringify({ v: 1, ruleset: rulesetId, at: Date.now(), slots }));
     else ls.removeItem(CACHE_KEY);

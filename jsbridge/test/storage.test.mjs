@@ -175,3 +175,26 @@ test('storage: false keeps nothing, and a broken IndexedDB only costs persistenc
   assert.deepEqual(seen.error.map((e) => [e.code, e.op]), [['storage_failed', 'load']]);
   assert.equal(await b.observe({ type: 'view', item: 'sock', at: T0 }), true);
 });
+
+test('the no-flicker cache is written when the picks change, not on every decide', async () => {
+  local.clear();
+  const { ew } = await load(new IDBFactory());
+  await ew.observe({ type: 'view', item: 'sock', at: T0 });
+  const writes = [];
+  const setItem = localStorage.setItem;
+  localStorage.setItem = (k, v) => {
+    writes.push(k);
+    setItem(k, v);
+  };
+  try {
+    for (let i = 0; i < 5; i++) await ew.decide(['home', 'related']);
+    assert.equal(writes.length, 1, 'five identical decides write once');
+    await ew.observe({ type: 'view', item: 'pan', at: T0 + 1000 });
+    await ew.observe({ type: 'view', item: 'pan', at: T0 + 2000 });
+    const [, related] = await ew.decide(['home', 'related']);
+    assert.equal(writes.length, 2, 'new picks are written');
+    assert.deepEqual(JSON.parse(local.get(CACHE_KEY)).slots.related, ids(related));
+  } finally {
+    localStorage.setItem = setItem;
+  }
+});
