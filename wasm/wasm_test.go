@@ -312,18 +312,7 @@ func TestReportNoiseIsWASIRandomGet(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer in.Close(ctx)
-		call := func(op abi.Op, req any) msgpack.RawMessage {
-			t.Helper()
-			raw, err := in.Call(ctx, op, mustEncode(t, req))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := decodeResponse(t, raw)
-			if r.Error != nil {
-				t.Fatalf("%s: %+v", op, r.Error)
-			}
-			return r.Result
-		}
+		call := func(op abi.Op, req any) msgpack.RawMessage { return mustCall(t, in, op, req) }
 		call(abi.OpLoadRuleset, abi.LoadRulesetRequest{EWR: ewr, PublicKey: abitest.TestPublicKey()})
 		call(abi.OpSetPreferences, map[string]any{"preferences": map[string]any{"sharing": "cohorts"}})
 		before := src.n
@@ -359,23 +348,11 @@ func TestReportNoiseIsWASIRandomGet(t *testing.T) {
 // randomness from WASI random_get: a report is made, repeated unchanged for
 // the rest of its epoch, and recorded in the ledger.
 func TestReportInWasm(t *testing.T) {
-	ctx := context.Background()
 	in := newInstance(t)
 	rs := smallRuleset
 	rs.Cohorts = engine.Cohorts{Dimensions: []engine.Dimension{{ID: "interest", From: engine.DimensionInterest, Buckets: []engine.Bucket{
 		{ID: "runners", Tags: []string{"running"}}, {ID: "campers", Tags: []string{"camping"}}, {ID: "other"}}}}}
-	call := func(op abi.Op, req any) msgpack.RawMessage {
-		t.Helper()
-		raw, err := in.Call(ctx, op, mustEncode(t, req))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := decodeResponse(t, raw)
-		if r.Error != nil {
-			t.Fatalf("%s: %+v", op, r.Error)
-		}
-		return r.Result
-	}
+	call := func(op abi.Op, req any) msgpack.RawMessage { return mustCall(t, in, op, req) }
 	call(abi.OpLoadRuleset, abi.LoadRulesetRequest{EWR: abitest.MustSign(rs), PublicKey: abitest.TestPublicKey()})
 	call(abi.OpSetPreferences, map[string]any{"preferences": map[string]any{"sharing": "cohorts"}})
 	const now = 1764400000000
@@ -399,4 +376,19 @@ func TestReportInWasm(t *testing.T) {
 	if len(led.Entries) != 1 || led.EpsilonSpent != 2 || led.Entries[0].Level != 1 || led.Entries[0].At != now {
 		t.Fatalf("ledger = %+v", led)
 	}
+}
+
+// mustCall runs op on in and returns its result, failing the test on a
+// trap or an error response.
+func mustCall(t *testing.T, in *wasmhost.Instance, op abi.Op, req any) msgpack.RawMessage {
+	t.Helper()
+	raw, err := in.Call(context.Background(), op, mustEncode(t, req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := decodeResponse(t, raw)
+	if r.Error != nil {
+		t.Fatalf("%s: %+v", op, r.Error)
+	}
+	return r.Result
 }
