@@ -708,6 +708,15 @@ forEachEngine('demo', (engine) => {
       return t.value.slice(0, t.selectionStart).split('\n').length;
     });
     assert.equal(selected, line, 'clicking the diagnostic selects its line');
+    // ...and shows it: the lines in view, from the editor's own layout (its
+    // rendered line height is scrollHeight over the line count).
+    const shown = await page.evaluate(() => {
+      const t = document.querySelector('[data-editor]');
+      const pad = parseFloat(getComputedStyle(t).paddingTop) + parseFloat(getComputedStyle(t).paddingBottom);
+      const perLine = (t.scrollHeight - pad) / t.value.split('\n').length;
+      return { first: Math.floor(t.scrollTop / perLine) + 1, last: Math.floor((t.scrollTop + t.clientHeight - pad) / perLine) };
+    });
+    assert.ok(shown.first <= line && line <= shown.last, `line ${line} is in view: lines ${shown.first}–${shown.last} are`);
     // Compile checks first, and does not ask the server to sign a ruleset
     // with errors.
     const asked = page.requests.length;
