@@ -330,14 +330,14 @@ func (m *module) parseImports(r *reader) error {
 		case 0x00: // function
 			_, err = r.u32("import type index")
 		case 0x01: // table
-			if err = r.skipRefType(); err == nil {
+			if err = r.skipType("reference type"); err == nil {
 				err = r.skipLimits()
 			}
 		case 0x02: // memory
 			m.importedMems++
 			err = r.skipLimits()
 		case 0x03: // global
-			if err = r.skipValType(); err == nil {
+			if err = r.skipType("value type"); err == nil {
 				_, err = r.byte1("global mutability")
 			}
 		case 0x04: // tag
@@ -355,23 +355,14 @@ func (m *module) parseImports(r *reader) error {
 	return nil
 }
 
-func (r *reader) skipRefType() error {
-	c, err := r.byte1("reference type")
+// skipType skips a reference or value type (what names it in errors): one
+// byte, followed by a heap type for (ref null? ht).
+func (r *reader) skipType(what string) error {
+	c, err := r.byte1(what)
 	if err != nil {
 		return err
 	}
 	if c == 0x63 || c == 0x64 { // (ref null? ht)
-		_, err = r.sleb(33, "heap type")
-	}
-	return err
-}
-
-func (r *reader) skipValType() error {
-	c, err := r.byte1("value type")
-	if err != nil {
-		return err
-	}
-	if c == 0x63 || c == 0x64 {
 		_, err = r.sleb(33, "heap type")
 	}
 	return err
