@@ -134,8 +134,7 @@ export async function launch(name, options = {}) {
  * navigator.globalPrivacyControl for engines without it.
  */
 class Page {
-  constructor(engine, driver, proxy) {
-    this.engine = engine;
+  constructor(driver, proxy) {
     this.driver = driver; // the engine's backend: the few primitives below
     this.proxy = proxy;
     this.url = proxy.url;
@@ -344,7 +343,7 @@ async function launchPuppeteer(name, { prefs = {} } = {}) {
       const page = await browser.newPage();
       page.setDefaultTimeout(60_000);
       await page.setViewport({ width, height });
-      return new Page(name, puppeteerDriver(page), proxy);
+      return new Page(puppeteerDriver(page), proxy);
     },
     close: () => browser.close(),
   });
@@ -438,7 +437,7 @@ async function launchWebKit() {
         const proxy = await startProxy(target, { clock, gpc });
         open = webKitDriver(wd, s, () => { open = null; });
         await open.setViewport(width, height);
-        return new Page('webkit', open, proxy);
+        return new Page(open, proxy);
       },
       async close() {
         await wd('DELETE', s('')).catch(() => {});
