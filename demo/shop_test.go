@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/examples"
 	"github.com/edgewise/edgewise/internal/keyfile"
 	"github.com/edgewise/edgewise/ruleset"
@@ -78,8 +79,8 @@ func TestServesASignedRuleset(t *testing.T) {
 		t.Fatalf("/ruleset.ewr does not verify with /config.json's key: %v", err)
 	}
 	// Compare through the deterministic encoding: nil and empty are the same.
-	got, _ := engine.MarshalRuleset(rs)
-	wantBytes, _ := engine.MarshalRuleset(want)
+	got, _ := buildtime.MarshalRuleset(rs)
+	wantBytes, _ := buildtime.MarshalRuleset(want)
 	if string(got) != string(wantBytes) {
 		t.Errorf("/ruleset.ewr holds %s@%s with %d items, want %s", rs.ID, rs.Version, len(rs.Catalogue), examples.OutdoorShopName)
 	}

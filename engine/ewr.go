@@ -24,7 +24,7 @@ package engine
 //
 // DecodeRuleset checks, in order: magic, version, flags, length, key id
 // (so a wrong key is reported as such, with both ids), content hash,
-// signature, and only then decodes the payload, with wire.Decode, as the
+// signature, and only then decodes the payload, checked by wire.Read, as the
 // untrusted bytes they still are to the decoder.
 //
 // Verifying is internal/edverify and hashing internal/sha2, not
@@ -33,15 +33,14 @@ package engine
 // crypto/ed25519 in ewr_sign.go, a file edgewise.wasm does not compile.
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 
 	"github.com/edgewise/edgewise/internal/edverify"
+	"github.com/edgewise/edgewise/internal/mp"
 	"github.com/edgewise/edgewise/internal/sha2"
 	"github.com/edgewise/edgewise/internal/wire"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The .ewr layout; see the top of this file.
@@ -101,19 +100,6 @@ type EWRInfo struct {
 func badFile(msg string) error { return &Error{Code: CodeBadRulesetFile, Message: msg} }
 
 func badSignature(msg string) error { return &Error{Code: CodeBadSignature, Message: msg} }
-
-// MarshalRuleset encodes a ruleset the way .ewr payloads are encoded: the
-// same ruleset always gives the same bytes. It does not validate.
-func MarshalRuleset(rs *Ruleset) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.SetSortMapKeys(true)
-	enc.UseCompactInts(true)
-	if err := enc.Encode(rs); err != nil {
-		return nil, &Error{Code: CodeInvalidRuleset, Message: "cannot encode the ruleset: " + err.Error()}
-	}
-	return buf.Bytes(), nil
-}
 
 // SealRuleset wraps payload bytes in an .ewr header and signs them with an
 // Ed25519 private key (a crypto/ed25519.PrivateKey, or its bytes), as they
@@ -238,7 +224,7 @@ func DecodeRuleset(ewr []byte, pub []byte) (*Ruleset, error) {
 
 func decodePayload(payload []byte) (*Ruleset, error) {
 	rs := new(Ruleset)
-	if err := wire.Decode(payload, rs); err != nil {
+	if err := wire.Read(payload, func(r *mp.Reader) error { return mpDecodeRuleset(r, rs) }); err != nil {
 		return nil, badFile("the signed ruleset does not decode (built by a newer edgewise?): " + err.Error())
 	}
 	return rs, nil

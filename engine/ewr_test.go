@@ -74,7 +74,7 @@ func smallRuleset() engine.Ruleset {
 
 func seal(t testing.TB, rs engine.Ruleset, key ed25519.PrivateKey) []byte {
 	t.Helper()
-	payload, err := engine.MarshalRuleset(&rs)
+	payload, err := buildtime.MarshalRuleset(&rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestEWRLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := engine.MarshalRuleset(&rs)
+	payload, _ := buildtime.MarshalRuleset(&rs)
 	n := len(payload)
 	if len(ewr) != 116+n {
 		t.Fatalf("file is %d bytes, want 116 + %d", len(ewr), n)
@@ -189,7 +189,7 @@ func TestDecodeRulesetRefuses(t *testing.T) {
 	good := seal(t, rs, abitest.TestKey())
 	pub := abitest.TestPublicKey()
 	other, _ := abitest.NamedKey("other")
-	unsigned, _ := engine.MarshalRuleset(&rs)
+	unsigned, _ := buildtime.MarshalRuleset(&rs)
 	withVersion := func(v uint16) []byte {
 		b := bytes.Clone(good)
 		binary.BigEndian.PutUint16(b[4:], v)

@@ -1,12 +1,11 @@
 package engine
 
 import (
-	"bytes"
 	"slices"
 	"strconv"
 
+	"github.com/edgewise/edgewise/internal/mp"
 	"github.com/edgewise/edgewise/internal/wire"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // profile is the person's event history, oldest first, and the impressions
@@ -110,6 +109,8 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 // and 2 leave the preferences as they are).
 const SnapshotVersion = 5
 
+//go:generate go run ../internal/build/cmd/msgpgen -o msgp_gen.go -decode Ruleset,snapshot -encode snapshot
+
 // snapshot is the persisted form of a profile: versioned msgpack, with events
 // as compact [type, item, at] triples and impressions as [item, at] pairs.
 type snapshot struct {
@@ -151,13 +152,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	p := e.prefs.public()
 	s.Preferences = &p
 	s.Ledger, s.Reports, s.Answers = e.profile.ledger, e.profile.reports, e.profile.answers
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.UseCompactInts(true)
-	if err := enc.Encode(&s); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return mpAppendSnapshot(nil, &s), nil
 }
 
 // Restore replaces the profile with a snapshot. A corrupted, truncated or
@@ -177,7 +172,7 @@ func (e *Engine) Restore(data []byte) (int, error) {
 	e.profileGen++
 	e.profile = profile{}
 	var s snapshot
-	if err := wire.Decode(data, &s); err != nil {
+	if err := wire.Read(data, func(r *mp.Reader) error { return mpDecodeSnapshot(r, &s) }); err != nil {
 		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot cannot be decoded (" + err.Error() + "); the profile was reset"}
 	}
 	if s.Version > SnapshotVersion {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,7 +11,6 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
-	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -783,7 +783,8 @@ func TestLoadAcceptsWarnings(t *testing.T) {
 // FuzzValidate decodes arbitrary bytes into a Ruleset and validates it:
 // Validate must not panic and must give the same problems twice, and Load
 // must agree with it: it refuses exactly the rulesets with errors. The bytes
-// are decoded the way the engine decodes a ruleset, with wire.Decode: plain
+// are decoded with the wire's checks (refcodec.Decode, which the engine's
+// generated decoder is held to): plain
 // msgpack.Unmarshal trusts declared lengths and would allocate gigabytes.
 func FuzzValidate(f *testing.F) {
 	for _, rs := range []*engine.Ruleset{trailhead(), {}, {ID: "x", Catalogue: []engine.Item{{ID: "a"}}}} {
@@ -802,7 +803,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var rs engine.Ruleset
-		if err := wire.Decode(data, &rs); err != nil {
+		if err := refcodec.Decode(data, &rs); err != nil {
 			return
 		}
 		full := buildtime.Validate(&rs)

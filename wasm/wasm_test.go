@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -118,7 +119,7 @@ func decodeResponse(t testing.TB, raw []byte) response {
 
 func mustEncode(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := abi.EncodeRequest(v)
+	b, err := refcodec.EncodeRequest(v)
 	if err != nil {
 		t.Fatal(err)
 	}

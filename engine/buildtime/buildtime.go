@@ -16,11 +16,13 @@
 package buildtime
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"strconv"
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/lexicon"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Validate checks a ruleset against the format's rules and the whole
@@ -53,9 +55,25 @@ func EncodeRuleset(rs *engine.Ruleset, priv ed25519.PrivateKey) ([]byte, error) 
 	if err := engine.Refusal(Validate(rs)); err != nil {
 		return nil, err
 	}
-	payload, err := engine.MarshalRuleset(rs)
+	payload, err := MarshalRuleset(rs)
 	if err != nil {
 		return nil, err
 	}
 	return engine.SealRuleset(payload, priv)
+}
+
+// MarshalRuleset encodes a ruleset the way .ewr payloads are encoded: the
+// same ruleset always gives the same bytes (map keys sorted). It does not
+// validate. Encoding a ruleset happens only at build time, so it is
+// msgpack/v5 reflection here; the device decodes with the generated codec
+// (engine/msgp_gen.go), which tests hold to the same values.
+func MarshalRuleset(rs *engine.Ruleset) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(rs); err != nil {
+		return nil, &engine.Error{Code: engine.CodeInvalidRuleset, Message: "cannot encode the ruleset: " + err.Error()}
+	}
+	return buf.Bytes(), nil
 }

@@ -7,13 +7,14 @@
 package abi
 
 import (
-	"bytes"
-	"fmt"
+	"strconv"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/mp"
 	"github.com/edgewise/edgewise/internal/wire"
-	"github.com/vmihailenco/msgpack/v5"
 )
+
+//go:generate go run ../build/cmd/msgpgen -o msgp_gen.go -decode Empty,loadRulesetWire,ObserveRequest,SetContextRequest,DecideRequest,RecordImpressionsRequest,RestoreRequest,SetPreferencesRequest,ReportRequest -encode VersionResult,engine.RulesetInfo,SnapshotResult,EventsResult,PreferencesResult,ReportResult,LedgerResult,engine.Description,ExportResult,ImpressionsResult,DecideResult,Empty,ErrorBody
 
 // Version of the ABI. A host refuses a module whose version it does not know.
 const Version = 1
@@ -78,10 +79,15 @@ type LoadRulesetRequest struct {
 // unsigned form, recognized only to be refused with a message that says what
 // to send instead.
 type loadRulesetWire struct {
-	EWR       []byte             `msgpack:"ewr"`
-	PublicKey []byte             `msgpack:"public_key"`
-	Ruleset   msgpack.RawMessage `msgpack:"ruleset"`
+	EWR       []byte     `msgpack:"ewr"`
+	PublicKey []byte     `msgpack:"public_key"`
+	Ruleset   rawMessage `msgpack:"ruleset"`
 }
+
+// rawMessage is one msgpack value of any type, kept as its bytes: what
+// msgpack/v5's RawMessage is, without linking msgpack/v5 (msgpgen decodes a
+// type of this name as a raw value).
+type rawMessage []byte
 
 type ObserveRequest struct {
 	Event engine.Event `msgpack:"event"`
@@ -165,29 +171,27 @@ type ErrorBody struct {
 	Message string      `msgpack:"message"`
 }
 
-type resultResponse struct {
-	Result any `msgpack:"result"`
-}
-
 // Host owns one engine and answers encoded requests with encoded responses.
 //
-// A host answers one call at a time. The per-call operations (observe,
-// set_context, decide, record_impressions) decode and encode with the
-// hand-written codecs in codec.go; the others use msgpack reflection.
+// A host answers one call at a time. Requests are decoded and results
+// encoded by the generated codecs in msgp_gen.go, which tests hold to
+// msgpack/v5's values and bytes.
 type Host struct {
 	eng   *engine.Engine
-	codec *codec
+	buf   []byte // the last response, when reused
 	reuse bool
 }
 
 // NewHost returns a host with a fresh engine.
-func NewHost() *Host { return &Host{eng: engine.New(), codec: newCodec()} }
+func NewHost() *Host { return &Host{eng: engine.New()} }
 
-// ReuseResponses makes Call return responses of the per-call operations in
-// one buffer the host reuses, valid only until the next call, instead of a
-// fresh slice each: what the wasm ABI promises its hosts, without an
-// allocation per call.
+// ReuseResponses makes Call return every response in one buffer the host
+// reuses, valid only until the next call, instead of a fresh slice each:
+// what the wasm ABI promises its hosts, without an allocation per call.
 func (h *Host) ReuseResponses() { h.reuse = true }
+
+// resultPrefix starts every successful response: a map of one key, result.
+const resultPrefix = "\x81\xa6result"
 
 // Call runs one operation. It never panics: a malformed request, an engine
 // error or a panic inside the engine all become an error response, and the
@@ -195,191 +199,206 @@ func (h *Host) ReuseResponses() { h.reuse = true }
 func (h *Host) Call(op Op, req []byte) (resp []byte) {
 	defer func() {
 		if p := recover(); p != nil {
-			resp = encodeError(engine.CodeInternal, fmt.Sprintf("the engine failed on %s: %v", op, p))
+			resp = encodeError(engine.CodeInternal, "the engine failed on "+string(op)+": "+panicText(p))
 		}
 	}()
 	if len(req) > MaxRequestBytes {
-		return encodeError(engine.CodeTooLarge, fmt.Sprintf("request of %d bytes is over the %d-byte limit", len(req), MaxRequestBytes))
+		return encodeError(engine.CodeTooLarge, "request of "+strconv.Itoa(len(req))+" bytes is over the "+strconv.Itoa(MaxRequestBytes)+"-byte limit")
 	}
-	switch op {
-	case OpObserve, OpSetContext, OpDecide, OpRecordImpressions:
-		return h.fastCall(op, req)
+	b := h.buf[:0]
+	if !h.reuse {
+		b = nil
 	}
-	result, err := h.dispatch(op, req)
+	b, err := h.dispatch(op, req, append(b, resultPrefix...))
 	if err != nil {
 		return encodeErr(err)
 	}
-	out, err := marshal(resultResponse{Result: result})
-	if err != nil {
-		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
+	if h.reuse {
+		h.buf = b
 	}
-	return out
+	return b
 }
 
-// fastCall runs a per-call operation without reflection.
-func (h *Host) fastCall(op Op, req []byte) []byte {
-	c := h.codec
-	var err error
-	switch op {
-	case OpObserve:
-		var r ObserveRequest
-		if err = c.decodeObserve(req, &r); err != nil {
-			return encodeErr(err)
-		}
-		n, engErr := h.eng.Observe(r.Event)
-		if engErr != nil {
-			return encodeErr(engErr)
-		}
-		err = c.encodeEventsResult(EventsResult{Events: n})
-	case OpSetContext:
-		var r SetContextRequest
-		if err = c.decodeSetContext(req, &r); err != nil {
-			return encodeErr(err)
-		}
-		if engErr := h.eng.SetContext(r.Context); engErr != nil {
-			return encodeErr(engErr)
-		}
-		err = c.encodeEmpty()
-	case OpDecide:
-		var r DecideRequest
-		if err = c.decodeDecide(req, &r); err != nil {
-			return encodeErr(err)
-		}
-		d, engErr := h.eng.Decide(r.Slots)
-		if engErr != nil {
-			return encodeErr(engErr)
-		}
-		err = c.encodeDecideResult(DecideResult{Decisions: d})
-	case OpRecordImpressions:
-		var r RecordImpressionsRequest
-		if err = c.decodeRecordImpressions(req, &r); err != nil {
-			return encodeErr(err)
-		}
-		n, engErr := h.eng.RecordImpressions(r.Items, r.At)
-		if engErr != nil {
-			return encodeErr(engErr)
-		}
-		err = c.encodeImpressionsResult(ImpressionsResult{Impressions: n})
+// panicText says what a recovered panic was.
+func panicText(p any) string {
+	switch v := p.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
 	}
-	if err != nil {
-		return encodeError(engine.CodeInternal, "cannot encode the result: "+err.Error())
-	}
-	return c.response(h.reuse)
+	return "a panic that is neither an error nor a string"
 }
 
-// marshal encodes a response with the smallest integer encodings, which is
-// also what JavaScript msgpack encoders produce.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.UseCompactInts(true)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// dispatch runs the operations that are not per call (see fastCall) with
-// msgpack reflection.
-func (h *Host) dispatch(op Op, req []byte) (any, error) {
+// dispatch decodes op's request, runs it, and appends its result to b.
+func (h *Host) dispatch(op Op, req []byte, b []byte) ([]byte, error) {
 	switch op {
 	case OpVersion:
-		if err := decode(req, &Empty{}); err != nil {
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
 			return nil, err
 		}
 		v := VersionResult{ABI: Version, Engine: EngineVersion}
 		if info, err := h.eng.Ruleset(); err == nil {
 			v.Ruleset = info.ID + "@" + info.Version
 		}
-		return v, nil
+		return mpAppendVersionResult(b, &v), nil
 	case OpLoadRuleset:
 		var r loadRulesetWire
-		if err := decode(req, &r); err != nil {
+		if err := decode(req, &r, mpDecodeLoadRulesetWire); err != nil {
 			return nil, err
 		}
-		return h.loadRuleset(r)
+		info, err := h.loadRuleset(r)
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendEngineRulesetInfo(b, &info), nil
+	case OpObserve:
+		var r ObserveRequest
+		if err := decode(req, &r, mpDecodeObserveRequest); err != nil {
+			return nil, err
+		}
+		n, err := h.eng.Observe(r.Event)
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendEventsResult(b, &EventsResult{Events: n}), nil
+	case OpSetContext:
+		var r SetContextRequest
+		if err := decode(req, &r, mpDecodeSetContextRequest); err != nil {
+			return nil, err
+		}
+		if err := h.eng.SetContext(r.Context); err != nil {
+			return nil, err
+		}
+		return mpAppendEmpty(b, &Empty{}), nil
+	case OpDecide:
+		var r DecideRequest
+		if err := decode(req, &r, mpDecodeDecideRequest); err != nil {
+			return nil, err
+		}
+		d, err := h.eng.Decide(r.Slots)
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendDecideResult(b, &DecideResult{Decisions: d}), nil
+	case OpRecordImpressions:
+		var r RecordImpressionsRequest
+		if err := decode(req, &r, mpDecodeRecordImpressionsRequest); err != nil {
+			return nil, err
+		}
+		n, err := h.eng.RecordImpressions(r.Items, r.At)
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendImpressionsResult(b, &ImpressionsResult{Impressions: n}), nil
 	case OpSnapshot:
-		if err := decode(req, &Empty{}); err != nil {
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
 			return nil, err
 		}
 		s, err := h.eng.Snapshot()
-		return SnapshotResult{Snapshot: s}, err
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendSnapshotResult(b, &SnapshotResult{Snapshot: s}), nil
 	case OpRestore:
 		var r RestoreRequest
-		if err := decode(req, &r); err != nil {
+		if err := decode(req, &r, mpDecodeRestoreRequest); err != nil {
 			return nil, err
 		}
 		n, err := h.eng.Restore(r.Snapshot)
-		return EventsResult{Events: n}, err
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendEventsResult(b, &EventsResult{Events: n}), nil
 	case OpSetPreferences:
 		var r SetPreferencesRequest
-		if err := decode(req, &r); err != nil {
+		if err := decode(req, &r, mpDecodeSetPreferencesRequest); err != nil {
 			return nil, err
 		}
 		p, err := h.eng.SetPreferences(r.Preferences)
-		return PreferencesResult{Preferences: p}, err
-	case OpPreferences:
-		if err := decode(req, &Empty{}); err != nil {
+		if err != nil {
 			return nil, err
 		}
-		return PreferencesResult{Preferences: h.eng.Preferences()}, nil
+		return mpAppendPreferencesResult(b, &PreferencesResult{Preferences: p}), nil
+	case OpPreferences:
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
+			return nil, err
+		}
+		return mpAppendPreferencesResult(b, &PreferencesResult{Preferences: h.eng.Preferences()}), nil
 	case OpReport:
 		var r ReportRequest
-		if err := decode(req, &r); err != nil {
+		if err := decode(req, &r, mpDecodeReportRequest); err != nil {
 			return nil, err
 		}
 		rep, reason, err := h.eng.Report(r.Now, r.Sizes)
-		return ReportResult{Report: rep, Reason: reason}, err
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendReportResult(b, &ReportResult{Report: rep, Reason: reason}), nil
 	case OpLedger:
-		if err := decode(req, &Empty{}); err != nil {
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
 			return nil, err
 		}
 		entries, spent := h.eng.Ledger()
-		return LedgerResult{Entries: entries, EpsilonSpent: spent}, nil
+		return mpAppendLedgerResult(b, &LedgerResult{Entries: entries, EpsilonSpent: spent}), nil
 	case OpDescribe:
-		if err := decode(req, &Empty{}); err != nil {
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
 			return nil, err
 		}
-		return h.eng.Describe()
+		d, err := h.eng.Describe()
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendEngineDescription(b, &d), nil
 	case OpExport:
-		if err := decode(req, &Empty{}); err != nil {
+		var r Empty
+		if err := decode(req, &r, mpDecodeEmpty); err != nil {
 			return nil, err
 		}
 		x, err := h.eng.Export()
-		return ExportResult{Export: x}, err
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendExportResult(b, &ExportResult{Export: x}), nil
 	}
-	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: fmt.Sprintf("unknown operation %q", op)}
+	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: "unknown operation " + strconv.Quote(string(op))}
 }
 
 // loadRuleset verifies a signed ruleset and loads it. On any error the
 // previous ruleset stays active.
-func (h *Host) loadRuleset(r loadRulesetWire) (any, error) {
+func (h *Host) loadRuleset(r loadRulesetWire) (engine.RulesetInfo, error) {
 	if r.Ruleset != nil {
-		return nil, &engine.Error{Code: engine.CodeBadRulesetFile, Message: "unsigned rulesets are refused: load_ruleset takes {ewr, public_key}, a ruleset file built and signed with edgewise build and the site's public key"}
+		return engine.RulesetInfo{}, &engine.Error{Code: engine.CodeBadRulesetFile, Message: "unsigned rulesets are refused: load_ruleset takes {ewr, public_key}, a ruleset file built and signed with edgewise build and the site's public key"}
 	}
 	if len(r.PublicKey) == 0 {
-		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs public_key: the site's 32-byte Ed25519 public key"}
+		return engine.RulesetInfo{}, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs public_key: the site's 32-byte Ed25519 public key"}
 	}
 	if len(r.EWR) == 0 {
-		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs ewr: a ruleset file built and signed with edgewise build"}
+		return engine.RulesetInfo{}, &engine.Error{Code: engine.CodeBadRequest, Message: "load_ruleset needs ewr: a ruleset file built and signed with edgewise build"}
 	}
 	rs, err := engine.DecodeRuleset(r.EWR, r.PublicKey)
 	if err != nil {
-		return nil, err
+		return engine.RulesetInfo{}, err
 	}
 	if err := h.eng.Load(*rs); err != nil {
-		return nil, err
+		return engine.RulesetInfo{}, err
 	}
 	return h.eng.Ruleset()
 }
 
-// decode reads exactly one msgpack map into v. An empty request is an empty
-// map, so operations without parameters can be called with no bytes.
-func decode(req []byte, v any) error {
+// decode reads exactly one msgpack map into v with its generated decoder.
+// An empty request is an empty map, so operations without parameters can be
+// called with no bytes.
+func decode[T any](req []byte, v *T, read func(*mp.Reader, *T) error) error {
 	if len(req) == 0 {
 		return nil
 	}
-	if err := wire.Decode(req, v); err != nil {
+	if err := wire.Read(req, func(r *mp.Reader) error { return read(r, v) }); err != nil {
 		return &engine.Error{Code: engine.CodeBadRequest, Message: "malformed request: " + err.Error()}
 	}
 	return nil
@@ -393,36 +412,18 @@ func encodeErr(err error) []byte {
 }
 
 // encodeError encodes an error response in a fresh buffer, so that it is
-// safe after a panic left the host's codec half-way through a response.
+// safe after a panic left the host's buffer half-way through a response.
 func encodeError(code engine.Code, msg string) []byte {
-	var buf bytes.Buffer
-	buf.Grow(32 + len(code) + len(msg))
-	enc := msgpack.NewEncoder(&buf)
-	enc.UseCompactInts(true)
-	if err := encodeErrorResponse(enc, code, msg); err != nil {
-		// Two strings always encode; this is unreachable but must not panic.
-		return []byte{0x81, 0xa5, 'e', 'r', 'r', 'o', 'r', 0x80}
-	}
-	return buf.Bytes()
+	b := make([]byte, 0, 32+len(code)+len(msg))
+	b = append(b, "\x81\xa5error"...)
+	return mpAppendErrorBody(b, &ErrorBody{Code: code, Message: msg})
 }
 
 // OutOfBufferResponse answers a call whose request does not lie inside the
 // buffer the host got from ew_alloc.
 func OutOfBufferResponse(op Op, ptr, n uint32) []byte {
 	if n > MaxRequestBytes {
-		return encodeError(engine.CodeTooLarge, fmt.Sprintf("%s: request of %d bytes is over the %d-byte limit", op, n, MaxRequestBytes))
+		return encodeError(engine.CodeTooLarge, string(op)+": request of "+strconv.FormatUint(uint64(n), 10)+" bytes is over the "+strconv.Itoa(MaxRequestBytes)+"-byte limit")
 	}
-	return encodeError(engine.CodeBadRequest, fmt.Sprintf("%s: request [%d, +%d) is not inside the buffer from ew_alloc", op, ptr, n))
-}
-
-// EncodeRequest encodes a request the way hosts do: msgpack with sorted map keys.
-func EncodeRequest(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.SetSortMapKeys(true)
-	enc.UseCompactInts(true)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeError(engine.CodeBadRequest, string(op)+": request ["+strconv.FormatUint(uint64(ptr), 10)+", +"+strconv.FormatUint(uint64(n), 10)+") is not inside the buffer from ew_alloc")
 }

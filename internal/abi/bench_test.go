@@ -3,6 +3,7 @@ package abi
 import (
 	"bytes"
 	"fmt"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
@@ -15,7 +16,7 @@ func benchHost(b *testing.B) *Host {
 	b.Helper()
 	h := NewHost()
 	call := func(op Op, req any) {
-		raw, err := EncodeRequest(req)
+		raw, err := refcodec.EncodeRequest(req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func benchHost(b *testing.B) *Host {
 }
 
 func benchCall(b *testing.B, h *Host, op Op, req any) {
-	raw, err := EncodeRequest(req)
+	raw, err := refcodec.EncodeRequest(req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
-	"github.com/edgewise/edgewise/internal/wire"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -146,7 +146,7 @@ func runCase(t *testing.T, path, name string) []byte {
 			if err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
-			if req, err = EncodeRequest(v); err != nil {
+			if req, err = refcodec.EncodeRequest(v); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
 		}
@@ -219,7 +219,7 @@ func expand(v any, responses []map[string]any) (any, error) {
 					if err != nil {
 						return nil, err
 					}
-					return EncodeRequest(inner)
+					return refcodec.EncodeRequest(inner)
 				case "$public_key":
 					key, ok := abitest.NamedKey(fmt.Sprint(arg))
 					if !ok {
@@ -283,15 +283,15 @@ func buildEWR(spec map[string]any) ([]byte, error) {
 	case spec["ruleset"] != nil && spec["payload"] == nil:
 		// Through msgpack and the engine's strict decoder, as the engine
 		// reads it, then out again as edgewise build writes it.
-		raw, err := EncodeRequest(spec["ruleset"])
+		raw, err := refcodec.EncodeRequest(spec["ruleset"])
 		if err != nil {
 			return nil, err
 		}
 		var rs engine.Ruleset
-		if err := wire.Decode(raw, &rs); err != nil {
+		if err := refcodec.Decode(raw, &rs); err != nil {
 			return nil, fmt.Errorf("$ewr: the ruleset does not fit engine.Ruleset (use payload for that): %w", err)
 		}
-		if payload, err = engine.MarshalRuleset(&rs); err != nil {
+		if payload, err = buildtime.MarshalRuleset(&rs); err != nil {
 			return nil, err
 		}
 	case spec["payload"] != nil && spec["ruleset"] == nil:

@@ -2,6 +2,7 @@ package abi
 
 import (
 	"bytes"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
@@ -16,7 +17,7 @@ func FuzzCall(f *testing.F) {
 	for _, s := range goldenRequests(f) {
 		f.Add(uint8(indexOf(s.op)), s.req)
 	}
-	setup, err := EncodeRequest(LoadRulesetRequest{
+	setup, err := refcodec.EncodeRequest(LoadRulesetRequest{
 		EWR: abitest.MustSign(engine.Ruleset{
 			ID:        "fuzz",
 			Version:   "1",

@@ -12,10 +12,7 @@ import (
 // carries a reason.
 func TestReportWireShape(t *testing.T) {
 	zero := 0
-	raw, err := marshal(resultResponse{Result: ReportResult{Report: &engine.Report{Ruleset: "r", Epoch: 2918, Mechanism: "krr", Value: &zero, Epsilon: 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := mpAppendReportResult([]byte(resultPrefix), &ReportResult{Report: &engine.Report{Ruleset: "r", Epoch: 2918, Mechanism: "krr", Value: &zero, Epsilon: 2}})
 	var got map[string]map[string]map[string]any
 	if err := msgpack.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
@@ -24,7 +21,7 @@ func TestReportWireShape(t *testing.T) {
 	if len(r) != 5 || r["value"] == nil || r["mechanism"] != "krr" || r["ruleset"] != "r" || r["epsilon"] != 2.0 {
 		t.Errorf("krr report on the wire: %v", r)
 	}
-	raw, _ = marshal(resultResponse{Result: ReportResult{Reason: "why"}})
+	raw = mpAppendReportResult([]byte(resultPrefix), &ReportResult{Reason: "why"})
 	var null map[string]map[string]any
 	if err := msgpack.Unmarshal(raw, &null); err != nil {
 		t.Fatal(err)

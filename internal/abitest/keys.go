@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 )
 
 // Fixed Ed25519 keys for tests. Ed25519 signatures are deterministic, so a
@@ -37,7 +38,7 @@ func NamedKey(name string) (key ed25519.PrivateKey, ok bool) {
 // Sign builds a signed .ewr of rs with TestKey, without validating it, so
 // tests can also hand the engine signed rulesets it must refuse.
 func Sign(rs engine.Ruleset) ([]byte, error) {
-	payload, err := engine.MarshalRuleset(&rs)
+	payload, err := buildtime.MarshalRuleset(&rs)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"context"
 	"fmt"
+	"github.com/edgewise/edgewise/internal/refcodec"
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
@@ -23,7 +24,7 @@ func (e *EngineError) Error() string { return fmt.Sprintf("%s: %s: %s", e.Op, e.
 // is not needed). An error response is an *EngineError; a trap or a
 // response that does not decode is another error.
 func (in *Instance) Do(ctx context.Context, op abi.Op, req, out any) error {
-	b, err := abi.EncodeRequest(req)
+	b, err := refcodec.EncodeRequest(req)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,11 @@ package wire
 import (
 	"bytes"
 	"errors"
-	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/edgewise/edgewise/internal/mp"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -37,23 +39,76 @@ func TestCheckRefusesLyingLengths(t *testing.T) {
 	}
 }
 
-func TestDecodeStrict(t *testing.T) {
-	type T struct {
-		A string   `msgpack:"a"`
-		B []string `msgpack:"b"`
+func TestReadStrict(t *testing.T) {
+	good, _ := msgpack.Marshal(map[string]any{"a": "x"})
+	var got string
+	readA := func(r *mp.Reader) error {
+		if n, err := r.MapLen(); err != nil || n != 1 {
+			return errors.New("not a map of one entry")
+		}
+		if k, err := r.Key(); err != nil || string(k) != "a" {
+			return mp.UnknownField(k)
+		}
+		var err error
+		got, err = r.String()
+		return err
 	}
-	good, _ := msgpack.Marshal(map[string]any{"a": "x", "b": []string{"y", "z"}})
-	var v T
-	if err := Decode(good, &v); err != nil || v.A != "x" || !reflect.DeepEqual(v.B, []string{"y", "z"}) {
-		t.Fatalf("Decode = %+v, %v", v, err)
+	if err := Read(good, readA); err != nil || got != "x" {
+		t.Fatalf("Read = %q, %v", got, err)
 	}
-	if err := Decode([]byte{0xc0}, &v); err == nil || !strings.Contains(err.Error(), "must be a map") {
+	if err := Read([]byte{0xc0}, readA); err == nil || !strings.Contains(err.Error(), "must be a map") {
 		t.Errorf("nil message: %v", err)
 	}
-	unknown, _ := msgpack.Marshal(map[string]any{"a": "x", "c": 1})
-	if err := Decode(unknown, &v); err == nil || !strings.Contains(err.Error(), `unknown field "c"`) {
-		t.Errorf("unknown field: %v", err)
+	unknown, _ := msgpack.Marshal(map[string]any{"c": 1})
+	err := Read(unknown, readA)
+	var we *Error
+	if !errors.As(err, &we) || we.Offset != 3 || !strings.Contains(err.Error(), `unknown field "c"`) {
+		t.Errorf("unknown field: %v, want an *Error at byte 3 (after the key)", err)
 	}
+}
+
+// A key that appears twice in one map is refused, however its string is
+// encoded (fixstr and str8 spell the same key), and wherever the map is.
+func TestCheckRefusesDuplicateKeys(t *testing.T) {
+	for name, tc := range map[string]struct {
+		data   []byte
+		offset int
+	}{
+		"top level":         {[]byte{0x82, 0xa1, 'a', 0x01, 0xa1, 'a', 0x02}, 4},
+		"str8 and fixstr":   {[]byte{0x82, 0xa1, 'a', 0x01, 0xd9, 0x01, 'a', 0x02}, 4},
+		"nested":            {[]byte{0x81, 0xa1, 'm', 0x83, 0xa1, 'x', 0xc0, 0xa1, 'y', 0xc0, 0xa1, 'x', 0xc0}, 10},
+		"past sixteen keys": {manyKeys(40, 33), 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := Check(tc.data)
+			var we *Error
+			if !errors.As(err, &we) || !strings.Contains(we.Reason, "appears twice") {
+				t.Fatalf("Check = %v, want a duplicate key error", err)
+			}
+			if tc.offset != 0 && we.Offset != tc.offset {
+				t.Errorf("offset %d, want %d", we.Offset, tc.offset)
+			}
+		})
+	}
+	if err := Check(manyKeys(40, -1)); err != nil {
+		t.Errorf("40 distinct keys: %v", err)
+	}
+}
+
+// manyKeys is a map of n distinct keys, with key dup repeating key 0 when
+// dup >= 0.
+func manyKeys(n, dup int) []byte {
+	m := []byte{0xde, 0, byte(n)}
+	for i := range n {
+		k := "k" + strconv.Itoa(i)
+		if i == dup {
+			k = "k0"
+		}
+		m = append(m, 0xa0|byte(len(k)))
+		m = append(m, k...)
+		m = append(m, 0xc0)
+	}
+	return m
 }
 
 // FuzzCheck: whatever Check accepts, msgpack decodes, and re-encoding the
