@@ -1507,11 +1507,11 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa1v"...)
+	b = mp.AppendRaw(b, "\xa1v")
 	b = mp.AppendInt(b, int64(p.Version))
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa6events"...)
+	b = mp.AppendRaw(b, "\xa6events")
 	if p.Raw == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1521,7 +1521,7 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		}
 	}
 	if !(len(p.Impressions) == 0) {
-		b = append(b, "\xabimpressions"...)
+		b = mp.AppendRaw(b, "\xabimpressions")
 		if p.Impressions == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1532,7 +1532,7 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		}
 	}
 	if !(p.Preferences == nil) {
-		b = append(b, "\xabpreferences"...)
+		b = mp.AppendRaw(b, "\xabpreferences")
 		if p.Preferences == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1540,7 +1540,7 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		}
 	}
 	if !(len(p.Ledger) == 0) {
-		b = append(b, "\xa6ledger"...)
+		b = mp.AppendRaw(b, "\xa6ledger")
 		if p.Ledger == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1551,7 +1551,7 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		}
 	}
 	if !(len(p.Reports) == 0) {
-		b = append(b, "\xa7reports"...)
+		b = mp.AppendRaw(b, "\xa7reports")
 		if p.Reports == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1562,7 +1562,7 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		}
 	}
 	if !(len(p.Answers) == 0) {
-		b = append(b, "\xa7answers"...)
+		b = mp.AppendRaw(b, "\xa7answers")
 		if p.Answers == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1775,11 +1775,11 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 	}
 	b = mp.AppendMapLen(b, n)
 	if !(len(p.Sharing) == 0) {
-		b = append(b, "\xa7sharing"...)
+		b = mp.AppendRaw(b, "\xa7sharing")
 		b = mp.AppendString(b, p.Sharing)
 	}
 	if !(p.History == nil) {
-		b = append(b, "\xa7history"...)
+		b = mp.AppendRaw(b, "\xa7history")
 		if p.History == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1787,7 +1787,7 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 		}
 	}
 	if !(p.Location == nil) {
-		b = append(b, "\xa8location"...)
+		b = mp.AppendRaw(b, "\xa8location")
 		if p.Location == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1795,7 +1795,7 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 		}
 	}
 	if !(len(p.HiddenInterests) == 0) {
-		b = append(b, "\xb0hidden_interests"...)
+		b = mp.AppendRaw(b, "\xb0hidden_interests")
 		if p.HiddenInterests == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1806,11 +1806,11 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 		}
 	}
 	if !(len(p.Frequency) == 0) {
-		b = append(b, "\xa9frequency"...)
+		b = mp.AppendRaw(b, "\xa9frequency")
 		b = mp.AppendString(b, p.Frequency)
 	}
 	if !(!bool(p.GPC)) {
-		b = append(b, "\xa3gpc"...)
+		b = mp.AppendRaw(b, "\xa3gpc")
 		b = mp.AppendBool(b, bool(p.GPC))
 	}
 	return b
@@ -1883,17 +1883,17 @@ func mpDecodeLedgerEntry(r *mp.Reader, p *LedgerEntry) error {
 // mpAppendLedgerEntry appends LedgerEntry as msgpack/v5 writes it.
 func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
 	b = mp.AppendMapLen(b, 6)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa5epoch"...)
+	b = mp.AppendRaw(b, "\xa5epoch")
 	b = mp.AppendInt(b, int64(p.Epoch))
-	b = append(b, "\xa5level"...)
+	b = mp.AppendRaw(b, "\xa5level")
 	b = mp.AppendInt(b, int64(p.Level))
-	b = append(b, "\xa9mechanism"...)
+	b = mp.AppendRaw(b, "\xa9mechanism")
 	b = mp.AppendString(b, p.Mechanism)
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = append(b, "\xa2at"...)
+	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
 	return b
 }
@@ -1968,21 +1968,21 @@ func mpAppendReport(b []byte, p *Report) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa5epoch"...)
+	b = mp.AppendRaw(b, "\xa5epoch")
 	b = mp.AppendInt(b, int64(p.Epoch))
-	b = append(b, "\xa9mechanism"...)
+	b = mp.AppendRaw(b, "\xa9mechanism")
 	b = mp.AppendString(b, p.Mechanism)
 	if !(p.Value == nil) {
-		b = append(b, "\xa5value"...)
+		b = mp.AppendRaw(b, "\xa5value")
 		if p.Value == nil {
 			b = mp.AppendNil(b)
 		} else {
 			b = mp.AppendInt(b, int64((*p.Value)))
 		}
 	}
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	return b
 }
@@ -2048,15 +2048,15 @@ func mpDecodeAnswer(r *mp.Reader, p *answer) error {
 // mpAppendAnswer appends answer as msgpack/v5 writes it.
 func mpAppendAnswer(b []byte, p *answer) []byte {
 	b = mp.AppendMapLen(b, 5)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa1k"...)
+	b = mp.AppendRaw(b, "\xa1k")
 	b = mp.AppendInt(b, int64(p.K))
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = append(b, "\xa6cohort"...)
+	b = mp.AppendRaw(b, "\xa6cohort")
 	b = mp.AppendInt(b, int64(p.Cohort))
-	b = append(b, "\xa5value"...)
+	b = mp.AppendRaw(b, "\xa5value")
 	b = mp.AppendInt(b, int64(p.Value))
 	return b
 }

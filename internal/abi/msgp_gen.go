@@ -162,11 +162,11 @@ func mpDecodeEngineEvent(r *mp.Reader, p *engine.Event) error {
 // mpAppendEngineEvent appends engine.Event as msgpack/v5 writes it.
 func mpAppendEngineEvent(b []byte, p *engine.Event) []byte {
 	b = mp.AppendMapLen(b, 3)
-	b = append(b, "\xa4type"...)
+	b = mp.AppendRaw(b, "\xa4type")
 	b = mp.AppendString(b, p.Type)
-	b = append(b, "\xa4item"...)
+	b = mp.AppendRaw(b, "\xa4item")
 	b = mp.AppendString(b, p.Item)
-	b = append(b, "\xa2at"...)
+	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
 	return b
 }
@@ -361,38 +361,38 @@ func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa3now"...)
+	b = mp.AppendRaw(b, "\xa3now")
 	b = mp.AppendInt(b, int64(p.Now))
 	if !(p.TZOffsetMinutes == 0) {
-		b = append(b, "\xb1tz_offset_minutes"...)
+		b = mp.AppendRaw(b, "\xb1tz_offset_minutes")
 		b = mp.AppendInt(b, int64(p.TZOffsetMinutes))
 	}
 	if !(len(p.Daypart) == 0) {
-		b = append(b, "\xa7daypart"...)
+		b = mp.AppendRaw(b, "\xa7daypart")
 		b = mp.AppendString(b, p.Daypart)
 	}
 	if !(len(p.Weekday) == 0) {
-		b = append(b, "\xa7weekday"...)
+		b = mp.AppendRaw(b, "\xa7weekday")
 		b = mp.AppendString(b, p.Weekday)
 	}
 	if !(len(p.Weather) == 0) {
-		b = append(b, "\xa7weather"...)
+		b = mp.AppendRaw(b, "\xa7weather")
 		b = mp.AppendString(b, p.Weather)
 	}
 	if !(len(p.Device) == 0) {
-		b = append(b, "\xa6device"...)
+		b = mp.AppendRaw(b, "\xa6device")
 		b = mp.AppendString(b, p.Device)
 	}
 	if !(len(p.Referrer) == 0) {
-		b = append(b, "\xa8referrer"...)
+		b = mp.AppendRaw(b, "\xa8referrer")
 		b = mp.AppendString(b, p.Referrer)
 	}
 	if !(len(p.PageSection) == 0) {
-		b = append(b, "\xacpage_section"...)
+		b = mp.AppendRaw(b, "\xacpage_section")
 		b = mp.AppendString(b, p.PageSection)
 	}
 	if !(p.Visits == nil) {
-		b = append(b, "\xa6visits"...)
+		b = mp.AppendRaw(b, "\xa6visits")
 		if p.Visits == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -400,15 +400,15 @@ func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
 		}
 	}
 	if !(len(p.Country) == 0) {
-		b = append(b, "\xa7country"...)
+		b = mp.AppendRaw(b, "\xa7country")
 		b = mp.AppendString(b, p.Country)
 	}
 	if !(len(p.Subdivision) == 0) {
-		b = append(b, "\xabsubdivision"...)
+		b = mp.AppendRaw(b, "\xabsubdivision")
 		b = mp.AppendString(b, p.Subdivision)
 	}
 	if !(len(p.Regions) == 0) {
-		b = append(b, "\xa7regions"...)
+		b = mp.AppendRaw(b, "\xa7regions")
 		if p.Regions == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -419,7 +419,7 @@ func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
 		}
 	}
 	if !(p.Location == nil) {
-		b = append(b, "\xa8location"...)
+		b = mp.AppendRaw(b, "\xa8location")
 		if p.Location == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -472,9 +472,9 @@ func mpDecodeEngineCoordinates(r *mp.Reader, p *engine.Coordinates) error {
 // mpAppendEngineCoordinates appends engine.Coordinates as msgpack/v5 writes it.
 func mpAppendEngineCoordinates(b []byte, p *engine.Coordinates) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa3lat"...)
+	b = mp.AppendRaw(b, "\xa3lat")
 	b = mp.AppendFloat64(b, float64(p.Lat))
-	b = append(b, "\xa3lon"...)
+	b = mp.AppendRaw(b, "\xa3lon")
 	b = mp.AppendFloat64(b, float64(p.Lon))
 	return b
 }
@@ -761,12 +761,12 @@ func mpAppendVersionResult(b []byte, p *VersionResult) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa3abi"...)
+	b = mp.AppendRaw(b, "\xa3abi")
 	b = mp.AppendInt(b, int64(p.ABI))
-	b = append(b, "\xa6engine"...)
+	b = mp.AppendRaw(b, "\xa6engine")
 	b = mp.AppendString(b, p.Engine)
 	if !(len(p.Ruleset) == 0) {
-		b = append(b, "\xa7ruleset"...)
+		b = mp.AppendRaw(b, "\xa7ruleset")
 		b = mp.AppendString(b, p.Ruleset)
 	}
 	return b
@@ -775,13 +775,13 @@ func mpAppendVersionResult(b []byte, p *VersionResult) []byte {
 // mpAppendEngineRulesetInfo appends engine.RulesetInfo as msgpack/v5 writes it.
 func mpAppendEngineRulesetInfo(b []byte, p *engine.RulesetInfo) []byte {
 	b = mp.AppendMapLen(b, 4)
-	b = append(b, "\xa2id"...)
+	b = mp.AppendRaw(b, "\xa2id")
 	b = mp.AppendString(b, p.ID)
-	b = append(b, "\xa7version"...)
+	b = mp.AppendRaw(b, "\xa7version")
 	b = mp.AppendString(b, p.Version)
-	b = append(b, "\xa5items"...)
+	b = mp.AppendRaw(b, "\xa5items")
 	b = mp.AppendInt(b, int64(p.Items))
-	b = append(b, "\xa5slots"...)
+	b = mp.AppendRaw(b, "\xa5slots")
 	b = mp.AppendInt(b, int64(p.Slots))
 	return b
 }
@@ -789,7 +789,7 @@ func mpAppendEngineRulesetInfo(b []byte, p *engine.RulesetInfo) []byte {
 // mpAppendSnapshotResult appends SnapshotResult as msgpack/v5 writes it.
 func mpAppendSnapshotResult(b []byte, p *SnapshotResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xa8snapshot"...)
+	b = mp.AppendRaw(b, "\xa8snapshot")
 	b = mp.AppendBytes(b, p.Snapshot)
 	return b
 }
@@ -797,7 +797,7 @@ func mpAppendSnapshotResult(b []byte, p *SnapshotResult) []byte {
 // mpAppendEventsResult appends EventsResult as msgpack/v5 writes it.
 func mpAppendEventsResult(b []byte, p *EventsResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xa6events"...)
+	b = mp.AppendRaw(b, "\xa6events")
 	b = mp.AppendInt(b, int64(p.Events))
 	return b
 }
@@ -805,7 +805,7 @@ func mpAppendEventsResult(b []byte, p *EventsResult) []byte {
 // mpAppendPreferencesResult appends PreferencesResult as msgpack/v5 writes it.
 func mpAppendPreferencesResult(b []byte, p *PreferencesResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xabpreferences"...)
+	b = mp.AppendRaw(b, "\xabpreferences")
 	b = mpAppendEngineEffectivePreferences(b, &p.Preferences)
 	return b
 }
@@ -813,13 +813,13 @@ func mpAppendPreferencesResult(b []byte, p *PreferencesResult) []byte {
 // mpAppendEngineEffectivePreferences appends engine.EffectivePreferences as msgpack/v5 writes it.
 func mpAppendEngineEffectivePreferences(b []byte, p *engine.EffectivePreferences) []byte {
 	b = mp.AppendMapLen(b, 7)
-	b = append(b, "\xa7sharing"...)
+	b = mp.AppendRaw(b, "\xa7sharing")
 	b = mp.AppendString(b, p.Sharing)
-	b = append(b, "\xa7history"...)
+	b = mp.AppendRaw(b, "\xa7history")
 	b = mp.AppendBool(b, bool(p.History))
-	b = append(b, "\xa8location"...)
+	b = mp.AppendRaw(b, "\xa8location")
 	b = mp.AppendBool(b, bool(p.Location))
-	b = append(b, "\xb0hidden_interests"...)
+	b = mp.AppendRaw(b, "\xb0hidden_interests")
 	if p.HiddenInterests == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -828,11 +828,11 @@ func mpAppendEngineEffectivePreferences(b []byte, p *engine.EffectivePreferences
 			b = mp.AppendString(b, p.HiddenInterests[i0])
 		}
 	}
-	b = append(b, "\xa9frequency"...)
+	b = mp.AppendRaw(b, "\xa9frequency")
 	b = mp.AppendString(b, p.Frequency)
-	b = append(b, "\xa3gpc"...)
+	b = mp.AppendRaw(b, "\xa3gpc")
 	b = mp.AppendBool(b, bool(p.GPC))
-	b = append(b, "\xabgpc_applied"...)
+	b = mp.AppendRaw(b, "\xabgpc_applied")
 	b = mp.AppendBool(b, bool(p.GPCApplied))
 	return b
 }
@@ -844,14 +844,14 @@ func mpAppendReportResult(b []byte, p *ReportResult) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa6report"...)
+	b = mp.AppendRaw(b, "\xa6report")
 	if p.Report == nil {
 		b = mp.AppendNil(b)
 	} else {
 		b = mpAppendEngineReport(b, &(*p.Report))
 	}
 	if !(len(p.Reason) == 0) {
-		b = append(b, "\xa6reason"...)
+		b = mp.AppendRaw(b, "\xa6reason")
 		b = mp.AppendString(b, p.Reason)
 	}
 	return b
@@ -864,21 +864,21 @@ func mpAppendEngineReport(b []byte, p *engine.Report) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa5epoch"...)
+	b = mp.AppendRaw(b, "\xa5epoch")
 	b = mp.AppendInt(b, int64(p.Epoch))
-	b = append(b, "\xa9mechanism"...)
+	b = mp.AppendRaw(b, "\xa9mechanism")
 	b = mp.AppendString(b, p.Mechanism)
 	if !(p.Value == nil) {
-		b = append(b, "\xa5value"...)
+		b = mp.AppendRaw(b, "\xa5value")
 		if p.Value == nil {
 			b = mp.AppendNil(b)
 		} else {
 			b = mp.AppendInt(b, int64((*p.Value)))
 		}
 	}
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	return b
 }
@@ -886,7 +886,7 @@ func mpAppendEngineReport(b []byte, p *engine.Report) []byte {
 // mpAppendLedgerResult appends LedgerResult as msgpack/v5 writes it.
 func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa7entries"...)
+	b = mp.AppendRaw(b, "\xa7entries")
 	if p.Entries == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -895,7 +895,7 @@ func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
 			b = mpAppendEngineLedgerEntry(b, &p.Entries[i0])
 		}
 	}
-	b = append(b, "\xadepsilon_spent"...)
+	b = mp.AppendRaw(b, "\xadepsilon_spent")
 	b = mp.AppendFloat64(b, float64(p.EpsilonSpent))
 	return b
 }
@@ -903,17 +903,17 @@ func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
 // mpAppendEngineLedgerEntry appends engine.LedgerEntry as msgpack/v5 writes it.
 func mpAppendEngineLedgerEntry(b []byte, p *engine.LedgerEntry) []byte {
 	b = mp.AppendMapLen(b, 6)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
-	b = append(b, "\xa5epoch"...)
+	b = mp.AppendRaw(b, "\xa5epoch")
 	b = mp.AppendInt(b, int64(p.Epoch))
-	b = append(b, "\xa5level"...)
+	b = mp.AppendRaw(b, "\xa5level")
 	b = mp.AppendInt(b, int64(p.Level))
-	b = append(b, "\xa9mechanism"...)
+	b = mp.AppendRaw(b, "\xa9mechanism")
 	b = mp.AppendString(b, p.Mechanism)
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = append(b, "\xa2at"...)
+	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
 	return b
 }
@@ -921,9 +921,9 @@ func mpAppendEngineLedgerEntry(b []byte, p *engine.LedgerEntry) []byte {
 // mpAppendEngineDescription appends engine.Description as msgpack/v5 writes it.
 func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
 	b = mp.AppendMapLen(b, 5)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
-	b = append(b, "\xa7signals"...)
+	b = mp.AppendRaw(b, "\xa7signals")
 	if p.Signals == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -932,7 +932,7 @@ func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
 			b = mpAppendEngineSignal(b, &p.Signals[i0])
 		}
 	}
-	b = append(b, "\xa9interests"...)
+	b = mp.AppendRaw(b, "\xa9interests")
 	if p.Interests == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -941,7 +941,7 @@ func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
 			b = mpAppendEngineInterestGroup(b, &p.Interests[i0])
 		}
 	}
-	b = append(b, "\xa5slots"...)
+	b = mp.AppendRaw(b, "\xa5slots")
 	if p.Slots == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -950,7 +950,7 @@ func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
 			b = mpAppendEngineSlotDescription(b, &p.Slots[i0])
 		}
 	}
-	b = append(b, "\xa9reporting"...)
+	b = mp.AppendRaw(b, "\xa9reporting")
 	b = mpAppendEngineReportingPolicy(b, &p.Reporting)
 	return b
 }
@@ -958,13 +958,13 @@ func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
 // mpAppendEngineSignal appends engine.Signal as msgpack/v5 writes it.
 func mpAppendEngineSignal(b []byte, p *engine.Signal) []byte {
 	b = mp.AppendMapLen(b, 4)
-	b = append(b, "\xa2id"...)
+	b = mp.AppendRaw(b, "\xa2id")
 	b = mp.AppendString(b, p.ID)
-	b = append(b, "\xa4kind"...)
+	b = mp.AppendRaw(b, "\xa4kind")
 	b = mp.AppendString(b, p.Kind)
-	b = append(b, "\xa7purpose"...)
+	b = mp.AppendRaw(b, "\xa7purpose")
 	b = mp.AppendString(b, p.Purpose)
-	b = append(b, "\xaeretention_days"...)
+	b = mp.AppendRaw(b, "\xaeretention_days")
 	b = mp.AppendInt(b, int64(p.RetentionDays))
 	return b
 }
@@ -972,9 +972,9 @@ func mpAppendEngineSignal(b []byte, p *engine.Signal) []byte {
 // mpAppendEngineInterestGroup appends engine.InterestGroup as msgpack/v5 writes it.
 func mpAppendEngineInterestGroup(b []byte, p *engine.InterestGroup) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa2id"...)
+	b = mp.AppendRaw(b, "\xa2id")
 	b = mp.AppendString(b, p.ID)
-	b = append(b, "\xa4tags"...)
+	b = mp.AppendRaw(b, "\xa4tags")
 	if p.Tags == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -989,9 +989,9 @@ func mpAppendEngineInterestGroup(b []byte, p *engine.InterestGroup) []byte {
 // mpAppendEngineSlotDescription appends engine.SlotDescription as msgpack/v5 writes it.
 func mpAppendEngineSlotDescription(b []byte, p *engine.SlotDescription) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa2id"...)
+	b = mp.AppendRaw(b, "\xa2id")
 	b = mp.AppendString(b, p.ID)
-	b = append(b, "\xa8fallback"...)
+	b = mp.AppendRaw(b, "\xa8fallback")
 	if p.Fallback == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1006,13 +1006,13 @@ func mpAppendEngineSlotDescription(b []byte, p *engine.SlotDescription) []byte {
 // mpAppendEngineReportingPolicy appends engine.ReportingPolicy as msgpack/v5 writes it.
 func mpAppendEngineReportingPolicy(b []byte, p *engine.ReportingPolicy) []byte {
 	b = mp.AppendMapLen(b, 4)
-	b = append(b, "\xa7epsilon"...)
+	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = append(b, "\xaaepoch_days"...)
+	b = mp.AppendRaw(b, "\xaaepoch_days")
 	b = mp.AppendInt(b, int64(p.EpochDays))
-	b = append(b, "\xa5min_k"...)
+	b = mp.AppendRaw(b, "\xa5min_k")
 	b = mp.AppendInt(b, int64(p.MinK))
-	b = append(b, "\xa7cohorts"...)
+	b = mp.AppendRaw(b, "\xa7cohorts")
 	b = mp.AppendInt(b, int64(p.Cohorts))
 	return b
 }
@@ -1020,7 +1020,7 @@ func mpAppendEngineReportingPolicy(b []byte, p *engine.ReportingPolicy) []byte {
 // mpAppendExportResult appends ExportResult as msgpack/v5 writes it.
 func mpAppendExportResult(b []byte, p *ExportResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xa6export"...)
+	b = mp.AppendRaw(b, "\xa6export")
 	b = mpAppendEngineExport(b, &p.Export)
 	return b
 }
@@ -1028,13 +1028,13 @@ func mpAppendExportResult(b []byte, p *ExportResult) []byte {
 // mpAppendEngineExport appends engine.Export as msgpack/v5 writes it.
 func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 	b = mp.AppendMapLen(b, 10)
-	b = append(b, "\xa7ruleset"...)
+	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
-	b = append(b, "\xabpreferences"...)
+	b = mp.AppendRaw(b, "\xabpreferences")
 	b = mpAppendEngineEffectivePreferences(b, &p.Preferences)
-	b = append(b, "\xa7context"...)
+	b = mp.AppendRaw(b, "\xa7context")
 	b = mpAppendEngineContext(b, &p.Context)
-	b = append(b, "\xa6events"...)
+	b = mp.AppendRaw(b, "\xa6events")
 	if p.Events == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1043,7 +1043,7 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineEvent(b, &p.Events[i0])
 		}
 	}
-	b = append(b, "\xabimpressions"...)
+	b = mp.AppendRaw(b, "\xabimpressions")
 	if p.Impressions == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1052,7 +1052,7 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineImpression(b, &p.Impressions[i0])
 		}
 	}
-	b = append(b, "\xa9interests"...)
+	b = mp.AppendRaw(b, "\xa9interests")
 	if p.Interests == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1061,9 +1061,9 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineInterestWeight(b, &p.Interests[i0])
 		}
 	}
-	b = append(b, "\xa6cohort"...)
+	b = mp.AppendRaw(b, "\xa6cohort")
 	b = mp.AppendString(b, p.Cohort)
-	b = append(b, "\xa7reports"...)
+	b = mp.AppendRaw(b, "\xa7reports")
 	if p.Reports == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1072,7 +1072,7 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineReport(b, &p.Reports[i0])
 		}
 	}
-	b = append(b, "\xa6ledger"...)
+	b = mp.AppendRaw(b, "\xa6ledger")
 	if p.Ledger == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1081,7 +1081,7 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineLedgerEntry(b, &p.Ledger[i0])
 		}
 	}
-	b = append(b, "\xadepsilon_spent"...)
+	b = mp.AppendRaw(b, "\xadepsilon_spent")
 	b = mp.AppendFloat64(b, float64(p.EpsilonSpent))
 	return b
 }
@@ -1089,9 +1089,9 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 // mpAppendEngineImpression appends engine.Impression as msgpack/v5 writes it.
 func mpAppendEngineImpression(b []byte, p *engine.Impression) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa4item"...)
+	b = mp.AppendRaw(b, "\xa4item")
 	b = mp.AppendString(b, p.Item)
-	b = append(b, "\xa2at"...)
+	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
 	return b
 }
@@ -1099,9 +1099,9 @@ func mpAppendEngineImpression(b []byte, p *engine.Impression) []byte {
 // mpAppendEngineInterestWeight appends engine.InterestWeight as msgpack/v5 writes it.
 func mpAppendEngineInterestWeight(b []byte, p *engine.InterestWeight) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa3tag"...)
+	b = mp.AppendRaw(b, "\xa3tag")
 	b = mp.AppendString(b, p.Tag)
-	b = append(b, "\xa6weight"...)
+	b = mp.AppendRaw(b, "\xa6weight")
 	b = mp.AppendFloat64(b, float64(p.Weight))
 	return b
 }
@@ -1109,7 +1109,7 @@ func mpAppendEngineInterestWeight(b []byte, p *engine.InterestWeight) []byte {
 // mpAppendImpressionsResult appends ImpressionsResult as msgpack/v5 writes it.
 func mpAppendImpressionsResult(b []byte, p *ImpressionsResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xabimpressions"...)
+	b = mp.AppendRaw(b, "\xabimpressions")
 	b = mp.AppendInt(b, int64(p.Impressions))
 	return b
 }
@@ -1117,7 +1117,7 @@ func mpAppendImpressionsResult(b []byte, p *ImpressionsResult) []byte {
 // mpAppendDecideResult appends DecideResult as msgpack/v5 writes it.
 func mpAppendDecideResult(b []byte, p *DecideResult) []byte {
 	b = mp.AppendMapLen(b, 1)
-	b = append(b, "\xa9decisions"...)
+	b = mp.AppendRaw(b, "\xa9decisions")
 	if p.Decisions == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1132,9 +1132,9 @@ func mpAppendDecideResult(b []byte, p *DecideResult) []byte {
 // mpAppendEngineDecision appends engine.Decision as msgpack/v5 writes it.
 func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
 	b = mp.AppendMapLen(b, 3)
-	b = append(b, "\xa4slot"...)
+	b = mp.AppendRaw(b, "\xa4slot")
 	b = mp.AppendString(b, p.Slot)
-	b = append(b, "\xa5items"...)
+	b = mp.AppendRaw(b, "\xa5items")
 	if p.Items == nil {
 		b = mp.AppendNil(b)
 	} else {
@@ -1143,7 +1143,7 @@ func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
 			b = mpAppendEnginePick(b, &p.Items[i0])
 		}
 	}
-	b = append(b, "\xa8fallback"...)
+	b = mp.AppendRaw(b, "\xa8fallback")
 	b = mp.AppendBool(b, bool(p.Fallback))
 	return b
 }
@@ -1155,14 +1155,14 @@ func mpAppendEnginePick(b []byte, p *engine.Pick) []byte {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
-	b = append(b, "\xa4item"...)
+	b = mp.AppendRaw(b, "\xa4item")
 	b = mp.AppendString(b, p.Item)
-	b = append(b, "\xa5score"...)
+	b = mp.AppendRaw(b, "\xa5score")
 	b = mp.AppendFloat64(b, float64(p.Score))
-	b = append(b, "\xa6reason"...)
+	b = mp.AppendRaw(b, "\xa6reason")
 	b = mp.AppendString(b, p.Reason)
 	if !(len(p.Rules) == 0) {
-		b = append(b, "\xa5rules"...)
+		b = mp.AppendRaw(b, "\xa5rules")
 		if p.Rules == nil {
 			b = mp.AppendNil(b)
 		} else {
@@ -1178,9 +1178,9 @@ func mpAppendEnginePick(b []byte, p *engine.Pick) []byte {
 // mpAppendErrorBody appends ErrorBody as msgpack/v5 writes it.
 func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
 	b = mp.AppendMapLen(b, 2)
-	b = append(b, "\xa4code"...)
+	b = mp.AppendRaw(b, "\xa4code")
 	b = mp.AppendString(b, string(p.Code))
-	b = append(b, "\xa7message"...)
+	b = mp.AppendRaw(b, "\xa7message")
 	b = mp.AppendString(b, p.Message)
 	return b
 }

@@ -54,9 +54,11 @@ const (
 // ---- writing ----
 
 // AppendNil appends nil.
+//go:noinline
 func AppendNil(b []byte) []byte { return append(b, codeNil) }
 
 // AppendBool appends true or false.
+//go:noinline
 func AppendBool(b []byte, v bool) []byte {
 	if v {
 		return append(b, codeTrue)
@@ -65,6 +67,7 @@ func AppendBool(b []byte, v bool) []byte {
 }
 
 // AppendUint appends n in its smallest encoding.
+//go:noinline
 func AppendUint(b []byte, n uint64) []byte {
 	switch {
 	case n <= math.MaxInt8:
@@ -81,6 +84,7 @@ func AppendUint(b []byte, n uint64) []byte {
 
 // AppendInt appends n in its smallest encoding; non-negative numbers are
 // written as unsigned, as msgpack/v5's compact integers are.
+//go:noinline
 func AppendInt(b []byte, n int64) []byte {
 	switch {
 	case n >= 0:
@@ -98,11 +102,13 @@ func AppendInt(b []byte, n int64) []byte {
 }
 
 // AppendFloat64 appends f as a float64.
+//go:noinline
 func AppendFloat64(b []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, codeFloat64), math.Float64bits(f))
 }
 
 // AppendString appends s as a str.
+//go:noinline
 func AppendString(b []byte, s string) []byte {
 	n := len(s)
 	switch {
@@ -119,6 +125,7 @@ func AppendString(b []byte, s string) []byte {
 }
 
 // AppendBytes appends v as a bin, or nil when v is nil.
+//go:noinline
 func AppendBytes(b []byte, v []byte) []byte {
 	if v == nil {
 		return AppendNil(b)
@@ -136,6 +143,7 @@ func AppendBytes(b []byte, v []byte) []byte {
 }
 
 // AppendArrayLen appends an array header of n elements.
+//go:noinline
 func AppendArrayLen(b []byte, n int) []byte {
 	switch {
 	case n < 16:
@@ -147,6 +155,7 @@ func AppendArrayLen(b []byte, n int) []byte {
 }
 
 // AppendMapLen appends a map header of n entries.
+//go:noinline
 func AppendMapLen(b []byte, n int) []byte {
 	switch {
 	case n < 16:
@@ -569,3 +578,9 @@ func (r *Reader) skipN(n int) error {
 	}
 	return nil
 }
+
+// AppendRaw appends bytes already encoded, such as a field name with its
+// str header.
+//
+//go:noinline
+func AppendRaw(b []byte, raw string) []byte { return append(b, raw...) }

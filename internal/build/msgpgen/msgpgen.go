@@ -642,7 +642,7 @@ func (g *gen) emitEncode(b *bytes.Buffer, n *named) {
 		if f.omitEmpty {
 			fmt.Fprintf(b, "if !(%s) {\n", isEmpty("p."+f.goPath, f.t))
 		}
-		fmt.Fprintf(b, "b = append(b, %q...)\n", key)
+		fmt.Fprintf(b, "b = mp.AppendRaw(b, %q)\n", key)
 		appendValue(b, "p."+f.goPath, f.t, 0)
 		if f.omitEmpty {
 			b.WriteString("}\n")
