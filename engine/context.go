@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // Context signals. The page supplies them with set_context; the engine
 // validates the enumerations and keeps only the fields whose signal kind the
@@ -124,14 +121,13 @@ type moment struct {
 func (e *Engine) newMoment() moment {
 	m := moment{Context: e.rules.minimize(e.context), now: e.now()}
 	if m.now > 0 {
-		local := time.UnixMilli(m.now).UTC().Add(time.Duration(m.TZOffsetMinutes) * time.Minute)
-		y, mo, d := local.Date()
-		m.date = y*10000 + int(mo)*100 + d
+		local := localTimeOf(m.now, m.TZOffsetMinutes)
+		m.date = local.date()
 		if m.Daypart == "" && e.rules.declared[SignalTime] {
-			m.Daypart = daypartOf(local.Hour())
+			m.Daypart = daypartOf(local.hour)
 		}
 		if m.Weekday == "" && e.rules.declared[SignalTime] {
-			m.Weekday = weekdayValues[(int(local.Weekday())+6)%7] // weekdayValues starts on Monday
+			m.Weekday = weekdayValues[local.weekday]
 		}
 	}
 	m.inReg = e.rules.personRegions(m.Context)
