@@ -105,6 +105,18 @@ func (c *compiledRuleset) minimize(ctx Context) Context {
 	return out
 }
 
+// sameContext reports whether a and b are the same context, field by
+// field, including whether Regions and Visits are nil.
+func sameContext(a, b Context) bool {
+	return a.Now == b.Now && a.TZOffsetMinutes == b.TZOffsetMinutes &&
+		a.Daypart == b.Daypart && a.Weekday == b.Weekday && a.Weather == b.Weather &&
+		a.Device == b.Device && a.Referrer == b.Referrer && a.PageSection == b.PageSection &&
+		(a.Visits == nil) == (b.Visits == nil) && (a.Visits == nil || *a.Visits == *b.Visits) &&
+		a.Country == b.Country && a.Subdivision == b.Subdivision &&
+		(a.Regions == nil) == (b.Regions == nil) && slices.Equal(a.Regions, b.Regions) &&
+		(a.Location == nil) == (b.Location == nil) && (a.Location == nil || *a.Location == *b.Location)
+}
+
 // moment is the context as decide reads it: the minimized context plus what
 // the engine derives from now in the person's time zone.
 type moment struct {
