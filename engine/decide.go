@@ -290,12 +290,23 @@ func (d *decider) holds(w *compiledCondition) bool {
 
 // recent reports an event on a selected item within the window ending at
 // now: a purchase when purchase is set, else any interaction but a dismissal.
+// The profile keeps its events in time order (profile.add), so the scan
+// starts at the newest and stops at the first event older than the window.
 func (d *decider) recent(items []bool, within int64, purchase bool) bool {
-	for i, ev := range d.e.profile.events {
-		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") || d.e.ignored(&ev, d.evIdx[i]) {
+	evs := d.e.profile.events
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := &evs[i]
+		age := d.m.now - ev.At
+		if age < 0 {
 			continue
 		}
-		if age := d.m.now - ev.At; age >= 0 && age <= within && items[d.evIdx[i]] {
+		if age > within {
+			break
+		}
+		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") || d.e.ignored(ev, d.evIdx[i]) {
+			continue
+		}
+		if items[d.evIdx[i]] {
 			return true
 		}
 	}
