@@ -94,3 +94,60 @@ func BenchmarkDecideStandardCold(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecideStandardNewNow is decide after set_context as the SDK
+// sends it: now defaults to Date.now(), so every set_context carries a new
+// now. It alternates between the workload's now and a second later, so
+// decay, dismissals and caps are derived again for every decide.
+func BenchmarkDecideStandardNewNow(b *testing.B) {
+	e, w := standardEngine(b)
+	ctxs := [2]engine.Context{w.Context, w.Context}
+	ctxs[1].Now += 1000
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.SetContext(ctxs[i%2]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Decide(w.Slots); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecideStandardNewContext alternates between the workload's
+// context and one with other weather, device, page section and country at
+// the same now: a change of the context alone, which flips rules and
+// availability but not the profile's decay.
+func BenchmarkDecideStandardNewContext(b *testing.B) {
+	e, w := standardEngine(b)
+	ctxs := [2]engine.Context{w.Context, w.Context}
+	ctxs[1].Weather, ctxs[1].Device, ctxs[1].PageSection, ctxs[1].Country = "snow", "desktop", "sale", "SE"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.SetContext(ctxs[i%2]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Decide(w.Slots); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecideStandardAfterObserve is decide after one observe (a view
+// at the context's now) in the 500-event profile: a change of the profile
+// alone.
+func BenchmarkDecideStandardAfterObserve(b *testing.B) {
+	e, w := standardEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Observe(engine.Event{Type: "view", Item: fmt.Sprintf("item-%d", i%abitest.StandardItems), At: w.Context.Now}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Decide(w.Slots); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // Context signals. The page supplies them with set_context; the engine
 // validates the enumerations and keeps only the fields whose signal kind the
@@ -108,6 +105,18 @@ func (c *compiledRuleset) minimize(ctx Context) Context {
 	return out
 }
 
+// sameContext reports whether a and b are the same context, field by
+// field, including whether Regions and Visits are nil.
+func sameContext(a, b Context) bool {
+	return a.Now == b.Now && a.TZOffsetMinutes == b.TZOffsetMinutes &&
+		a.Daypart == b.Daypart && a.Weekday == b.Weekday && a.Weather == b.Weather &&
+		a.Device == b.Device && a.Referrer == b.Referrer && a.PageSection == b.PageSection &&
+		(a.Visits == nil) == (b.Visits == nil) && (a.Visits == nil || *a.Visits == *b.Visits) &&
+		a.Country == b.Country && a.Subdivision == b.Subdivision &&
+		(a.Regions == nil) == (b.Regions == nil) && slices.Equal(a.Regions, b.Regions) &&
+		(a.Location == nil) == (b.Location == nil) && (a.Location == nil || *a.Location == *b.Location)
+}
+
 // moment is the context as decide reads it: the minimized context plus what
 // the engine derives from now in the person's time zone.
 type moment struct {
@@ -124,14 +133,13 @@ type moment struct {
 func (e *Engine) newMoment() moment {
 	m := moment{Context: e.rules.minimize(e.context), now: e.now()}
 	if m.now > 0 {
-		local := time.UnixMilli(m.now).UTC().Add(time.Duration(m.TZOffsetMinutes) * time.Minute)
-		y, mo, d := local.Date()
-		m.date = y*10000 + int(mo)*100 + d
+		local := localTimeOf(m.now, m.TZOffsetMinutes)
+		m.date = local.date()
 		if m.Daypart == "" && e.rules.declared[SignalTime] {
-			m.Daypart = daypartOf(local.Hour())
+			m.Daypart = daypartOf(local.hour)
 		}
 		if m.Weekday == "" && e.rules.declared[SignalTime] {
-			m.Weekday = weekdayValues[(int(local.Weekday())+6)%7] // weekdayValues starts on Monday
+			m.Weekday = weekdayValues[local.weekday]
 		}
 	}
 	m.inReg = e.rules.personRegions(m.Context)

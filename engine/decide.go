@@ -10,6 +10,14 @@ import (
 // affinities, item scores, seen and blocked items, which rules fire, cap
 // budgets) is kept between decides and derived again only when one of
 // them changed (see Engine.gen); the buffers are reused by every decide.
+//
+// Within a change, only what depends on it is derived again (see derive):
+// the profile's part (affinities, scores, reasons, seen and dismissed
+// items) when the events, the preferences or now changed; availability
+// when the local date or the person's regions did; a slot's ranking when
+// its items' scores or availability, or which of its rules fire, changed.
+// Cap budgets, the moment and which rules fire are cheap and derived on
+// every change.
 type decider struct {
 	e     *Engine
 	rules *compiledRuleset
@@ -21,7 +29,23 @@ type decider struct {
 	aff     []tagAffinity
 	score   []float64 // each item's affinity score (affinityScore)
 	seen    []bool
-	blocked []bool    // not available: region, schedule or dismissal
+	blocked []bool // not available: region, schedule or dismissal
+	// The profile's part was derived at Engine.profileGen profGen and now
+	// profNow; hasProf is false until it first is.
+	profGen   uint64
+	profNow   int64
+	hasProf   bool
+	dismissed []bool // by item: dismissed less than dismissHideMillis before now
+	// avail says by item whether its regions and schedule allow it, for
+	// the local date availDate and the regions availReg; hasAvail is false
+	// until it first is derived.
+	avail     []bool
+	availDate int
+	availReg  []bool
+	hasAvail  bool
+	// items counts the changes to score, seen or blocked; a slot's ranking
+	// keeps the count it was made at.
+	items   uint64
 	fired   []bool    // by rule number
 	base    []int     // by cap number: showings the cap allowed before this decide
 	budget  []int     // by cap number: how many more showings the cap allows
@@ -54,6 +78,8 @@ func (e *Engine) decider() *decider {
 		d.reasons = make([]string, len(c.items))
 		d.seen = make([]bool, len(c.items))
 		d.blocked = make([]bool, len(c.items))
+		d.dismissed = make([]bool, len(c.items))
+		d.avail = make([]bool, len(c.items))
 		d.fired = make([]bool, len(c.ruleList))
 		d.base = make([]int, len(c.caps))
 		d.budget = make([]int, len(c.caps))
@@ -74,39 +100,36 @@ func (e *Engine) decider() *decider {
 	return d
 }
 
-// derive computes the decider's state from the ruleset, profile and context.
+// derive computes the decider's state from the ruleset, profile and
+// context, each part only when what it depends on changed.
 func (d *decider) derive() {
 	e, c := d.e, d.rules
 	d.m = e.newMoment()
+	now := d.m.now
 	if d.evGen != e.profileGen || d.evIdx == nil {
 		d.evIdx = e.eventItems(d.evIdx[:0])
 		d.evGen = e.profileGen
 	}
-	e.affinitiesInto(d.aff, d.evIdx)
-	for i := range c.items {
-		d.score[i] = affinityScore(c.itemTags[i], d.aff)
+	changed := false
+	if !d.hasProf || d.profGen != e.profileGen || d.profNow != now {
+		d.deriveProfile(now)
+		d.profGen, d.profNow, d.hasProf = e.profileGen, now, true
+		changed = true
 	}
-	clear(d.reasons)
-	now := d.m.now
-	clear(d.seen)
-	clear(d.blocked)
-	for i, ev := range e.profile.events {
-		idx := d.evIdx[i]
-		if e.ignored(&ev, idx) {
-			continue
-		}
-		if ev.Type == EventDismiss {
-			if now-ev.At < dismissHideMillis {
-				d.blocked[idx] = true
+	if !d.hasAvail || d.availDate != d.m.date || !slices.Equal(d.availReg, d.m.inReg) {
+		for i := range c.items {
+			if a := d.available(i); a != d.avail[i] {
+				d.avail[i], changed = a, true
 			}
-			continue
 		}
-		d.seen[idx] = true
+		changed = changed || !d.hasAvail
+		d.availDate, d.availReg, d.hasAvail = d.m.date, append(d.availReg[:0], d.m.inReg...), true
 	}
-	for i := range c.items {
-		if !d.blocked[i] && !d.available(i) {
-			d.blocked[i] = true
+	if changed {
+		for i := range c.items {
+			d.blocked[i] = d.dismissed[i] || !d.avail[i]
 		}
+		d.items++
 	}
 	// Each cap's budget is what is left of it in the day and the week
 	// ending at now; items shown by a decide spend it too (see take), so
@@ -136,6 +159,33 @@ func (d *decider) derive() {
 	}
 	for n := range c.ruleList {
 		d.fired[n] = d.holds(c.ruleList[n].when)
+	}
+}
+
+// deriveProfile derives the profile's part of the state at now: tag
+// affinities, item scores, seen and dismissed items; the reasons explain
+// found for the last state are forgotten.
+func (d *decider) deriveProfile(now int64) {
+	e, c := d.e, d.rules
+	e.affinitiesInto(d.aff, d.evIdx)
+	for i := range c.items {
+		d.score[i] = affinityScore(c.itemTags[i], d.aff)
+	}
+	clear(d.reasons)
+	clear(d.seen)
+	clear(d.dismissed)
+	for i, ev := range e.profile.events {
+		idx := d.evIdx[i]
+		if e.ignored(&ev, idx) {
+			continue
+		}
+		if ev.Type == EventDismiss {
+			if now-ev.At < dismissHideMillis {
+				d.dismissed[idx] = true
+			}
+			continue
+		}
+		d.seen[idx] = true
 	}
 }
 
@@ -240,12 +290,23 @@ func (d *decider) holds(w *compiledCondition) bool {
 
 // recent reports an event on a selected item within the window ending at
 // now: a purchase when purchase is set, else any interaction but a dismissal.
+// The profile keeps its events in time order (profile.add), so the scan
+// starts at the newest and stops at the first event older than the window.
 func (d *decider) recent(items []bool, within int64, purchase bool) bool {
-	for i, ev := range d.e.profile.events {
-		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") || d.e.ignored(&ev, d.evIdx[i]) {
+	evs := d.e.profile.events
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := &evs[i]
+		age := d.m.now - ev.At
+		if age < 0 {
 			continue
 		}
-		if age := d.m.now - ev.At; age >= 0 && age <= within && items[d.evIdx[i]] {
+		if age > within {
+			break
+		}
+		if ev.Type == EventDismiss || (purchase && ev.Type != "purchase") || d.e.ignored(ev, d.evIdx[i]) {
+			continue
+		}
+		if items[d.evIdx[i]] {
 			return true
 		}
 	}
@@ -415,6 +476,8 @@ func (r *ranking) down(i int) {
 // ruleset, profile and context, so decides in between reuse them.
 type ranked struct {
 	gen   uint64
+	items uint64      // the decider's items count it was made at
+	on    []bool      // by the slot's rule position: whether the rule fired
 	cands []candidate // in catalogue order
 	at    []int32     // by candidate position: the index in cands, or -1
 	rank  ranking
@@ -432,13 +495,24 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	}
 	rk := d.slots[n]
 	if rk == nil {
-		rk = &ranked{gen: d.gen - 1, at: make([]int32, len(s.candidates))}
+		rk = &ranked{gen: d.gen - 1, at: make([]int32, len(s.candidates)), on: make([]bool, len(s.rules))}
 		d.slots[n] = rk
 	}
 	if rk.gen == d.gen {
 		return rk
 	}
+	// The state changed, but perhaps nothing this slot's ranking reads.
+	same := rk.items == d.items
+	for k, n := range s.rules {
+		if rk.on[k] != d.fired[n] {
+			rk.on[k], same = d.fired[n], false
+		}
+	}
 	rk.gen = d.gen
+	if same {
+		return rk
+	}
+	rk.items = d.items
 	c := d.rules
 	// The firing rules act on the candidates they select, in ruleset order,
 	// so each candidate's factor is the same product, in the same order, as

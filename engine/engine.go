@@ -89,6 +89,9 @@ func (e *Engine) SetContext(c Context) error {
 	if e.rules != nil {
 		c = e.rules.minimize(c)
 	}
+	if sameContext(c, e.context) {
+		return nil // nothing decide reads changed, so nothing is derived again
+	}
 	e.gen++
 	e.context = c
 	return nil

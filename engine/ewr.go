@@ -34,7 +34,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"strconv"
 
 	"github.com/edgewise/edgewise/internal/edverify"
@@ -65,7 +64,16 @@ const (
 // read out, long enough that two keys of one site never share one.
 type KeyID [KeyIDSize]byte
 
-func (id KeyID) String() string { return hex.EncodeToString(id[:]) }
+// String returns the key id in lowercase hex. It is a loop, not
+// encoding/hex, which would cost the wasm about 56 KB brotli for it.
+func (id KeyID) String() string {
+	const digits = "0123456789abcdef"
+	var b [2 * KeyIDSize]byte
+	for i, x := range id {
+		b[2*i], b[2*i+1] = digits[x>>4], digits[x&0x0f]
+	}
+	return string(b[:])
+}
 
 // Ed25519 key sizes in bytes, as crypto/ed25519 has them: a public key, and
 // a private key (the 32-byte seed, then the public key).

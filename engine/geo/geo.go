@@ -1,6 +1,6 @@
 // Package geo is a coarse offline reverse geocoder: it turns a latitude and
 // longitude into an ISO 3166-1 alpha-2 country code and, for some countries,
-// an ISO 3166-2 first-level subdivision code, from a small embedded grid
+// an ISO 3166-2 first-level subdivision code, from a small built-in grid
 // (regions.bin, 0.25° cells). It exists so that coordinates can be coarsened
 // the moment they arrive: callers look the point up and keep only the codes.
 //
@@ -13,7 +13,6 @@
 package geo
 
 import (
-	_ "embed"
 	"errors"
 	"math"
 	"sync"
@@ -29,8 +28,11 @@ const (
 // table: 16 cells per degree is 5760×2880 cells, far finer than needed.
 const maxCellsPerDegree = 16
 
-//go:embed regions.bin
-var regionsBin []byte
+// regionsBin, the table Default decodes, is regions.bin as a string
+// constant in regions_bin.go, which go generate writes from it: a constant
+// costs the wasm its bytes alone, where //go:embed also links the embed
+// package (about 34 KB brotli). A test fails when the two differ.
+//go:generate go run ../../internal/build/cmd/bin2go -pkg geo -name regionsBin -o regions_bin.go regions.bin
 
 // Table is a decoded region grid. It is immutable and safe for concurrent use.
 type Table struct {
@@ -225,9 +227,9 @@ var (
 	defaultErr   error
 )
 
-// Default returns the table decoded from the embedded regions.bin, decoding it
-// on first use.
+// Default returns the table decoded from the built-in regions.bin, decoding
+// it on first use.
 func Default() (*Table, error) {
-	defaultOnce.Do(func() { defaultTable, defaultErr = Decode(regionsBin) })
+	defaultOnce.Do(func() { defaultTable, defaultErr = Decode([]byte(regionsBin)) })
 	return defaultTable, defaultErr
 }

@@ -155,7 +155,7 @@ func TestInvalid(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	good := regionsBin
+	good := []byte(regionsBin)
 	mut := func(f func(b []byte) []byte) []byte {
 		return f(bytes.Clone(good))
 	}
@@ -205,7 +205,7 @@ func TestSweep(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(regionsBin)
+	f.Add([]byte(regionsBin))
 	f.Add([]byte("EWRG\x01\x01\x00\x00"))
 	f.Add([]byte("EWRG\x01\x01\x01\x00\x02US"))
 	// A minimal valid 1-cell-per-degree table: every row one empty run.
@@ -253,7 +253,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(regionsBin)))
 	for b.Loop() {
-		if _, err := Decode(regionsBin); err != nil {
+		if _, err := Decode([]byte(regionsBin)); err != nil {
 			b.Fatal(err)
 		}
 	}
