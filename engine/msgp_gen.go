@@ -3,1489 +3,266 @@
 package engine
 
 import (
+	"unsafe"
+
 	"github.com/edgewise/edgewise/internal/mp"
 )
 
 // mpDecodeRuleset reads Ruleset as msgpack/v5 does.
 func mpDecodeRuleset(r *mp.Reader, p *Ruleset) error {
-	n, array, err := r.StructHeader(12)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Ruleset{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "version":
-				f = 1
-			case "description":
-				f = 2
-			case "profile":
-				f = 3
-			case "signals":
-				f = 4
-			case "regions":
-				f = 5
-			case "catalogue":
-				f = 6
-			case "slots":
-				f = 7
-			case "rules":
-				f = 8
-			case "caps":
-				f = 9
-			case "cohorts":
-				f = 10
-			case "reporting":
-				f = 11
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Version, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Description, err = r.String(); err != nil {
-				return err
-			}
-		case 3:
-			if err = mpDecodeProfileSettings(r, &p.Profile); err != nil {
-				return err
-			}
-		case 4:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Signals = nil
-				} else {
-					p.Signals = make([]Signal, 0, min(n0, 64))
-					for range n0 {
-						var e0 Signal
-						if err = mpDecodeSignal(r, &e0); err != nil {
-							return err
-						}
-						p.Signals = append(p.Signals, e0)
-					}
-				}
-			}
-		case 5:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Regions = nil
-				} else {
-					p.Regions = make([]Region, 0, min(n0, 64))
-					for range n0 {
-						var e0 Region
-						if err = mpDecodeRegion(r, &e0); err != nil {
-							return err
-						}
-						p.Regions = append(p.Regions, e0)
-					}
-				}
-			}
-		case 6:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Catalogue = nil
-				} else {
-					p.Catalogue = make([]Item, 0, min(n0, 64))
-					for range n0 {
-						var e0 Item
-						if err = mpDecodeItem(r, &e0); err != nil {
-							return err
-						}
-						p.Catalogue = append(p.Catalogue, e0)
-					}
-				}
-			}
-		case 7:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Slots = nil
-				} else {
-					p.Slots = make([]Slot, 0, min(n0, 64))
-					for range n0 {
-						var e0 Slot
-						if err = mpDecodeSlot(r, &e0); err != nil {
-							return err
-						}
-						p.Slots = append(p.Slots, e0)
-					}
-				}
-			}
-		case 8:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Rules = nil
-				} else {
-					p.Rules = make([]Rule, 0, min(n0, 64))
-					for range n0 {
-						var e0 Rule
-						if err = mpDecodeRule(r, &e0); err != nil {
-							return err
-						}
-						p.Rules = append(p.Rules, e0)
-					}
-				}
-			}
-		case 9:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Caps = nil
-				} else {
-					p.Caps = make([]Cap, 0, min(n0, 64))
-					for range n0 {
-						var e0 Cap
-						if err = mpDecodeCap(r, &e0); err != nil {
-							return err
-						}
-						p.Caps = append(p.Caps, e0)
-					}
-				}
-			}
-		case 10:
-			if err = mpDecodeCohorts(r, &p.Cohorts); err != nil {
-				return err
-			}
-		case 11:
-			if err = mpDecodeReporting(r, &p.Reporting); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeProfileSettings reads ProfileSettings as msgpack/v5 does.
-func mpDecodeProfileSettings(r *mp.Reader, p *ProfileSettings) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = ProfileSettings{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "half_life_days":
-				f = 0
-			case "max_events":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.HalfLifeDays, err = r.Float64(); err != nil {
-				return err
-			}
-		case 1:
-			if p.MaxEvents, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeSignal reads Signal as msgpack/v5 does.
-func mpDecodeSignal(r *mp.Reader, p *Signal) error {
-	n, array, err := r.StructHeader(4)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Signal{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "kind":
-				f = 1
-			case "purpose":
-				f = 2
-			case "retention_days":
-				f = 3
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Kind, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Purpose, err = r.String(); err != nil {
-				return err
-			}
-		case 3:
-			if p.RetentionDays, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeRegion reads Region as msgpack/v5 does.
-func mpDecodeRegion(r *mp.Reader, p *Region) error {
-	n, array, err := r.StructHeader(6)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Region{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "name":
-				f = 1
-			case "countries":
-				f = 2
-			case "subdivisions":
-				f = 3
-			case "boxes":
-				f = 4
-			case "geohashes":
-				f = 5
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Name, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Countries, err = r.Strings(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Subdivisions, err = r.Strings(); err != nil {
-				return err
-			}
-		case 4:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Boxes = nil
-				} else {
-					p.Boxes = make([]Box, 0, min(n0, 64))
-					for range n0 {
-						var e0 Box
-						if err = mpDecodeBox(r, &e0); err != nil {
-							return err
-						}
-						p.Boxes = append(p.Boxes, e0)
-					}
-				}
-			}
-		case 5:
-			if p.Geohashes, err = r.Strings(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeBox reads Box as msgpack/v5 does.
-func mpDecodeBox(r *mp.Reader, p *Box) error {
-	n, array, err := r.StructHeader(4)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Box{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "south":
-				f = 0
-			case "west":
-				f = 1
-			case "north":
-				f = 2
-			case "east":
-				f = 3
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.South, err = r.Float64(); err != nil {
-				return err
-			}
-		case 1:
-			if p.West, err = r.Float64(); err != nil {
-				return err
-			}
-		case 2:
-			if p.North, err = r.Float64(); err != nil {
-				return err
-			}
-		case 3:
-			if p.East, err = r.Float64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeItem reads Item as msgpack/v5 does.
-func mpDecodeItem(r *mp.Reader, p *Item) error {
-	n, array, err := r.StructHeader(7)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Item{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "title":
-				f = 1
-			case "tags":
-				f = 2
-			case "campaign":
-				f = 3
-			case "attributes":
-				f = 4
-			case "regions":
-				f = 5
-			case "schedule":
-				f = 6
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Title, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Tags, err = r.Strings(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Campaign, err = r.String(); err != nil {
-				return err
-			}
-		case 4:
-			{
-				n0, err := r.MapLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Attributes = nil
-				} else {
-					p.Attributes = make(map[string]string, min(n0, 64))
-					for range n0 {
-						k0, err := r.String()
-						if err != nil {
-							return err
-						}
-						var e0 string
-						if e0, err = r.String(); err != nil {
-							return err
-						}
-						p.Attributes[k0] = e0
-					}
-				}
-			}
-		case 5:
-			if p.Regions, err = r.Strings(); err != nil {
-				return err
-			}
-		case 6:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Schedule = nil
-				} else {
-					p.Schedule = make([]Window, 0, min(n0, 64))
-					for range n0 {
-						var e0 Window
-						if err = mpDecodeWindow(r, &e0); err != nil {
-							return err
-						}
-						p.Schedule = append(p.Schedule, e0)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeWindow reads Window as msgpack/v5 does.
-func mpDecodeWindow(r *mp.Reader, p *Window) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Window{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "from":
-				f = 0
-			case "until":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.From, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Until, err = r.String(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeSlot reads Slot as msgpack/v5 does.
-func mpDecodeSlot(r *mp.Reader, p *Slot) error {
-	n, array, err := r.StructHeader(6)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Slot{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "candidates":
-				f = 1
-			case "limit":
-				f = 2
-			case "fallback":
-				f = 3
-			case "diversity":
-				f = 4
-			case "exclude_seen":
-				f = 5
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if err = mpDecodeSelector(r, &p.Candidates); err != nil {
-				return err
-			}
-		case 2:
-			if p.Limit, err = r.Int(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Fallback, err = r.Strings(); err != nil {
-				return err
-			}
-		case 4:
-			if err = mpDecodeDiversity(r, &p.Diversity); err != nil {
-				return err
-			}
-		case 5:
-			if p.ExcludeSeen, err = r.Bool(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeSelector reads Selector as msgpack/v5 does.
-func mpDecodeSelector(r *mp.Reader, p *Selector) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Selector{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "items":
-				f = 0
-			case "tags":
-				f = 1
-			case "campaigns":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Items, err = r.Strings(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Tags, err = r.Strings(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Campaigns, err = r.Strings(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeDiversity reads Diversity as msgpack/v5 does.
-func mpDecodeDiversity(r *mp.Reader, p *Diversity) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Diversity{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "max_per_tag":
-				f = 0
-			case "max_per_campaign":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.MaxPerTag, err = r.Int(); err != nil {
-				return err
-			}
-		case 1:
-			if p.MaxPerCampaign, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeRule reads Rule as msgpack/v5 does.
-func mpDecodeRule(r *mp.Reader, p *Rule) error {
-	n, array, err := r.StructHeader(10)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Rule{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "description":
-				f = 1
-			case "reason":
-				f = 2
-			case "when":
-				f = 3
-			case "items":
-				f = 4
-			case "slots":
-				f = 5
-			case "boost":
-				f = 6
-			case "bury":
-				f = 7
-			case "pin":
-				f = 8
-			case "exclude":
-				f = 9
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Description, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Reason, err = r.String(); err != nil {
-				return err
-			}
-		case 3:
-			if err = mpDecodeCondition(r, &p.When); err != nil {
-				return err
-			}
-		case 4:
-			if err = mpDecodeSelector(r, &p.Items); err != nil {
-				return err
-			}
-		case 5:
-			if p.Slots, err = r.Strings(); err != nil {
-				return err
-			}
-		case 6:
-			if p.Boost, err = r.Float64(); err != nil {
-				return err
-			}
-		case 7:
-			if p.Bury, err = r.Float64(); err != nil {
-				return err
-			}
-		case 8:
-			if p.Pin, err = r.Int(); err != nil {
-				return err
-			}
-		case 9:
-			if p.Exclude, err = r.Bool(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeCondition reads Condition as msgpack/v5 does.
-func mpDecodeCondition(r *mp.Reader, p *Condition) error {
-	n, array, err := r.StructHeader(11)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Condition{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "weather":
-				f = 0
-			case "region":
-				f = 1
-			case "daypart":
-				f = 2
-			case "weekday":
-				f = 3
-			case "device":
-				f = 4
-			case "referrer":
-				f = 5
-			case "page_section":
-				f = 6
-			case "visits":
-				f = 7
-			case "interest":
-				f = 8
-			case "viewed":
-				f = 9
-			case "purchased":
-				f = 10
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Weather, err = r.Strings(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Region, err = r.Strings(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Daypart, err = r.Strings(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Weekday, err = r.Strings(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Device, err = r.Strings(); err != nil {
-				return err
-			}
-		case 5:
-			if p.Referrer, err = r.Strings(); err != nil {
-				return err
-			}
-		case 6:
-			if p.PageSection, err = r.Strings(); err != nil {
-				return err
-			}
-		case 7:
-			if r.Nil() {
-				p.Visits = nil
-			} else {
-				p.Visits = new(Range)
-				if err = mpDecodeRange(r, &(*p.Visits)); err != nil {
-					return err
-				}
-			}
-		case 8:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Interest = nil
-				} else {
-					p.Interest = make([]InterestTest, 0, min(n0, 64))
-					for range n0 {
-						var e0 InterestTest
-						if err = mpDecodeInterestTest(r, &e0); err != nil {
-							return err
-						}
-						p.Interest = append(p.Interest, e0)
-					}
-				}
-			}
-		case 9:
-			if r.Nil() {
-				p.Viewed = nil
-			} else {
-				p.Viewed = new(RecentTest)
-				if err = mpDecodeRecentTest(r, &(*p.Viewed)); err != nil {
-					return err
-				}
-			}
-		case 10:
-			if r.Nil() {
-				p.Purchased = nil
-			} else {
-				p.Purchased = new(RecentTest)
-				if err = mpDecodeRecentTest(r, &(*p.Purchased)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeRange reads Range as msgpack/v5 does.
-func mpDecodeRange(r *mp.Reader, p *Range) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Range{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "min":
-				f = 0
-			case "max":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if r.Nil() {
-				p.Min = nil
-			} else {
-				p.Min = new(int)
-				if (*p.Min), err = r.Int(); err != nil {
-					return err
-				}
-			}
-		case 1:
-			if r.Nil() {
-				p.Max = nil
-			} else {
-				p.Max = new(int)
-				if (*p.Max), err = r.Int(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeInterestTest reads InterestTest as msgpack/v5 does.
-func mpDecodeInterestTest(r *mp.Reader, p *InterestTest) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = InterestTest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "tag":
-				f = 0
-			case "at_least":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Tag, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.AtLeast, err = r.Float64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeRecentTest reads RecentTest as msgpack/v5 does.
-func mpDecodeRecentTest(r *mp.Reader, p *RecentTest) error {
-	n, array, err := r.StructHeader(4)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = RecentTest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "items":
-				f = 0
-			case "tags":
-				f = 1
-			case "campaigns":
-				f = 2
-			case "within_days":
-				f = 3
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Selector.Items, err = r.Strings(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Selector.Tags, err = r.Strings(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Selector.Campaigns, err = r.Strings(); err != nil {
-				return err
-			}
-		case 3:
-			if p.WithinDays, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeCap reads Cap as msgpack/v5 does.
-func mpDecodeCap(r *mp.Reader, p *Cap) error {
-	n, array, err := r.StructHeader(4)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Cap{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "items":
-				f = 1
-			case "per_day":
-				f = 2
-			case "per_week":
-				f = 3
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if err = mpDecodeSelector(r, &p.Items); err != nil {
-				return err
-			}
-		case 2:
-			if p.PerDay, err = r.Int(); err != nil {
-				return err
-			}
-		case 3:
-			if p.PerWeek, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeCohorts reads Cohorts as msgpack/v5 does.
-func mpDecodeCohorts(r *mp.Reader, p *Cohorts) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Cohorts{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "dimensions":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Dimensions = nil
-				} else {
-					p.Dimensions = make([]Dimension, 0, min(n0, 64))
-					for range n0 {
-						var e0 Dimension
-						if err = mpDecodeDimension(r, &e0); err != nil {
-							return err
-						}
-						p.Dimensions = append(p.Dimensions, e0)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeDimension reads Dimension as msgpack/v5 does.
-func mpDecodeDimension(r *mp.Reader, p *Dimension) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Dimension{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "from":
-				f = 1
-			case "buckets":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.From, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Buckets = nil
-				} else {
-					p.Buckets = make([]Bucket, 0, min(n0, 64))
-					for range n0 {
-						var e0 Bucket
-						if err = mpDecodeBucket(r, &e0); err != nil {
-							return err
-						}
-						p.Buckets = append(p.Buckets, e0)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeBucket reads Bucket as msgpack/v5 does.
-func mpDecodeBucket(r *mp.Reader, p *Bucket) error {
-	n, array, err := r.StructHeader(4)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Bucket{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "id":
-				f = 0
-			case "tags":
-				f = 1
-			case "regions":
-				f = 2
-			case "visits":
-				f = 3
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.ID, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Tags, err = r.Strings(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Regions, err = r.Strings(); err != nil {
-				return err
-			}
-		case 3:
-			if r.Nil() {
-				p.Visits = nil
-			} else {
-				p.Visits = new(Range)
-				if err = mpDecodeRange(r, &(*p.Visits)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// mpDecodeReporting reads Reporting as msgpack/v5 does.
-func mpDecodeReporting(r *mp.Reader, p *Reporting) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Reporting{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "epoch_days":
-				f = 0
-			case "epsilon":
-				f = 1
-			case "min_k":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.EpochDays, err = r.Int(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Epsilon, err = r.Float64(); err != nil {
-				return err
-			}
-		case 2:
-			if p.MinK, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return r.DecodeStruct(&mpStructRuleset, unsafe.Pointer(p))
 }
 
 // mpDecodeSnapshot reads snapshot as msgpack/v5 does.
 func mpDecodeSnapshot(r *mp.Reader, p *snapshot) error {
-	n, array, err := r.StructHeader(8)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = snapshot{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "v":
-				f = 0
-			case "ruleset":
-				f = 1
-			case "events":
-				f = 2
-			case "impressions":
-				f = 3
-			case "preferences":
-				f = 4
-			case "ledger":
-				f = 5
-			case "reports":
-				f = 6
-			case "answers":
-				f = 7
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Version, err = r.Int(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Ruleset, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Raw = nil
-				} else {
-					p.Raw = make([]rawEvent, 0, min(n0, 64))
-					for range n0 {
-						var e0 rawEvent
-						if err = mpDecodeRawEvent(r, &e0); err != nil {
-							return err
-						}
-						p.Raw = append(p.Raw, e0)
-					}
-				}
-			}
-		case 3:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Impressions = nil
-				} else {
-					p.Impressions = make([]rawImpression, 0, min(n0, 64))
-					for range n0 {
-						var e0 rawImpression
-						if err = mpDecodeRawImpression(r, &e0); err != nil {
-							return err
-						}
-						p.Impressions = append(p.Impressions, e0)
-					}
-				}
-			}
-		case 4:
-			if r.Nil() {
-				p.Preferences = nil
-			} else {
-				p.Preferences = new(Preferences)
-				if err = mpDecodePreferences(r, &(*p.Preferences)); err != nil {
-					return err
-				}
-			}
-		case 5:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Ledger = nil
-				} else {
-					p.Ledger = make([]LedgerEntry, 0, min(n0, 64))
-					for range n0 {
-						var e0 LedgerEntry
-						if err = mpDecodeLedgerEntry(r, &e0); err != nil {
-							return err
-						}
-						p.Ledger = append(p.Ledger, e0)
-					}
-				}
-			}
-		case 6:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Reports = nil
-				} else {
-					p.Reports = make([]Report, 0, min(n0, 64))
-					for range n0 {
-						var e0 Report
-						if err = mpDecodeReport(r, &e0); err != nil {
-							return err
-						}
-						p.Reports = append(p.Reports, e0)
-					}
-				}
-			}
-		case 7:
-			{
-				n0, err := r.ArrayLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Answers = nil
-				} else {
-					p.Answers = make([]answer, 0, min(n0, 64))
-					for range n0 {
-						var e0 answer
-						if err = mpDecodeAnswer(r, &e0); err != nil {
-							return err
-						}
-						p.Answers = append(p.Answers, e0)
-					}
-				}
-			}
-		}
-	}
-	return nil
+	return r.DecodeStruct(&mpStructSnapshot, unsafe.Pointer(p))
+}
+
+// mpStructRuleset is how Ruleset is read (mp.Reader.DecodeStruct).
+var mpStructRuleset = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Ruleset)(p) = Ruleset{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Ruleset{}.ID), Type: mp.String},
+		{Name: "version", Offset: unsafe.Offsetof(Ruleset{}.Version), Type: mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: mp.String},
+		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: mpTypeProfileSettings},
+		{Name: "signals", Offset: unsafe.Offsetof(Ruleset{}.Signals), Type: mpTypeSliceSignal},
+		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: mpTypeSliceRegion},
+		{Name: "catalogue", Offset: unsafe.Offsetof(Ruleset{}.Catalogue), Type: mpTypeSliceItem},
+		{Name: "slots", Offset: unsafe.Offsetof(Ruleset{}.Slots), Type: mpTypeSliceSlot},
+		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: mpTypeSliceRule},
+		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: mpTypeSliceCap},
+		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: mpTypeCohorts},
+		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: mpTypeReporting},
+	},
+}
+
+// mpStructProfileSettings is how ProfileSettings is read (mp.Reader.DecodeStruct).
+var mpStructProfileSettings = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*ProfileSettings)(p) = ProfileSettings{} },
+	Fields: []mp.Field{
+		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: mp.Float64},
+		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: mp.Int},
+	},
+}
+
+// mpStructSignal is how Signal is read (mp.Reader.DecodeStruct).
+var mpStructSignal = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Signal)(p) = Signal{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Signal{}.ID), Type: mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(Signal{}.Kind), Type: mp.String},
+		{Name: "purpose", Offset: unsafe.Offsetof(Signal{}.Purpose), Type: mp.String},
+		{Name: "retention_days", Offset: unsafe.Offsetof(Signal{}.RetentionDays), Type: mp.Int},
+	},
+}
+
+// mpStructRegion is how Region is read (mp.Reader.DecodeStruct).
+var mpStructRegion = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Region)(p) = Region{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Region{}.ID), Type: mp.String},
+		{Name: "name", Offset: unsafe.Offsetof(Region{}.Name), Type: mp.String},
+		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: mp.Strings},
+		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: mp.Strings},
+		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: mpTypeSliceBox},
+		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: mp.Strings},
+	},
+}
+
+// mpStructBox is how Box is read (mp.Reader.DecodeStruct).
+var mpStructBox = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Box)(p) = Box{} },
+	Fields: []mp.Field{
+		{Name: "south", Offset: unsafe.Offsetof(Box{}.South), Type: mp.Float64},
+		{Name: "west", Offset: unsafe.Offsetof(Box{}.West), Type: mp.Float64},
+		{Name: "north", Offset: unsafe.Offsetof(Box{}.North), Type: mp.Float64},
+		{Name: "east", Offset: unsafe.Offsetof(Box{}.East), Type: mp.Float64},
+	},
+}
+
+// mpStructItem is how Item is read (mp.Reader.DecodeStruct).
+var mpStructItem = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Item)(p) = Item{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Type: mp.String},
+		{Name: "title", Offset: unsafe.Offsetof(Item{}.Title), Type: mp.String},
+		{Name: "tags", Offset: unsafe.Offsetof(Item{}.Tags), Type: mp.Strings},
+		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: mp.String},
+		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: mpTypeMapString},
+		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: mp.Strings},
+		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: mpTypeSliceWindow},
+	},
+}
+
+// mpStructWindow is how Window is read (mp.Reader.DecodeStruct).
+var mpStructWindow = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Window)(p) = Window{} },
+	Fields: []mp.Field{
+		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: mp.String},
+		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: mp.String},
+	},
+}
+
+// mpStructSlot is how Slot is read (mp.Reader.DecodeStruct).
+var mpStructSlot = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Slot)(p) = Slot{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Slot{}.ID), Type: mp.String},
+		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: mpTypeSelector},
+		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: mp.Int},
+		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: mp.Strings},
+		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: mpTypeDiversity},
+		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: mp.Bool},
+	},
+}
+
+// mpStructSelector is how Selector is read (mp.Reader.DecodeStruct).
+var mpStructSelector = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Selector)(p) = Selector{} },
+	Fields: []mp.Field{
+		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: mp.Strings},
+		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: mp.Strings},
+		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: mp.Strings},
+	},
+}
+
+// mpStructDiversity is how Diversity is read (mp.Reader.DecodeStruct).
+var mpStructDiversity = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Diversity)(p) = Diversity{} },
+	Fields: []mp.Field{
+		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: mp.Int},
+		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: mp.Int},
+	},
+}
+
+// mpStructRule is how Rule is read (mp.Reader.DecodeStruct).
+var mpStructRule = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Rule)(p) = Rule{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Rule{}.ID), Type: mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: mp.String},
+		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: mp.String},
+		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: mpTypeCondition},
+		{Name: "items", Offset: unsafe.Offsetof(Rule{}.Items), Type: mpTypeSelector},
+		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: mp.Strings},
+		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: mp.Float64},
+		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: mp.Float64},
+		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: mp.Int},
+		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: mp.Bool},
+	},
+}
+
+// mpStructCondition is how Condition is read (mp.Reader.DecodeStruct).
+var mpStructCondition = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Condition)(p) = Condition{} },
+	Fields: []mp.Field{
+		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: mp.Strings},
+		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: mp.Strings},
+		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: mp.Strings},
+		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: mp.Strings},
+		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: mp.Strings},
+		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: mp.Strings},
+		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: mp.Strings},
+		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: mpTypePtrRange},
+		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: mpTypeSliceInterestTest},
+		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: mpTypePtrRecentTest},
+		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: mpTypePtrRecentTest},
+	},
+}
+
+// mpStructRange is how Range is read (mp.Reader.DecodeStruct).
+var mpStructRange = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Range)(p) = Range{} },
+	Fields: []mp.Field{
+		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: mpTypePtrInt},
+		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: mpTypePtrInt},
+	},
+}
+
+// mpStructInterestTest is how InterestTest is read (mp.Reader.DecodeStruct).
+var mpStructInterestTest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*InterestTest)(p) = InterestTest{} },
+	Fields: []mp.Field{
+		{Name: "tag", Offset: unsafe.Offsetof(InterestTest{}.Tag), Type: mp.String},
+		{Name: "at_least", Offset: unsafe.Offsetof(InterestTest{}.AtLeast), Type: mp.Float64},
+	},
+}
+
+// mpStructRecentTest is how RecentTest is read (mp.Reader.DecodeStruct).
+var mpStructRecentTest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*RecentTest)(p) = RecentTest{} },
+	Fields: []mp.Field{
+		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: mp.Strings},
+		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: mp.Strings},
+		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: mp.Strings},
+		{Name: "within_days", Offset: unsafe.Offsetof(RecentTest{}.WithinDays), Type: mp.Int},
+	},
+}
+
+// mpStructCap is how Cap is read (mp.Reader.DecodeStruct).
+var mpStructCap = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Cap)(p) = Cap{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Cap{}.ID), Type: mp.String},
+		{Name: "items", Offset: unsafe.Offsetof(Cap{}.Items), Type: mpTypeSelector},
+		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: mp.Int},
+		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: mp.Int},
+	},
+}
+
+// mpStructCohorts is how Cohorts is read (mp.Reader.DecodeStruct).
+var mpStructCohorts = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Cohorts)(p) = Cohorts{} },
+	Fields: []mp.Field{
+		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: mpTypeSliceDimension},
+	},
+}
+
+// mpStructDimension is how Dimension is read (mp.Reader.DecodeStruct).
+var mpStructDimension = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Dimension)(p) = Dimension{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Dimension{}.ID), Type: mp.String},
+		{Name: "from", Offset: unsafe.Offsetof(Dimension{}.From), Type: mp.String},
+		{Name: "buckets", Offset: unsafe.Offsetof(Dimension{}.Buckets), Type: mpTypeSliceBucket},
+	},
+}
+
+// mpStructBucket is how Bucket is read (mp.Reader.DecodeStruct).
+var mpStructBucket = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Bucket)(p) = Bucket{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Bucket{}.ID), Type: mp.String},
+		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: mp.Strings},
+		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: mp.Strings},
+		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: mpTypePtrRange},
+	},
+}
+
+// mpStructReporting is how Reporting is read (mp.Reader.DecodeStruct).
+var mpStructReporting = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Reporting)(p) = Reporting{} },
+	Fields: []mp.Field{
+		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: mp.Float64},
+		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: mp.Int},
+	},
+}
+
+// mpStructSnapshot is how snapshot is read (mp.Reader.DecodeStruct).
+var mpStructSnapshot = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*snapshot)(p) = snapshot{} },
+	Fields: []mp.Field{
+		{Name: "v", Offset: unsafe.Offsetof(snapshot{}.Version), Type: mp.Int},
+		{Name: "ruleset", Offset: unsafe.Offsetof(snapshot{}.Ruleset), Type: mp.String},
+		{Name: "events", Offset: unsafe.Offsetof(snapshot{}.Raw), Type: mpTypeSliceRawEvent},
+		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: mpTypeSliceRawImpression},
+		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: mpTypePtrPreferences},
+		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: mpTypeSliceLedgerEntry},
+		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: mpTypeSliceReport},
+		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: mpTypeSliceAnswer},
+	},
 }
 
 // mpAppendSnapshot appends snapshot as msgpack/v5 writes it.
@@ -1575,50 +352,14 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 	return b
 }
 
-// mpDecodeRawEvent reads rawEvent as msgpack/v5 does.
-func mpDecodeRawEvent(r *mp.Reader, p *rawEvent) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = rawEvent{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "Type":
-				f = 0
-			case "Item":
-				f = 1
-			case "At":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Type, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Item, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.At, err = r.Int64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructRawEvent is how rawEvent is read (mp.Reader.DecodeStruct).
+var mpStructRawEvent = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
+	Fields: []mp.Field{
+		{Name: "Type", Offset: unsafe.Offsetof(rawEvent{}.Type), Type: mp.String},
+		{Name: "Item", Offset: unsafe.Offsetof(rawEvent{}.Item), Type: mp.String},
+		{Name: "At", Offset: unsafe.Offsetof(rawEvent{}.At), Type: mp.Int64},
+	},
 }
 
 // mpAppendRawEvent appends rawEvent as msgpack/v5 writes it.
@@ -1630,44 +371,13 @@ func mpAppendRawEvent(b []byte, p *rawEvent) []byte {
 	return b
 }
 
-// mpDecodeRawImpression reads rawImpression as msgpack/v5 does.
-func mpDecodeRawImpression(r *mp.Reader, p *rawImpression) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = rawImpression{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "Item":
-				f = 0
-			case "At":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Item, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.At, err = r.Int64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructRawImpression is how rawImpression is read (mp.Reader.DecodeStruct).
+var mpStructRawImpression = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
+	Fields: []mp.Field{
+		{Name: "Item", Offset: unsafe.Offsetof(rawImpression{}.Item), Type: mp.String},
+		{Name: "At", Offset: unsafe.Offsetof(rawImpression{}.At), Type: mp.Int64},
+	},
 }
 
 // mpAppendRawImpression appends rawImpression as msgpack/v5 writes it.
@@ -1678,78 +388,17 @@ func mpAppendRawImpression(b []byte, p *rawImpression) []byte {
 	return b
 }
 
-// mpDecodePreferences reads Preferences as msgpack/v5 does.
-func mpDecodePreferences(r *mp.Reader, p *Preferences) error {
-	n, array, err := r.StructHeader(6)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Preferences{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "sharing":
-				f = 0
-			case "history":
-				f = 1
-			case "location":
-				f = 2
-			case "hidden_interests":
-				f = 3
-			case "frequency":
-				f = 4
-			case "gpc":
-				f = 5
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Sharing, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if r.Nil() {
-				p.History = nil
-			} else {
-				p.History = new(bool)
-				if (*p.History), err = r.Bool(); err != nil {
-					return err
-				}
-			}
-		case 2:
-			if r.Nil() {
-				p.Location = nil
-			} else {
-				p.Location = new(bool)
-				if (*p.Location), err = r.Bool(); err != nil {
-					return err
-				}
-			}
-		case 3:
-			if p.HiddenInterests, err = r.Strings(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Frequency, err = r.String(); err != nil {
-				return err
-			}
-		case 5:
-			if p.GPC, err = r.Bool(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructPreferences is how Preferences is read (mp.Reader.DecodeStruct).
+var mpStructPreferences = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Preferences)(p) = Preferences{} },
+	Fields: []mp.Field{
+		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: mp.String},
+		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: mpTypePtrBool},
+		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: mpTypePtrBool},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: mp.Strings},
+		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: mp.String},
+		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: mp.Bool},
+	},
 }
 
 // mpAppendPreferences appends Preferences as msgpack/v5 writes it.
@@ -1816,68 +465,17 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 	return b
 }
 
-// mpDecodeLedgerEntry reads LedgerEntry as msgpack/v5 does.
-func mpDecodeLedgerEntry(r *mp.Reader, p *LedgerEntry) error {
-	n, array, err := r.StructHeader(6)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = LedgerEntry{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "ruleset":
-				f = 0
-			case "epoch":
-				f = 1
-			case "level":
-				f = 2
-			case "mechanism":
-				f = 3
-			case "epsilon":
-				f = 4
-			case "at":
-				f = 5
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Ruleset, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Epoch, err = r.Int64(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Level, err = r.Int(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Mechanism, err = r.String(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Epsilon, err = r.Float64(); err != nil {
-				return err
-			}
-		case 5:
-			if p.At, err = r.Int64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructLedgerEntry is how LedgerEntry is read (mp.Reader.DecodeStruct).
+var mpStructLedgerEntry = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*LedgerEntry)(p) = LedgerEntry{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(LedgerEntry{}.Ruleset), Type: mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(LedgerEntry{}.Epoch), Type: mp.Int64},
+		{Name: "level", Offset: unsafe.Offsetof(LedgerEntry{}.Level), Type: mp.Int},
+		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: mp.String},
+		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: mp.Float64},
+		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: mp.Int64},
+	},
 }
 
 // mpAppendLedgerEntry appends LedgerEntry as msgpack/v5 writes it.
@@ -1898,67 +496,16 @@ func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
 	return b
 }
 
-// mpDecodeReport reads Report as msgpack/v5 does.
-func mpDecodeReport(r *mp.Reader, p *Report) error {
-	n, array, err := r.StructHeader(5)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Report{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "ruleset":
-				f = 0
-			case "epoch":
-				f = 1
-			case "mechanism":
-				f = 2
-			case "value":
-				f = 3
-			case "epsilon":
-				f = 4
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Ruleset, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Epoch, err = r.Int64(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Mechanism, err = r.String(); err != nil {
-				return err
-			}
-		case 3:
-			if r.Nil() {
-				p.Value = nil
-			} else {
-				p.Value = new(int)
-				if (*p.Value), err = r.Int(); err != nil {
-					return err
-				}
-			}
-		case 4:
-			if p.Epsilon, err = r.Float64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructReport is how Report is read (mp.Reader.DecodeStruct).
+var mpStructReport = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Report)(p) = Report{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(Report{}.Ruleset), Type: mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(Report{}.Epoch), Type: mp.Int64},
+		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: mp.String},
+		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: mpTypePtrInt},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: mp.Float64},
+	},
 }
 
 // mpAppendReport appends Report as msgpack/v5 writes it.
@@ -1987,62 +534,16 @@ func mpAppendReport(b []byte, p *Report) []byte {
 	return b
 }
 
-// mpDecodeAnswer reads answer as msgpack/v5 does.
-func mpDecodeAnswer(r *mp.Reader, p *answer) error {
-	n, array, err := r.StructHeader(5)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = answer{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "ruleset":
-				f = 0
-			case "k":
-				f = 1
-			case "epsilon":
-				f = 2
-			case "cohort":
-				f = 3
-			case "value":
-				f = 4
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Ruleset, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.K, err = r.Int(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Epsilon, err = r.Float64(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Cohort, err = r.Int(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Value, err = r.Int(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructAnswer is how answer is read (mp.Reader.DecodeStruct).
+var mpStructAnswer = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*answer)(p) = answer{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(answer{}.Ruleset), Type: mp.String},
+		{Name: "k", Offset: unsafe.Offsetof(answer{}.K), Type: mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(answer{}.Epsilon), Type: mp.Float64},
+		{Name: "cohort", Offset: unsafe.Offsetof(answer{}.Cohort), Type: mp.Int},
+		{Name: "value", Offset: unsafe.Offsetof(answer{}.Value), Type: mp.Int},
+	},
 }
 
 // mpAppendAnswer appends answer as msgpack/v5 writes it.
@@ -2059,4 +560,266 @@ func mpAppendAnswer(b []byte, p *answer) []byte {
 	b = mp.AppendRaw(b, "\xa5value")
 	b = mp.AppendInt(b, int64(p.Value))
 	return b
+}
+
+var mpTypeProfileSettings = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructProfileSettings}
+
+var mpTypeSignal = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSignal}
+
+var mpTypeSliceSignal = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSignal,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Signal)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Signal)(p) = make([]Signal, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Signal)(p)
+		*s = append(*s, *new(Signal))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeRegion = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRegion}
+
+var mpTypeSliceRegion = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRegion,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Region)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Region)(p) = make([]Region, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Region)(p)
+		*s = append(*s, *new(Region))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeItem = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructItem}
+
+var mpTypeSliceItem = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeItem,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Item)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Item)(p) = make([]Item, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Item)(p)
+		*s = append(*s, *new(Item))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeSlot = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSlot}
+
+var mpTypeSliceSlot = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSlot,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Slot)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Slot)(p) = make([]Slot, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Slot)(p)
+		*s = append(*s, *new(Slot))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeRule = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRule}
+
+var mpTypeSliceRule = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRule,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Rule)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Rule)(p) = make([]Rule, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Rule)(p)
+		*s = append(*s, *new(Rule))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeCap = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCap}
+
+var mpTypeSliceCap = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeCap,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Cap)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Cap)(p) = make([]Cap, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Cap)(p)
+		*s = append(*s, *new(Cap))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeCohorts = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCohorts}
+
+var mpTypeReporting = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReporting}
+
+var mpTypeBox = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBox}
+
+var mpTypeSliceBox = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBox,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Box)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Box)(p) = make([]Box, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Box)(p)
+		*s = append(*s, *new(Box))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeMapString = &mp.Type{Kind: mp.KindMap, Elem: mp.String,
+	SetNil:    func(p unsafe.Pointer) { *(*map[string]string)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]string)(p) = make(map[string]string, n) },
+	New:       func() unsafe.Pointer { return unsafe.Pointer(new(string)) },
+	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]string)(p))[k] = *(*string)(v) },
+}
+
+var mpTypeWindow = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructWindow}
+
+var mpTypeSliceWindow = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeWindow,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Window)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Window)(p) = make([]Window, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Window)(p)
+		*s = append(*s, *new(Window))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeSelector = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
+
+var mpTypeDiversity = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDiversity}
+
+var mpTypeCondition = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCondition}
+
+var mpTypeRange = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRange}
+
+var mpTypePtrRange = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRange,
+	SetNil: func(p unsafe.Pointer) { *(**Range)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(Range)
+		*(**Range)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeInterestTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructInterestTest}
+
+var mpTypeSliceInterestTest = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeInterestTest,
+	SetNil:    func(p unsafe.Pointer) { *(*[]InterestTest)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]InterestTest)(p) = make([]InterestTest, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]InterestTest)(p)
+		*s = append(*s, *new(InterestTest))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeRecentTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRecentTest}
+
+var mpTypePtrRecentTest = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRecentTest,
+	SetNil: func(p unsafe.Pointer) { *(**RecentTest)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(RecentTest)
+		*(**RecentTest)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
+	SetNil: func(p unsafe.Pointer) { *(**int)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(int)
+		*(**int)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeDimension = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDimension}
+
+var mpTypeSliceDimension = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeDimension,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Dimension)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Dimension)(p) = make([]Dimension, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Dimension)(p)
+		*s = append(*s, *new(Dimension))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeBucket = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBucket}
+
+var mpTypeSliceBucket = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBucket,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Bucket)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Bucket)(p) = make([]Bucket, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Bucket)(p)
+		*s = append(*s, *new(Bucket))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeRawEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawEvent}
+
+var mpTypeSliceRawEvent = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawEvent,
+	SetNil:    func(p unsafe.Pointer) { *(*[]rawEvent)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawEvent)(p) = make([]rawEvent, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]rawEvent)(p)
+		*s = append(*s, *new(rawEvent))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeRawImpression = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawImpression}
+
+var mpTypeSliceRawImpression = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawImpression,
+	SetNil:    func(p unsafe.Pointer) { *(*[]rawImpression)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawImpression)(p) = make([]rawImpression, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]rawImpression)(p)
+		*s = append(*s, *new(rawImpression))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructPreferences}
+
+var mpTypePtrPreferences = &mp.Type{Kind: mp.KindPtr, Elem: mpTypePreferences,
+	SetNil: func(p unsafe.Pointer) { *(**Preferences)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(Preferences)
+		*(**Preferences)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeLedgerEntry = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructLedgerEntry}
+
+var mpTypeSliceLedgerEntry = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeLedgerEntry,
+	SetNil:    func(p unsafe.Pointer) { *(*[]LedgerEntry)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]LedgerEntry)(p) = make([]LedgerEntry, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]LedgerEntry)(p)
+		*s = append(*s, *new(LedgerEntry))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeReport = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReport}
+
+var mpTypeSliceReport = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReport,
+	SetNil:    func(p unsafe.Pointer) { *(*[]Report)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Report)(p) = make([]Report, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]Report)(p)
+		*s = append(*s, *new(Report))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeAnswer = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructAnswer}
+
+var mpTypeSliceAnswer = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeAnswer,
+	SetNil:    func(p unsafe.Pointer) { *(*[]answer)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]answer)(p) = make([]answer, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]answer)(p)
+		*s = append(*s, *new(answer))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
+	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(bool)
+		*(**bool)(p) = v
+		return unsafe.Pointer(v)
+	},
 }

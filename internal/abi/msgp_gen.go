@@ -3,28 +3,61 @@
 package abi
 
 import (
+	"unsafe"
+
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/mp"
 )
 
 // mpDecodeEmpty reads Empty as msgpack/v5 does.
 func mpDecodeEmpty(r *mp.Reader, p *Empty) error {
-	n, _, err := r.StructHeader(0)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = Empty{}
-		return nil
-	}
-	for range n {
-		key, err := r.Key()
-		if err != nil {
-			return err
-		}
-		return mp.UnknownField(key)
-	}
-	return nil
+	return r.DecodeStruct(&mpStructEmpty, unsafe.Pointer(p))
+}
+
+// mpDecodeLoadRulesetWire reads loadRulesetWire as msgpack/v5 does.
+func mpDecodeLoadRulesetWire(r *mp.Reader, p *loadRulesetWire) error {
+	return r.DecodeStruct(&mpStructLoadRulesetWire, unsafe.Pointer(p))
+}
+
+// mpDecodeObserveRequest reads ObserveRequest as msgpack/v5 does.
+func mpDecodeObserveRequest(r *mp.Reader, p *ObserveRequest) error {
+	return r.DecodeStruct(&mpStructObserveRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeSetContextRequest reads SetContextRequest as msgpack/v5 does.
+func mpDecodeSetContextRequest(r *mp.Reader, p *SetContextRequest) error {
+	return r.DecodeStruct(&mpStructSetContextRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeDecideRequest reads DecideRequest as msgpack/v5 does.
+func mpDecodeDecideRequest(r *mp.Reader, p *DecideRequest) error {
+	return r.DecodeStruct(&mpStructDecideRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeRecordImpressionsRequest reads RecordImpressionsRequest as msgpack/v5 does.
+func mpDecodeRecordImpressionsRequest(r *mp.Reader, p *RecordImpressionsRequest) error {
+	return r.DecodeStruct(&mpStructRecordImpressionsRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeRestoreRequest reads RestoreRequest as msgpack/v5 does.
+func mpDecodeRestoreRequest(r *mp.Reader, p *RestoreRequest) error {
+	return r.DecodeStruct(&mpStructRestoreRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeSetPreferencesRequest reads SetPreferencesRequest as msgpack/v5 does.
+func mpDecodeSetPreferencesRequest(r *mp.Reader, p *SetPreferencesRequest) error {
+	return r.DecodeStruct(&mpStructSetPreferencesRequest, unsafe.Pointer(p))
+}
+
+// mpDecodeReportRequest reads ReportRequest as msgpack/v5 does.
+func mpDecodeReportRequest(r *mp.Reader, p *ReportRequest) error {
+	return r.DecodeStruct(&mpStructReportRequest, unsafe.Pointer(p))
+}
+
+// mpStructEmpty is how Empty is read (mp.Reader.DecodeStruct).
+var mpStructEmpty = mp.Struct{
+	Zero:   func(p unsafe.Pointer) { *(*Empty)(p) = Empty{} },
+	Fields: []mp.Field{},
 }
 
 // mpAppendEmpty appends Empty as msgpack/v5 writes it.
@@ -33,130 +66,32 @@ func mpAppendEmpty(b []byte, p *Empty) []byte {
 	return b
 }
 
-// mpDecodeLoadRulesetWire reads loadRulesetWire as msgpack/v5 does.
-func mpDecodeLoadRulesetWire(r *mp.Reader, p *loadRulesetWire) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = loadRulesetWire{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "ewr":
-				f = 0
-			case "public_key":
-				f = 1
-			case "ruleset":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.EWR, err = r.Bytes(); err != nil {
-				return err
-			}
-		case 1:
-			if p.PublicKey, err = r.Bytes(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Ruleset, err = r.Raw(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructLoadRulesetWire is how loadRulesetWire is read (mp.Reader.DecodeStruct).
+var mpStructLoadRulesetWire = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*loadRulesetWire)(p) = loadRulesetWire{} },
+	Fields: []mp.Field{
+		{Name: "ewr", Offset: unsafe.Offsetof(loadRulesetWire{}.EWR), Type: mp.Bytes},
+		{Name: "public_key", Offset: unsafe.Offsetof(loadRulesetWire{}.PublicKey), Type: mp.Bytes},
+		{Name: "ruleset", Offset: unsafe.Offsetof(loadRulesetWire{}.Ruleset), Type: mp.Raw},
+	},
 }
 
-// mpDecodeObserveRequest reads ObserveRequest as msgpack/v5 does.
-func mpDecodeObserveRequest(r *mp.Reader, p *ObserveRequest) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = ObserveRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "event":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if err = mpDecodeEngineEvent(r, &p.Event); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructObserveRequest is how ObserveRequest is read (mp.Reader.DecodeStruct).
+var mpStructObserveRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*ObserveRequest)(p) = ObserveRequest{} },
+	Fields: []mp.Field{
+		{Name: "event", Offset: unsafe.Offsetof(ObserveRequest{}.Event), Type: mpTypeEngineEvent},
+	},
 }
 
-// mpDecodeEngineEvent reads engine.Event as msgpack/v5 does.
-func mpDecodeEngineEvent(r *mp.Reader, p *engine.Event) error {
-	n, array, err := r.StructHeader(3)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Event{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "type":
-				f = 0
-			case "item":
-				f = 1
-			case "at":
-				f = 2
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Type, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Item, err = r.String(); err != nil {
-				return err
-			}
-		case 2:
-			if p.At, err = r.Int64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructEngineEvent is how engine.Event is read (mp.Reader.DecodeStruct).
+var mpStructEngineEvent = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*engine.Event)(p) = engine.Event{} },
+	Fields: []mp.Field{
+		{Name: "type", Offset: unsafe.Offsetof(engine.Event{}.Type), Type: mp.String},
+		{Name: "item", Offset: unsafe.Offsetof(engine.Event{}.Item), Type: mp.String},
+		{Name: "at", Offset: unsafe.Offsetof(engine.Event{}.At), Type: mp.Int64},
+	},
 }
 
 // mpAppendEngineEvent appends engine.Event as msgpack/v5 writes it.
@@ -171,154 +106,32 @@ func mpAppendEngineEvent(b []byte, p *engine.Event) []byte {
 	return b
 }
 
-// mpDecodeSetContextRequest reads SetContextRequest as msgpack/v5 does.
-func mpDecodeSetContextRequest(r *mp.Reader, p *SetContextRequest) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = SetContextRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "context":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if err = mpDecodeEngineContext(r, &p.Context); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructSetContextRequest is how SetContextRequest is read (mp.Reader.DecodeStruct).
+var mpStructSetContextRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*SetContextRequest)(p) = SetContextRequest{} },
+	Fields: []mp.Field{
+		{Name: "context", Offset: unsafe.Offsetof(SetContextRequest{}.Context), Type: mpTypeEngineContext},
+	},
 }
 
-// mpDecodeEngineContext reads engine.Context as msgpack/v5 does.
-func mpDecodeEngineContext(r *mp.Reader, p *engine.Context) error {
-	n, array, err := r.StructHeader(13)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Context{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "now":
-				f = 0
-			case "tz_offset_minutes":
-				f = 1
-			case "daypart":
-				f = 2
-			case "weekday":
-				f = 3
-			case "weather":
-				f = 4
-			case "device":
-				f = 5
-			case "referrer":
-				f = 6
-			case "page_section":
-				f = 7
-			case "visits":
-				f = 8
-			case "country":
-				f = 9
-			case "subdivision":
-				f = 10
-			case "regions":
-				f = 11
-			case "location":
-				f = 12
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Now, err = r.Int64(); err != nil {
-				return err
-			}
-		case 1:
-			if p.TZOffsetMinutes, err = r.Int(); err != nil {
-				return err
-			}
-		case 2:
-			if p.Daypart, err = r.String(); err != nil {
-				return err
-			}
-		case 3:
-			if p.Weekday, err = r.String(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Weather, err = r.String(); err != nil {
-				return err
-			}
-		case 5:
-			if p.Device, err = r.String(); err != nil {
-				return err
-			}
-		case 6:
-			if p.Referrer, err = r.String(); err != nil {
-				return err
-			}
-		case 7:
-			if p.PageSection, err = r.String(); err != nil {
-				return err
-			}
-		case 8:
-			if r.Nil() {
-				p.Visits = nil
-			} else {
-				p.Visits = new(int)
-				if (*p.Visits), err = r.Int(); err != nil {
-					return err
-				}
-			}
-		case 9:
-			if p.Country, err = r.String(); err != nil {
-				return err
-			}
-		case 10:
-			if p.Subdivision, err = r.String(); err != nil {
-				return err
-			}
-		case 11:
-			if p.Regions, err = r.Strings(); err != nil {
-				return err
-			}
-		case 12:
-			if r.Nil() {
-				p.Location = nil
-			} else {
-				p.Location = new(engine.Coordinates)
-				if err = mpDecodeEngineCoordinates(r, &(*p.Location)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+// mpStructEngineContext is how engine.Context is read (mp.Reader.DecodeStruct).
+var mpStructEngineContext = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*engine.Context)(p) = engine.Context{} },
+	Fields: []mp.Field{
+		{Name: "now", Offset: unsafe.Offsetof(engine.Context{}.Now), Type: mp.Int64},
+		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: mp.Int},
+		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: mp.String},
+		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: mp.String},
+		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: mp.String},
+		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: mp.String},
+		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: mp.String},
+		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: mp.String},
+		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: mpTypePtrInt},
+		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: mp.String},
+		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: mp.String},
+		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: mp.Strings},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: mpTypePtrEngineCoordinates},
+	},
 }
 
 // mpAppendEngineContext appends engine.Context as msgpack/v5 writes it.
@@ -429,44 +242,13 @@ func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
 	return b
 }
 
-// mpDecodeEngineCoordinates reads engine.Coordinates as msgpack/v5 does.
-func mpDecodeEngineCoordinates(r *mp.Reader, p *engine.Coordinates) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Coordinates{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "lat":
-				f = 0
-			case "lon":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Lat, err = r.Float64(); err != nil {
-				return err
-			}
-		case 1:
-			if p.Lon, err = r.Float64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructEngineCoordinates is how engine.Coordinates is read (mp.Reader.DecodeStruct).
+var mpStructEngineCoordinates = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*engine.Coordinates)(p) = engine.Coordinates{} },
+	Fields: []mp.Field{
+		{Name: "lat", Offset: unsafe.Offsetof(engine.Coordinates{}.Lat), Type: mp.Float64},
+		{Name: "lon", Offset: unsafe.Offsetof(engine.Coordinates{}.Lon), Type: mp.Float64},
+	},
 }
 
 // mpAppendEngineCoordinates appends engine.Coordinates as msgpack/v5 writes it.
@@ -479,279 +261,59 @@ func mpAppendEngineCoordinates(b []byte, p *engine.Coordinates) []byte {
 	return b
 }
 
-// mpDecodeDecideRequest reads DecideRequest as msgpack/v5 does.
-func mpDecodeDecideRequest(r *mp.Reader, p *DecideRequest) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = DecideRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "slots":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Slots, err = r.Strings(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructDecideRequest is how DecideRequest is read (mp.Reader.DecodeStruct).
+var mpStructDecideRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*DecideRequest)(p) = DecideRequest{} },
+	Fields: []mp.Field{
+		{Name: "slots", Offset: unsafe.Offsetof(DecideRequest{}.Slots), Type: mp.Strings},
+	},
 }
 
-// mpDecodeRecordImpressionsRequest reads RecordImpressionsRequest as msgpack/v5 does.
-func mpDecodeRecordImpressionsRequest(r *mp.Reader, p *RecordImpressionsRequest) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = RecordImpressionsRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "items":
-				f = 0
-			case "at":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Items, err = r.Strings(); err != nil {
-				return err
-			}
-		case 1:
-			if p.At, err = r.Int64(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructRecordImpressionsRequest is how RecordImpressionsRequest is read (mp.Reader.DecodeStruct).
+var mpStructRecordImpressionsRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*RecordImpressionsRequest)(p) = RecordImpressionsRequest{} },
+	Fields: []mp.Field{
+		{Name: "items", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.Items), Type: mp.Strings},
+		{Name: "at", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.At), Type: mp.Int64},
+	},
 }
 
-// mpDecodeRestoreRequest reads RestoreRequest as msgpack/v5 does.
-func mpDecodeRestoreRequest(r *mp.Reader, p *RestoreRequest) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = RestoreRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "snapshot":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Snapshot, err = r.Bytes(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructRestoreRequest is how RestoreRequest is read (mp.Reader.DecodeStruct).
+var mpStructRestoreRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*RestoreRequest)(p) = RestoreRequest{} },
+	Fields: []mp.Field{
+		{Name: "snapshot", Offset: unsafe.Offsetof(RestoreRequest{}.Snapshot), Type: mp.Bytes},
+	},
 }
 
-// mpDecodeSetPreferencesRequest reads SetPreferencesRequest as msgpack/v5 does.
-func mpDecodeSetPreferencesRequest(r *mp.Reader, p *SetPreferencesRequest) error {
-	n, array, err := r.StructHeader(1)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = SetPreferencesRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "preferences":
-				f = 0
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if err = mpDecodeEnginePreferences(r, &p.Preferences); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructSetPreferencesRequest is how SetPreferencesRequest is read (mp.Reader.DecodeStruct).
+var mpStructSetPreferencesRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*SetPreferencesRequest)(p) = SetPreferencesRequest{} },
+	Fields: []mp.Field{
+		{Name: "preferences", Offset: unsafe.Offsetof(SetPreferencesRequest{}.Preferences), Type: mpTypeEnginePreferences},
+	},
 }
 
-// mpDecodeEnginePreferences reads engine.Preferences as msgpack/v5 does.
-func mpDecodeEnginePreferences(r *mp.Reader, p *engine.Preferences) error {
-	n, array, err := r.StructHeader(6)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = engine.Preferences{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "sharing":
-				f = 0
-			case "history":
-				f = 1
-			case "location":
-				f = 2
-			case "hidden_interests":
-				f = 3
-			case "frequency":
-				f = 4
-			case "gpc":
-				f = 5
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Sharing, err = r.String(); err != nil {
-				return err
-			}
-		case 1:
-			if r.Nil() {
-				p.History = nil
-			} else {
-				p.History = new(bool)
-				if (*p.History), err = r.Bool(); err != nil {
-					return err
-				}
-			}
-		case 2:
-			if r.Nil() {
-				p.Location = nil
-			} else {
-				p.Location = new(bool)
-				if (*p.Location), err = r.Bool(); err != nil {
-					return err
-				}
-			}
-		case 3:
-			if p.HiddenInterests, err = r.Strings(); err != nil {
-				return err
-			}
-		case 4:
-			if p.Frequency, err = r.String(); err != nil {
-				return err
-			}
-		case 5:
-			if p.GPC, err = r.Bool(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// mpStructEnginePreferences is how engine.Preferences is read (mp.Reader.DecodeStruct).
+var mpStructEnginePreferences = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*engine.Preferences)(p) = engine.Preferences{} },
+	Fields: []mp.Field{
+		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: mp.String},
+		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: mpTypePtrBool},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: mpTypePtrBool},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: mp.Strings},
+		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: mp.String},
+		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: mp.Bool},
+	},
 }
 
-// mpDecodeReportRequest reads ReportRequest as msgpack/v5 does.
-func mpDecodeReportRequest(r *mp.Reader, p *ReportRequest) error {
-	n, array, err := r.StructHeader(2)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		*p = ReportRequest{}
-		return nil
-	}
-	for i := 0; i < n; i++ {
-		f := i
-		if !array {
-			key, err := r.Key()
-			if err != nil {
-				return err
-			}
-			switch string(key) {
-			case "now":
-				f = 0
-			case "sizes":
-				f = 1
-			default:
-				return mp.UnknownField(key)
-			}
-		}
-		switch f {
-		case 0:
-			if p.Now, err = r.Int64(); err != nil {
-				return err
-			}
-		case 1:
-			{
-				n0, err := r.MapLen()
-				if err != nil {
-					return err
-				}
-				if n0 < 0 {
-					p.Sizes = nil
-				} else {
-					p.Sizes = make(map[string]float64, min(n0, 64))
-					for range n0 {
-						k0, err := r.String()
-						if err != nil {
-							return err
-						}
-						var e0 float64
-						if e0, err = r.Float64(); err != nil {
-							return err
-						}
-						p.Sizes[k0] = e0
-					}
-				}
-			}
-		}
-	}
-	return nil
+// mpStructReportRequest is how ReportRequest is read (mp.Reader.DecodeStruct).
+var mpStructReportRequest = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*ReportRequest)(p) = ReportRequest{} },
+	Fields: []mp.Field{
+		{Name: "now", Offset: unsafe.Offsetof(ReportRequest{}.Now), Type: mp.Int64},
+		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: mpTypeMapFloat64},
+	},
 }
 
 // mpAppendVersionResult appends VersionResult as msgpack/v5 writes it.
@@ -1183,4 +745,46 @@ func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
 	b = mp.AppendRaw(b, "\xa7message")
 	b = mp.AppendString(b, p.Message)
 	return b
+}
+
+var mpTypeEngineEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEvent}
+
+var mpTypeEngineContext = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineContext}
+
+var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
+	SetNil: func(p unsafe.Pointer) { *(**int)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(int)
+		*(**int)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeEngineCoordinates = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineCoordinates}
+
+var mpTypePtrEngineCoordinates = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeEngineCoordinates,
+	SetNil: func(p unsafe.Pointer) { *(**engine.Coordinates)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(engine.Coordinates)
+		*(**engine.Coordinates)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeEnginePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEnginePreferences}
+
+var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
+	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(bool)
+		*(**bool)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
+var mpTypeMapFloat64 = &mp.Type{Kind: mp.KindMap, Elem: mp.Float64,
+	SetNil:    func(p unsafe.Pointer) { *(*map[string]float64)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]float64)(p) = make(map[string]float64, n) },
+	New:       func() unsafe.Pointer { return unsafe.Pointer(new(float64)) },
+	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]float64)(p))[k] = *(*float64)(v) },
 }

@@ -106,12 +106,17 @@ type Code string
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"r.StructHeader(4)", // A, X, Y, Z: b and Skip left out, S inlined
-		`case "A":`, `case "x":`, `case "y":`, `case "z":`,
-		"p.S.X = new(int)",
-		"p.S.Z = make(map[string]float64",
-		"mpDecodeS2(r, &e0)",
-		"p.Q = Code(t0)",
+		// A, X, Y, Z in order: b and Skip left out, S inlined at its offset.
+		`{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: mp.String},
+		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: mpTypePtrInt},
+		{Name: "y", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y), Type: mpTypeSliceS2},
+		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: mpTypeMapFloat64},
+	},`,
+		// A named string is read as a string.
+		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: mp.String}`,
+		"func mpDecodeT(r *mp.Reader, p *T) error",
+		"v := new(int)",
+		"*(*map[string]float64)(p) = make(map[string]float64, n)",
 	} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("generated decoder lacks %q:\n%s", want, out)

@@ -1,0 +1,186 @@
+package mp
+
+import "unsafe"
+
+// Table-driven decoding. A generated decoder per struct is plain and fast,
+// but in Go's wasm every field costs a few hundred bytes of code, and the
+// ruleset alone has a hundred fields. So msgpgen writes each struct as a
+// table (field names, offsets and kinds) and DecodeStruct walks it: one
+// interpreter instead of a decoder per type. The only code left per type is
+// what Go cannot do without reflection: allocating a typed element, pointer
+// or map (Elem's New, Append and Put).
+
+// Kind is how a value is read.
+type Kind uint8
+
+const (
+	KindString  Kind = iota // string, or a named string type
+	KindBool                // bool
+	KindInt                 // int
+	KindInt64               // int64
+	KindUint16              // uint16
+	KindFloat64             // float64
+	KindBytes               // []byte
+	KindStrings             // []string
+	KindRaw                 // one raw msgpack value, as its bytes
+	KindStruct              // a struct: Type.Struct
+	KindPtr                 // a pointer to a Type.Elem
+	KindSlice               // a slice of Type.Elem
+	KindMap                 // a map from string to Type.Elem
+)
+
+// Type describes how to read one Go type.
+type Type struct {
+	Kind   Kind
+	Struct *Struct // KindStruct
+	Elem   *Type   // what a pointer, slice or map holds
+	// SetNil sets the pointer, slice or map at p to nil.
+	SetNil func(p unsafe.Pointer)
+	// Alloc points the pointer at p to a new zero value, and returns it.
+	Alloc func(p unsafe.Pointer) unsafe.Pointer
+	// MakeEmpty sets the slice or map at p to an empty, non-nil value with
+	// room for n elements.
+	MakeEmpty func(p unsafe.Pointer, n int)
+	// Append appends a zero element to the slice at p and returns its address.
+	Append func(p unsafe.Pointer) unsafe.Pointer
+	// New returns the address of a new zero map value; Put stores the value
+	// at v under k in the map at p.
+	New func() unsafe.Pointer
+	Put func(p unsafe.Pointer, k string, v unsafe.Pointer)
+}
+
+// The types that need no code of their own.
+var (
+	String  = &Type{Kind: KindString}
+	Bool    = &Type{Kind: KindBool}
+	Int     = &Type{Kind: KindInt}
+	Int64   = &Type{Kind: KindInt64}
+	Uint16  = &Type{Kind: KindUint16}
+	Float64 = &Type{Kind: KindFloat64}
+	Bytes   = &Type{Kind: KindBytes}
+	Strings = &Type{Kind: KindStrings}
+	Raw     = &Type{Kind: KindRaw}
+)
+
+// Field is one struct field as msgpack/v5 sees it.
+type Field struct {
+	Name   string
+	Offset uintptr
+	Type   *Type
+}
+
+// Struct is a struct's fields in order.
+type Struct struct {
+	Fields []Field
+	// Zero sets the struct at p to its zero value.
+	Zero func(p unsafe.Pointer)
+}
+
+// DecodeStruct reads the struct at p as msgpack/v5 does.
+func (r *Reader) DecodeStruct(s *Struct, p unsafe.Pointer) error {
+	n, array, err := r.StructHeader(len(s.Fields))
+	if err != nil {
+		return err
+	}
+	if n < 0 {
+		s.Zero(p)
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		f := i
+		if !array {
+			key, err := r.Key()
+			if err != nil {
+				return err
+			}
+			f = -1
+			for j := range s.Fields {
+				if s.Fields[j].Name == string(key) {
+					f = j
+					break
+				}
+			}
+			if f < 0 {
+				return UnknownField(key)
+			}
+		}
+		fd := &s.Fields[f]
+		if err := r.decode(fd.Type, unsafe.Add(p, fd.Offset)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decode reads a value of type t into p.
+func (r *Reader) decode(t *Type, p unsafe.Pointer) error {
+	var err error
+	switch t.Kind {
+	case KindString:
+		*(*string)(p), err = r.String()
+	case KindBool:
+		*(*bool)(p), err = r.Bool()
+	case KindInt:
+		*(*int)(p), err = r.Int()
+	case KindInt64:
+		*(*int64)(p), err = r.Int64()
+	case KindUint16:
+		var u uint64
+		u, err = r.Uint64()
+		*(*uint16)(p) = uint16(u)
+	case KindFloat64:
+		*(*float64)(p), err = r.Float64()
+	case KindBytes:
+		*(*[]byte)(p), err = r.Bytes()
+	case KindStrings:
+		*(*[]string)(p), err = r.Strings()
+	case KindRaw:
+		*(*[]byte)(p), err = r.Raw()
+	case KindStruct:
+		err = r.DecodeStruct(t.Struct, p)
+	case KindPtr:
+		if r.Nil() {
+			t.SetNil(p)
+			return nil
+		}
+		err = r.decode(t.Elem, t.Alloc(p))
+	case KindSlice:
+		var n int
+		if n, err = r.ArrayLen(); err != nil {
+			return err
+		}
+		if n < 0 {
+			t.SetNil(p)
+			return nil
+		}
+		// Room for a few: a declared length is never trusted with an allocation.
+		t.MakeEmpty(p, min(n, 64))
+		for range n {
+			if err := r.decode(t.Elem, t.Append(p)); err != nil {
+				return err
+			}
+		}
+	case KindMap:
+		var n int
+		if n, err = r.MapLen(); err != nil {
+			return err
+		}
+		if n < 0 {
+			t.SetNil(p)
+			return nil
+		}
+		t.MakeEmpty(p, min(n, 64))
+		for range n {
+			key, err := r.String()
+			if err != nil {
+				return err
+			}
+			v := t.New()
+			if err := r.decode(t.Elem, v); err != nil {
+				return err
+			}
+			t.Put(p, key, v)
+		}
+	}
+	return err
+}
