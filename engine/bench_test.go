@@ -77,10 +77,11 @@ func BenchmarkObserve(b *testing.B) {
 	}
 }
 
-// BenchmarkDecideStandardCold is BenchmarkDecideStandard with the context
-// set again before every decide, so decide derives everything afresh
-// (affinities, rules, rankings) instead of reusing the last decide's state,
-// as after an observe.
+// BenchmarkDecideStandardCold is BenchmarkDecideStandard with the same
+// context set again before every decide. That changes nothing, so decide
+// reuses the last decide's state; before SetContext skipped an unchanged
+// context it derived everything afresh. BenchmarkDecideStandardNewNow and
+// BenchmarkDecideStandardNewContext measure contexts that change.
 func BenchmarkDecideStandardCold(b *testing.B) {
 	e, w := standardEngine(b)
 	b.ReportAllocs()

@@ -121,7 +121,7 @@ func BenchmarkDecideStandardWasm(b *testing.B) {
 }
 
 // BenchmarkDecideStandardColdWasm is engine.BenchmarkDecideStandardCold
-// through the ABI: set_context, then decide, so nothing is reused.
+// through the ABI: set_context with the same context, then decide.
 func BenchmarkDecideStandardColdWasm(b *testing.B) {
 	w, err := abitest.LoadWorkload(filepath.Join(repoRoot, "testdata", "bench", "standard.json"))
 	if err != nil {
