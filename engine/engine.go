@@ -35,13 +35,13 @@ type Engine struct {
 // New returns an engine with no ruleset loaded and an empty profile.
 func New() *Engine { return &Engine{} }
 
-// Load validates rs and makes it the active ruleset. A ruleset with any
-// error from Validate is refused, with CodePrivacyPolicy when the privacy
-// policy forbids it and CodeInvalidRuleset otherwise; warnings do not stop
-// it. Load validates as the device does, without the sensitive-category
-// lexicon: rs is meant to come from a verified .ewr (DecodeRuleset), whose
-// signer ran the full validation (engine/buildtime). On error the previous
-// ruleset stays active. Events in the profile that name items the new
+// Load checks rs against the privacy policy's numeric guards (guard.go) and
+// makes it the active ruleset. A ruleset that breaks one is refused, with
+// CodePrivacyPolicy when the policy forbids it and CodeInvalidRuleset for a
+// number out of range, in Validate's words. The rest of Validate is not run:
+// rs is meant to come from a verified .ewr (DecodeRuleset), whose signer ran
+// the full validation (engine/buildtime), and Load indexes any ruleset
+// without panicking. On error the previous ruleset stays active. Events in the profile that name items the new
 // catalogue lacks are dropped: the engine keeps only what the ruleset
 // declares.
 func (e *Engine) Load(rs Ruleset) error {

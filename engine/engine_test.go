@@ -269,10 +269,10 @@ func TestLoadKeepsOnlyDeclaredItems(t *testing.T) {
 func TestInvalidRulesetKeepsPrevious(t *testing.T) {
 	e := loaded(t)
 	bad := shop()
-	bad.Slots[0].Fallback = []string{"nope"}
+	bad.Reporting.EpochDays = -1
 	err := e.Load(bad)
 	var ee *Error
-	if !errors.As(err, &ee) || ee.Code != CodeInvalidRuleset || !strings.Contains(ee.Message, `"nope"`) {
+	if !errors.As(err, &ee) || ee.Code != CodeInvalidRuleset || !strings.Contains(ee.Message, "epoch_days is -1") {
 		t.Fatalf("err = %v", err)
 	}
 	if info, _ := e.Ruleset(); info.ID != "shop" || info.Items != 5 {

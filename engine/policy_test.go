@@ -48,13 +48,17 @@ func TestLocationIn(t *testing.T) {
 	}
 }
 
-// compile refuses what Validate refuses, and buildIndexes survives rulesets
-// Validate would refuse.
+// compile refuses what the policy guards refuse, and buildIndexes survives
+// rulesets Validate would refuse: the device trusts the signature for the
+// structure, and must not break if it is wrong anyway.
 func TestCompileNeverPanics(t *testing.T) {
-	_, err := compile(Ruleset{})
+	_, err := compile(Ruleset{Signals: []Signal{{ID: "h", Kind: SignalHistory, RetentionDays: 900}}})
 	var ee *Error
-	if !errors.As(err, &ee) || ee.Code != CodeInvalidRuleset || !strings.Contains(ee.Message, "$.catalogue: the catalogue is empty") {
-		t.Errorf("compile(zero) = %v", err)
+	if !errors.As(err, &ee) || ee.Code != CodePrivacyPolicy || !strings.Contains(ee.Message, "keeps data for 900 days") {
+		t.Errorf("compile(900-day retention) = %v", err)
+	}
+	if c, err := compile(Ruleset{}); err != nil || len(c.items) != 0 || len(c.slots) != 0 {
+		t.Errorf("compile(zero) = %v, %v; the guards have nothing to refuse in it", c, err)
 	}
 	for _, rs := range []Ruleset{
 		{},

@@ -136,13 +136,12 @@ func Refusal(ps []Problem) error {
 	return &Error{Code: code, Message: msg}
 }
 
-// compile validates rs and indexes it for decide. Any error problem from
-// Validate refuses it (see Refusal); compile does no checking of its own.
-// It validates without the lexicon: the signature vouches for the
-// sensitive-category check, which ran before the file was signed.
+// compile checks rs against the policy guards (guard.go) and indexes it for
+// decide. Any error problem refuses it (see Refusal). The rest of Validate
+// ran before the file was signed, and the signature vouches for it.
 func compile(rs Ruleset) (*compiledRuleset, error) {
 	collect(len(rs.Catalogue))
-	if err := Refusal(Validate(&rs, nil)); err != nil {
+	if err := Refusal(policyGuards(&rs)); err != nil {
 		return nil, err
 	}
 	collect(len(rs.Catalogue))

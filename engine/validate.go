@@ -56,13 +56,13 @@ type SensitiveFunc func(text string) []SensitiveHit
 //
 // sensitive is the sensitive-category check. Build-time code (lint, build,
 // the playground, the collector) calls engine/buildtime.Validate, which
-// passes the lexicon, so they all refuse the same things. The engine's load
-// passes nil: it runs every other check, the privacy policy's numeric
-// guards included, and trusts the signature for the sensitive categories,
-// since only a ruleset that passed them is ever signed (RATIONALE.md, "Why
-// may the device trust the signature for the sensitive-category check?").
-// With nil, the problems are exactly the full validation's minus the
-// sensitive-category ones.
+// passes the lexicon, so they all refuse the same things. With nil, the
+// problems are exactly the full validation's minus the sensitive-category
+// ones. The engine's load does not call Validate: it runs only the policy's
+// numeric guards (guard.go), the same checks in the same words, and trusts
+// the signature for the rest, since only a ruleset that passed them all is
+// ever signed (RATIONALE.md, "Why does the device check only the policy's
+// numbers?").
 //
 // It never panics, whatever the ruleset holds, and it is deterministic: the
 // same ruleset gives the same problems in the same order.
@@ -634,13 +634,18 @@ func (v *validator) signals() {
 			v.checkText(p+".purpose", who+" purpose", s.Purpose, minPurposeChars, maxPurposeChars)
 			v.checkPolicyText(p+".purpose", who, "purpose", s.Purpose)
 		}
-		switch r := s.RetentionDays; {
-		case r < 0:
-			v.err(p+".retention_days", CategorySchema, who+" retention_days is "+itoa(r)+"; it must be 0 or more", "use 0 to use the signal without storing it")
-		case r > MaxRetentionDays:
-			v.err(p+".retention_days", CategoryPolicy, who+" keeps data for "+itoa(r)+" days; the privacy policy allows at most "+itoa(MaxRetentionDays),
-				"lower retention_days to "+itoa(MaxRetentionDays)+" or less")
-		}
+		v.retention(p, who, s.RetentionDays)
+	}
+}
+
+// retention checks a signal's retention_days, a policy guard.
+func (v *validator) retention(p, who string, r int) {
+	switch {
+	case r < 0:
+		v.err(p+".retention_days", CategorySchema, who+" retention_days is "+itoa(r)+"; it must be 0 or more", "use 0 to use the signal without storing it")
+	case r > MaxRetentionDays:
+		v.err(p+".retention_days", CategoryPolicy, who+" keeps data for "+itoa(r)+" days; the privacy policy allows at most "+itoa(MaxRetentionDays),
+			"lower retention_days to "+itoa(MaxRetentionDays)+" or less")
 	}
 }
 
@@ -673,18 +678,24 @@ func (v *validator) regionList() {
 				v.err(index(p+".subdivisions", k), CategorySchema, who+" subdivision "+quote(s)+" is not an ISO 3166-2 code", "use a code such as US-WA or DE-BY")
 			}
 		}
-		for k, b := range r.Boxes {
-			v.box(index(p+".boxes", k), who, b)
-		}
-		for k, g := range r.Geohashes {
-			gp := index(p+".geohashes", k)
-			switch {
-			case !validGeohash(g):
-				v.err(gp, CategorySchema, who+" geohash "+quote(g)+" is not a geohash", "use the geohash alphabet 0-9 and b-z without a, i, l and o")
-			case len(g) > MaxGeohashLength:
-				v.err(gp, CategoryPolicy, who+" geohash "+quote(g)+" has "+itoa(len(g))+" characters; the privacy policy allows at most "+itoa(MaxGeohashLength)+" (about 156 km)",
-					"shorten it to "+quote(g[:MaxGeohashLength]))
-			}
+		v.areas(p, who, r)
+	}
+}
+
+// areas checks a region's boxes and geohashes, the policy guard on
+// location precision.
+func (v *validator) areas(p, who string, r Region) {
+	for k, b := range r.Boxes {
+		v.box(index(p+".boxes", k), who, b)
+	}
+	for k, g := range r.Geohashes {
+		gp := index(p+".geohashes", k)
+		switch {
+		case !validGeohash(g):
+			v.err(gp, CategorySchema, who+" geohash "+quote(g)+" is not a geohash", "use the geohash alphabet 0-9 and b-z without a, i, l and o")
+		case len(g) > MaxGeohashLength:
+			v.err(gp, CategoryPolicy, who+" geohash "+quote(g)+" has "+itoa(len(g))+" characters; the privacy policy allows at most "+itoa(MaxGeohashLength)+" (about 156 km)",
+				"shorten it to "+quote(g[:MaxGeohashLength]))
 		}
 	}
 }
@@ -1363,25 +1374,7 @@ func (v *validator) caps() {
 func (v *validator) cohorts() {
 	dims := v.rs.Cohorts.Dimensions
 	const p0 = "$.cohorts.dimensions"
-	if len(dims) > MaxCohortDimensions {
-		v.err(p0, CategoryPolicy, "cohorts combine "+itoa(len(dims))+" dimensions; the privacy policy allows at most "+itoa(MaxCohortDimensions),
-			"drop the dimensions reports need least")
-	}
-	size := 1
-	for _, d := range dims {
-		size *= max(len(d.Buckets), 1)
-		if size > MaxCohorts*MaxCohorts {
-			break // large enough to refuse; stop before it overflows
-		}
-	}
-	switch {
-	case size > MaxCohorts:
-		v.err(p0, CategoryPolicy, "cohorts make "+cohortCount(size)+" combinations; the privacy policy allows at most MaxCohorts = "+itoa(MaxCohorts),
-			"use fewer buckets or dimensions; small cohorts come close to naming people")
-	case size > WarnCohorts:
-		v.warn(p0, CategoryPolicy, "cohorts make "+itoa(size)+" combinations; above "+itoa(WarnCohorts)+" few of them reach min_k people, so most reports say little",
-			"use fewer buckets or dimensions")
-	}
+	v.cohortCount()
 	seen := map[string]string{}
 	for i, d := range dims {
 		p := index(p0, i)
@@ -1407,6 +1400,32 @@ func (v *validator) cohorts() {
 		for k := range d.Buckets {
 			v.bucket(index(p+".buckets", k), who, d.From, &d.Buckets[k], k == len(d.Buckets)-1, bseen)
 		}
+	}
+}
+
+// cohortCount checks how many dimensions cohorts combine and how many
+// cohorts they make, the policy guard on cohort size.
+func (v *validator) cohortCount() {
+	dims := v.rs.Cohorts.Dimensions
+	const p0 = "$.cohorts.dimensions"
+	if len(dims) > MaxCohortDimensions {
+		v.err(p0, CategoryPolicy, "cohorts combine "+itoa(len(dims))+" dimensions; the privacy policy allows at most "+itoa(MaxCohortDimensions),
+			"drop the dimensions reports need least")
+	}
+	size := 1
+	for _, d := range dims {
+		size *= max(len(d.Buckets), 1)
+		if size > MaxCohorts*MaxCohorts {
+			break // large enough to refuse; stop before it overflows
+		}
+	}
+	switch {
+	case size > MaxCohorts:
+		v.err(p0, CategoryPolicy, "cohorts make "+cohortCount(size)+" combinations; the privacy policy allows at most MaxCohorts = "+itoa(MaxCohorts),
+			"use fewer buckets or dimensions; small cohorts come close to naming people")
+	case size > WarnCohorts:
+		v.warn(p0, CategoryPolicy, "cohorts make "+itoa(size)+" combinations; above "+itoa(WarnCohorts)+" few of them reach min_k people, so most reports say little",
+			"use fewer buckets or dimensions")
 	}
 }
 

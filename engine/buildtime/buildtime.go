@@ -6,10 +6,10 @@
 // Validate is engine.Validate with the sensitive-category lexicon
 // (engine/lexicon), so it finds every problem: the one validator a
 // marketer sees. EncodeRuleset signs a ruleset only when Validate finds no
-// error, so no signed file fails the lexicon, and the engine, which
-// validates every ruleset it loads without the lexicon, can trust the
-// signature for it (RATIONALE.md, "Why may the device trust the signature
-// for the sensitive-category check?").
+// error, so no signed file fails it, and the engine, which checks only the
+// policy's numeric guards when it loads a ruleset, can trust the signature
+// for the rest (RATIONALE.md, "Why does the device check only the policy's
+// numbers?").
 //
 // edgewise.wasm must not link this package or engine/lexicon; a test in
 // package ruleset holds `go list -deps ./wasm` to that.

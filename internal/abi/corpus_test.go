@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/edgewise/edgewise/internal/refcodec"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/abitest"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"github.com/vmihailenco/msgpack/v5"
 )
 

@@ -2,7 +2,6 @@ package abi
 
 import (
 	"bytes"
-	"github.com/edgewise/edgewise/internal/refcodec"
 	"math"
 	"math/rand"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abitest"
 	"github.com/edgewise/edgewise/internal/mp/mptest"
+	"github.com/edgewise/edgewise/internal/refcodec"
 	"github.com/vmihailenco/msgpack/v5"
 )
 

@@ -54,10 +54,12 @@ const (
 // ---- writing ----
 
 // AppendNil appends nil.
+//
 //go:noinline
 func AppendNil(b []byte) []byte { return append(b, codeNil) }
 
 // AppendBool appends true or false.
+//
 //go:noinline
 func AppendBool(b []byte, v bool) []byte {
 	if v {
@@ -67,6 +69,7 @@ func AppendBool(b []byte, v bool) []byte {
 }
 
 // AppendUint appends n in its smallest encoding.
+//
 //go:noinline
 func AppendUint(b []byte, n uint64) []byte {
 	switch {
@@ -84,6 +87,7 @@ func AppendUint(b []byte, n uint64) []byte {
 
 // AppendInt appends n in its smallest encoding; non-negative numbers are
 // written as unsigned, as msgpack/v5's compact integers are.
+//
 //go:noinline
 func AppendInt(b []byte, n int64) []byte {
 	switch {
@@ -102,12 +106,14 @@ func AppendInt(b []byte, n int64) []byte {
 }
 
 // AppendFloat64 appends f as a float64.
+//
 //go:noinline
 func AppendFloat64(b []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, codeFloat64), math.Float64bits(f))
 }
 
 // AppendString appends s as a str.
+//
 //go:noinline
 func AppendString(b []byte, s string) []byte {
 	n := len(s)
@@ -125,6 +131,7 @@ func AppendString(b []byte, s string) []byte {
 }
 
 // AppendBytes appends v as a bin, or nil when v is nil.
+//
 //go:noinline
 func AppendBytes(b []byte, v []byte) []byte {
 	if v == nil {
@@ -143,6 +150,7 @@ func AppendBytes(b []byte, v []byte) []byte {
 }
 
 // AppendArrayLen appends an array header of n elements.
+//
 //go:noinline
 func AppendArrayLen(b []byte, n int) []byte {
 	switch {
@@ -155,6 +163,7 @@ func AppendArrayLen(b []byte, n int) []byte {
 }
 
 // AppendMapLen appends a map header of n entries.
+//
 //go:noinline
 func AppendMapLen(b []byte, n int) []byte {
 	switch {
