@@ -24,12 +24,15 @@ build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br
 
 # The one artifact: a WASI reactor. There is no GOOS=js build. After
 # linking, wasmseg merges the linker's ~49,000 tiny data segments (see
-# RATIONALE.md); tests build it the same way (abitest.EnsureWasm).
+# RATIONALE.md); tests build it the same way (abitest.EnsureWasm). A module
+# over its 600 KiB brotli budget never becomes dist/edgewise.wasm.
 $(WASM): $(GO_SOURCES)
 	@mkdir -p dist
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" -o dist/.edgewise.linked.wasm ./wasm
-	$(GO) run ./internal/build/cmd/wasmseg -o $@ dist/.edgewise.linked.wasm
+	$(GO) run ./internal/build/cmd/wasmseg -o dist/.edgewise.merged.wasm dist/.edgewise.linked.wasm
 	@rm -f dist/.edgewise.linked.wasm
+	$(NODE) scripts/wasm-budget.mjs dist/.edgewise.merged.wasm
+	@mv dist/.edgewise.merged.wasm $@
 
 # The CLI, beside the wasm it runs (see RATIONALE.md). Go's build cache
 # makes this quick when nothing changed.
@@ -66,6 +69,7 @@ test-js: $(WASM) $(JS)
 	cd jsbridge && $(NODE) --test test/*.test.mjs
 	cd jsbridge && $(NODE) --test packtest/pack.test.mjs
 	$(NODE) --test e2e/proxy.test.mjs
+	$(NODE) --test scripts/wasm-budget.test.mjs
 
 # Every browser test in Chromium, Firefox and WebKit, one engine after the
 # other (EDGEWISE_BROWSERS=firefox,webkit picks some).
