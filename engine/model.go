@@ -203,7 +203,7 @@ type Bucket struct {
 
 // Reporting sets the privacy parameters of cohort reports.
 type Reporting struct {
-	EpochDays int     `msgpack:"epoch_days,omitempty" json:"epoch_days,omitempty" yaml:"epoch_days,omitempty" jsonschema:"description=At most one report per epoch (default 7 days).,minimum=1,maximum=90"`
+	EpochDays int     `msgpack:"epoch_days,omitempty" json:"epoch_days,omitempty" yaml:"epoch_days,omitempty" jsonschema:"description=At most one report per epoch (default 7 days\\, at least 7).,minimum=7,maximum=90"`
 	Epsilon   float64 `msgpack:"epsilon,omitempty" json:"epsilon,omitempty" yaml:"epsilon,omitempty" jsonschema:"description=Local differential privacy budget per report (default 2\\, at most 4).,exclusiveMinimum=0,maximum=4"`
 	MinK      int     `msgpack:"min_k,omitempty" json:"min_k,omitempty" yaml:"min_k,omitempty" jsonschema:"description=Smallest cohort reported as itself (default 50).,minimum=10"`
 }

@@ -32,7 +32,11 @@ const (
 	// it sets none.
 	MinK        = 10
 	DefaultMinK = 50
+	// MinEpochDays is the shortest reporting epoch: at most one report a
+	// week, whatever a ruleset says, so a person's reports spend at most
+	// MaxEpsilon a week (RATIONALE.md, "Why a seven-day floor on the epoch?").
 	// MaxEpochDays bounds reporting.epoch_days.
+	MinEpochDays = 7
 	MaxEpochDays = 90
 	// MinBoxDegrees is the smallest side of a region box, about 100 km.
 	MinBoxDegrees = 1

@@ -1491,8 +1491,13 @@ func (v *validator) bucket(p, dim, from string, b *Bucket, last bool, seen map[s
 func (v *validator) reporting() {
 	r := v.rs.Reporting
 	const p = "$.reporting"
-	if e := r.EpochDays; e != 0 && (e < 1 || e > MaxEpochDays) {
-		v.err(p+".epoch_days", CategorySchema, "reporting epoch_days is "+itoa(e)+"; it must be between 1 and "+itoa(MaxEpochDays), "leave it out for the default of 7 days")
+	switch e := r.EpochDays; {
+	case e == 0:
+	case e < 1 || e > MaxEpochDays:
+		v.err(p+".epoch_days", CategorySchema, "reporting epoch_days is "+itoa(e)+"; it must be between "+itoa(MinEpochDays)+" and "+itoa(MaxEpochDays), "leave it out for the default of 7 days")
+	case e < MinEpochDays:
+		v.err(p+".epoch_days", CategoryPolicy, "reporting epoch_days is "+itoa(e)+"; the privacy policy needs at least "+itoa(MinEpochDays)+" days between a person's reports",
+			"raise it to "+itoa(MinEpochDays)+" or more, or leave it out for the default of 7 days")
 	}
 	switch e := r.Epsilon; {
 	case e == 0:

@@ -353,7 +353,7 @@ func TestSchema(t *testing.T) {
 			rs.Cohorts.Dimensions[2].Buckets[1].Visits.Max = num(1)
 		}, []wantProblem{errAt("$.cohorts.dimensions[2].buckets[1].visits", engine.CategorySchema, "min 2 is above max 1")}},
 		{"epoch of 91 days", func(rs *engine.Ruleset) { rs.Reporting.EpochDays = 91 },
-			[]wantProblem{errAt("$.reporting.epoch_days", engine.CategorySchema, "91", "between 1 and 90")}},
+			[]wantProblem{errAt("$.reporting.epoch_days", engine.CategorySchema, "91", "between 7 and 90")}},
 		{"epsilon negative", func(rs *engine.Ruleset) { rs.Reporting.Epsilon = -1 },
 			[]wantProblem{errAt("$.reporting.epsilon", engine.CategorySchema, "more than 0")}},
 	})
@@ -720,8 +720,10 @@ func TestLoadRefuses(t *testing.T) {
 			rs.Slots[0].Limit = 0 // vouched for by the signature: not the device's to check
 			rs.Reporting.Epsilon = 8
 		}, engine.CodePrivacyPolicy, `$.reporting.epsilon: reporting epsilon is 8; the privacy policy allows at most 4`},
+		{"a one-day epoch", func(rs *engine.Ruleset) { rs.Reporting.EpochDays = 1 }, engine.CodePrivacyPolicy,
+			`$.reporting.epoch_days: reporting epoch_days is 1; the privacy policy needs at least 7 days between a person's reports`},
 		{"a number out of range", func(rs *engine.Ruleset) { rs.Reporting.EpochDays = 365 }, engine.CodeInvalidRuleset,
-			`$.reporting.epoch_days: reporting epoch_days is 365; it must be between 1 and 90`},
+			`$.reporting.epoch_days: reporting epoch_days is 365; it must be between 7 and 90`},
 		{"many policy errors", func(rs *engine.Ruleset) {
 			rs.Reporting = engine.Reporting{Epsilon: 9, MinK: 2}
 			rs.Regions[0].Geohashes = []string{"c23nb", "c23nc"}

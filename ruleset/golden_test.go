@@ -32,6 +32,7 @@ var badAbout = map[string][]string{
 	"sensitive-category.yaml":  {"13:policy", "14:policy", "15:policy", "16:policy", "17:policy"},
 	"too-fine-location.yaml":   {"19:policy", "22:policy|schema"},
 	"epsilon-over-4.yaml":      {"25:policy|schema"},
+	"epoch-too-short.yaml":     {"24:policy"},
 	"too-many-cohorts.yaml":    {"*:policy"},
 	"contradictory-rule.yaml":  {"23:rule", "26:rule|schema"},
 }
