@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
@@ -45,10 +46,28 @@ type Config struct {
 	Rulesets map[string]*engine.Ruleset
 	// MaxBodyBytes bounds a report body (default 1 KiB).
 	MaxBodyBytes int64
-	// MaxReportsPerEpoch, when positive, caps the reports counted per
-	// (ruleset, epoch); further reports get 429. It bounds how far a flood
-	// can skew an epoch without keeping anything about who sent what.
+	// MaxReportsPerEpoch caps the reports counted per (ruleset, epoch);
+	// further reports get 429. It bounds how far a flood can skew an epoch
+	// without keeping anything about who sent what. When it is 0 it is
+	// AudienceHeadroom times Audience, or DefaultMaxReportsPerEpoch without
+	// an audience; negative turns the cap off.
 	MaxReportsPerEpoch int64
+	// Audience is how many people are expected to report per ruleset and
+	// epoch, which sizes the default MaxReportsPerEpoch.
+	Audience int64
+	// Origins are the site's page origins ("https://shop.example") whose
+	// pages may post reports cross-origin; the collector's own origin always
+	// may. A browser request from any other origin is refused with 403, and
+	// CORS headers name only these origins.
+	Origins []string
+	// EpochGrace is how long reports for the previous epoch are accepted
+	// after it ends, and for the next before it starts (default
+	// DefaultEpochGrace; negative accepts the current epoch only).
+	EpochGrace time.Duration
+	// SourceReportsPerHour bounds the reports one source may send an hour
+	// (default DefaultSourceReportsPerHour; negative turns it off). Sources
+	// are told apart by a keyed hash of the address, in memory only.
+	SourceReportsPerHour int
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 }
@@ -62,6 +81,9 @@ type Collector struct {
 	sets    map[string]*set
 	w       *writer
 	stmts   *stmts
+	origins map[string]bool
+	grace   time.Duration
+	limiter *sourceLimiter
 }
 
 // set is one ruleset with its resolved privacy parameters.
@@ -85,6 +107,33 @@ func New(cfg Config) (*Collector, error) {
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBodyBytes
 	}
+	switch {
+	case c.maxN < 0:
+		c.maxN = 0 // no cap
+	case c.maxN == 0 && cfg.Audience > 0:
+		c.maxN = AudienceHeadroom * cfg.Audience
+	case c.maxN == 0:
+		c.maxN = DefaultMaxReportsPerEpoch
+	}
+	c.origins = map[string]bool{}
+	for _, o := range cfg.Origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("collector: origin %q is not an origin such as https://shop.example", o)
+		}
+		c.origins[u.Scheme+"://"+u.Host] = true
+	}
+	switch c.grace = cfg.EpochGrace; {
+	case c.grace == 0:
+		c.grace = DefaultEpochGrace
+	case c.grace < 0:
+		c.grace = 0
+	}
+	perHour := cfg.SourceReportsPerHour
+	if perHour == 0 {
+		perHour = DefaultSourceReportsPerHour
+	}
+	c.limiter = newSourceLimiter(perHour)
 	for id, rs := range cfg.Rulesets {
 		if rs == nil {
 			return nil, fmt.Errorf("collector: ruleset %q is nil", id)
@@ -140,7 +189,7 @@ func (c *Collector) Handler() http.Handler {
 	mux.HandleFunc("/v1/cohorts", c.serveEstimates)
 	mux.HandleFunc("/v1/estimates", c.serveEstimates)
 	mux.HandleFunc("/v1/cohort-sizes", c.serveCohortSizes)
-	return headers(mux)
+	return c.headers(mux)
 }
 
 // Catalogue lists a ruleset's cohort ids in the order report indices refer

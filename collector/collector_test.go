@@ -53,7 +53,7 @@ func newCollector(t *testing.T, dbPath string, rulesets ...*engine.Ruleset) *Col
 	for _, rs := range rulesets {
 		m[rs.ID] = rs
 	}
-	c, err := New(Config{DBPath: dbPath, Rulesets: m, Now: func() time.Time { return fixedNow }})
+	c, err := New(Config{DBPath: dbPath, Rulesets: m, Now: func() time.Time { return fixedNow }, SourceReportsPerHour: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +114,10 @@ func TestStrictIntake(t *testing.T) {
 		status     int
 	}{
 		{"krr", ok, 204},
-		{"previous epoch", `{"ruleset":"shop","epoch":2920,"mechanism":"krr","value":0,"epsilon":2}`, 204},
-		{"next epoch", `{"ruleset":"shop","epoch":2922,"mechanism":"krr","value":11,"epsilon":2}`, 204},
+		{"previous epoch, days after it ended", `{"ruleset":"shop","epoch":2920,"mechanism":"krr","value":0,"epsilon":2}`, 400},
+		{"next epoch, days before it starts", `{"ruleset":"shop","epoch":2922,"mechanism":"krr","value":11,"epsilon":2}`, 400},
+		{"a key twice (the last value would win)", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"value":7,"epsilon":2}`, 400},
+		{"a key twice, same value", `{"ruleset":"shop","ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`, 400},
 		{"unknown field", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"uid":"abc"}`, 400},
 		{"oversize", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"ruleset":"` + strings.Repeat("a", 1100) + `"}`, 413},
 		{"bad mechanism", `{"ruleset":"shop","epoch":2921,"mechanism":"rappor","value":3,"epsilon":2}`, 400},
@@ -147,7 +149,8 @@ func TestStrictIntake(t *testing.T) {
 			if resp.Header.Get("Set-Cookie") != "" || len(resp.Cookies()) > 0 {
 				t.Errorf("a response set a cookie")
 			}
-			if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+			// No origins configured: no page of another site may post.
+			if resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
 				t.Errorf("CORS headers: %v", resp.Header)
 			}
 		})
@@ -168,8 +171,203 @@ func TestStrictIntake(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
-		resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
-		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+		resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("preflight from an unlisted origin: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// postWith posts body with a content type and headers.
+func postWith(t *testing.T, srv *httptest.Server, contentType, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports", strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+const okReport = `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`
+
+// Only the types a page sends: text/plain (fetch and sendBeacon with a
+// string) and application/json.
+func TestIntakeContentTypes(t *testing.T) {
+	srv := serve(t, newCollector(t, "", testRuleset("shop", 50, 3, 3)))
+	for ct, want := range map[string]int{
+		"text/plain":                        204,
+		"text/plain;charset=UTF-8":          204,
+		"application/json":                  204,
+		"Application/JSON; charset=utf-8":   204,
+		"":                                  415,
+		"application/x-www-form-urlencoded": 415,
+		"multipart/form-data; boundary=x":   415,
+		"text/html":                         415,
+		"application/octet-stream":          415,
+	} {
+		if got := postWith(t, srv, ct, okReport, nil).StatusCode; got != want {
+			t.Errorf("Content-Type %q: %d, want %d", ct, got, want)
+		}
+	}
+}
+
+// A page of another site cannot make its visitors post; the site's own
+// pages, and pages of the collector's own origin, can.
+func TestIntakeOrigins(t *testing.T) {
+	rs := testRuleset("shop", 50, 3, 3)
+	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow },
+		Origins: []string{"https://shop.example"}, SourceReportsPerHour: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	srv := serve(t, c)
+	for origin, want := range map[string]int{
+		"":                          204, // not a page's cross-origin request
+		"https://shop.example":      204,
+		srv.URL:                     204, // the collector's own origin
+		"https://evil.example":      403,
+		"https://shop.example.evil": 403,
+		"null":                      403,
+	} {
+		h := map[string]string{}
+		if origin != "" {
+			h["Origin"] = origin
+		}
+		resp := postWith(t, srv, "text/plain", okReport, h)
+		if resp.StatusCode != want {
+			t.Errorf("Origin %q: %d, want %d", origin, resp.StatusCode, want)
+		}
+		if acao := resp.Header.Get("Access-Control-Allow-Origin"); origin == "https://shop.example" && acao != origin || origin != "https://shop.example" && acao != "" {
+			t.Errorf("Origin %q: Access-Control-Allow-Origin %q", origin, acao)
+		}
+	}
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, Origins: []string{"shop.example"}}); err == nil {
+		t.Error("an origin without a scheme was accepted")
+	}
+	// The public reads stay open to any page.
+	resp, err := http.Get(srv.URL + "/v1/cohort-sizes?ruleset=shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("cohort-sizes: Access-Control-Allow-Origin %q", resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// Reports for the previous epoch only within the grace after it ended, for
+// the next only within the grace before it starts.
+func TestIntakeEpochWindow(t *testing.T) {
+	rs := testRuleset("shop", 50, 3, 3)
+	start := time.UnixMilli(2921 * 7 * 86_400_000).UTC() // epoch 2921 begins
+	var now time.Time
+	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return now }, SourceReportsPerHour: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, tc := range []struct {
+		at    time.Duration // after epoch 2921 begins
+		epoch int64
+		ok    bool
+	}{
+		{30 * time.Minute, 2920, true},
+		{59 * time.Minute, 2920, true},
+		{61 * time.Minute, 2920, false},
+		{3 * 24 * time.Hour, 2920, false},
+		{3 * 24 * time.Hour, 2921, true},
+		{7*24*time.Hour - 30*time.Minute, 2922, true},
+		{7*24*time.Hour - 2*time.Hour, 2922, false},
+		{-30 * time.Minute, 2921, true},
+		{30 * time.Minute, 2919, false},
+	} {
+		now = start.Add(tc.at)
+		body := fmt.Sprintf(`{"ruleset":"shop","epoch":%d,"mechanism":"krr","value":1,"epsilon":2}`, tc.epoch)
+		if err := c.Accept(context.Background(), []byte(body)); (err == nil) != tc.ok {
+			t.Errorf("epoch %d at %v into 2921: %v, want accepted %v", tc.epoch, tc.at, err, tc.ok)
+		}
+	}
+}
+
+// One address gets a bounded number of reports an hour; another address is
+// counted apart, the count starts again the next hour, and the key that
+// tells addresses apart is new each day.
+func TestIntakeRateLimitPerSource(t *testing.T) {
+	l := newSourceLimiter(3)
+	t0 := time.Date(2026, 12, 4, 10, 5, 0, 0, time.UTC)
+	for i, want := range []bool{true, true, true, false, false} {
+		if got := l.allow("198.51.100.7:5555", t0); got != want {
+			t.Errorf("report %d from one address: %v, want %v", i, got, want)
+		}
+	}
+	if !l.allow("198.51.100.8:5555", t0) {
+		t.Error("another address was limited")
+	}
+	if !l.allow("198.51.100.7:6000", t0.Add(time.Hour)) {
+		t.Error("the next hour is still limited")
+	}
+	before := l.sourceOf("198.51.100.7")
+	l.allow("198.51.100.7:1", t0.Add(24*time.Hour))
+	if l.sourceOf("198.51.100.7") == before {
+		t.Error("the key did not change with the day")
+	}
+	for src := range l.counts {
+		for _, b := range [][]byte{[]byte("198.51.100.7"), []byte("198.51.100.8")} {
+			if strings.Contains(string(src[:]), string(b)) {
+				t.Error("an address is kept in the clear")
+			}
+		}
+	}
+
+	// Through HTTP, with the default allowance.
+	c := newCollectorWith(t, Config{})
+	srv := serve(t, c)
+	refused := 0
+	for range DefaultSourceReportsPerHour + 5 {
+		if resp := postWith(t, srv, "text/plain", okReport, nil); resp.StatusCode == 429 {
+			refused++
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+	}
+	if refused != 5 {
+		t.Errorf("%d of %d reports from one address refused, want 5", refused, DefaultSourceReportsPerHour+5)
+	}
+}
+
+// newCollectorWith is a collector of testRuleset("shop", 50, 3, 3) with cfg.
+func newCollectorWith(t *testing.T, cfg Config) *Collector {
+	t.Helper()
+	cfg.Rulesets = map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3, 3)}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return fixedNow }
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// The per-epoch cap is on by default, sized from the audience when given.
+func TestEpochCapByDefault(t *testing.T) {
+	if c := newCollectorWith(t, Config{}); c.maxN != DefaultMaxReportsPerEpoch {
+		t.Errorf("default cap %d", c.maxN)
+	}
+	if c := newCollectorWith(t, Config{Audience: 40_000}); c.maxN != 80_000 {
+		t.Errorf("cap for an audience of 40,000: %d", c.maxN)
+	}
+	if c := newCollectorWith(t, Config{MaxReportsPerEpoch: -1}); c.maxN != 0 {
+		t.Errorf("cap turned off: %d", c.maxN)
 	}
 }
 
@@ -182,6 +380,7 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 	for i := range 5 {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports",
 			strings.NewReader(fmt.Sprintf(`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, i)))
+		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
 		req.Header.Set("User-Agent", "Mozilla/5.0 secret-agent")
 		req.Header.Set("X-Forwarded-For", "203.0.113.7")
 		req.AddCookie(&http.Cookie{Name: "uid", Value: "tracking-cookie"})
@@ -265,6 +464,15 @@ func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, epoch int64, truth
 	eps := rs.Reporting.Epsilon
 	e := math.Exp(eps)
 	ctx := context.Background()
+	// Reports are accepted only in their epoch: send them from its middle.
+	restore := c.now
+	defer func() { c.now = restore }()
+	days := int64(rs.Reporting.EpochDays)
+	if days == 0 {
+		days = DefaultEpochDays
+	}
+	inEpoch := time.UnixMilli(epoch*days*86_400_000 + days*86_400_000/2).UTC()
+	c.now = func() time.Time { return inEpoch }
 	for idx, count := range truth {
 		for range count {
 			v := idx
@@ -521,9 +729,10 @@ func TestMaxReportsPerEpoch(t *testing.T) {
 			t.Errorf("report %d: %d, want %d", i, got, want)
 		}
 	}
-	// Another epoch has its own allowance.
-	if got := post(t, srv, strings.Replace(body, "2921", "2920", 1)).StatusCode; got != 204 {
-		t.Errorf("previous epoch: %d", got)
+	// The next epoch has its own allowance.
+	c.now = func() time.Time { return fixedNow.Add(4 * 24 * time.Hour) }
+	if got := post(t, srv, strings.Replace(body, "2921", "2922", 1)).StatusCode; got != 204 {
+		t.Errorf("next epoch: %d", got)
 	}
 }
 

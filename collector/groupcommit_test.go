@@ -67,7 +67,7 @@ func TestNoAcknowledgedReportLost(t *testing.T) {
 	rs := testRuleset("shop", 50, 3, 3)
 	m := map[string]*engine.Ruleset{"shop": rs}
 	now := func() time.Time { return fixedNow }
-	c, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	c, err := New(Config{DBPath: path, Rulesets: m, Now: now, SourceReportsPerHour: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,13 +37,23 @@ func bad(format string, args ...any) error {
 	return &intakeError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// headers sets what every response carries: no caching, CORS for any origin
-// without credentials. No cookies are ever set.
-func headers(next http.Handler) http.Handler {
+// headers sets what every response carries: no caching, and CORS without
+// credentials: for the site's configured origins only on the intake, for
+// any origin on the public reads. No cookies are ever set.
+func (c *Collector) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
-		h.Set("Access-Control-Allow-Origin", "*")
+		if r.URL.Path == "/v1/reports" {
+			// Only the site's pages may post (see originAllowed).
+			h.Add("Vary", "Origin")
+			if o := r.Header.Get("Origin"); c.origins[o] {
+				h.Set("Access-Control-Allow-Origin", o)
+			}
+		} else {
+			// The estimates and sizes are public aggregates, for any page.
+			h.Set("Access-Control-Allow-Origin", "*")
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		if r.Method == http.MethodOptions {
@@ -61,6 +71,19 @@ func (c *Collector) serveReports(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
 		httpError(w, http.StatusMethodNotAllowed, "POST a report")
+		return
+	}
+	if !c.originAllowed(r) {
+		httpError(w, http.StatusForbidden, "reports are accepted only from the site's own pages")
+		return
+	}
+	if !acceptedType(r.Header.Get("Content-Type")) {
+		httpError(w, http.StatusUnsupportedMediaType, "a report is text/plain or application/json")
+		return
+	}
+	if !c.limiter.allow(r.RemoteAddr, c.now()) {
+		w.Header().Set("Retry-After", "3600")
+		httpError(w, http.StatusTooManyRequests, "too many reports from this address; try again later")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.maxBody))
@@ -88,8 +111,18 @@ func (c *Collector) serveReports(w http.ResponseWriter, r *http.Request) {
 // Accept validates one report body and counts it: the code path of
 // POST /v1/reports after the body is read.
 func (c *Collector) Accept(ctx context.Context, body []byte) error {
+	return c.AcceptAsOf(ctx, body, c.now())
+}
+
+// AcceptAsOf is Accept as if the report arrived at now, so that a
+// simulation in the same process (the demo's crowd) can fill a past epoch.
+// Reports from outside always arrive now.
+func (c *Collector) AcceptAsOf(ctx context.Context, body []byte, now time.Time) error {
 	if int64(len(body)) > c.maxBody {
 		return &intakeError{http.StatusRequestEntityTooLarge, "report body too large"}
+	}
+	if err := uniqueKeys(body); err != nil {
+		return err
 	}
 	var rep Report
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -116,9 +149,8 @@ func (c *Collector) Accept(ctx context.Context, body []byte) error {
 	if math.Abs(*rep.Epsilon-s.epsilon) > 1e-9 {
 		return bad("epsilon must be %g for this ruleset", s.epsilon)
 	}
-	now := s.epoch(c.now())
-	if e := *rep.Epoch; e < now-1 || e > now+1 {
-		return bad("epoch %d is outside the accepted window [%d, %d]", e, now-1, now+1)
+	if e := *rep.Epoch; !s.epochAccepted(e, now, c.grace) {
+		return bad("epoch %d is not accepted now: reports are for the current epoch, %d", e, s.epoch(now))
 	}
 	if rep.Mechanism != MechanismKRR {
 		return bad(`mechanism must be "krr"`)
@@ -137,6 +169,42 @@ func (c *Collector) Accept(ctx context.Context, body []byte) error {
 			return &intakeError{http.StatusServiceUnavailable, "the collector is shutting down"}
 		}
 		return err
+	}
+	return nil
+}
+
+// acceptedType says whether a report's Content-Type is one a page sends:
+// text/plain (fetch and sendBeacon with a string body, which needs no CORS
+// preflight) or application/json, with any parameters.
+func acceptedType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "text/plain" || mt == "application/json"
+}
+
+// uniqueKeys refuses a JSON object that names a key twice: encoding/json
+// would keep the last one, so {"value":1,"value":7} could slip a second
+// value past a proxy or log that read the first.
+func uniqueKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil // not an object: the decoder says what is wrong
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return bad("malformed report: a key appears twice")
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
 	}
 	return nil
 }

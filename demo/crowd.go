@@ -113,7 +113,13 @@ func seedCrowd(ctx context.Context, c *collector.Collector, rs *engine.Ruleset, 
 			}
 			values = append(values, v)
 		}
-		if err := sendReports(ctx, c, rs.ID, epoch, rep.Epsilon, values); err != nil {
+		// The intake takes a report only in its epoch: the past epoch's are
+		// sent as of a moment inside it.
+		at := now
+		for e, _ := c.Epoch(rs.ID, at); e > epoch; e, _ = c.Epoch(rs.ID, at) {
+			at = at.Add(-24 * time.Hour)
+		}
+		if err := sendReports(ctx, c, rs.ID, epoch, at, rep.Epsilon, values); err != nil {
 			return nil, fmt.Errorf("-crowd: %w", err)
 		}
 		sent[epoch] = len(values)
@@ -143,10 +149,10 @@ func reported(id string, sizes map[string]int64, minK int, index map[string]int)
 }
 
 // sendReports sends one k-ary randomized response report per value for
-// epoch, through the collector's intake, from crowdWorkers goroutines so
+// epoch, through the collector's intake as of at (a moment in epoch), from crowdWorkers goroutines so
 // the collector's writer commits them in groups. It returns once every
 // report was acknowledged, that is committed.
-func sendReports(ctx context.Context, c *collector.Collector, ruleset string, epoch int64, epsilon float64, values []int) error {
+func sendReports(ctx context.Context, c *collector.Collector, ruleset string, epoch int64, at time.Time, epsilon float64, values []int) error {
 	bodies := make(chan []byte)
 	errs := make(chan error, crowdWorkers)
 	var wg sync.WaitGroup
@@ -155,7 +161,7 @@ func sendReports(ctx context.Context, c *collector.Collector, ruleset string, ep
 		go func() {
 			defer wg.Done()
 			for body := range bodies {
-				if err := c.Accept(ctx, body); err != nil {
+				if err := c.AcceptAsOf(ctx, body, at); err != nil {
 					errs <- err
 					return
 				}

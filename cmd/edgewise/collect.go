@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,7 +23,7 @@ import (
 
 func init() {
 	commands["collect"] = command{
-		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/estimates, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/estimates, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -46,7 +47,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dbPath := fs.String("db", "edgewise-reports.db", "SQLite database `PATH` for the counts")
 	addr := fs.String("addr", "127.0.0.1:8090", "`HOST:PORT` to listen on")
 	maxBody := fs.Int64("max-body", collector.DefaultMaxBodyBytes, "largest report body in `BYTES`")
-	maxN := fs.Int64("max-per-epoch", 0, "most reports counted per ruleset and epoch (0: no limit)")
+	maxN := fs.Int64("max-per-epoch", 0, "most reports counted per ruleset and epoch (0: twice --audience, or "+strconv.Itoa(collector.DefaultMaxReportsPerEpoch)+"; -1: no limit)")
+	audience := fs.Int64("audience", 0, "how many `PEOPLE` are expected to report per ruleset and epoch; sizes the default --max-per-epoch")
+	var origins stringList
+	fs.Var(&origins, "origin", "an `ORIGIN` (https://shop.example) whose pages may post reports (repeatable); the collector's own origin always may")
+	grace := fs.Duration("epoch-grace", collector.DefaultEpochGrace, "how long after an epoch ends its reports are still accepted")
+	perSource := fs.Int("per-source-hour", collector.DefaultSourceReportsPerHour, "most reports one address may send an hour (-1: no limit); addresses are counted under a keyed hash, in memory only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,7 +84,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		rulesets[rs.ID] = rs
 	}
-	c, err := collector.New(collector.Config{DBPath: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN})
+	if *grace <= 0 {
+		*grace = -1 // the current epoch only
+	}
+	c, err := collector.New(collector.Config{DBPath: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
+		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,130 @@
+package collector
+
+// The intake's defences against forged reports. Reports are anonymous by
+// design, so nothing can prove one came from a real visit; what the
+// collector can do is bound how many reports one sender, one epoch and one
+// other site's page can add, so that forging a published cohort costs more
+// than it is worth (RATIONALE.md, "Why can forged reports not publish a
+// cohort?"). Each layer is measured by collector tests and by edgewise
+// simulate's adversary.
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the intake's defences.
+const (
+	// DefaultEpochGrace is how long after an epoch ends its reports are
+	// still accepted (a page open across the rollover), and how long before
+	// the next one starts its reports are (a device clock slightly ahead).
+	DefaultEpochGrace = time.Hour
+	// DefaultMaxReportsPerEpoch caps the reports counted per ruleset and
+	// epoch when Config sets neither the cap nor the audience.
+	DefaultMaxReportsPerEpoch = 1_000_000
+	// AudienceHeadroom is how many times the expected audience the epoch
+	// cap allows, for growth and for several rulesets' visitors overlapping.
+	AudienceHeadroom = 2
+	// DefaultSourceReportsPerHour is how many reports one source (one IP
+	// address, seen through a keyed hash) may send in an hour. A device
+	// sends one report per ruleset per epoch; the rest of the allowance is
+	// for many people behind one address (offices, carrier NAT).
+	DefaultSourceReportsPerHour = 60
+	// maxSources bounds the rate limiter's memory: past it, the hour's
+	// counts start again (failing open, never refusing everyone).
+	maxSources = 1 << 20
+)
+
+// sourceLimiter counts reports per source per hour, in memory only. A
+// source is the first 16 bytes of HMAC-SHA256 of its IP address under a
+// random key drawn each UTC day and never written anywhere, so the counts
+// cannot be joined with anything, not even with the previous day's.
+type sourceLimiter struct {
+	perHour int
+	mu      sync.Mutex
+	day     int64 // the UTC day key was drawn for
+	hour    int64 // the hour counts are for
+	key     [32]byte
+	counts  map[[16]byte]int
+}
+
+func newSourceLimiter(perHour int) *sourceLimiter {
+	return &sourceLimiter{perHour: perHour, day: -1, counts: map[[16]byte]int{}}
+}
+
+// allow counts one report from the address and says whether it is within
+// the allowance.
+func (l *sourceLimiter) allow(addr string, now time.Time) bool {
+	if l == nil || l.perHour <= 0 {
+		return true
+	}
+	ip := addr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		ip = host
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if day := now.Unix() / 86400; day != l.day {
+		l.day = day
+		if _, err := rand.Read(l.key[:]); err != nil {
+			panic("collector: no randomness for the rate limiter's key: " + err.Error())
+		}
+		clear(l.counts)
+	}
+	if hour := now.Unix() / 3600; hour != l.hour || len(l.counts) >= maxSources {
+		l.hour = hour
+		clear(l.counts)
+	}
+	src := l.sourceOf(ip)
+	n := l.counts[src] + 1
+	l.counts[src] = n
+	return n <= l.perHour
+}
+
+// originAllowed says whether a request from a browser page may post: no
+// Origin header (not a page's cross-origin request), the collector's own
+// origin, or one of the site's configured origins. It stops other sites'
+// pages from making their visitors post, which a CORS header of * allowed.
+func (c *Collector) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if c.origins[origin] {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// epochAccepted says whether reports for epoch e are accepted at now: the
+// current epoch, the previous one for grace after it ended, the next one
+// for grace before it starts.
+func (s *set) epochAccepted(e int64, now time.Time, grace time.Duration) bool {
+	cur := s.epoch(now)
+	switch e {
+	case cur:
+		return true
+	case cur - 1:
+		return s.epoch(now.Add(-grace)) == e
+	case cur + 1:
+		return s.epoch(now.Add(grace)) == e
+	}
+	return false
+}
+
+// sourceOf is the source an IP address counts as today. The caller holds mu.
+func (l *sourceLimiter) sourceOf(ip string) [16]byte {
+	mac := hmac.New(sha256.New, l.key[:])
+	mac.Write([]byte(ip))
+	var src [16]byte
+	copy(src[:], mac.Sum(nil))
+	return src
+}
