@@ -2,11 +2,9 @@ package collector
 
 // The intake's defences against forged reports. Reports are anonymous by
 // design, so nothing can prove one came from a real visit; what the
-// collector can do is bound how many reports one sender, one epoch and one
-// other site's page can add, so that forging a published cohort costs more
-// than it is worth (RATIONALE.md, "Why can forged reports not publish a
-// cohort?"). Each layer is measured by collector tests and by edgewise
-// simulate's adversary.
+// collector can do is bound how many reports one address, one epoch and
+// one other site's page can add (RATIONALE.md, "Why does the intake limit
+// who may post, and how much?").
 
 import (
 	"crypto/hmac"
