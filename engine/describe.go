@@ -114,6 +114,10 @@ type Export struct {
 	// k-anonymity coarsening, or "" when there is none.
 	Cohort       string        `msgpack:"cohort" json:"cohort"`
 	Reports      []Report      `msgpack:"reports" json:"reports"`
+	// ReportPauses are what Forget me keeps: that a report went out in an
+	// epoch not yet over, so that no second, freshly noised one follows it
+	// (see ReportPause).
+	ReportPauses []ReportPause `msgpack:"report_pauses" json:"report_pauses"`
 	Ledger       []LedgerEntry `msgpack:"ledger" json:"ledger"`
 	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`
 }
@@ -150,6 +154,12 @@ func (e *Engine) Export() (Export, error) {
 	}
 	if out.Reports == nil {
 		out.Reports = []Report{}
+	}
+	out.ReportPauses = []ReportPause{}
+	for _, p := range e.pauses {
+		if p.Until > e.context.Now {
+			out.ReportPauses = append(out.ReportPauses, p)
+		}
 	}
 	in := c.personRegions(out.Context)
 	out.Context.Regions = nil

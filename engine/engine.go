@@ -30,6 +30,9 @@ type Engine struct {
 	// random is where report noise comes from (systemRandom unless a test
 	// sets another with SetRandom).
 	random randSource
+	// pauses outlive an erased profile: no second report in an epoch that
+	// already had one (see ReportPause).
+	pauses []ReportPause
 }
 
 // New returns an engine with no ruleset loaded and an empty profile.

@@ -262,6 +262,7 @@ var mpStructSnapshot = mp.Struct{
 		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: mpTypeSliceLedgerEntry},
 		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: mpTypeSliceReport},
 		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: mpTypeSliceAnswer},
+		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: mpTypeSliceReportPause},
 	},
 }
 
@@ -281,6 +282,9 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		n++
 	}
 	if !(len(p.Answers) == 0) {
+		n++
+	}
+	if !(len(p.Pauses) == 0) {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
@@ -346,6 +350,17 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 			b = mp.AppendArrayLen(b, len(p.Answers))
 			for i0 := range p.Answers {
 				b = mpAppendAnswer(b, &p.Answers[i0])
+			}
+		}
+	}
+	if !(len(p.Pauses) == 0) {
+		b = mp.AppendRaw(b, "\xa6pauses")
+		if p.Pauses == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Pauses))
+			for i0 := range p.Pauses {
+				b = mpAppendReportPause(b, &p.Pauses[i0])
 			}
 		}
 	}
@@ -559,6 +574,25 @@ func mpAppendAnswer(b []byte, p *answer) []byte {
 	b = mp.AppendInt(b, int64(p.Cohort))
 	b = mp.AppendRaw(b, "\xa5value")
 	b = mp.AppendInt(b, int64(p.Value))
+	return b
+}
+
+// mpStructReportPause is how ReportPause is read (mp.Reader.DecodeStruct).
+var mpStructReportPause = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*ReportPause)(p) = ReportPause{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(ReportPause{}.Ruleset), Type: mp.String},
+		{Name: "until", Offset: unsafe.Offsetof(ReportPause{}.Until), Type: mp.Int64},
+	},
+}
+
+// mpAppendReportPause appends ReportPause as msgpack/v5 writes it.
+func mpAppendReportPause(b []byte, p *ReportPause) []byte {
+	b = mp.AppendMapLen(b, 2)
+	b = mp.AppendRaw(b, "\xa7ruleset")
+	b = mp.AppendString(b, p.Ruleset)
+	b = mp.AppendRaw(b, "\xa5until")
+	b = mp.AppendInt(b, int64(p.Until))
 	return b
 }
 
@@ -811,6 +845,18 @@ var mpTypeSliceAnswer = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeAnswer,
 	Append: func(p unsafe.Pointer) unsafe.Pointer {
 		s := (*[]answer)(p)
 		*s = append(*s, *new(answer))
+		return unsafe.Pointer(&(*s)[len(*s)-1])
+	},
+}
+
+var mpTypeReportPause = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReportPause}
+
+var mpTypeSliceReportPause = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReportPause,
+	SetNil:    func(p unsafe.Pointer) { *(*[]ReportPause)(p) = nil },
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, 0, n) },
+	Append: func(p unsafe.Pointer) unsafe.Pointer {
+		s := (*[]ReportPause)(p)
+		*s = append(*s, *new(ReportPause))
 		return unsafe.Pointer(&(*s)[len(*s)-1])
 	},
 }

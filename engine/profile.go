@@ -105,9 +105,10 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 // with a higher version was written by a newer engine and is refused.
 // Version 2 added impressions, version 3 the person's preferences, version 4
 // the report ledger and the reports of the current epochs, version 5 the
-// memoized report answers; version 1 to 4 snapshots still load (versions 1
-// and 2 leave the preferences as they are).
-const SnapshotVersion = 5
+// memoized report answers, version 6 the report pauses that outlive an
+// erased profile; version 1 to 5 snapshots still load (versions 1 and 2
+// leave the preferences as they are).
+const SnapshotVersion = 6
 
 //go:generate go run ../internal/build/cmd/msgpgen -o msgp_gen.go -decode Ruleset,snapshot -encode snapshot
 
@@ -122,6 +123,7 @@ type snapshot struct {
 	Ledger      []LedgerEntry   `msgpack:"ledger,omitempty"`
 	Reports     []Report        `msgpack:"reports,omitempty"`
 	Answers     []answer        `msgpack:"answers,omitempty"`
+	Pauses      []ReportPause   `msgpack:"pauses,omitempty"`
 }
 
 type rawImpression struct {
@@ -151,7 +153,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	}
 	p := e.prefs.public()
 	s.Preferences = &p
-	s.Ledger, s.Reports, s.Answers = e.profile.ledger, e.profile.reports, e.profile.answers
+	s.Ledger, s.Reports, s.Answers, s.Pauses = e.profile.ledger, e.profile.reports, e.profile.answers, e.pauses
 	return mpAppendSnapshot(nil, &s), nil
 }
 
@@ -244,8 +246,21 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			p.answers = append(p.answers, a)
 		}
 	}
+	if s.Version < 6 && len(s.Pauses) > 0 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds report pauses; the profile was reset"}
+	}
+	var pauses []ReportPause
+	for _, pz := range s.Pauses {
+		if pz.Ruleset == "" || pz.Until <= 0 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid report pause; the profile was reset"}
+		}
+		if len(pauses) < maxPauses {
+			pauses = append(pauses, pz)
+		}
+	}
 	e.profile = p
 	e.prefs = np
+	e.pauses = pauses
 	e.enforcePrefs()
 	return len(e.profile.events), nil
 }

@@ -25,6 +25,40 @@ type Report struct {
 	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
 }
 
+// ReportPause is the one thing erasing the profile keeps about reports: that
+// a report for Ruleset went out in the epoch that ends at Until (Unix ms),
+// so none may go out again before then. The report, its answer and the
+// ledger are erased; without this, the next report would draw a fresh
+// noisy answer about the same cohort in the same epoch.
+type ReportPause struct {
+	Ruleset string `msgpack:"ruleset" json:"ruleset"`
+	Until   int64  `msgpack:"until" json:"until"`
+}
+
+// maxPauses bounds the pauses kept (one per ruleset; expired ones go).
+const maxPauses = 16
+
+// pauseUntil is when the pause for ruleset ends, or 0, dropping pauses
+// that ended by now.
+func (e *Engine) pauseUntil(ruleset string, now int64) int64 {
+	e.pauses = slices.DeleteFunc(e.pauses, func(p ReportPause) bool { return p.Until <= now })
+	for _, p := range e.pauses {
+		if p.Ruleset == ruleset {
+			return p.Until
+		}
+	}
+	return 0
+}
+
+// pause records that a report for ruleset went out in the epoch ending at until.
+func (e *Engine) pause(ruleset string, until int64) {
+	e.pauses = slices.DeleteFunc(e.pauses, func(p ReportPause) bool { return p.Ruleset == ruleset })
+	e.pauses = append(e.pauses, ReportPause{Ruleset: ruleset, Until: until})
+	if n := len(e.pauses); n > maxPauses {
+		e.pauses = slices.Delete(e.pauses, 0, n-maxPauses)
+	}
+}
+
 // answer is a memoized noised answer about one true cohort (see ldp.go).
 type answer struct {
 	Ruleset string  `msgpack:"ruleset"`
@@ -57,6 +91,10 @@ const (
 	ReasonUnassignable = "no bucket fits the person in dimension "
 	ReasonBelowK       = "every cohort the person fits is below min_k"
 	ReasonPastEpoch    = "a report was already made for a later epoch"
+	// ReasonAlreadyReported: the profile was erased (Forget me) after this
+	// epoch's report went out, and a second, freshly noised answer in the
+	// same epoch could be averaged with the first.
+	ReasonAlreadyReported = "a report was already sent in this epoch; the next can go in the next epoch"
 )
 
 func (c *compiledRuleset) epochMillis() int64 {
@@ -88,7 +126,9 @@ func (c *compiledRuleset) minK() float64 {
 //
 // A report is made only when the effective sharing is cohorts. The first
 // call in an epoch draws the report, stores it and records it in the
-// ledger; later calls in the same epoch return that same report.
+// ledger; later calls in the same epoch return that same report. After the
+// profile is erased, none is made until the epoch of the last one ends
+// (ReportPause).
 func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, error) {
 	if e.rules == nil {
 		return nil, "", errNoRuleset()
@@ -115,6 +155,9 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		if r.Epoch > epoch {
 			return nil, ReasonPastEpoch, nil
 		}
+	}
+	if e.pauseUntil(c.id, now) > now {
+		return nil, ReasonAlreadyReported, nil
 	}
 	buckets, dim := e.assignCohort()
 	if buckets == nil {
@@ -149,6 +192,7 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		spent = eps
 	}
 	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: MechanismKRR, Epsilon: spent, At: now})
+	e.pause(c.id, (epoch+1)*c.epochMillis())
 	return &r, "", nil
 }
 

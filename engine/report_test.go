@@ -505,12 +505,82 @@ func TestReportSnapshotAndOff(t *testing.T) {
 	if err := e2.SetContext(Context{Now: t0, Visits: ip(3)}); err != nil {
 		t.Fatal(err)
 	}
-	r3, _, _ := e2.Report(t0, nil)
+	// Not in the same epoch (see TestEraseDoesNotRedrawInTheSameEpoch)...
+	if r, reason, _ := e2.Report(t0, nil); r != nil || reason != ReasonAlreadyReported {
+		t.Errorf("after off, in the same epoch: %+v %q", r, reason)
+	}
+	// ...but in the next, a new report is drawn.
+	next := (t0/(7*86_400_000) + 1) * 7 * 86_400_000
+	if err := e2.SetContext(Context{Now: next, Visits: ip(3)}); err != nil {
+		t.Fatal(err)
+	}
+	r3, _, _ := e2.Report(next, nil)
 	if r3 == nil || r3.Value == nil {
-		t.Errorf("after off a new report is drawn: %+v", r3)
+		t.Errorf("after off, the next epoch's report is drawn: %+v", r3)
 	}
 	// Off erased the memoized answers too: the new report spends ε again.
 	if led, spent := e2.Ledger(); len(led) != 1 || spent != 2 {
 		t.Errorf("ledger %+v spent %v", led, spent)
+	}
+}
+
+// Erasing the profile (sharing off, as Forget me does) must not let a second
+// randomized answer out in the same epoch: two independent noisy answers
+// about one cohort can be averaged. The erase keeps only when the epoch of
+// the last report ends, and Report sends nothing before then, even after
+// the person opts in again; the export says so. A snapshot keeps it, and the
+// next epoch reports again.
+func TestEraseDoesNotRedrawInTheSameEpoch(t *testing.T) {
+	const week = 7 * 86_400_000
+	t0 := int64(2921)*week + 3*86_400_000
+	e := cohortEngine(t, cohortShop())
+	if err := e.SetContext(Context{Now: t0, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := e.Report(t0, nil)
+	if err != nil || first == nil {
+		t.Fatalf("first report: %+v %v", first, err)
+	}
+	setPrefs(t, e, Preferences{Sharing: SharingOff}) // Forget me erases the profile
+	setPrefs(t, e, Preferences{Sharing: SharingCohorts})
+	if err := e.SetContext(Context{Now: t0 + 3_600_000, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int64{t0 + 3_600_000, 2922*week - 1} {
+		if r, reason, err := e.Report(at, nil); r != nil || err != nil || reason != ReasonAlreadyReported {
+			t.Fatalf("report at %d after the erase: %+v %q %v, want none: %q", at, r, reason, err, ReasonAlreadyReported)
+		}
+	}
+	x, err := e.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Reports) != 0 || len(x.Ledger) != 0 || len(x.ReportPauses) != 1 || x.ReportPauses[0] != (ReportPause{Ruleset: "shop", Until: 2922 * week}) {
+		t.Fatalf("export after the erase: reports %v, ledger %v, pauses %+v", x.Reports, x.Ledger, x.ReportPauses)
+	}
+	// A snapshot carries the pause to the next page.
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := cohortEngine(t, cohortShop())
+	if _, err := e2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.SetContext(Context{Now: t0 + 7_200_000, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if r, reason, _ := e2.Report(t0+7_200_000, nil); r != nil || reason != ReasonAlreadyReported {
+		t.Fatalf("report from a restored snapshot: %+v %q", r, reason)
+	}
+	// The next epoch reports again, and the pause is gone.
+	if err := e2.SetContext(Context{Now: 2922 * week, Visits: ip(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := e2.Report(2922*week, nil); err != nil || r == nil || r.Epoch != 2922 {
+		t.Fatalf("next epoch: %+v %v", r, err)
+	}
+	if x, _ := e2.Export(); len(x.ReportPauses) != 1 || x.ReportPauses[0].Until != 2923*week {
+		t.Errorf("pauses after the next report: %+v", x.ReportPauses)
 	}
 }

@@ -41,7 +41,8 @@
 //	                                                      interests: [{id, tags}], slots: [{id, fallback}],
 //	                                                      reporting: {epsilon, epoch_days, min_k, cohorts}}
 //	export        {}                                   -> {export: {ruleset, preferences, context, events, impressions,
-//	                                                      interests: [{tag, weight}], cohort, reports, ledger, epsilon_spent}}
+//	                                                      interests: [{tag, weight}], cohort, reports, report_pauses: [{ruleset, until}],
+//	                                                      ledger, epsilon_spent}}
 //
 // Event types are view, click, add_to_cart, purchase, custom (a site's own
 // interaction, counted like a view) and dismiss (which
@@ -83,7 +84,8 @@
 // lists every report made (level: the dimensions of the cohort used;
 // epsilon: the privacy it spent, 0 when it repeated an answer) and the total;
 // the ledger and the epoch's report persist in the snapshot and sharing off
-// erases them.
+// erases them, all but report_pauses: that a report went out in an epoch
+// until its end, so that no second, freshly noised report follows in it.
 //
 // describe tells what the active ruleset collects and why, for a preference
 // center: each declared signal with its purpose and retention, the interests

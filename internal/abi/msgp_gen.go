@@ -589,7 +589,7 @@ func mpAppendExportResult(b []byte, p *ExportResult) []byte {
 
 // mpAppendEngineExport appends engine.Export as msgpack/v5 writes it.
 func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
-	b = mp.AppendMapLen(b, 10)
+	b = mp.AppendMapLen(b, 11)
 	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
 	b = mp.AppendRaw(b, "\xabpreferences")
@@ -634,6 +634,15 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 			b = mpAppendEngineReport(b, &p.Reports[i0])
 		}
 	}
+	b = mp.AppendRaw(b, "\xadreport_pauses")
+	if p.ReportPauses == nil {
+		b = mp.AppendNil(b)
+	} else {
+		b = mp.AppendArrayLen(b, len(p.ReportPauses))
+		for i0 := range p.ReportPauses {
+			b = mpAppendEngineReportPause(b, &p.ReportPauses[i0])
+		}
+	}
 	b = mp.AppendRaw(b, "\xa6ledger")
 	if p.Ledger == nil {
 		b = mp.AppendNil(b)
@@ -665,6 +674,16 @@ func mpAppendEngineInterestWeight(b []byte, p *engine.InterestWeight) []byte {
 	b = mp.AppendString(b, p.Tag)
 	b = mp.AppendRaw(b, "\xa6weight")
 	b = mp.AppendFloat64(b, float64(p.Weight))
+	return b
+}
+
+// mpAppendEngineReportPause appends engine.ReportPause as msgpack/v5 writes it.
+func mpAppendEngineReportPause(b []byte, p *engine.ReportPause) []byte {
+	b = mp.AppendMapLen(b, 2)
+	b = mp.AppendRaw(b, "\xa7ruleset")
+	b = mp.AppendString(b, p.Ruleset)
+	b = mp.AppendRaw(b, "\xa5until")
+	b = mp.AppendInt(b, int64(p.Until))
 	return b
 }
 
