@@ -68,8 +68,8 @@ const (
 	logCapacity = 500
 	// maxLoggedBody is the largest body kept verbatim in the log, if textual.
 	maxLoggedBody = 2 << 10
-	// maxBody is the largest request body the server reads at all.
-	maxBody = 1 << 20
+	// bodyTimeout bounds how long reading one request's body may take.
+	bodyTimeout = 30 * time.Second
 	// heartbeat keeps idle event streams open through proxies.
 	heartbeat = 25 * time.Second
 )
@@ -149,8 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// No write timeout: event streams stay open for as long as the page does.
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newHTTPServer(handler)
 	// Event streams never end by themselves; closing handler.done on
 	// shutdown ends them so Shutdown does not wait for its timeout.
 	srv.RegisterOnShutdown(handler.close)
@@ -194,6 +193,10 @@ type server struct {
 	crowd int
 	// crowdSent is how many simulated reports the server sent per epoch.
 	crowdSent map[int64]int
+	// sources tells visitors apart in the request log (see visitorSources).
+	sources *visitorSources
+	// bodyTimeout is bodyTimeout; tests shorten it.
+	bodyTimeout time.Duration
 }
 
 // serverConfig configures newServer.
@@ -264,7 +267,7 @@ func newServer(cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
-	s := &server{shop: sh, collector: col, dist: dist, hashedWasm: hashedWasm, mux: http.NewServeMux(), log: newRequestLog(logCapacity),
+	s := &server{shop: sh, collector: col, dist: dist, hashedWasm: hashedWasm, mux: http.NewServeMux(), log: newRequestLog(logCapacity), sources: newVisitorSources(),
 		done: make(chan struct{}), dashboard: dash, clock: cfg.now, crowd: cfg.crowd}
 	if s.crowdSent, err = seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
 		col.Close()
@@ -344,6 +347,34 @@ func readHead(path string, n int) ([]byte, error) {
 // close ends open event streams. It is safe to call more than once.
 func (s *server) close() { s.closeOnce.Do(func() { close(s.done) }) }
 
+// newHTTPServer serves the demo with the collector's limits: headers within
+// 10 s and 16 KiB, and idle connections closed after a minute. Bodies are
+// read with their own deadline (bodyTimeout), not a server-wide
+// ReadTimeout, which would also cut the event streams, and no write
+// timeout, since event streams stay open as long as the page does.
+func newHTTPServer(s *server) *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+// bodyLimit is the largest body the server reads for a request: what its
+// route takes (the playground's rulesets, the collector's reports), and for
+// every other route no more than the log shows, so that the log can still
+// show what a page tried to send where nothing is taken.
+func bodyLimit(r *http.Request) int64 {
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/reports":
+		return collector.DefaultMaxBodyBytes
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/playground/"):
+		return maxPlaygroundBody
+	}
+	return maxLoggedBody
+}
+
 // unlogged are the log's own endpoints: watching the log does not grow it.
 func unlogged(path string) bool {
 	return path == "/api/requests" || path == "/api/requests/stream"
@@ -358,13 +389,23 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry := loggedRequest{
-		Time:        time.Now().UTC(),
+		// A second is fine enough to follow a page's requests, and no finer.
+		Time:        time.Now().UTC().Truncate(time.Second),
 		Method:      r.Method,
 		Path:        r.URL.Path,
 		Query:       r.URL.RawQuery,
 		ContentType: r.Header.Get("Content-Type"),
+		source:      s.sources.of(r.RemoteAddr),
 	}
-	body, tooLarge := readBody(r)
+	if r.Body != nil && r.Body != http.NoBody {
+		timeout := s.bodyTimeout
+		if timeout <= 0 {
+			timeout = bodyTimeout
+		}
+		// Not every ResponseWriter can set deadlines (test recorders).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	}
+	body, tooLarge := readBody(r, bodyLimit(r))
 	entry.BodySize = int64(len(body))
 	if len(body) <= maxLoggedBody && textual(entry.ContentType, body) {
 		entry.Body = string(body)
@@ -381,15 +422,19 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.add(entry)
 }
 
-// readBody reads at most maxBody bytes of the request body. tooLarge is true
-// when there was more.
-func readBody(r *http.Request) (body []byte, tooLarge bool) {
+// readBody reads at most limit bytes of the request body. tooLarge is true
+// when there was more, or a declared length says there will be: such a
+// body is not read at all.
+func readBody(r *http.Request, limit int64) (body []byte, tooLarge bool) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, false
 	}
-	body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if len(body) > maxBody {
-		return body[:maxBody], true
+	if r.ContentLength > limit {
+		return nil, true
+	}
+	body, _ = io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if int64(len(body)) > limit {
+		return body[:limit], true
 	}
 	return body, false
 }
@@ -532,8 +577,21 @@ type logResponse struct {
 	Requests []loggedRequest `json:"requests"`
 }
 
+// own keeps the entries sent from the same address as r.
+func (s *server) own(entries []loggedRequest, r *http.Request) []loggedRequest {
+	src := s.sources.of(r.RemoteAddr)
+	out := entries[:0:0]
+	for _, e := range entries {
+		if e.source == src {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (s *server) serveLog(w http.ResponseWriter, r *http.Request) {
 	entries, total, _ := s.log.since(0)
+	entries = s.own(entries, r)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)
@@ -564,7 +622,10 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for {
 		entries, _, changed := s.log.since(after)
-		for _, e := range entries {
+		if len(entries) > 0 {
+			after = entries[len(entries)-1].Seq
+		}
+		for _, e := range s.own(entries, r) {
 			data, err := json.Marshal(e)
 			if err != nil {
 				return
@@ -635,6 +696,9 @@ type loggedRequest struct {
 	// BodyTruncated is true when the body was over the size the server reads.
 	BodyTruncated bool `json:"body_truncated,omitempty"`
 	Status        int  `json:"status"`
+	// source is who sent it, as visitorSources tells them apart; each
+	// visitor sees only their own requests.
+	source [16]byte
 }
 
 // requestLog is a bounded ring of logged requests, numbered from 1.
