@@ -23,7 +23,7 @@ import (
 
 func init() {
 	commands["collect"] = command{
-		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/estimates, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

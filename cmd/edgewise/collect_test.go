@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,36 @@ func TestCollectErrors(t *testing.T) {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%q: code %d, stderr %q", tc.args, code, errOut)
+		}
+	}
+}
+
+// collect's help names exactly the collector paths the README documents.
+func TestCollectHelpMatchesTheReadme(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := regexp.MustCompile(`/v1/[a-z-]+`)
+	set := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range paths.FindAllString(s, -1) {
+			m[p] = true
+		}
+		return m
+	}
+	documented, help := set(string(readme)), set(commands["collect"].usage)
+	if len(documented) == 0 {
+		t.Fatal("the README names no collector path")
+	}
+	for p := range help {
+		if !documented[p] {
+			t.Errorf("collect --help names %s, which the README does not document", p)
+		}
+	}
+	for p := range documented {
+		if !help[p] {
+			t.Errorf("the README documents %s, which collect --help does not name", p)
 		}
 	}
 }
