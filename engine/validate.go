@@ -36,6 +36,10 @@ type Problem struct {
 	Category string   `json:"category"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"`
+	// DependsOn is the path of another value the problem was found from
+	// (a warning comparing two fields), or "". A front end that could not
+	// read that value drops the problem, which would only mislead.
+	DependsOn string `json:"depends_on,omitempty"`
 }
 
 // SensitiveHit is a sensitive category a text reveals, as the lexicon
@@ -67,10 +71,26 @@ type SensitiveFunc func(text string) []SensitiveHit
 // It never panics, whatever the ruleset holds, and it is deterministic: the
 // same ruleset gives the same problems in the same order.
 func Validate(rs *Ruleset, sensitive SensitiveFunc) []Problem {
+	return ValidateWith(rs, ValidateOptions{Sensitive: sensitive})
+}
+
+// ValidateOptions are the build-time helpers Validate can use; each may be
+// nil. They live outside the engine so that it links none of them.
+type ValidateOptions struct {
+	// Sensitive is the sensitive-category check (see Validate).
+	Sensitive SensitiveFunc
+	// Suggest returns the option a misspelt name most likely meant, or "",
+	// for the hints of unknown references ("did you mean ...?").
+	Suggest func(name string, options []string) string
+}
+
+// ValidateWith is Validate with opts.
+func ValidateWith(rs *Ruleset, opts ValidateOptions) []Problem {
 	if rs == nil {
 		rs = &Ruleset{}
 	}
-	v := newValidator(rs, sensitive)
+	v := newValidator(rs, opts.Sensitive)
+	v.suggest = opts.Suggest
 	v.ruleset()
 	return v.ps
 }
@@ -116,7 +136,9 @@ type validator struct {
 
 	// lexicon is the sensitive-category check, nil on the device;
 	// sensitive holds its answers per distinct text, within one call.
-	lexicon   SensitiveFunc
+	lexicon SensitiveFunc
+	// suggest finds a misspelt name's likely meaning (ValidateOptions).
+	suggest   func(name string, options []string) string
 	sensitive map[string][]SensitiveHit
 }
 
@@ -383,8 +405,21 @@ func (v *validator) checkText(path, what, s string, min, max int) {
 
 func (v *validator) checkEnum(path, what, val string, allowed []string) {
 	if !slices.Contains(allowed, val) {
-		v.err(path, CategorySchema, what+" "+quote(val)+" is not one of "+strings.Join(allowed, ", "), "use one of "+strings.Join(allowed, ", "))
+		known := map[string]bool{}
+		for _, a := range allowed {
+			known[a] = true
+		}
+		v.err(path, CategorySchema, what+" "+quote(val)+" is not one of "+strings.Join(allowed, ", "), v.meant(val, known, "use one of "+strings.Join(allowed, ", ")))
 	}
+}
+
+// boostHint fits the hint to a boost out of range: one above 10 is lowered,
+// one at 1 or below was meant to lower scores, which is bury.
+func boostHint(b float64) string {
+	if b > 10 {
+		return "lower boost to 10 or less; to lift items further, pin them"
+	}
+	return "boost multiplies scores by more than 1; to lower scores, use bury with a factor between 0 and 1"
 }
 
 // The privacy policy on texts.
@@ -528,13 +563,39 @@ func setOf(list []string) map[string]bool {
 	return m
 }
 
+// meant is the hint for an unknown name: "did you mean X?" when one of the
+// known names is close, else otherwise.
+func (v *validator) meant(name string, known map[string]bool, otherwise string) string {
+	if v.suggest == nil || len(known) == 0 {
+		return otherwise
+	}
+	options := make([]string, 0, len(known))
+	for k := range known {
+		options = append(options, k)
+	}
+	slices.Sort(options) // ties go to the same name every time
+	if s := v.suggest(name, options); s != "" {
+		return "did you mean " + quote(s) + "?"
+	}
+	return otherwise
+}
+
+// keysOf is the set of a map's keys.
+func keysOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
 // checkSelector reports names in sel that match nothing; names starts the
 // messages (slot "hero" candidates name).
 func (v *validator) checkSelector(path, names string, sel Selector) {
 	for k, id := range sel.Items {
 		if _, ok := v.items[id]; !ok {
 			v.err(index(path+".items", k), CategoryReference, names+" item "+quote(id)+", which is not in the catalogue",
-				"add the item to the catalogue, or fix the id")
+				v.meant(id, keysOf(v.items), "add the item to the catalogue, or fix the id"))
 		}
 	}
 	for k, t := range sel.Tags {
@@ -543,7 +604,7 @@ func (v *validator) checkSelector(path, names string, sel Selector) {
 	for k, c := range sel.Campaigns {
 		if !v.campaigns[c] {
 			v.err(index(path+".campaigns", k), CategoryReference, names+" campaign "+quote(c)+", which no catalogue item belongs to",
-				"set campaign: "+c+" on the items, or fix the name")
+				v.meant(c, v.campaigns, "set campaign: "+c+" on the items, or fix the name"))
 		}
 	}
 }
@@ -551,14 +612,14 @@ func (v *validator) checkSelector(path, names string, sel Selector) {
 func (v *validator) checkTag(path, what, tag string) {
 	if !v.tags[tag] {
 		v.err(path, CategoryReference, what+" tag "+quote(tag)+", which no catalogue item carries",
-			"check the spelling, or tag an item with it")
+			v.meant(tag, v.tags, "check the spelling, or tag an item with it"))
 	}
 }
 
 func (v *validator) checkRegionRef(path, what, id string) {
 	if _, ok := v.regions[id]; !ok {
 		v.err(path, CategoryReference, what+" region "+quote(id)+", which is not declared under regions",
-			"declare the region under regions, or fix the id")
+			v.meant(id, keysOf(v.regions), "declare the region under regions, or fix the id"))
 	}
 }
 
@@ -911,7 +972,7 @@ func (v *validator) slotList() {
 			idx, ok := v.items[id]
 			switch {
 			case !ok:
-				v.err(fp, CategoryReference, who+" fallback names item "+quote(id)+", which is not in the catalogue", "add the item to the catalogue, or fix the id")
+				v.err(fp, CategoryReference, who+" fallback names item "+quote(id)+", which is not in the catalogue", v.meant(id, keysOf(v.items), "add the item to the catalogue, or fix the id"))
 			case slices.Contains(s.Fallback[:k], id):
 				v.warn(fp, CategoryDuplicate, who+" fallback lists item "+quote(id)+" twice", "remove the second one")
 			case v.slotCands[i] != nil && !containsSorted(v.slotCands[i], idx):
@@ -1000,7 +1061,7 @@ func (v *validator) rules() {
 		for k, id := range r.Slots {
 			sp := index(p+".slots", k)
 			if _, ok := v.slots[id]; !ok {
-				v.err(sp, CategoryReference, who+" names slot "+quote(id)+", which is not declared under slots", "fix the slot id, or leave slots out to apply the rule everywhere")
+				v.err(sp, CategoryReference, who+" names slot "+quote(id)+", which is not declared under slots", v.meant(id, keysOf(v.slots), "fix the slot id, or leave slots out to apply the rule everywhere"))
 			} else if slices.Contains(r.Slots[:k], id) {
 				v.warn(sp, CategoryDuplicate, who+" lists slot "+quote(id)+" twice", "remove the second one")
 			}
@@ -1017,7 +1078,7 @@ func (v *validator) rules() {
 
 		// The actions, in field order, each with what it can undo.
 		if r.Boost != 0 && !(r.Boost > 1 && r.Boost <= 10) {
-			v.err(p+".boost", CategorySchema, who+" boost is "+ftoa(r.Boost)+"; it must be more than 1 and at most 10", "to lower scores, use bury with a factor between 0 and 1")
+			v.err(p+".boost", CategorySchema, who+" boost is "+ftoa(r.Boost)+"; it must be more than 1 and at most 10", boostHint(r.Boost))
 		}
 		if live && info.action == "boost" {
 			v.ruleConflicts(p, who, i, infos)
@@ -1186,9 +1247,16 @@ func (v *validator) recent(p, who, field, events string, t *RecentTest) {
 		v.err(p+".within_days", CategorySchema, who+" "+field+" has no within_days", "set within_days: how many days back to look, 1 to 90")
 	case d < 1 || d > MaxRetentionDays:
 		v.err(p+".within_days", CategorySchema, who+" "+field+" within_days is "+itoa(d)+"; it must be between 1 and "+itoa(MaxRetentionDays), "set within_days between 1 and "+itoa(MaxRetentionDays))
-	case v.history != nil && d > v.history.RetentionDays && v.history.RetentionDays >= 0 && v.history.RetentionDays <= MaxRetentionDays:
-		v.warn(p+".within_days", CategoryRule, who+" looks back "+itoa(d)+" days for "+events+", but the history signal keeps events for only "+itoa(v.history.RetentionDays),
-			"lower within_days to "+itoa(v.history.RetentionDays)+", or raise the history signal's retention_days")
+	case v.history != nil && v.history.RetentionDays == 0:
+		v.ps = append(v.ps, Problem{Path: p + ".within_days", Severity: SeverityWarning, Category: CategoryRule,
+			Message:   who + " looks back " + itoa(d) + " days for " + events + ", but the history signal keeps no events (retention_days is 0), so the test never holds",
+			Hint:      "raise the history signal's retention_days to " + itoa(d) + " or more, or remove the test",
+			DependsOn: index("$.signals", v.kinds[SignalHistory]) + ".retention_days"})
+	case v.history != nil && d > v.history.RetentionDays && v.history.RetentionDays > 0 && v.history.RetentionDays <= MaxRetentionDays:
+		v.ps = append(v.ps, Problem{Path: p + ".within_days", Severity: SeverityWarning, Category: CategoryRule,
+			Message:   who + " looks back " + itoa(d) + " days for " + events + ", but the history signal keeps events for only " + itoa(v.history.RetentionDays),
+			Hint:      "lower within_days to " + itoa(v.history.RetentionDays) + ", or raise the history signal's retention_days",
+			DependsOn: index("$.signals", v.kinds[SignalHistory]) + ".retention_days"})
 	}
 }
 
@@ -1361,7 +1429,9 @@ func (v *validator) caps() {
 			v.err(p+".per_day", CategorySchema, who+" per_day is "+itoa(c.PerDay)+"; it must be between 1 and 100", "set per_day between 1 and 100")
 		}
 		if dayOK && weekOK && c.PerWeek < c.PerDay {
-			v.warn(p+".per_day", CategoryRule, who+" per_day "+itoa(c.PerDay)+" can never be reached, because per_week is "+itoa(c.PerWeek), "lower per_day to at most per_week")
+			v.ps = append(v.ps, Problem{Path: p + ".per_day", Severity: SeverityWarning, Category: CategoryRule,
+				Message: who + " per_day " + itoa(c.PerDay) + " can never be reached, because per_week is " + itoa(c.PerWeek),
+				Hint:    "lower per_day to at most per_week", DependsOn: p + ".per_week"})
 		}
 		if c.PerWeek != 0 && !weekOK {
 			v.err(p+".per_week", CategorySchema, who+" per_week is "+itoa(c.PerWeek)+"; it must be between 1 and 500", "set per_week between 1 and 500")

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/suggest"
 	"github.com/goccy/go-yaml/ast"
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -89,7 +90,7 @@ func (d *document) schemaErrors(ve *jsv.ValidationError) {
 				key = n
 			}
 			hint := ""
-			if s := suggest(p, names); s != "" {
+			if s := suggest.Closest(p, names); s != "" {
 				hint = "did you mean " + strconv.Quote(s) + "?"
 			}
 			add(key, hint, "unknown field %q in %s", p, kindAt(segs))
@@ -135,7 +136,7 @@ func (d *document) schemaErrors(ve *jsv.ValidationError) {
 		}
 		hint := ""
 		if s, ok := k.Got.(string); ok {
-			if sug := suggest(s, want); sug != "" {
+			if sug := suggest.Closest(s, want); sug != "" {
 				hint = "did you mean " + strconv.Quote(sug) + "?"
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/internal/suggest"
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -265,7 +266,7 @@ func (dc *decoder) rangeError(n ast.Node, label string) {
 
 func (dc *decoder) unknownField(e entry, si *structInfo) {
 	hint := ""
-	if s := suggest(e.name, si.names); s != "" {
+	if s := suggest.Closest(e.name, si.names); s != "" {
 		hint = "did you mean " + strconv.Quote(s) + "?"
 	} else {
 		hint = si.noun + " fields are: " + strings.Join(si.names, ", ")

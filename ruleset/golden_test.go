@@ -33,6 +33,8 @@ var badAbout = map[string][]string{
 	"too-fine-location.yaml":   {"19:policy", "22:policy|schema"},
 	"epsilon-over-4.yaml":      {"25:policy|schema"},
 	"epoch-too-short.yaml":     {"24:policy"},
+	"did-you-mean.yaml":        {"7:schema", "11:schema", "14:reference", "17:reference", "18:schema", "21:reference", "22:schema"},
+	"unreadable-value.yaml":    {"10:schema"},
 	"too-many-cohorts.yaml":    {"*:policy"},
 	"contradictory-rule.yaml":  {"23:rule", "26:rule|schema"},
 }

@@ -122,7 +122,13 @@ func (d *document) addProblem(p engine.Problem) {
 	} else {
 		n = d.deref(d.root)
 	}
-	d.findings = append(d.findings, finding{node: n, origin: originValidate, severity: string(p.Severity), category: p.Category, message: p.Message, hint: p.Hint})
+	f := finding{node: n, origin: originValidate, severity: string(p.Severity), category: p.Category, message: p.Message, hint: p.Hint}
+	if p.DependsOn != "" {
+		if segs, err := parsePath(p.DependsOn); err == nil {
+			f.dependsOn, _ = d.locatePath(segs)
+		}
+	}
+	d.findings = append(d.findings, f)
 }
 
 // diagnostics drops findings that repeat another at the same node, places
@@ -150,6 +156,9 @@ func (d *document) diagnostics() []Diagnostic {
 	for _, f := range d.findings {
 		if f.node != nil && f.origin != originParse && (parsed[f.node] || f.origin == originSchema && validated[f.node]) {
 			continue
+		}
+		if f.dependsOn != nil && parsed[f.dependsOn] {
+			continue // found from a value that did not decode
 		}
 		line, col := d.pos(f.node)
 		key := fmt.Sprint(line, ":", col, ":", f.severity, ":", f.message)

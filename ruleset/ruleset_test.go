@@ -281,18 +281,6 @@ func TestParsePathAndLabel(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	opts := []string{"id", "title", "tags", "campaign", "attributes", "regions", "schedule", "retention_days", "exclude_seen"}
-	for in, want := range map[string]string{
-		"tagz": "tags", "Tags": "tags", "campain": "campaign", "retention": "retention_days",
-		"exclude-seen": "exclude_seen", "ExcludeSeen": "exclude_seen", "colour": "", "i": "id", "region": "regions", "x": "",
-	} {
-		if got := suggest(in, opts); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // lint places engine.Validate's problems by their paths, falls back to
 // the nearest existing node, and keeps one finding per node when the
 // schema and Validate both report it.

@@ -45,6 +45,9 @@ type finding struct {
 	category string
 	message  string
 	hint     string
+	// dependsOn is the node of another value the finding was found from;
+	// the finding is dropped when that value could not be decoded.
+	dependsOn ast.Node
 }
 
 const (

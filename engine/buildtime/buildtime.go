@@ -22,6 +22,7 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/lexicon"
+	"github.com/edgewise/edgewise/internal/suggest"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -30,7 +31,7 @@ import (
 // found, in document order (see engine.Validate).
 func Validate(rs *engine.Ruleset) []engine.Problem {
 	var m lexicon.Matcher
-	return engine.Validate(rs, func(text string) []engine.SensitiveHit {
+	return engine.ValidateWith(rs, engine.ValidateOptions{Suggest: suggest.Closest, Sensitive: func(text string) []engine.SensitiveHit {
 		hits := m.Sensitive(text)
 		if len(hits) == 0 {
 			return nil
@@ -40,7 +41,7 @@ func Validate(rs *engine.Ruleset) []engine.Problem {
 			out[i] = engine.SensitiveHit{Category: h.Category, Term: h.Term}
 		}
 		return out
-	})
+	}})
 }
 
 // EncodeRuleset builds a signed .ewr file. It refuses a ruleset with any

@@ -1,14 +1,18 @@
-package ruleset
+// Package suggest finds the name an author most likely meant: lint's "did
+// you mean" for field names, enum values and references to ids and tags.
+// It runs where rulesets are written, never on the device.
+package suggest
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// suggest returns the option closest to name, or "" when none is close
+// Closest returns the option closest to name, or "" when none is close
 // enough to be what the author meant. Case, '-' versus '_' and spaces do
-// not count as differences.
-func suggest(name string, options []string) string {
+// not count as differences, and swapping two neighbouring letters ("titel",
+// "boots") counts as one.
+func Closest(name string, options []string) string {
 	n := normalizeName(name)
 	if n == "" {
 		return ""
@@ -56,24 +60,31 @@ func normalizeName(s string) string {
 
 func squash(s string) string { return strings.ReplaceAll(s, "_", "") }
 
-// editDistance is the Levenshtein distance between a and b, in runes.
+// editDistance is the optimal string alignment distance between a and b,
+// in runes: Levenshtein's insertions, deletions and substitutions, plus
+// the swap of two neighbouring runes, the commonest typing slip.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	// d[i][j] is the distance between ra[:i] and rb[:j].
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
