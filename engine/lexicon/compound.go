@@ -16,10 +16,21 @@ const (
 	minPiece = 3
 )
 
-// addFuzzy indexes a form under itself and each way of deleting one of its
-// letters: a word one edit away from the form shares one of these keys with
-// it (a letter added, dropped, changed, or two letters swapped).
-func (l *lexicon) addFuzzy(form int32) {
+// addFuzzy indexes a term of one word, and its plural in -s, under itself
+// and each way of deleting one of its letters: a word one edit away shares
+// one of these keys with it (a letter added, dropped, changed, or two
+// letters swapped). The forms it adds are in no other index.
+func (l *lexicon) addFuzzy(word string, term int32) {
+	if len(word) < fuzzyMin-2 {
+		return
+	}
+	for _, text := range [...]string{word, word + "s"} {
+		l.forms = append(l.forms, form{text: text, term: term, next: -1})
+		l.addFuzzyKeys(int32(len(l.forms) - 1))
+	}
+}
+
+func (l *lexicon) addFuzzyKeys(form int32) {
 	text := l.forms[form].text
 	l.fuzzyMax = max(l.fuzzyMax, len(text))
 	l.fuzzy[text] = append(l.fuzzy[text], form)
@@ -35,7 +46,7 @@ func (l *lexicon) addFuzzy(form int32) {
 // "pregnacy", "Deppression", "dementa". A word of words.txt is a word, not a
 // misspelling: addition is not addiction.
 func (m *matcher) fuzzyToken(s string, w, from int) {
-	if len(s) < fuzzyMin-1 || len(s) > m.l.fuzzyMax+3 {
+	if len(s) < fuzzyMin-3 || len(s) > m.l.fuzzyMax+3 {
 		return
 	}
 	var vs [6]string
@@ -46,7 +57,7 @@ func (m *matcher) fuzzyToken(s string, w, from int) {
 		}
 	}
 	for _, v := range cands {
-		if len(v) < fuzzyMin-1 {
+		if len(v) < fuzzyMin-3 {
 			continue
 		}
 		m.fuzzyKey(v, v, w, from)
@@ -63,10 +74,30 @@ func (m *matcher) fuzzyToken(s string, w, from int) {
 func (m *matcher) fuzzyKey(key, word string, w, from int) {
 	for _, f := range m.l.fuzzy[key] {
 		fm := &m.l.forms[f]
-		if fm.text[0] == word[0] && fm.text != word && oneEdit(word, fm.text) && !m.allowed(w, w+1, from, from+len(word)) {
+		if fm.text[0] == word[0] && fm.text != word && shortEdit(word, fm.text) && !m.allowed(w, w+1, from, from+len(word)) {
 			m.hits = append(m.hits, hit{fm.term, w, from, true})
 		}
 	}
+}
+
+// shortEdit is oneEdit, narrower for shorter terms, where one edit turns
+// more words into others: terms of 8 letters or more take any edit, of 7 a
+// letter dropped or two swapped (todler, anxeity), of 6 two swapped
+// (musilm).
+func shortEdit(word, term string) bool {
+	switch {
+	case len(term) >= fuzzyMin:
+		return oneEdit(word, term)
+	case len(term) == fuzzyMin-1 && len(word) == len(term)-1:
+		return oneEdit(word, term)
+	case len(term) >= fuzzyMin-2 && len(word) == len(term):
+		i := 0
+		for i < len(term) && word[i] == term[i] {
+			i++
+		}
+		return i+1 < len(term) && word[i] == term[i+1] && word[i+1] == term[i] && word[i+2:] == term[i+2:]
+	}
+	return false
 }
 
 // oneEdit reports whether a and b differ by at most one letter added,

@@ -246,8 +246,8 @@ func (l *lexicon) add(t lexTerm, words []string) {
 	if len(words) == 1 {
 		l.terms = append(l.terms, t)
 		l.addForm(words[0], id, !t.exactOnly)
-		if !t.exactOnly && len(words[0]) >= fuzzyMin {
-			l.addFuzzy(int32(len(l.forms) - 1))
+		if !t.exactOnly {
+			l.addFuzzy(words[0], id)
 		}
 		return
 	}
@@ -457,21 +457,27 @@ func (m *matcher) run() {
 			}
 		}
 	}
-	m.phrases()
+	m.phrases(m.toks)
+	// And on whole words: "Worker's union" is the words workers, union.
+	m.toks = m.toks[:0]
+	for w, word := range m.words {
+		m.toks = append(m.toks, token{word.Squash, w, 0, len(word.Squash)})
+	}
+	m.phrases(m.toks)
 	m.multiWord()
 }
 
 // phrases matches "=several words" terms: adjacent tokens in order, each
 // as written, in a plural or with an ending (meetings, scanner).
-func (m *matcher) phrases() {
+func (m *matcher) phrases(toks []token) {
 	var first [16]string
-	for i, tk := range m.toks {
+	for i, tk := range toks {
 		for _, v := range first[:copy(first[:], m.stemsOf(tk.s))] {
 			for _, id := range m.l.phrase[v] {
 				words := m.l.terms[id].words
 				k := i + 1
 				for j := 1; j < len(words); j, k = j+1, k+1 {
-					if k >= len(m.toks) || !slices.Contains(m.stemsOf(m.toks[k].s), words[j]) {
+					if k >= len(toks) || !slices.Contains(m.stemsOf(toks[k].s), words[j]) {
 						k = -1
 						break
 					}
@@ -479,7 +485,7 @@ func (m *matcher) phrases() {
 				if k < 0 {
 					continue
 				}
-				last := m.toks[k-1]
+				last := toks[k-1]
 				if !m.allowed(tk.word, last.word+1, tk.from, last.to) {
 					m.hits = append(m.hits, hit{id, tk.word, tk.from, false})
 				}
@@ -542,6 +548,12 @@ func (m *matcher) multiWord() {
 	has := func(s string) bool {
 		for _, p := range present {
 			if p.s == s {
+				return true
+			}
+		}
+		// One letter wrong in a long word: "Crimnal record".
+		for _, p := range present {
+			if len(s) >= fuzzyMin && p.s[0] == s[0] && oneEdit(p.s, s) && !m.l.vocab[p.s] {
 				return true
 			}
 		}
@@ -613,6 +625,15 @@ func (m *matcher) stemsOf(s string) []string {
 	return v
 }
 
+// samePlural reports whether w is a, or a with a plural ending.
+func samePlural(w, a string) bool {
+	if !strings.HasPrefix(w, a) {
+		return len(a) > 1 && a[len(a)-1] == 'y' && w == a[:len(a)-1]+"ies"
+	}
+	rest := w[len(a):]
+	return rest == "" || rest == "s" || rest == "es"
+}
+
 // allowed reports whether an allowlisted phrase covers the match: words
 // [w0,w1), and within a single word the letters [from,to).
 func (m *matcher) allowed(w0, w1, from, to int) bool {
@@ -640,7 +661,7 @@ func (m *matcher) allowed(w0, w1, from, to int) bool {
 			}
 			match := true
 			for j, aw := range a {
-				if m.words[s+j].Squash != aw {
+				if !samePlural(m.words[s+j].Squash, aw) {
 					match = false
 					break
 				}

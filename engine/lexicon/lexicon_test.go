@@ -117,7 +117,7 @@ func TestSensitiveCaught(t *testing.T) {
 		{"Spanish debt", "deudas", "debt or financial hardship", "deuda"},
 		{"Spanish multi-word", "orientación sexual", "sexual orientation and gender identity", "orientación sexual"},
 		{"Spanish children", "niños", "children as targets", "niño"},
-		{"Spanish exact-only plural", "elecciones", "political views", "elección"},
+		{"Spanish exact-only plural", "elecciones", "political views", "elecciones"},
 		{"ethnicity", "Multiracial", "ethnicity", "racial"},
 		{"politics", "Republican voters", "political views", "republican"},
 		{"finance", "Payday loans", "debt or financial hardship", "payday loan"},
