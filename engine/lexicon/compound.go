@@ -60,19 +60,21 @@ func (m *matcher) fuzzyToken(s string, w, from int) {
 		if len(v) < fuzzyMin-3 {
 			continue
 		}
-		m.fuzzyKey(v, v, w, from)
+		m.fuzzyKey(m.l.fuzzy[v], v, w, from)
+		// Deleting the first letter finds nothing new: the term's first
+		// letter must be the word's.
 		buf := append(m.del[:0], v...)
-		for i := range len(v) {
+		for i := 1; i < len(v); i++ {
 			buf = append(buf[:0], v[:i]...)
 			buf = append(buf, v[i+1:]...)
-			m.fuzzyKey(string(buf), v, w, from)
+			m.fuzzyKey(m.l.fuzzy[string(buf)], v, w, from)
 		}
 		m.del = buf
 	}
 }
 
-func (m *matcher) fuzzyKey(key, word string, w, from int) {
-	for _, f := range m.l.fuzzy[key] {
+func (m *matcher) fuzzyKey(forms []int32, word string, w, from int) {
+	for _, f := range forms {
 		fm := &m.l.forms[f]
 		if fm.text[0] == word[0] && fm.text != word && shortEdit(word, fm.text) && !m.allowed(w, w+1, from, from+len(word)) {
 			m.hits = append(m.hits, hit{fm.term, w, from, true})

@@ -313,13 +313,15 @@ func Sensitive(s string) []Hit {
 // zero value is ready to use; it is not safe for concurrent use.
 type Matcher struct {
 	n textnorm.Normalizer
+	m matcher
 }
 
 // Sensitive is the package's Sensitive.
 func (mt *Matcher) Sensitive(s string) []Hit {
 	n := &mt.n
 	l := theLexicon()
-	m := matcher{l: l, words: n.Words(s)}
+	m := &mt.m
+	m.l, m.words, m.hits = l, n.Words(s), m.hits[:0]
 	m.run()
 	hits := m.hits
 	// German umlauts fold to ae/oe/ue, so "diäbetes" reads "diaebetes".
