@@ -551,7 +551,7 @@ func TestPolicyInRulesets(t *testing.T) {
 			errAt("$.catalogue[1].tags[2]", engine.CategoryPolicy, `item "road-shoe" tag "diabetic-friendly" reveals a sensitive category: health and medical conditions (matched "diabetic")`),
 		}},
 		{"item campaign", func(rs *engine.Ruleset) { rs.Catalogue[4].Campaign = "pride-month-lgbtq" }, []wantProblem{
-			errAt("$.catalogue[4].campaign", engine.CategoryPolicy, "sexual orientation and gender identity", `"lgbtq"`),
+			errAt("$.catalogue[4].campaign", engine.CategoryPolicy, "sexual orientation and gender identity", `"pride month"`),
 		}},
 		{"item attribute key and value", func(rs *engine.Ruleset) {
 			rs.Catalogue[0].Attributes["halal"] = "no"

@@ -52,6 +52,10 @@ var (
 	lexiconFR string
 	//go:embed es.tsv
 	lexiconES string
+	// Common words of shops in the four languages, one a line: what glued
+	// words are split into, and words never read as misspellings.
+	//go:embed words.txt
+	commonWords string
 )
 
 func lexiconFiles() map[string]string {
@@ -89,6 +93,15 @@ type lexicon struct {
 	whole map[string]int32   // forms by text
 	infix map[uint32]int32   // inside forms, and their -ies plurals, by first three letters
 	multi map[string][]int32 // multi-word terms, by each of their words
+	// phrase holds "=several words" terms, matched only as adjacent words
+	// in order, by their first word.
+	phrase map[string][]int32
+	// fuzzy holds the forms matched with one letter wrong, by themselves
+	// and each of their one-letter deletions (compound.go).
+	fuzzy    map[string][]int32
+	fuzzyMax int // the longest of those forms
+	gluedMax int // the longest whole-word-only form, split off glued words
+	vocab    map[string]bool
 	// crossMax is the longest text words written apart can join into and
 	// still match, so most pairs of words are never joined.
 	crossMax int
@@ -126,11 +139,19 @@ func parseLexicon(files map[string]string) *lexicon {
 		lines += strings.Count(data, "\n")
 	}
 	l := &lexicon{
-		terms: make([]lexTerm, 0, lines),
-		forms: make([]form, 0, 2*lines),
-		whole: make(map[string]int32, 2*lines),
-		infix: make(map[uint32]int32, lines),
-		multi: make(map[string][]int32, lines/4),
+		terms:  make([]lexTerm, 0, lines),
+		forms:  make([]form, 0, 2*lines),
+		whole:  make(map[string]int32, 2*lines),
+		infix:  make(map[uint32]int32, lines),
+		multi:  make(map[string][]int32, lines/4),
+		phrase: map[string][]int32{},
+		fuzzy:  make(map[string][]int32, 8*lines),
+		vocab:  map[string]bool{},
+	}
+	for _, w := range strings.Fields(commonWords) {
+		if w[0] != '#' {
+			l.vocab[w] = true
+		}
 	}
 	slices.Sort(names)
 	var n textnorm.Normalizer
@@ -225,10 +246,19 @@ func (l *lexicon) add(t lexTerm, words []string) {
 	if len(words) == 1 {
 		l.terms = append(l.terms, t)
 		l.addForm(words[0], id, !t.exactOnly)
+		if !t.exactOnly {
+			l.addFuzzy(words[0], id)
+		}
 		return
 	}
 	t.words = words
 	l.terms = append(l.terms, t)
+	if t.exactOnly {
+		// "=plan b": adjacent words in order ("Plan-B"), or glued ("planb").
+		l.phrase[words[0]] = append(l.phrase[words[0]], id)
+		l.addForm(strings.Join(t.words, ""), id, false)
+		return
+	}
 	for _, w := range t.words {
 		l.multi[w] = append(l.multi[w], id)
 	}
@@ -243,6 +273,7 @@ func (l *lexicon) addForm(text string, term int32, inside bool) {
 	inside = inside && len(text) >= minInfix
 	l.whole[text] = l.chain(text, term, inside, l.whole[text])
 	if !inside {
+		l.gluedMax = max(l.gluedMax, len(text))
 		return
 	}
 	l.crossMax = max(l.crossMax, len(text)+3) // +3: a plural ending
@@ -282,13 +313,15 @@ func Sensitive(s string) []Hit {
 // zero value is ready to use; it is not safe for concurrent use.
 type Matcher struct {
 	n textnorm.Normalizer
+	m matcher
 }
 
 // Sensitive is the package's Sensitive.
 func (mt *Matcher) Sensitive(s string) []Hit {
 	n := &mt.n
 	l := theLexicon()
-	m := matcher{l: l, words: n.Words(s)}
+	m := &mt.m
+	m.l, m.words, m.hits = l, n.Words(s), m.hits[:0]
 	m.run()
 	hits := m.hits
 	// German umlauts fold to ae/oe/ue, so "diäbetes" reads "diaebetes".
@@ -334,8 +367,9 @@ func (mt *Matcher) Sensitive(s string) []Hit {
 
 type hit struct {
 	term   int32
-	word   int // first word of the match
-	offset int // offset in that word's squashed letters
+	word   int  // first word of the match
+	offset int  // offset in that word's squashed letters
+	fuzzy  bool // one letter wrong: reported after an exact match there
 }
 
 func (h hit) before(o hit) bool {
@@ -345,6 +379,9 @@ func (h hit) before(o hit) bool {
 	if h.offset != o.offset {
 		return h.offset < o.offset
 	}
+	if h.fuzzy != o.fuzzy {
+		return o.fuzzy
+	}
 	return h.term < o.term
 }
 
@@ -353,9 +390,21 @@ type matcher struct {
 	words []textnorm.Word
 	hits  []hit
 	vars  []string
+	stems []string
+	del   []byte
+	toks  []token
+}
+
+// A token is a word's token, or the word itself when it has one: the
+// sequence phrases are matched on ("mothers-to-be" is three).
+type token struct {
+	s        string
+	word     int
+	from, to int // in the word's squashed letters
 }
 
 func (m *matcher) run() {
+	m.toks = m.toks[:0]
 	for w, word := range m.words {
 		// The whole word, and each of its tokens ("anti" "HIV" in "antiHIV").
 		m.exact(word.Squash, w, 0, len(word.Squash))
@@ -369,13 +418,25 @@ func (m *matcher) run() {
 		for _, c := range word.Caps {
 			m.exact(word.Squash[c[0]:c[1]], w, c[0], c[1])
 		}
+		// Misspelled, or glued to common words: the word and each token.
+		start := 0
+		for _, end := range word.Ends {
+			m.toks = append(m.toks, token{word.Squash[start:end], w, start, end})
+			if len(word.Ends) > 1 {
+				m.fuzzyToken(word.Squash[start:end], w, start)
+				m.splitGlued(word.Squash[start:end], w, start)
+			}
+			start = end
+		}
+		m.fuzzyToken(word.Squash, w, 0)
+		m.splitGlued(word.Squash, w, 0)
 		// Inside the word: "prenatalcare", "anti-depressants".
 		sq := word.Squash
 		for i := 0; i+3 <= len(sq); i++ {
 			for f := m.l.infix[key3(sq, i)] - 1; f >= 0; f = m.l.forms[f].next {
 				fm := &m.l.forms[f]
 				if strings.HasPrefix(sq[i:], fm.text) && !m.allowed(w, w+1, i, i+len(fm.text)) {
-					m.hits = append(m.hits, hit{fm.term, w, i})
+					m.hits = append(m.hits, hit{fm.term, w, i, false})
 				}
 			}
 		}
@@ -392,13 +453,47 @@ func (m *matcher) run() {
 			for _, v := range m.variants(joined) {
 				for f := m.l.whole[v] - 1; f >= 0; f = m.l.forms[f].next {
 					if m.l.forms[f].inside && !m.allowed(w, k+1, 0, 0) {
-						m.hits = append(m.hits, hit{m.l.forms[f].term, w, 0})
+						m.hits = append(m.hits, hit{m.l.forms[f].term, w, 0, false})
 					}
 				}
 			}
 		}
 	}
+	m.phrases(m.toks)
+	// And on whole words: "Worker's union" is the words workers, union.
+	m.toks = m.toks[:0]
+	for w, word := range m.words {
+		m.toks = append(m.toks, token{word.Squash, w, 0, len(word.Squash)})
+	}
+	m.phrases(m.toks)
 	m.multiWord()
+}
+
+// phrases matches "=several words" terms: adjacent tokens in order, each
+// as written, in a plural or with an ending (meetings, scanner).
+func (m *matcher) phrases(toks []token) {
+	var first [16]string
+	for i, tk := range toks {
+		for _, v := range first[:copy(first[:], m.stemsOf(tk.s))] {
+			for _, id := range m.l.phrase[v] {
+				words := m.l.terms[id].words
+				k := i + 1
+				for j := 1; j < len(words); j, k = j+1, k+1 {
+					if k >= len(toks) || !slices.Contains(m.stemsOf(toks[k].s), words[j]) {
+						k = -1
+						break
+					}
+				}
+				if k < 0 {
+					continue
+				}
+				last := toks[k-1]
+				if !m.allowed(tk.word, last.word+1, tk.from, last.to) {
+					m.hits = append(m.hits, hit{id, tk.word, tk.from, false})
+				}
+			}
+		}
+	}
 }
 
 // exact matches a whole word or token, as written or without a plural ending.
@@ -406,7 +501,7 @@ func (m *matcher) exact(s string, w, from, to int) {
 	for _, v := range m.variants(s) {
 		for f := m.l.whole[v] - 1; f >= 0; f = m.l.forms[f].next {
 			if !m.allowed(w, w+1, from, to) {
-				m.hits = append(m.hits, hit{m.l.forms[f].term, w, from})
+				m.hits = append(m.hits, hit{m.l.forms[f].term, w, from, false})
 			}
 		}
 	}
@@ -419,12 +514,12 @@ func (m *matcher) multiWord() {
 	}
 	candidate := false
 	for _, word := range m.words {
-		for _, v := range m.variants(word.Squash) {
+		for _, v := range m.stemsOf(word.Squash) {
 			candidate = candidate || m.l.multi[v] != nil
 		}
 		start := 0
 		for _, end := range word.Ends {
-			for _, v := range m.variants(word.Squash[start:end]) {
+			for _, v := range m.stemsOf(word.Squash[start:end]) {
 				candidate = candidate || m.l.multi[v] != nil
 			}
 			start = end
@@ -439,13 +534,13 @@ func (m *matcher) multiWord() {
 	}
 	var present []seen
 	for w, word := range m.words {
-		for _, v := range m.variants(word.Squash) {
+		for _, v := range m.stemsOf(word.Squash) {
 			present = append(present, seen{v, w})
 		}
 		if len(word.Ends) > 1 {
 			start := 0
 			for _, end := range word.Ends {
-				for _, v := range m.variants(word.Squash[start:end]) {
+				for _, v := range m.stemsOf(word.Squash[start:end]) {
 					present = append(present, seen{v, w})
 				}
 				start = end
@@ -455,6 +550,12 @@ func (m *matcher) multiWord() {
 	has := func(s string) bool {
 		for _, p := range present {
 			if p.s == s {
+				return true
+			}
+		}
+		// One letter wrong in a long word: "Crimnal record".
+		for _, p := range present {
+			if len(s) >= fuzzyMin && p.s[0] == s[0] && oneEdit(p.s, s) && !m.l.vocab[p.s] {
 				return true
 			}
 		}
@@ -470,7 +571,7 @@ func (m *matcher) multiWord() {
 				}
 			}
 			if all {
-				m.hits = append(m.hits, hit{t, p.word, 0})
+				m.hits = append(m.hits, hit{t, p.word, 0, false})
 			}
 		}
 	}
@@ -501,6 +602,40 @@ func (m *matcher) variants(s string) []string {
 	return v
 }
 
+// stemsOf returns s's variants and those without an ending of -ing, -ed
+// or -er, undoubling a doubled consonant: scanner→scan, monitoring→monitor.
+// Terms of several words match their words so.
+func (m *matcher) stemsOf(s string) []string {
+	v := append(m.stems[:0], m.variants(s)...)
+	for _, w := range v {
+		n := len(w)
+		var base string
+		switch {
+		case n >= 6 && strings.HasSuffix(w, "ing"):
+			base = w[:n-3]
+		case n >= 5 && strings.HasSuffix(w, "ed"), n >= 6 && strings.HasSuffix(w, "er"):
+			base = w[:n-2]
+		default:
+			continue
+		}
+		v = append(v, base)
+		if b := len(base); b >= 3 && base[b-1] == base[b-2] {
+			v = append(v, base[:b-1])
+		}
+	}
+	m.stems = v
+	return v
+}
+
+// samePlural reports whether w is a, or a with a plural ending.
+func samePlural(w, a string) bool {
+	if !strings.HasPrefix(w, a) {
+		return len(a) > 1 && a[len(a)-1] == 'y' && w == a[:len(a)-1]+"ies"
+	}
+	rest := w[len(a):]
+	return rest == "" || rest == "s" || rest == "es"
+}
+
 // allowed reports whether an allowlisted phrase covers the match: words
 // [w0,w1), and within a single word the letters [from,to).
 func (m *matcher) allowed(w0, w1, from, to int) bool {
@@ -528,7 +663,7 @@ func (m *matcher) allowed(w0, w1, from, to int) bool {
 			}
 			match := true
 			for j, aw := range a {
-				if m.words[s+j].Squash != aw {
+				if !samePlural(m.words[s+j].Squash, aw) {
 					match = false
 					break
 				}

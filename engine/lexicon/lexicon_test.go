@@ -117,7 +117,7 @@ func TestSensitiveCaught(t *testing.T) {
 		{"Spanish debt", "deudas", "debt or financial hardship", "deuda"},
 		{"Spanish multi-word", "orientación sexual", "sexual orientation and gender identity", "orientación sexual"},
 		{"Spanish children", "niños", "children as targets", "niño"},
-		{"Spanish exact-only plural", "elecciones", "political views", "elección"},
+		{"Spanish exact-only plural", "elecciones", "political views", "elecciones"},
 		{"ethnicity", "Multiracial", "ethnicity", "racial"},
 		{"politics", "Republican voters", "political views", "republican"},
 		{"finance", "Payday loans", "debt or financial hardship", "payday loan"},
@@ -125,6 +125,21 @@ func TestSensitiveCaught(t *testing.T) {
 		{"children", "for-teens", "children as targets", "teen"},
 		{"biometric", "DNA-Test", "biometric or genetic data", "dna test"},
 		{"allowlisted phrase elsewhere", "Hindu temple", "religion", "hindu"},
+		{"one letter dropped", "pregnacy pillow", "pregnancy and fertility", "pregnancy"},
+		{"one letter changed", "Pregnency test", "pregnancy and fertility", "pregnancy"},
+		{"two letters swapped", "Addiciton", "mental health and addiction", "addiction"},
+		{"misspelled plural", "Refugess", "ethnicity", "refugee"},
+		{"7 letters, one dropped", "Todler", "children as targets", "toddler"},
+		{"7 letters, two swapped", "anxeity", "mental health and addiction", "anxiety"},
+		{"misspelled in several words", "Crimnal record", "criminal records", "criminal record"},
+		{"short term glued", "hivtest", "health and medical conditions", "hiv"},
+		{"short term glued to two words", "gaydatingapp", "sexual orientation and gender identity", "gay"},
+		{"whole-word term glued, German s", "Gebetsteppich", "religion", "gebet"},
+		{"whole-word term glued, German n", "Kirchenchor", "religion", "kirche"},
+		{"several words with an ending", "Fingerprint scanner", "biometric or genetic data", "fingerprint scan"},
+		{"phrase", "Plan B", "pregnancy and fertility", "plan b"},
+		{"phrase as tokens", "mothers-to-be", "pregnancy and fertility", "mother to be"},
+		{"phrase of words with an apostrophe", "Worker's union", "trade-union membership", "workers union"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hits := Sensitive(tc.text)
@@ -175,6 +190,12 @@ func TestInnocentWordsPass(t *testing.T) {
 		// Spanish.
 		"senderismo", "chaqueta impermeable", "tienda de campaña", "saco de dormir", "mochila", "aislamiento térmico",
 		"platino", "especialista", "selecciones", "política de privacidad",
+		// Place names and product phrases, and words near terms.
+		"Church Stretton", "Kinder Scout", "Gay Head lighthouse", "therapist chair", "Baby potatoes",
+		"Top Trumps", "trumpet", "hives", "hivernal", "Gelsenkirchen", "Kidsgrove", "Gaylord", "addition",
+		"generic filter", "preservative-free", "Meditation cushion", "plan your trip", "Option B",
+		"cricket stumps and bails", "Paroles de chansons", "buoyancy aids", "Far right corner", "Partie",
+		"Situación embarazosa", "Mosquetón", "Syndicat d'initiative", "kinderleichte Montage",
 		// Numbers and codes.
 		"4x4", "2p", "Gore-Tex 3L", "10k race", "129.00 EUR",
 	} {
@@ -197,5 +218,44 @@ func BenchmarkParseLexicon(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		parseLexicon(files)
+	}
+}
+
+func TestOneEdit(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"pregnancy", "pregnancy", true},
+		{"pregnacy", "pregnancy", true},
+		{"pregnanncy", "pregnancy", true},
+		{"pregnency", "pregnancy", true},
+		{"pregnnacy", "pregnancy", true},
+		{"prgenancy", "pregnancy", true},
+		{"pregnan", "pregnancy", false},
+		{"prenancyg", "pregnancy", false},
+		{"addition", "addiction", true}, // one edit; words.txt keeps it out
+		{"genetic", "generic", true},
+	} {
+		if got := oneEdit(tc.a, tc.b); got != tc.want {
+			t.Errorf("oneEdit(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+	// Shorter terms take fewer edits.
+	for _, tc := range []struct {
+		word, term string
+		want       bool
+	}{
+		{"todler", "toddler", true},   // 7: dropped
+		{"anxeity", "anxiety", true},  // 7: swapped
+		{"anxiaty", "anxiety", false}, // 7: changed
+		{"generic", "genetic", false}, // 7: changed
+		{"musilm", "muslim", true},    // 6: swapped
+		{"muslin", "muslim", false},   // 6: changed
+		{"musli", "muslim", false},    // 6: dropped
+	} {
+		if got := shortEdit(tc.word, tc.term); got != tc.want {
+			t.Errorf("shortEdit(%q, %q) = %v, want %v", tc.word, tc.term, got, tc.want)
+		}
 	}
 }
