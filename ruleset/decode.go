@@ -17,6 +17,7 @@ import (
 // which match the json and msgpack tags), inline fields flattened.
 type structInfo struct {
 	noun   string           // "item", "interest test": what one of these is called in messages
+	doc    string           // where the reference documents it: docs/rulesets.md#item
 	names  []string         // field names in declaration order
 	fields map[string][]int // name -> reflect field index path
 }
@@ -27,7 +28,7 @@ func infoOf(t reflect.Type) *structInfo {
 	if si, ok := structInfos.Load(t); ok {
 		return si.(*structInfo)
 	}
-	si := &structInfo{noun: nounOf(t), fields: map[string][]int{}}
+	si := &structInfo{noun: nounOf(t), doc: referenceLink(t.Name()), fields: map[string][]int{}}
 	var walk func(t reflect.Type, prefix []int)
 	walk = func(t reflect.Type, prefix []int) {
 		for i := range t.NumField() {
@@ -269,7 +270,7 @@ func (dc *decoder) unknownField(e entry, si *structInfo) {
 	if s := suggest.Closest(e.name, si.names); s != "" {
 		hint = "did you mean " + strconv.Quote(s) + "?"
 	} else {
-		hint = si.noun + " fields are: " + strings.Join(si.names, ", ")
+		hint = si.noun + " fields are: " + strings.Join(si.names, ", ") + "; see " + si.doc
 	}
 	dc.d.errorf(e.key, engine.CategorySchema, hint, "unknown field %q in %s", e.name, si.noun)
 }

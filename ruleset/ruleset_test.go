@@ -379,7 +379,7 @@ cohorts:
 		`6:75 geohashes[0] "c23nb" is not valid: use a geohash cell of at most 3 characters (about 156 km); finer cells are too precise`,
 		`10:11 tags must have at least one entry`,
 		`11:23 from must be a date written YYYY-MM-DD, got "2026-13-01"`,
-		`13:38 unknown field "extra" in slot | slot fields are: id, candidates, limit, fallback, diversity, exclude_seen`,
+		`13:38 unknown field "extra" in slot | slot fields are: id, candidates, limit, fallback, diversity, exclude_seen; see docs/rulesets.md#slot`,
 		`15:31 boost must be more than 1, got 1`,
 		`17:49 buckets must have at least 2 entries, got 1`,
 	}

@@ -179,3 +179,72 @@ func TestCheckedInSchemaAcceptsFullRuleset(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+const referenceFile = "../docs/rulesets.md"
+
+// docs/rulesets.md is what Reference writes from the Go types and the
+// example ruleset, so it cannot drift from either.
+func TestReferenceFileIsGenerated(t *testing.T) {
+	want, err := Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(referenceFile), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(referenceFile, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(referenceFile)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ruleset -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from what the Go types generate; run go test ./ruleset -update", referenceFile)
+	}
+}
+
+// Every field of every type is in the reference, with its type, and the
+// policy's limits appear as ranges.
+func TestReferenceCoversEveryField(t *testing.T) {
+	ref, err := Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s schemaNode
+	if err := json.Unmarshal(Schema(), &s); err != nil {
+		t.Fatal(err)
+	}
+	defs := map[string]*schemaNode{"The ruleset": &s}
+	for n, d := range s.Defs {
+		defs[n] = d
+	}
+	for title, d := range defs {
+		i := bytes.Index(ref, []byte("## "+title+"\n"))
+		if i < 0 {
+			t.Errorf("no section for %s", title)
+			continue
+		}
+		section := ref[i:]
+		if j := bytes.Index(section[3:], []byte("\n## ")); j >= 0 {
+			section = section[:j+3]
+		}
+		for name := range d.Properties {
+			if !bytes.Contains(section, []byte("| `"+name+"` |")) {
+				t.Errorf("%s: no row for %s", title, name)
+			}
+		}
+	}
+	for _, want := range []string{
+		"| `epsilon` | number | no | 2 | more than 0, at most 4 |",
+		"| `min_k` | integer | no | 50 | at least 10 |",
+		"| `epoch_days` | integer | no | 7 days | 7 to 90 |",
+		"| `retention_days` | integer | yes | — | 0 to 90 |",
+	} {
+		if !bytes.Contains(ref, []byte(want)) {
+			t.Errorf("the reference lacks the row starting %q", want)
+		}
+	}
+}
