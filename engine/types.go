@@ -50,6 +50,9 @@ var eventWeights = map[string]float64{
 	EventDismiss: 0,
 }
 
+// EventTypes are the event types observe takes, in the order the docs list them.
+var EventTypes = []string{"view", "click", "add_to_cart", "purchase", EventCustom, EventDismiss}
+
 // EventDismiss is the event a host records when the person closes a pick.
 const EventDismiss = "dismiss"
 

@@ -33,7 +33,7 @@ var commands = map[string]command{
 		run:   func(args []string, stdout, _ io.Writer) error { return cmdVersion(args, stdout) },
 	},
 	"decide": {
-		usage: "decide --ruleset FILE [--key SITE.pub] [--events FILE.json] [--now MS] [--wasm PATH] SLOT...\n      Load a ruleset and events into edgewise.wasm and print what each slot shows, and why.\n      FILE is a signed .ewr (checked against --key), or YAML or JSON, signed in memory with a throwaway key.",
+		usage: "decide --ruleset FILE [--key SITE.pub] [--events FILE.json] [--now MS] [--wasm PATH] SLOT...\n      Load a ruleset and events into edgewise.wasm and print what each slot shows, and why.\n      --events FILE.json is a list of events such as [{\"type\": \"view\", \"item\": \"trail-shoe\", \"at\": 1764400000000}] (at: Unix ms).\n      FILE is a signed .ewr (checked against --key), or YAML or JSON, signed in memory with a throwaway key.",
 		run:   func(args []string, stdout, _ io.Writer) error { return cmdDecide(args, stdout) },
 	},
 }
@@ -173,7 +173,7 @@ func cmdDecide(args []string, stdout io.Writer) error {
 	wasmPath := wasmFlag(fs)
 	rulesetPath := fs.String("ruleset", "", "a signed .ewr, or a YAML or JSON ruleset (required)")
 	keyPath := fs.String("key", "", "the public key `FILE` a .ewr must be signed with")
-	eventsPath := fs.String("events", "", "JSON array of events {type, item, at} to observe first")
+	eventsPath := fs.String("events", "", "a JSON `FILE` of events to observe first: a list of {\"type\": \"view\", \"item\": \"ID\", \"at\": UNIX_MS}, or one; types are "+strings.Join(engine.EventTypes, ", "))
 	now := fs.Int64("now", 0, "current time, Unix milliseconds (default: the newest event's time)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -187,7 +187,7 @@ func cmdDecide(args []string, stdout io.Writer) error {
 	}
 	var events []engine.Event
 	if *eventsPath != "" {
-		if err := readJSON(*eventsPath, &events); err != nil {
+		if events, err = readEvents(*eventsPath); err != nil {
 			return err
 		}
 	}
@@ -225,17 +225,3 @@ func cmdDecide(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readJSON decodes a file strictly: a misspelled field is an error, not a silent default.
-func readJSON(path string, v any) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}

@@ -84,3 +84,42 @@ func TestDecideErrors(t *testing.T) {
 		t.Errorf("unknown command: code %d, want 2", code)
 	}
 }
+
+// decide --events takes a list of events or one event, and says what is
+// wrong with each, by its place in the file and the field's name, all at
+// once.
+func TestDecideEventsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	one := write("one.json", `{"type": "view", "item": "trail-shoe", "at": 1764400000000}`)
+	out, errOut, code := runCLI(t, "decide", "--wasm", wasmPath, "--ruleset", "../../testdata/abi/ruleset.json", "--events", one, "recommended")
+	if code != 0 || !strings.Contains(out, "Because you viewed Trail running shoes") {
+		t.Fatalf("one event as an object: code %d, out %q, err %q", code, out, errOut)
+	}
+	bad := write("bad.json", `[
+  {"type": "view", "item": "trail-shoe"},
+  {"type": "view", "item": "trail-shoe", "at": "yesterday"},
+  {"type": "veiw", "item": "trail-shoe", "at": 1764400000000},
+  {"type": "view", "item": "trail-shoe", "at": 1764400000000, "when": 3}
+]`)
+	_, errOut, code = runCLI(t, "decide", "--wasm", wasmPath, "--ruleset", "../../testdata/abi/ruleset.json", "--events", bad, "recommended")
+	if code != 1 {
+		t.Fatalf("bad events: code %d", code)
+	}
+	for _, want := range []string{
+		"bad.json:2:3: event 1 has no at: the time, in Unix milliseconds",
+		`bad.json:3:3: event 2: at must be a number (Unix milliseconds), got "yesterday"`,
+		`bad.json:4:3: event 3: type "veiw" is not an event type; did you mean "view"?`,
+		`bad.json:5:3: event 4: unknown field "when"; an event has type, item and at`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
