@@ -21,7 +21,7 @@ import (
 
 func init() {
 	commands["build"] = command{
-		usage: "build RULES.yaml|RULES.json --key SITE.key [-o RULES.ewr]\n      Check a ruleset, compile it and sign it with the site's key into one .ewr file for Edgewise.load.\n      Refuses a ruleset with errors (lint's, or the privacy policy's), printing them.",
+		usage: "build RULES.yaml|RULES.json --key SITE.key [-o RULES.ewr] [--catalogue CATALOGUE.json]\n      Check a ruleset, compile it and sign it with the site's key into one .ewr file for Edgewise.load.\n      Refuses a ruleset with errors (lint's, or the privacy policy's), printing them. --catalogue also\n      writes the catalogue as the page renders it (id, title, tags, campaign, attributes per item), from\n      the same ruleset, so the page and the engine never disagree about an item.",
 		run:   cmdBuild,
 	}
 }
@@ -31,6 +31,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "the site's private key `FILE` (from edgewise keygen)")
 	out := fs.String("o", "", "output `FILE` (default: the input's name with .ewr)")
+	catalogueOut := fs.String("catalogue", "", "also write the page's catalogue as JSON to `FILE`")
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -70,10 +71,47 @@ func cmdBuild(args []string, stdout, stderr io.Writer) error {
 	if err := keyfile.WriteFile(*out, ewr, 0o644); err != nil {
 		return err
 	}
+	if *catalogueOut != "" {
+		cat, err := json.MarshalIndent(PageCatalogueOf(rs), "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := keyfile.WriteFile(*catalogueOut, append(cat, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
 	info, _, _ := engine.InspectRuleset(ewr)
 	fmt.Fprintf(stdout, "built %s: ruleset %s@%s, %s, %s, %d bytes, signed with key %s\n",
 		*out, rs.ID, rs.Version, countOf(len(rs.Catalogue), "item"), countOf(len(rs.Slots), "slot"), len(ewr), info.KeyID)
 	return nil
+}
+
+// PageCatalogue is what build --catalogue writes: the ruleset's items as the
+// page renders them. The ruleset is the one source of truth for items; the
+// page reads their titles, attributes (price, image, link) and tags from
+// this file instead of keeping a copy by hand.
+type PageCatalogue struct {
+	Ruleset string     `json:"ruleset"`
+	Version string     `json:"version"`
+	Items   []PageItem `json:"items"`
+}
+
+// PageItem is one item as the page renders it.
+type PageItem struct {
+	ID         string            `json:"id"`
+	Title      string            `json:"title"`
+	Tags       []string          `json:"tags"`
+	Campaign   string            `json:"campaign,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// PageCatalogueOf is the page's catalogue of a ruleset.
+func PageCatalogueOf(rs *engine.Ruleset) PageCatalogue {
+	c := PageCatalogue{Ruleset: rs.ID, Version: rs.Version, Items: make([]PageItem, len(rs.Catalogue))}
+	for i, it := range rs.Catalogue {
+		c.Items[i] = PageItem{ID: it.ID, Title: it.Title, Tags: it.Tags, Campaign: it.Campaign, Attributes: it.Attributes}
+	}
+	return c
 }
 
 // readRuleset decodes a ruleset file and checks it as lint does. YAML goes

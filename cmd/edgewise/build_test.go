@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +139,50 @@ func TestBuildErrors(t *testing.T) {
 		if code != 1 || !strings.HasPrefix(errOut, "edgewise: ") {
 			t.Errorf("%s: code %d, stderr %q; want 1 and an edgewise: message", name, code, errOut)
 		}
+	}
+}
+
+// build --catalogue writes the page's catalogue from the same ruleset it
+// signs, so the page's titles and attributes are the engine's; a refused
+// build writes neither file.
+func TestBuildWritesThePageCatalogue(t *testing.T) {
+	keyPath, pubPath := keygen(t, "site")
+	dir := t.TempDir()
+	ewr, cat := filepath.Join(dir, "shop.ewr"), filepath.Join(dir, "catalogue.json")
+	if _, errOut, code := runCLI(t, "build", shopJSON, "--key", keyPath, "-o", ewr, "--catalogue", cat); code != 0 {
+		t.Fatalf("build: code %d, stderr %q", code, errOut)
+	}
+	data, err := os.ReadFile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got PageCatalogue
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	signed, _ := os.ReadFile(ewr)
+	pub, _ := keyfile.ReadPublic(pubPath)
+	rs, err := engine.DecodeRuleset(signed, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Ruleset != rs.ID || got.Version != rs.Version || len(got.Items) != len(rs.Catalogue) {
+		t.Fatalf("catalogue %+v for ruleset %s@%s with %d items", got, rs.ID, rs.Version, len(rs.Catalogue))
+	}
+	for i, it := range rs.Catalogue {
+		g := got.Items[i]
+		if g.ID != it.ID || g.Title != it.Title || !slices.Equal(g.Tags, it.Tags) || g.Campaign != it.Campaign || !maps.Equal(g.Attributes, it.Attributes) {
+			t.Errorf("item %d: page %+v, signed %+v", i, g, it)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"id": "x", "version": "1", "catalogue": [{"id": "a", "title": "A", "tags": ["t"]}], "slots": [{"id": "s", "limit": 1, "fallback": ["ghost"]}]}`), 0o644)
+	badCat := filepath.Join(dir, "bad-catalogue.json")
+	if _, _, code := runCLI(t, "build", bad, "--key", keyPath, "--catalogue", badCat); code != 1 {
+		t.Fatalf("a refused build: code %d", code)
+	}
+	if _, err := os.Stat(badCat); err == nil {
+		t.Error("a refused build wrote the page catalogue")
 	}
 }

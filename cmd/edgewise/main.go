@@ -223,4 +223,3 @@ func cmdDecide(args []string, stdout io.Writer) error {
 	}
 	return nil
 }
-
