@@ -76,6 +76,7 @@ test-js: $(WASM) $(JS)
 test-browser: build browsers
 	$(GO) build -o dist/edgewise-demo ./demo
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/layout.test.mjs
 	$(NODE) --test jsbridge/e2e/sdk.test.mjs
 
 # The demo at 390 and 1280 px in every engine, as PNGs in dist/screenshots.

@@ -33,15 +33,39 @@ var dashboardFuncs = template.FuncMap{
 	// px prints an SVG coordinate.
 	"px":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"add": func(a, b float64) float64 { return a + b },
-	// breakable lets a cohort id wrap after each "/" on narrow screens.
+	// breakable lets a cohort id wrap after each "/" and each "=" on
+	// narrow screens, and nowhere else: never inside a dimension's or a
+	// bucket's name.
 	"breakable": func(id string) template.HTML {
-		parts := strings.Split(id, "/")
-		for i, p := range parts {
-			parts[i] = template.HTMLEscapeString(p)
+		var b strings.Builder
+		part := func(s string) {
+			if s != "" {
+				b.WriteString(`<span class="id-part">` + template.HTMLEscapeString(s) + `</span>`)
+			}
 		}
-		return template.HTML(strings.Join(parts, "/<wbr>"))
+		start := 0
+		for i, r := range id {
+			if r == '/' || r == '=' {
+				part(id[start : i+1])
+				b.WriteString("<wbr>")
+				start = i + 1
+			}
+		}
+		part(id[start:])
+		return template.HTML(b.String())
 	},
 	"subtract": func(a, b float64) float64 { return a - b },
+	// hasClamped is whether any row's interval was clamped at zero.
+	"hasClamped": func(rows []cohortRow) bool {
+		for _, r := range rows {
+			if r.Clamped {
+				return true
+			}
+		}
+		return false
+	},
+	// atLeastZero is a head count as shown: never below zero.
+	"atLeastZero": func(v float64) float64 { return math.Max(v, 0) },
 }
 
 // dashboardData is what templates/dashboard.html renders.
@@ -77,6 +101,9 @@ type cohortRow struct {
 	ID                             string
 	Estimate, StdErr, Low, High    float64
 	BarX, BarW, LowX, HighX, Y, TY float64
+	// Clamped is true when the interval's low end is below zero: a head
+	// count cannot be, so the page shows it from 0 and says so.
+	Clamped bool
 }
 
 // chart lays out the estimates as horizontal bars with 95% interval
@@ -173,7 +200,7 @@ func epochViewOf(est collector.Estimates, catalogue []string, epochDays, minK in
 			v.Suppressed = append(v.Suppressed, id)
 			continue
 		}
-		v.Shown = append(v.Shown, cohortRow{ID: id, Estimate: *c.Estimate, StdErr: *c.StdErr, Low: c.Interval[0], High: c.Interval[1]})
+		v.Shown = append(v.Shown, cohortRow{ID: id, Estimate: *c.Estimate, StdErr: *c.StdErr, Low: c.Interval[0], High: c.Interval[1], Clamped: c.Interval[0] < 0})
 	}
 	slices.SortStableFunc(v.Shown, func(a, b cohortRow) int {
 		switch {
@@ -188,12 +215,13 @@ func epochViewOf(est collector.Estimates, catalogue []string, epochDays, minK in
 	return v
 }
 
-// layout places the bars: one row per cohort, a shared linear scale from
-// min(0, lowest interval end) to the highest interval end (at least min_k).
+// layout places the bars: one row per cohort, a shared linear scale from 0
+// (head counts are never negative; an interval reaching below is drawn from
+// 0 and marked clamped) to the highest interval end (at least min_k).
 func layout(rows []cohortRow, minK float64) chart {
 	lo, hi := 0.0, minK
 	for _, r := range rows {
-		lo, hi = math.Min(lo, r.Low), math.Max(hi, r.High)
+		hi = math.Max(hi, r.High)
 	}
 	hi = niceCeil(hi)
 	c := chart{Width: chartWidth, Height: chartTop + chartRowH*float64(len(rows)) + 4, PlotX: chartPadX, PlotW: chartWidth - 2*chartPadX}
@@ -214,7 +242,7 @@ func layout(rows []cohortRow, minK float64) chart {
 		r := &rows[i]
 		a, b := x(0), x(r.Estimate)
 		r.BarX, r.BarW = math.Min(a, b), math.Abs(b-a)
-		r.LowX, r.HighX = x(r.Low), x(r.High)
+		r.LowX, r.HighX = x(math.Max(r.Low, 0)), x(r.High)
 		r.Y = chartTop + chartRowH*float64(i)
 		r.TY = r.Y + 12
 	}

@@ -250,16 +250,22 @@ func TestDashboardRefresh(t *testing.T) {
 }
 
 func TestChartLayout(t *testing.T) {
-	rows := []cohortRow{{ID: "a", Estimate: 400, Low: 300, High: 500}, {ID: "b", Estimate: 100, Low: -20, High: 220}}
+	rows := []cohortRow{{ID: "a", Estimate: 400, Low: 300, High: 500}, {ID: "b", Estimate: 100, Low: -20, High: 220, Clamped: true}}
 	c := layout(rows, 50)
 	if c.PlotX != chartPadX || c.Width != chartWidth {
 		t.Fatalf("chart = %+v", c)
 	}
-	// The scale runs from -20 to 500 (a round 500), so 0 sits just right of the plot's start.
-	if c.ZeroX <= c.PlotX || c.ZeroX > c.PlotX+c.PlotW/10 {
-		t.Errorf("zero at %v, plot from %v width %v", c.ZeroX, c.PlotX, c.PlotW)
+	// The scale runs from 0, never below (a head count is not negative), to
+	// a round 500: an interval reaching below zero is drawn from zero.
+	if c.ZeroX != c.PlotX {
+		t.Errorf("zero at %v, plot from %v", c.ZeroX, c.PlotX)
 	}
-	if a, b := rows[0], rows[1]; a.BarW <= b.BarW || a.LowX >= a.HighX || b.LowX >= c.ZeroX || a.HighX > c.PlotX+c.PlotW+0.01 {
+	for _, tk := range c.Ticks {
+		if strings.HasPrefix(tk.Label, "-") {
+			t.Errorf("a tick reads %s", tk.Label)
+		}
+	}
+	if a, b := rows[0], rows[1]; a.BarW <= b.BarW || a.LowX >= a.HighX || b.LowX != c.ZeroX || a.HighX > c.PlotX+c.PlotW+0.01 {
 		t.Errorf("bars: %+v %+v", a, b)
 	}
 	if n := niceCeil(730); n != 1000 {
@@ -324,5 +330,27 @@ func TestCrowd(t *testing.T) {
 	_, body2 := get(t, ts2.URL+"/v1/cohort-sizes?ruleset=outdoor-shop")
 	if string(body) != string(body2) {
 		t.Errorf("two crowds differ:\n%s\n%s", body, body2)
+	}
+}
+
+// An interval reaching below zero is shown from 0, marked, and explained;
+// no figure on the page is negative.
+func TestDashboardClampsIntervalsAtZero(t *testing.T) {
+	s, _ := newTestServer(t)
+	rows := []cohortRow{{ID: "interest=hiking-camping/region=elsewhere", Estimate: 160, Low: -23, High: 343, Clamped: true}}
+	view := epochView{Epoch: 1, N: 100, Shown: rows, Chart: layout(rows, 50), EstimateURL: "/v1/cohorts?ruleset=x&epoch=1"}
+	var buf bytes.Buffer
+	if err := s.dashboard.Execute(&buf, dashboardData{Ruleset: "x@1", MinK: 50, Epochs: []epochView{view}}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if !strings.Contains(page, "<td data-clamped>0* to 343</td>") || !strings.Contains(page, "data-clamp-note") {
+		t.Errorf("the clamped interval is not shown from 0 and explained:\n%s", page)
+	}
+	if strings.Contains(page, ">-23") || strings.Contains(page, "−23") {
+		t.Error("the page shows the negative bound")
+	}
+	if !strings.Contains(page, `<span class="id-part">interest=</span><wbr><span class="id-part">hiking-camping/</span><wbr>`) {
+		t.Errorf("the cohort id does not break only between its parts:\n%s", page)
 	}
 }
