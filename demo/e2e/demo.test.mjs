@@ -739,6 +739,23 @@ forEachEngine('demo', (engine) => {
     assert.deepEqual(await page.errors(), []);
     await page.close();
   });
+
+  // "Use my location" says what happened when the browser refuses, instead
+  // of doing nothing. The refusal is stood in for by a getCurrentPosition
+  // that fails as a denied permission does (code 1).
+  engine.test('Use my location says when the browser does not share a location', async () => {
+    const page = await newPage();
+    await page.goto(page.url('/'));
+    await page.waitForSelector('html[data-edgewise="ready"]', { timeout: 30_000 });
+    await page.evaluate(() => {
+      navigator.geolocation.getCurrentPosition = (ok, fail) => setTimeout(() => fail({ code: 1, message: 'User denied Geolocation' }), 10);
+    });
+    await page.click('[data-action="geolocate"]');
+    await page.waitFor(() => /permission denied/.test(document.querySelector('[data-geo-status]').textContent), null, { what: 'the refusal explained' });
+    assert.equal(await page.evaluate(() => document.querySelector('[data-action="geolocate"]').disabled), false, 'the button works again');
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
 });
 
 plainTest('the demo server shuts down cleanly on SIGTERM', { timeout: 30_000 }, async () => {

@@ -27,6 +27,13 @@ const REFERRERS = [['', 'Not known'], ['direct', 'Typed the address'], ['search'
 const SECTIONS = [['', 'The home page'], ['running', 'Running'], ['hiking', 'Hiking'], ['camping', 'Camping'], ['climbing', 'Climbing'], ['winter', 'Winter']];
 const GEO = 'geolocation';
 
+// What to say when the browser gives no location, by GeolocationPositionError code.
+const GEO_ERRORS = {
+  1: 'This browser did not share your location (permission denied). Pick a city instead; nothing was sent.',
+  2: 'Your location is not available right now. Pick a city instead.',
+  3: 'Finding your location took too long. Try again, or pick a city.',
+};
+
 /** The device class the page reports for a viewport width. */
 export function deviceFor(width) {
   return width < 700 ? 'mobile' : width < 1024 ? 'tablet' : 'desktop';
@@ -64,6 +71,7 @@ export class ContextSimulator {
     const now = new Date();
     const cities = [['', 'Not set: no location'], ...CITIES.map((c) => [c.id, c.name])];
     const geoButton = el('button', { type: 'button', class: 'btn btn-quiet btn-small', 'data-action': 'geolocate', text: 'Use my location' });
+    this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status' });
     geoButton.addEventListener('click', () => this.geolocate(geoButton));
     const weather = el('fieldset', { class: 'field chips', 'data-weather': '' },
       el('legend', { text: 'Weather' }),
@@ -74,7 +82,8 @@ export class ContextSimulator {
         el('label', { for: 'ctx-city', text: 'Where you are' }),
         el('div', { class: 'field-row' },
           el('select', { id: 'ctx-city', name: 'city' }, cities.map(([v, t]) => el('option', { value: v, text: t }))),
-          geoButton)),
+          geoButton),
+        this.geoStatus),
       weather,
       el('div', { class: 'field-pair' },
         select('daypart', 'Time of day', [['', `Clock: ${daypartOf(now.getHours())}`], ...DAYPARTS]),
@@ -90,16 +99,25 @@ export class ContextSimulator {
   }
 
   geolocate(button) {
-    if (!navigator.geolocation) return;
+    const say = (text) => { this.geoStatus.textContent = text; };
+    if (!navigator.geolocation) {
+      say('This browser cannot share a location. Pick a city instead.');
+      return;
+    }
     button.disabled = true;
+    say('Asking this browser for your location…');
     navigator.geolocation.getCurrentPosition((pos) => {
       button.disabled = false;
       this.geo = { lat: pos.coords.latitude, lon: pos.coords.longitude };
       const sel = this.form.elements.city;
       if (!sel.querySelector(`option[value="${GEO}"]`)) sel.append(el('option', { value: GEO, text: 'Your location (from this browser)' }));
       sel.value = GEO;
+      say('Using your location on this device only: the engine keeps your coarse region and drops the coordinates.');
       this.onChange();
-    }, () => { button.disabled = false; }, { maximumAge: 600_000, timeout: 15_000 });
+    }, (err) => {
+      button.disabled = false;
+      say(GEO_ERRORS[err && err.code] || GEO_ERRORS[2]);
+    }, { maximumAge: 600_000, timeout: 15_000 });
   }
 
   /** Back to the defaults: no location, no weather, the clock and the screen. */
