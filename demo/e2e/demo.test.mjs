@@ -464,6 +464,12 @@ forEachEngine('demo', (engine) => {
     await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { timeout: 10_000 });
     assert.equal(await page.text('[data-ledger-epsilon]'), `ε ${shop.epsilon}`);
     assert.equal(await page.count('[data-data-report]'), 1, 'the ledger lists the report');
+    // Plain words for a shopper; ε, raw cohort ids and scores only under
+    // "The figures", one click away.
+    await page.waitFor(() => !!document.querySelector('[data-data-cohort]'), null, { what: 'the cohort line' });
+    const said = await page.evaluate(() => document.querySelector('#pane-data').innerText);
+    assert.doesNotMatch(said, /ε|[a-z]+=[a-z]|Score \d/, `the data panel, as a shopper reads it:\n${said}`);
+    assert.ok(await page.count('#pane-data .figures-detail') >= 2, 'the figures are one click away');
     // Another report this epoch is not sent: the button asks, the engine declines.
     await andRender(page, () => page.click('[data-action="report"]'));
     await page.waitFor(() => /No report was sent/.test(document.querySelector('[data-data-note]').textContent));

@@ -44,7 +44,7 @@ export class PreferenceCenter {
   build({ signals = [], interests = [], reporting = {} }) {
     const days = reporting.epoch_days || 7;
     const every = days === 7 ? 'a week' : `every ${days} days`;
-    const cohortsHint = `At most one randomized cohort report ${every} (ε ${reporting.epsilon ?? '?'}), counted only in groups of ${reporting.min_k || 'many'} or more.`;
+    const cohortsHint = `At most one randomized answer ${every} about the group you are in, counted only in groups of ${reporting.min_k || 'many'} people or more.`;
     const sharing = el('fieldset', { class: 'field', 'data-sharing': '' },
       el('legend', { text: 'Personalization' }),
       SHARING.map(([v, t, d]) => el('label', { class: 'radio-card' },

@@ -47,7 +47,9 @@ export function whyDetails(shop, slot, pick, { fallback, fallbackWhy }) {
       body.append(el('p', { class: 'why-sub', text: 'No shop rule: it is ranked by the interests your browsing on this device shows.' }));
     }
     if (typeof pick.score === 'number' && pick.score > 0) {
-      body.append(el('p', { class: 'fine', text: `Score ${pick.score.toFixed(2)}. Worked out in this browser; nothing was sent.` }));
+      body.append(el('p', { class: 'fine', text: 'Worked out in this browser; nothing was sent.' }),
+        el('details', { class: 'figures-detail' }, el('summary', { text: 'The figures' }),
+          el('p', { class: 'fine', 'data-score': '', text: `Ranking score ${pick.score.toFixed(2)}: picks are shown highest first.` })));
     }
   }
   const details = el('details', { class: 'why', 'data-why': '' },

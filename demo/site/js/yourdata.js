@@ -54,13 +54,24 @@ function pairs(rows) {
     el('dt', { text: k }), el('dd', attr ? { [attr]: '', text: v } : { text: v }))));
 }
 
-// Which of the person's cohorts a report was about: k-anonymity may have
-// made it coarser than the full cohort (fewer of its parts).
+// A cohort id in words a shopper reads: "interest=hiking-camping/
+// region=elsewhere/engagement=new" is "hiking camping · elsewhere · new".
+export function plainCohort(id) {
+  return id.split('/').map((part) => part.slice(part.indexOf('=') + 1).replaceAll('-', ' ').replaceAll('_', ' ')).join(' · ');
+}
+
+// Which of the person's cohorts a report was about, in words: k-anonymity
+// may have made it coarser than the full cohort (fewer of its parts).
 function levelOf(level, cohort) {
   const parts = cohort ? cohort.split('/') : [];
-  if (!level || !parts.length) return 'your cohort';
-  if (level >= parts.length) return `your cohort, ${cohort}`;
-  return `the coarser cohort ${parts.slice(0, level).join('/')}`;
+  if (!level || !parts.length) return 'your group';
+  if (level >= parts.length) return `your group (${plainCohort(cohort)})`;
+  return `a broader group (${plainCohort(parts.slice(0, level).join('/'))})`;
+}
+
+// The figures behind plain words, one click away.
+function figures(text) {
+  return el('details', { class: 'figures-detail' }, el('summary', { text: 'The figures' }), el('p', { class: 'fine', text }));
 }
 
 function capitalize(s) {
@@ -103,7 +114,10 @@ export class YourData {
     this.ledger.replaceChildren(
       el('div', {}, el('dt', { text: 'Events kept' }), el('dd', { 'data-ledger-events': '', text: String(e ? (e.events || []).length : 0) })),
       el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(ledger.length) })),
-      el('div', {}, el('dt', { text: 'Privacy budget spent' }), el('dd', { 'data-ledger-epsilon': '', text: `ε ${Math.round(spent * 100) / 100}` })));
+      el('div', {}, el('dt', { text: 'What reports said about you' }), el('dd', {},
+        el('span', { text: spent > 0 ? 'A little: each answer is randomized' : 'Nothing yet' }),
+        figures(`Privacy budget spent: ε ${Math.round(spent * 100) / 100}, the measure of how much the randomized answers can reveal; a new answer spends it, a repeated one does not.`),
+        el('span', { hidden: true, 'data-ledger-epsilon': '', text: `ε ${Math.round(spent * 100) / 100}` }))));
     if (!exported) {
       this.view.replaceChildren(el('p', { class: 'fine', text: 'The engine is not running, so nothing about you is kept.' }));
       return;
@@ -161,16 +175,20 @@ export class YourData {
         el('span', { text: i.tag }),
         el('span', { class: 'interest-bar', role: 'img', 'aria-label': `${Math.round(i.weight * 100)}%` }, barFill(i.weight)))))
       : el('p', { class: 'fine', text: 'None yet.' });
-    const cohort = e.cohort ? `If you allow counting, you fall in cohort ${e.cohort}.` : 'You fall in no cohort yet.';
-    return section('Interests it learned', 'data-data-interests', body, el('p', { class: 'fine', 'data-data-cohort': '', text: cohort }));
+    const cohort = e.cohort
+      ? el('div', {}, el('p', { class: 'fine', 'data-data-cohort': '', text: `If you allow counting, you would be counted in the group ${plainCohort(e.cohort)}.` }),
+        figures(`Cohort ${e.cohort}`))
+      : el('p', { class: 'fine', 'data-data-cohort': '', text: 'You are in no group yet.' });
+    return section('Interests it learned', 'data-data-interests', body, cohort);
   }
 
   reportsSection(e) {
     const ledger = e.ledger || [];
     const body = ledger.length
       ? el('ol', { class: 'data-list' }, ledger.map((r) => el('li', { 'data-data-report': '' },
-        el('span', { text: `${this.period(r.epoch)}: one randomized answer about ${levelOf(r.level, e.cohort)}, ε ${r.epsilon}` }),
-        el('span', { class: 'fine', text: dateTime(r.at) }))))
+        el('span', { text: `${this.period(r.epoch)}: one randomized answer about ${levelOf(r.level, e.cohort)}` + (r.epsilon > 0 ? '' : ', the same answer as before') + '.' }),
+        el('span', { class: 'fine', text: dateTime(r.at) }),
+        figures(`Epoch ${r.epoch}, ${r.level} of the cohort's parts, ε ${r.epsilon} spent (0 when an earlier answer was repeated).`))))
       : el('p', { class: 'fine', text: 'No report has left this browser.' });
     return section('Privacy ledger', 'data-data-ledger', body);
   }
