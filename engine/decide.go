@@ -283,9 +283,7 @@ func (h *history) affinities(e *Engine, aff []tagAffinity, now int64, strong []i
 		if age < 0 {
 			age = 0
 		}
-		// Exp2 is pure Go on every port we ship (unlike Exp, which has
-		// assembly on amd64), so native and wasm agree bit for bit.
-		w := float64(ie.weight * math.Exp2(-age/halfLife))
+		w := float64(ie.weight * exp2(-age/halfLife))
 		for _, tag := range itemTags[ie.item] {
 			a := &aff[tag]
 			a.weight = float64(a.weight + w)
@@ -445,6 +443,56 @@ func (e *Engine) affinities() []tagAffinity {
 	aff := make([]tagAffinity, len(e.rules.tags))
 	h.affinities(e, aff, e.now(), make([]int32, len(e.rules.tags)))
 	return aff
+}
+
+// exp2 is math.Exp2 as Go computes it without assembly (math/exp.go), so
+// every port agrees bit for bit: math.Exp2 has assembly on arm64, loong64
+// and s390x, and Exp on amd64 too. It is a copy, expression for
+// expression, except that 2^k is applied by multiplying with it where the
+// result is a normal number, which is exact, and by math.Ldexp elsewhere.
+// Decay calls it once per event on every new now.
+func exp2(x float64) float64 {
+	const (
+		Ln2Hi = 6.93147180369123816490e-01
+		Ln2Lo = 1.90821492927058770002e-10
+
+		Overflow  = 1.0239999999999999e+03
+		Underflow = -1.0740e+03
+
+		P1 = 1.66666666666666657415e-01  /* 0x3FC55555; 0x55555555 */
+		P2 = -2.77777777770155933842e-03 /* 0xBF66C16C; 0x16BEBD93 */
+		P3 = 6.61375632143793436117e-05  /* 0x3F11566A; 0xAF25DE2C */
+		P4 = -1.65339022054652515390e-06 /* 0xBEBBBD41; 0xC5D26BF1 */
+		P5 = 4.13813679705723846039e-08  /* 0x3E663769; 0x72BEA4D0 */
+	)
+	switch {
+	case x != x: // NaN
+		return x
+	case x > Overflow:
+		return math.Inf(1)
+	case x < Underflow:
+		return 0
+	}
+	var k int
+	switch {
+	case x > 0:
+		k = int(x + 0.5)
+	case x < 0:
+		k = int(x - 0.5)
+	}
+	t := x - float64(k)
+	hi := t * Ln2Hi
+	lo := -t * Ln2Lo
+	// expmulti(hi, lo, k)
+	r := hi - lo
+	t = r * r
+	c := r - t*(P1+t*(P2+t*(P3+t*(P4+t*P5))))
+	y := 1 - ((lo - (r*c)/(2-c)) - hi)
+	// y is within [0.7, 1.5), so y·2^k is normal for k in [-1021, 1022].
+	if k >= -1021 && k <= 1022 {
+		return y * math.Float64frombits(uint64(k+1023)<<52)
+	}
+	return math.Ldexp(y, k)
 }
 
 // eventWeight is eventWeights[t], without hashing for the known types.
