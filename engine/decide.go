@@ -59,6 +59,9 @@ type decider struct {
 	slots     []*ranked   // by slot number
 	ruleIDs   []string    // explain's buffer
 	ends      []int       // where each pick's rules end in ruleIDs
+	chosen    []candidate // a slot's picks, walk's and replay's buffer
+	pinOf     []int       // by pick: the rule that pinned it, or -1
+	blockGen  uint64      // counts the changes to blocked or seen items
 	reasons   []string    // by item: the affinity reason, once explained
 	reasonOf  []reasonKey // by item: the event its reason names
 	div       diversity
@@ -138,7 +141,10 @@ func (d *decider) derive() {
 	}
 	if changed {
 		for i := range c.items {
-			d.blocked[i] = d.dismissed[i] || !d.avail[i]
+			if b := d.dismissed[i] || !d.avail[i]; b != d.blocked[i] {
+				d.blocked[i] = b
+				d.blockGen++
+			}
 		}
 		d.items++
 		if !decayed {
@@ -187,6 +193,7 @@ func (d *decider) deriveProfile(now int64) bool {
 	if !d.hasHist || d.histGen != e.profileGen {
 		d.hist.derive(e, d.evIdx)
 		d.histGen, d.hasHist = e.profileGen, true
+		d.blockGen++   // seen items may differ
 		changed = true // seen items may differ
 	}
 	d.hist.affinities(e, d.aff, now, d.strong)
@@ -581,6 +588,10 @@ type ranked struct {
 	lazy  bool
 	rank  ranking
 	at    []int32 // by candidate position: the index in cands, or -1
+	// orderGen counts the changes to the candidates' order, pinOnly, and
+	// the slot's firing rules; memo is what the slot showed last.
+	orderGen uint64
+	memo     slotMemo
 }
 
 // nth returns the candidate ranked i (from 0), or false past the last.
@@ -801,8 +812,10 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	for p := range rk.at {
 		rk.at[p] = -1
 	}
+	old, wasLazy := rk.cands, rk.lazy
 	cands := rk.cands[:0]
 	rk.lazy = !rk.resort(decayed)
+	moved := flipped || rk.lazy || wasLazy
 	if rk.lazy {
 		for p := range s.candidates {
 			if rk.key[p] > 0 {
@@ -816,11 +829,18 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 			if rk.key[p] <= 0 {
 				break
 			}
-			rk.at[p] = int32(len(cands))
-			cands = append(cands, cand(p))
+			i, c := len(cands), cand(p)
+			// old shares cands' array: compare before writing over it.
+			moved = moved || i >= len(old) || old[i].index != c.index || old[i].pinOnly != c.pinOnly
+			rk.at[p] = int32(i)
+			cands = append(cands, c)
 		}
+		moved = moved || len(cands) != len(old)
 	}
 	rk.cands = cands
+	if moved {
+		rk.orderGen++
+	}
 	return rk
 }
 
@@ -864,8 +884,62 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		// Sharing off: nothing personal, every slot shows its fallback.
 		return d.fallback(s, Decision{Slot: s.id})
 	}
-	c := d.rules
 	rk := d.ranked(s, n)
+	m := &rk.memo
+	if m.ok && m.order == rk.orderGen && m.block == d.blockGen && slices.Equal(m.budget, d.budget) {
+		return d.replay(s, rk)
+	}
+	m.ok, m.order, m.block, m.budget = false, rk.orderGen, d.blockGen, append(m.budget[:0], d.budget...)
+	dec := d.walk(s, rk)
+	m.ok = true
+	return dec
+}
+
+// slotMemo is what a slot showed, for the state of its ranking it was
+// made at: the same order of candidates (orderGen, which also moves when
+// one of the slot's rules flips), the same blocked and seen items
+// (blockGen) and the same cap budgets when the slot's turn came make the
+// same picks, since nothing else that chooses them can differ; only their
+// scores and reasons are read again.
+type slotMemo struct {
+	ok     bool
+	order  uint64
+	block  uint64
+	budget []int
+	picks  []memoPick // in the order shown; empty: the slot fell back
+}
+
+type memoPick struct {
+	item   int32
+	pin    int32 // the rule that pinned it, or -1
+	filler bool
+}
+
+// replay makes slot s's decision again from its memo, with the scores of
+// the ranking now, spending the caps' budgets as walk did.
+func (d *decider) replay(s *compiledSlot, rk *ranked) Decision {
+	picks := rk.memo.picks
+	if len(picks) == 0 {
+		return d.fallback(s, Decision{Slot: s.id})
+	}
+	chosen, pinOf := d.chosen[:0], d.pinOf[:0]
+	for _, mp := range picks {
+		d.take(int(mp.item))
+		cand := candidate{index: mp.item, filler: true}
+		if !mp.filler {
+			p, _ := slices.BinarySearch(s.candidates, int(mp.item))
+			cand = rk.cands[rk.at[p]]
+		}
+		chosen, pinOf = append(chosen, cand), append(pinOf, int(mp.pin))
+	}
+	d.chosen, d.pinOf = chosen, pinOf
+	return d.decision(s, rk, chosen, pinOf)
+}
+
+// walk chooses slot s's picks from its ranking, and records them in the
+// ranking's memo.
+func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
+	c := d.rules
 	cands := rk.cands
 	div := d.div.reset(s)
 	// Pins, in ruleset order. Each takes its best-ranked selected candidate
@@ -903,7 +977,7 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 			pins = append(pins, pinned{cand: best, pos: r.pin, rule: n})
 		}
 	}
-	chosen := make([]candidate, 0, s.limit)
+	chosen := d.chosen[:0]
 	for i := 0; len(chosen)+len(pins) < s.limit; i++ {
 		cand, ok := rk.nth(i)
 		if !ok {
@@ -931,6 +1005,28 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		at := min(p.pos-1, len(chosen))
 		chosen = slices.Insert(chosen, at, p.cand)
 	}
+	pinOf := d.pinOf[:0]
+	memo := rk.memo.picks[:0]
+	for _, cand := range chosen {
+		pin := -1
+		if !cand.filler {
+			for _, p := range pins {
+				if p.cand.index == cand.index {
+					pin = p.rule
+				}
+			}
+		}
+		pinOf = append(pinOf, pin)
+		memo = append(memo, memoPick{item: cand.index, pin: int32(pin), filler: cand.filler})
+	}
+	d.chosen, d.pinOf, rk.memo.picks = chosen, pinOf, memo
+	return d.decision(s, rk, chosen, pinOf)
+}
+
+// decision makes slot s's decision from its picks, chosen, and the rule
+// that pinned each (or -1).
+func (d *decider) decision(s *compiledSlot, rk *ranked, chosen []candidate, pinOf []int) Decision {
+	c := d.rules
 	dec := Decision{Slot: s.id}
 	if len(chosen) > 0 {
 		dec.Items = make([]Pick, 0, len(chosen))
@@ -938,7 +1034,7 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	// Every pick's rule list is cut from one array: explain appends each
 	// to d.ruleIDs and the picks keep where theirs ends.
 	d.ruleIDs = d.ruleIDs[:0]
-	for _, cand := range chosen {
+	for i, cand := range chosen {
 		pick := Pick{Item: c.items[cand.index].ID, Score: cand.score}
 		if cand.filler {
 			pick.Reason = fallbackReason
@@ -946,14 +1042,8 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 			d.ends = append(d.ends, len(d.ruleIDs))
 			continue
 		}
-		pin := -1
-		for _, p := range pins {
-			if p.cand.index == cand.index {
-				pin = p.rule
-			}
-		}
 		// Reasons and rule lists are built only for the items shown.
-		pick.Reason = d.explain(rk, cand, pin)
+		pick.Reason = d.explain(rk, cand, pinOf[i])
 		dec.Items = append(dec.Items, pick)
 		d.ends = append(d.ends, len(d.ruleIDs))
 	}
