@@ -39,8 +39,8 @@ type decider struct {
 	hist      history
 	histGen   uint64
 	hasHist   bool
-	dismissed []bool // by item: dismissed less than dismissHideMillis before now
-	was       []bool // dismissed before deriveProfile, its buffer
+	dismissed []bool  // by item: dismissed less than dismissHideMillis before now
+	hidden    []int32 // the items dismissed, by dismissal (see deriveProfile)
 	// avail says by item whether its regions and schedule allow it, for
 	// the local date availDate and the regions availReg; hasAvail is false
 	// until it first is derived.
@@ -79,6 +79,7 @@ const (
 	flagExcluded uint8 = 1 << iota
 	flagBoosted
 	flagPinnable
+	flagPinOnly // set with the key: only a pin rule makes it a candidate
 )
 
 // decider returns the engine's decider for a decide now: its state is
@@ -96,7 +97,6 @@ func (e *Engine) decider() *decider {
 		d.reasonOf = make([]reasonKey, len(c.items))
 		d.blocked = make([]bool, len(c.items))
 		d.dismissed = make([]bool, len(c.items))
-		d.was = make([]bool, len(c.items))
 		d.avail = make([]bool, len(c.items))
 		d.fired = make([]bool, len(c.ruleList))
 		d.base = make([]int, len(c.caps))
@@ -124,28 +124,32 @@ func (d *decider) derive() {
 	}
 	// changed: a score, seen or blocked item changed; decayed: only
 	// because now did, which decays every score by the same factor.
-	changed, decayed := false, true
+	// block: a dismissal or availability changed.
+	changed, decayed, block := false, true, false
 	if !d.hasProf || d.profGen != e.profileGen || d.profNow != now {
-		changed = d.deriveProfile(now) || !d.hasProf
+		ch, hid := d.deriveProfile(now)
+		changed, block = ch || hid || !d.hasProf, hid
 		decayed = d.hasProf && d.profGen == e.profileGen
 		d.profGen, d.profNow, d.hasProf = e.profileGen, now, true
 	}
 	if !d.hasAvail || d.availDate != d.m.date || !slices.Equal(d.availReg, d.m.inReg) {
 		for i := range c.items {
 			if a := d.available(i); a != d.avail[i] {
-				d.avail[i], changed, decayed = a, true, false
+				d.avail[i], block, decayed = a, true, false
 			}
 		}
-		changed = changed || !d.hasAvail
+		block = block || !d.hasAvail
 		d.availDate, d.availReg, d.hasAvail = d.m.date, append(d.availReg[:0], d.m.inReg...), true
 	}
-	if changed {
+	if block {
 		for i := range c.items {
 			if b := d.dismissed[i] || !d.avail[i]; b != d.blocked[i] {
 				d.blocked[i] = b
 				d.blockGen++
 			}
 		}
+	}
+	if changed || block {
 		d.items++
 		if !decayed {
 			d.reordered = d.items
@@ -187,9 +191,8 @@ func (d *decider) derive() {
 // on now (the history) is derived again only when the events or the
 // preferences changed. It reports whether a score, a seen item or a
 // dismissal changed.
-func (d *decider) deriveProfile(now int64) bool {
+func (d *decider) deriveProfile(now int64) (changed, hid bool) {
 	e, c := d.e, d.rules
-	changed := false
 	if !d.hasHist || d.histGen != e.profileGen {
 		d.hist.derive(e, d.evIdx)
 		d.histGen, d.hasHist = e.profileGen, true
@@ -202,15 +205,25 @@ func (d *decider) deriveProfile(now int64) bool {
 			d.score[i], changed = s, true
 		}
 	}
-	for i := range d.dismissed {
-		d.was[i], d.dismissed[i] = d.dismissed[i], false
-	}
+	// The items dismissed within the window, in the order of the
+	// dismissals: the same list hides the same items.
+	hidden := d.hidden[len(d.hidden):]
 	for _, dm := range d.hist.dismissals {
 		if now-dm.at < dismissHideMillis {
-			d.dismissed[dm.item] = true
+			hidden = append(hidden, dm.item)
 		}
 	}
-	return changed || !slices.Equal(d.was, d.dismissed)
+	if slices.Equal(hidden, d.hidden) {
+		return changed, false
+	}
+	for _, idx := range d.hidden {
+		d.dismissed[idx] = false
+	}
+	for _, idx := range hidden {
+		d.dismissed[idx] = true
+	}
+	d.hidden = append(d.hidden[:0], hidden...)
+	return changed, true
 }
 
 // history is what decide reads of the profile's events apart from now,
@@ -582,12 +595,14 @@ type ranked struct {
 	order   []int32
 	aside   []int32
 	scratch []int32
-	// cands are the candidates: in rank order, or when lazy in catalogue
-	// order with rank ranking them as far as they are read.
-	cands []candidate
+	// n counts the candidates. When lazy, order is out of date and cands
+	// holds the candidates in catalogue order, with rank ranking them as
+	// far as they are read.
+	n     int
 	lazy  bool
+	cands []candidate
 	rank  ranking
-	at    []int32 // by candidate position: the index in cands, or -1
+	item  []int // the slot's candidates: the item at each position
 	// orderGen counts the changes to the candidates' order, pinOnly, and
 	// the slot's firing rules; memo is what the slot showed last.
 	orderGen uint64
@@ -599,10 +614,15 @@ func (rk *ranked) nth(i int) (candidate, bool) {
 	if rk.lazy {
 		return rk.rank.at(i)
 	}
-	if i < len(rk.cands) {
-		return rk.cands[i], true
+	if i < rk.n {
+		return rk.at(rk.order[i]), true
 	}
 	return candidate{}, false
+}
+
+// at returns the candidate at position p, which must be one (key > 0).
+func (rk *ranked) at(p int32) candidate {
+	return candidate{score: rk.key[p], index: int32(rk.item[p]), pinOnly: rk.flags[p]&flagPinOnly != 0}
 }
 
 // before is the ranking by key of candidate positions: by score, ties in
@@ -614,15 +634,15 @@ func (rk *ranked) before(p, q int32) bool {
 }
 
 // resort sorts rk.order, which holds the order of an earlier state, by
-// before, and reports whether it did: it does not when much moved, unless
-// full says to sort anyway.
+// before. It reports whether it did, which it does not when much moved
+// unless full says to sort anyway, and whether any position moved.
 //
 // A new now decays every score by the same factor, so the kept order is
 // still nearly sorted. Each position out of order with the one kept before
 // it is set aside with it; that keeps the rest sorted and sets aside at
 // most twice as many as the fewest that could be. The few set aside are
 // sorted and merged back in.
-func (rk *ranked) resort(full bool) bool {
+func (rk *ranked) resort(full bool) (sorted, moved bool) {
 	kept, aside := rk.order[:0], rk.aside[:0]
 	most := len(rk.order) / 16
 	for i, p := range rk.order {
@@ -635,7 +655,7 @@ func (rk *ranked) resort(full bool) bool {
 				}
 				copy(rk.order[len(kept):], aside)
 				rk.aside = aside
-				return false
+				return false, true
 			}
 			continue
 		}
@@ -646,7 +666,7 @@ func (rk *ranked) resort(full bool) bool {
 		rk.sort(aside)
 		rk.merge(rk.order, len(kept), aside)
 	}
-	return true
+	return true, len(aside) > 0
 }
 
 // sort sorts ps by before: a merge sort of insertion-sorted runs of 16,
@@ -754,7 +774,7 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 		rk = &ranked{gen: d.gen - 1, on: make([]bool, len(s.rules)),
 			factor: make([]float64, np), flags: make([]uint8, np),
 			key: make([]float64, np), order: make([]int32, np),
-			aside: make([]int32, 0, np), scratch: make([]int32, np), at: make([]int32, np)}
+			aside: make([]int32, 0, np), scratch: make([]int32, np), item: s.candidates}
 		for p := range rk.order {
 			rk.order[p] = int32(p)
 		}
@@ -782,6 +802,8 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	// Only now moved since this ranking was made: sort in full if need be.
 	decayed := !flipped && rk.items >= d.reordered
 	rk.items = d.items
+	// moved: the order, the candidates or which are pinOnly may differ.
+	moved, count := flipped || rk.lazy, 0
 	factor, flags := rk.factor, rk.flags
 	for p, idx := range s.candidates {
 		rk.key[p] = 0
@@ -790,11 +812,13 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 			continue
 		}
 		score := d.score[idx]
+		only := false
 		if score <= 0 {
 			if f&(flagBoosted|flagPinnable) == 0 {
 				continue
 			}
 			score = 1 // the base score of an item only a rule brings in
+			only = f&flagBoosted == 0
 		}
 		// A score is already rounded, and rounding is idempotent.
 		if factor[p] != 1 {
@@ -802,43 +826,27 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 		}
 		if score > 0 {
 			rk.key[p] = score
+			count++
+			if only != (f&flagPinOnly != 0) {
+				flags[p], moved = f^flagPinOnly, true
+			}
 		}
 	}
-	cand := func(p int32) candidate {
-		idx := s.candidates[p]
-		// pinOnly: only a pin rule made the item eligible.
-		return candidate{score: rk.key[p], index: int32(idx), pinOnly: d.score[idx] <= 0 && flags[p]&flagBoosted == 0}
-	}
-	for p := range rk.at {
-		rk.at[p] = -1
-	}
-	old, wasLazy := rk.cands, rk.lazy
-	cands := rk.cands[:0]
-	rk.lazy = !rk.resort(decayed)
-	moved := flipped || rk.lazy || wasLazy
+	moved = moved || count != rk.n
+	rk.n = count
+	sorted, aside := rk.resort(decayed)
+	rk.lazy = !sorted
 	if rk.lazy {
+		cands := rk.cands[:0]
 		for p := range s.candidates {
 			if rk.key[p] > 0 {
-				rk.at[p] = int32(len(cands))
-				cands = append(cands, cand(int32(p)))
+				cands = append(cands, rk.at(int32(p)))
 			}
 		}
+		rk.cands = cands
 		rk.rank.init(cands)
-	} else {
-		for _, p := range rk.order {
-			if rk.key[p] <= 0 {
-				break
-			}
-			i, c := len(cands), cand(p)
-			// old shares cands' array: compare before writing over it.
-			moved = moved || i >= len(old) || old[i].index != c.index || old[i].pinOnly != c.pinOnly
-			rk.at[p] = int32(i)
-			cands = append(cands, c)
-		}
-		moved = moved || len(cands) != len(old)
 	}
-	rk.cands = cands
-	if moved {
+	if moved || aside {
 		rk.orderGen++
 	}
 	return rk
@@ -928,7 +936,7 @@ func (d *decider) replay(s *compiledSlot, rk *ranked) Decision {
 		cand := candidate{index: mp.item, filler: true}
 		if !mp.filler {
 			p, _ := slices.BinarySearch(s.candidates, int(mp.item))
-			cand = rk.cands[rk.at[p]]
+			cand = rk.at(int32(p))
 		}
 		chosen, pinOf = append(chosen, cand), append(pinOf, int(mp.pin))
 	}
@@ -940,7 +948,6 @@ func (d *decider) replay(s *compiledSlot, rk *ranked) Decision {
 // ranking's memo.
 func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 	c := d.rules
-	cands := rk.cands
 	div := d.div.reset(s)
 	// Pins, in ruleset order. Each takes its best-ranked selected candidate
 	// that is not pinned yet and fits: nothing changes while one pin rule
@@ -961,11 +968,10 @@ func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 		}
 		best, found := candidate{}, false
 		for _, p := range s.ruleItems[k] {
-			j := rk.at[p]
-			if j < 0 {
+			if rk.key[p] <= 0 {
 				continue
 			}
-			cand := cands[j]
+			cand := rk.at(p)
 			if (found && !ranksBefore(cand, best)) || !r.selected[cand.index] || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
 				continue
 			}
