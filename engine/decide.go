@@ -12,12 +12,15 @@ import (
 // them changed (see Engine.gen); the buffers are reused by every decide.
 //
 // Within a change, only what depends on it is derived again (see derive):
-// the profile's part (affinities, scores, reasons, seen and dismissed
-// items) when the events, the preferences or now changed; availability
+// the history (which events add interest, dismissals, seen items) when the
+// events or the preferences changed; affinities, scores and which
+// dismissals still hide an item when the history or now did; availability
 // when the local date or the person's regions did; a slot's ranking when
-// its items' scores or availability, or which of its rules fire, changed.
-// Cap budgets, the moment and which rules fire are cheap and derived on
-// every change.
+// its items' scores or availability, or which of its rules fire, changed,
+// sorted again from its last order (see ranked); a slot's picks when its
+// ranking's order, the blocked items or the cap budgets at its turn did
+// (see slotMemo). Cap budgets, the moment and which rules fire are cheap
+// and derived on every change.
 type decider struct {
 	e     *Engine
 	rules *compiledRuleset
