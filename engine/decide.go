@@ -12,12 +12,15 @@ import (
 // them changed (see Engine.gen); the buffers are reused by every decide.
 //
 // Within a change, only what depends on it is derived again (see derive):
-// the profile's part (affinities, scores, reasons, seen and dismissed
-// items) when the events, the preferences or now changed; availability
+// the history (which events add interest, dismissals, seen items) when the
+// events or the preferences changed; affinities, scores and which
+// dismissals still hide an item when the history or now did; availability
 // when the local date or the person's regions did; a slot's ranking when
-// its items' scores or availability, or which of its rules fire, changed.
-// Cap budgets, the moment and which rules fire are cheap and derived on
-// every change.
+// its items' scores or availability, or which of its rules fire, changed,
+// sorted again from its last order (see ranked); a slot's picks when its
+// ranking's order, the blocked items or the cap budgets at its turn did
+// (see slotMemo). Cap budgets, the moment and which rules fire are cheap
+// and derived on every change.
 type decider struct {
 	e     *Engine
 	rules *compiledRuleset
@@ -27,15 +30,20 @@ type decider struct {
 	evIdx   []int32 // item number of each profile event
 	evGen   uint64  // Engine.profileGen evIdx was derived at
 	aff     []tagAffinity
+	strong  []int32   // by tag: affinities' buffer
 	score   []float64 // each item's affinity score (affinityScore)
-	seen    []bool
-	blocked []bool // not available: region, schedule or dismissal
+	blocked []bool    // not available: region, schedule or dismissal
 	// The profile's part was derived at Engine.profileGen profGen and now
-	// profNow; hasProf is false until it first is.
+	// profNow; hasProf is false until it first is. The history in it was
+	// derived at profileGen histGen.
 	profGen   uint64
 	profNow   int64
 	hasProf   bool
-	dismissed []bool // by item: dismissed less than dismissHideMillis before now
+	hist      history
+	histGen   uint64
+	hasHist   bool
+	dismissed []bool  // by item: dismissed less than dismissHideMillis before now
+	hidden    []int32 // the items dismissed, by dismissal (see deriveProfile)
 	// avail says by item whether its regions and schedule allow it, for
 	// the local date availDate and the regions availReg; hasAvail is false
 	// until it first is derived.
@@ -44,18 +52,29 @@ type decider struct {
 	availReg  []bool
 	hasAvail  bool
 	// items counts the changes to score, seen or blocked; a slot's ranking
-	// keeps the count it was made at.
-	items   uint64
-	fired   []bool    // by rule number
-	base    []int     // by cap number: showings the cap allowed before this decide
-	budget  []int     // by cap number: how many more showings the cap allows
-	factor  []float64 // by candidate position: the firing rules' product
-	flags   []uint8   // by candidate position: candFlag bits
-	slots   []*ranked // by slot number
-	ruleIDs []string  // explain's buffer
-	ends    []int     // where each pick's rules end in ruleIDs
-	reasons []string  // by item: the affinity reason, once explained
-	div     diversity
+	// keeps the count it was made at. reordered is the count at the last
+	// change not made by now alone.
+	items     uint64
+	reordered uint64
+	fired     []bool      // by rule number
+	base      []int       // by cap number: showings the cap allowed before this decide
+	budget    []int       // by cap number: how many more showings the cap allows
+	slots     []*ranked   // by slot number
+	ruleIDs   []string    // explain's buffer
+	ends      []int       // where each pick's rules end in ruleIDs
+	chosen    []candidate // a slot's picks, walk's and replay's buffer
+	pinOf     []int       // by pick: the rule that pinned it, or -1
+	blockGen  uint64      // counts the changes to blocked or seen items
+	reasons   []string    // by item: the affinity reason, once explained
+	reasonOf  []reasonKey // by item: the event its reason names
+	div       diversity
+}
+
+// reasonKey is what an affinity reason's text depends on: the type and
+// item of the event behind it (see Engine.reasonFor).
+type reasonKey struct {
+	typ  string
+	item int32
 }
 
 // Candidate flags, set by the firing rules that select a candidate.
@@ -63,6 +82,7 @@ const (
 	flagExcluded uint8 = 1 << iota
 	flagBoosted
 	flagPinnable
+	flagPinOnly // set with the key: only a pin rule makes it a candidate
 )
 
 // decider returns the engine's decider for a decide now: its state is
@@ -74,21 +94,16 @@ func (e *Engine) decider() *decider {
 		c := e.rules
 		d = &decider{e: e, rules: c, gen: e.gen - 1}
 		d.aff = make([]tagAffinity, len(c.tags))
+		d.strong = make([]int32, len(c.tags))
 		d.score = make([]float64, len(c.items))
 		d.reasons = make([]string, len(c.items))
-		d.seen = make([]bool, len(c.items))
+		d.reasonOf = make([]reasonKey, len(c.items))
 		d.blocked = make([]bool, len(c.items))
 		d.dismissed = make([]bool, len(c.items))
 		d.avail = make([]bool, len(c.items))
 		d.fired = make([]bool, len(c.ruleList))
 		d.base = make([]int, len(c.caps))
 		d.budget = make([]int, len(c.caps))
-		most := 0
-		for i := range c.slots {
-			most = max(most, len(c.slots[i].candidates))
-		}
-		d.factor = make([]float64, most)
-		d.flags = make([]uint8, most)
 		d.div = diversity{c: c, tags: make([]int32, len(c.tags)), camps: make([]int32, c.campaigns)}
 		e.dec = d
 	}
@@ -110,26 +125,38 @@ func (d *decider) derive() {
 		d.evIdx = e.eventItems(d.evIdx[:0])
 		d.evGen = e.profileGen
 	}
-	changed := false
+	// changed: a score, seen or blocked item changed; decayed: only
+	// because now did, which decays every score by the same factor.
+	// block: a dismissal or availability changed.
+	changed, decayed, block := false, true, false
 	if !d.hasProf || d.profGen != e.profileGen || d.profNow != now {
-		d.deriveProfile(now)
+		ch, hid := d.deriveProfile(now)
+		changed, block = ch || hid || !d.hasProf, hid
+		decayed = d.hasProf && d.profGen == e.profileGen
 		d.profGen, d.profNow, d.hasProf = e.profileGen, now, true
-		changed = true
 	}
 	if !d.hasAvail || d.availDate != d.m.date || !slices.Equal(d.availReg, d.m.inReg) {
 		for i := range c.items {
 			if a := d.available(i); a != d.avail[i] {
-				d.avail[i], changed = a, true
+				d.avail[i], block, decayed = a, true, false
 			}
 		}
-		changed = changed || !d.hasAvail
+		block = block || !d.hasAvail
 		d.availDate, d.availReg, d.hasAvail = d.m.date, append(d.availReg[:0], d.m.inReg...), true
 	}
-	if changed {
+	if block {
 		for i := range c.items {
-			d.blocked[i] = d.dismissed[i] || !d.avail[i]
+			if b := d.dismissed[i] || !d.avail[i]; b != d.blocked[i] {
+				d.blocked[i] = b
+				d.blockGen++
+			}
 		}
+	}
+	if changed || block {
 		d.items++
+		if !decayed {
+			d.reordered = d.items
+		}
 	}
 	// Each cap's budget is what is left of it in the day and the week
 	// ending at now; items shown by a decide spend it too (see take), so
@@ -163,29 +190,148 @@ func (d *decider) derive() {
 }
 
 // deriveProfile derives the profile's part of the state at now: tag
-// affinities, item scores, seen and dismissed items; the reasons explain
-// found for the last state are forgotten.
-func (d *decider) deriveProfile(now int64) {
+// affinities, item scores, seen and dismissed items. What does not depend
+// on now (the history) is derived again only when the events or the
+// preferences changed. It reports whether a score, a seen item or a
+// dismissal changed.
+func (d *decider) deriveProfile(now int64) (changed, hid bool) {
 	e, c := d.e, d.rules
-	e.affinitiesInto(d.aff, d.evIdx)
-	for i := range c.items {
-		d.score[i] = affinityScore(c.itemTags[i], d.aff)
+	if !d.hasHist || d.histGen != e.profileGen {
+		d.hist.derive(e, d.evIdx)
+		d.histGen, d.hasHist = e.profileGen, true
+		d.blockGen++   // seen items may differ
+		changed = true // seen items may differ
 	}
-	clear(d.reasons)
-	clear(d.seen)
-	clear(d.dismissed)
-	for i, ev := range e.profile.events {
-		idx := d.evIdx[i]
-		if e.ignored(&ev, idx) {
+	d.hist.affinities(e, d.aff, now, d.strong)
+	for i := range c.items {
+		if s := affinityScore(c.itemTags[i], d.aff); s != d.score[i] {
+			d.score[i], changed = s, true
+		}
+	}
+	// The items dismissed within the window, in the order of the
+	// dismissals: the same list hides the same items.
+	hidden := d.hidden[len(d.hidden):]
+	for _, dm := range d.hist.dismissals {
+		if now-dm.at < dismissHideMillis {
+			hidden = append(hidden, dm.item)
+		}
+	}
+	if slices.Equal(hidden, d.hidden) {
+		return changed, false
+	}
+	for _, idx := range d.hidden {
+		d.dismissed[idx] = false
+	}
+	for _, idx := range hidden {
+		d.dismissed[idx] = true
+	}
+	d.hidden = append(d.hidden[:0], hidden...)
+	return changed, true
+}
+
+// history is what decide reads of the profile's events apart from now,
+// derived again only when the events or the preferences change; a new now
+// only decays it (affinities).
+type history struct {
+	interest   []interestEvent // the events that add interest, oldest first
+	dismissals []dismissal     // oldest first
+	damp       []float64       // by tag: what dismissals multiply its affinity by
+	seen       []bool          // by item: an event other than a dismissal
+	count      []int32         // by tag: dismissals, derive's buffer
+}
+
+// interestEvent is a profile event that adds interest to its item's tags.
+type interestEvent struct {
+	at     int64
+	weight float64 // its type's (eventWeight)
+	item   int32
+	ev     int32 // its index in the profile's events
+}
+
+type dismissal struct {
+	at   int64
+	item int32
+}
+
+// derive reads the profile's events; evIdx holds each one's item number.
+// Events decide ignores (see Engine.ignored) count for nothing; a tag on
+// items dismissed n > 1 times is multiplied by dismissFactor^(n-1).
+func (h *history) derive(e *Engine, evIdx []int32) {
+	c := e.rules
+	if len(h.seen) != len(c.items) {
+		h.seen = make([]bool, len(c.items))
+		h.damp = make([]float64, len(c.tags))
+		h.count = make([]int32, len(c.tags))
+	}
+	clear(h.seen)
+	clear(h.count)
+	h.interest, h.dismissals = h.interest[:0], h.dismissals[:0]
+	for i := range e.profile.events {
+		ev := &e.profile.events[i]
+		idx := evIdx[i]
+		if e.ignored(ev, idx) {
 			continue
 		}
 		if ev.Type == EventDismiss {
-			if now-ev.At < dismissHideMillis {
-				d.dismissed[idx] = true
+			h.dismissals = append(h.dismissals, dismissal{at: ev.At, item: idx})
+			for _, tag := range c.itemTags[idx] {
+				h.count[tag]++
 			}
 			continue
 		}
-		d.seen[idx] = true
+		h.seen[idx] = true
+		h.interest = append(h.interest, interestEvent{at: ev.At, weight: eventWeight(ev.Type), item: idx, ev: int32(i)})
+	}
+	for tag, n := range h.count {
+		h.damp[tag] = 1
+		if n > 1 {
+			h.damp[tag] = math.Pow(dismissFactor, float64(n-1))
+		}
+	}
+}
+
+// affinities sets aff to the interest in every tag at now, indexed by tag
+// number; strong is a buffer by tag. Each event's weight decays exactly
+// (Exp2 of its age), added in event order.
+func (h *history) affinities(e *Engine, aff []tagAffinity, now int64, strong []int32) {
+	clear(aff)
+	for tag := range strong {
+		strong[tag] = -1
+	}
+	halfLife := float64(e.rules.halfLifeMillis)
+	itemTags := e.rules.itemTags
+	for k := range h.interest {
+		ie := &h.interest[k]
+		age := float64(now - ie.at)
+		if age < 0 {
+			age = 0
+		}
+		w := float64(ie.weight * exp2(-age/halfLife))
+		for _, tag := range itemTags[ie.item] {
+			a := &aff[tag]
+			a.weight = float64(a.weight + w)
+			// The strongest event is copied in once it is known:
+			// only its time is kept until then.
+			if w > a.top || (w == a.top && ie.at > a.strongest.At) {
+				a.top, a.strongest.At, strong[tag] = w, ie.at, int32(k)
+			}
+		}
+	}
+	for tag := range aff {
+		a := &aff[tag]
+		if k := strong[tag]; k >= 0 {
+			ie := &h.interest[k]
+			a.strongest, a.item = e.profile.events[ie.ev], ie.item
+		}
+		if f := h.damp[tag]; f != 1 {
+			a.weight = float64(a.weight * f)
+		}
+	}
+	// A hidden interest has no affinity.
+	for tag, hidden := range e.hiddenTag {
+		if hidden {
+			aff[tag] = tagAffinity{}
+		}
 	}
 }
 
@@ -315,59 +461,61 @@ func (d *decider) recent(items []bool, within int64, purchase bool) bool {
 
 // affinities returns the interest in every tag, indexed by tag number.
 func (e *Engine) affinities() []tagAffinity {
+	var h history
+	h.derive(e, e.eventItems(nil))
 	aff := make([]tagAffinity, len(e.rules.tags))
-	e.affinitiesInto(aff, e.eventItems(nil))
+	h.affinities(e, aff, e.now(), make([]int32, len(e.rules.tags)))
 	return aff
 }
 
-// affinitiesInto sets aff to the interest in every tag, indexed by tag
-// number; evIdx holds each event's item number. Dismissals add nothing; a
-// tag on items dismissed n > 1 times is multiplied by dismissFactor^(n-1).
-func (e *Engine) affinitiesInto(aff []tagAffinity, evIdx []int32) {
-	clear(aff)
-	now := e.now()
-	halfLife := float64(e.rules.halfLifeMillis)
-	var dismissed []int
-	for i, ev := range e.profile.events {
-		if e.ignored(&ev, evIdx[i]) {
-			continue
-		}
-		tags := e.rules.itemTags[evIdx[i]]
-		if ev.Type == EventDismiss {
-			if dismissed == nil {
-				dismissed = make([]int, len(e.rules.tags))
-			}
-			for _, tag := range tags {
-				dismissed[tag]++
-			}
-			continue
-		}
-		age := float64(now - ev.At)
-		if age < 0 {
-			age = 0
-		}
-		// Exp2 is pure Go on every port we ship (unlike Exp, which has
-		// assembly on amd64), so native and wasm agree bit for bit.
-		w := float64(eventWeight(ev.Type) * math.Exp2(-age/halfLife))
-		for _, tag := range tags {
-			a := &aff[tag]
-			a.weight = float64(a.weight + w)
-			if w > a.top || (w == a.top && ev.At > a.strongest.At) {
-				a.top, a.strongest, a.item = w, ev, evIdx[i]
-			}
-		}
+// exp2 is math.Exp2 as Go computes it without assembly (math/exp.go), so
+// every port agrees bit for bit: math.Exp2 has assembly on arm64, loong64
+// and s390x, and Exp on amd64 too. It is a copy, expression for
+// expression, except that 2^k is applied by multiplying with it where the
+// result is a normal number, which is exact, and by math.Ldexp elsewhere.
+// Decay calls it once per event on every new now.
+func exp2(x float64) float64 {
+	const (
+		Ln2Hi = 6.93147180369123816490e-01
+		Ln2Lo = 1.90821492927058770002e-10
+
+		Overflow  = 1.0239999999999999e+03
+		Underflow = -1.0740e+03
+
+		P1 = 1.66666666666666657415e-01  /* 0x3FC55555; 0x55555555 */
+		P2 = -2.77777777770155933842e-03 /* 0xBF66C16C; 0x16BEBD93 */
+		P3 = 6.61375632143793436117e-05  /* 0x3F11566A; 0xAF25DE2C */
+		P4 = -1.65339022054652515390e-06 /* 0xBEBBBD41; 0xC5D26BF1 */
+		P5 = 4.13813679705723846039e-08  /* 0x3E663769; 0x72BEA4D0 */
+	)
+	switch {
+	case x != x: // NaN
+		return x
+	case x > Overflow:
+		return math.Inf(1)
+	case x < Underflow:
+		return 0
 	}
-	for tag, n := range dismissed {
-		if n > 1 {
-			aff[tag].weight = float64(aff[tag].weight * math.Pow(dismissFactor, float64(n-1)))
-		}
+	var k int
+	switch {
+	case x > 0:
+		k = int(x + 0.5)
+	case x < 0:
+		k = int(x - 0.5)
 	}
-	// A hidden interest has no affinity.
-	for tag, hidden := range e.hiddenTag {
-		if hidden {
-			aff[tag] = tagAffinity{}
-		}
+	t := x - float64(k)
+	hi := t * Ln2Hi
+	lo := -t * Ln2Lo
+	// expmulti(hi, lo, k)
+	r := hi - lo
+	t = r * r
+	c := r - t*(P1+t*(P2+t*(P3+t*(P4+t*P5))))
+	y := 1 - ((lo - (r*c)/(2-c)) - hi)
+	// y is within [0.7, 1.5), so y·2^k is normal for k in [-1021, 1022].
+	if k >= -1021 && k <= 1022 {
+		return y * math.Float64frombits(uint64(k+1023)<<52)
 	}
+	return math.Ldexp(y, k)
 }
 
 // eventWeight is eventWeights[t], without hashing for the known types.
@@ -420,11 +568,156 @@ func affinityScore(tags []int32, aff []tagAffinity) float64 {
 	return score
 }
 
-// ranking yields a slot's candidates in rank order, sorting only as far as
-// it is read: the candidates form a heap, and each read past the sorted
-// prefix moves the best remaining one into it. A slot reads a few times
-// its limit, not all of its candidates. The order is the full ranking's:
-// it is a total order.
+// ranked is a slot's candidates in rank order for one state of the
+// decider: which items are candidates and their scores depend only on the
+// ruleset, profile and context, so decides in between reuse them.
+//
+// The order is kept from one state to the next and sorted again from
+// there (resort): a new now decays every score by the same factor, so the
+// order barely moves, and sorting it again costs about one comparison per
+// candidate. When much moved (a rule flipped, an event came in), the
+// candidates are ranked only as far as the slot reads them instead (a
+// heap, see ranking), which leaves the kept order out of date; the next
+// state that differs only by now sorts it in full. Either way the order is
+// the full ranking's: it is a total order.
+type ranked struct {
+	gen   uint64
+	items uint64 // the decider's items count it was made at
+	on    []bool // by the slot's rule position: whether the rule fired
+	// factor and flags hold, by candidate position, the firing rules'
+	// product and candFlag bits, for the rules on says fire.
+	factor []float64
+	flags  []uint8
+	// fired are the numbers of the slot's firing rules that shape picks
+	// (all but excludes), in ruleset order.
+	fired []int
+	// key is each candidate position's score, or 0 when it is not a
+	// candidate in this state; order holds every position, best first
+	// (see before) unless lazy; aside and scratch are resort's buffers.
+	key     []float64
+	order   []int32
+	aside   []int32
+	scratch []int32
+	// n counts the candidates. When lazy, order is out of date and cands
+	// holds the candidates in catalogue order, with rank ranking them as
+	// far as they are read.
+	n     int
+	lazy  bool
+	cands []candidate
+	rank  ranking
+	item  []int // the slot's candidates: the item at each position
+	// orderGen counts the changes to the candidates' order, pinOnly, and
+	// the slot's firing rules; memo is what the slot showed last.
+	orderGen uint64
+	memo     slotMemo
+}
+
+// nth returns the candidate ranked i (from 0), or false past the last.
+func (rk *ranked) nth(i int) (candidate, bool) {
+	if rk.lazy {
+		return rk.rank.at(i)
+	}
+	if i < rk.n {
+		return rk.at(rk.order[i]), true
+	}
+	return candidate{}, false
+}
+
+// at returns the candidate at position p, which must be one (key > 0).
+func (rk *ranked) at(p int32) candidate {
+	return candidate{score: rk.key[p], index: int32(rk.item[p]), pinOnly: rk.flags[p]&flagPinOnly != 0}
+}
+
+// before is the ranking by key of candidate positions: by score, ties in
+// catalogue order (positions follow it), the positions that are not
+// candidates (key 0) last.
+func (rk *ranked) before(p, q int32) bool {
+	kp, kq := rk.key[p], rk.key[q]
+	return kp > kq || (kp == kq && p < q)
+}
+
+// resort sorts rk.order, which holds the order of an earlier state, by
+// before. It reports whether it did, which it does not when much moved
+// unless full says to sort anyway, and whether any position moved.
+//
+// A new now decays every score by the same factor, so the kept order is
+// still nearly sorted. Each position out of order with the one kept before
+// it is set aside with it; that keeps the rest sorted and sets aside at
+// most twice as many as the fewest that could be. The few set aside are
+// sorted and merged back in.
+func (rk *ranked) resort(full bool) (sorted, moved bool) {
+	kept, aside := rk.order[:0], rk.aside[:0]
+	most := len(rk.order) / 16
+	for i, p := range rk.order {
+		if n := len(kept); n > 0 && rk.before(p, kept[n-1]) {
+			aside, kept = append(aside, kept[n-1], p), kept[:n-1]
+			if len(aside) > most && !full {
+				// Put back what was taken out, in the same order.
+				for _, q := range rk.order[i+1:] {
+					aside = append(aside, q)
+				}
+				copy(rk.order[len(kept):], aside)
+				rk.aside = aside
+				return false, true
+			}
+			continue
+		}
+		kept = append(kept, p)
+	}
+	rk.aside = aside
+	if len(aside) > 0 {
+		rk.sort(aside)
+		rk.merge(rk.order, len(kept), aside)
+	}
+	return true, len(aside) > 0
+}
+
+// sort sorts ps by before: a merge sort of insertion-sorted runs of 16,
+// with rk.scratch as the second buffer.
+func (rk *ranked) sort(ps []int32) {
+	const run = 16
+	for lo := 0; lo < len(ps); lo += run {
+		hi := min(lo+run, len(ps))
+		for i := lo + 1; i < hi; i++ {
+			for j := i; j > lo && rk.before(ps[j], ps[j-1]); j-- {
+				ps[j], ps[j-1] = ps[j-1], ps[j]
+			}
+		}
+	}
+	src, dst := ps, rk.scratch[:len(ps)]
+	for width := run; width < len(ps); width *= 2 {
+		for lo := 0; lo < len(ps); lo += 2 * width {
+			mid, hi := min(lo+width, len(ps)), min(lo+2*width, len(ps))
+			i, j := lo, mid
+			for k := lo; k < hi; k++ {
+				if j >= hi || (i < mid && !rk.before(src[j], src[i])) {
+					dst[k], i = src[i], i+1
+				} else {
+					dst[k], j = src[j], j+1
+				}
+			}
+		}
+		src, dst = dst, src
+	}
+	copy(ps, src)
+}
+
+// merge merges the sorted dst[:n] and b into dst, from the back.
+func (rk *ranked) merge(dst []int32, n int, b []int32) []int32 {
+	i, j := n-1, len(b)-1
+	for k := len(dst) - 1; j >= 0; k-- {
+		if i >= 0 && rk.before(b[j], dst[i]) {
+			dst[k], i = dst[i], i-1
+		} else {
+			dst[k], j = b[j], j-1
+		}
+	}
+	return dst
+}
+
+// ranking yields candidates in rank order, sorting only as far as it is
+// read: the candidates form a heap, and each read past the sorted prefix
+// moves the best remaining one into it.
 type ranking struct {
 	heap   []candidate
 	sorted []candidate
@@ -471,21 +764,6 @@ func (r *ranking) down(i int) {
 	}
 }
 
-// ranked is a slot's candidates, ranked lazily, for one state of the
-// decider: which items are candidates and their scores depend only on the
-// ruleset, profile and context, so decides in between reuse them.
-type ranked struct {
-	gen   uint64
-	items uint64      // the decider's items count it was made at
-	on    []bool      // by the slot's rule position: whether the rule fired
-	cands []candidate // in catalogue order
-	at    []int32     // by candidate position: the index in cands, or -1
-	rank  ranking
-	// fired are the numbers of the slot's firing rules that shape picks
-	// (all but excludes), in ruleset order.
-	fired []int
-}
-
 // ranked returns slot s's candidates for the decider's state. Caps are not
 // applied here: budgets change during a decide and only ever fall, so every
 // read of a candidate checks them instead.
@@ -495,7 +773,15 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	}
 	rk := d.slots[n]
 	if rk == nil {
-		rk = &ranked{gen: d.gen - 1, at: make([]int32, len(s.candidates)), on: make([]bool, len(s.rules))}
+		np := len(s.candidates)
+		rk = &ranked{gen: d.gen - 1, on: make([]bool, len(s.rules)),
+			factor: make([]float64, np), flags: make([]uint8, np),
+			key: make([]float64, np), order: make([]int32, np),
+			aside: make([]int32, 0, np), scratch: make([]int32, np), item: s.candidates}
+		for p := range rk.order {
+			rk.order[p] = int32(p)
+		}
+		rk.rules(d, s)
 		d.slots[n] = rk
 	}
 	if rk.gen == d.gen {
@@ -503,27 +789,85 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	}
 	// The state changed, but perhaps nothing this slot's ranking reads.
 	same := rk.items == d.items
+	flipped := false
 	for k, n := range s.rules {
 		if rk.on[k] != d.fired[n] {
-			rk.on[k], same = d.fired[n], false
+			rk.on[k], flipped = d.fired[n], true
 		}
 	}
 	rk.gen = d.gen
-	if same {
+	if same && !flipped {
 		return rk
 	}
+	if flipped {
+		rk.rules(d, s)
+	}
+	// Only now moved since this ranking was made: sort in full if need be.
+	decayed := !flipped && rk.items >= d.reordered
 	rk.items = d.items
+	// moved: the order, the candidates or which are pinOnly may differ.
+	moved, count := flipped || rk.lazy, 0
+	factor, flags := rk.factor, rk.flags
+	for p, idx := range s.candidates {
+		rk.key[p] = 0
+		f := flags[p]
+		if f&flagExcluded != 0 || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) {
+			continue
+		}
+		score := d.score[idx]
+		only := false
+		if score <= 0 {
+			if f&(flagBoosted|flagPinnable) == 0 {
+				continue
+			}
+			score = 1 // the base score of an item only a rule brings in
+			only = f&flagBoosted == 0
+		}
+		// A score is already rounded, and rounding is idempotent.
+		if factor[p] != 1 {
+			score = roundScore(score * factor[p])
+		}
+		if score > 0 {
+			rk.key[p] = score
+			count++
+			if only != (f&flagPinOnly != 0) {
+				flags[p], moved = f^flagPinOnly, true
+			}
+		}
+	}
+	moved = moved || count != rk.n
+	rk.n = count
+	sorted, aside := rk.resort(decayed)
+	rk.lazy = !sorted
+	if rk.lazy {
+		cands := rk.cands[:0]
+		for p := range s.candidates {
+			if rk.key[p] > 0 {
+				cands = append(cands, rk.at(int32(p)))
+			}
+		}
+		rk.cands = cands
+		rk.rank.init(cands)
+	}
+	if moved || aside {
+		rk.orderGen++
+	}
+	return rk
+}
+
+// rules derives factor, flags and fired for the slot's rules that on
+// says fire. The firing rules act on the candidates they select, in
+// ruleset order, so each candidate's factor is the same product, in the
+// same order, as rule by rule per item.
+func (rk *ranked) rules(d *decider, s *compiledSlot) {
 	c := d.rules
-	// The firing rules act on the candidates they select, in ruleset order,
-	// so each candidate's factor is the same product, in the same order, as
-	// rule by rule per item.
-	factor, flags := d.factor[:len(s.candidates)], d.flags[:len(s.candidates)]
+	factor, flags := rk.factor, rk.flags
 	for p := range factor {
 		factor[p], flags[p] = 1, 0
 	}
 	rk.fired = rk.fired[:0]
 	for k, n := range s.rules {
-		if !d.fired[n] {
+		if !rk.on[k] {
 			continue
 		}
 		r := &c.ruleList[n]
@@ -544,36 +888,6 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 			}
 		}
 	}
-	cands := rk.cands[:0]
-	for p, idx := range s.candidates {
-		rk.at[p] = -1
-		f := flags[p]
-		if f&flagExcluded != 0 || d.blocked[idx] || (s.excludeSeen && d.seen[idx]) {
-			continue
-		}
-		score := d.score[idx]
-		cand := candidate{index: int32(idx)}
-		if score <= 0 {
-			if f&(flagBoosted|flagPinnable) == 0 {
-				continue
-			}
-			score = 1 // the base score of an item only a rule brings in
-			cand.pinOnly = f&flagBoosted == 0
-		}
-		// A score is already rounded, and rounding is idempotent.
-		if factor[p] != 1 {
-			score = roundScore(score * factor[p])
-		}
-		cand.score = score
-		if cand.score <= 0 {
-			continue
-		}
-		rk.at[p] = int32(len(cands))
-		cands = append(cands, cand)
-	}
-	rk.cands = cands
-	rk.rank.init(cands)
-	return rk
 }
 
 func (d *decider) slot(s *compiledSlot, n int) Decision {
@@ -581,9 +895,62 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		// Sharing off: nothing personal, every slot shows its fallback.
 		return d.fallback(s, Decision{Slot: s.id})
 	}
-	c := d.rules
 	rk := d.ranked(s, n)
-	cands := rk.cands
+	m := &rk.memo
+	if m.ok && m.order == rk.orderGen && m.block == d.blockGen && slices.Equal(m.budget, d.budget) {
+		return d.replay(s, rk)
+	}
+	m.ok, m.order, m.block, m.budget = false, rk.orderGen, d.blockGen, append(m.budget[:0], d.budget...)
+	dec := d.walk(s, rk)
+	m.ok = true
+	return dec
+}
+
+// slotMemo is what a slot showed, for the state of its ranking it was
+// made at: the same order of candidates (orderGen, which also moves when
+// one of the slot's rules flips), the same blocked and seen items
+// (blockGen) and the same cap budgets when the slot's turn came make the
+// same picks, since nothing else that chooses them can differ; only their
+// scores and reasons are read again.
+type slotMemo struct {
+	ok     bool
+	order  uint64
+	block  uint64
+	budget []int
+	picks  []memoPick // in the order shown; empty: the slot fell back
+}
+
+type memoPick struct {
+	item   int32
+	pin    int32 // the rule that pinned it, or -1
+	filler bool
+}
+
+// replay makes slot s's decision again from its memo, with the scores of
+// the ranking now, spending the caps' budgets as walk did.
+func (d *decider) replay(s *compiledSlot, rk *ranked) Decision {
+	picks := rk.memo.picks
+	if len(picks) == 0 {
+		return d.fallback(s, Decision{Slot: s.id})
+	}
+	chosen, pinOf := d.chosen[:0], d.pinOf[:0]
+	for _, mp := range picks {
+		d.take(int(mp.item))
+		cand := candidate{index: mp.item, filler: true}
+		if !mp.filler {
+			p, _ := slices.BinarySearch(s.candidates, int(mp.item))
+			cand = rk.at(int32(p))
+		}
+		chosen, pinOf = append(chosen, cand), append(pinOf, int(mp.pin))
+	}
+	d.chosen, d.pinOf = chosen, pinOf
+	return d.decision(s, rk, chosen, pinOf)
+}
+
+// walk chooses slot s's picks from its ranking, and records them in the
+// ranking's memo.
+func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
+	c := d.rules
 	div := d.div.reset(s)
 	// Pins, in ruleset order. Each takes its best-ranked selected candidate
 	// that is not pinned yet and fits: nothing changes while one pin rule
@@ -604,11 +971,10 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		}
 		best, found := candidate{}, false
 		for _, p := range s.ruleItems[k] {
-			j := rk.at[p]
-			if j < 0 {
+			if rk.key[p] <= 0 {
 				continue
 			}
-			cand := cands[j]
+			cand := rk.at(p)
 			if (found && !ranksBefore(cand, best)) || !r.selected[cand.index] || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
 				continue
 			}
@@ -620,10 +986,9 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 			pins = append(pins, pinned{cand: best, pos: r.pin, rule: n})
 		}
 	}
-	rank := &rk.rank
-	chosen := make([]candidate, 0, s.limit)
+	chosen := d.chosen[:0]
 	for i := 0; len(chosen)+len(pins) < s.limit; i++ {
-		cand, ok := rank.at(i)
+		cand, ok := rk.nth(i)
 		if !ok {
 			break
 		}
@@ -649,6 +1014,28 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 		at := min(p.pos-1, len(chosen))
 		chosen = slices.Insert(chosen, at, p.cand)
 	}
+	pinOf := d.pinOf[:0]
+	memo := rk.memo.picks[:0]
+	for _, cand := range chosen {
+		pin := -1
+		if !cand.filler {
+			for _, p := range pins {
+				if p.cand.index == cand.index {
+					pin = p.rule
+				}
+			}
+		}
+		pinOf = append(pinOf, pin)
+		memo = append(memo, memoPick{item: cand.index, pin: int32(pin), filler: cand.filler})
+	}
+	d.chosen, d.pinOf, rk.memo.picks = chosen, pinOf, memo
+	return d.decision(s, rk, chosen, pinOf)
+}
+
+// decision makes slot s's decision from its picks, chosen, and the rule
+// that pinned each (or -1).
+func (d *decider) decision(s *compiledSlot, rk *ranked, chosen []candidate, pinOf []int) Decision {
+	c := d.rules
 	dec := Decision{Slot: s.id}
 	if len(chosen) > 0 {
 		dec.Items = make([]Pick, 0, len(chosen))
@@ -656,7 +1043,7 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	// Every pick's rule list is cut from one array: explain appends each
 	// to d.ruleIDs and the picks keep where theirs ends.
 	d.ruleIDs = d.ruleIDs[:0]
-	for _, cand := range chosen {
+	for i, cand := range chosen {
 		pick := Pick{Item: c.items[cand.index].ID, Score: cand.score}
 		if cand.filler {
 			pick.Reason = fallbackReason
@@ -664,14 +1051,8 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 			d.ends = append(d.ends, len(d.ruleIDs))
 			continue
 		}
-		pin := -1
-		for _, p := range pins {
-			if p.cand.index == cand.index {
-				pin = p.rule
-			}
-		}
 		// Reasons and rule lists are built only for the items shown.
-		pick.Reason = d.explain(rk, cand, pin)
+		pick.Reason = d.explain(rk, cand, pinOf[i])
 		dec.Items = append(dec.Items, pick)
 		d.ends = append(d.ends, len(d.ruleIDs))
 	}
@@ -714,7 +1095,7 @@ fallback:
 		if len(out) == n {
 			break
 		}
-		if taken(idx) || d.blocked[idx] || (s.excludeSeen && d.seen[idx]) || !div.fits(idx) || d.capped(idx) {
+		if taken(idx) || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) || !div.fits(idx) || d.capped(idx) {
 			continue
 		}
 		for _, r := range s.rules {
@@ -763,8 +1144,11 @@ func (d *decider) explain(rk *ranked, cand candidate, pin int) string {
 	}
 	if affinity > 0 {
 		// The affinity reason depends only on the decider's state.
-		if d.reasons[idx] == "" {
-			d.reasons[idx] = d.e.reasonFor(d.e.because(idx, d.aff))
+		// The reason names the event behind the item, which depends on
+		// the state; its text only on the event's type and item.
+		ev, item := d.e.because(idx, d.aff)
+		if k := &d.reasonOf[idx]; d.reasons[idx] == "" || k.typ != ev.Type || k.item != item {
+			d.reasons[idx], *k = d.e.reasonFor(ev, item), reasonKey{typ: ev.Type, item: item}
 		}
 		return d.reasons[idx]
 	}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -537,6 +539,37 @@ func TestPropertiesOverRandomProfiles(t *testing.T) {
 		}
 		if n := len(shown["i5"]); n > 1 {
 			t.Fatalf("seed %d: i5 shown %d times in 12 hours; cap is 1 per day", seed, n)
+		}
+	}
+}
+
+// TestExp2IsGos holds the engine's exp2 to math.Exp2 bit for bit where
+// math.Exp2 is Go's own code rather than assembly (as on wasm and amd64):
+// over decay's range (ages up to years at half-lives from an hour to a
+// year), at every power of two the result crosses into subnormals and out
+// of range, at halves where rounding k turns, and at the special values.
+func TestExp2IsGos(t *testing.T) {
+	switch runtime.GOARCH {
+	case "arm64", "loong64", "s390x":
+		t.Skip("math.Exp2 is assembly on " + runtime.GOARCH)
+	}
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, -0.5, 1023, 1024, 1.0239999999999999e+03, -1074,
+		-1075, -1022, -1021, -1020, -1023, 1022, 1022.5, -1021.5, -1022.5, math.Inf(1), math.Inf(-1), math.NaN(),
+		math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64, math.MaxFloat64, -math.MaxFloat64}
+	for k := -1080; k <= 1030; k++ {
+		for _, f := range []float64{-0.5, -0.4999999999999999, 0, 0.4999999999999999, 0.5, 0.25} {
+			xs = append(xs, float64(k)+f)
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	for range 200000 {
+		age := float64(r.Int63n(3 * 365 * dayMillis))
+		halfLife := float64(1+r.Int63n(365*24)) * 3600000
+		xs = append(xs, -age/halfLife, r.Float64()*2200-1100)
+	}
+	for _, x := range xs {
+		if got, want := exp2(x), math.Exp2(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("exp2(%v) = %v (%#x), math.Exp2 = %v (%#x)", x, got, math.Float64bits(got), want, math.Float64bits(want))
 		}
 	}
 }

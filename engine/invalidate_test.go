@@ -207,3 +207,53 @@ func TestSameContext(t *testing.T) {
 		t.Error("nil and empty regions are the same")
 	}
 }
+
+// TestBlockedFallbackReachesTheDecision: a slot's picks are kept while its
+// ranking stays the same (slotMemo). Dismissing a fallback item that is
+// not among the slot's candidates, and that dismissal expiring, change no
+// score and no candidate; the decision must change all the same, and equal
+// a fresh engine's.
+func TestBlockedFallbackReachesTheDecision(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Slots = []Slot{{ID: "s", Limit: 4, Candidates: Selector{Tags: []string{"x", "y"}}, Fallback: []string{"d", "g"}}}
+	})
+	dismissD := Event{Type: EventDismiss, Item: "d", At: now + hour}
+	steps := []struct {
+		name   string
+		events []Event
+		now    int64
+		showsD bool
+	}{
+		{"a viewed", []Event{view("a", now)}, now + hour, true},
+		{"d dismissed", []Event{view("a", now), dismissD}, now + hour, false},
+		{"a second later", []Event{view("a", now), dismissD}, now + hour + 1000, false},
+		{"the dismissal expired", []Event{view("a", now), dismissD}, now + 50*hour, true},
+	}
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, st := range steps {
+		for _, ev := range st.events[seen:] {
+			observe(t, e, ev.Type, ev.Item, ev.At)
+		}
+		seen = len(st.events)
+		if err := e.SetContext(Context{Now: st.now}); err != nil {
+			t.Fatal(err)
+		}
+		got := decide(t, e, "s")
+		f := New()
+		f.Load(rs)
+		for _, ev := range st.events {
+			observe(t, f, ev.Type, ev.Item, ev.At)
+		}
+		f.SetContext(Context{Now: st.now})
+		if want := decide(t, f, "s"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %+v\nwant, as a fresh engine decides: %+v", st.name, got, want)
+		}
+		if shows := slices.Contains(ids(got[0]), "d"); shows != st.showsD {
+			t.Fatalf("%s: d shown = %v (%v)", st.name, shows, ids(got[0]))
+		}
+	}
+}
