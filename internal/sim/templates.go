@@ -52,7 +52,7 @@ svg { display: block; margin: .5em 0 1em; }
 <body>
 <h1>Privacy audit of <code>{{.Ruleset}}</code></h1>
 {{if .Description}}<p>{{.Description}}</p>{{end}}
-<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs.</p>
+<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs; <span id="drift">{{.Population.DriftSummary}}</span>.</p>
 
 <section id="signals">
 <h2>Signals collected</h2>
@@ -105,6 +105,7 @@ svg { display: block; margin: .5em 0 1em; }
 <section id="reidentification">
 <h2>Re-identification risk</h2>
 <p>Share of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. "Without noise" is the same for the cohorts the reports were about.</p>
+{{if .Marks}}<p id="marks">{{.Marks}}</p>{{end}}
 {{.UniqueChart}}
 <table>
 <thead><tr><th class="n">after epoch</th><th class="n">unique</th><th class="n">visitors</th><th class="n">without noise</th></tr></thead>
