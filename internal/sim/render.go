@@ -131,7 +131,7 @@ func (p *Population) WriteText(w io.Writer) error {
 	bw := &errWriter{w: w}
 	fmt.Fprintf(bw, "%s: %d visitors, seed %d, %d epochs of %d days from %s\n", p.Ruleset, p.Visitors, p.Seed, p.Epochs, p.EpochDays, p.Start.Format(time.RFC3339))
 	fmt.Fprintf(bw, "%s\n", p.DriftSummary())
-	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per new answer (%s); spent over %d epochs: mean %s, most %s (at most %s a year)\n",
+	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per new answer (%s), one answer per answer period; spent over %d epochs: mean %s, most %s (at most %s a year)\n",
 		len(p.Cohorts), p.MinK, p.Epsilon, p.Mechanism, p.Epochs, num(p.EpsilonSpentMean), num(p.EpsilonSpentMax), num(p.EpsilonPerYear()))
 	fmt.Fprintf(bw, "\nVisitors by persona\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -219,12 +219,11 @@ func (p *Population) UniqueAfter(e int) (Uniqueness, bool) {
 // WriteJSON writes a population as indented JSON.
 func (p *Population) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
 
-// EpsilonPerYear bounds the privacy budget a person reporting every epoch
-// spends in a year: 365/epoch_days reports, each spending ε only when its
-// answer is new (the person's cohort changed); a person whose cohort stays
-// the same spends ε once.
+// EpsilonPerYear bounds the privacy budget a person spends in a year: a
+// new answer only at the start of an answer period (engine.AnswerPeriodDays,
+// at least 366 days), and any year touches at most two periods.
 func (p *Population) EpsilonPerYear() float64 {
-	return 365 / float64(p.EpochDays) * p.Epsilon
+	return 2 * p.Epsilon
 }
 
 // UnderK is how many full cohorts have people but fewer than min_k.

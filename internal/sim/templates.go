@@ -94,12 +94,12 @@ svg { display: block; margin: .5em 0 1em; }
 <tr><th>mechanism</th><td>{{.Population.Mechanism}}</td></tr>
 <tr><th>ε per new answer</th><td class="n" id="epsilon-report">{{num .Epsilon}}</td></tr>
 <tr><th>reports per year (one per {{.EpochDays}}-day epoch)</th><td class="n">{{num .ReportsPerYear}}</td></tr>
-<tr><th>ε per year, at most (365 / epoch_days × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
+<tr><th>ε per year, at most (one new answer per answer period, and a year touches two: 2 × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
 <tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, mean</th><td class="n" id="epsilon-spent-mean">{{num .Population.EpsilonSpentMean}}</td></tr>
 <tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, most</th><td class="n" id="epsilon-spent-max">{{num .Population.EpsilonSpentMax}}</td></tr>
 </tbody>
 </table>
-<p class="muted">The noised answer about a cohort is drawn once and repeated in every later report about it, so a person spends ε once per cohort they are reported in; the yearly bound is reached only by someone whose cohort changes every epoch.</p>
+<p class="muted">The noised answer about a cohort is drawn once and repeated in every later report about it, and one answer serves a whole answer period of at least 366 days, whatever the person's cohort does meanwhile: a person spends ε at most once a period.</p>
 </section>
 
 <section id="reidentification">
