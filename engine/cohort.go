@@ -109,6 +109,22 @@ func cohortIndex(dims []Dimension, buckets []int) int {
 	return off + idx
 }
 
+// cohortLevel is how many dimensions the cohort at catalogue index idx has.
+func cohortLevel(dims []Dimension, idx int) int {
+	off := 0
+	for l := len(dims); l >= 1; l-- {
+		size := 1
+		for _, d := range dims[:l] {
+			size *= len(d.Buckets)
+		}
+		if idx < off+size {
+			return l
+		}
+		off += size
+	}
+	return 0
+}
+
 // cohortID is the id of the cohort of the first len(buckets) dimensions.
 func cohortID(dims []Dimension, buckets []int) string {
 	var sb strings.Builder

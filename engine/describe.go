@@ -112,11 +112,11 @@ type Export struct {
 	Interests []InterestWeight `msgpack:"interests" json:"interests"`
 	// Cohort is the cohort the person would be reported in, before any
 	// k-anonymity coarsening, or "" when there is none.
-	Cohort       string        `msgpack:"cohort" json:"cohort"`
-	Reports      []Report      `msgpack:"reports" json:"reports"`
+	Cohort  string   `msgpack:"cohort" json:"cohort"`
+	Reports []Report `msgpack:"reports" json:"reports"`
 	// ReportPauses are what Forget me keeps: that a report went out in an
-	// epoch not yet over, so that no second, freshly noised one follows it
-	// (see ReportPause).
+	// answer period not yet over, so that no second, freshly noised answer
+	// follows it (see ReportPause).
 	ReportPauses []ReportPause `msgpack:"report_pauses" json:"report_pauses"`
 	Ledger       []LedgerEntry `msgpack:"ledger" json:"ledger"`
 	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`

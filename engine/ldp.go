@@ -24,6 +24,14 @@ import (
 // so it spends no privacy budget, and the ledger counts ε once per cohort
 // the person has been in. A report is one small index, never a bit vector:
 // K random bits would make every report unique on its own.
+//
+// One answer serves a whole answer period (AnswerPeriodDays, report.go):
+// the first report of the period answers about the cohort then, and every
+// later one repeats that value even when the cohort changed. A new answer
+// at a week of the device's own choosing would make the sequence of
+// answers a fingerprint; periods are the same on every device, so a new
+// answer comes at most once a period, at a boundary everyone shares, and
+// a year spends at most 2ε.
 
 // MechanismKRR names k-ary randomized response in reports.
 const MechanismKRR = "krr"

@@ -12,6 +12,11 @@ const (
 	// maxAnswers bounds the memoized answers (see ldp.go); the oldest go
 	// first, and a cohort whose answer was dropped draws a new one.
 	maxAnswers = 64
+	// AnswerPeriodDays: a device sends one answer per ruleset for a whole
+	// answer period, ceil(AnswerPeriodDays / epoch_days) epochs counted
+	// from the Unix epoch (53 weekly epochs), whatever its cohort does
+	// meanwhile; see ldp.go.
+	AnswerPeriodDays = 366
 )
 
 // Report is one noised cohort report (see ldp.go and cohort.go): Value is
@@ -26,10 +31,12 @@ type Report struct {
 }
 
 // ReportPause is the one thing erasing the profile keeps about reports: that
-// a report for Ruleset went out in the epoch that ends at Until (Unix ms),
-// so none may go out again before then. The report, its answer and the
-// ledger are erased; without this, the next report would draw a fresh
-// noisy answer about the same cohort in the same epoch.
+// a report for Ruleset went out in the answer period that ends at Until
+// (Unix ms), so none may go out again before then. The report, its answer
+// and the ledger are erased; without this, the next report would draw a
+// fresh noisy answer in the same period: about the same cohort, one to
+// average with the first, or about another, a change that singles the
+// person out.
 type ReportPause struct {
 	Ruleset string `msgpack:"ruleset" json:"ruleset"`
 	Until   int64  `msgpack:"until" json:"until"`
@@ -91,10 +98,11 @@ const (
 	ReasonUnassignable = "no bucket fits the person in dimension "
 	ReasonBelowK       = "every cohort the person fits is below min_k"
 	ReasonPastEpoch    = "a report was already made for a later epoch"
-	// ReasonAlreadyReported: the profile was erased (Forget me) after this
-	// epoch's report went out, and a second, freshly noised answer in the
-	// same epoch could be averaged with the first.
-	ReasonAlreadyReported = "a report was already sent in this epoch; the next can go in the next epoch"
+	// ReasonAlreadyReported: the profile was erased (Forget me) after a
+	// report of this answer period went out, and a second, freshly noised
+	// answer in the same period could be averaged with the first, or single
+	// the person out by its change.
+	ReasonAlreadyReported = "an answer was already sent in this answer period; the next can go when it ends"
 )
 
 func (c *compiledRuleset) epochMillis() int64 {
@@ -103,6 +111,12 @@ func (c *compiledRuleset) epochMillis() int64 {
 		d = DefaultEpochDays
 	}
 	return int64(d) * dayMillis
+}
+
+// periodEpochs is how many epochs an answer period holds.
+func (c *compiledRuleset) periodEpochs() int64 {
+	d := c.epochMillis() / dayMillis
+	return (AnswerPeriodDays + d - 1) / d
 }
 
 func (c *compiledRuleset) epsilon() float64 {
@@ -126,9 +140,10 @@ func (c *compiledRuleset) minK() float64 {
 //
 // A report is made only when the effective sharing is cohorts. The first
 // call in an epoch draws the report, stores it and records it in the
-// ledger; later calls in the same epoch return that same report. After the
-// profile is erased, none is made until the epoch of the last one ends
-// (ReportPause).
+// ledger; later calls in the same epoch return that same report. Within an
+// answer period every report repeats the period's first answer, whatever
+// the person's cohort has become (see ldp.go). After the profile is erased,
+// none is made until the answer period of the last one ends (ReportPause).
 func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, error) {
 	if e.rules == nil {
 		return nil, "", errNoRuleset()
@@ -145,6 +160,8 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		return nil, ReasonNoCohorts, nil
 	}
 	epoch := now / c.epochMillis()
+	pe := c.periodEpochs()
+	var last *Report
 	for _, r := range e.profile.reports {
 		if r.Ruleset != c.id {
 			continue
@@ -155,8 +172,13 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		if r.Epoch > epoch {
 			return nil, ReasonPastEpoch, nil
 		}
+		last = &r
 	}
-	if e.pauseUntil(c.id, now) > now {
+	if last != nil && last.Epoch/pe == epoch/pe {
+		if a, ok := e.profile.periodAnswer(c.id, catalogueSize(dims), c.epsilon(), *last); ok {
+			return e.keepReport(epoch, a.Value, cohortLevel(dims, a.Cohort), false, now), "", nil
+		}
+	} else if e.pauseUntil(c.id, now) > now {
 		return nil, ReasonAlreadyReported, nil
 	}
 	buckets, dim := e.assignCohort()
@@ -181,6 +203,16 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 	v := cohortIndex(dims, buckets)
 	eps := c.epsilon()
 	value, fresh := e.profile.answerFor(c.id, k, eps, v, func() int { return e.random.krr(v, k, eps) })
+	return e.keepReport(epoch, value, len(buckets), fresh, now), "", nil
+}
+
+// keepReport makes the report of epoch with value, keeps it for the epoch,
+// records it in the ledger (level: the dimensions of the cohort it is
+// about; fresh: its answer was drawn now) and pauses reports until the
+// answer period ends.
+func (e *Engine) keepReport(epoch int64, value, level int, fresh bool, now int64) *Report {
+	c := e.rules
+	eps := c.epsilon()
 	r := Report{Ruleset: c.id, Epoch: epoch, Mechanism: MechanismKRR, Value: &value, Epsilon: eps}
 	e.profile.reports = slices.DeleteFunc(e.profile.reports, func(o Report) bool { return o.Ruleset == c.id })
 	e.profile.reports = append(e.profile.reports, r)
@@ -191,9 +223,25 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 	if fresh {
 		spent = eps
 	}
-	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: len(buckets), Mechanism: MechanismKRR, Epsilon: spent, At: now})
-	e.pause(c.id, (epoch+1)*c.epochMillis())
-	return &r, "", nil
+	e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: epoch, Level: level, Mechanism: MechanismKRR, Epsilon: spent, At: now})
+	pe := c.periodEpochs()
+	e.pause(c.id, (epoch/pe+1)*pe*c.epochMillis())
+	return &r
+}
+
+// periodAnswer finds the memoized answer that the report last sent (of K
+// cohorts at ε, in ruleset), the newest when two cohorts share its value;
+// none when the catalogue or ε changed since, or the answer was dropped.
+func (p *profile) periodAnswer(ruleset string, k int, eps float64, last Report) (answer, bool) {
+	if last.Value == nil || last.Epsilon != eps {
+		return answer{}, false
+	}
+	for i := len(p.answers) - 1; i >= 0; i-- {
+		if a := p.answers[i]; a.Ruleset == ruleset && a.K == k && a.Epsilon == eps && a.Value == *last.Value {
+			return a, true
+		}
+	}
+	return answer{}, false
 }
 
 // answerFor returns the memoized answer about true cohort v (of K, at ε, in

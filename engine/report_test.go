@@ -210,10 +210,11 @@ func TestReportKAnonymityFallback(t *testing.T) {
 			t.Errorf("case %d: level %d, want %d", i, l, c.level)
 		}
 	}
-	// Through Report: each in its own epoch, the ledger records the level.
-	week := int64(7 * dayMillis)
+	// Through Report: each in its own answer period (within one, every
+	// report repeats the period's answer), the ledger records the level.
+	period := int64(53 * 7 * dayMillis)
 	for i, c := range cases {
-		r, reason, err := e.Report(t0+int64(i)*week, c.sizes)
+		r, reason, err := e.Report(t0+int64(i)*period, c.sizes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +233,7 @@ func TestReportKAnonymityFallback(t *testing.T) {
 		}
 	}
 	// No sizes: the full cohort.
-	if _, _, err := e.Report(t0+10*week, nil); err != nil {
+	if _, _, err := e.Report(t0+10*period, nil); err != nil {
 		t.Fatal(err)
 	}
 	led, spent := e.Ledger()
@@ -311,17 +312,24 @@ func TestAnswersAreMemoized(t *testing.T) {
 	if len(led) != 10 || spent != 2 || led[0].Epsilon != 2 || led[9].Epsilon != 0 {
 		t.Fatalf("ledger %+v spent %v: ε is spent once for one cohort", led, spent)
 	}
-	// Another cohort (no longer returning: visits 1) draws a new answer.
+	// Another cohort (no longer returning: visits 1) in the same answer
+	// period repeats the period's answer; in the next it draws a new one.
 	if err := e.SetContext(Context{Now: t0, Country: "CH", Visits: ip(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.Report(t0+10*week, nil); err != nil {
-		t.Fatal(err)
+	if r, _, err := e.Report(t0+10*week, nil); err != nil || r == nil || *r.Value != *first.Value {
+		t.Fatalf("another cohort in the same period: %+v %v, want %d", r, err, *first.Value)
+	}
+	next := (t0/week/53 + 1) * 53 * week
+	second, _, err := e.Report(next, nil)
+	if err != nil || second == nil {
+		t.Fatal(second, err)
 	}
 	if _, spent := e.Ledger(); spent != 4 {
 		t.Fatalf("spent %v after a second cohort, want 4", spent)
 	}
-	// Back in the first cohort, through a snapshot: the first answer.
+	// Back in the first cohort, through a snapshot: the period's answer,
+	// and in the period after, the first cohort's own.
 	snap, err := e.Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -333,9 +341,13 @@ func TestAnswersAreMemoized(t *testing.T) {
 	if err := e2.SetContext(Context{Now: t0, Country: "CH", Visits: ip(3)}); err != nil {
 		t.Fatal(err)
 	}
-	r, _, err := e2.Report(t0+11*week, nil)
+	r, _, err := e2.Report(next+week, nil)
+	if err != nil || r == nil || *r.Value != *second.Value {
+		t.Fatalf("after restore: %+v, want %d", r, *second.Value)
+	}
+	r, _, err = e2.Report(next+53*week, nil)
 	if err != nil || r == nil || *r.Value != *first.Value {
-		t.Fatalf("after restore: %+v, want %d", r, *first.Value)
+		t.Fatalf("a period later: %+v, want %d", r, *first.Value)
 	}
 	if _, spent := e2.Ledger(); spent != 4 {
 		t.Fatalf("spent %v after restore, want still 4", spent)
@@ -505,12 +517,12 @@ func TestReportSnapshotAndOff(t *testing.T) {
 	if err := e2.SetContext(Context{Now: t0, Visits: ip(3)}); err != nil {
 		t.Fatal(err)
 	}
-	// Not in the same epoch (see TestEraseDoesNotRedrawInTheSameEpoch)...
+	// Not in the same answer period (see TestEraseDoesNotRedrawInTheSameEpoch)...
 	if r, reason, _ := e2.Report(t0, nil); r != nil || reason != ReasonAlreadyReported {
 		t.Errorf("after off, in the same epoch: %+v %q", r, reason)
 	}
 	// ...but in the next, a new report is drawn.
-	next := (t0/(7*86_400_000) + 1) * 7 * 86_400_000
+	next := (t0/(7*86_400_000)/53 + 1) * 53 * 7 * 86_400_000
 	if err := e2.SetContext(Context{Now: next, Visits: ip(3)}); err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +558,8 @@ func TestEraseDoesNotRedrawInTheSameEpoch(t *testing.T) {
 	if err := e.SetContext(Context{Now: t0 + 3_600_000, Visits: ip(0)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, at := range []int64{t0 + 3_600_000, 2922*week - 1} {
+	// Answer periods are 53 epochs: 2921 is in the one of 2915 to 2967.
+	for _, at := range []int64{t0 + 3_600_000, 2922*week - 1, 2922 * week, 2968*week - 1} {
 		if r, reason, err := e.Report(at, nil); r != nil || err != nil || reason != ReasonAlreadyReported {
 			t.Fatalf("report at %d after the erase: %+v %q %v, want none: %q", at, r, reason, err, ReasonAlreadyReported)
 		}
@@ -555,7 +568,7 @@ func TestEraseDoesNotRedrawInTheSameEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x.Reports) != 0 || len(x.Ledger) != 0 || len(x.ReportPauses) != 1 || x.ReportPauses[0] != (ReportPause{Ruleset: "shop", Until: 2922 * week}) {
+	if len(x.Reports) != 0 || len(x.Ledger) != 0 || len(x.ReportPauses) != 1 || x.ReportPauses[0] != (ReportPause{Ruleset: "shop", Until: 2968 * week}) {
 		t.Fatalf("export after the erase: reports %v, ledger %v, pauses %+v", x.Reports, x.Ledger, x.ReportPauses)
 	}
 	// A snapshot carries the pause to the next page.
@@ -573,14 +586,75 @@ func TestEraseDoesNotRedrawInTheSameEpoch(t *testing.T) {
 	if r, reason, _ := e2.Report(t0+7_200_000, nil); r != nil || reason != ReasonAlreadyReported {
 		t.Fatalf("report from a restored snapshot: %+v %q", r, reason)
 	}
-	// The next epoch reports again, and the pause is gone.
-	if err := e2.SetContext(Context{Now: 2922 * week, Visits: ip(0)}); err != nil {
+	// The next answer period reports again, and the pause is its end.
+	if err := e2.SetContext(Context{Now: 2968 * week, Visits: ip(0)}); err != nil {
 		t.Fatal(err)
 	}
-	if r, _, err := e2.Report(2922*week, nil); err != nil || r == nil || r.Epoch != 2922 {
-		t.Fatalf("next epoch: %+v %v", r, err)
+	if r, _, err := e2.Report(2968*week, nil); err != nil || r == nil || r.Epoch != 2968 {
+		t.Fatalf("next period: %+v %v", r, err)
 	}
-	if x, _ := e2.Export(); len(x.ReportPauses) != 1 || x.ReportPauses[0].Until != 2923*week {
+	if x, _ := e2.Export(); len(x.ReportPauses) != 1 || x.ReportPauses[0].Until != 3021*week {
 		t.Errorf("pauses after the next report: %+v", x.ReportPauses)
+	}
+}
+
+// TestOneAnswerPerPeriod: a person whose cohort changes every week sends
+// one answer for the whole answer period, spending ε once, and draws the
+// next only when the next period begins. Before answer periods, each new
+// cohort drew a new answer, and the changing sequence singled people out
+// (internal/sim's TestDriftReidentification).
+func TestOneAnswerPerPeriod(t *testing.T) {
+	const week = 7 * dayMillis
+	e := cohortEngine(t, cohortShop())
+	start := (t0/week/53 + 1) * 53 // the first epoch of a period
+	var first *Report
+	for i := range int64(53) {
+		// visits 1 and 3 alternate the engagement bucket: new, returning.
+		if err := e.SetContext(Context{Now: (start + i) * week, Visits: ip(1 + 2*int(i%2))}); err != nil {
+			t.Fatal(err)
+		}
+		r, reason, err := e.Report((start+i)*week, nil)
+		if err != nil || r == nil {
+			t.Fatalf("epoch %d: %v %q", i, err, reason)
+		}
+		if first == nil {
+			first = r
+		}
+		if *r.Value != *first.Value || r.Epoch != start+i {
+			t.Fatalf("epoch %d: %+v, want the period's answer %d", i, r, *first.Value)
+		}
+	}
+	led, spent := e.Ledger()
+	if len(led) != 53 || spent != 2 || led[1].Level != 3 || led[52].Epsilon != 0 {
+		t.Fatalf("ledger %d entries, spent %v: %+v", len(led), spent, led[:2])
+	}
+	// The next period: the current cohort (visits 3, returning) is new, so
+	// its answer is drawn; the one after (visits 1, new) has its memoized one.
+	for i, visits := range []int{3, 1} {
+		at := (start + 53*int64(i+1)) * week
+		if err := e.SetContext(Context{Now: at, Visits: ip(visits)}); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := e.Report(at, nil)
+		if err != nil || r == nil || (i == 1 && *r.Value != *first.Value) {
+			t.Fatalf("period %d: %+v %v", i+1, r, err)
+		}
+	}
+	if _, spent := e.Ledger(); spent != 4 {
+		t.Errorf("spent %v over three periods and two cohorts, want 4", spent)
+	}
+}
+
+func TestCohortLevel(t *testing.T) {
+	dims := cohortShop().Cohorts.Dimensions // 3 × 3 × 2: 18 + 9 + 3
+	for idx, want := range map[int]int{0: 3, 17: 3, 18: 2, 26: 2, 27: 1, 29: 1, 30: 0} {
+		if got := cohortLevel(dims, idx); got != want {
+			t.Errorf("cohortLevel(%d) = %d, want %d", idx, got, want)
+		}
+	}
+	for l := 1; l <= 3; l++ {
+		if got := cohortLevel(dims, cohortIndex(dims, make([]int, l))); got != l {
+			t.Errorf("level of the first cohort of %d dimensions: %d", l, got)
+		}
 	}
 }

@@ -79,13 +79,16 @@
 // with local differential privacy (engine/ldp.go): mechanism krr, k-ary
 // randomized response, gives value, a catalogue index. The noised answer
 // about a cohort is drawn once and repeated in every later report about the
-// same cohort. epoch is floor(now / epoch_days); the first report of an epoch
-// is made and kept, and later calls in that epoch return it unchanged. ledger
-// lists every report made (level: the dimensions of the cohort used;
-// epsilon: the privacy it spent, 0 when it repeated an answer) and the total;
-// the ledger and the epoch's report persist in the snapshot and sharing off
-// erases them, all but report_pauses: that a report went out in an epoch
-// until its end, so that no second, freshly noised report follows in it.
+// same cohort, and one answer serves a whole answer period of
+// ceil(366 / epoch_days) epochs from the Unix epoch: every report of the
+// period repeats its first, whatever the cohort has become. epoch is
+// floor(now / epoch_days); the first report of an epoch is made and kept, and
+// later calls in that epoch return it unchanged. ledger lists every report
+// made (level: the dimensions of the cohort answered; epsilon: the privacy it
+// spent, 0 when it repeated an answer) and the total; the ledger and the
+// epoch's report persist in the snapshot and sharing off erases them, all but
+// report_pauses: that a report went out in an answer period until its end, so
+// that no second, freshly noised answer follows in it.
 //
 // describe tells what the active ruleset collects and why, for a preference
 // center: each declared signal with its purpose and retention, the interests

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	commands["audit"] = command{
-		usage: "audit RULESET [--personas FILE] [--population N] [--epochs N] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
+		usage: "audit RULESET [--personas FILE] [--population N] [--epochs N] [--drift P] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
 			"      Write a privacy report, DIR/ID-audit.md and DIR/ID-audit.html: signals and purposes, the privacy policy's\n" +
 			"      findings, cohorts and k, ε per report and per year, and a simulated population's cohort sizes and\n" +
 			"      re-identification curve. Without --personas, visitors are drawn from the catalogue.",
@@ -31,7 +31,8 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	keyPath := fs.String("key", "", "the public key `FILE` a .ewr ruleset must be signed with")
 	personasPath := fs.String("personas", "", "the personas `FILE` visitors are drawn from (default: one per catalogue item)")
 	population := fs.Int("population", 100_000, "simulated `VISITORS`")
-	epochs := fs.Int("epochs", sim.TargetEpochs, "report `EPOCHS` to simulate")
+	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` to simulate")
+	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
 	seed := fs.Uint64("seed", 1, "`SEED` of the visitors and the report noise")
 	outDir := fs.String("out", ".", "`DIR` to write the report to")
 	pos, err := parseArgsAnyOrder(fs, args)
@@ -43,6 +44,9 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	}
 	if *population < 1 || *epochs < 1 {
 		return errors.New("--population and --epochs must be at least 1")
+	}
+	if !(*drift >= 0 && *drift <= 1) {
+		return errors.New("--drift must be a probability, from 0 to 1")
 	}
 	t, diags, err := simTarget(pos[0], *keyPath)
 	if err != nil {
@@ -62,7 +66,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeRunner()
-	pop, err := runPopulation(ctx, r, t, ps, *population, *seed, *epochs, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift}, stderr)
 	if err != nil {
 		return err
 	}

@@ -26,10 +26,11 @@ import (
 func init() {
 	commands["simulate"] = command{
 		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
-			"      [--population N [--seed S] [--epochs E]]\n" +
+			"      [--population N [--seed S] [--epochs E] [--drift P]]\n" +
 			"      Replay each persona's visits in edgewise.wasm and show what each slot shows them, and why.\n" +
 			"      With --population, simulate N visitors drawn from the personas over E report epochs: cohort sizes,\n" +
-			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences.",
+			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences; each epoch\n" +
+			"      a visitor's dominant interest shifts with probability P.",
 		run: cmdSimulate,
 	}
 }
@@ -44,7 +45,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("o", "", "write the output to `FILE` instead of standard output")
 	population := fs.Int("population", 0, "simulate `N` visitors drawn from the personas")
 	seed := fs.Uint64("seed", 1, "`SEED` of a population's visitors and report noise")
-	epochs := fs.Int("epochs", sim.TargetEpochs, "report `EPOCHS` a population is simulated over")
+	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` a population is simulated over")
+	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +61,9 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	}
 	if *population < 0 || *epochs < 1 {
 		return errors.New("--population must be 0 or more and --epochs at least 1")
+	}
+	if !(*drift >= 0 && *drift <= 1) {
+		return errors.New("--drift must be a probability, from 0 to 1")
 	}
 	t, diags, err := simTarget(pos[0], *keyPath)
 	if err != nil {
@@ -93,7 +98,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 		}
 		return emit(*out, buf.Bytes(), stdout)
 	}
-	pop, err := runPopulation(ctx, r, t, ps, *population, *seed, *epochs, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift}, stderr)
 	if err != nil {
 		return err
 	}
@@ -114,8 +119,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 
 // runPopulation runs a population with a progress bar when stderr is a
 // terminal.
-func runPopulation(ctx context.Context, r *sim.Runner, t sim.Target, ps *sim.Personas, n int, seed uint64, epochs int, stderr io.Writer) (*sim.Population, error) {
-	opts := sim.PopulationOptions{Visitors: n, Seed: seed, Epochs: epochs}
+func runPopulation(ctx context.Context, r *sim.Runner, t sim.Target, ps *sim.Personas, opts sim.PopulationOptions, stderr io.Writer) (*sim.Population, error) {
+	n := opts.Visitors
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := progressbar.NewOptions(2*n,
 			progressbar.OptionSetWriter(stderr),

@@ -217,6 +217,9 @@ func TestSimulateErrors(t *testing.T) {
 		"no personas":  {"simulate", exampleRuleset},
 		"bad format":   {"simulate", exampleRuleset, "--personas", examplePersonas, "--format", "pdf"},
 		"bad epochs":   {"simulate", exampleRuleset, "--personas", examplePersonas, "--population", "10", "--epochs", "0"},
+		"bad drift":    {"simulate", exampleRuleset, "--personas", examplePersonas, "--population", "10", "--drift", "1.5"},
+		"NaN drift":    {"simulate", exampleRuleset, "--personas", examplePersonas, "--population", "10", "--drift", "NaN"},
+		"audit drift":  {"audit", exampleRuleset, "--population", "10", "--drift", "-0.1"},
 		"missing file": {"simulate", "/nonexistent.yaml", "--personas", examplePersonas},
 	} {
 		if _, errOut, code := runCLI(t, args...); code != 1 || !strings.HasPrefix(errOut, "edgewise: ") {
@@ -237,8 +240,8 @@ func TestSimulatePopulation(t *testing.T) {
 	if p.Visitors != 400 || p.Epochs != 2 || p.Seed != 5 || len(p.Unique) != 2 || p.Reporters == 0 || len(p.Cohorts) != 85 {
 		t.Errorf("population %+v", p)
 	}
-	text, _, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--population", "400", "--epochs", "4", "--seed", "5", "--wasm", wasmPath)
-	for _, want := range []string{"400 visitors, seed 5, 4 epochs", "Full cohorts by true size", "under min_k", "after epoch 4", "Target"} {
+	text, _, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--population", "400", "--epochs", "12", "--seed", "5", "--wasm", wasmPath)
+	for _, want := range []string{"400 visitors, seed 5, 12 epochs", "drift 0.1: ", "Full cohorts by true size", "under min_k", "after epoch  4", "after epoch 12", "Target"} {
 		if code != 0 || !strings.Contains(text, want) {
 			t.Errorf("population text lacks %q:\n%s", want, text)
 		}

@@ -31,8 +31,11 @@ type Audit struct {
 	Population     *Population
 	Verdict        string
 	TargetMet      bool
-	UniqueChart    template.HTML
-	SizeChart      template.HTML
+	// Marks gives the unique share after each of MarkEpochs the
+	// population ran.
+	Marks       string
+	UniqueChart template.HTML
+	SizeChart   template.HTML
 }
 
 // Finding is one privacy policy problem, at its place in the ruleset.
@@ -60,7 +63,8 @@ func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 		ReportsPerYear: 365 / float64(pop.EpochDays), EpsilonPerYear: pop.EpsilonPerYear(),
 		Population: pop, Verdict: pop.Verdict(),
 	}
-	a.TargetMet = len(pop.Unique) >= TargetEpochs && pop.Unique[TargetEpochs-1].Fraction <= TargetUnique
+	u, ok := pop.UniqueAfter(TargetEpochs)
+	a.TargetMet = ok && u.Fraction <= TargetUnique
 	for _, d := range diags {
 		if d.Category != engine.CategoryPolicy {
 			continue
@@ -81,6 +85,15 @@ func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 		}
 		a.Dimensions = append(a.Dimensions, di)
 	}
+	var marks []string
+	for _, e := range MarkEpochs {
+		if u, ok := pop.UniqueAfter(e); ok {
+			marks = append(marks, fmt.Sprintf("%s after %d epochs", pct1(u.Fraction), e))
+		}
+	}
+	if len(marks) > 0 {
+		a.Marks = "Unique: " + strings.Join(marks, ", ") + "."
+	}
 	a.UniqueChart = uniqueChart(pop)
 	a.SizeChart = sizeChart(pop)
 	return a
@@ -97,7 +110,7 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	if a.Description != "" {
 		fmt.Fprintf(bw, "%s\n\n", a.Description)
 	}
-	fmt.Fprintf(bw, "Simulated with edgewise.wasm, the engine browsers run: %d synthetic visitors, seed %d, %d epochs.\n\n", p.Visitors, p.Seed, p.Epochs)
+	fmt.Fprintf(bw, "Simulated with edgewise.wasm, the engine browsers run: %d synthetic visitors, seed %d, %d epochs; %s.\n\n", p.Visitors, p.Seed, p.Epochs, p.DriftSummary())
 
 	fmt.Fprintf(bw, "## Signals collected\n\n| signal | kind | purpose shown to people | kept on the device |\n|---|---|---|---:|\n")
 	for _, s := range a.Signals {
@@ -127,10 +140,10 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(bw, "| `%s` | %s | %s |\n", d.ID, d.From, strings.Join(d.Buckets, ", "))
 	}
 
-	fmt.Fprintf(bw, "\n## Privacy budget\n\n| | |\n|---|---:|\n| mechanism | %s |\n| ε per new answer | %s |\n| reports per year (one per %d-day epoch) | %s |\n| ε per year, at most (365 / epoch_days × ε) | %s |\n| ε spent over the %d simulated epochs, mean | %s |\n| ε spent over the %d simulated epochs, most | %s |\n\nThe noised answer about a cohort is drawn once and repeated in every later report about it, so a person spends ε once per cohort they are reported in; the yearly bound is reached only by someone whose cohort changes every epoch.\n",
+	fmt.Fprintf(bw, "\n## Privacy budget\n\n| | |\n|---|---:|\n| mechanism | %s |\n| ε per new answer | %s |\n| reports per year (one per %d-day epoch) | %s |\n| ε per year, at most (one new answer per answer period, and a year touches two: 2 × ε) | %s |\n| ε spent over the %d simulated epochs, mean | %s |\n| ε spent over the %d simulated epochs, most | %s |\n\nThe noised answer about a cohort is drawn once and repeated in every later report about it, and one answer serves a whole answer period of at least 366 days, whatever the person's cohort does meanwhile: a person spends ε at most once a period.\n",
 		p.Mechanism, num(a.Epsilon), a.EpochDays, num(a.ReportsPerYear), num(a.EpsilonPerYear), p.Epochs, num(p.EpsilonSpentMean), p.Epochs, num(p.EpsilonSpentMax))
 
-	fmt.Fprintf(bw, "\n## Re-identification risk\n\nShare of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. \"Without noise\" is the same for the cohorts the reports were about.\n\n| after epoch | unique | visitors | without noise |\n|---:|---:|---:|---:|\n")
+	fmt.Fprintf(bw, "\n## Re-identification risk\n\nShare of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. \"Without noise\" is the same for the cohorts the reports were about.\n\n%s\n\n| after epoch | unique | visitors | without noise |\n|---:|---:|---:|---:|\n", a.Marks)
 	for i, u := range p.Unique {
 		fmt.Fprintf(bw, "| %d | %s | %d of %d | %s |\n", u.Epoch, pct1(u.Fraction), u.Unique, u.Of, pct1(p.UniqueWithoutNoise[i].Fraction))
 	}
@@ -195,7 +208,9 @@ func uniqueChart(p *Population) template.HTML {
 	series(p.UniqueWithoutNoise, "#8a94a6", "without noise")
 	series(p.Unique, "#1f5fbf", "reports as sent")
 	for _, u := range p.Unique {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#667">epoch %d</text>`, x(u.Epoch), h-10, u.Epoch)
+		if p.shown(u.Epoch) {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#667">epoch %d</text>`, x(u.Epoch), h-10, u.Epoch)
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

@@ -133,7 +133,7 @@ func TestAuditHTML(t *testing.T) {
 		"catalogue-size":     "85",
 		"min-k":              "50",
 		"epsilon-report":     "2",
-		"epsilon-year":       num(2 * 365.0 / 7),
+		"epsilon-year":       "4",
 		"epsilon-spent-mean": num(p.EpsilonSpentMean),
 		"epsilon-spent-max":  num(p.EpsilonSpentMax),
 		"reporters":          itoa(p.Reporters),
@@ -208,9 +208,11 @@ func TestAuditMarkdown(t *testing.T) {
 		"## Signals collected", "| `shop-history` | history |",
 		"## Sensitive categories and privacy policy", "No findings",
 		"## Cohort catalogue and k-anonymity", "3 dimensions make 85 cohorts", "smaller than 50 people",
-		"## Privacy budget", "| ε per new answer | 2 |", "| ε per year, at most (365 / epoch_days × ε) | " + num(2*365.0/7) + " |",
-		"| ε spent over the 4 simulated epochs, most | " + num(p.EpsilonSpentMax) + " |",
-		"## Re-identification risk", "| 4 | " + pct1(p.Unique[3].Fraction) + " | " + itoa(p.Unique[3].Unique) + " of " + itoa(p.Unique[3].Of),
+		"## Privacy budget", "| ε per new answer | 2 |", "| ε per year, at most (one new answer per answer period, and a year touches two: 2 × ε) | 4 |",
+		"| ε spent over the 12 simulated epochs, most | " + num(p.EpsilonSpentMax) + " |",
+		"## Re-identification risk", "| 12 | " + pct1(p.Unique[11].Fraction) + " | " + itoa(p.Unique[11].Unique) + " of " + itoa(p.Unique[11].Of),
+		"Unique: " + pct1(p.Unique[3].Fraction) + " after 4 epochs, " + pct1(p.Unique[11].Fraction) + " after 12 epochs.",
+		"no drift: every visitor's behaviour stays as its persona's",
 		"## Simulated cohort distribution", itoa(p.Reporters) + " of 1200 visitors make cohort reports",
 	} {
 		if !strings.Contains(md, want) {

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 
-	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/wasmhost"
 )
@@ -55,7 +54,6 @@ func (x *instance) call(ctx context.Context, op abi.Op, req, out any) error {
 // exportResult is export's result with only what simulations read.
 type exportResult struct {
 	Export struct {
-		Cohort string               `msgpack:"cohort"`
-		Ledger []engine.LedgerEntry `msgpack:"ledger"`
+		Cohort string `msgpack:"cohort"`
 	} `msgpack:"export"`
 }

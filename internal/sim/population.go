@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +21,12 @@ import (
 type PopulationOptions struct {
 	Visitors int    // how many synthetic visitors
 	Seed     uint64 // the same seed gives the same visitors and the same noise
-	Epochs   int    // report epochs to simulate (default 4)
+	Epochs   int    // report epochs to simulate (default DefaultEpochs)
+	// Drift is the chance, each epoch after the first, that a visitor's
+	// dominant interest shifts (see drift.go); 0 keeps every visitor's
+	// behaviour fixed, as every population was before drift. The CLI's
+	// --drift defaults to DefaultDrift.
+	Drift float64
 	// Progress, when set, is called from the workers with the number of
 	// steps just done, out of 2·Visitors (each visitor is built twice:
 	// once for the true cohort sizes, once for its reports).
@@ -45,13 +51,19 @@ const (
 
 // Population is what a simulated population's cohort reports reveal.
 type Population struct {
-	Ruleset   string  `json:"ruleset"`
-	Visitors  int     `json:"visitors"`
-	Seed      uint64  `json:"seed"`
-	Epochs    int     `json:"epochs"`
-	EpochDays int     `json:"epoch_days"`
-	Epsilon   float64 `json:"epsilon"`
-	MinK      int     `json:"min_k"`
+	Ruleset  string `json:"ruleset"`
+	Visitors int    `json:"visitors"`
+	Seed     uint64 `json:"seed"`
+	Epochs   int    `json:"epochs"`
+	// Drift is the per-epoch chance that a visitor's dominant interest
+	// shifts; Shifts counts the shifts over all reporters and epochs, and
+	// CohortChanged the reporters whose true cohort changed at least once.
+	Drift         float64 `json:"drift"`
+	Shifts        int     `json:"interest_shifts"`
+	CohortChanged int     `json:"cohort_changed"`
+	EpochDays     int     `json:"epoch_days"`
+	Epsilon       float64 `json:"epsilon"`
+	MinK          int     `json:"min_k"`
 	// Mechanism is the local differential privacy mechanism the engine
 	// used (krr), as seen in its reports.
 	Mechanism string `json:"mechanism"`
@@ -281,7 +293,7 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		return nil, errors.New("a population needs at least one visitor")
 	}
 	if opts.Epochs <= 0 {
-		opts.Epochs = 4
+		opts.Epochs = DefaultEpochs
 	}
 	s, err := r.session(ctx, t, min(r.workers, opts.Visitors))
 	if err != nil {
@@ -301,9 +313,10 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		specs[i] = pl.spec(i)
 	}
 
-	// Pass 1: true cohorts in every epoch, once per distinct visitor.
+	// Pass 1: true cohorts in the first epoch, once per distinct visitor.
+	// Drift starts after it, so this is what the size table is made of.
 	var mu sync.Mutex
-	truth := map[visitorSpec][]string{}
+	truth := map[visitorSpec]string{}
 	err = pl.each(ctx, n, func(x *instance, i int) error {
 		sp := specs[i]
 		mu.Lock()
@@ -316,20 +329,13 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		if err != nil {
 			return err
 		}
-		cohorts := make([]string, opts.Epochs)
-		for e := range cohorts {
-			c.Now = ms(pl.at(e))
-			if err := x.call(ctx, abi.OpSetContext, abi.SetContextRequest{Context: c}, nil); err != nil {
-				return err
-			}
-			var ex exportResult
-			if err := x.call(ctx, abi.OpExport, struct{}{}, &ex); err != nil {
-				return err
-			}
-			cohorts[e] = ex.Export.Cohort
+		c.Now = ms(pl.at(0))
+		cohort, err := trueCohort(ctx, x, c)
+		if err != nil {
+			return err
 		}
 		mu.Lock()
-		truth[sp] = cohorts
+		truth[sp] = cohort
 		mu.Unlock()
 		return nil
 	})
@@ -343,8 +349,8 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 	full := len(t.Ruleset.Cohorts.Dimensions)
 	trueCount := map[string]int{}
 	for _, sp := range specs {
-		if tr := truth[sp]; tr != nil && tr[0] != "" {
-			parts := strings.Split(tr[0], "/")
+		if tr := truth[sp]; tr != "" {
+			parts := strings.Split(tr, "/")
 			for l := 1; l <= len(parts); l++ {
 				trueCount[strings.Join(parts[:l], "/")]++
 			}
@@ -360,20 +366,22 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 	}
 
-	// Pass 2: every visitor's reports.
+	// Pass 2: every visitor's reports, with their interests drifting.
 	type outcome struct {
 		keys   []string // per epoch: the report as sent ("" none)
 		levels []int    // per epoch: dimensions kept (0 none)
+		truth  []string // per epoch: the true cohort
+		shifts int      // interest shifts
 		first  *engine.Report
 		reason string  // the first epoch's reason for no report
 		spent  float64 // the ledger's epsilon spent over the epochs
 	}
+	in := interestsOf(t.Ruleset)
 	outs := make([]outcome, n)
 	err = pl.each(ctx, n, func(x *instance, i int) error {
 		sp := specs[i]
 		o := &outs[i]
-		tr := truth[sp]
-		if tr == nil {
+		if _, ok := truth[sp]; !ok {
 			o.reason = noReportReason(pl.sharing[sp.persona])
 			return nil
 		}
@@ -381,17 +389,37 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		if err != nil {
 			return err
 		}
+		var d *drifter
+		if in != nil && opts.Drift > 0 && pl.sharing[sp.persona].History {
+			d = &drifter{in: in, rate: opts.Drift, rng: rand.New(chacha(opts.Seed, i, purposeDrift))}
+		}
 		x.rnd.src = stream(opts.Seed, i, purposeNoise)
 		o.keys = make([]string, opts.Epochs)
 		o.levels = make([]int, opts.Epochs)
+		o.truth = make([]string, opts.Epochs)
 		for e := range opts.Epochs {
 			now := pl.at(e)
 			c.Now = ms(now)
-			if err := x.call(ctx, abi.OpSetContext, abi.SetContextRequest{Context: c}, nil); err != nil {
+			// The cohort changes only when the events or the context do: it
+			// is read from the engine in the first epoch and after a shift,
+			// the only events and the only change after the first epoch.
+			// (Reading it every epoch would double a population's time.)
+			if e == 0 {
+				o.truth[e], err = trueCohort(ctx, x, c)
+			} else {
+				o.truth[e], err = d.step(ctx, x, c, o.truth[e-1])
+				if o.truth[e] != "" {
+					o.shifts++
+				} else {
+					o.truth[e] = o.truth[e-1]
+					err = x.call(ctx, abi.OpSetContext, abi.SetContextRequest{Context: c}, nil)
+				}
+			}
+			if err != nil {
 				return err
 			}
 			var res abi.ReportResult
-			if err := x.call(ctx, abi.OpReport, reportRequest{Now: ms(now), Sizes: sizesFor(sizes, tr[e])}, &res); err != nil {
+			if err := x.call(ctx, abi.OpReport, reportRequest{Now: ms(now), Sizes: sizesFor(sizes, o.truth[e])}, &res); err != nil {
 				return err
 			}
 			if res.Report == nil {
@@ -424,7 +452,7 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 
 	// Tally.
 	out := &Population{
-		Ruleset: t.name(), Visitors: n, Seed: opts.Seed, Epochs: opts.Epochs,
+		Ruleset: t.name(), Visitors: n, Seed: opts.Seed, Epochs: opts.Epochs, Drift: opts.Drift,
 		EpochDays: s.policy.EpochDays, Epsilon: s.policy.Epsilon, MinK: s.policy.MinK,
 		Start: pl.start.UTC(),
 	}
@@ -449,6 +477,10 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 		out.Reporters++
 		byPersona[sp.persona].Reporters++
+		out.Shifts += o.shifts
+		if slices.ContainsFunc(o.truth, func(c string) bool { return c != o.truth[0] }) {
+			out.CohortChanged++
+		}
 		out.EpsilonSpentMean += o.spent
 		out.EpsilonSpentMax = max(out.EpsilonSpentMax, o.spent)
 		if o.first == nil {
@@ -459,7 +491,7 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 		ts := make([]string, opts.Epochs)
 		for e, l := range o.levels {
-			if parts := strings.Split(truth[sp][e], "/"); l > 0 && l <= len(parts) {
+			if parts := strings.Split(o.truth[e], "/"); l > 0 && l <= len(parts) {
 				ts[e] = strings.Join(parts[:l], "/")
 			}
 		}
@@ -499,6 +531,19 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 	out.Cohorts = stats
 	out.Elapsed = time.Since(began)
 	return out, nil
+}
+
+// trueCohort sets the context c and returns the visitor's cohort as the
+// engine's export gives it.
+func trueCohort(ctx context.Context, x *instance, c engine.Context) (string, error) {
+	if err := x.call(ctx, abi.OpSetContext, abi.SetContextRequest{Context: c}, nil); err != nil {
+		return "", err
+	}
+	var ex exportResult
+	if err := x.call(ctx, abi.OpExport, struct{}{}, &ex); err != nil {
+		return "", err
+	}
+	return ex.Export.Cohort, nil
 }
 
 // noReportReason is why a visitor whose preferences allow no reports

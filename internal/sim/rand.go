@@ -38,4 +38,5 @@ func chacha(seed uint64, visitor int, purpose uint64) *rand.ChaCha8 {
 const (
 	purposeVisitor uint64 = iota + 1 // which persona, which events, which variation
 	purposeNoise                     // the engine's report noise
+	purposeDrift                     // when and where the visitor's interest shifts
 )

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -129,7 +130,8 @@ func ContextSummary(c engine.Context) string {
 func (p *Population) WriteText(w io.Writer) error {
 	bw := &errWriter{w: w}
 	fmt.Fprintf(bw, "%s: %d visitors, seed %d, %d epochs of %d days from %s\n", p.Ruleset, p.Visitors, p.Seed, p.Epochs, p.EpochDays, p.Start.Format(time.RFC3339))
-	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per new answer (%s); spent over %d epochs: mean %s, most %s (at most %s a year)\n",
+	fmt.Fprintf(bw, "%s\n", p.DriftSummary())
+	fmt.Fprintf(bw, "%d cohorts, min_k %d, ε %g per new answer (%s), one answer per answer period; spent over %d epochs: mean %s, most %s (at most %s a year)\n",
 		len(p.Cohorts), p.MinK, p.Epsilon, p.Mechanism, p.Epochs, num(p.EpsilonSpentMean), num(p.EpsilonSpentMax), num(p.EpsilonPerYear()))
 	fmt.Fprintf(bw, "\nVisitors by persona\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -180,7 +182,9 @@ func (p *Population) WriteText(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(bw, "\nRe-identification: reporters whose sequence of reports is unique\n")
 	for i, u := range p.Unique {
-		fmt.Fprintf(bw, "  after epoch %d  %7s  (%d of %d)   without noise %s\n", u.Epoch, pct1(u.Fraction), u.Unique, u.Of, pct1(p.UniqueWithoutNoise[i].Fraction))
+		if p.shown(u.Epoch) {
+			fmt.Fprintf(bw, "  after epoch %2d  %6s  (%d of %d)   without noise %s\n", u.Epoch, pct1(u.Fraction), u.Unique, u.Of, pct1(p.UniqueWithoutNoise[i].Fraction))
+		}
 	}
 	if v := p.Verdict(); v != "" {
 		fmt.Fprintf(bw, "  %s\n", v)
@@ -188,15 +192,38 @@ func (p *Population) WriteText(w io.Writer) error {
 	return bw.err
 }
 
+// shown says whether text output lists the unique share after epoch e:
+// every epoch up to TargetEpochs, then only the first, MarkEpochs and the
+// last.
+func (p *Population) shown(e int) bool {
+	return p.Epochs <= TargetEpochs || e == 1 || e == p.Epochs || slices.Contains(MarkEpochs, e)
+}
+
+// DriftSummary says how the visitors' interests moved.
+func (p *Population) DriftSummary() string {
+	if p.Drift == 0 {
+		return "no drift: every visitor's behaviour stays as its persona's"
+	}
+	return fmt.Sprintf("drift %g: each epoch a visitor's dominant interest shifts with probability %g; %d shifts, and %d of %d reporters' true cohort changed",
+		p.Drift, p.Drift, p.Shifts, p.CohortChanged, p.Reporters)
+}
+
+// UniqueAfter is the unique share after epoch e, if the population ran so long.
+func (p *Population) UniqueAfter(e int) (Uniqueness, bool) {
+	if e < 1 || e > len(p.Unique) {
+		return Uniqueness{}, false
+	}
+	return p.Unique[e-1], true
+}
+
 // WriteJSON writes a population as indented JSON.
 func (p *Population) WriteJSON(w io.Writer) error { return writeJSON(w, p) }
 
-// EpsilonPerYear bounds the privacy budget a person reporting every epoch
-// spends in a year: 365/epoch_days reports, each spending ε only when its
-// answer is new (the person's cohort changed); a person whose cohort stays
-// the same spends ε once.
+// EpsilonPerYear bounds the privacy budget a person spends in a year: a
+// new answer only at the start of an answer period (engine.AnswerPeriodDays,
+// at least 366 days), and any year touches at most two periods.
 func (p *Population) EpsilonPerYear() float64 {
-	return 365 / float64(p.EpochDays) * p.Epsilon
+	return 2 * p.Epsilon
 }
 
 // UnderK is how many full cohorts have people but fewer than min_k.
@@ -232,18 +259,24 @@ func (p *Population) Coarser() int {
 
 // TargetUnique is the re-identification target: at most this fraction of
 // reporters with a unique sequence of reports after TargetEpochs epochs.
+// DefaultEpochs is a year of weekly epochs, and MarkEpochs the epochs
+// whose unique share every output names.
 const (
-	TargetUnique = 0.01
-	TargetEpochs = 4
+	TargetUnique  = 0.01
+	TargetEpochs  = 12
+	DefaultEpochs = 52
 )
+
+// MarkEpochs are the epochs after which outputs always give the unique share.
+var MarkEpochs = []int{4, TargetEpochs, 52}
 
 // Verdict says whether the population meets the re-identification target,
 // or "" when it ran fewer epochs than the target counts.
 func (p *Population) Verdict() string {
-	if len(p.Unique) < TargetEpochs {
+	u, ok := p.UniqueAfter(TargetEpochs)
+	if !ok {
 		return ""
 	}
-	u := p.Unique[TargetEpochs-1]
 	if u.Fraction <= TargetUnique {
 		return fmt.Sprintf("Target met: %s unique after %d epochs (target %s or less).", pct1(u.Fraction), TargetEpochs, pct1(TargetUnique))
 	}

@@ -52,7 +52,7 @@ svg { display: block; margin: .5em 0 1em; }
 <body>
 <h1>Privacy audit of <code>{{.Ruleset}}</code></h1>
 {{if .Description}}<p>{{.Description}}</p>{{end}}
-<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs.</p>
+<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs; <span id="drift">{{.Population.DriftSummary}}</span>.</p>
 
 <section id="signals">
 <h2>Signals collected</h2>
@@ -94,17 +94,18 @@ svg { display: block; margin: .5em 0 1em; }
 <tr><th>mechanism</th><td>{{.Population.Mechanism}}</td></tr>
 <tr><th>ε per new answer</th><td class="n" id="epsilon-report">{{num .Epsilon}}</td></tr>
 <tr><th>reports per year (one per {{.EpochDays}}-day epoch)</th><td class="n">{{num .ReportsPerYear}}</td></tr>
-<tr><th>ε per year, at most (365 / epoch_days × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
+<tr><th>ε per year, at most (one new answer per answer period, and a year touches two: 2 × ε)</th><td class="n" id="epsilon-year">{{num .EpsilonPerYear}}</td></tr>
 <tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, mean</th><td class="n" id="epsilon-spent-mean">{{num .Population.EpsilonSpentMean}}</td></tr>
 <tr><th>ε spent over the {{.Population.Epochs}} simulated epochs, most</th><td class="n" id="epsilon-spent-max">{{num .Population.EpsilonSpentMax}}</td></tr>
 </tbody>
 </table>
-<p class="muted">The noised answer about a cohort is drawn once and repeated in every later report about it, so a person spends ε once per cohort they are reported in; the yearly bound is reached only by someone whose cohort changes every epoch.</p>
+<p class="muted">The noised answer about a cohort is drawn once and repeated in every later report about it, and one answer serves a whole answer period of at least 366 days, whatever the person's cohort does meanwhile: a person spends ε at most once a period.</p>
 </section>
 
 <section id="reidentification">
 <h2>Re-identification risk</h2>
 <p>Share of reporting visitors whose sequence of reports, as sent, no other visitor shares: what an observer who could link a device's reports across epochs would single out. "Without noise" is the same for the cohorts the reports were about.</p>
+{{if .Marks}}<p id="marks">{{.Marks}}</p>{{end}}
 {{.UniqueChart}}
 <table>
 <thead><tr><th class="n">after epoch</th><th class="n">unique</th><th class="n">visitors</th><th class="n">without noise</th></tr></thead>
