@@ -36,7 +36,7 @@ const NOW = new Date('2026-12-02T14:00:00Z');
 // else in the server log is a failure.
 const STATIC_PATHS = new Set([
   '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
-  '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise.wasm',
+  '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise-worker.js', '/dist/edgewise-worker.js.map', '/dist/edgewise.wasm',
 ]);
 // The engine under its content-hashed name (/config.json's wasm).
 const HASHED_WASM = /^\/dist\/edgewise\.[0-9a-f]{16}\.wasm$/;
@@ -171,8 +171,8 @@ forEachEngine('demo', (engine) => {
     const first = await slotState(page);
     assert.deepEqual(first.items.map((p) => p.item), fallback.recommended, 'the slot first shows the fallback items');
     assert.equal(await page.count('[data-catalogue] [data-item]'), items.size, 'the grid shows the whole catalogue');
-    // The engine runs in the SDK's Web Worker, started from the SDK's own URL.
-    assert.ok(page.requests.some((r) => r.path === '/dist/edgewise.js' && r.headers['sec-fetch-dest'] === 'worker'),
+    // The engine runs in the SDK's Web Worker, started from the worker's own file.
+    assert.ok(page.requests.some((r) => r.path === '/dist/edgewise-worker.js' && r.headers['sec-fetch-dest'] === 'worker'),
       `the engine runs in a worker: ${JSON.stringify(page.requests.map((r) => [r.path, r.headers['sec-fetch-dest']]))}`);
 
     // The page has loaded everything it needs; remember how much the server saw.
