@@ -95,6 +95,7 @@ bench: build browsers
 	@cat dist/bench.txt
 	@GO=$(GO) scripts/bench-compare dist/bench.txt
 	$(GO) build -o dist/edgewise-demo ./demo
+	$(NODE) jsbridge/e2e/percall.mjs 2000
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) demo/e2e/coldstart.mjs 3
 
 check:
