@@ -85,7 +85,7 @@ var distTypes = map[string]string{
 }
 
 // requiredDist are the dist files the demo cannot run without.
-var requiredDist = []string{"edgewise.wasm", "edgewise.js", "edgewise-worker.js"}
+var requiredDist = []string{"edgewise.wasm", "edgewise.js", "edgewise-worker.js", "edgewise-paint.js"}
 
 // securityHeaders go on every response. The policy lets the page talk to
 // this origin only, so the demo could not send browsing data elsewhere even
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("demo", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
-	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm, edgewise.js and edgewise-worker.js")
+	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and the SDK's files (make build)")
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	reports := flags.String("reports", "", "SQLite `FILE` for the collector's cohort counts (default: kept in memory)")
 	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
@@ -200,7 +200,7 @@ type server struct {
 
 // serverConfig configures newServer.
 type serverConfig struct {
-	// dist is the folder holding edgewise.wasm, edgewise.js and edgewise-worker.js.
+	// dist is the folder holding edgewise.wasm and the SDK's files.
 	dist string
 	// key signs the ruleset and the playground's; nil makes a fresh one.
 	key ed25519.PrivateKey
@@ -277,11 +277,23 @@ func newServer(cfg serverConfig) (*server, error) {
 		col.Close()
 		return nil, err
 	}
+	page, err := renderShopPage(site, dist, sh, "/dist/"+hashedWasm)
+	if err != nil {
+		col.Close()
+		return nil, err
+	}
 	files := http.FileServerFS(site)
 	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		if name == "" || strings.HasSuffix(name, "/") {
 			name += "index.html"
+		}
+		if name == "index.html" {
+			w.Header().Set("Content-Security-Policy", page.csp)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("ETag", page.etag)
+			http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(page.body))
+			return
 		}
 		if tag, ok := siteTags[name]; ok {
 			w.Header().Set("ETag", tag)

@@ -34,6 +34,8 @@ func fakeDist(t *testing.T) string {
 		"edgewise.js.map": []byte(`{"version":3}`),
 		// The worker's file, which the page's file starts.
 		"edgewise-worker.js": []byte("export class Host {}\n"),
+		// The pre-paint snippet, which the shop's page inlines.
+		"edgewise-paint.js": []byte("(()=>{})();\n"),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
