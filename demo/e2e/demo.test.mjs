@@ -159,9 +159,10 @@ forEachEngine('demo', (engine) => {
   const newPage = ({ width = 1280, clock = true, gpc = false, browser = engine.browser } = {}) =>
     browser.newPage({ target: url, width, height: 900, clock: clock ? NOW.getTime() : undefined, gpc });
 
-  // The repeat visit a shopper makes: the engine is held back, so what the
-  // slots show early the page drew itself, as it was parsed (the pre-paint
-  // snippet; app.js draws only after a decision). Layout shifts are only
+  // The repeat visit a shopper makes: the engine is held back (its ruleset:
+  // the engine itself comes from the cache), so what the slots show early
+  // the page drew itself, as it was parsed (the pre-paint snippet; app.js
+  // draws only after a decision). Layout shifts are only
   // reported by Chromium: there their sum must be 0; in every engine the
   // slots and what follows them keep their places from the cached picks to
   // the engine's.
@@ -179,7 +180,10 @@ forEachEngine('demo', (engine) => {
         .map((el) => [el.dataset.edgewiseSlot, [...el.querySelectorAll('[data-pick]')].map((p) => p.dataset.item)])));
       assert.equal((await slotState(page)).state, 'personalized');
 
-      const release = page.proxy.hold(/\.wasm$/);
+      // Back at the top, as a shopper's next visit starts (a reload would
+      // restore the scroll position the views left).
+      await page.evaluate(() => scrollTo(0, 0));
+      const release = page.proxy.hold(/\/ruleset\.ewr$/);
       await page.reload();
       // Where everything is while only the page's own drawing ran.
       const where = () => {
