@@ -3,6 +3,7 @@
 // `make bench` runs it after the Go benchmarks.
 //
 //   node jsbridge/e2e/percall.mjs [calls]      (default 2000 calls each)
+//   EDGEWISE_DIST=/tmp/old-dist node jsbridge/e2e/percall.mjs   (another build)
 //
 // The workload is the Go benchmarks' standard one (testdata/bench/standard.json:
 // 1,000 items, 60 rules, a 500-event profile, a full context), signed here
@@ -29,7 +30,8 @@ import { CHROMIUM_ARGS, binary } from '../../e2e/browsers.mjs';
 
 const CALLS = Number(process.argv[2] || 2000);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = join(repoRoot, 'dist');
+// EDGEWISE_DIST compares another build of the SDK (an older one, say).
+const dist = resolve(process.env.EDGEWISE_DIST || join(repoRoot, 'dist'));
 for (const name of ['edgewise.js', 'edgewise.wasm', 'edgewise']) {
   if (!existsSync(join(dist, name))) throw new Error(`${join(dist, name)} is missing: run make build first`);
 }
