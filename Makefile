@@ -8,6 +8,7 @@ NPM       ?= npm
 ADDR      ?= 127.0.0.1:8080
 WASM      := dist/edgewise.wasm
 JS        := dist/edgewise.js
+WORKER_JS := dist/edgewise-worker.js
 CLI       := dist/edgewise
 GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
@@ -16,7 +17,7 @@ JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 all: build
 
-build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br
+build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br $(WORKER_JS).br
 
 # The brotli and gzip copies a site serves (the demo does), made once here.
 %.br: %
@@ -40,9 +41,11 @@ $(WASM): $(GO_SOURCES)
 $(CLI):
 	$(GO) build -o $@ ./cmd/edgewise
 
-# sri.json holds the wasm's hash too, so a new wasm rewrites it.
+# The page's file, the worker's file and the pre-paint snippet, built
+# together. sri.json holds the wasm's hash too, so a new wasm rewrites it.
 $(JS): $(JS_SOURCES) $(WASM) node_modules/.package-lock.json
 	$(NODE) jsbridge/build.mjs dist
+$(WORKER_JS): $(JS)
 
 tools:
 	@scripts/require-tools.sh
@@ -92,11 +95,12 @@ demo: deps build
 # -p 1: one package at a time. Packages benchmarked in parallel share the two
 # cores and skew every figure (a 32x wasm/native ratio against 14.7x alone).
 bench: build browsers
-	@$(NODE) scripts/sizes.mjs $(WASM) $(JS)
+	@$(NODE) scripts/sizes.mjs $(WASM) $(JS) $(WORKER_JS)
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt
 	@GO=$(GO) scripts/bench-compare dist/bench.txt
 	$(GO) build -o dist/edgewise-demo ./demo
+	$(NODE) jsbridge/e2e/percall.mjs 2000
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) demo/e2e/coldstart.mjs 3
 
 check:

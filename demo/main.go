@@ -77,13 +77,15 @@ const (
 // distTypes lists the files served from the -dist folder and their types.
 // Only these names are served; nothing else in the folder is reachable.
 var distTypes = map[string]string{
-	"edgewise.wasm":   "application/wasm",
-	"edgewise.js":     "text/javascript; charset=utf-8",
-	"edgewise.js.map": "application/json",
+	"edgewise.wasm":          "application/wasm",
+	"edgewise.js":            "text/javascript; charset=utf-8",
+	"edgewise.js.map":        "application/json",
+	"edgewise-worker.js":     "text/javascript; charset=utf-8",
+	"edgewise-worker.js.map": "application/json",
 }
 
 // requiredDist are the dist files the demo cannot run without.
-var requiredDist = []string{"edgewise.wasm", "edgewise.js"}
+var requiredDist = []string{"edgewise.wasm", "edgewise.js", "edgewise-worker.js", "edgewise-paint.js"}
 
 // securityHeaders go on every response. The policy lets the page talk to
 // this origin only, so the demo could not send browsing data elsewhere even
@@ -114,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("demo", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
-	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and edgewise.js")
+	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and the SDK's files (make build)")
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	reports := flags.String("reports", "", "SQLite `FILE` for the collector's cohort counts (default: kept in memory)")
 	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
@@ -201,7 +203,7 @@ type server struct {
 
 // serverConfig configures newServer.
 type serverConfig struct {
-	// dist is the folder holding edgewise.wasm and edgewise.js.
+	// dist is the folder holding edgewise.wasm and the SDK's files.
 	dist string
 	// key signs the ruleset and the playground's; nil makes a fresh one.
 	key ed25519.PrivateKey
@@ -226,8 +228,8 @@ func newServer(cfg serverConfig) (*server, error) {
 		path := filepath.Join(dist, name)
 		st, err := os.Stat(path)
 		if err != nil || st.IsDir() {
-			return nil, fmt.Errorf("%s is missing: run make build first, or point -dist at the folder holding %s",
-				path, strings.Join(requiredDist, " and "))
+			return nil, fmt.Errorf("%s is missing: run make build first, or point -dist at the folder holding %s and %s",
+				path, strings.Join(requiredDist[:len(requiredDist)-1], ", "), requiredDist[len(requiredDist)-1])
 		}
 	}
 	wasm := filepath.Join(dist, "edgewise.wasm")
@@ -278,11 +280,23 @@ func newServer(cfg serverConfig) (*server, error) {
 		col.Close()
 		return nil, err
 	}
+	page, err := renderShopPage(site, dist, sh, "/dist/"+hashedWasm)
+	if err != nil {
+		col.Close()
+		return nil, err
+	}
 	files := http.FileServerFS(site)
 	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		if name == "" || strings.HasSuffix(name, "/") {
 			name += "index.html"
+		}
+		if name == "index.html" {
+			w.Header().Set("Content-Security-Policy", page.csp)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("ETag", page.etag)
+			http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(page.body))
+			return
 		}
 		if tag, ok := siteTags[name]; ok {
 			w.Header().Set("ETag", tag)

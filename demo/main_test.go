@@ -32,6 +32,10 @@ func fakeDist(t *testing.T) string {
 		"edgewise.wasm":   fakeWasm,
 		"edgewise.js":     []byte("export const Edgewise = {};\n"),
 		"edgewise.js.map": []byte(`{"version":3}`),
+		// The worker's file, which the page's file starts.
+		"edgewise-worker.js": []byte("export class Host {}\n"),
+		// The pre-paint snippet, which the shop's page inlines.
+		"edgewise-paint.js": []byte("(()=>{})();\n"),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -151,6 +155,7 @@ func TestServesSiteAndDist(t *testing.T) {
 		{"/ruleset.ewr", "application/octet-stream", "EWRS"},
 		{"/dist/edgewise.js", "text/javascript", "Edgewise"},
 		{"/dist/edgewise.js.map", "application/json", `"version"`},
+		{"/dist/edgewise-worker.js", "text/javascript", "Host"},
 	} {
 		resp, body := get(t, ts.URL+tc.path)
 		if resp.StatusCode != http.StatusOK {

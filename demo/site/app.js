@@ -1,9 +1,12 @@
 // Trailhead Outfitters: the Edgewise demo shop.
 //
 // The engine loads /ruleset.ewr, the shop's ruleset as the server signed it
-// at startup, and checks its signature against the public key in
-// /config.json. The shop is drawn from /catalogue.json, the public display
-// catalogue of the same ruleset. Everything personal happens in this tab:
+// at startup, and checks its signature against the public key the server
+// put in the page (#edgewise-config, as /config.json serves it too). The
+// engine starts before anything else is fetched. The shop is drawn from
+// /catalogue.json, the public display catalogue of the same ruleset; on a
+// repeat visit the pre-paint snippet in the page has already drawn the
+// cached picks from the page's copy of it. Everything personal happens in this tab:
 // "View" records an event in the engine, the context simulator and the
 // preference center feed it, and the three slots (home-hero, recommended,
 // weather-banner) are its decisions. "What the server saw" follows the
@@ -17,7 +20,7 @@
 import { Edgewise } from '/dist/edgewise.js';
 import { productArt, accentClass } from '/js/art.js';
 import { ContextSimulator } from '/js/context.js';
-import { $, el, fetchJSON, formatPrice } from '/js/dom.js';
+import { $, el, formatPrice } from '/js/dom.js';
 import { PreferenceCenter } from '/js/prefs.js';
 import { ServerLog } from '/js/serverlog.js';
 import { Shop, SLOTS } from '/js/shop.js';
@@ -214,12 +217,33 @@ function showError(detail) {
 
 // ---------------------------------------------------------------- start
 
+// What the server put in the page for Edgewise.load: the public key, the
+// engine's content-hashed URL (preloaded in the page's head), the
+// collector and each slot's fallback items.
+function pageConfig() {
+  try {
+    return JSON.parse($('#edgewise-config').textContent);
+  } catch {
+    return {};
+  }
+}
+
 async function main() {
+  // The engine first: its worker starts, and fetches and compiles the
+  // engine, while the rest of the page is fetched and drawn. load never
+  // rejects: if the engine cannot start, or the ruleset does not verify,
+  // decide() answers with the fallback items and the error arrives through
+  // on('error'). collector is where report() sends cohort reports: the
+  // collector mounted on this server.
+  const config = pageConfig();
+  const loading = Edgewise.load({
+    wasm: config.wasm || '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey,
+    fallback: config.fallback, collector: config.collector ? new URL(config.collector, location.href).href : undefined,
+  });
   serverLog.start();
   setupTabs($('.controls'));
-  let config = {};
   try {
-    [shop, config] = await Promise.all([Shop.fetch(), fetchJSON('/config.json')]);
+    shop = await Shop.fetch();
   } catch (err) {
     showError({ code: 'catalogue', message: String(err && err.message || err) });
   }
@@ -245,14 +269,7 @@ async function main() {
     },
     onReport: sendReport,
   });
-  // load never rejects: if the engine cannot start, or the ruleset does not
-  // verify, decide() answers with the fallback items and the error arrives
-  // through on('error'). The engine runs in a Web Worker (the SDK's
-  // default); collector is where report() sends cohort reports: the
-  // collector mounted on this server (config.collector.base, "/").
-  const collector = config.collector ? new URL(config.collector.base, location.href).href : undefined;
-  // config.wasm is the engine's content-hashed URL, cached for good.
-  ew = await Edgewise.load({ wasm: config.wasm || '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey, fallback: shop.fallback(), collector });
+  ew = await loading;
   ew.on('error', (err) => showError(err));
   // The preference center shows what the engine says the verified ruleset
   // declares; without an engine, the same fields of the public catalogue.

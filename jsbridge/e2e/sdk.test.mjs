@@ -11,9 +11,12 @@
 // starts empty.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { forEachEngine } from '../../e2e/suite.mjs';
-import { PUBLIC_KEY, requireDist, startServer } from './harness.mjs';
+import { PUBLIC_KEY, distDir, requireDist, startServer } from './harness.mjs';
 
 let server;
 
@@ -63,11 +66,13 @@ forEachEngine('sdk', (engine) => {
       return { d, why: await ew.explain('hat'), consent: ew.consent, version: await ew.version(), mainThreadEngine: ew._engine !== null };
     });
     assert.equal(got.mainThreadEngine, false, 'the engine is not on the main thread');
-    // The worker is the bundle itself; the engine's download came from it.
-    const scripts = page.requests.filter((r) => r.path === '/dist/edgewise.js');
-    assert.equal(scripts.length, 2, `the bundle was loaded by the page and by its worker: ${scripts.length}`);
-    const dests = scripts.map((r) => r.headers['sec-fetch-dest']);
-    if (dests.every(Boolean)) assert.deepEqual(dests.sort(), ['script', 'worker']);
+    // The page loaded its own file, the worker the worker's file: the host
+    // code never reached the main thread.
+    const scripts = page.requests.filter((r) => /^\/dist\/.*\.js$/.test(r.path)).map((r) => [r.path, r.headers['sec-fetch-dest']]);
+    assert.deepEqual(scripts.map(([path]) => path).sort(), ['/dist/edgewise-worker.js', '/dist/edgewise.js'], JSON.stringify(scripts));
+    if (scripts.every(([, dest]) => dest)) {
+      assert.deepEqual(Object.fromEntries(scripts), { '/dist/edgewise.js': 'script', '/dist/edgewise-worker.js': 'worker' });
+    }
     assert.equal(got.d.fallback, false);
     assert.equal(got.d.items[0].item, 'hat');
     assert.deepEqual(got.why, { item: 'hat', slot: 'related', reason: 'Because you viewed Wool socks', rules: [] });
@@ -84,7 +89,7 @@ forEachEngine('sdk', (engine) => {
       await ew.observe({ type: 'view', item: 'sock' });
       await ew.observe({ type: 'add_to_cart', item: 'sock' });
       const d = await ew.decide(['home', 'related']);
-      await ew._writes;
+      await ew._flush();
       return d;
     });
     // The stored record, read back in the page: bytes that do not spell out
@@ -126,6 +131,103 @@ forEachEngine('sdk', (engine) => {
     await page.close();
   });
 
+  test('the page runs only its own file, within its 6 KB gzip budget; the host code runs in the worker', async () => {
+    const page = await open();
+    assert.equal((await loadSDK(page)).state, 'ready');
+    assert.equal(await page.evaluate(() => ew._engine !== null), false, 'no engine on the main thread');
+    // Each file fetched once: the page's by the page, the worker's by the worker.
+    const fetched = page.requests.filter((r) => /^\/dist\/.*\.js$/.test(r.path)).map((r) => [r.path, r.headers['sec-fetch-dest'] || 'no header']);
+    assert.deepEqual(fetched.map(([path]) => path).sort(), ['/dist/edgewise-worker.js', '/dist/edgewise.js'], JSON.stringify(fetched));
+    if (fetched.every(([, dest]) => dest !== 'no header')) {
+      assert.deepEqual(Object.fromEntries(fetched), { '/dist/edgewise.js': 'script', '/dist/edgewise-worker.js': 'worker' });
+    }
+    const gzip = gzipSync(readFileSync(join(distDir, 'edgewise.js')), { level: 9 }).length;
+    assert.ok(gzip <= 6 * 1024, `the page's file is ${gzip} bytes gzip, over 6 KB`);
+    console.log(`main thread, ${engine.name}: /dist/edgewise.js only, ${gzip} bytes gzip`);
+    await page.close();
+  });
+
+  test('observes are written to IndexedDB in one batch, not one write each', async () => {
+    const page = await open();
+    // The host on the page (worker: false) runs the worker's code, so its
+    // writes can be counted here.
+    const r = await page.evaluate(async (publicKey) => {
+      const puts = [];
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (value, key) {
+        puts.push(key);
+        return put.call(this, value, key);
+      };
+      const { Edgewise } = await import('/dist/edgewise.js');
+      const ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/rules.ewr', publicKey, worker: false });
+      const profileWrites = () => puts.filter((k) => k === 'profile:shop').length;
+      const atLoad = profileWrites();
+      const t0 = Date.now();
+      for (let i = 0; i < 20; i++) await ew.observe({ type: 'view', item: i % 2 ? 'sock' : 'mug', at: t0 + i });
+      const afterObserves = profileWrites();
+      const tookMs = Date.now() - t0;
+      await new Promise((ok) => setTimeout(ok, 2000));
+      const later = profileWrites();
+      await ew._flush();
+      return { atLoad, afterObserves, later, afterFlush: profileWrites(), tookMs, state: ew.state };
+    }, PUBLIC_KEY);
+    assert.ok(r.tookMs < 1000, `20 observes took ${r.tookMs} ms, longer than the batching delay: ${JSON.stringify(r)}`);
+    assert.deepEqual(r, { ...r, atLoad: 0, afterObserves: 0, later: 1, afterFlush: 1, state: 'ready' });
+    await page.close();
+  });
+
+  // Engines that discard the page (Chromium, Firefox here) end its worker
+  // soon after it leaves: the write the SDK asks for as the page starts to
+  // leave (navigate) or goes (pagehide) must make it.
+  // WebKit keeps the page in its back/forward cache with the worker frozen
+  // (pagehide says persisted): the write goes when the page comes back, so
+  // there the test goes back and checks that it did.
+  test('an observe right before the page goes away is not lost (written as it leaves; WebKit: once back from its cache)', async () => {
+    const page = await open();
+    assert.equal((await loadSDK(page)).state, 'ready');
+    // Leave at once, as a link does, long before the batched write would go.
+    await page.evaluate(async () => {
+      addEventListener('pagehide', (e) => localStorage.setItem('pagehide', String(e.persisted)));
+      await ew.observe({ type: 'view', item: 'sock' });
+      await ew.observe({ type: 'view', item: 'sock' });
+      setTimeout(() => location.assign('/pages/blank.html?next'));
+    });
+    await page.waitFor(() => location.search === '?next' && document.readyState === 'complete', undefined, { what: 'the next page' });
+    // In the page: whether the database holds the profile.
+    const hasProfile = async () => {
+      const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('edgewise');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const keys = await new Promise((ok) => {
+        const r = db.transaction('kv').objectStore('kv').getAllKeys();
+        r.onsuccess = () => ok(r.result);
+      });
+      db.close();
+      return keys.includes('profile:shop');
+    };
+    const storedProfile = () => page.evaluate(hasProfile);
+    const cached = (await page.evaluate(() => localStorage.getItem('pagehide'))) === 'true';
+    if (cached) {
+      assert.equal(await storedProfile(), false, 'frozen in the cache, the worker has not written yet');
+      await page.evaluate(() => { setTimeout(() => history.back()); });
+      await page.waitFor(() => !location.search, undefined, { what: 'the cached page to come back' });
+      await page.waitFor(hasProfile, undefined, { timeout: 10_000, what: 'the frozen write to go once the page is back' });
+      await page.goto(page.url('/pages/blank.html?again'));
+    } else {
+      // Firefox lets the old page's write finish after the next page opened.
+      await page.waitFor(hasProfile, undefined, { timeout: 10_000, what: 'the write the old page asked for as it went' });
+    }
+    console.log(`pagehide, ${engine.name}: ${cached ? 'the page went to the back/forward cache' : 'the page was discarded'}`);
+    assert.equal((await loadSDK(page)).state, 'ready');
+    const d = await page.evaluate(() => ew.decide('related'));
+    assert.equal(d.fallback, false, `the next page has the profile: ${JSON.stringify(d)}`);
+    assert.equal(d.items[0].item, 'hat', 'the two sock views came back');
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
+
   test('a second visit renders cached picks before the engine is ready, then reconciles', async () => {
     const page = await open('/pages/declarative.html');
     await page.waitForSelector('html[data-edgewise="ready"]');
@@ -157,6 +259,37 @@ forEachEngine('sdk', (engine) => {
     assert.match(await page.text('#related li.pick small'), /^Because you/);
     assert.deepEqual(await page.errors(), []);
     console.log(`no-flicker, ${engine.name}: ${early.items.length} cached picks shown before the engine arrived`);
+    await page.close();
+  });
+
+  test('the pre-paint snippet paints a repeat visit\'s cached picks as the page is parsed, before the first paint and the SDK', async () => {
+    const page = await open('/pages/prepaint.html');
+    await page.waitForSelector('html[data-edgewise="ready"]');
+    const first = await page.evaluate(() => ({ probe: window.probe, related: [...document.querySelectorAll('#related li.pick')].map((li) => li.getAttribute('data-edgewise-item-id')) }));
+    assert.deepEqual(first.probe.related, { state: null, items: [] }, 'a first visit has nothing cached: the snippet leaves the slots');
+    assert.equal(first.related[0], 'hat');
+
+    // The repeat visit, with the engine held back: whatever the slots show
+    // early, the snippet drew.
+    const release = page.proxy.hold(/\.wasm$/);
+    await page.reload();
+    const probe = await page.waitFor(() => window.probe, undefined, { what: 'the probe script' });
+    const fcp = await page.waitFor(() => {
+      const e = performance.getEntriesByName('first-contentful-paint')[0];
+      return e ? { at: e.startTime } : (PerformanceObserver.supportedEntryTypes || []).includes('paint') ? null : { unsupported: true };
+    }, undefined, { what: 'the first contentful paint' });
+    release();
+    assert.equal(probe.sdkLoaded, false, 'the SDK had not run yet');
+    assert.deepEqual(probe.related, { state: 'cached', items: first.related }, 'the cached picks, in order');
+    assert.deepEqual(probe.home.map(([, cls]) => cls), probe.home.map(([id]) => (id === 'mug' ? 'pick special' : 'pick')), "an item's own template");
+    assert.ok(probe.home.length > 0);
+    assert.equal(probe.panHref, first.related.includes('pan') ? null : 'no pan', 'a javascript: URL is not set');
+    assert.deepEqual(probe.paintsSoFar, [], 'nothing was painted before');
+    if (!fcp.unsupported) assert.ok(fcp.at >= probe.at, `first contentful paint at ${fcp.at} ms, the snippet done at ${probe.at} ms`);
+    await page.waitForSelector('html[data-edgewise="ready"]');
+    assert.equal(await page.attribute('#related', 'data-edgewise-state'), 'personalized');
+    assert.deepEqual(await page.errors(), []);
+    console.log(`pre-paint, ${engine.name}: ${probe.related.items.length} picks at ${Math.round(probe.at)} ms, first contentful paint ${fcp.unsupported ? 'not reported' : `at ${Math.round(fcp.at)} ms`}`);
     await page.close();
   });
 
@@ -194,7 +327,7 @@ forEachEngine('sdk', (engine) => {
     const beforeForget = await page.evaluate(async () => {
       await ew.observe({ type: 'view', item: 'mug' });
       await ew.decide(['home', 'related']);
-      await ew._writes;
+      await ew._flush();
       return { dbs: (await indexedDB.databases()).map((d) => d.name), local: localStorage.length };
     });
     assert.deepEqual(beforeForget, { dbs: ['edgewise'], local: 1 });

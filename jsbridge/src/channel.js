@@ -1,11 +1,21 @@
 // How the SDK reaches its engine host (host.js): in a Web Worker by default,
 // or on the main thread. Both speak the same messages; request() resolves to
 // the host's reply and never rejects.
+//
+// The host's code (msgpack, the WASI shim, storage) is the worker's own
+// file, dist/edgewise-worker.js, beside the page's dist/edgewise.js. On the
+// main thread it is imported from that file only when needed, so a page
+// whose worker runs never downloads or evaluates it.
 
-import { Host } from './host.js';
-
-/** The fragment that tells the bundle it was started as the SDK's worker. */
+/** The fragment that tells the worker's file it was started as the SDK's worker. */
 export const WORKER_MARK = 'edgewise-worker';
+
+// The worker's file, beside this one. build.mjs sets EDGEWISE_WORKER_FILE to
+// './edgewise-worker.js'; unbundled (src/, the Node tests) it is worker.js.
+const WORKER_FILE = typeof EDGEWISE_WORKER_FILE === 'string' ? EDGEWISE_WORKER_FILE : './worker.js';
+
+/** The worker's file as a URL. */
+export const workerURL = () => new URL(WORKER_FILE, import.meta.url);
 
 /**
  * Opens a channel. worker is true (this bundle, started as a worker),
@@ -14,14 +24,14 @@ export const WORKER_MARK = 'edgewise-worker';
  * constructor, or when the worker fails to start, the host runs on the main
  * thread; onFallback(reason) says why.
  */
-export function openChannel(worker, workerURL, onFallback) {
+export function openChannel(worker, onFallback) {
   if (worker === false) return mainThread();
   let w = worker && typeof worker === 'object' && typeof worker.postMessage === 'function' ? worker : null;
   if (!w) {
     if (typeof Worker !== 'function') return mainThread();
     try {
-      // The worker is the bundle itself, started as a module worker; the
-      // fragment tells it to serve the engine (worker.js) rather than the page.
+      // The worker's file, started as a module worker; the fragment tells
+      // it to serve the engine (worker.js).
       const url = new URL(typeof worker === 'string' || worker instanceof URL ? worker : workerURL(), typeof location !== 'undefined' ? location.href : undefined);
       url.hash = WORKER_MARK;
       // Engines without module workers never read the type option and
@@ -42,12 +52,29 @@ export function openChannel(worker, workerURL, onFallback) {
   return workerChannel(w, onFallback);
 }
 
-// The host in this thread.
+// The host in this thread, once its code is imported. An import that
+// fails (the file missing, a CSP) answers every message as a host without
+// an engine would.
 function mainThread() {
-  const host = new Host();
+  let host = null;
+  const ready = import(/* webpackIgnore: true */ workerURL().href).then(
+    (m) => {
+      host = new m.Host();
+    },
+    (e) => e,
+  );
   return {
-    host,
-    request: (msg) => host.handle(msg),
+    get host() {
+      return host;
+    },
+    async request(msg) {
+      const failed = await ready;
+      if (host) return host.handle(msg);
+      return {
+        id: msg && msg.id, state: 'failed', effective: null, stored: false, res: null,
+        errors: msg && msg.type === 'load' ? [{ code: 'compile_failed', message: `cannot load the engine's host code: ${failed && failed.message}`, op: 'load' }] : [],
+      };
+    },
     close() {},
   };
 }

@@ -195,15 +195,19 @@ export interface LoadOptions {
   /**
    * Where the profile persists between visits: true (the default) keeps it
    * in IndexedDB, encrypted with a non-extractable AES-GCM key; false keeps
-   * it for this page only; an IDBFactory uses that one. When IndexedDB or
+   * it for this page only; an IDBFactory uses that one (and runs the engine
+   * on the main thread: a factory cannot cross to a worker). Changes from
+   * observe and recordImpressions are written together a moment later, and
+   * at once when the page starts to leave, goes or is hidden. When IndexedDB or
    * WebCrypto is unavailable the profile lasts this page only, never stored
    * unencrypted, and a storage_failed error says so.
    */
   storage?: boolean | IDBFactory;
   /**
    * Where the engine runs: true (the default) in a module Web Worker
-   * started from this script's own URL; false on the main thread; a URL of
-   * dist/edgewise.js on this origin (when the SDK was bundled into another
+   * started from dist/edgewise-worker.js beside this script; false on the
+   * main thread, which then imports that same file; a URL of
+   * edgewise-worker.js on this origin (when the SDK was bundled into another
    * script); or a Worker to talk to. Without Worker support, or when the
    * worker cannot start (no module workers, CSP, a failing script), the
    * engine runs on the main thread.

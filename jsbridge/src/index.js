@@ -3,16 +3,18 @@
 // Failures are quiet by design: load never rejects, no method throws, and a
 // page always gets something to show. Problems are reported as 'error' events.
 //
-// The engine runs in a Web Worker by default (channel.js, host.js), so its
-// compile and _initialize never block the page. This module keeps what the
-// page sees: the queue of calls, the events, the decisions for explain(),
-// the encrypted profile at rest (storage.js), the no-flicker cache
-// (cache.js) and cohort reports (report.js).
+// The engine runs in a Web Worker by default (channel.js), so its compile
+// and _initialize never block the page. The worker's own file
+// (dist/edgewise-worker.js: host.js, the msgpack and WASI code, storage.js
+// and the report's requests) also keeps the encrypted profile at rest and
+// sends cohort reports. This module, the page's file, keeps what the page
+// sees: the queue of calls, the events, the decisions for explain(), the
+// no-flicker cache (cache.js), and the checks that decide whether a report
+// may go at all.
 
 import { openChannel } from './channel.js';
-import { deleteDatabase, openStorage } from './storage.js';
 import { CACHE_KEY, cachedItems, cachedRuleset, clearCache, remember } from './cache.js';
-import { fetchSizes, postReport, reportAllowed, reportBody } from './report.js';
+import { reportAllowed } from './report.js';
 import { browserGPC, readContext, readPreferences, readPublicKey, readRuleset, readWasm } from './inputs.js';
 
 /** The ABI version the engine host speaks (abi.js; kept here so the page's
@@ -25,10 +27,6 @@ const FALLBACK_REASON = 'Picked by the shop for everyone';
 // to the first 'error' listener (load's errors happen before on() can run).
 const MAX_PENDING_ERRORS = 20;
 
-// The worker runs this very bundle (dist/edgewise.js, see browser.js): one
-// file to host, cache and hash. Unbundled (src/), there is no such script,
-// and the SDK falls back to the main thread.
-const workerURL = () => import.meta.url;
 
 export class Edgewise {
   /**
@@ -41,14 +39,15 @@ export class Edgewise {
     const { wasm, ruleset, publicKey, fallback, collector, storage = true, worker = true } =
       options && typeof options === 'object' ? options : {};
     const ew = new Edgewise(fallback, collector);
-    ew._channel = openChannel(worker, workerURL, (reason) => ew._error('worker_unavailable', `${reason}; the engine runs on the main thread`, 'load'));
-    // Compiling starts at once, while the ruleset is fetched and the
-    // database opened.
+    // An IndexedDB factory object cannot cross to a worker: the host runs here then.
+    const custom = storage !== true && storage !== false && storage != null;
+    ew._channel = openChannel(custom ? false : worker, (reason) => ew._error('worker_unavailable', `${reason}; the engine runs on the main thread`, 'load'));
+    // Compiling starts at once, and the database opens, while the ruleset
+    // is fetched.
     const compiled = readWasm(wasm).then(
-      (w) => ew._channel.request({ type: 'compile', wasm: w }),
-      (e) => ({ errors: [{ code: 'compile_failed', message: `cannot compile the engine: ${e.message}`, op: 'load' }] }),
+      (w) => ew._channel.request({ type: 'compile', wasm: w, storage: custom || storage === true ? storage : false }),
+      (e) => ew._channel.request({ type: 'compile', wasm: { failed: e.message }, storage: false }),
     );
-    const opened = ew._openStorage(storage);
     let ewr = null;
     try {
       ewr = await readRuleset(ruleset);
@@ -64,7 +63,7 @@ export class Edgewise {
       ew._describe = loaded.describe || null;
       ew._rulesetId = loaded.ruleset ? loaded.ruleset.id : null;
       if (cachedRuleset() !== ew._rulesetId) clearCache();
-      await ew._restoreStored(await opened);
+      ew._watchPageHide();
     }
     ew.state = loaded.state;
     if (ew.state === 'ready') await ew._applyBrowserGPC();
@@ -81,12 +80,7 @@ export class Edgewise {
     this._rulesetId = null;
     this._effective = null; // the preferences in effect, as the engine last said
     this._last = new Map(); // slot id -> the engine's last decision, for explain()
-    this._factory = null; // the IndexedDB factory, or null without storage
-    this._store = null; // a promise of the open Storage, or of null
-    this._storageError = null; // why storage failed during load, reported if the engine runs
-    this._reported = null; // the epoch whose report was sent
-    this._snapshot = null; // the newest profile, to persist
-    this._writes = Promise.resolve(); // settles when what was persisted is written
+    this._stored = false; // whether the host keeps the profile in IndexedDB
     this._listeners = new Map();
     this._pending = [];
     this._queue = Promise.resolve();
@@ -287,7 +281,7 @@ export class Edgewise {
       const data = {
         engine: res ? res.export : null,
         stored: {
-          indexeddb: this._store && (await this._store)
+          indexeddb: this._stored
             ? 'database "edgewise": the profile above, encrypted with a key that cannot leave this browser'
             : 'nothing',
           localStorage: { [CACHE_KEY]: readLocal(CACHE_KEY) },
@@ -305,34 +299,12 @@ export class Edgewise {
    */
   forget() {
     return this._run(false, async () => {
-      let ok = true;
       clearCache();
       this._last.clear();
-      this._reported = null;
-      if (this.state === 'ready') {
-        const { gpc_applied: _, ...prefs } = this._effective || {};
-        // The profiles these replies carry are not persisted: the database
-        // is about to go.
-        const set = async (preferences) => {
-          const reply = await this._channel.request({ type: 'call', op: 'set_preferences', request: { preferences } });
-          this._reply({ ...reply, snapshot: undefined });
-          return reply.res && reply.res.result;
-        };
-        if (!(await set({ sharing: 'off' }))) ok = false;
-        await set(prefs);
-      }
-      this._snapshot = null;
-      const store = this._store;
-      this._store = null;
-      try {
-        const s = store && (await store);
-        if (s) await s.destroy();
-        else if (this._factory) await deleteDatabase(this._factory);
-      } catch (e) {
-        ok = false;
-        this._error('storage_failed', `cannot delete the stored profile: ${e && e.message}`, 'forget');
-      }
-      return ok;
+      if (!this._channel) return true;
+      const reply = await this._channel.request({ type: 'forget' });
+      this._reply(reply);
+      return reply.ok !== false;
     });
   }
 
@@ -345,26 +317,9 @@ export class Edgewise {
   report() {
     return this._run(null, async () => {
       if (!this._collector || this.state !== 'ready' || !reportAllowed(this._effective, browserGPC())) return null;
-      let sizes;
-      try {
-        sizes = await fetchSizes(this._collector, this._rulesetId);
-      } catch (e) {
-        // Without the published sizes k-anonymity cannot be checked: no report.
-        this._error('report_failed', `cannot read the cohort sizes: ${e && e.message}`, 'report');
-        return null;
-      }
-      const res = await this._call('report', { now: Date.now(), sizes });
-      if (!res || !res.report || res.report.epoch === this._reported) return null;
-      const body = reportBody(res.report);
-      try {
-        await postReport(this._collector, body);
-      } catch (e) {
-        this._error('report_failed', `cannot send the report: ${e && e.message}`, 'report');
-        return null;
-      }
-      this._reported = body.epoch;
-      this._persist();
-      return body;
+      const reply = await this._channel.request({ type: 'report', collector: this._collector });
+      this._reply(reply);
+      return reply.report || null;
     });
   }
 
@@ -439,7 +394,7 @@ export class Edgewise {
   }
 
   // Takes in what every host reply carries: its errors, the state, the
-  // preferences in effect and a profile to persist.
+  // preferences in effect and whether the profile is stored.
   _reply(reply) {
     for (const e of reply.errors || []) this._error(e.code, e.message, e.op);
     if (this.state !== 'loading' && reply.state) this.state = reply.state;
@@ -447,72 +402,35 @@ export class Edgewise {
       this._effective = reply.effective;
       if (reply.effective.sharing === 'off') clearCache();
     }
-    if (reply.snapshot) {
-      this._snapshot = reply.snapshot;
-      this._persist();
-    }
+    if ('stored' in reply) this._stored = reply.stored;
   }
 
-  // Opens the storage asked for: true is the browser's IndexedDB. Resolves
-  // to the Storage, or null; never rejects.
-  async _openStorage(storage) {
-    if (storage !== true && !(storage && typeof storage.open === 'function')) return null;
-    let factory = storage;
-    try {
-      if (storage === true) factory = globalThis.indexedDB;
-    } catch {
-      factory = null; // a sandboxed frame throws on access
-    }
-    this._factory = factory || null;
-    return this._ensureStore(true);
+  // Resolves once the profile, as the calls made so far left it, is
+  // written. The host batches writes; this one goes at once.
+  _flush() {
+    return this._run(null, async () => {
+      if (this._channel) this._reply(await this._channel.request({ type: 'flush' }));
+    });
   }
 
-  _ensureStore(opening) {
-    if (!this._store && (opening || this._factory)) {
-      let subtle;
-      try {
-        subtle = globalThis.crypto.subtle;
-      } catch {
-        // no WebCrypto at all
-      }
-      this._store = openStorage(this._factory, subtle).catch((e) => {
-        const message = `storage is unavailable, so the profile lasts only this page: ${e && e.message}`;
-        // Reported once the engine runs: only then is there a profile to keep.
-        if (this.state === 'loading') this._storageError = message;
-        else if (this.state === 'ready') this._error('storage_failed', message, 'storage');
-        return null;
-      });
+  // The host writes batched changes a moment later. When the page starts
+  // to leave (the Navigation API's navigate event, where there is one: a
+  // link or a script, a network round trip before the page goes), goes away
+  // (pagehide) or is hidden (the last moment a phone's browser promises),
+  // it writes them now. Sent at once, and again after the calls still
+  // queued here, which reach the host only when their turn comes.
+  _watchPageHide() {
+    if (typeof addEventListener !== 'function' || typeof document === 'undefined') return;
+    const flush = () => {
+      if (this.state !== 'ready') return;
+      this._channel.request({ type: 'flush' });
+      this._flush();
+    };
+    addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+    if (typeof navigation !== 'undefined' && navigation && typeof navigation.addEventListener === 'function') {
+      navigation.addEventListener('navigate', (e) => !e.hashChange && flush());
     }
-    return this._store;
-  }
-
-  // Brings back the person's stored profile after load. An unreadable one
-  // was erased by storage; one the engine refuses is replaced.
-  async _restoreStored(store) {
-    if (this._storageError) this._error('storage_failed', this._storageError, 'load');
-    if (!store || !this._rulesetId) return;
-    let stored = null;
-    try {
-      stored = await store.load(this._rulesetId);
-    } catch (e) {
-      this._error(e.code || 'storage_failed', e.message, 'load');
-    }
-    if (!stored) return;
-    this._reported = stored.reported;
-    const reply = await this._channel.request({ type: 'call', op: 'restore', request: { snapshot: stored.snapshot } });
-    const res = reply.res;
-    if (res && res.error) this._error(res.error.code, `the stored profile was refused and reset: ${res.error.message}`, 'load');
-    this._reply({ ...reply, snapshot: res && res.error ? reply.snapshot : undefined });
-  }
-
-  // Writes the last snapshot, encrypted. Failures are reported, never thrown.
-  _persist() {
-    if (!this._snapshot || !this._rulesetId || !this._factory) return;
-    const snapshot = this._snapshot;
-    const reported = this._reported;
-    this._writes = Promise.all([this._writes, this._ensureStore()])
-      .then(([, s]) => s && s.save(this._rulesetId, snapshot, reported))
-      .catch((e) => this._error('storage_failed', `cannot store the profile: ${e && e.message}`, 'storage'));
   }
 
   // What a slot shows without the engine's decision: the ruleset's fallback

@@ -55,7 +55,11 @@ export async function openStorage(factory, subtle) {
   });
   // Another tab's forget() deletes the database: let it.
   db.onversionchange = () => db.close();
-  return new Storage(factory, subtle, db);
+  const storage = new Storage(factory, subtle, db);
+  // The key is ready before the first write: a write as the page goes away
+  // (pagehide) then takes one encryption and one put, nothing more.
+  await storage._key();
+  return storage;
 }
 
 class Storage {
@@ -138,6 +142,9 @@ class Storage {
     if (typeof reported === 'number') record.reported = reported;
     const tx = this.db.transaction(STORE, 'readwrite');
     tx.objectStore(STORE).put(record, recordKey(rulesetId));
+    // Committed now rather than when the event loop comes back, which it
+    // may not as the page goes away.
+    if (typeof tx.commit === 'function') tx.commit();
     await done(tx);
   }
 

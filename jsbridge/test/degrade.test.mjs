@@ -202,8 +202,8 @@ for (const [name, navigator] of Object.entries(NAVIGATORS)) {
 
 // --- 3. WebCrypto --------------------------------------------------------
 
-// Waits for the SDK's background writes.
-const settle = (ew) => ew._writes;
+// Writes what the host batched, and waits for it.
+const settle = (ew) => ew._flush();
 
 // The database's records by key, or null when there is no database.
 async function dump(idb) {

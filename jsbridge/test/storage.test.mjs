@@ -47,8 +47,8 @@ async function put(idb, key, value) {
   db.close();
 }
 
-// Waits for the SDK's background writes.
-const settle = (ew) => ew._writes;
+// Writes what the host batched, and waits for it.
+const settle = (ew) => ew._flush();
 
 test('the profile survives a reload, encrypted with a key nobody can export', async () => {
   const idb = new IDBFactory();

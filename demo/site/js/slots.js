@@ -104,6 +104,8 @@ export function renderSlot(root, shop, decision, opts = {}) {
     ? picks.slice(0, 1).map((p) => heroCard(shop, p, o))
     : picks.map((p, i) => recCard(shop, slot, p, i, o));
   node.replaceChildren(...children);
+  // The cached picks the page drew before the engine ran (edgewise-paint.js) are gone.
+  delete node.dataset.edgewiseState;
   node.dataset.state = !picks.length ? 'empty' : decision.fallback ? 'fallback' : 'personalized';
   const n = (renders.get(slot) || 0) + 1;
   renders.set(slot, n);
