@@ -71,7 +71,8 @@ export class ContextSimulator {
     const now = new Date();
     const cities = [['', 'Not set: no location'], ...CITIES.map((c) => [c.id, c.name])];
     const geoButton = el('button', { type: 'button', class: 'btn btn-quiet btn-small', 'data-action': 'geolocate', text: 'Use my location' });
-    this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status' });
+    // Hidden until there is something to say, so the form keeps its size.
+    this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status', hidden: true });
     geoButton.addEventListener('click', () => this.geolocate(geoButton));
     const weather = el('fieldset', { class: 'field chips', 'data-weather': '' },
       el('legend', { text: 'Weather' }),
@@ -99,7 +100,7 @@ export class ContextSimulator {
   }
 
   geolocate(button) {
-    const say = (text) => { this.geoStatus.textContent = text; };
+    const say = (text) => { this.geoStatus.textContent = text; this.geoStatus.hidden = false; };
     if (!navigator.geolocation) {
       say('This browser cannot share a location. Pick a city instead.');
       return;
