@@ -30,7 +30,10 @@ const outdir = resolve(args.find((a) => !a.startsWith('--')) || join(here, '..',
 const repoWasm = join(here, '..', 'dist', 'edgewise.wasm');
 // gzip bytes of all the JavaScript, and of the page's file; the
 // environment overrides them (tests). The snippet's budget is raw bytes.
-const BUDGET = Number(process.env.EDGEWISE_JS_BUDGET) || 20 * 1024;
+// The total was 20 KB for one file; the page's file and the worker's each
+// carry the little they share (the channel's messages), so the two together
+// have 21 KB, while the page's own file keeps its 6 KB.
+const BUDGET = Number(process.env.EDGEWISE_JS_BUDGET) || 21 * 1024;
 const PAGE_BUDGET = Number(process.env.EDGEWISE_PAGE_BUDGET) || 6 * 1024;
 const PAINT_BUDGET = Number(process.env.EDGEWISE_PAINT_BUDGET) || 1024;
 

@@ -80,6 +80,9 @@ export class Edgewise {
     this._rulesetId = null;
     this._effective = null; // the preferences in effect, as the engine last said
     this._last = new Map(); // slot id -> the engine's last decision, for explain()
+    // After forget(), nothing is kept again until the person acts: the
+    // page's own re-render must not write the no-flicker cache back.
+    this._forgotten = false;
     this._stored = false; // whether the host keeps the profile in IndexedDB
     this._listeners = new Map();
     this._pending = [];
@@ -103,6 +106,7 @@ export class Edgewise {
   /** Records one event. Resolves true when the engine accepted it. */
   observe(event) {
     return this._run(false, async () => {
+      this._forgotten = false; // the person acted
       const { type, item, at = Date.now() } = event && typeof event === 'object' ? event : {};
       return Boolean(await this._call('observe', { event: { type, item, at } }));
     });
@@ -180,9 +184,10 @@ export class Edgewise {
     }
     for (const d of got.values()) this._last.set(d.slot, d);
     // With sharing off the engine keeps no impressions, and nothing is cached.
-    const off = this.consent === 'off';
-    if (got.size && !off) remember(this._rulesetId, [...got.values()]);
-    if (at !== undefined && got.size && !off) {
+    // Nor after forget(), until the person acts.
+    const keep = got.size && this.consent !== 'off' && !this._forgotten;
+    if (keep) remember(this._rulesetId, [...got.values()]);
+    if (at !== undefined && keep) {
       // Each shown item counts once per call, however many slots show it.
       const shown = [...new Set([...got.values()].flatMap((d) => d.items.map((p) => p.item)))];
       if (shown.length) await this._call('record_impressions', { items: shown, at }, 'decide');
@@ -251,6 +256,7 @@ export class Edgewise {
   }
 
   async _setPreferences(prefs) {
+    this._forgotten = false; // the person acted
     if (prefs == null || typeof prefs !== 'object' || Array.isArray(prefs)) {
       this._error('bad_request', 'setPreferences needs an object of preferences', 'set_preferences');
       return null;
@@ -299,6 +305,7 @@ export class Edgewise {
    */
   forget() {
     return this._run(false, async () => {
+      this._forgotten = true;
       clearCache();
       this._last.clear();
       if (!this._channel) return true;
