@@ -313,9 +313,9 @@ func TestIntakeRateLimitPerSource(t *testing.T) {
 	if !l.allow("198.51.100.7:6000", t0.Add(time.Hour)) {
 		t.Error("the next hour is still limited")
 	}
-	before := l.sourceOf("198.51.100.7")
+	before := l.keys.Of("198.51.100.7", t0)
 	l.allow("198.51.100.7:1", t0.Add(24*time.Hour))
-	if l.sourceOf("198.51.100.7") == before {
+	if after := l.keys.Of("198.51.100.7", t0.Add(24*time.Hour)); after == before {
 		t.Error("the key did not change with the day")
 	}
 	for src := range l.counts {

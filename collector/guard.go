@@ -7,15 +7,13 @@ package collector
 // who may post, and how much?").
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/edgewise/edgewise/internal/sourcekey"
 )
 
 // Defaults of the intake's defences.
@@ -40,21 +38,20 @@ const (
 	maxSources = 1 << 20
 )
 
-// sourceLimiter counts reports per source per hour, in memory only. A
-// source is the first 16 bytes of HMAC-SHA256 of its IP address under a
-// random key drawn each UTC day and never written anywhere, so the counts
-// cannot be joined with anything, not even with the previous day's.
+// sourceLimiter counts reports per source per hour, in memory only. Sources
+// are sourcekey's: a keyed hash of the address, under a key drawn each UTC
+// day and never written anywhere, so the counts cannot be joined with
+// anything, not even with the previous day's.
 type sourceLimiter struct {
 	perHour int
+	keys    *sourcekey.Keyer
 	mu      sync.Mutex
-	day     int64 // the UTC day key was drawn for
-	hour    int64 // the hour counts are for
-	key     [32]byte
-	counts  map[[16]byte]int
+	hour    int64 // the hour counts are for; a new day is a new hour
+	counts  map[sourcekey.Source]int
 }
 
 func newSourceLimiter(perHour int) *sourceLimiter {
-	return &sourceLimiter{perHour: perHour, day: -1, counts: map[[16]byte]int{}}
+	return &sourceLimiter{perHour: perHour, keys: sourcekey.New(), counts: map[sourcekey.Source]int{}}
 }
 
 // allow counts one report from the address and says whether it is within
@@ -63,24 +60,13 @@ func (l *sourceLimiter) allow(addr string, now time.Time) bool {
 	if l == nil || l.perHour <= 0 {
 		return true
 	}
-	ip := addr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		ip = host
-	}
+	src := l.keys.Of(addr, now)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if day := now.Unix() / 86400; day != l.day {
-		l.day = day
-		if _, err := rand.Read(l.key[:]); err != nil {
-			panic("collector: no randomness for the rate limiter's key: " + err.Error())
-		}
-		clear(l.counts)
-	}
 	if hour := now.Unix() / 3600; hour != l.hour || len(l.counts) >= maxSources {
 		l.hour = hour
 		clear(l.counts)
 	}
-	src := l.sourceOf(ip)
 	n := l.counts[src] + 1
 	l.counts[src] = n
 	return n <= l.perHour
@@ -116,13 +102,4 @@ func (s *set) epochAccepted(e int64, now time.Time, grace time.Duration) bool {
 		return s.epoch(now.Add(grace)) == e
 	}
 	return false
-}
-
-// sourceOf is the source an IP address counts as today. The caller holds mu.
-func (l *sourceLimiter) sourceOf(ip string) [16]byte {
-	mac := hmac.New(sha256.New, l.key[:])
-	mac.Write([]byte(ip))
-	var src [16]byte
-	copy(src[:], mac.Sum(nil))
-	return src
 }

@@ -58,6 +58,7 @@ import (
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/examples"
 	"github.com/edgewise/edgewise/internal/keyfile"
+	"github.com/edgewise/edgewise/internal/sourcekey"
 )
 
 //go:embed site templates
@@ -712,7 +713,7 @@ type loggedRequest struct {
 	Status        int  `json:"status"`
 	// source is who sent it, as visitorSources tells them apart; each
 	// visitor sees only their own requests.
-	source [16]byte
+	source sourcekey.Source
 }
 
 // requestLog is a bounded ring of logged requests, numbered from 1.
