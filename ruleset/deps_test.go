@@ -8,23 +8,31 @@ import (
 	"testing"
 )
 
-// The engine and the wasm module must not link this package or its YAML
-// and JSON Schema libraries, nor the build-time checks (engine/buildtime
-// and the sensitive-category lexicon, engine/lexicon): they have no place
-// in the bundle browsers download.
-func TestWasmBundleHasNoToolDependencies(t *testing.T) {
+// wasmList runs go list with args for GOOS=wasip1 GOARCH=wasm, as the wasm
+// is built, from the repository root, and returns the packages it lists.
+func wasmList(t *testing.T, args ...string) []string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool on PATH")
 	}
-	cmd := exec.Command(goTool, "list", "-e", "-deps", "./wasm", "./engine")
+	cmd := exec.Command(goTool, append([]string{"list"}, args...)...)
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	for _, pkg := range strings.Fields(string(out)) {
+	return strings.Fields(string(out))
+}
+
+// The engine and the wasm module must not link this package or its YAML
+// and JSON Schema libraries, nor the build-time checks (engine/buildtime
+// and the sensitive-category lexicon, engine/lexicon): they have no place
+// in the bundle browsers download.
+func TestWasmBundleHasNoToolDependencies(t *testing.T) {
+	out := wasmList(t, "-e", "-deps", "./wasm", "./engine")
+	for _, pkg := range out {
 		for _, banned := range []string{
 			"github.com/edgewise/edgewise/ruleset",
 			"github.com/edgewise/edgewise/engine/buildtime",
@@ -49,20 +57,10 @@ func TestWasmBundleHasNoToolDependencies(t *testing.T) {
 // repository, so `go list -deps ./wasm` shows what runs on a visitor's
 // device. A new package here is a decision: it ships to every browser.
 func TestWasmLinksOnlyTheDevicePackages(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH")
-	}
-	cmd := exec.Command(goTool, "list", "-deps", "./wasm")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
+	out := wasmList(t, "-deps", "./wasm")
 	const module = "github.com/edgewise/edgewise"
 	var got []string
-	for _, pkg := range strings.Fields(string(out)) {
+	for _, pkg := range out {
 		if pkg == module || strings.HasPrefix(pkg, module+"/") {
 			got = append(got, strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/"))
 		}

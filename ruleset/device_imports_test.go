@@ -1,9 +1,6 @@
 package ruleset
 
 import (
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -15,18 +12,7 @@ import (
 // messages are read and written by generated codecs (internal/mp), not
 // msgpack/v5, which brought most of them in.
 func TestWasmLinksNoCostlyStandardPackages(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH")
-	}
-	cmd := exec.Command(goTool, "list", "-deps", "./wasm")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	pkgs := strings.Fields(string(out))
+	pkgs := wasmList(t, "-deps", "./wasm")
 	if len(pkgs) < 10 {
 		t.Fatalf("go list -deps ./wasm printed only %q", pkgs)
 	}
