@@ -28,12 +28,19 @@ const TYPES = {
 
 /** The pre-paint snippet (dist/edgewise-paint.js), which pages/prepaint.html inlines. */
 const paint = () => readFileSync(join(distDir, 'edgewise-paint.js'), 'utf8');
+/**
+ * The test's probe (pages/probe.js), which pages/prepaint.html inlines right
+ * after the snippet: fetched, it would give the browser a pause to paint in
+ * between, which a site's page does not have.
+ */
+const probe = () => readFileSync(join(here, 'pages', 'probe.js'), 'utf8');
+const scriptHash = (text) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
  * The CSP of a site that allows the engine and the inlined snippet (by its
  * hash, as a site would); tests drop 'wasm-unsafe-eval' from it.
  */
-export const CSP = () => `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${createHash('sha256').update(paint()).digest('base64')}'; ` +
+export const CSP = () => `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' ${scriptHash(paint())} ${scriptHash(probe())}; ` +
   "worker-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 /** Throws unless dist/ holds the bundle and the engine. */
@@ -65,7 +72,7 @@ export async function startServer() {
       return;
     }
     let body = readFileSync(file);
-    if (path.endsWith('.html')) body = body.toString('utf8').replaceAll('{{PUBLIC_KEY}}', PUBLIC_KEY).replace('{{PAINT}}', paint());
+    if (path.endsWith('.html')) body = body.toString('utf8').replaceAll('{{PUBLIC_KEY}}', PUBLIC_KEY).replace('{{PAINT}}', paint()).replace('{{PROBE}}', probe());
     res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
     res.end(body);
   });
