@@ -276,7 +276,7 @@ func newServer(cfg serverConfig) (*server, error) {
 		col.Close()
 		return nil, err
 	}
-	siteTags, err := etags(site)
+	assets, err := siteAssets(site)
 	if err != nil {
 		col.Close()
 		return nil, err
@@ -286,7 +286,7 @@ func newServer(cfg serverConfig) (*server, error) {
 		col.Close()
 		return nil, err
 	}
-	files := http.FileServerFS(site)
+	pageAsset := newAsset("text/html; charset=utf-8", page.body)
 	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		if name == "" || strings.HasSuffix(name, "/") {
@@ -294,15 +294,15 @@ func newServer(cfg serverConfig) (*server, error) {
 		}
 		if name == "index.html" {
 			w.Header().Set("Content-Security-Policy", page.csp)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("ETag", page.etag)
-			http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(page.body))
+			pageAsset.serve(w, r, name)
 			return
 		}
-		if tag, ok := siteTags[name]; ok {
-			w.Header().Set("ETag", tag)
+		a, ok := assets[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		files.ServeHTTP(w, r)
+		a.serve(w, r, name)
 	})
 	for _, f := range []struct {
 		path, ctype string
@@ -314,12 +314,8 @@ func newServer(cfg serverConfig) (*server, error) {
 		// The playground starts from the YAML the shop serves.
 		{"/ruleset.yaml", "text/yaml; charset=utf-8", cfg.rulesetSrc},
 	} {
-		tag := etag(f.body)
-		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", f.ctype)
-			w.Header().Set("ETag", tag)
-			http.ServeContent(w, r, f.path, time.Time{}, bytes.NewReader(f.body))
-		})
+		a := newAsset(f.ctype, f.body)
+		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, f.path) })
 	}
 	s.mux.HandleFunc("GET /dist/{file}", s.serveDist)
 	s.mux.HandleFunc("GET /api/requests", s.serveLog)
@@ -555,22 +551,6 @@ func accepts(header, coding string) bool {
 func etag(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
-}
-
-// etags returns the ETag of every file in fsys, by path.
-func etags(fsys fs.FS) (map[string]string, error) {
-	tags := map[string]string{}
-	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := fs.ReadFile(fsys, path)
-		if err == nil {
-			tags[path] = etag(body)
-		}
-		return err
-	})
-	return tags, err
 }
 
 // contentHashedName is edgewise.<first 16 hex digits of SHA-256>.wasm.

@@ -143,7 +143,8 @@ func TestServesSiteAndDist(t *testing.T) {
 		{"/", "text/html", `data-edgewise-slot="recommended"`},
 		{"/", "text/html", `data-edgewise-slot="home-hero"`},
 		{"/", "text/html", `data-edgewise-slot="weather-banner"`},
-		{"/app.js", "text/javascript", "Edgewise.load"},
+		{"/app.js", "text/javascript", "loading"},
+		{"/js/start.js", "text/javascript", "Edgewise.load"},
 		{"/js/slots.js", "text/javascript", "Why am I seeing this?"},
 		{"/js/playground.js", "text/javascript", "/api/playground/compile"},
 		{"/style.css", "text/css", ".rec-list"},
@@ -620,4 +621,69 @@ func etagOf(t *testing.T, url string) string {
 	t.Helper()
 	resp, _ := get(t, url)
 	return resp.Header.Get("ETag")
+}
+
+// The page, its scripts and styles and the catalogue go out gzip-compressed
+// to a browser that takes it, with their own ETag, and as they are to one
+// that does not: on a slow network the page's text shares the line with
+// the engine's download.
+func TestSiteTextIsCompressed(t *testing.T) {
+	_, ts := newTestServer(t)
+	for _, path := range []string{"/", "/app.js", "/js/slots.js", "/style.css", "/catalogue.json"} {
+		plainResp, plain := fetchEncoded(t, ts.URL+path, "")
+		if plainResp.Header.Get("Content-Encoding") != "" {
+			t.Errorf("GET %s without Accept-Encoding: Content-Encoding %q", path, plainResp.Header.Get("Content-Encoding"))
+		}
+		resp, body := fetchEncoded(t, ts.URL+path, "br;q=0, gzip")
+		if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("GET %s with gzip: Content-Encoding %q, Vary %q", path, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+			continue
+		}
+		if len(body) >= len(plain) {
+			t.Errorf("GET %s: %d bytes gzip, %d plain", path, len(body), len(plain))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, plain) {
+			t.Errorf("GET %s: the gzip copy is not the file (%v)", path, err)
+		}
+		tag := resp.Header.Get("ETag")
+		if tag == "" || tag == plainResp.Header.Get("ETag") {
+			t.Errorf("GET %s: ETag %q gzip, %q plain; want two different ones", path, tag, plainResp.Header.Get("ETag"))
+		}
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		req.Header.Set("If-None-Match", tag)
+		again, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Body.Close()
+		if again.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s with If-None-Match %s: %s, want 304", path, tag, again.Status)
+		}
+	}
+}
+
+// fetchEncoded GETs url with the Accept-Encoding given, and returns the body
+// as it came over the wire (the transport does not decompress it).
+func fetchEncoded(t *testing.T, url, accept string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if accept != "" {
+		req.Header.Set("Accept-Encoding", accept)
+	}
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }

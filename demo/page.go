@@ -5,10 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -16,9 +20,10 @@ import (
 // with what a real site's server puts in the page so that nothing waits
 // for a second round trip:
 //   - a preload of the engine under its content-hashed URL, so its download
-//     starts while the page is parsed, and a module preload of the SDK;
+//     starts while the page is parsed, and a module preload of the SDK and
+//     of every module app.js imports, so they all come in one round trip;
 //   - the page's configuration (public key, engine URL, collector, fallback
-//     items), so app.js starts the engine before it fetches anything;
+//     items), so js/start.js starts the engine as soon as the SDK arrives;
 //   - the display catalogue the slots' templates read, and the pre-paint
 //     snippet (dist/edgewise-paint.js) inlined after the slots, so a repeat
 //     visit paints its cached picks before the first paint;
@@ -26,7 +31,6 @@ import (
 //     has its final size from the first paint.
 type shopPage struct {
 	body []byte
-	etag string
 	// csp is the page's Content-Security-Policy: the site's, plus the
 	// snippet's hash, the one inline script it allows.
 	csp string
@@ -89,8 +93,13 @@ func renderShopPage(site fs.FS, dist string, sh *shop, wasmURL string) (*shopPag
 	if err != nil {
 		return nil, err
 	}
+	modules, err := moduleGraph(site, "app.js", "js/start.js")
+	if err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, map[string]any{
+		"Modules":   modules,
 		"Wasm":      wasmURL,
 		"Config":    template.JS(config),
 		"Catalogue": template.JS(catalogue),
@@ -102,5 +111,54 @@ func renderShopPage(site fs.FS, dist string, sh *shop, wasmURL string) (*shopPag
 	sum := sha256.Sum256(paint)
 	csp := strings.Replace(securityHeaders["Content-Security-Policy"], "script-src 'self'",
 		"script-src 'self' 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'", 1)
-	return &shopPage{body: b.Bytes(), etag: etag(b.Bytes()), csp: csp}, nil
+	return &shopPage{body: b.Bytes(), csp: csp}, nil
+}
+
+// staticImport matches a module's static imports (the SDK's, the site's).
+var staticImport = regexp.MustCompile(`(?m)^\s*import\s+(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]`)
+
+// moduleGraph lists, as absolute paths, the site's modules that entry
+// imports, directly or not, leaving out entry, the SDK and the modules the
+// page loads itself (omit): the page hints each with modulepreload, so a
+// browser fetches the whole graph at once instead of one level of imports
+// per round trip.
+func moduleGraph(site fs.FS, entry string, omit ...string) ([]string, error) {
+	seen := map[string]bool{entry: true}
+	queue := []string{entry}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		src, err := fs.ReadFile(site, name)
+		if err != nil {
+			return nil, fmt.Errorf("the page's module %s: %w", name, err)
+		}
+		for _, m := range staticImport.FindAllSubmatch(src, -1) {
+			spec := string(m[1])
+			var dep string
+			switch {
+			case strings.HasPrefix(spec, "/dist/"):
+				continue // the SDK: hinted in the page itself
+			case strings.HasPrefix(spec, "/"):
+				dep = strings.TrimPrefix(spec, "/")
+			case strings.HasPrefix(spec, "./"), strings.HasPrefix(spec, "../"):
+				dep = path.Join(path.Dir(name), spec)
+			default:
+				return nil, fmt.Errorf("the page's module %s imports %q, which a browser cannot resolve", name, spec)
+			}
+			if !seen[dep] {
+				seen[dep] = true
+				queue = append(queue, dep)
+			}
+		}
+	}
+	delete(seen, entry)
+	for _, name := range omit {
+		delete(seen, name)
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, "/"+name)
+	}
+	sort.Strings(out)
+	return out, nil
 }

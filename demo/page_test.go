@@ -61,3 +61,23 @@ func TestShopPage(t *testing.T) {
 		t.Error("app.js is served with the page's inline-script hash")
 	}
 }
+
+// The page hints every module app.js needs, however deep, so a browser
+// fetches them in one round trip instead of one level of imports per trip.
+func TestPageHintsTheWholeModuleGraph(t *testing.T) {
+	_, ts := newTestServer(t)
+	_, body := get(t, ts.URL+"/")
+	page := string(body)
+	for _, m := range []string{"/js/slots.js", "/js/dom.js", "/js/art.js", "/js/yourdata.js"} {
+		if !strings.Contains(page, `<link rel="modulepreload" href="`+m+`">`) {
+			t.Errorf("the page does not hint %s", m)
+		}
+	}
+	if strings.Contains(page, `modulepreload" href="/js/playground.js"`) || strings.Count(page, `"/js/start.js"`) != 1 {
+		t.Errorf("the page hints a module it does not need, or js/start.js twice")
+	}
+	// The engine starts from its own module, before app.js.
+	if i, j := strings.Index(page, `async src="/js/start.js"`), strings.Index(page, `src="/app.js"`); i < 0 || j < i {
+		t.Errorf("js/start.js is not an async module before app.js")
+	}
+}

@@ -50,11 +50,12 @@ export async function startProxy(target, settings = {}) {
       const entry = { method: req.method, url: `${proxy.origin}${req.url}`, path: url.pathname, headers: { ...req.headers }, body: body.toString('utf8') };
       requests.push(entry);
       const headers = { ...req.headers };
-      // A document is rewritten on the way back, so it must come unencoded.
-      const isDocument = req.headers['sec-fetch-dest'] === 'document' || /text\/html/.test(req.headers.accept || '');
-      if (isDocument) delete headers['accept-encoding'];
+      // A document, and anything a test rewrites, is changed on the way
+      // back, so it must come unencoded.
       const held = holds.filter((h) => h.pattern.test(url.pathname)).map((h) => h.released);
       const rewrite = rewrites.filter((r) => r.pattern.test(url.pathname));
+      const isDocument = req.headers['sec-fetch-dest'] === 'document' || /text\/html/.test(req.headers.accept || '');
+      if (isDocument || rewrite.length) delete headers['accept-encoding'];
       const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers, agent }, async (up) => {
         entry.status = up.statusCode;
         entry.responseHeaders = up.headers;

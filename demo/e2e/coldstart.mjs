@@ -20,7 +20,10 @@ import puppeteer from 'puppeteer-core';
 import { CHROMIUM_ARGS, binary } from '../../e2e/browsers.mjs';
 import { demoBinary, requireDist, startServer } from './harness.mjs';
 
-const RUNS = Number(process.argv[2] || 3);
+const RUNS = Number(process.argv.find((a) => /^\d+$/.test(a)) || 3);
+// --detail prints each visit's waterfall: the page's and the worker's
+// requests and the engine's User Timing marks, on the page's clock.
+const DETAIL = process.argv.includes('--detail');
 const CPU_RATE = 4;
 const NETWORK = { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 };
 const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe'];
@@ -30,7 +33,7 @@ const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe'];
 function observe() {
   const m = { longTasks: [], shift: 0 };
   window.__coldstart = m;
-  new PerformanceObserver((l) => { for (const e of l.getEntries()) m.longTasks.push(Math.round(e.duration)); })
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) { m.longTasks.push(Math.round(e.duration)); (m.longTaskAt ||= []).push([Math.round(e.startTime), Math.round(e.duration)]); } })
     .observe({ type: 'longtask', buffered: true });
   new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) m.shift += e.value; })
     .observe({ type: 'layout-shift', buffered: true });
@@ -55,11 +58,23 @@ async function visit(page, url, workers) {
       .reduce((n, e) => n + (e.transferSize || 0), 0);
     const c = window.__coldstart;
     return { paint: paint && paint.startTime, decided: c.decided, ready: c.ready, personalized: c.personalized,
-      longTasks: c.longTasks, shift: c.shift, bytes, timeOrigin: performance.timeOrigin };
+      longTasks: c.longTasks, longTaskAt: c.longTaskAt, shift: c.shift, bytes, timeOrigin: performance.timeOrigin };
   });
   // The wasm is fetched by the worker: its own resource timing, moved to the page's clock.
   let wasm;
+  const detail = [];
+  if (DETAIL) {
+    detail.push(...(await page.evaluate(() => [...performance.getEntriesByType('resource'), ...performance.getEntriesByType('mark')]
+      .map((e) => ({ who: 'page', name: e.name, start: e.startTime, end: e.responseEnd || e.startTime, bytes: e.transferSize })))));
+  }
   for (const w of workers.splice(0)) {
+    if (DETAIL) {
+      const d = await w.evaluate(() => [...performance.getEntriesByType('resource'), ...performance.getEntriesByType('mark')]
+        .map((e) => ({ who: 'worker', name: e.name, start: performance.timeOrigin + e.startTime, end: performance.timeOrigin + (e.responseEnd || e.startTime), bytes: e.transferSize }))).catch(() => []);
+      const origin = await w.evaluate(() => performance.timeOrigin).catch(() => 0);
+      detail.push({ who: 'worker', name: '(worker started)', start: origin, end: origin }, ...d);
+      for (const e of detail) if (e.who === 'worker') { e.start -= m.timeOrigin; e.end -= m.timeOrigin; }
+    }
     const t = await w.evaluate(() => {
       const e = performance.getEntriesByType('resource').find((r) => /\.wasm$/.test(new URL(r.name).pathname));
       return e && { at: performance.timeOrigin + e.responseEnd, bytes: e.transferSize };
@@ -69,7 +84,7 @@ async function visit(page, url, workers) {
       m.bytes += t.bytes;
     }
   }
-  return { ...m, wasm, wall: Date.now() - start };
+  return { ...m, wasm, detail, wall: Date.now() - start };
 }
 
 const fmt = (v) => (v === undefined ? '—' : `${Math.round(v)}`.padStart(6));
@@ -100,6 +115,13 @@ try {
       const r = await visit(page, server.url, workers);
       const lt = `${r.longTasks.length} (${r.longTasks.reduce((a, b) => a + b, 0)} ms)`.padEnd(14);
       console.log(`${`${kind} ${run}`.padEnd(8)} ${fmt(r.paint)} ${fmt(r.wasm)} ${fmt(r.decided)} ${fmt(r.ready)} ${fmt(r.personalized)}  ${lt} ${r.shift.toFixed(3)}  ${Math.round(r.bytes / 1024)}`);
+      if (DETAIL) {
+        for (const [at, ms] of r.longTaskAt || []) r.detail.push({ who: 'page', name: `(long task, ${ms} ms)`, start: at, end: at + ms });
+        for (const e of r.detail.sort((a, b) => a.start - b.start)) {
+          const name = e.name.replace(server.url, '/').replace(/^\/\//, '/');
+          console.log(`    ${e.who.padEnd(7)}${fmt(e.start)}${fmt(e.end)}  ${name.slice(0, 60)}${e.bytes ? ` ${Math.round(e.bytes / 1024)} KB` : ''}`);
+        }
+      }
       if (kind === 'first') {
         for (const id of VIEWS) {
           await page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`);

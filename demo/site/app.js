@@ -2,8 +2,8 @@
 //
 // The engine loads /ruleset.ewr, the shop's ruleset as the server signed it
 // at startup, and checks its signature against the public key the server
-// put in the page (#edgewise-config, as /config.json serves it too). The
-// engine starts before anything else is fetched. The shop is drawn from
+// put in the page (#edgewise-config, as /config.json serves it too).
+// js/start.js starts the engine before the rest of this code arrives. The shop is drawn from
 // /catalogue.json, the public display catalogue of the same ruleset; on a
 // repeat visit the pre-paint snippet in the page has already drawn the
 // cached picks from the page's copy of it. Everything personal happens in this tab:
@@ -12,12 +12,11 @@
 // weather-banner) are its decisions. "What the server saw" follows the
 // server's own request log, so anyone can check that none of it is sent.
 //
-// Modules: js/shop.js (catalogue), js/slots.js (slots and "why"),
+// Modules: js/start.js (the engine's start), js/shop.js (catalogue), js/slots.js (slots and "why"),
 // js/context.js (simulator), js/prefs.js (preference center),
 // js/yourdata.js (your data, export, forget, report), js/serverlog.js
 // (the server's log), js/art.js (product drawings).
 
-import { Edgewise } from '/dist/edgewise.js';
 import { productArt, accentClass } from '/js/art.js';
 import { ContextSimulator } from '/js/context.js';
 import { $, el, formatPrice } from '/js/dom.js';
@@ -25,6 +24,7 @@ import { PreferenceCenter } from '/js/prefs.js';
 import { ServerLog } from '/js/serverlog.js';
 import { Shop, SLOTS } from '/js/shop.js';
 import { renderSlot } from '/js/slots.js';
+import { loading } from '/js/start.js';
 import { setupTabs } from '/js/tabs.js';
 import { readExport, regionNames, YourData } from '/js/yourdata.js';
 
@@ -217,29 +217,8 @@ function showError(detail) {
 
 // ---------------------------------------------------------------- start
 
-// What the server put in the page for Edgewise.load: the public key, the
-// engine's content-hashed URL (preloaded in the page's head), the
-// collector and each slot's fallback items.
-function pageConfig() {
-  try {
-    return JSON.parse($('#edgewise-config').textContent);
-  } catch {
-    return {};
-  }
-}
-
 async function main() {
-  // The engine first: its worker starts, and fetches and compiles the
-  // engine, while the rest of the page is fetched and drawn. load never
-  // rejects: if the engine cannot start, or the ruleset does not verify,
-  // decide() answers with the fallback items and the error arrives through
-  // on('error'). collector is where report() sends cohort reports: the
-  // collector mounted on this server.
-  const config = pageConfig();
-  const loading = Edgewise.load({
-    wasm: config.wasm || '/dist/edgewise.wasm', ruleset: '/ruleset.ewr', publicKey: config.publicKey,
-    fallback: config.fallback, collector: config.collector ? new URL(config.collector, location.href).href : undefined,
-  });
+  // The engine is already starting (js/start.js).
   serverLog.start();
   setupTabs($('.controls'));
   try {

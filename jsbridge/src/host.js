@@ -40,6 +40,17 @@ const BATCHED = new Set(['observe', 'record_impressions']);
 // Operations after which the profile is written at once.
 const CHANGES_PROFILE = new Set(['set_preferences', 'restore']);
 
+// A User Timing mark ("edgewise:compiled", "edgewise:started",
+// "edgewise:restored") in this thread's timeline, for profilers and the
+// cold-start benchmark.
+function mark(name) {
+  try {
+    performance.mark(`edgewise:${name}`);
+  } catch {
+    // no User Timing here
+  }
+}
+
 /** How long the host waits for more batched changes before it writes, in ms. */
 export const PERSIST_DELAY = 50;
 /** The longest a batched change waits to be written, in ms. */
@@ -106,6 +117,7 @@ export class Host {
       // The page could not read the Response it was given.
       if (wasm && typeof wasm.failed === 'string') throw new Error(wasm.failed);
       this.module = await compileModule(wasm);
+      mark('compiled');
     } catch (e) {
       this._error('compile_failed', `cannot compile the engine: ${e && e.message}`, 'load');
     }
@@ -121,7 +133,9 @@ export class Host {
     }
     this.state = 'ready';
     this._takeSnapshot();
+    mark('started');
     await this._restoreStored(await this.opened);
+    mark('restored');
     const d = this.engine.call('describe');
     return { ruleset: this.ruleset, describe: d.result || null };
   }
