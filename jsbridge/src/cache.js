@@ -3,14 +3,20 @@
 // engine is ready. localStorage because it is synchronous: the page reads
 // it in its first script run, before any await.
 //
-// Only item ids are kept: no reasons ("Because you viewed ..."), scores or
-// rules, which would spell out the history. Fallback decisions are not
-// kept (they are the same for everyone), nothing is written while sharing
-// is off, and entries expire after MAX_AGE. forget() removes the entry.
+// It holds only what a first paint needs: {v: 2, ruleset, day, slots},
+// the item ids per slot, the ruleset they came from (a new ruleset's
+// picks replace them) and the UTC day they were written (for the 7-day
+// expiry). No reasons ("Because you viewed ..."), scores or rules, which
+// would spell out the history, and no time finer than the day, which
+// would say when the person was here. Fallback decisions are not kept
+// (they are the same for everyone), nothing is written while sharing is
+// off, and forget() removes the entry. Entries of format 1, with a
+// timestamp in ms, are ignored and replaced.
 
 export const CACHE_KEY = 'edgewise.slots';
-const MAX_AGE = 7 * 24 * 3600 * 1000;
-const REFRESH = 24 * 3600 * 1000;
+const FORMAT = 2;
+const MAX_AGE_DAYS = 7;
+const today = () => Math.floor(Date.now() / 864e5);
 const MAX_SLOTS = 32;
 const MAX_ITEMS = 50;
 
@@ -26,7 +32,7 @@ function read() {
   const ls = store();
   try {
     const v = ls && JSON.parse(ls.getItem(CACHE_KEY));
-    if (v && v.v === 1 && typeof v.slots === 'object' && Date.now() - v.at < MAX_AGE) return v;
+    if (v && v.v === FORMAT && typeof v.slots === 'object' && today() - v.day < MAX_AGE_DAYS) return v;
   } catch {
     // unreadable: as if absent
   }
@@ -60,9 +66,9 @@ export function remember(rulesetId, decisions) {
   for (const name of names.slice(0, Math.max(0, names.length - MAX_SLOTS))) delete slots[name];
   // localStorage writes are synchronous on the main thread: write only new
   // picks, or to keep unchanged ones from expiring, at most once a day.
-  if (v && v.ruleset === rulesetId && Date.now() - v.at < REFRESH && JSON.stringify(slots) === JSON.stringify(v.slots)) return;
+  if (v && v.ruleset === rulesetId && v.day === today() && JSON.stringify(slots) === JSON.stringify(v.slots)) return;
   try {
-    if (Object.keys(slots).length) ls.setItem(CACHE_KEY, JSON.stringify({ v: 1, ruleset: rulesetId, at: Date.now(), slots }));
+    if (Object.keys(slots).length) ls.setItem(CACHE_KEY, JSON.stringify({ v: FORMAT, ruleset: rulesetId, day: today(), slots }));
     else ls.removeItem(CACHE_KEY);
   } catch {
     // Quota or blocked storage: the next visit just waits for the engine.

@@ -21,7 +21,7 @@ try {
   const cache = JSON.parse(localStorage.getItem('edgewise.slots'));
   const el = document.querySelector('script[data-edgewise-catalogue]');
   const catalogue = (el && JSON.parse(el.textContent)) || {};
-  if (cache.v === 1 && Date.now() - cache.at < 6048e5) { // 7 days
+  if (cache.v === 2 && Date.now() / 864e5 - cache.day < 7) { // days
     for (const slot of document.querySelectorAll('[data-edgewise-slot]:not([data-edgewise-state])')) {
       const name = slot.dataset.edgewiseSlot;
       const templates = {};

@@ -23,6 +23,32 @@ const done = (tx) => new Promise((resolve, reject) => {
 
 const recordKey = (rulesetId) => `profile:${rulesetId}`;
 
+// A record is {v: 2, iv, data}: only what decrypting needs is readable.
+// data is AES-GCM over an envelope: one format byte (2), the epoch last
+// reported as a float64 (NaN for none), then the engine's snapshot. The
+// additional data binds the record to its format and ruleset. Records of
+// format 1 ({iv, data, at, reported}, the snapshot alone encrypted, the
+// write time and the epoch in plaintext beside it) are still read, and the
+// next write replaces them.
+const FORMAT = 2;
+const ENVELOPE_HEADER = 9;
+const aad = (format, rulesetId) => new TextEncoder().encode(format === FORMAT ? `edgewise/${FORMAT}/${rulesetId}` : rulesetId);
+
+function seal(snapshot, reported) {
+  const out = new Uint8Array(ENVELOPE_HEADER + snapshot.length);
+  out[0] = FORMAT;
+  new DataView(out.buffer).setFloat64(1, typeof reported === 'number' ? reported : NaN);
+  out.set(snapshot, ENVELOPE_HEADER);
+  return out;
+}
+
+function open(plain) {
+  const bytes = new Uint8Array(plain);
+  if (bytes.length < ENVELOPE_HEADER || bytes[0] !== FORMAT) throw new Error('the record\'s envelope is not one this SDK writes');
+  const reported = new DataView(bytes.buffer, bytes.byteOffset).getFloat64(1);
+  return { snapshot: bytes.slice(ENVELOPE_HEADER), reported: Number.isNaN(reported) ? null : reported };
+}
+
 // How long opening the database may take: WebKit's open has been known
 // never to answer. The page then goes on without storage.
 export const OPEN_TIMEOUT = 3000;
@@ -99,8 +125,11 @@ class Storage {
     if (record === undefined) return null;
     try {
       const key = await this._key();
+      const format = record.v === undefined ? 1 : record.v;
+      if (format !== 1 && format !== FORMAT) throw new Error(`the record has format ${format}, which this SDK does not know`);
       const plain = await this.subtle.decrypt(
-        { name: 'AES-GCM', iv: record.iv, additionalData: new TextEncoder().encode(rulesetId) }, key, record.data);
+        { name: 'AES-GCM', iv: record.iv, additionalData: aad(format, rulesetId) }, key, record.data);
+      if (format === FORMAT) return open(plain);
       return { snapshot: new Uint8Array(plain), reported: typeof record.reported === 'number' ? record.reported : null };
     } catch (e) {
       await this.remove(rulesetId);
@@ -137,9 +166,8 @@ class Storage {
     const key = await this._key();
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await this.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(rulesetId) }, key, snapshot);
-    const record = { iv, data, at: Date.now() };
-    if (typeof reported === 'number') record.reported = reported;
+      { name: 'AES-GCM', iv, additionalData: aad(FORMAT, rulesetId) }, key, seal(snapshot, reported));
+    const record = { v: FORMAT, iv, data };
     const tx = this.db.transaction(STORE, 'readwrite');
     tx.objectStore(STORE).put(record, recordKey(rulesetId));
     // Committed now rather than when the event loop comes back, which it

@@ -16,7 +16,7 @@ test('the bundle builds, stays small and works', async (t) => {
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const log = execFileSync(process.execPath, [fileURLToPath(new URL('../build.mjs', import.meta.url)), out], { encoding: 'utf8' });
   const gzip = Number(/total: ([\d.]+) KB gzip/.exec(log)[1]);
-  assert.ok(gzip > 1 && gzip <= 20, `gzip size ${gzip} KB`);
+  assert.ok(gzip > 1 && gzip <= 21, `gzip size ${gzip} KB, over build.mjs's 21 KB budget`);
   const page = Number(/page: edgewise\.js (\d+) bytes gzip/.exec(log)[1]);
   assert.ok(page > 1000 && page <= 6 * 1024, `the page's file is ${page} bytes gzip`);
   assert.equal(gzipSync(readFileSync(join(out, 'edgewise.js')), { level: 9 }).length, page, 'the printed size is the file\'s');

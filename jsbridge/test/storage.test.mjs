@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
 import { Edgewise } from '../testing/sdk.mjs';
 import { CACHE_KEY } from '../src/cache.js';
+import { openStorage } from '../src/storage.js';
 import { installLocalStorage, shopEwr, shopFallback, testPublicKey, wasmModule } from '../testing/helpers.mjs';
 
 const mod = await wasmModule();
@@ -147,7 +148,9 @@ test('the no-flicker cache keeps item ids only, and nothing while sharing is off
   await ew.observe({ type: 'view', item: 'sock', at: T0 });
   const [home, related] = await ew.decide(['home', 'related']);
   const cache = JSON.parse(local.get(CACHE_KEY));
-  assert.deepEqual(Object.keys(cache).sort(), ['at', 'ruleset', 'slots', 'v']);
+  // Only what a first paint needs: no time finer than the UTC day.
+  assert.deepEqual(Object.keys(cache).sort(), ['day', 'ruleset', 'slots', 'v']);
+  assert.equal(cache.day, Math.floor(Date.now() / 864e5));
   assert.deepEqual(cache.slots, { home: ids(home), related: ids(related) });
   assert.equal(cache.ruleset, 'shop');
   assert.ok(!local.get(CACHE_KEY).includes('Because'), 'no reasons');
@@ -197,4 +200,34 @@ test('the no-flicker cache is written when the picks change, not on every decide
   } finally {
     localStorage.setItem = setItem;
   }
+});
+
+test('the stored record shows nothing but what decrypting needs: no write time, no epoch', async () => {
+  const idb = new IDBFactory();
+  const storage = await openStorage(idb, crypto.subtle);
+  const snapshot = new Uint8Array([1, 2, 3, 4, 5]);
+  await storage.save('shop', snapshot, 2905);
+  const record = (await dump(idb))['profile:shop'];
+  assert.deepEqual(Object.keys(record).sort(), ['data', 'iv', 'v'], 'only the format, the IV and the ciphertext');
+  assert.equal(record.v, 2);
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2905 }, 'the epoch comes back from inside the ciphertext');
+  await storage.save('shop', snapshot, null);
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: null });
+  // The ciphertext is bound to its ruleset: moved to another, it does not open.
+  await put(idb, 'profile:other', (await dump(idb))['profile:shop']);
+  await assert.rejects(storage.load('other'), { code: 'storage_corrupt' });
+  storage.db.close();
+});
+
+test('a record of the first format (plaintext epoch beside the ciphertext) is still read, and rewritten', async () => {
+  const idb = new IDBFactory();
+  const storage = await openStorage(idb, crypto.subtle);
+  const snapshot = new Uint8Array([9, 8, 7]);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode('shop') }, storage.key, snapshot);
+  await put(idb, 'profile:shop', { iv, data, at: T0, reported: 2900 });
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2900 });
+  await storage.save('shop', snapshot, 2900);
+  assert.deepEqual(Object.keys((await dump(idb))['profile:shop']).sort(), ['data', 'iv', 'v']);
+  storage.db.close();
 });
