@@ -88,7 +88,7 @@ screenshots: build browsers
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) demo/e2e/screenshot.mjs dist/screenshots
 
 demo: deps build
-	$(GO) run ./demo -addr $(ADDR) -dist dist -crowd 3000
+	$(GO) run ./demo -addr $(ADDR) -dist dist -crowd 30000
 
 # Every benchmark, then the native and wazero figures side by side
 # (scripts/bench-compare). The standard workload is testdata/bench/standard.json.

@@ -68,6 +68,12 @@ type Config struct {
 	// (default DefaultSourceReportsPerHour; negative turns it off). Sources
 	// are told apart by a keyed hash of the address, in memory only.
 	SourceReportsPerHour int
+	// ForgeryMargin is how many forged reports must not be enough to
+	// publish the size of a cohort nobody is in: sizes are published only
+	// when they reach min_k with that many reports' worth taken off
+	// (default DefaultForgeryMargin; negative: none). A larger margin
+	// withholds more small real cohorts; see publish.
+	ForgeryMargin int
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 }
@@ -84,6 +90,8 @@ type Collector struct {
 	origins map[string]bool
 	grace   time.Duration
 	limiter *sourceLimiter
+	// forgeryMargin is Config.ForgeryMargin resolved.
+	forgeryMargin int
 }
 
 // set is one ruleset with its resolved privacy parameters.
@@ -100,7 +108,7 @@ func New(cfg Config) (*Collector, error) {
 	if len(cfg.Rulesets) == 0 {
 		return nil, errors.New("collector: no rulesets")
 	}
-	c := &Collector{now: cfg.Now, maxBody: cfg.MaxBodyBytes, maxN: cfg.MaxReportsPerEpoch, sets: map[string]*set{}}
+	c := &Collector{now: cfg.Now, maxBody: cfg.MaxBodyBytes, maxN: cfg.MaxReportsPerEpoch, sets: map[string]*set{}, forgeryMargin: resolveMargin(cfg.ForgeryMargin)}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -149,15 +157,7 @@ func New(cfg Config) (*Collector, error) {
 			return nil, fmt.Errorf("collector: ruleset %q has no cohorts", id)
 		}
 		s := &set{id: id, catalogue: cat, epochDays: rs.Reporting.EpochDays, epsilon: rs.Reporting.Epsilon, minK: rs.Reporting.MinK}
-		if s.epochDays <= 0 {
-			s.epochDays = DefaultEpochDays
-		}
-		if s.epsilon <= 0 {
-			s.epsilon = engine.DefaultEpsilon
-		}
-		if s.minK <= 0 {
-			s.minK = engine.DefaultMinK
-		}
+		s.defaults()
 		c.sets[id] = s
 	}
 	db, err := openDB(cfg.DBPath)
@@ -215,6 +215,19 @@ func (s *set) epoch(t time.Time) int64 {
 
 // probabilities of the mechanism: p that a true entry reads 1, q that any
 // other entry does.
+// defaults fills in the reporting parameters a ruleset left out.
+func (s *set) defaults() {
+	if s.epochDays <= 0 {
+		s.epochDays = DefaultEpochDays
+	}
+	if s.epsilon <= 0 {
+		s.epsilon = engine.DefaultEpsilon
+	}
+	if s.minK <= 0 {
+		s.minK = engine.DefaultMinK
+	}
+}
+
 func (s *set) probabilities() (p, q float64) {
 	e := math.Exp(s.epsilon)
 	k := float64(len(s.catalogue))

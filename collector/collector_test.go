@@ -597,7 +597,7 @@ func TestKRREstimates(t *testing.T) {
 				}
 			}
 		}
-		lower := want - 1.96*math.Sqrt(variance)
+		lower := want - float64(DefaultForgeryMargin)*s.forgedWeight() - 1.96*math.Sqrt(variance)
 		size, ok := sizes[id]
 		if ok != (lower >= float64(rs.Reporting.MinK)) || (ok && size != int64(math.Round(want))) {
 			t.Errorf("%s: published %v size %d, want %.1f with lower bound %.1f (min_k %d)", id, ok, size, want, lower, rs.Reporting.MinK)

@@ -273,6 +273,13 @@ func (c *Collector) estimates(ctx context.Context, s *set, epoch int64) ([]estim
 	if err != nil {
 		return nil, nil, err
 	}
+	est, mix := s.debias(tallies)
+	return est, mix, nil
+}
+
+// debias turns tallies, by mechanism, into each cohort's estimate, and
+// says how many reports each mechanism had.
+func (s *set) debias(tallies map[string]*tally) ([]estimate, map[string]int64) {
 	out := make([]estimate, len(s.catalogue))
 	mix := map[string]int64{MechanismKRR: 0}
 	for m, t := range tallies {
@@ -294,7 +301,7 @@ func (c *Collector) estimates(ctx context.Context, s *set, epoch int64) ([]estim
 			out[i].variance += math.Max(v, 0)
 		}
 	}
-	return out, mix, nil
+	return out, mix
 }
 
 // readTarget checks that r is a GET or HEAD naming a known ruleset, and
@@ -387,13 +394,7 @@ func (c *Collector) estimatesOf(ctx context.Context, s *set, epoch int64) (Estim
 
 // serveCohortSizes publishes the previous epoch's sizes of the cohorts that
 // certainly reach min_k, rounded: what the engine's k-anonymity fallback
-// reads. A cohort's size counts everyone in it, so a coarse cohort's size
-// adds the estimates of every finer cohort inside it to its own: people
-// report the finest cohort that is large enough, and a coarse cohort would
-// otherwise look empty and never be used. A size is published only when the
-// lower end of its 95% interval reaches min_k: the estimates are noisy, and
-// a point estimate over min_k can come from noise alone, even for a cohort
-// nobody is in.
+// reads (see publish).
 func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 	s, ok := c.readTarget(w, r, "cohort sizes")
 	if !ok {
@@ -412,13 +413,7 @@ func (c *Collector) sizesOf(ctx context.Context, s *set) (map[string]int64, erro
 	if err != nil {
 		return nil, err
 	}
-	sizes := map[string]int64{}
-	for id, e := range cohortSizes(s.catalogue, est) {
-		if e.value-z95*math.Sqrt(e.variance) >= float64(s.minK) {
-			sizes[id] = int64(math.Round(e.value))
-		}
-	}
-	return sizes, nil
+	return s.publish(est, c.forgeryMargin), nil
 }
 
 // cohortSizes is each cohort's estimated size: its own estimate plus those

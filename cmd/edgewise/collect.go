@@ -23,7 +23,7 @@ import (
 
 func init() {
 	commands["collect"] = command{
-		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--forgery-margin N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -53,6 +53,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&origins, "origin", "an `ORIGIN` (https://shop.example) whose pages may post reports (repeatable); the collector's own origin always may")
 	grace := fs.Duration("epoch-grace", collector.DefaultEpochGrace, "how long after an epoch ends its reports are still accepted")
 	perSource := fs.Int("per-source-hour", collector.DefaultSourceReportsPerHour, "most reports one address may send an hour (-1: no limit); addresses are counted under a keyed hash, in memory only")
+	margin := fs.Int("forgery-margin", collector.DefaultForgeryMargin, "`N` forged reports must not be enough to publish the size of a cohort nobody is in (0: no margin); a larger N withholds more small real cohorts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,8 +88,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *grace <= 0 {
 		*grace = -1 // the current epoch only
 	}
+	if *margin <= 0 {
+		*margin = -1 // Config's 0 is the default
+	}
 	c, err := collector.New(collector.Config{DBPath: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
-		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource})
+		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource, ForgeryMargin: *margin})
 	if err != nil {
 		return err
 	}

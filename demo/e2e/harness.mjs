@@ -53,7 +53,7 @@ process.on('exit', () => {
 
 /**
  * Starts the demo server on a free port, with extra flags args (such as
- * ['-crowd', '3000']). Resolves to {url, stop, stderr()} once it prints its
+ * ['-crowd', '30000']). Resolves to {url, stop, stderr()} once it prints its
  * listening line. stop() sends SIGTERM, waits for the
  * exit (SIGKILL after 5s) and resolves to {code, signal}; it is safe to call
  * more than once.

@@ -27,7 +27,7 @@ before(async () => {
   requireDist();
   demo = demoBinary();
   // A simulated crowd, so the dashboard has published and suppressed cohorts.
-  server = await startServer(demo.bin, { args: ['-crowd', '4000'] });
+  server = await startServer(demo.bin, { args: ['-crowd', '30000'] });
 });
 
 after(async () => {

@@ -95,7 +95,7 @@ const demo = demoBinary();
 let server;
 try {
   // A simulated crowd's cohort reports, so the dashboard has cohorts to chart.
-  server = await startServer(demo.bin, { args: ['-crowd', '3000'] });
+  server = await startServer(demo.bin, { args: ['-crowd', '30000'] });
   for (const engine of selectedEngines()) console.log((await shootEngine(engine, server.url)).join('\n'));
 } finally {
   if (server) await server.stop();
