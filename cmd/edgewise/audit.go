@@ -16,10 +16,11 @@ import (
 
 func init() {
 	commands["audit"] = command{
-		usage: "audit RULESET [--personas FILE] [--population N] [--epochs N] [--drift P] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
+		usage: "audit RULESET [--personas FILE] [--population N] [--epochs N] [--drift P] [--forge N] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
 			"      Write a privacy report, DIR/ID-audit.md and DIR/ID-audit.html: signals and purposes, the privacy policy's\n" +
 			"      findings, cohorts and k, ε per report and per year, and a simulated population's cohort sizes and\n" +
-			"      re-identification curve. Without --personas, visitors are drawn from the catalogue.",
+			"      re-identification curve, and how many forged reports publish a cohort nobody is in. Without --personas,\n" +
+			"      visitors are drawn from the catalogue.",
 		run: cmdAudit,
 	}
 }
@@ -33,6 +34,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	population := fs.Int("population", 100_000, "simulated `VISITORS`")
 	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` to simulate")
 	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
+	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
 	seed := fs.Uint64("seed", 1, "`SEED` of the visitors and the report noise")
 	outDir := fs.String("out", ".", "`DIR` to write the report to")
 	pos, err := parseArgsAnyOrder(fs, args)
@@ -47,6 +49,9 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	}
 	if !(*drift >= 0 && *drift <= 1) {
 		return errors.New("--drift must be a probability, from 0 to 1")
+	}
+	if *forge < 0 {
+		return errors.New("--forge must be 0 or more")
 	}
 	t, diags, err := simTarget(pos[0], *keyPath)
 	if err != nil {
@@ -66,7 +71,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeRunner()
-	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift}, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge}, stderr)
 	if err != nil {
 		return err
 	}

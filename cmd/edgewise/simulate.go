@@ -26,11 +26,12 @@ import (
 func init() {
 	commands["simulate"] = command{
 		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
-			"      [--population N [--seed S] [--epochs E] [--drift P]]\n" +
+			"      [--population N [--seed S] [--epochs E] [--drift P] [--forge N]]\n" +
 			"      Replay each persona's visits in edgewise.wasm and show what each slot shows them, and why.\n" +
 			"      With --population, simulate N visitors drawn from the personas over E report epochs: cohort sizes,\n" +
 			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences; each epoch\n" +
-			"      a visitor's dominant interest shifts with probability P.",
+			"      a visitor's dominant interest shifts with probability P. It measures how many forged reports publish a\n" +
+			"      cohort nobody is in; --forge N also shows what N of them do.",
 		run: cmdSimulate,
 	}
 }
@@ -47,6 +48,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "`SEED` of a population's visitors and report noise")
 	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` a population is simulated over")
 	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
+	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -64,6 +66,9 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	}
 	if !(*drift >= 0 && *drift <= 1) {
 		return errors.New("--drift must be a probability, from 0 to 1")
+	}
+	if *forge < 0 {
+		return errors.New("--forge must be 0 or more")
 	}
 	t, diags, err := simTarget(pos[0], *keyPath)
 	if err != nil {
@@ -98,7 +103,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 		}
 		return emit(*out, buf.Bytes(), stdout)
 	}
-	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift}, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge}, stderr)
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,14 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(bw, "\n**%s**\n", a.Verdict)
 	}
 
+	if f := p.Forgery; f != nil {
+		fmt.Fprintf(bw, "\n## Forged reports\n\n%s\n\n| | |\n|---|---:|\n| people one forged report counts as | %s |\n| the collector's forgery margin | %d reports |\n| forged reports that publish `%s`, nobody's cohort | %d |\n| the same without the margin | %d |\n| real cohorts the margin withholds (published without it) | %d (%d stay published) |\n",
+			ForgeryIntro, num(f.Weight), f.Margin, f.Target, f.Needed, f.NeededWithoutMargin, f.Withheld, f.Published)
+		if f.Forged > 0 {
+			fmt.Fprintf(bw, "\n%s\n", f.Outcome())
+		}
+	}
+
 	fmt.Fprintf(bw, "\n## Simulated cohort distribution\n\n%d of %d visitors make cohort reports. In the first epoch, %d reports fell back to a coarser cohort; %d full cohorts had people but fewer than min_k.\n\n| full cohorts of size | cohorts | people |\n|---|---:|---:|\n", p.Reporters, p.Visitors, p.Coarser(), p.UnderK())
 	for _, b := range p.Sizes {
 		fmt.Fprintf(bw, "| %s | %d | %d |\n", b.Label, b.Cohorts, b.People)

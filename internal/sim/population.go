@@ -27,6 +27,11 @@ type PopulationOptions struct {
 	// behaviour fixed, as every population was before drift. The CLI's
 	// --drift defaults to DefaultDrift.
 	Drift float64
+	// Forged is the adversary: how many forged reports, all naming a
+	// full cohort nobody is in, it adds to the first epoch's (see
+	// Forgery). The fewest that would publish that cohort are measured
+	// whatever it is.
+	Forged int
 	// Progress, when set, is called from the workers with the number of
 	// steps just done, out of 2·Visitors (each visitor is built twice:
 	// once for the true cohort sizes, once for its reports).
@@ -96,6 +101,9 @@ type Population struct {
 	EpsilonSpentMax  float64 `json:"epsilon_spent_max"`
 	// EstimatesN is how many first-epoch reports the collector counted.
 	EstimatesN int64 `json:"estimates_n"`
+	// Forgery is what forged reports can do to the published sizes; nil
+	// when every full cohort has someone in it.
+	Forgery *Forgery `json:"forgery,omitempty"`
 	// Elapsed is the wall time of the run (not stable across runs).
 	Elapsed time.Duration `json:"-"`
 }
@@ -527,6 +535,15 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 			return nil, fmt.Errorf("collector estimates: %w", err)
 		}
 		out.EstimatesN = n
+		counts := make([]int64, len(stats))
+		for _, r := range firsts {
+			if r.Value != nil && *r.Value >= 0 && *r.Value < len(counts) {
+				counts[*r.Value]++
+			}
+		}
+		if out.Forgery, err = forgery(t.Ruleset, stats, counts, int64(len(firsts)), opts.Forged); err != nil {
+			return nil, fmt.Errorf("forged reports: %w", err)
+		}
 	}
 	out.Cohorts = stats
 	out.Elapsed = time.Since(began)

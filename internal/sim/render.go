@@ -189,6 +189,12 @@ func (p *Population) WriteText(w io.Writer) error {
 	if v := p.Verdict(); v != "" {
 		fmt.Fprintf(bw, "  %s\n", v)
 	}
+	if f := p.Forgery; f != nil {
+		fmt.Fprintf(bw, "\nForged reports (%s)\n", f.Summary())
+		if f.Forged > 0 {
+			fmt.Fprintf(bw, "  %s\n", f.Outcome())
+		}
+	}
 	return bw.err
 }
 
@@ -326,4 +332,5 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		return "±" + strconv.FormatFloat(math.Round(1.96**se), 'f', 0, 64)
 	},
 	"num": num,
+	"forgeryIntro": func() string { return ForgeryIntro },
 }).Parse(htmlTemplates))

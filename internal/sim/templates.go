@@ -115,6 +115,22 @@ svg { display: block; margin: .5em 0 1em; }
 </table>
 {{if .Verdict}}<p id="verdict" class="{{if .TargetMet}}good{{else}}bad{{end}}">{{.Verdict}}</p>{{end}}
 </section>
+{{with .Population.Forgery}}
+<section id="forgery">
+<h2>Forged reports</h2>
+<p>{{forgeryIntro}}</p>
+<table>
+<tbody>
+<tr><th>people one forged report counts as</th><td class="n">{{num .Weight}}</td></tr>
+<tr><th>the collector's forgery margin</th><td class="n">{{.Margin}} reports</td></tr>
+<tr><th>forged reports that publish <code>{{.Target}}</code>, nobody's cohort</th><td class="n" id="forged-needed">{{.Needed}}</td></tr>
+<tr><th>the same without the margin</th><td class="n">{{.NeededWithoutMargin}}</td></tr>
+<tr><th>real cohorts the margin withholds (published without it)</th><td class="n">{{.Withheld}} ({{.Published}} stay published)</td></tr>
+{{if .Forged}}<tr><th>the adversary's {{.Forged}} forged reports</th><td class="n">{{if .TargetPublished}}published it as {{.TargetSize}}{{else}}did not publish it{{end}}</td></tr>{{end}}
+</tbody>
+</table>
+</section>
+{{end}}
 
 <section id="distribution">
 <h2>Simulated cohort distribution</h2>
