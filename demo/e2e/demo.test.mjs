@@ -553,6 +553,8 @@ forEachEngine('demo', (engine) => {
     assert.equal(await ledger(page, 'reports'), '1', 'still one report this epoch');
     await andRender(page, () => page.click('[data-action="forget"]'));
     assert.equal(await ledger(page, 'events'), '0');
+    // Forget me returns "count me" to the default: the preference center says so.
+    assert.equal(await page.evaluate(() => document.querySelector('[data-sharing] input:checked').value), 'on-device');
     assert.deepEqual(await page.errors(), [], 'no uncaught page errors');
     await page.goto('about:blank');
 

@@ -238,6 +238,9 @@ async function main() {
     exportButton: $('[data-action="export"]'), forgetButton: $('[data-action="forget"]'), reportButton: $('[data-action="report"]'),
     engine: () => ew, shop,
     onForget: async () => {
+      // Forget returns "count me" to the default, keeping more private
+      // choices: the preference center shows what is now in effect.
+      prefs.show(await ew.preferences());
       // The engine erased the context with everything else: the simulator
       // starts over too, so the page hands it nothing of the old moment.
       sim.reset();

@@ -219,8 +219,9 @@ export class Host {
   }
 
   // Erases the profile (sharing off erases it; the preferences then come
-  // back) and the database with its key. Nothing is written until the
-  // profile changes again.
+  // back, none less private than before nor than the default: sharing
+  // above the default, 'cohorts', returns to 'on-device') and the database
+  // with its key. Nothing is written until the profile changes again.
   async _forget() {
     let ok = true;
     clearTimeout(this.timer);
@@ -228,6 +229,7 @@ export class Host {
     this.reported = null;
     if (this.state === 'ready' && !this.engine.dead) {
       const { gpc_applied: _, ...prefs } = this.effective || {};
+      if (prefs.sharing === 'cohorts') prefs.sharing = 'on-device';
       for (const preferences of [{ sharing: 'off' }, prefs]) {
         const res = this.engine.call('set_preferences', { preferences });
         if (res.result) {

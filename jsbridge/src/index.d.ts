@@ -320,7 +320,9 @@ export class Edgewise {
   /**
    * Erases everything kept on this device: the profile, the IndexedDB
    * database and its key, and the no-flicker cache. The preferences stay
-   * in effect for this page. Resolves true when all of it is gone.
+   * in effect for this page, except that sharing 'cohorts' returns to the
+   * default 'on-device': a person who asked to be forgotten opts in to
+   * reporting again if they want it. Resolves true when all of it is gone.
    */
   forget(): Promise<boolean>;
   /**

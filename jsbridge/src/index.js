@@ -299,9 +299,10 @@ export class Edgewise {
 
   /**
    * Erases everything Edgewise keeps on this device: the engine's profile
-   * (sharing off erases it; the preferences then come back), the IndexedDB
-   * database with its key, and the no-flicker cache. Resolves true when
-   * all of it is gone.
+   * (sharing off erases it; the preferences then come back, but sharing
+   * 'cohorts' returns to the default 'on-device'), the IndexedDB database
+   * with its key, and the no-flicker cache. Resolves true when all of it
+   * is gone.
    */
   forget() {
     return this._run(false, async () => {

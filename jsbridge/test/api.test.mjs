@@ -117,6 +117,34 @@ test('report sends the cohort report, and only its fields, without credentials',
   assert.equal(ledger.length, 1);
 });
 
+test('forget() returns cohorts sharing to on-device, keeps the more private choices, and no second report goes this epoch', async (t) => {
+  const c = await collector();
+  t.after(c.close);
+  const { ew, seen } = await load({ collector: c.url });
+  await runner(ew);
+  await ew.setConsent('cohorts');
+  assert.ok(await ew.report(), 'the first report of the epoch');
+  await ew.setPreferences({ sharing: 'cohorts', location: false });
+  assert.equal(await ew.forget(), true);
+  const after = await ew.preferences();
+  assert.equal(after.sharing, 'on-device', 'a person who asked to be forgotten is not reporting any more');
+  assert.equal(after.location, false, 'a more private choice stays');
+  assert.equal(await ew.report(), null);
+  // Opting in again in the same epoch still sends nothing: the engine
+  // keeps when the last report's period ends.
+  assert.equal((await ew.setPreferences({ sharing: 'cohorts', location: true })).sharing, 'cohorts');
+  await runner(ew);
+  assert.equal(await ew.report(), null);
+  assert.equal(c.log.filter((r) => r.method === 'POST').length, 1, 'one report in the epoch, before and after Forget');
+  assert.deepEqual(seen.error, []);
+
+  // Sharing off stays off.
+  const { ew: off } = await load();
+  await off.setConsent('off');
+  assert.equal(await off.forget(), true);
+  assert.equal((await off.preferences()).sharing, 'off');
+});
+
 test('report sends nothing at all below cohorts, under GPC, or without a collector', async (t) => {
   const c = await collector();
   t.after(c.close);
