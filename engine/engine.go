@@ -238,23 +238,26 @@ type tagAffinity struct {
 	item      int32 // strongest's item number
 }
 
-// now is the context's time, or the newest event's time when the host has
-// not set one, so decay stays meaningful either way.
+// now is the latest time the engine has been told of: the context's, or a
+// later event's or impression's. Time only moves forward, so what just
+// happened always counts: a view observed after the last set_context is
+// within any "viewed within_days" window, and an impression recorded after
+// it counts toward its caps (see RATIONALE.md, "Why does now advance with
+// events?"). With no context time, the newest event's keeps decay
+// meaningful.
 func (e *Engine) now() int64 {
-	if e.context.Now > 0 {
-		return e.context.Now
-	}
+	t := max(e.context.Now, e.profile.newestImpression())
 	if e.hiddenItem != nil {
 		// Events decide ignores do not set the time either.
 		for i := len(e.profile.events) - 1; i >= 0; i-- {
 			ev := &e.profile.events[i]
 			if !e.ignored(ev, int32(e.rules.itemIndex[ev.Item])) {
-				return ev.At
+				return max(t, ev.At)
 			}
 		}
-		return 0
+		return t
 	}
-	return e.profile.newest()
+	return max(t, e.profile.newest())
 }
 
 // because picks the event that best explains an item: among the strongest

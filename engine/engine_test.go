@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -157,10 +158,34 @@ func TestInterestDecaysWithHalfLife(t *testing.T) {
 	if err := e.SetContext(Context{Now: t0}); err != nil {
 		t.Fatal(err)
 	}
-	// Seen from the purchase day, the later view has not faded and counts fully;
-	// events from the future are not amplified.
-	if got := decide(t, e, "recs")[0].Items[0].Item; got != "tent" {
-		t.Errorf("on purchase day top pick = %s, want tent", got)
+	// Time does not go back: a context from before the newest event is
+	// read at that event, so the purchase has still faded.
+	if got := decide(t, e, "recs")[0].Items[0].Item; got != "road-shoe" {
+		t.Errorf("with an older context top pick = %s, want road-shoe", got)
+	}
+}
+
+// The reproduction: set_context, then a view, then decide. The view
+// is stamped after the context's time, and once counted for nothing in a
+// "viewed within_days" rule until the next set_context; the SDK's script
+// tag mode calls setContext({}) before it observes the page's product, so
+// viewed rules never applied on the product page itself.
+func TestWhatJustHappenedCounts(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Rules = []Rule{{ID: "r", Reason: "Because you just looked", When: Condition{Viewed: &RecentTest{Selector: Selector{Items: []string{"b"}}, WithinDays: 1}},
+			Items: Selector{Items: []string{"g"}}, Boost: 10}}
+	})
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetContext(Context{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, e, "view", "b", now+2*60_000)
+	got := decide(t, e, "s")[0]
+	if len(got.Items) == 0 || got.Items[0].Item != "g" || !slices.Equal(got.Items[0].Rules, []string{"r"}) {
+		t.Errorf("after set_context, a view and decide: %+v; want the viewed rule to apply", got.Items)
 	}
 }
 

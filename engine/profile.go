@@ -56,6 +56,15 @@ func (p *profile) newest() int64 {
 	return p.events[len(p.events)-1].At
 }
 
+// newestImpression is the time of the latest impression, or 0.
+func (p *profile) newestImpression() int64 {
+	var t int64
+	for i := range p.impressions {
+		t = max(t, p.impressions[i].At)
+	}
+	return t
+}
+
 // add inserts ev in time order, then drops events older than retention
 // (measured from the newest event) and the oldest events past maxEvents.
 func (p *profile) add(ev Event, retentionMillis int64, maxEvents int) {
