@@ -68,6 +68,26 @@ type decider struct {
 	reasons   []string    // by item: the affinity reason, once explained
 	reasonOf  []reasonKey // by item: the event its reason names
 	div       diversity
+	// shown says by item whether a slot earlier in this decide shows it;
+	// shownList holds the same items in the order shown.
+	shown     []bool
+	shownList []int32
+}
+
+// show marks item idx as shown by a slot of this decide.
+func (d *decider) show(idx int) {
+	if !d.shown[idx] {
+		d.shown[idx] = true
+		d.shownList = append(d.shownList, int32(idx))
+	}
+}
+
+// clearShown forgets what this decide's slots showed.
+func (d *decider) clearShown() {
+	for _, idx := range d.shownList {
+		d.shown[idx] = false
+	}
+	d.shownList = d.shownList[:0]
 }
 
 // reasonKey is what an affinity reason's text depends on: the type and
@@ -101,6 +121,7 @@ func (e *Engine) decider() *decider {
 		d.blocked = make([]bool, len(c.items))
 		d.dismissed = make([]bool, len(c.items))
 		d.avail = make([]bool, len(c.items))
+		d.shown = make([]bool, len(c.items))
 		d.fired = make([]bool, len(c.ruleList))
 		d.base = make([]int, len(c.caps))
 		d.budget = make([]int, len(c.caps))
@@ -897,10 +918,11 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	}
 	rk := d.ranked(s, n)
 	m := &rk.memo
-	if m.ok && m.order == rk.orderGen && m.block == d.blockGen && slices.Equal(m.budget, d.budget) {
+	if m.ok && m.order == rk.orderGen && m.block == d.blockGen && slices.Equal(m.budget, d.budget) && slices.Equal(m.shown, d.shownList) {
 		return d.replay(s, rk)
 	}
 	m.ok, m.order, m.block, m.budget = false, rk.orderGen, d.blockGen, append(m.budget[:0], d.budget...)
+	m.shown = append(m.shown[:0], d.shownList...)
 	dec := d.walk(s, rk)
 	m.ok = true
 	return dec
@@ -909,14 +931,15 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 // slotMemo is what a slot showed, for the state of its ranking it was
 // made at: the same order of candidates (orderGen, which also moves when
 // one of the slot's rules flips), the same blocked and seen items
-// (blockGen) and the same cap budgets when the slot's turn came make the
-// same picks, since nothing else that chooses them can differ; only their
+// (blockGen), the same cap budgets and the same items shown by the slots
+// before it when the slot's turn came make the same picks, since nothing else that chooses them can differ; only their
 // scores and reasons are read again.
 type slotMemo struct {
 	ok     bool
 	order  uint64
 	block  uint64
 	budget []int
+	shown  []int32    // what the slots before it in its decide showed
 	picks  []memoPick // in the order shown; empty: the slot fell back
 }
 
@@ -975,7 +998,7 @@ func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 				continue
 			}
 			cand := rk.at(p)
-			if (found && !ranksBefore(cand, best)) || !r.selected[cand.index] || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
+			if (found && !ranksBefore(cand, best)) || !r.selected[cand.index] || isPinned(cand.index) || d.shown[cand.index] || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
 				continue
 			}
 			best, found = cand, true
@@ -992,7 +1015,7 @@ func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 		if !ok {
 			break
 		}
-		if cand.pinOnly || isPinned(cand.index) || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
+		if cand.pinOnly || isPinned(cand.index) || d.shown[cand.index] || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
 			continue
 		}
 		div.add(int(cand.index))
@@ -1083,31 +1106,41 @@ func (d *decider) fallback(s *compiledSlot, dec Decision) Decision {
 	return dec
 }
 
-// fillers takes up to n of slot s's fallback items, in order, for the
-// slot: items taken already, unavailable, seen (with exclude_seen), capped
-// or excluded by a firing rule, and those breaking the diversity limits div
-// tracks, are skipped.
+// fillers takes up to n items for slot s: its fallback items, in order,
+// then its other candidates in catalogue order, so the fallback is the
+// first choice of filler, not a cap on how many there are. Items taken
+// already, shown by an earlier slot of this decide, unavailable, seen (with
+// exclude_seen), capped or excluded by a firing rule, and those breaking
+// the diversity limits div tracks, are skipped.
 func (d *decider) fillers(s *compiledSlot, div *diversity, n int, taken func(int) bool) []int {
-	c := d.rules
 	var out []int
-fallback:
-	for _, idx := range s.fallback {
-		if len(out) == n {
-			break
-		}
-		if taken(idx) || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) || !div.fits(idx) || d.capped(idx) {
-			continue
-		}
-		for _, r := range s.rules {
-			if rule := &c.ruleList[r]; rule.action == actExclude && d.fired[r] && rule.selected[idx] {
-				continue fallback
+	for _, list := range [][]int{s.fallback, s.candidates} {
+		for _, idx := range list {
+			if len(out) == n {
+				return out
 			}
+			if taken(idx) || slices.Contains(out, idx) || !d.fills(s, div, idx) {
+				continue
+			}
+			div.add(idx)
+			d.take(idx)
+			out = append(out, idx)
 		}
-		div.add(idx)
-		d.take(idx)
-		out = append(out, idx)
 	}
 	return out
+}
+
+// fills reports whether item idx may fill slot s (see fillers).
+func (d *decider) fills(s *compiledSlot, div *diversity, idx int) bool {
+	if d.shown[idx] || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) || !div.fits(idx) || d.capped(idx) {
+		return false
+	}
+	for _, r := range s.rules {
+		if rule := &d.rules.ruleList[r]; rule.action == actExclude && d.fired[r] && rule.selected[idx] {
+			return false
+		}
+	}
+	return true
 }
 
 // explain returns a pick's reason and the rules that shaped it.

@@ -150,13 +150,94 @@ func TestRuleKinds(t *testing.T) {
 	}
 }
 
-func TestEveryFallbackFilteredLeavesTheSlotEmpty(t *testing.T) {
+func TestEveryItemFilteredLeavesTheSlotEmpty(t *testing.T) {
 	rs := with(func(rs *Ruleset) {
-		rs.Rules = []Rule{{ID: "r", Items: Selector{Tags: []string{"z", "q"}}, Exclude: true}}
+		rs.Rules = []Rule{{ID: "r", Items: Selector{Tags: []string{"x", "y", "z", "w", "q"}}, Exclude: true}}
 	})
 	d := run(t, rs, setup{}, "s")
 	if !d.Fallback || d.Items == nil || len(d.Items) != 0 {
 		t.Fatalf("decision = %+v, want fallback with no items", d)
+	}
+}
+
+// The fallback is the first filler, not a cap: with its items filtered
+// out, the slot's other eligible items fill it, in catalogue order.
+func TestFilteredFallbackIsFilledUp(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Rules = []Rule{{ID: "r", Items: Selector{Tags: []string{"z", "q"}}, Exclude: true}}
+	})
+	d := run(t, rs, setup{}, "s")
+	if !d.Fallback || !slices.Equal(ids(d), []string{"a", "b", "c"}) {
+		t.Fatalf("decision = %+v, want fallback a, b, c", d)
+	}
+}
+
+// The reproduction: limit 2, exclude_seen, a two-item fallback,
+// two views. Before, the slot showed one item although unseen ones were
+// left; it fills up to its limit whenever enough eligible items exist.
+func TestSlotFillsUpToItsLimit(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Slots = []Slot{{ID: "s", Limit: 2, ExcludeSeen: true, Fallback: []string{"d", "g"}}}
+	})
+	d := run(t, rs, setup{events: []Event{view("d", now), view("g", now)}}, "s")
+	if len(d.Items) != 2 {
+		t.Fatalf("decision = %+v, want two items", d)
+	}
+	for _, p := range d.Items {
+		if p.Item == "d" || p.Item == "g" {
+			t.Errorf("a seen item %s is shown", p.Item)
+		}
+	}
+	// With one personal pick (e shares tag z with d, but is not available;
+	// q's g is seen), the rest is filled the same way.
+	d = run(t, rs, setup{events: []Event{view("d", now), view("g", now), view("a", now-hour)}}, "s")
+	if len(d.Items) != 2 || d.Fallback {
+		t.Fatalf("decision = %+v, want a personal pick and a filler", d)
+	}
+}
+
+// One decide shows an item once: the slot asked first gets it, and the
+// next falls back to other items, whatever the slots' fallbacks repeat.
+func TestSlotsOfOneDecideDoNotRepeatItems(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Slots = []Slot{
+			{ID: "hero", Limit: 1, Fallback: []string{"d"}},
+			{ID: "s", Limit: 3, Fallback: []string{"d", "g"}},
+			{ID: "t", Limit: 3, Fallback: []string{"d"}},
+		}
+	})
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, su := range []setup{{}, {events: abc}} {
+		for _, ev := range su.events {
+			if _, err := e.Observe(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 { // the second decide replays the first's memo
+			ds, err := e.Decide([]string{"hero", "s", "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]string{}
+			for _, d := range ds {
+				for _, p := range d.Items {
+					if other, ok := seen[p.Item]; ok {
+						t.Fatalf("%s shows in %s and %s: %+v", p.Item, other, d.Slot, ds)
+					}
+					seen[p.Item] = d.Slot
+				}
+			}
+			if len(su.events) == 0 && seen["d"] != "hero" {
+				t.Errorf("d went to %q, want the hero, asked first: %+v", seen["d"], ds)
+			}
+		}
+	}
+	// Asked alone, a slot still shows what another would have taken.
+	if d, _ := e.Decide([]string{"t"}); !slices.Contains(ids(d[0]), "d") && d[0].Fallback {
+		t.Errorf("t alone = %+v", d[0])
 	}
 }
 

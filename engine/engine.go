@@ -186,10 +186,16 @@ func (e *Engine) Events() int { return len(e.profile.events) }
 //     positions fill greedily in rank order, skipping items that would break
 //     the slot's diversity limits (pinned items count toward them too).
 //  4. When fewer items qualify than the slot's limit, the slot's fallback
-//     items fill the rest, in order, skipping items already shown and
-//     subject to the same availability, exclude_seen, exclude rules, caps
-//     and diversity limits. When nothing qualifies the fallback items alone
-//     show and the decision is marked fallback; the slot may then be empty.
+//     items fill the rest, in order, then the slot's other candidates in
+//     catalogue order, skipping items already shown and subject to the
+//     same availability, exclude_seen, exclude rules, caps and diversity
+//     limits: a slot is full whenever enough eligible items exist. When
+//     nothing qualifies these fill it alone and the decision is marked
+//     fallback; the slot may then be empty.
+//
+// An item shows once per decide: a slot skips the items the slots before
+// it in this call show, so the order of slots decides which one gets an
+// item.
 //
 // With sharing off (see Preferences) every slot shows its fallback items,
 // as in step 4.
@@ -209,8 +215,15 @@ func (e *Engine) Decide(slots []string) ([]Decision, error) {
 	out := make([]Decision, 0, len(slots))
 	for _, id := range slots {
 		n := e.rules.slotIndex[id]
-		out = append(out, d.slot(&e.rules.slots[n], n))
+		dec := d.slot(&e.rules.slots[n], n)
+		// One page shows an item once: later slots of this decide skip
+		// what earlier ones show.
+		for _, p := range dec.Items {
+			d.show(e.rules.itemIndex[p.Item])
+		}
+		out = append(out, dec)
 	}
+	d.clearShown()
 	return out, nil
 }
 

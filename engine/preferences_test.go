@@ -87,7 +87,7 @@ func TestSharingOffErasesRefusesAndFallsBack(t *testing.T) {
 			t.Fatalf("slot %s not fallback with sharing off: %+v", d.Slot, d)
 		}
 	}
-	if got := ids(decide(t, e, "s")[0]); !reflect.DeepEqual(got, []string{"d", "g"}) {
+	if got := ids(decide(t, e, "s")[0]); !reflect.DeepEqual(got, []string{"d", "g", "a"}) {
 		t.Fatalf("fallback %v", got)
 	}
 	// The snapshot keeps the choice and nothing else.
