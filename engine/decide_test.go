@@ -37,9 +37,11 @@ func world() Ruleset {
 			{ID: "f", Title: "Foxtrot", Tags: []string{"w"}, Schedule: []Window{{From: "2025-12-01", Until: "2025-12-26"}}},
 			{ID: "g", Title: "Golf", Tags: []string{"q"}},
 		},
+		// These slots show seen items too, so the tests of ranking can
+		// rank what was viewed; exclude_seen has tests of its own.
 		Slots: []Slot{
-			{ID: "s", Limit: 3, Fallback: []string{"d", "g"}},
-			{ID: "t", Limit: 3, Fallback: []string{"d"}},
+			{ID: "s", Limit: 3, Fallback: []string{"d", "g"}, ExcludeSeen: bp(false)},
+			{ID: "t", Limit: 3, Fallback: []string{"d"}, ExcludeSeen: bp(false)},
 		},
 	}
 }
@@ -177,7 +179,7 @@ func TestFilteredFallbackIsFilledUp(t *testing.T) {
 // left; it fills up to its limit whenever enough eligible items exist.
 func TestSlotFillsUpToItsLimit(t *testing.T) {
 	rs := with(func(rs *Ruleset) {
-		rs.Slots = []Slot{{ID: "s", Limit: 2, ExcludeSeen: true, Fallback: []string{"d", "g"}}}
+		rs.Slots = []Slot{{ID: "s", Limit: 2, ExcludeSeen: bp(true), Fallback: []string{"d", "g"}}}
 	})
 	d := run(t, rs, setup{events: []Event{view("d", now), view("g", now)}}, "s")
 	if len(d.Items) != 2 {

@@ -22,10 +22,42 @@ func shop() Ruleset {
 			{ID: "stove", Title: "Stove", Tags: []string{"camping", "cooking"}},
 			{ID: "boots", Title: "Hiking boots", Tags: []string{"hiking", "trail"}},
 		},
+		// Seen items may show here, so the tests of affinity can rank them;
+		// TestSeenItemsStayOutByDefault has the default.
 		Slots: []Slot{
-			{ID: "recs", Limit: 3, Fallback: []string{"tent", "boots"}},
-			{ID: "hero", Limit: 1, Candidates: Selector{Items: []string{"tent", "road-shoe"}}, Fallback: []string{"tent"}},
+			{ID: "recs", Limit: 3, Fallback: []string{"tent", "boots"}, ExcludeSeen: bp(false)},
+			{ID: "hero", Limit: 1, Candidates: Selector{Items: []string{"tent", "road-shoe"}}, Fallback: []string{"tent"}, ExcludeSeen: bp(false)},
 		},
+	}
+}
+
+// The reproduction: after viewing the tent, the hero showed that
+// same tent. A slot leaves out what the person viewed or bought unless the
+// ruleset says otherwise (for "buy again").
+func TestSeenItemsStayOutByDefault(t *testing.T) {
+	rs := shop()
+	for i := range rs.Slots {
+		rs.Slots[i].ExcludeSeen = nil
+	}
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, e, "view", "tent", t0)
+	observe(t, e, "purchase", "stove", t0)
+	for _, d := range decide(t, e, "hero", "recs") {
+		if slices.Contains(ids(d), "tent") || slices.Contains(ids(d), "stove") {
+			t.Errorf("%s shows what was just viewed or bought: %v", d.Slot, ids(d))
+		}
+	}
+	// A "buy again" slot turns it off.
+	rs.Slots[1].ExcludeSeen = bp(false)
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	observe(t, e, "view", "tent", t0)
+	if got := ids(decide(t, e, "hero")[0]); !slices.Equal(got, []string{"tent"}) {
+		t.Errorf("hero with exclude_seen false = %v, want the viewed tent", got)
 	}
 }
 
@@ -113,7 +145,7 @@ func TestCandidatesRestrictASlot(t *testing.T) {
 
 func TestExcludeSeen(t *testing.T) {
 	rs := shop()
-	rs.Slots[0].ExcludeSeen = true
+	rs.Slots[0].ExcludeSeen = bp(true)
 	// The fallback fills the slot, skipping the seen trail-shoe and boots,
 	// which is already shown.
 	rs.Slots[0].Fallback = []string{"trail-shoe", "boots", "tent"}

@@ -40,7 +40,7 @@ func fullRuleset() engine.Ruleset {
 		},
 		Slots: []engine.Slot{{
 			ID: "home", Candidates: engine.Selector{Tags: []string{"rain"}, Items: []string{"tent"}, Campaigns: []string{"autumn"}},
-			Limit: 2, Fallback: []string{"tent"}, Diversity: engine.Diversity{MaxPerTag: 1, MaxPerCampaign: 1}, ExcludeSeen: true,
+			Limit: 2, Fallback: []string{"tent"}, Diversity: engine.Diversity{MaxPerTag: 1, MaxPerCampaign: 1}, ExcludeSeen: &yes,
 		}},
 		Rules: []engine.Rule{{
 			ID: "rainy", Description: "Rain gear when it rains.", Reason: "Because it's raining in your region",

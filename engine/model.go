@@ -100,14 +100,21 @@ type Selector struct {
 func (s Selector) Empty() bool { return len(s.Items) == 0 && len(s.Tags) == 0 && len(s.Campaigns) == 0 }
 
 // Slot is a place on a page that shows up to Limit items.
+// A Slot's ExcludeSeen is nil unless the ruleset says: nil and true leave
+// seen items out (see Slot.ExcludesSeen).
 type Slot struct {
 	ID          string    `msgpack:"id" json:"id" yaml:"id" jsonschema:"pattern=^[a-z0-9][a-z0-9_-]*$"`
 	Candidates  Selector  `msgpack:"candidates,omitempty" json:"candidates,omitempty" yaml:"candidates,omitempty" jsonschema:"description=Which items this slot may show; empty means all."`
 	Limit       int       `msgpack:"limit" json:"limit" yaml:"limit" jsonschema:"minimum=1,maximum=50"`
 	Fallback    []string  `msgpack:"fallback" json:"fallback" yaml:"fallback" jsonschema:"description=Shown\\, in order\\, when nothing personal qualifies.,minItems=1"`
 	Diversity   Diversity `msgpack:"diversity,omitempty" json:"diversity,omitempty" yaml:"diversity,omitempty"`
-	ExcludeSeen bool      `msgpack:"exclude_seen,omitempty" json:"exclude_seen,omitempty" yaml:"exclude_seen,omitempty" jsonschema:"description=Leave out items the person already viewed or bought."`
+	ExcludeSeen *bool     `msgpack:"exclude_seen,omitempty" json:"exclude_seen,omitempty" yaml:"exclude_seen,omitempty" jsonschema:"description=Leave out items the person already viewed or bought (default true); false lets the slot show them\\, e.g. for buy again.,default=true"`
 }
+
+// ExcludesSeen reports whether the slot leaves out items the person
+// already viewed or bought: unless the ruleset turned it off, it does, so
+// a shopper is not offered what they just looked at or bought.
+func (s *Slot) ExcludesSeen() bool { return s.ExcludeSeen == nil || *s.ExcludeSeen }
 
 // Diversity keeps one theme from filling a slot.
 type Diversity struct {

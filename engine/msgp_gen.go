@@ -113,7 +113,7 @@ var mpStructSlot = mp.Struct{
 		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: mp.Int},
 		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: mp.Strings},
 		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: mpTypeDiversity},
-		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: mp.Bool},
+		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: mpTypePtrBool},
 	},
 }
 
@@ -709,6 +709,15 @@ var mpTypeSelector = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
 
 var mpTypeDiversity = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDiversity}
 
+var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
+	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
+	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
+		v := new(bool)
+		*(**bool)(p) = v
+		return unsafe.Pointer(v)
+	},
+}
+
 var mpTypeCondition = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCondition}
 
 var mpTypeRange = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRange}
@@ -858,14 +867,5 @@ var mpTypeSliceReportPause = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReportPaus
 		s := (*[]ReportPause)(p)
 		*s = append(*s, *new(ReportPause))
 		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
-}
-
-var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
-	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
-	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
-		v := new(bool)
-		*(**bool)(p) = v
-		return unsafe.Pointer(v)
 	},
 }

@@ -273,7 +273,7 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 			candidates:  c.selectItems(s.Candidates),
 			fallback:    c.lookupItems(s.Fallback),
 			limit:       min(max(s.Limit, 1), MaxSlotLimit),
-			excludeSeen: s.ExcludeSeen,
+			excludeSeen: s.ExcludesSeen(),
 			maxPerTag:   max(s.Diversity.MaxPerTag, 0),
 			maxPerCamp:  max(s.Diversity.MaxPerCampaign, 0),
 		})

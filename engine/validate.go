@@ -985,7 +985,7 @@ func (v *validator) slotList() {
 		if s.Diversity.MaxPerCampaign < 0 {
 			v.err(p+".diversity.max_per_campaign", CategorySchema, who+" diversity max_per_campaign is "+itoa(s.Diversity.MaxPerCampaign)+"; it must be at least 1", "leave it out for no limit")
 		}
-		if s.ExcludeSeen && v.history == nil {
+		if s.ExcludeSeen != nil && *s.ExcludeSeen && v.history == nil {
 			v.warn(p+".exclude_seen", CategorySignal, who+" leaves out items already seen, which needs a signal of kind history, and none is declared, so it has no effect",
 				"declare a history signal, or remove exclude_seen")
 		}

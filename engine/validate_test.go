@@ -15,6 +15,9 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
+// yes is a *bool's true.
+var yes = true
+
 func num(i int) *int { return &i }
 
 // trailhead is a valid, realistic ruleset that uses every section: every
@@ -57,7 +60,7 @@ func trailhead() *engine.Ruleset {
 			{ID: "race-vest", Title: "Race hydration vest", Tags: []string{"running", "race"}},
 		},
 		Slots: []engine.Slot{
-			{ID: "recommended", Limit: 4, Fallback: []string{"tent-2p", "rain-shell"}, ExcludeSeen: true, Diversity: engine.Diversity{MaxPerTag: 2}},
+			{ID: "recommended", Limit: 4, Fallback: []string{"tent-2p", "rain-shell"}, ExcludeSeen: &yes, Diversity: engine.Diversity{MaxPerTag: 2}},
 			{ID: "hero", Limit: 1, Candidates: engine.Selector{Items: []string{"tent-2p", "rain-shell", "trail-shoe"}}, Fallback: []string{"rain-shell"}},
 			{ID: "winter", Limit: 2, Candidates: engine.Selector{Tags: []string{"winter", "snow"}}, Fallback: []string{"snowshoe"}},
 		},

@@ -134,7 +134,8 @@ var smallRuleset = engine.Ruleset{
 		{ID: "b", Title: "Tent", Tags: []string{"camping"}},
 		{ID: "c", Title: "Road shoe", Tags: []string{"running"}},
 	},
-	Slots: []engine.Slot{{ID: "s", Limit: 2, Fallback: []string{"b"}}},
+	// Seen items may show: the tests rank the item just viewed.
+	Slots: []engine.Slot{{ID: "s", Limit: 2, Fallback: []string{"b"}, ExcludeSeen: new(bool)}},
 }
 
 // loadSmall is the load_ruleset request for smallRuleset, signed with the test key.

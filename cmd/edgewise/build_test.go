@@ -31,9 +31,11 @@ catalogue:
 slots:
   - id: home
     limit: 2
+    exclude_seen: false
     fallback: [mug, pan]
   - id: related
-    limit: 3
+    limit: 2
+    exclude_seen: false
     fallback: [pan]
     candidates: {items: [mug, hat, pan]}
 `
@@ -90,7 +92,7 @@ func TestBuildRefusesAnInvalidRuleset(t *testing.T) {
 	for name, content := range map[string]string{
 		"dangling.json": `{"id": "x", "version": "1", "catalogue": [{"id": "a", "title": "A", "tags": ["t"]}], "slots": [{"id": "s", "limit": 1, "fallback": ["ghost"]}]}`,
 		"typo.json":     `{"id": "x", "version": "1", "catalogue": [{"id": "a", "title": "A", "tags": ["t"]}], "slots": [{"id": "s", "limit": 1, "fallback": ["a"], "colour": "red"}]}`,
-		"typo.yaml":     strings.Replace(shopYAML, "limit: 3", "limit: 3\n    colour: red", 1),
+		"typo.yaml":     strings.Replace(shopYAML, "fallback: [pan]", "fallback: [pan]\n    colour: red", 1),
 		"syntax.yaml":   "id: [unclosed\n",
 		"rules.txt":     shopYAML,
 	} {
@@ -112,9 +114,9 @@ func TestBuildRefusesAnInvalidRuleset(t *testing.T) {
 	}
 	// The messages say what is wrong, with positions for YAML.
 	bad := filepath.Join(dir, "typo2.yaml")
-	os.WriteFile(bad, []byte(strings.Replace(shopYAML, "limit: 3", "limit: 3\n    colour: red", 1)), 0o644)
+	os.WriteFile(bad, []byte(strings.Replace(shopYAML, "fallback: [pan]", "fallback: [pan]\n    colour: red", 1)), 0o644)
 	_, errOut, _ := runCLI(t, "build", bad, "--key", keyPath)
-	if !strings.Contains(errOut, "typo2.yaml:20:5: error: unknown field \"colour\"") || !strings.Contains(errOut, "was not written") {
+	if !strings.Contains(errOut, "typo2.yaml:23:5: error: unknown field \"colour\"") || !strings.Contains(errOut, "was not written") {
 		t.Errorf("stderr: %s", errOut)
 	}
 	bad = filepath.Join(dir, "dangling2.json")

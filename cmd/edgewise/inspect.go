@@ -161,7 +161,7 @@ func describeRuleset(w io.Writer, rs *engine.Ruleset) {
 	fmt.Fprintf(w, "\nslots (%d)\n", len(rs.Slots))
 	for _, s := range rs.Slots {
 		parts := []string{"limit " + strconv.Itoa(s.Limit), "candidates: " + selector(s.Candidates, "all items"), "fallback: " + strings.Join(s.Fallback, ", ")}
-		if s.ExcludeSeen {
+		if s.ExcludesSeen() {
 			parts = append(parts, "leaves out items already seen")
 		}
 		if s.Diversity.MaxPerTag > 0 {

@@ -115,14 +115,17 @@ func StandardWorkload(n, events int) Workload {
 		}
 		rs.Catalogue = append(rs.Catalogue, it)
 	}
+	// The home and cart slots show seen items too, as the workload always
+	// had them; exclude_seen now defaults to true.
+	yes, no := true, false
 	rs.Slots = []engine.Slot{
-		{ID: "home", Limit: 8, Fallback: []string{itemID(0), itemID(1), itemID(2), itemID(3)},
+		{ID: "home", Limit: 8, ExcludeSeen: &no, Fallback: []string{itemID(0), itemID(1), itemID(2), itemID(3)},
 			Diversity: engine.Diversity{MaxPerTag: 3, MaxPerCampaign: 2}},
-		{ID: "product", Limit: 6, ExcludeSeen: true,
+		{ID: "product", Limit: 6, ExcludeSeen: &yes,
 			Candidates: engine.Selector{Tags: []string{"running", "trail", "hiking", "shoes", "socks", "jacket", "rain", "wool"}},
 			Fallback:   []string{firstWithTag(rs.Catalogue, "running"), firstWithTag(rs.Catalogue, "hiking")},
 			Diversity:  engine.Diversity{MaxPerTag: 2}},
-		{ID: "cart", Limit: 4,
+		{ID: "cart", Limit: 4, ExcludeSeen: &no,
 			Candidates: engine.Selector{Tags: []string{"camping", "cooking", "stove", "tent", "lamp", "bottle", "sale"}, Campaigns: []string{"summer-camp", "rainy-days"}},
 			Fallback:   []string{firstWithTag(rs.Catalogue, "camping")},
 			Diversity:  engine.Diversity{MaxPerTag: 2, MaxPerCampaign: 1}},

@@ -331,6 +331,6 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return "±" + strconv.FormatFloat(math.Round(1.96**se), 'f', 0, 64)
 	},
-	"num": num,
+	"num":          num,
 	"forgeryIntro": func() string { return ForgeryIntro },
 }).Parse(htmlTemplates))

@@ -69,7 +69,9 @@ test('a weather rule fires through setContext, and stops when the weather change
     { item: 'tent-2p', score: 0, reason: FALLBACK },
     { item: 'socks', score: 0, reason: FALLBACK },
   ]);
-  assert.deepEqual(ids(hero), ['rain-shell']);
+  // The hero, asked after recommended, shows none of its items.
+  assert.deepEqual(ids(hero), ['trail-shoe']);
+  assert.deepEqual(ids(await ew.decide('hero')), ['rain-shell'], 'asked alone, the hero shows the rain shell');
 
   assert.equal(await ew.setContext({ now: T, weather: 'clear' }), true);
   assert.equal((await ew.decide('recommended')).fallback, true);
@@ -213,20 +215,25 @@ test('decide with record: true counts impressions until a cap hides an item', as
 
   const calls = spy(ew);
   const shown = [];
+  const heroes = [];
   for (let i = 0; i < 3; i++) {
     const [rec, hero] = await ew.decide(['recommended', 'hero'], { record: true, at: T - 1000 + i });
     shown.push(ids(rec));
-    assert.deepEqual(ids(hero), ['trail-shoe']);
+    heroes.push(ids(hero));
+    assert.ok(!ids(hero).some((id) => ids(rec).includes(id)), 'one decide shows an item once');
   }
-  // Socks are capped at one a week, summer items (the headlamp) at two a day.
+  // Socks are capped at one a week, summer items at two a day: the
+  // headlamp and the hero's tent spend the summer cap in the first decide,
+  // after which the hero has nothing left that recommended does not show.
   assert.deepEqual(shown, [
     ['socks', 'headlamp', 'trail-shoe'],
-    ['headlamp', 'trail-shoe', 'road-shoe'],
+    ['trail-shoe', 'road-shoe', 'rain-shell'],
     ['trail-shoe', 'road-shoe', 'rain-shell'],
   ]);
-  // One record_impressions per decide, each item once however many slots show it.
+  assert.deepEqual(heroes, [['tent-2p'], [], []]);
+  // One record_impressions per decide, of every slot's items.
   const recorded = calls.filter(([op]) => op === 'record_impressions').map(([, r]) => r);
-  assert.deepEqual(recorded[0], { items: ['socks', 'headlamp', 'trail-shoe'], at: T - 1000 });
+  assert.deepEqual(recorded[0], { items: ['socks', 'headlamp', 'trail-shoe', ...heroes[0]], at: T - 1000 });
   assert.equal(recorded.length, 3);
 
   // Impressions are part of the profile: they survive a trap.

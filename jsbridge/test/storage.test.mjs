@@ -151,7 +151,10 @@ test('the no-flicker cache keeps item ids only, and nothing while sharing is off
   // Only what a first paint needs: no time finer than the UTC day.
   assert.deepEqual(Object.keys(cache).sort(), ['day', 'ruleset', 'slots', 'v']);
   assert.equal(cache.day, Math.floor(Date.now() / 864e5));
-  assert.deepEqual(cache.slots, { home: ids(home), related: ids(related) });
+  // Personalized slots only: related, whose wool hat the home slot shows
+  // first, falls back and is not kept.
+  assert.equal(related.fallback, true);
+  assert.deepEqual(cache.slots, { home: ids(home) });
   assert.equal(cache.ruleset, 'shop');
   assert.ok(!local.get(CACHE_KEY).includes('Because'), 'no reasons');
 

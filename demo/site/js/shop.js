@@ -2,7 +2,7 @@
 // the public parts of the ruleset (signals, interests, regions, rules). It
 // is the same for every visitor; nothing in it is about the person.
 
-export const SLOTS = ['home-hero', 'recommended', 'weather-banner'];
+export const SLOTS = ['home-hero', 'weather-banner', 'recommended'];
 
 export const CAMPAIGNS = {
   'winter-sale': 'Winter sale',
