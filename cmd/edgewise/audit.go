@@ -57,6 +57,11 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(t.Ruleset.Cohorts.Dimensions) == 0 {
+		// Never reports: the most private kind of ruleset. Its audit has
+		// the signals and the policy's findings, and says nothing leaves.
+		return writeAudit(sim.NewAudit(t, diags, nil), t.Ruleset.ID, *outDir, stdout, "no cohorts: nothing leaves the device")
+	}
 	var ps *sim.Personas
 	if *personasPath != "" {
 		if ps, err = readPersonas(*personasPath, t.Ruleset); err != nil {
@@ -75,11 +80,22 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a := sim.NewAudit(t, diags, pop)
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+	summary := fmt.Sprintf("%d visitors, %d epochs, %.1f s", pop.Visitors, pop.Epochs, pop.Elapsed.Seconds())
+	if err := writeAudit(sim.NewAudit(t, diags, pop), t.Ruleset.ID, *outDir, stdout, summary); err != nil {
 		return err
 	}
-	stem := filepath.Join(*outDir, pathStem(t.Ruleset.ID)+"-audit")
+	if v := pop.Verdict(); v != "" {
+		fmt.Fprintln(stdout, v)
+	}
+	return nil
+}
+
+// writeAudit writes a's Markdown and HTML into dir, and says so.
+func writeAudit(a *sim.Audit, id, dir string, stdout io.Writer, summary string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	stem := filepath.Join(dir, pathStem(id)+"-audit")
 	var md, html bytes.Buffer
 	if err := a.WriteMarkdown(&md); err != nil {
 		return err
@@ -93,9 +109,6 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(stem+".html", html.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s.md and %s.html (%d visitors, %d epochs, %.1f s)\n", stem, stem, pop.Visitors, pop.Epochs, pop.Elapsed.Seconds())
-	if v := pop.Verdict(); v != "" {
-		fmt.Fprintln(stdout, v)
-	}
+	fmt.Fprintf(stdout, "wrote %s.md and %s.html (%s)\n", stem, stem, summary)
 	return nil
 }

@@ -276,3 +276,44 @@ func TestAudit(t *testing.T) {
 		t.Errorf("audit without personas: code %d, %q", code, errOut)
 	}
 }
+
+// A ruleset without cohorts never reports: the most private kind. Its audit
+// is written, with the signals and the policy's findings, and says plainly
+// that nothing leaves the device; it used to be refused with no report.
+func TestAuditWithoutCohorts(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "quiet.yaml")
+	os.WriteFile(src, []byte(`id: quiet-shop
+version: "1"
+signals:
+  - {id: history, kind: history, purpose: Recommend gear like what you viewed., retention_days: 30}
+catalogue:
+  - {id: a, title: Alpha tent, tags: [camping]}
+  - {id: b, title: Bravo stove, tags: [camping, cooking]}
+slots:
+  - {id: s, limit: 2, fallback: [a]}
+`), 0o644)
+	out, errOut, code := runCLI(t, "audit", src, "--out", dir, "--wasm", wasmPath)
+	if code != 0 {
+		t.Fatalf("audit: code %d, %q", code, errOut)
+	}
+	if !strings.Contains(out, "quiet-shop-audit.md") || !strings.Contains(out, "nothing leaves the device") {
+		t.Errorf("audit output %q", out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, html)
+	md, _ := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.md"))
+	for _, want := range []string{"## Signals collected", "Recommend gear like what you viewed.", "## Sensitive categories", "## What leaves the device", "never sends a cohort report"} {
+		if !bytes.Contains(md, []byte(want)) || !bytes.Contains(html, []byte(strings.TrimPrefix(want, "## "))) {
+			t.Errorf("the audit lacks %q:\n%s", want, md)
+		}
+	}
+	for _, not := range []string{"Re-identification", "Privacy budget"} {
+		if bytes.Contains(md, []byte(not)) || bytes.Contains(html, []byte(not)) {
+			t.Errorf("the audit of a ruleset that never reports has a %q section", not)
+		}
+	}
+}

@@ -53,18 +53,24 @@ type DimensionInfo struct {
 	Buckets []string
 }
 
+// NothingLeaves is what the audit of a ruleset without cohorts says.
+const NothingLeaves = "This ruleset defines no cohorts, so the device never sends a cohort report: " +
+	"nothing about the person leaves the device, no privacy budget (ε) is spent, and there is no population to simulate. " +
+	"Everything it uses stays in the browser, for the purposes and retention listed above."
+
 // NewAudit assembles the audit of t from its lint diagnostics and a
-// population simulated with it.
+// population simulated with it; pop is nil for a ruleset without cohorts,
+// which never reports.
 func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 	rs := t.Ruleset
-	a := &Audit{
-		Ruleset: t.name(), Description: rs.Description, Signals: rs.Signals,
-		Catalogue: len(pop.Cohorts), MinK: pop.MinK, Epsilon: pop.Epsilon, EpochDays: pop.EpochDays,
-		ReportsPerYear: 365 / float64(pop.EpochDays), EpsilonPerYear: pop.EpsilonPerYear(),
-		Population: pop, Verdict: pop.Verdict(),
+	a := &Audit{Ruleset: t.name(), Description: rs.Description, Signals: rs.Signals}
+	if pop != nil {
+		a.Catalogue, a.MinK, a.Epsilon, a.EpochDays = len(pop.Cohorts), pop.MinK, pop.Epsilon, pop.EpochDays
+		a.ReportsPerYear, a.EpsilonPerYear = 365/float64(pop.EpochDays), pop.EpsilonPerYear()
+		a.Population, a.Verdict = pop, pop.Verdict()
+		u, ok := pop.UniqueAfter(TargetEpochs)
+		a.TargetMet = ok && u.Fraction <= TargetUnique
 	}
-	u, ok := pop.UniqueAfter(TargetEpochs)
-	a.TargetMet = ok && u.Fraction <= TargetUnique
 	for _, d := range diags {
 		if d.Category != engine.CategoryPolicy {
 			continue
@@ -84,6 +90,9 @@ func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 			di.Buckets = append(di.Buckets, b.ID)
 		}
 		a.Dimensions = append(a.Dimensions, di)
+	}
+	if pop == nil {
+		return a
 	}
 	var marks []string
 	for _, e := range MarkEpochs {
@@ -110,7 +119,9 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	if a.Description != "" {
 		fmt.Fprintf(bw, "%s\n\n", a.Description)
 	}
-	fmt.Fprintf(bw, "Simulated with edgewise.wasm, the engine browsers run: %d synthetic visitors, seed %d, %d epochs; %s.\n\n", p.Visitors, p.Seed, p.Epochs, p.DriftSummary())
+	if p != nil {
+		fmt.Fprintf(bw, "Simulated with edgewise.wasm, the engine browsers run: %d synthetic visitors, seed %d, %d epochs; %s.\n\n", p.Visitors, p.Seed, p.Epochs, p.DriftSummary())
+	}
 
 	fmt.Fprintf(bw, "## Signals collected\n\n| signal | kind | purpose shown to people | kept on the device |\n|---|---|---|---:|\n")
 	for _, s := range a.Signals {
@@ -133,6 +144,11 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 			}
 			fmt.Fprintf(bw, "| `%s` | %s | %s |\n", f.Where, f.Severity, mdCell(msg))
 		}
+	}
+
+	if p == nil {
+		fmt.Fprintf(bw, "\n## What leaves the device\n\n%s\n", NothingLeaves)
+		return bw.err
 	}
 
 	fmt.Fprintf(bw, "\n## Cohort catalogue and k-anonymity\n\n%d dimensions make %d cohorts (every full cohort, then each coarser level). A cohort smaller than %d people (min_k) is never reported as itself: the device falls back to the coarser cohort without its last dimension, or sends nothing.\n\n| dimension | from | buckets |\n|---|---|---|\n", len(a.Dimensions), a.Catalogue, a.MinK)

@@ -331,6 +331,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return "±" + strconv.FormatFloat(math.Round(1.96**se), 'f', 0, 64)
 	},
-	"num":          num,
-	"forgeryIntro": func() string { return ForgeryIntro },
+	"num":           num,
+	"forgeryIntro":  func() string { return ForgeryIntro },
+	"nothingLeaves": func() string { return NothingLeaves },
 }).Parse(htmlTemplates))

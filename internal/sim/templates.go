@@ -52,7 +52,7 @@ svg { display: block; margin: .5em 0 1em; }
 <body>
 <h1>Privacy audit of <code>{{.Ruleset}}</code></h1>
 {{if .Description}}<p>{{.Description}}</p>{{end}}
-<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs; <span id="drift">{{.Population.DriftSummary}}</span>.</p>
+{{if .Population}}<p class="muted">Simulated with edgewise.wasm, the engine browsers run: {{.Population.Visitors}} synthetic visitors, seed {{.Population.Seed}}, {{.Population.Epochs}} epochs; <span id="drift">{{.Population.DriftSummary}}</span>.</p>{{end}}
 
 <section id="signals">
 <h2>Signals collected</h2>
@@ -76,6 +76,12 @@ svg { display: block; margin: .5em 0 1em; }
 {{else}}<p class="good" data-problems="0">No findings: no item, tag, region, rule or cohort names a sensitive category, and the policy's precision, retention and cohort-size checks pass.</p>
 {{end}}</section>
 
+{{if not .Population}}
+<section id="nothing-reported">
+<h2>What leaves the device</h2>
+<p class="good" id="nothing-leaves">{{nothingLeaves}}</p>
+</section>
+{{else}}
 <section id="cohorts">
 <h2>Cohort catalogue and k-anonymity</h2>
 <p>{{len .Dimensions}} dimensions make <span id="catalogue-size">{{.Catalogue}}</span> cohorts (every full cohort, then each coarser level). A cohort smaller than <span id="min-k">{{.MinK}}</span> people (min_k) is never reported as itself: the device falls back to the coarser cohort without its last dimension, or sends nothing.</p>
@@ -149,6 +155,7 @@ svg { display: block; margin: .5em 0 1em; }
 {{end}}{{end}}</tbody>
 </table>
 </section>
+{{end}}
 </body>
 </html>
 {{end}}
