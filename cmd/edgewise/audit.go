@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/edgewise/edgewise/internal/sim"
@@ -16,7 +17,7 @@ import (
 
 func init() {
 	commands["audit"] = command{
-		usage: "audit RULESET [--personas FILE] [--population N] [--epochs N] [--drift P] [--forge N] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
+		usage: "audit RULESET [--personas FILE] [--population N | --full] [--epochs N] [--drift P] [--forge N] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
 			"      Write a privacy report, DIR/ID-audit.md and DIR/ID-audit.html: signals and purposes, the privacy policy's\n" +
 			"      findings, cohorts and k, ε per report and per year, and a simulated population's cohort sizes and\n" +
 			"      re-identification curve, and how many forged reports publish a cohort nobody is in. Without --personas,\n" +
@@ -31,7 +32,8 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	wasmPath := wasmFlag(fs)
 	keyPath := fs.String("key", "", "the public key `FILE` a .ewr ruleset must be signed with")
 	personasPath := fs.String("personas", "", "the personas `FILE` visitors are drawn from (default: one per catalogue item)")
-	population := fs.Int("population", 100_000, "simulated `VISITORS`")
+	population := fs.Int("population", sim.QuickPopulation, "simulated `VISITORS` (default a quick check; --full for the reference population)")
+	full := fs.Bool("full", false, "simulate the reference population of "+strconv.Itoa(sim.FullPopulation)+" visitors that the privacy targets are stated for (slower)")
 	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` to simulate")
 	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
 	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
@@ -43,6 +45,14 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != 1 {
 		return errors.New("audit needs one ruleset file (see edgewise help)")
+	}
+	if *full {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "population" })
+		if explicit {
+			return errors.New("--full and --population both set the population: give one")
+		}
+		*population = sim.FullPopulation
 	}
 	if *population < 1 || *epochs < 1 {
 		return errors.New("--population and --epochs must be at least 1")
@@ -86,6 +96,9 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	}
 	if v := pop.Verdict(); v != "" {
 		fmt.Fprintln(stdout, v)
+	}
+	if pop.Visitors < sim.FullPopulation {
+		fmt.Fprintf(stdout, "A quick check of %d visitors: --full simulates the %d the privacy targets are stated for.\n", pop.Visitors, sim.FullPopulation)
 	}
 	return nil
 }

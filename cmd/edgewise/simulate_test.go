@@ -317,3 +317,12 @@ slots:
 		}
 	}
 }
+
+// --full is the reference population; given with --population it is a
+// mistake, said as such.
+func TestAuditFullAndPopulationConflict(t *testing.T) {
+	_, errOut, code := runCLI(t, "audit", exampleRuleset, "--full", "--population", "5", "--out", t.TempDir(), "--wasm", wasmPath)
+	if code == 0 || !strings.Contains(errOut, "--full and --population") {
+		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}

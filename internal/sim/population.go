@@ -54,6 +54,14 @@ const (
 	// A visit count in the context moves by -1, 0 or +1 (at least 1).
 )
 
+// Audit populations: QuickPopulation is audit's default, seconds for an
+// edit-and-check loop; FullPopulation is the reference population the
+// re-identification target (TargetUnique after TargetEpochs) is stated for.
+const (
+	QuickPopulation = 10_000
+	FullPopulation  = 100_000
+)
+
 // Population is what a simulated population's cohort reports reveal.
 type Population struct {
 	Ruleset  string `json:"ruleset"`
