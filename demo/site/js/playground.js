@@ -61,6 +61,9 @@ async function post(path) {
 }
 
 async function lint() {
+  // This check covers the typing that scheduled one: the list is drawn once,
+  // not again under the reader's pointer 800 ms later.
+  clearTimeout(lintTimer);
   const res = await post('/api/playground/lint');
   if (!res.ok) {
     setStatus(res.status === 413 ? 'The ruleset is too large (256 KiB at most).' : `Check failed: ${res.status}`, false);
