@@ -28,12 +28,19 @@ func infoOf(t reflect.Type) *structInfo {
 	if si, ok := structInfos.Load(t); ok {
 		return si.(*structInfo)
 	}
-	si := &structInfo{noun: nounOf(t), doc: referenceLink(t.Name()), fields: map[string][]int{}}
+	si := &structInfo{noun: nounOf(t), fields: map[string][]int{}}
+	if rulesetTypes()[t] {
+		si.doc = referenceLink(t.Name()) // the reference documents the ruleset's types
+	}
 	var walk func(t reflect.Type, prefix []int)
 	walk = func(t reflect.Type, prefix []int) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			tag, ok := f.Tag.Lookup("yaml")
+			if !ok {
+				tag = f.Tag.Get("json") // as go-yaml reads a type with json tags only
+			}
+			name, opts, _ := strings.Cut(tag, ",")
 			if name == "-" || (!f.IsExported() && !f.Anonymous) {
 				continue
 			}
@@ -56,6 +63,27 @@ func infoOf(t reflect.Type) *structInfo {
 	return si
 }
 
+// rulesetTypes are the struct types a ruleset is made of: those
+// docs/rulesets.md documents.
+var rulesetTypes = sync.OnceValue(func() map[reflect.Type]bool {
+	out := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || out[t] {
+			return
+		}
+		out[t] = true
+		for i := range t.NumField() {
+			walk(t.Field(i).Type)
+		}
+	}
+	walk(reflect.TypeFor[engine.Ruleset]())
+	return out
+})
+
 // nounOf turns a type name into words: InterestTest -> "interest test".
 func nounOf(t reflect.Type) string {
 	switch t {
@@ -69,7 +97,8 @@ func nounOf(t reflect.Type) string {
 		return "schedule window"
 	}
 	var b strings.Builder
-	for i, r := range t.Name() {
+	// personaYAML is "persona": a file's own shape, named after what it holds.
+	for i, r := range strings.TrimSuffix(t.Name(), "YAML") {
 		if unicode.IsUpper(r) && i > 0 {
 			b.WriteByte(' ')
 		}
@@ -270,7 +299,10 @@ func (dc *decoder) unknownField(e entry, si *structInfo) {
 	if s := suggest.Closest(e.name, si.names); s != "" {
 		hint = "did you mean " + strconv.Quote(s) + "?"
 	} else {
-		hint = si.noun + " fields are: " + strings.Join(si.names, ", ") + "; see " + si.doc
+		hint = si.noun + " fields are: " + strings.Join(si.names, ", ")
+		if si.doc != "" {
+			hint += "; see " + si.doc
+		}
 	}
 	dc.d.errorf(e.key, engine.CategorySchema, hint, "unknown field %q in %s", e.name, si.noun)
 }

@@ -24,6 +24,7 @@ const (
 // resolved, and the source lines for diagnostics.
 type document struct {
 	file  string
+	kind  string // what the file holds, in messages: "ruleset", "personas"
 	lines []string
 	ast   *ast.File // holding only the first document, for Path.FilterFile
 	root  ast.Node  // body of the first document; nil when the file is empty
@@ -63,9 +64,15 @@ func (d *document) errorf(n ast.Node, category, hint, format string, args ...any
 // parseDocument parses src into a document. When the YAML cannot be read
 // at all, d.ast is nil and the reason is among d.findings.
 func parseDocument(filename string, src []byte) *document {
+	return parseKind(filename, src, "ruleset")
+}
+
+// parseKind is parseDocument for a file holding kind.
+func parseKind(filename string, src []byte, kind string) *document {
 	text := normalizeNewlines(src)
 	d := &document{
 		file:    filename,
+		kind:    kind,
 		lines:   strings.Split(text, "\n"),
 		aliases: map[*ast.AliasNode]ast.Node{},
 		strs:    map[ast.Node]bool{},
@@ -90,7 +97,7 @@ func parseDocument(filename string, src []byte) *document {
 		if extra.Start != nil {
 			at = tokenNode(extra.Start)
 		}
-		d.errorf(at, CategorySyntax, "put each ruleset in its own file, or remove the --- line", "a ruleset file holds one YAML document, but another one starts here")
+		d.errorf(at, CategorySyntax, "put each "+d.kind+" in its own file, or remove the --- line", "a %s file holds one YAML document, but another one starts here", d.kind)
 		break
 	}
 	d.prepass(d.root, map[string]ast.Node{}, map[string]bool{}, 0)

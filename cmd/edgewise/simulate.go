@@ -192,7 +192,8 @@ func readPersonas(path string, rs *engine.Ruleset) (*sim.Personas, error) {
 	ps, err := sim.ParsePersonas(path, src, rs)
 	var errs sim.Errors
 	if errors.As(err, &errs) {
-		return nil, fmt.Errorf("%s has %s:\n%w", path, countOf(len(errs), "problem"), err)
+		// Every problem at once, as lint prints them.
+		return nil, fmt.Errorf("%s has %s:\n%s", path, countOf(len(errs), "problem"), strings.TrimSuffix(errs.Format(), "\n"))
 	}
 	return ps, err
 }

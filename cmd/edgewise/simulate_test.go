@@ -204,14 +204,25 @@ func TestSimulateErrors(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("start: 2026-12-05T09:00:00Z\npersonas:\n  - id: x\n    visits:\n      - at: 0d\n        events:\n          - {type: view, item: nothing-like-it}\n"), 0o644)
 	_, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", bad, "--wasm", wasmPath)
-	if code != 1 || !strings.Contains(errOut, bad+":7:32: item \"nothing-like-it\" is not in the ruleset's catalogue") {
+	// As lint prints problems: the position, the line and a caret.
+	if code != 1 || !strings.Contains(errOut, bad+":7:32: error: item \"nothing-like-it\" is not in the ruleset's catalogue\n          - {type: view, item: nothing-like-it}\n                               ^\n") {
 		t.Errorf("bad personas: code %d, %q", code, errOut)
 	}
 	// An event type the engine refuses is placed at the event.
 	os.WriteFile(bad, []byte("start: 2026-12-05T09:00:00Z\npersonas:\n  - id: x\n    visits:\n      - at: 0d\n        events:\n          - {type: stare, item: chalk-bag}\n"), 0o644)
 	_, errOut, code = runCLI(t, "simulate", exampleRuleset, "--personas", bad, "--wasm", wasmPath)
-	if code != 1 || !strings.Contains(errOut, bad+":7:14: ") || !strings.Contains(errOut, "stare") {
+	if code != 1 || !strings.Contains(errOut, bad+":7:13: ") || !strings.Contains(errOut, "stare") {
 		t.Errorf("bad event type: code %d, %q", code, errOut)
+	}
+	// Every problem at once, from the decoding and the checks alike, with
+	// hints: an unknown field, a misspelt item, a bad time.
+	os.WriteFile(bad, []byte("start: 2026-12-05T09:00:00Z\npersonas:\n  - id: x\n    colour: red\n    visits:\n      - at: 1x\n        events:\n          - {type: view, item: chalk-bags}\n"), 0o644)
+	_, errOut, code = runCLI(t, "simulate", exampleRuleset, "--personas", bad, "--wasm", wasmPath)
+	for _, want := range []string{"has 3 problems", ":4:5: error: unknown field \"colour\" in persona", "hint: persona fields are: id, name, weight, preferences, visits",
+		":6:13: error: \"1x\" is not a duration", ":8:32: error: item \"chalk-bags\" is not in the ruleset's catalogue", "hint: did you mean \"chalk-bag\"?"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("all at once: code %d, lacks %q:\n%s", code, want, errOut)
+		}
 	}
 	for name, args := range map[string][]string{
 		"no personas":  {"simulate", exampleRuleset},

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -11,9 +10,8 @@ import (
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/edgewise/edgewise/internal/suggest"
+	"github.com/edgewise/edgewise/ruleset"
 )
 
 // Personas is a personas file: people whose visits a simulation replays.
@@ -80,13 +78,23 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 }
 
-// Error is a problem in an input file, at a position.
+// Error is a problem in an input file, at a position, with what to do
+// about it (Hint) and the source line (LineText) when the file has one.
 type Error struct {
 	Pos
-	Msg string
+	Msg      string
+	Hint     string
+	LineText string
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Format renders the problem as lint does: the position and message, the
+// source line, a caret under the column, and the hint.
+func (e *Error) Format() string {
+	return ruleset.Format(ruleset.Diagnostic{File: e.File, Line: e.Line, Column: e.Column, Severity: ruleset.SeverityError,
+		Message: e.Msg, Hint: e.Hint, LineText: e.LineText})
+}
 
 // Errors is every problem found in a file, in document order.
 type Errors []*Error
@@ -99,25 +107,42 @@ func (es Errors) Error() string {
 	return strings.Join(s, "\n")
 }
 
-// personasYAML is the file's shape; strict decoding refuses unknown fields.
+// Format renders every problem as lint does.
+func (es Errors) Format() string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(e.Format())
+	}
+	return b.String()
+}
+
+// personasYAML is the file's shape. It is decoded as a ruleset is (see
+// ruleset.DecodeFile): an unknown field, a value of the wrong type or a
+// duplicate key is reported at its place, with the others.
 type personasYAML struct {
-	Start    string `yaml:"start"`
-	Personas []struct {
-		ID          string             `yaml:"id"`
-		Name        string             `yaml:"name"`
-		Weight      *float64           `yaml:"weight"`
-		Preferences engine.Preferences `yaml:"preferences"`
-		Visits      []struct {
-			At      string         `yaml:"at"`
-			Context engine.Context `yaml:"context"`
-			Events  []struct {
-				Type  string `yaml:"type"`
-				Item  string `yaml:"item"`
-				After string `yaml:"after"`
-			} `yaml:"events"`
-			Slots []string `yaml:"slots"`
-		} `yaml:"visits"`
-	} `yaml:"personas"`
+	Start    string        `yaml:"start"`
+	Personas []personaYAML `yaml:"personas"`
+}
+
+type personaYAML struct {
+	ID          string             `yaml:"id"`
+	Name        string             `yaml:"name"`
+	Weight      *float64           `yaml:"weight"`
+	Preferences engine.Preferences `yaml:"preferences"`
+	Visits      []visitYAML        `yaml:"visits"`
+}
+
+type visitYAML struct {
+	At      string         `yaml:"at"`
+	Context engine.Context `yaml:"context"`
+	Events  []eventYAML    `yaml:"events"`
+	Slots   []string       `yaml:"slots"`
+}
+
+type eventYAML struct {
+	Type  string `yaml:"type"`
+	Item  string `yaml:"item"`
+	After string `yaml:"after"`
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -130,18 +155,13 @@ const MaxPersonaEvents = 1000
 // at its line and column; rs, when not nil, is the ruleset the personas are
 // for, and items and slots they name must be in it.
 func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, error) {
-	f, err := parser.ParseBytes(src, 0)
-	if err != nil {
-		return nil, Errors{yamlError(filename, err)}
-	}
 	var raw personasYAML
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
-		return nil, Errors{{Pos{File: filename}, "a personas file holds one YAML document with start and personas"}}
+	f := ruleset.DecodeFile(filename, src, "personas", "start with start: (when visits count from) and personas: (the list)", &raw)
+	c := checker{file: filename, f: f}
+	if !f.Decoded() {
+		return nil, c.errors()
 	}
-	if err := yaml.NodeToValue(f.Docs[0].Body, &raw, yaml.DisallowUnknownField()); err != nil {
-		return nil, Errors{yamlError(filename, err)}
-	}
-	c := checker{file: filename, ast: f}
+	var err error
 	out := &Personas{File: filename}
 	if raw.Start == "" {
 		c.errorf("$", "start is missing: add the moment visits count from, such as start: 2026-12-05T09:00:00Z")
@@ -198,7 +218,7 @@ func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, 
 			}
 			for k, s := range rv.Slots {
 				if slots != nil && !slots[s] {
-					c.errorf(fmt.Sprintf("%s.slots[%d]", vpath, k), "slot %q is not in the ruleset", s)
+					c.hintf(fmt.Sprintf("%s.slots[%d]", vpath, k), didYouMean(s, slots), "slot %q is not in the ruleset", s)
 				}
 			}
 			last := time.Duration(0)
@@ -219,7 +239,7 @@ func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, 
 				if re.Item == "" {
 					c.errorf(epath, "event has no item")
 				} else if items != nil && !items[re.Item] {
-					c.errorf(epath+".item", "item %q is not in the ruleset's catalogue", re.Item)
+					c.hintf(epath+".item", didYouMean(re.Item, items), "item %q is not in the ruleset's catalogue", re.Item)
 				}
 				v.Events = append(v.Events, ev)
 			}
@@ -234,12 +254,8 @@ func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, 
 	if total := weights(out.Personas); len(out.Personas) > 0 && total <= 0 {
 		c.errorf("$.personas", "every persona has weight 0: give at least one a positive weight")
 	}
-	if len(c.errs) > 0 {
-		sort.SliceStable(c.errs, func(i, j int) bool {
-			a, b := c.errs[i], c.errs[j]
-			return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
-		})
-		return nil, c.errs
+	if errs := c.errors(); errs != nil {
+		return nil, errs
 	}
 	return out, nil
 }
@@ -254,55 +270,52 @@ func weights(ps []Persona) float64 {
 	return t
 }
 
-// checker collects Errors, placing each at the node a YAML path names.
+// checker places the personas' problems in the file (see
+// ruleset.File.Errorf), with the problems decoding found.
 type checker struct {
 	file string
-	ast  *ast.File
-	errs Errors
+	f    *ruleset.File
 }
 
 func (c *checker) errorf(path, format string, args ...any) {
-	c.errs = append(c.errs, &Error{c.pos(path), fmt.Sprintf(format, args...)})
+	c.f.Errorf(path, "", format, args...)
 }
 
-// pos is the position of the node at path, or of the nearest enclosing
-// node that exists.
+func (c *checker) hintf(path, hint, format string, args ...any) {
+	c.f.Errorf(path, hint, format, args...)
+}
+
+// didYouMean is a hint naming the known name closest to name, or "".
+func didYouMean(name string, known map[string]bool) string {
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if s := suggest.Closest(name, names); s != "" {
+		return "did you mean " + strconv.Quote(s) + "?"
+	}
+	return ""
+}
+
+// errors is every problem found, in document order, or nil.
+func (c *checker) errors() error {
+	diags := c.f.Diagnostics()
+	if len(diags) == 0 {
+		return nil
+	}
+	errs := make(Errors, len(diags))
+	for i, d := range diags {
+		errs[i] = &Error{Pos{d.File, d.Line, d.Column}, d.Message, d.Hint, d.LineText}
+	}
+	return errs
+}
+
+// pos is the position of the value at path, or of the nearest enclosing
+// one that exists.
 func (c *checker) pos(path string) Pos {
-	for {
-		if p, err := yaml.PathString(path); err == nil {
-			if n, err := p.FilterFile(c.ast); err == nil && n != nil {
-				// A mapping starts at its first key, not at its colon.
-				switch m := n.(type) {
-				case *ast.MappingNode:
-					if len(m.Values) > 0 {
-						n = m.Values[0].Key
-					}
-				case *ast.MappingValueNode:
-					n = m.Key
-				}
-				if tk := n.GetToken(); tk != nil && tk.Position != nil {
-					return Pos{c.file, tk.Position.Line, tk.Position.Column}
-				}
-			}
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i <= 0 {
-			return Pos{File: c.file}
-		}
-		path = path[:i]
-	}
-}
-
-// yamlError places a go-yaml error at its token.
-func yamlError(file string, err error) *Error {
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			return &Error{Pos{file, tk.Position.Line, tk.Position.Column}, ye.GetMessage()}
-		}
-		return &Error{Pos{File: file}, ye.GetMessage()}
-	}
-	return &Error{Pos{File: file}, err.Error()}
+	line, col := c.f.Position(path)
+	return Pos{c.file, line, col}
 }
 
 // parseOffset reads a duration with days: 2d18h, 90m, -1d, 0.

@@ -30,7 +30,8 @@ func TestParsePersonasErrors(t *testing.T) {
 		want      []string // each error, as file:line:col: message (prefix)
 	}{
 		{"syntax", "start: [\n", []string{"p.yaml:1:8: "}},
-		{"unknown field", "start: 2026-12-05T09:00:00Z\npersonas:\n  - id: a\n    colour: red\n", []string{"p.yaml:4:5: unknown field \"colour\""}},
+		// All at once: the unknown field and the missing visits.
+		{"unknown field", "start: 2026-12-05T09:00:00Z\npersonas:\n  - id: a\n    colour: red\n", []string{"p.yaml:3:5: persona \"a\" has no visits", "p.yaml:4:5: unknown field \"colour\""}},
 		{"unknown context signal", "start: 2026-12-05T09:00:00Z\npersonas:\n  - id: a\n    visits:\n      - at: 0d\n        context: {mood: happy}\n", []string{"p.yaml:6:19: unknown field \"mood\""}},
 		{"semantic", `start: yesterday
 personas:
@@ -49,7 +50,7 @@ personas:
 			`p.yaml:1:8: start "yesterday" is not an RFC 3339 time`,
 			`p.yaml:5:13: "2 days" is not a duration`,
 			`p.yaml:7:32: item "no-such-item" is not in the ruleset's catalogue`,
-			`p.yaml:8:14: event has no type`,
+			`p.yaml:8:13: event has no type`,
 			`p.yaml:8:38: after must not be negative`,
 			`p.yaml:9:17: slot "sidebar" is not in the ruleset`,
 			`p.yaml:10:9: persona id "a" is already used at p.yaml:3:9`,

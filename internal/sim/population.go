@@ -698,7 +698,7 @@ func newPlan(ctx context.Context, s *session, ps *Personas, opts PopulationOptio
 func placed(pos Pos, err error) error {
 	var ee *EngineError
 	if errors.As(err, &ee) {
-		return Errors{{pos, ee.Message}}
+		return Errors{{Pos: pos, Msg: ee.Message}}
 	}
 	return err
 }

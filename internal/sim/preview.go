@@ -64,7 +64,7 @@ func (r *Runner) Preview(ctx context.Context, t Target, ps *Personas) (*Preview,
 	fail := func(pos Pos, err error) error {
 		var ee *EngineError
 		if errors.As(err, &ee) {
-			errs = append(errs, &Error{pos, ee.Message})
+			errs = append(errs, &Error{Pos: pos, Msg: ee.Message})
 			return nil
 		}
 		return err
