@@ -1,6 +1,6 @@
 // The demo's screens lay out at a phone's, a tablet's and a desktop's width,
-// in Chromium, Firefox and WebKit: nothing overflows sideways and no two
-// cards overlap.
+// in Chromium, Firefox and WebKit: nothing overflows sideways, no two
+// cards overlap, and no product title is cut short.
 //
 //   node --test demo/e2e/layout.test.mjs
 //
@@ -69,7 +69,13 @@ function measure(selector) {
   }
   const negative = [...document.querySelectorAll('.chart .tick-label, .estimates td')]
     .map((el) => el.textContent).filter((t) => /(^|\s)[-−]\d/.test(t));
-  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, overlaps, wide, cards: boxes.length, brokenIds, negative };
+  // A pick's title is shown whole: its box has a fixed size (no layout
+  // shift), and the text must fit in it, not run out of it or be cut.
+  const cutTitles = [...document.querySelectorAll('.hero-title, .rec h3')]
+    .filter((el) => el.getClientRects().length > 0 && el.textContent.trim() !== '')
+    .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+    .map((el) => el.textContent.trim());
+  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, overlaps, wide, cards: boxes.length, brokenIds, negative, cutTitles };
 }
 
 forEachEngine('layout', (engine) => {
@@ -88,6 +94,7 @@ forEachEngine('layout', (engine) => {
         assert.deepEqual(m.overlaps, [], `${screen.path} at ${width} px`);
         assert.deepEqual(m.brokenIds, [], `${screen.path} at ${width} px: cohort ids wrap only between their parts`);
         assert.deepEqual(m.negative, [], `${screen.path} at ${width} px: head counts are never shown below zero`);
+        assert.deepEqual(m.cutTitles, [], `${screen.path} at ${width} px: product titles are shown whole`);
         await page.close();
       }
     });
