@@ -115,7 +115,7 @@ export class YourData {
       el('div', {}, el('dt', { text: 'Events kept' }), el('dd', { 'data-ledger-events': '', text: String(e ? (e.events || []).length : 0) })),
       el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(ledger.length) })),
       el('div', {}, el('dt', { text: 'What reports said about you' }), el('dd', {},
-        el('span', { text: spent > 0 ? 'A little: each answer is randomized' : 'Nothing yet' }),
+        el('span', { class: 'ledger-words', text: spent > 0 ? 'A little: each answer is randomized' : 'Nothing yet' }),
         figures(`Privacy budget spent: ε ${Math.round(spent * 100) / 100}, the measure of how much the randomized answers can reveal; a new answer spends it, a repeated one does not.`),
         el('span', { hidden: true, 'data-ledger-epsilon': '', text: `ε ${Math.round(spent * 100) / 100}` }))));
     if (!exported) {
