@@ -208,10 +208,10 @@ func TestSimulateErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, bad+":7:32: error: item \"nothing-like-it\" is not in the ruleset's catalogue\n          - {type: view, item: nothing-like-it}\n                               ^\n") {
 		t.Errorf("bad personas: code %d, %q", code, errOut)
 	}
-	// An event type the engine refuses is placed at the event.
-	os.WriteFile(bad, []byte("start: 2026-12-05T09:00:00Z\npersonas:\n  - id: x\n    visits:\n      - at: 0d\n        events:\n          - {type: stare, item: chalk-bag}\n"), 0o644)
+	// An unknown event type is found with the other problems, at its type.
+	os.WriteFile(bad, []byte("start: 2026-12-05T09:00:00Z\npersonas:\n  - id: x\n    visits:\n      - at: 0d\n        events:\n          - {type: veiw, item: chalk-bag}\n"), 0o644)
 	_, errOut, code = runCLI(t, "simulate", exampleRuleset, "--personas", bad, "--wasm", wasmPath)
-	if code != 1 || !strings.Contains(errOut, bad+":7:13: ") || !strings.Contains(errOut, "stare") {
+	if code != 1 || !strings.Contains(errOut, bad+":7:20: error: unknown event type \"veiw\"") || !strings.Contains(errOut, `did you mean "view"?`) {
 		t.Errorf("bad event type: code %d, %q", code, errOut)
 	}
 	// Every problem at once, from the decoding and the checks alike, with

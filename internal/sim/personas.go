@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,6 +236,12 @@ func ParsePersonas(filename string, src []byte, rs *engine.Ruleset) (*Personas, 
 				last = ev.After
 				if re.Type == "" {
 					c.errorf(epath, "event has no type (view, click, add_to_cart, purchase, custom or dismiss)")
+				} else if !slices.Contains(engine.EventTypes, re.Type) {
+					known := map[string]bool{}
+					for _, t := range engine.EventTypes {
+						known[t] = true
+					}
+					c.hintf(epath+".type", didYouMean(re.Type, known), "unknown event type %q; want one of %s", re.Type, strings.Join(engine.EventTypes, ", "))
 				}
 				if re.Item == "" {
 					c.errorf(epath, "event has no item")
