@@ -9,6 +9,7 @@ ADDR      ?= 127.0.0.1:8080
 WASM      := dist/edgewise.wasm
 JS        := dist/edgewise.js
 WORKER_JS := dist/edgewise-worker.js
+TRACK_JS  := dist/edgewise-track.js
 CLI       := dist/edgewise
 GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
@@ -17,7 +18,7 @@ JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 all: build
 
-build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br $(WORKER_JS).br
+build: $(WASM) $(JS) $(CLI) $(WASM).br $(JS).br $(WORKER_JS).br $(TRACK_JS).br
 
 # The brotli and gzip copies a site serves (the demo does), made once here.
 %.br: %
@@ -41,11 +42,11 @@ $(WASM): $(GO_SOURCES)
 $(CLI):
 	$(GO) build -o $@ ./cmd/edgewise
 
-# The page's file, the worker's file and the pre-paint snippet, built
-# together. sri.json holds the wasm's hash too, so a new wasm rewrites it.
+# The page's file, the worker's file, the tracker and the pre-paint snippet,
+# built together. sri.json holds the wasm's hash too, so a new wasm rewrites it.
 $(JS): $(JS_SOURCES) $(WASM) node_modules/.package-lock.json
 	$(NODE) jsbridge/build.mjs dist
-$(WORKER_JS): $(JS)
+$(WORKER_JS) $(TRACK_JS): $(JS)
 
 tools:
 	@scripts/require-tools.sh

@@ -83,10 +83,12 @@ var distTypes = map[string]string{
 	"edgewise.js.map":        "application/json",
 	"edgewise-worker.js":     "text/javascript; charset=utf-8",
 	"edgewise-worker.js.map": "application/json",
+	"edgewise-track.js":      "text/javascript; charset=utf-8",
+	"edgewise-track.js.map":  "application/json",
 }
 
 // requiredDist are the dist files the demo cannot run without.
-var requiredDist = []string{"edgewise.wasm", "edgewise.js", "edgewise-worker.js", "edgewise-paint.js"}
+var requiredDist = []string{"edgewise.wasm", "edgewise.js", "edgewise-worker.js", "edgewise-track.js", "edgewise-paint.js"}
 
 // securityHeaders go on every response. The policy lets the page talk to
 // this origin only, so the demo could not send browsing data elsewhere even

@@ -34,6 +34,7 @@ func fakeDist(t *testing.T) string {
 		"edgewise.js.map": []byte(`{"version":3}`),
 		// The worker's file, which the page's file starts.
 		"edgewise-worker.js": []byte("export class Host {}\n"),
+		"edgewise-track.js":  []byte("export function trackImpressions() {}\n"),
 		// The pre-paint snippet, which the shop's page inlines.
 		"edgewise-paint.js": []byte("(()=>{})();\n"),
 	}

@@ -5,12 +5,15 @@
 //                       and WASI code, the profile's storage and the report's
 //                       requests; the page imports it only when the engine
 //                       must run on the main thread
+//   edgewise-track.js   impressions when seen (IntersectionObserver), loaded
+//                       by pages that track and by the declarative mode
 //   edgewise-paint.js   the pre-paint snippet, for a page to inline in its
 //                       <head> (see the README)
 // Writes <outdir>/sri.json, the sha384 Subresource Integrity hash of each
 // file, and fails when the page's file is over its gzip budget (6 KB: it is
-// what every page evaluates on its main thread), when all of the JavaScript
-// is over its own (20 KB), or when the snippet is over 1 KB raw.
+// what every page evaluates on its main thread), when the page's and the
+// worker's files are over theirs (21 KB), when the snippet is over 1 KB raw,
+// or the tracker over 1 KB gzip.
 //
 //   node jsbridge/build.mjs [outdir] [--with-wasm]
 //
@@ -36,6 +39,7 @@ const repoWasm = join(here, '..', 'dist', 'edgewise.wasm');
 const BUDGET = Number(process.env.EDGEWISE_JS_BUDGET) || 21 * 1024;
 const PAGE_BUDGET = Number(process.env.EDGEWISE_PAGE_BUDGET) || 6 * 1024;
 const PAINT_BUDGET = Number(process.env.EDGEWISE_PAINT_BUDGET) || 1024;
+const TRACK_BUDGET = Number(process.env.EDGEWISE_TRACK_BUDGET) || 1024;
 
 const common = {
   bundle: true,
@@ -48,11 +52,15 @@ const common = {
 
 const result = await build({
   ...common,
-  entryPoints: { edgewise: join(here, 'src', 'browser.js'), 'edgewise-worker': join(here, 'src', 'worker.js') },
+  entryPoints: {
+    edgewise: join(here, 'src', 'browser.js'),
+    'edgewise-worker': join(here, 'src', 'worker.js'),
+    'edgewise-track': join(here, 'src', 'track.js'),
+  },
   outdir,
   format: 'esm',
   metafile: true,
-  define: { EDGEWISE_WORKER_FILE: '"./edgewise-worker.js"' },
+  define: { EDGEWISE_WORKER_FILE: '"./edgewise-worker.js"', EDGEWISE_TRACK_FILE: '"./edgewise-track.js"' },
 });
 // The snippet is a classic script, inlined by pages: no module syntax, no map.
 const paint = await build({
@@ -74,7 +82,9 @@ const rawSize = {};
 for (const name of files) {
   const raw = readFileSync(join(outdir, name));
   const gz = gzipSync(raw, { level: 9 }).length;
-  if (name !== 'edgewise-paint.js') total += gz; // inlined by pages: its own budget
+  // The snippet (inlined by pages) and the tracker (loaded by pages that
+  // track) have budgets of their own.
+  if (name !== 'edgewise-paint.js' && name !== 'edgewise-track.js') total += gz;
   gzipped[name] = gz;
   rawSize[name] = raw.length;
   sri[name] = `sha384-${createHash('sha384').update(raw).digest('base64')}`;
@@ -97,6 +107,7 @@ writeFileSync(join(outdir, 'sri.json'), `${JSON.stringify(sri, null, 2)}\n`);
 for (const [name, hash] of Object.entries(sri)) console.log(`${name} integrity ${hash}`);
 console.log(`page: edgewise.js ${gzipped['edgewise.js']} bytes gzip (budget ${PAGE_BUDGET})`);
 console.log(`snippet: edgewise-paint.js ${rawSize['edgewise-paint.js']} bytes (budget ${PAINT_BUDGET})`);
+console.log(`tracker: edgewise-track.js ${gzipped['edgewise-track.js']} bytes gzip (budget ${TRACK_BUDGET})`);
 console.log(`total: ${kb(total)} gzip, the page's and the worker's files (budget ${kb(BUDGET)})`);
 let over = false;
 if (gzipped['edgewise.js'] > PAGE_BUDGET) {
@@ -105,6 +116,10 @@ if (gzipped['edgewise.js'] > PAGE_BUDGET) {
 }
 if (rawSize['edgewise-paint.js'] > PAINT_BUDGET) {
   console.error(`the pre-paint snippet, edgewise-paint.js, is over its budget by ${rawSize['edgewise-paint.js'] - PAINT_BUDGET} bytes`);
+  over = true;
+}
+if (gzipped['edgewise-track.js'] > TRACK_BUDGET) {
+  console.error(`the tracker, edgewise-track.js, is over its gzip budget by ${gzipped['edgewise-track.js'] - TRACK_BUDGET} bytes`);
   over = true;
 }
 if (total > BUDGET) {

@@ -36,7 +36,7 @@ const NOW = new Date('2026-12-02T14:00:00Z');
 // else in the server log is a failure.
 const STATIC_PATHS = new Set([
   '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
-  '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise-worker.js', '/dist/edgewise-worker.js.map', '/dist/edgewise.wasm',
+  '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise-worker.js', '/dist/edgewise-worker.js.map', '/dist/edgewise-track.js', '/dist/edgewise-track.js.map', '/dist/edgewise.wasm',
 ]);
 // The engine under its content-hashed name (/config.json's wasm).
 const HASHED_WASM = /^\/dist\/edgewise\.[0-9a-f]{16}\.wasm$/;

@@ -24,6 +24,7 @@ import { PreferenceCenter } from '/js/prefs.js';
 import { ServerLog } from '/js/serverlog.js';
 import { Shop, SLOTS } from '/js/shop.js';
 import { renderSlot } from '/js/slots.js';
+import { trackImpressions } from '/dist/edgewise-track.js';
 import { loading } from '/js/start.js';
 import { setupTabs } from '/js/tabs.js';
 import { readExport, regionNames, YourData } from '/js/yourdata.js';
@@ -31,6 +32,7 @@ import { readExport, regionNames, YourData } from '/js/yourdata.js';
 const WEATHER_LABELS = { clear: 'Clear', cloudy: 'Cloudy', rain: 'Rain', snow: 'Snow', storm: 'Storm', hot: 'Hot', cold: 'Cold' };
 
 let ew = null;
+let seen = null; // the impressions tracker, once the engine is loaded
 let shop = new Shop({});
 let sim;
 let prefs;
@@ -104,7 +106,14 @@ async function decideAndRender() {
   const decisions = await ew.decide(SLOTS);
   const failed = ew.state === 'failed';
   const fallbackWhy = failed ? 'engine' : ew.consent === 'off' ? 'off' : 'nothing';
-  for (const d of decisions) renderSlot(document, shop, d, { fallbackWhy, onView });
+  for (const d of decisions) {
+    renderSlot(document, shop, d, { fallbackWhy, onView });
+    // A pick counts toward the shop's caps once it has been seen: half in
+    // view for a second (edgewise-track.js), not when it is decided.
+    for (const card of document.querySelectorAll(`[data-edgewise-slot="${d.slot}"] [data-pick]`)) {
+      if (seen) seen.track(card, { item: card.dataset.item, slot: d.slot });
+    }
+  }
   const rec = decisions.find((d) => d.slot === 'recommended');
   const status = $('[data-slot-status]');
   const state = !rec || !rec.items.length ? 'empty' : rec.fallback ? 'fallback' : 'personalized';
@@ -252,6 +261,7 @@ async function main() {
     onReport: sendReport,
   });
   ew = await loading;
+  seen = trackImpressions(ew);
   ew.on('error', (err) => showError(err));
   // The preference center shows what the engine says the verified ruleset
   // declares; without an engine, the same fields of the public catalogue.

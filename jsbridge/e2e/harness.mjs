@@ -23,7 +23,7 @@ export const PUBLIC_KEY = readFileSync(join(repoRoot, 'testdata', 'keys', 'test.
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.ewr': 'application/octet-stream',
+  '.wasm': 'application/wasm', '.json': 'application/json', '.ewr': 'application/octet-stream', '.css': 'text/css; charset=utf-8',
 };
 
 /** The pre-paint snippet (dist/edgewise-paint.js), which pages/prepaint.html inlines. */
@@ -45,7 +45,7 @@ export const CSP = () => `default-src 'self'; script-src 'self' 'wasm-unsafe-eva
 
 /** Throws unless dist/ holds the bundle and the engine. */
 export function requireDist() {
-  for (const name of ['edgewise.js', 'edgewise-worker.js', 'edgewise-paint.js', 'edgewise.wasm']) {
+  for (const name of ['edgewise.js', 'edgewise-worker.js', 'edgewise-track.js', 'edgewise-paint.js', 'edgewise.wasm']) {
     if (!existsSync(join(distDir, name))) throw new Error(`${join(distDir, name)} is missing: run make build first`);
   }
 }
@@ -58,6 +58,8 @@ export async function startServer() {
   const s = { csp: CSP() };
   const files = (path) => {
     if (path === '/rules.ewr') return join(repoRoot, 'testdata', 'abi', 'shop.ewr');
+    // The rules fixture has caps, so the engine keeps impressions.
+    if (path === '/rules-caps.ewr') return join(repoRoot, 'testdata', 'abi', 'rules.ewr');
     const m = /^\/(dist|pages)\/([\w.-]+)$/.exec(path);
     if (!m) return null;
     return join(m[1] === 'dist' ? distDir : join(here, 'pages'), m[2]);

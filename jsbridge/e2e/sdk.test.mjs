@@ -82,6 +82,48 @@ forEachEngine('sdk', (engine) => {
     await page.close();
   });
 
+  // Impressions when seen, with real scrolling: a pick never scrolled to, or
+  // scrolled past in under a second, does not count; one held in view for a
+  // second counts, once.
+  test('a pick counts as seen only after a second at least half in view, and once', async () => {
+    const page = await open('/pages/tall.html');
+    const item = await page.evaluate(async ({ publicKey }) => {
+      const { Edgewise } = await import('/dist/edgewise.js');
+      const { trackImpressions } = await import('/dist/edgewise-track.js');
+      window.ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/rules-caps.ewr', publicKey });
+      const [hero] = await ew.decide(['hero']);
+      const card = document.getElementById('card');
+      trackImpressions(ew).track(card, { ...hero.items[0], slot: hero.slot });
+      window.impressions = async () => (JSON.parse(await ew.exportData()).engine.impressions || []).map((i) => i.item);
+      return hero.items[0].item;
+    }, { publicKey: PUBLIC_KEY });
+    assert.equal(item, 'tent-2p', 'the hero shows a capped item, whose impressions the engine keeps');
+    const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+    const impressions = () => page.evaluate(() => window.impressions());
+    const scrollTo = (where) => page.evaluate((w) => {
+      if (w === 'card') document.getElementById('card').scrollIntoView({ block: 'center' });
+      else window.scrollTo(0, 0);
+    }, where);
+
+    assert.ok(await page.evaluate(() => document.getElementById('card').getBoundingClientRect().top > innerHeight), 'the pick starts out of view');
+    await pause(1500);
+    assert.deepEqual(await impressions(), [], 'never scrolled to: not seen');
+    await scrollTo('card');
+    await pause(300);
+    await scrollTo('top');
+    await pause(1500);
+    assert.deepEqual(await impressions(), [], 'scrolled past in under a second: not seen');
+    await scrollTo('card');
+    await pause(1600);
+    await scrollTo('top');
+    assert.deepEqual(await impressions(), ['tent-2p'], 'held in view for a second: seen');
+    await scrollTo('card');
+    await pause(1600);
+    assert.deepEqual(await impressions(), ['tent-2p'], 'once per pick per page view');
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
+
   test('the profile persists across reloads, encrypted in IndexedDB', async () => {
     const page = await open();
     await loadSDK(page);

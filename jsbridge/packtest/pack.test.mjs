@@ -32,7 +32,7 @@ test('the packed package installs and passes the API tests', { timeout: 180_000 
   }));
   const files = packed.files.map((f) => f.path).sort();
   const built = Object.keys(JSON.parse(readFileSync(join(here, 'dist', 'sri.json'), 'utf8')));
-  assert.deepEqual(built.sort(), ['edgewise-paint.js', 'edgewise-worker.js', 'edgewise.js', 'edgewise.wasm']);
+  assert.deepEqual(built.sort(), ['edgewise-paint.js', 'edgewise-track.js', 'edgewise-worker.js', 'edgewise.js', 'edgewise.wasm']);
   for (const want of ['package.json', 'README.md', ...built.map((f) => `dist/${f}`), 'dist/edgewise.js.map', 'dist/edgewise-worker.js.map', 'dist/sri.json', 'src/index.d.ts', 'src/abi.js']) {
     assert.ok(files.includes(want), `the package holds ${want}: ${files.join(', ')}`);
   }

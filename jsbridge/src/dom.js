@@ -21,6 +21,9 @@
 
 import { Edgewise } from './index.js';
 
+// The tracker's file, beside this one (build.mjs sets it; unbundled it is track.js).
+const TRACK_FILE = typeof EDGEWISE_TRACK_FILE === 'string' ? EDGEWISE_TRACK_FILE : './track.js';
+
 const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'poster', 'cite', 'data', 'xlink:href', 'srcset']);
 
 /** The page's catalogue: {item id: {field: value}} from its JSON script. */
@@ -151,12 +154,15 @@ export async function autoload(moduleURL) {
     if (el) ew.observe({ type: 'click', item: el.getAttribute('data-edgewise-item-id') });
   });
 
-  const decisions = slots.length ? await ew.decide(slots.map(ids), { record: true }) : [];
+  const decisions = slots.length ? await ew.decide(slots.map(ids)) : [];
+  // Each pick counts as shown once it has been in view (edgewise-track.js).
+  const seen = import(new URL(TRACK_FILE, moduleURL).href).then((m) => m.trackImpressions(ew), () => null);
   slots.forEach((el, i) => {
     const d = decisions[i];
     if (!fillSlot(el, d.items, catalogue, d.fallback ? 'fallback' : 'personalized') && !el.hasAttribute('data-edgewise-state')) {
       el.setAttribute('data-edgewise-state', 'fallback');
     }
+    seen.then((t) => t && el.querySelectorAll('[data-edgewise-item-id]').forEach((p) => t.track(p, { item: p.getAttribute('data-edgewise-item-id'), slot: d.slot })));
   });
   doc.documentElement.setAttribute('data-edgewise', ew.state);
   doc.dispatchEvent(new CustomEvent('edgewise:ready', { detail: ew }));

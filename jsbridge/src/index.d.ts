@@ -288,8 +288,10 @@ export class Edgewise {
    */
   recordImpressions(items: string[], at?: number): Promise<boolean>;
   /**
-   * Decides one slot or several (answered in order). With { record: true }
-   * the picked items are also recorded as impressions.
+   * Decides one slot or several (answered in order; one call is one page,
+   * an item shows once). With { record: true } the picked items are also
+   * recorded as impressions at once, seen or not: the cruder choice;
+   * trackImpressions (edgewise-track.js) counts them when seen.
    */
   decide(slot: string, options?: DecideOptions): Promise<Decision>;
   decide(slots: string[], options?: DecideOptions): Promise<Decision[]>;

@@ -23,7 +23,7 @@ test('the bundle builds, stays small and works', async (t) => {
 
   // Subresource Integrity hashes of every file built, printed too.
   const sri = JSON.parse(readFileSync(join(out, 'sri.json'), 'utf8'));
-  assert.deepEqual(Object.keys(sri).sort(), ['edgewise-paint.js', 'edgewise-worker.js', 'edgewise.js']);
+  assert.deepEqual(Object.keys(sri).sort(), ['edgewise-paint.js', 'edgewise-track.js', 'edgewise-worker.js', 'edgewise.js']);
   for (const name of Object.keys(sri)) {
     const want = `sha384-${createHash('sha384').update(readFileSync(join(out, name))).digest('base64')}`;
     assert.equal(sri[name], want, name);
