@@ -658,3 +658,52 @@ func TestExp2IsGos(t *testing.T) {
 		}
 	}
 }
+
+// The export says how each cap stands for the person: showings in the last
+// day and week, what the cap allows after the frequency choice, and whether
+// it now hides its items, agreeing with what decide shows.
+func TestExportCapStatus(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Caps = []Cap{{ID: "k", Items: Selector{Campaigns: []string{"c1"}}, PerDay: 2, PerWeek: 3}}
+	})
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetContext(Context{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() CapStatus {
+		t.Helper()
+		x, err := e.Export()
+		if err != nil || len(x.Caps) != 1 {
+			t.Fatalf("export caps %+v, %v", x.Caps, err)
+		}
+		return x.Caps[0]
+	}
+	if st := status(); st.ID != "k" || !slices.Equal(st.Items, []string{"a", "b"}) || st.ShownToday != 0 || st.PerDay != 2 || st.PerWeek != 3 || st.Reached {
+		t.Errorf("no showings: %+v", st)
+	}
+	// One showing three days ago, one an hour ago (one of the campaign's two items each).
+	if _, err := e.RecordImpressions([]string{"a"}, now-3*dayMillis); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RecordImpressions([]string{"b"}, now-hour); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(); st.ShownToday != 1 || st.ShownThisWeek != 2 || st.Reached {
+		t.Errorf("two showings: %+v", st)
+	}
+	// "Less often" halves the day's limit to 1: reached, and decide agrees.
+	if _, err := e.SetPreferences(Preferences{Frequency: FrequencyLow}); err != nil {
+		t.Fatal(err)
+	}
+	st := status()
+	if st.PerDay != 1 || st.PerWeek != 1 || st.RulesetPerDay != 2 || st.RulesetPerWeek != 3 || !st.Reached {
+		t.Errorf("less often: %+v", st)
+	}
+	d := decide(t, e, "s")[0]
+	if slices.Contains(ids(d), "a") || slices.Contains(ids(d), "b") {
+		t.Errorf("a reached cap still shows its items: %v", ids(d))
+	}
+}

@@ -107,6 +107,10 @@ type Export struct {
 	Events  []Event `msgpack:"events" json:"events"`
 	// Impressions are the showings the engine counts for frequency caps.
 	Impressions []Impression `msgpack:"impressions" json:"impressions"`
+	// Caps are the ruleset's frequency caps as they stand for the person:
+	// how often their items were shown in the last day and week, and what
+	// each cap allows, so a page can say it in plain words.
+	Caps []CapStatus `msgpack:"caps" json:"caps"`
 	// Interests are the tags the history points to, strongest first, with
 	// weights scaled so the strongest is 1. Hidden interests are left out.
 	Interests []InterestWeight `msgpack:"interests" json:"interests"`
@@ -120,6 +124,59 @@ type Export struct {
 	ReportPauses []ReportPause `msgpack:"report_pauses" json:"report_pauses"`
 	Ledger       []LedgerEntry `msgpack:"ledger" json:"ledger"`
 	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`
+}
+
+// CapStatus is one frequency cap for the person, at the engine's now.
+type CapStatus struct {
+	ID string `msgpack:"id" json:"id"`
+	// Items are the catalogue items the cap counts, in catalogue order.
+	Items []string `msgpack:"items" json:"items"`
+	// ShownToday and ShownThisWeek count their showings in the 24 hours and
+	// the 7 days before now.
+	ShownToday    int `msgpack:"shown_today" json:"shown_today"`
+	ShownThisWeek int `msgpack:"shown_this_week" json:"shown_this_week"`
+	// PerDay and PerWeek are what the cap allows the person, scaled by
+	// their frequency choice; 0 when the cap sets no such limit.
+	// RulesetPerDay and RulesetPerWeek are the ruleset's own figures.
+	PerDay         int `msgpack:"per_day" json:"per_day"`
+	PerWeek        int `msgpack:"per_week" json:"per_week"`
+	RulesetPerDay  int `msgpack:"ruleset_per_day" json:"ruleset_per_day"`
+	RulesetPerWeek int `msgpack:"ruleset_per_week" json:"ruleset_per_week"`
+	// Reached is true when the cap hides its items until a showing ages out.
+	Reached bool `msgpack:"reached" json:"reached"`
+}
+
+// capStatus counts cap n's showings as decide does (see decider.derive).
+func (e *Engine) capStatus(n int, now int64) CapStatus {
+	c := e.rules
+	cp := &c.caps[n]
+	st := CapStatus{ID: cp.id, Items: []string{}, RulesetPerDay: cp.perDay, RulesetPerWeek: cp.perWeek}
+	for i, sel := range cp.selected {
+		if sel {
+			st.Items = append(st.Items, c.items[i].ID)
+		}
+	}
+	for _, im := range e.profile.impressions {
+		idx, ok := c.itemIndex[im.Item]
+		if !ok || !cp.selected[idx] || im.At > now {
+			continue
+		}
+		if now-im.At < 7*dayMillis {
+			st.ShownThisWeek++
+		}
+		if now-im.At < dayMillis {
+			st.ShownToday++
+		}
+	}
+	if cp.perDay > 0 {
+		st.PerDay = e.prefs.scaleCap(cp.perDay)
+		st.Reached = st.ShownToday >= st.PerDay
+	}
+	if cp.perWeek > 0 {
+		st.PerWeek = e.prefs.scaleCap(cp.perWeek)
+		st.Reached = st.Reached || st.ShownThisWeek >= st.PerWeek
+	}
+	return st
 }
 
 // Impression is one showing of an item, counted for frequency caps.
@@ -170,6 +227,11 @@ func (e *Engine) Export() (Export, error) {
 	}
 	if out.Impressions == nil {
 		out.Impressions = []Impression{}
+	}
+	out.Caps = make([]CapStatus, len(c.caps))
+	now := e.now()
+	for n := range c.caps {
+		out.Caps[n] = e.capStatus(n, now)
 	}
 	aff := e.affinities()
 	top := 0.0

@@ -97,6 +97,7 @@ type interestTest struct {
 }
 
 type compiledCap struct {
+	id              string
 	selected        []bool
 	perDay, perWeek int
 }
@@ -252,7 +253,7 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		if cp.Items.Empty() || (cp.PerDay <= 0 && cp.PerWeek <= 0) {
 			continue
 		}
-		cc := compiledCap{selected: c.itemSet(cp.Items), perDay: cp.PerDay, perWeek: cp.PerWeek}
+		cc := compiledCap{id: cp.ID, selected: c.itemSet(cp.Items), perDay: cp.PerDay, perWeek: cp.PerWeek}
 		for i, s := range cc.selected {
 			c.capped[i] = c.capped[i] || s
 		}

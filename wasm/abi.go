@@ -41,6 +41,8 @@
 //	                                                      interests: [{id, tags}], slots: [{id, fallback}],
 //	                                                      reporting: {epsilon, epoch_days, min_k, cohorts}}
 //	export        {}                                   -> {export: {ruleset, preferences, context, events, impressions,
+//	                                                      caps: [{id, items, shown_today, shown_this_week, per_day, per_week,
+//	                                                      ruleset_per_day, ruleset_per_week, reached}],
 //	                                                      interests: [{tag, weight}], cohort, reports, report_pauses: [{ruleset, until}],
 //	                                                      ledger, epsilon_spent}}
 //

@@ -589,7 +589,7 @@ func mpAppendExportResult(b []byte, p *ExportResult) []byte {
 
 // mpAppendEngineExport appends engine.Export as msgpack/v5 writes it.
 func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
-	b = mp.AppendMapLen(b, 11)
+	b = mp.AppendMapLen(b, 12)
 	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
 	b = mp.AppendRaw(b, "\xabpreferences")
@@ -612,6 +612,15 @@ func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
 		b = mp.AppendArrayLen(b, len(p.Impressions))
 		for i0 := range p.Impressions {
 			b = mpAppendEngineImpression(b, &p.Impressions[i0])
+		}
+	}
+	b = mp.AppendRaw(b, "\xa4caps")
+	if p.Caps == nil {
+		b = mp.AppendNil(b)
+	} else {
+		b = mp.AppendArrayLen(b, len(p.Caps))
+		for i0 := range p.Caps {
+			b = mpAppendEngineCapStatus(b, &p.Caps[i0])
 		}
 	}
 	b = mp.AppendRaw(b, "\xa9interests")
@@ -664,6 +673,37 @@ func mpAppendEngineImpression(b []byte, p *engine.Impression) []byte {
 	b = mp.AppendString(b, p.Item)
 	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
+	return b
+}
+
+// mpAppendEngineCapStatus appends engine.CapStatus as msgpack/v5 writes it.
+func mpAppendEngineCapStatus(b []byte, p *engine.CapStatus) []byte {
+	b = mp.AppendMapLen(b, 9)
+	b = mp.AppendRaw(b, "\xa2id")
+	b = mp.AppendString(b, p.ID)
+	b = mp.AppendRaw(b, "\xa5items")
+	if p.Items == nil {
+		b = mp.AppendNil(b)
+	} else {
+		b = mp.AppendArrayLen(b, len(p.Items))
+		for i0 := range p.Items {
+			b = mp.AppendString(b, p.Items[i0])
+		}
+	}
+	b = mp.AppendRaw(b, "\xabshown_today")
+	b = mp.AppendInt(b, int64(p.ShownToday))
+	b = mp.AppendRaw(b, "\xafshown_this_week")
+	b = mp.AppendInt(b, int64(p.ShownThisWeek))
+	b = mp.AppendRaw(b, "\xa7per_day")
+	b = mp.AppendInt(b, int64(p.PerDay))
+	b = mp.AppendRaw(b, "\xa8per_week")
+	b = mp.AppendInt(b, int64(p.PerWeek))
+	b = mp.AppendRaw(b, "\xafruleset_per_day")
+	b = mp.AppendInt(b, int64(p.RulesetPerDay))
+	b = mp.AppendRaw(b, "\xb0ruleset_per_week")
+	b = mp.AppendInt(b, int64(p.RulesetPerWeek))
+	b = mp.AppendRaw(b, "\xa7reached")
+	b = mp.AppendBool(b, bool(p.Reached))
 	return b
 }
 

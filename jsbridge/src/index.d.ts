@@ -315,7 +315,8 @@ export class Edgewise {
   setConsent(sharing: Sharing): Promise<EffectivePreferences | null>;
   /**
    * Everything kept about the person on this device, as indented JSON:
-   * {engine: {ruleset, preferences, context, events, impressions, interests,
+   * {engine: {ruleset, preferences, context, events, impressions, caps
+   * (each cap's showings today and this week, and what it allows), interests,
    * cohort, reports, ledger, epsilon_spent}, stored: {...}}.
    */
   exportData(): Promise<string>;

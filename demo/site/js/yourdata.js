@@ -9,6 +9,7 @@
 // epoch's cohort report when the person chose the cohorts level.
 
 import { el, formatTime, jsonTree } from './dom.js';
+import { CAMPAIGNS } from './shop.js';
 
 const EVENT_VERBS = {
   view: 'Viewed', click: 'Clicked', add_to_cart: 'Added to cart', purchase: 'Bought', custom: 'Did', dismiss: 'Dismissed',
@@ -163,9 +164,18 @@ export class YourData {
         el('span', { text: `${EVENT_VERBS[ev.type] || ev.type} ${this.shop.item(ev.item).title}` }),
         el('span', { class: 'fine', text: dateTime(ev.at) }))))
       : el('p', { class: 'fine', text: 'Nothing yet. Press View on a product.' });
-    const shown = (e.impressions || []).length;
-    return section(`What you did here (${events.length})`, 'data-data-events', list,
-      el('p', { class: 'fine', text: `${shown} showing${shown === 1 ? '' : 's'} of promotions counted for the shop's repeat limits.` }));
+    return section(`What you did here (${events.length})`, 'data-data-events', list, this.capsList(e));
+  }
+
+  // How often the shop's capped promotions were seen, against their caps,
+  // in plain words (the engine's export: caps).
+  capsList(e) {
+    const caps = (e.caps || []).filter((c) => c.shown_this_week > 0 || c.reached);
+    if (!caps.length) {
+      return el('p', { class: 'fine', 'data-data-caps': '0', text: 'No promotion has been seen yet: one counts once it has been on screen for a second.' });
+    }
+    return el('ul', { class: 'data-list', 'data-data-caps': String(caps.length) }, caps.map((c) => el('li', { 'data-data-cap': c.id },
+      el('span', { text: capSentence(c, this.shop) }))));
   }
 
   interestsSection(e) {
@@ -246,4 +256,31 @@ export class YourData {
       ? 'Sent one randomized cohort report. See it arrive under “What the server saw”.'
       : 'No report was sent: the engine sends at most one per period, and only when you allow counting.';
   }
+}
+
+const times = (n) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
+
+/** What a cap's items are called: their campaign, their one title, or the cap's id. */
+export function capName(cap, shop) {
+  const camps = [...new Set(cap.items.map((id) => shop.item(id).campaign))];
+  if (camps.length === 1 && camps[0] && CAMPAIGNS[camps[0]]) return `The ${CAMPAIGNS[camps[0]].toLowerCase()} promotion`;
+  if (cap.items.length === 1) return shop.item(cap.items[0]).title;
+  return cap.id.replace(/-/g, ' ');
+}
+
+/**
+ * A cap in a sentence: "You've seen the winter sale promotion 3 times this
+ * week. This shop shows it at most 3 times a week, or fewer if you choose
+ * “less often”."
+ */
+export function capSentence(cap, shop) {
+  const name = capName(cap, shop);
+  const seen = cap.ruleset_per_week ? `${times(cap.shown_this_week)} this week` : `${times(cap.shown_today)} today`;
+  const limit = (day, week) => [day && `${times(day)} a day`, week && `${times(week)} a week`].filter(Boolean).join(' and ');
+  const shops = limit(cap.ruleset_per_day, cap.ruleset_per_week);
+  const yours = limit(cap.per_day, cap.per_week);
+  let s = `You've seen ${name.replace(/^The /, 'the ')} ${seen}. This shop shows it at most ${shops}`;
+  s += yours === shops ? ', or fewer if you choose “less often”.' : `; with your choice of how often, ${yours}.`;
+  if (cap.reached) s += ' That limit is reached, so it gives way to other picks for now.';
+  return s;
 }
