@@ -72,6 +72,15 @@ type decider struct {
 	// shownList holds the same items in the order shown.
 	shown     []bool
 	shownList []int32
+	// held are the items a cap held back from the slot being decided.
+	held []int32
+}
+
+// holdBack notes that a cap kept item idx out of the slot being decided.
+func (d *decider) holdBack(idx int) {
+	if !slices.Contains(d.held, int32(idx)) {
+		d.held = append(d.held, int32(idx))
+	}
 }
 
 // show marks item idx as shown by a slot of this decide.
@@ -912,6 +921,7 @@ func (rk *ranked) rules(d *decider, s *compiledSlot) {
 }
 
 func (d *decider) slot(s *compiledSlot, n int) Decision {
+	d.held = d.held[:0]
 	if d.e.prefs.off() {
 		// Sharing off: nothing personal, every slot shows its fallback.
 		return d.fallback(s, Decision{Slot: s.id})
@@ -924,6 +934,7 @@ func (d *decider) slot(s *compiledSlot, n int) Decision {
 	m.ok, m.order, m.block, m.budget = false, rk.orderGen, d.blockGen, append(m.budget[:0], d.budget...)
 	m.shown = append(m.shown[:0], d.shownList...)
 	dec := d.walk(s, rk)
+	m.held = append(m.held[:0], d.held...)
 	m.ok = true
 	return dec
 }
@@ -941,6 +952,7 @@ type slotMemo struct {
 	budget []int
 	shown  []int32    // what the slots before it in its decide showed
 	picks  []memoPick // in the order shown; empty: the slot fell back
+	held   []int32    // what caps held back (see Decision.Capped)
 }
 
 type memoPick struct {
@@ -952,6 +964,7 @@ type memoPick struct {
 // replay makes slot s's decision again from its memo, with the scores of
 // the ranking now, spending the caps' budgets as walk did.
 func (d *decider) replay(s *compiledSlot, rk *ranked) Decision {
+	d.held = append(d.held[:0], rk.memo.held...)
 	picks := rk.memo.picks
 	if len(picks) == 0 {
 		return d.fallback(s, Decision{Slot: s.id})
@@ -1015,7 +1028,11 @@ func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 		if !ok {
 			break
 		}
-		if cand.pinOnly || isPinned(cand.index) || d.shown[cand.index] || !div.fits(int(cand.index)) || d.capped(int(cand.index)) {
+		if cand.pinOnly || isPinned(cand.index) || d.shown[cand.index] || !div.fits(int(cand.index)) {
+			continue
+		}
+		if d.capped(int(cand.index)) {
+			d.holdBack(int(cand.index))
 			continue
 		}
 		div.add(int(cand.index))
@@ -1093,7 +1110,20 @@ func (d *decider) decision(s *compiledSlot, rk *ranked, chosen []candidate, pinO
 	if len(dec.Items) == 0 {
 		return d.fallback(s, dec)
 	}
+	dec.Capped = d.heldIDs()
 	return dec
+}
+
+// heldIDs are the ids of the items caps held back from the slot, or nil.
+func (d *decider) heldIDs() []string {
+	if len(d.held) == 0 {
+		return nil
+	}
+	out := make([]string, len(d.held))
+	for i, idx := range d.held {
+		out[i] = d.rules.items[idx].ID
+	}
+	return out
 }
 
 // fallback fills dec, which has no items, with slot s's fallback items.
@@ -1103,6 +1133,7 @@ func (d *decider) fallback(s *compiledSlot, dec Decision) Decision {
 	for _, idx := range d.fillers(s, d.div.reset(s), s.limit, func(int) bool { return false }) {
 		dec.Items = append(dec.Items, Pick{Item: d.rules.items[idx].ID, Reason: fallbackReason})
 	}
+	dec.Capped = d.heldIDs()
 	return dec
 }
 
@@ -1114,12 +1145,18 @@ func (d *decider) fallback(s *compiledSlot, dec Decision) Decision {
 // the diversity limits div tracks, are skipped.
 func (d *decider) fillers(s *compiledSlot, div *diversity, n int, taken func(int) bool) []int {
 	var out []int
-	for _, list := range [][]int{s.fallback, s.candidates} {
+	for k, list := range [][]int{s.fallback, s.candidates} {
 		for _, idx := range list {
 			if len(out) == n {
 				return out
 			}
-			if taken(idx) || slices.Contains(out, idx) || !d.fills(s, div, idx) {
+			if taken(idx) || slices.Contains(out, idx) {
+				continue
+			}
+			if ok, capped := d.fills(s, div, idx); !ok {
+				if capped && k == 0 {
+					d.holdBack(idx) // a fallback item the shop chose, held back
+				}
 				continue
 			}
 			div.add(idx)
@@ -1130,17 +1167,21 @@ func (d *decider) fillers(s *compiledSlot, div *diversity, n int, taken func(int
 	return out
 }
 
-// fills reports whether item idx may fill slot s (see fillers).
-func (d *decider) fills(s *compiledSlot, div *diversity, idx int) bool {
-	if d.shown[idx] || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) || !div.fits(idx) || d.capped(idx) {
-		return false
+// fills reports whether item idx may fill slot s (see fillers), and
+// whether only a cap keeps it out.
+func (d *decider) fills(s *compiledSlot, div *diversity, idx int) (ok, capped bool) {
+	if d.shown[idx] || d.blocked[idx] || (s.excludeSeen && d.hist.seen[idx]) || !div.fits(idx) {
+		return false, false
 	}
 	for _, r := range s.rules {
 		if rule := &d.rules.ruleList[r]; rule.action == actExclude && d.fired[r] && rule.selected[idx] {
-			return false
+			return false, false
 		}
 	}
-	return true
+	if d.capped(idx) {
+		return false, true
+	}
+	return true, false
 }
 
 // explain returns a pick's reason and the rules that shaped it.

@@ -707,3 +707,45 @@ func TestExportCapStatus(t *testing.T) {
 		t.Errorf("a reached cap still shows its items: %v", ids(d))
 	}
 }
+
+// A decision says what a cap held back: the items the slot would have
+// shown, best first, so an explanation can say what the picks replace. The
+// memoized replay says the same.
+func TestDecisionSaysWhatCapsHeldBack(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Caps = []Cap{{ID: "k", Items: Selector{Items: []string{"a"}}, PerDay: 1}}
+	})
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range abc {
+		if _, err := e.Observe(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := decide(t, e, "s")[0]; d.Capped != nil || !slices.Contains(ids(d), "a") {
+		t.Fatalf("under its cap, a shows and nothing is held back: %+v", d)
+	}
+	if _, err := e.RecordImpressions([]string{"a"}, now); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second decide replays the memo
+		d := decide(t, e, "s")[0]
+		if slices.Contains(ids(d), "a") || !slices.Equal(d.Capped, []string{"a"}) {
+			t.Errorf("at its cap, a is held back and said to be: %+v", d)
+		}
+	}
+	// A capped fallback item is said too; one only "filling up" is not.
+	rs.Caps = []Cap{{ID: "k", Items: Selector{Items: []string{"d"}}, PerDay: 1}}
+	f := New()
+	if err := f.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.RecordImpressions([]string{"d"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if d := decide(t, f, "s")[0]; !d.Fallback || slices.Contains(ids(d), "d") || !slices.Equal(d.Capped, []string{"d"}) {
+		t.Errorf("the capped fallback item: %+v", d)
+	}
+}

@@ -120,6 +120,10 @@ type Decision struct {
 	// Fallback is true when the slot shows its fallback items because
 	// nothing in the profile matched.
 	Fallback bool `msgpack:"fallback" json:"fallback"`
+	// Capped lists the items the slot would have shown, best first, had a
+	// frequency cap not held them back: what the picks shown replace. Left
+	// out when no cap held anything back.
+	Capped []string `msgpack:"capped,omitempty" json:"capped,omitempty"`
 }
 
 // Pick is one chosen item with its score and a reason a person can read.

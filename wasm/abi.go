@@ -27,7 +27,8 @@
 //	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots}
 //	observe       {event: {type, item, at}}            -> {events}
 //	set_context   {context: {now, ...signals}}         -> {}
-//	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?}], fallback}]}
+//	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?}], fallback,
+//	                                                      capped?: [item id, ...]}]}
 //	snapshot      {}                                   -> {snapshot: bin}
 //	restore       {snapshot: bin}                      -> {events}
 //	record_impressions {items: [item id, ...], at}     -> {impressions}

@@ -788,6 +788,52 @@ forEachEngine('demo', (engine) => {
     await page.close();
   });
 
+  // Caps that bite: the hero's standing promotion (the rain shell, at most
+  // three showings a day, hero-rain-shell-daily) counts once per page view
+  // when it has been on screen for a second, then gives way, and says why;
+  // "less often" makes it give way after one.
+  test('the hero\'s promotion gives way once seen as often as its cap allows, sooner for "less often"', { timeout: 90_000 }, async () => {
+    const SHELL = 'stormfront-rain-shell';
+    const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+    const hero = async (page) => (await slotState(page, 'home-hero')).items.map((p) => p.item);
+    const page = await newPage();
+    await openShop(page);
+    assert.deepEqual(await hero(page), [SHELL], 'the hero starts with the rain shell');
+    // Scrolled away at once: not seen, so not counted.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await pause(1500);
+    for (let view = 1; view <= 3; view++) {
+      await openShop(page); // a new page view, the hero on screen
+      assert.deepEqual(await hero(page), [SHELL], `page view ${view}: the rain shell is still under its cap`);
+      await pause(1500);
+    }
+    await openShop(page);
+    const now = await hero(page);
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0], SHELL, 'seen three times today, the rain shell gives way');
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"] [data-why-capped]', 'data-why-capped'), SHELL,
+      'the explanation of what replaced it says so');
+    assert.match(await page.text('[data-edgewise-slot="home-hero"] [data-why-capped]'), /Stormfront 3-Layer Rain Shell has been shown to you as often as this shop allows/);
+    await page.click('[data-tab="data"]');
+    assert.match(await page.text('[data-data-cap="hero-rain-shell-daily"]'),
+      /You've seen Stormfront 3-Layer Rain Shell 3 times today\. This shop shows it at most 3 times a day, or fewer if you choose “less often”\. That limit is reached/);
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+
+    // "Less often": one showing a day, so the second page view gives way.
+    const low = await newPage();
+    await openShop(low);
+    await choose(low, 'privacy', () => low.select('#pref-frequency', 'low'));
+    await low.evaluate(() => window.scrollTo(0, 0));
+    assert.deepEqual(await hero(low), [SHELL]);
+    await pause(1500);
+    await openShop(low);
+    assert.notEqual((await hero(low))[0], SHELL, 'with "less often", one showing is the day\'s');
+    await low.click('[data-tab="data"]');
+    assert.match(await low.text('[data-data-cap="hero-rain-shell-daily"]'), /once today.*with your choice of how often, once a day\. That limit is reached/);
+    await low.close();
+  });
+
   test('the playground lints with positions, compiles, and the page\'s engine runs the edit', { timeout: 60_000 }, async () => {
     const page = await newPage();
     await page.goto(page.url('/playground'));

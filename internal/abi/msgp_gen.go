@@ -752,7 +752,11 @@ func mpAppendDecideResult(b []byte, p *DecideResult) []byte {
 
 // mpAppendEngineDecision appends engine.Decision as msgpack/v5 writes it.
 func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
-	b = mp.AppendMapLen(b, 3)
+	n := 3
+	if !(len(p.Capped) == 0) {
+		n++
+	}
+	b = mp.AppendMapLen(b, n)
 	b = mp.AppendRaw(b, "\xa4slot")
 	b = mp.AppendString(b, p.Slot)
 	b = mp.AppendRaw(b, "\xa5items")
@@ -766,6 +770,17 @@ func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
 	}
 	b = mp.AppendRaw(b, "\xa8fallback")
 	b = mp.AppendBool(b, bool(p.Fallback))
+	if !(len(p.Capped) == 0) {
+		b = mp.AppendRaw(b, "\xa6capped")
+		if p.Capped == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Capped))
+			for i0 := range p.Capped {
+				b = mp.AppendString(b, p.Capped[i0])
+			}
+		}
+	}
 	return b
 }
 

@@ -83,6 +83,11 @@ export interface Decision {
   items: Pick[];
   /** True when the slot shows fallback items instead of personalized ones. */
   fallback: boolean;
+  /**
+   * The items the slot would have shown, best first, had a frequency cap
+   * not held them back: what its picks replace. Absent when none was.
+   */
+  capped?: string[];
 }
 
 /**

@@ -27,8 +27,15 @@ const FALLBACK_WHY = {
  * shop rules that shaped it (pick.rules, as decide() and the SDK's explain()
  * give them) with the signals each reads.
  */
-export function whyDetails(shop, slot, pick, { fallback, fallbackWhy }) {
+export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped }) {
   const body = el('div', { class: 'why-body' });
+  if (capped && capped.length) {
+    // A frequency cap held back what this slot would have shown (decide's capped).
+    const names = capped.map((id) => shop.item(id).title);
+    const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+    body.append(el('p', { class: 'why-capped', 'data-why-capped': capped.join(' '),
+      text: `${list} ${names.length === 1 ? 'has' : 'have'} been shown to you as often as this shop allows, so this takes ${names.length === 1 ? 'its' : 'their'} place.` }));
+  }
   if (!fallback && isShopPick(pick)) {
     // The engine fills a slot with few personal picks from its fallback items.
     body.append(el('p', { text: `${SHOP_PICK}. Too few products fit you or this moment to fill this slot, so the shop's standard picks complete it.` }));
@@ -100,9 +107,11 @@ export function renderSlot(root, shop, decision, opts = {}) {
   if (!node) return;
   const picks = Array.isArray(decision.items) ? decision.items : [];
   const o = { ...opts, fallback: decision.fallback };
+  // The first pick's explanation says what a cap held back, if anything.
+  const first = { ...o, capped: decision.capped };
   const children = slot === 'home-hero'
-    ? picks.slice(0, 1).map((p) => heroCard(shop, p, o))
-    : picks.map((p, i) => recCard(shop, slot, p, i, o));
+    ? picks.slice(0, 1).map((p) => heroCard(shop, p, first))
+    : picks.map((p, i) => recCard(shop, slot, p, i, i === 0 ? first : o));
   node.replaceChildren(...children);
   // The cached picks the page drew before the engine ran (edgewise-paint.js) are gone.
   delete node.dataset.edgewiseState;
