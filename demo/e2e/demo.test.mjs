@@ -805,6 +805,11 @@ forEachEngine('demo', (engine) => {
     for (let view = 1; view <= 3; view++) {
       await openShop(page); // a new page view, the hero on screen
       assert.deepEqual(await hero(page), [SHELL], `page view ${view}: the rain shell is still under its cap`);
+      if (view === 3) {
+        // Its own explanation says how often it was seen, against the cap.
+        assert.match(await page.text('[data-edgewise-slot="home-hero"] [data-why-cap="hero-rain-shell-daily"]'),
+          /You've seen Stormfront 3-Layer Rain Shell twice today\. This shop shows it at most 3 times a day/);
+      }
       await pause(1500);
     }
     await openShop(page);

@@ -27,7 +27,7 @@ import { renderSlot } from '/js/slots.js';
 import { trackImpressions } from '/dist/edgewise-track.js';
 import { loading } from '/js/start.js';
 import { setupTabs } from '/js/tabs.js';
-import { readExport, regionNames, YourData } from '/js/yourdata.js';
+import { capSentence, readExport, regionNames, YourData } from '/js/yourdata.js';
 
 const WEATHER_LABELS = { clear: 'Clear', cloudy: 'Cloudy', rain: 'Rain', snow: 'Snow', storm: 'Storm', hot: 'Hot', cold: 'Cold' };
 
@@ -126,9 +126,25 @@ async function decideAndRender() {
   const exported = failed ? null : await readExport(ew);
   renderKept(exported);
   yourData.render(exported);
+  showCaps(exported);
   // Every panel now shows this update: scripts (and the browser tests) that
   // wait for a change wait for this count.
   document.documentElement.dataset.updates = String(Number(document.documentElement.dataset.updates || 0) + 1);
+}
+
+// Each shown pick that a cap counts says, in its "Why am I seeing this?",
+// how often the person has seen it against the cap (the engine's export).
+function showCaps(exported) {
+  const caps = (exported && exported.engine && exported.engine.caps) || [];
+  for (const card of document.querySelectorAll('[data-edgewise-slot] [data-pick]')) {
+    const body = card.querySelector('[data-why] .why-body');
+    if (!body) continue;
+    for (const old of body.querySelectorAll('[data-why-cap]')) old.remove();
+    for (const cap of caps) {
+      if (!cap.items.includes(card.dataset.item) || (!cap.shown_this_week && !cap.shown_today)) continue;
+      body.append(el('p', { class: 'why-sub', 'data-why-cap': cap.id, text: capSentence(cap, shop) }));
+    }
+  }
 }
 
 function renderWeatherLabel() {
