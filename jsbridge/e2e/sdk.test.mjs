@@ -109,7 +109,7 @@ forEachEngine('sdk', (engine) => {
     await pause(1500);
     assert.deepEqual(await impressions(), [], 'never scrolled to: not seen');
     await scrollTo('card');
-    await pause(300);
+    await pause(100);
     await scrollTo('top');
     await pause(1500);
     assert.deepEqual(await impressions(), [], 'scrolled past in under a second: not seen');
