@@ -749,3 +749,28 @@ func TestDecisionSaysWhatCapsHeldBack(t *testing.T) {
 		t.Errorf("the capped fallback item: %+v", d)
 	}
 }
+
+// Impressions say what the person was shown, so they follow the history's
+// retention when it is shorter than the week caps look back over.
+func TestImpressionsFollowTheHistoryRetention(t *testing.T) {
+	rs := with(func(rs *Ruleset) {
+		rs.Signals[0].RetentionDays = 3
+		rs.Caps = []Cap{{ID: "k", Items: Selector{Items: []string{"a"}}, PerWeek: 5}}
+	})
+	e := New()
+	if err := e.Load(rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int64{now - 5*dayMillis, now - 2*dayMillis, now} {
+		if _, err := e.RecordImpressions([]string{"a"}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := e.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Impressions) != 2 || x.Caps[0].ShownThisWeek != 2 {
+		t.Errorf("kept %+v, cap %+v; want the two within 3 days", x.Impressions, x.Caps[0])
+	}
+}

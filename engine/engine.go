@@ -124,7 +124,7 @@ func (e *Engine) RecordImpressions(items []string, at int64) (int, error) {
 	e.gen++
 	for _, id := range items {
 		if e.rules.capped[e.rules.itemIndex[id]] {
-			e.profile.addImpression(Impression{Item: id, At: at})
+			e.profile.addImpression(Impression{Item: id, At: at}, e.rules.impressionWindow())
 		}
 	}
 	return len(e.profile.impressions), nil
@@ -234,6 +234,17 @@ const dismissHideMillis = 48 * 60 * 60 * 1000
 // item carrying it beyond the first: one dismissal only hides that item,
 // two halve the tag's interest, three quarter it.
 const dismissFactor = 0.5
+
+// impressionWindow is how long impressions are kept: the longest cap
+// window, a week, or the history's retention when that is shorter, since
+// an impression says what the person was shown. A weekly cap then counts
+// only the retained days.
+func (c *compiledRuleset) impressionWindow() int64 {
+	if c.retentionMillis > 0 {
+		return min(impressionWindowMillis, c.retentionMillis)
+	}
+	return impressionWindowMillis
+}
 
 // impressionWindowMillis bounds how long impressions are kept: the longest
 // cap window, a week.

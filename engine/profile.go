@@ -22,9 +22,8 @@ type profile struct {
 }
 
 // addImpression inserts im in time order, then drops impressions more than
-// impressionWindowMillis older than the newest and the oldest past
-// MaxImpressions.
-func (p *profile) addImpression(im Impression) {
+// window older than the newest and the oldest past MaxImpressions.
+func (p *profile) addImpression(im Impression, window int64) {
 	i := len(p.impressions)
 	for i > 0 && p.impressions[i-1].At > im.At {
 		i--
@@ -33,7 +32,7 @@ func (p *profile) addImpression(im Impression) {
 	copy(p.impressions[i+1:], p.impressions[i:])
 	p.impressions[i] = im
 	n := len(p.impressions)
-	oldest := p.impressions[n-1].At - impressionWindowMillis
+	oldest := p.impressions[n-1].At - window
 	cut := 0
 	for cut < n && p.impressions[cut].At < oldest {
 		cut++
@@ -221,7 +220,7 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid impression; the profile was reset"}
 		}
 		if i, ok := e.rules.itemIndex[r.Item]; ok && e.rules.capped[i] {
-			p.addImpression(Impression{Item: r.Item, At: r.At})
+			p.addImpression(Impression{Item: r.Item, At: r.At}, e.rules.impressionWindow())
 		}
 	}
 	if s.Version < 4 && (len(s.Ledger) > 0 || len(s.Reports) > 0) {
