@@ -96,7 +96,7 @@ demo: deps build
 # -p 1: one package at a time. Packages benchmarked in parallel share the two
 # cores and skew every figure (a 32x wasm/native ratio against 14.7x alone).
 bench: build browsers
-	@$(NODE) scripts/sizes.mjs $(WASM) $(JS) $(WORKER_JS)
+	@$(NODE) scripts/sizes.mjs $(WASM) $(JS) $(WORKER_JS) $(TRACK_JS)
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt
 	@GO=$(GO) scripts/bench-compare dist/bench.txt
