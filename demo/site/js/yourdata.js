@@ -124,7 +124,7 @@ export class YourData {
       return;
     }
     const parts = [];
-    if (e) parts.push(this.preferencesSection(e), this.contextSection(e), this.eventsSection(e), this.interestsSection(e), this.reportsSection(e));
+    if (e) parts.push(this.preferencesSection(e), this.contextSection(e), this.eventsSection(e), this.capsSection(e), this.interestsSection(e), this.reportsSection(e));
     parts.push(this.storedSection(exported.all.stored || {}));
     parts.push(el('details', { class: 'raw' }, el('summary', { text: 'The export as JSON' }), jsonTree(exported.all)));
     this.view.replaceChildren(...parts);
@@ -164,18 +164,18 @@ export class YourData {
         el('span', { text: `${EVENT_VERBS[ev.type] || ev.type} ${this.shop.item(ev.item).title}` }),
         el('span', { class: 'fine', text: dateTime(ev.at) }))))
       : el('p', { class: 'fine', text: 'Nothing yet. Press View on a product.' });
-    return section(`What you did here (${events.length})`, 'data-data-events', list, this.capsList(e));
+    return section(`What you did here (${events.length})`, 'data-data-events', list);
   }
 
   // How often the shop's capped promotions were seen, against their caps,
   // in plain words (the engine's export: caps).
-  capsList(e) {
+  capsSection(e) {
     const caps = (e.caps || []).filter((c) => c.shown_this_week > 0 || c.reached);
-    if (!caps.length) {
-      return el('p', { class: 'fine', 'data-data-caps': '0', text: 'No promotion has been seen yet: one counts once it has been on screen for a second.' });
-    }
-    return el('ul', { class: 'data-list', 'data-data-caps': String(caps.length) }, caps.map((c) => el('li', { 'data-data-cap': c.id },
-      el('span', { text: capSentence(c, this.shop) }))));
+    const body = caps.length
+      ? el('ul', { class: 'data-list', 'data-data-caps': String(caps.length) }, caps.map((c) => el('li', { 'data-data-cap': c.id },
+        el('span', { text: capSentence(c, this.shop) }))))
+      : el('p', { class: 'fine', 'data-data-caps': '0', text: 'None yet: a promotion counts once it has been on screen for a second.' });
+    return section('Promotions you have seen', 'data-data-promotions', body);
   }
 
   interestsSection(e) {
