@@ -70,11 +70,25 @@ function measure(selector) {
   const negative = [...document.querySelectorAll('.chart .tick-label, .estimates td')]
     .map((el) => el.textContent).filter((t) => /(^|\s)[-−]\d/.test(t));
   // A pick's title is shown whole: its box has a fixed size (no layout
-  // shift), and the text must fit in it, not run out of it or be cut.
+  // shift), and the text must fit in it, not run out of it or be cut. The
+  // picks depend on the clock, so every title of the catalogue is tried in
+  // each kind of title box on the page, not only the ones shown now.
+  const fits = (el) => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1;
   const cutTitles = [...document.querySelectorAll('.hero-title, .rec h3')]
-    .filter((el) => el.getClientRects().length > 0 && el.textContent.trim() !== '')
-    .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+    .filter((el) => el.getClientRects().length > 0 && el.textContent.trim() !== '' && !fits(el))
     .map((el) => el.textContent.trim());
+  const catalogueEl = document.querySelector('script[data-edgewise-catalogue]');
+  const titles = catalogueEl ? Object.values(JSON.parse(catalogueEl.textContent)).map((i) => i.title) : [];
+  for (const sel of ['.hero .hero-title', '.weather-list .rec h3', '.recs .rec h3']) {
+    const el = [...document.querySelectorAll(sel)].find((e) => e.getClientRects().length > 0);
+    if (!el) continue;
+    const shown = el.textContent;
+    for (const t of titles) {
+      el.textContent = t;
+      if (!fits(el)) cutTitles.push(`${t} (in ${sel})`);
+    }
+    el.textContent = shown;
+  }
   return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, overlaps, wide, cards: boxes.length, brokenIds, negative, cutTitles };
 }
 
