@@ -192,19 +192,7 @@ func (d *decider) derive() {
 	// ending at now; items shown by a decide spend it too (see take), so
 	// one decide never shows more than a cap allows, across all its slots.
 	for n, cp := range c.caps {
-		var day, week int
-		for _, im := range e.profile.impressions {
-			idx, ok := c.itemIndex[im.Item]
-			if !ok || !cp.selected[idx] || im.At > now {
-				continue
-			}
-			if now-im.At < 7*dayMillis {
-				week++
-			}
-			if now-im.At < dayMillis {
-				day++
-			}
-		}
+		day, week := e.capShowings(&c.caps[n], now)
 		// The frequency preference scales each limit.
 		d.base[n] = math.MaxInt
 		if cp.perDay > 0 {

@@ -146,7 +146,26 @@ type CapStatus struct {
 	Reached bool `msgpack:"reached" json:"reached"`
 }
 
-// capStatus counts cap n's showings as decide does (see decider.derive).
+// capShowings counts the showings of cap cp's items in the day and in the
+// week ending at now: what decide's cap budgets and the export's cap status
+// both start from.
+func (e *Engine) capShowings(cp *compiledCap, now int64) (day, week int) {
+	for _, im := range e.profile.impressions {
+		idx, ok := e.rules.itemIndex[im.Item]
+		if !ok || !cp.selected[idx] || im.At > now {
+			continue
+		}
+		if now-im.At < 7*dayMillis {
+			week++
+		}
+		if now-im.At < dayMillis {
+			day++
+		}
+	}
+	return day, week
+}
+
+// capStatus is cap n as it stands for the person at now.
 func (e *Engine) capStatus(n int, now int64) CapStatus {
 	c := e.rules
 	cp := &c.caps[n]
@@ -156,18 +175,7 @@ func (e *Engine) capStatus(n int, now int64) CapStatus {
 			st.Items = append(st.Items, c.items[i].ID)
 		}
 	}
-	for _, im := range e.profile.impressions {
-		idx, ok := c.itemIndex[im.Item]
-		if !ok || !cp.selected[idx] || im.At > now {
-			continue
-		}
-		if now-im.At < 7*dayMillis {
-			st.ShownThisWeek++
-		}
-		if now-im.At < dayMillis {
-			st.ShownToday++
-		}
-	}
+	st.ShownToday, st.ShownThisWeek = e.capShowings(cp, now)
 	if cp.perDay > 0 {
 		st.PerDay = e.prefs.scaleCap(cp.perDay)
 		st.Reached = st.ShownToday >= st.PerDay
