@@ -23,29 +23,7 @@ type File struct {
 // start says what the file should start with, for an empty one.
 func DecodeFile(filename string, src []byte, kind, start string, v any) *File {
 	d := parseKind(filename, src, kind)
-	f := &File{d: d}
-	if d.ast == nil || d.tooDeep {
-		return f // a syntax error, already a finding
-	}
-	if d.root == nil {
-		d.errorf(nil, CategorySyntax, start, "the file holds no %s", kind)
-		return f
-	}
-	if d.expandedSize(d.root, 0) > maxExpanded {
-		d.errorf(d.root, CategorySyntax, "", "aliases expand this document to more than %d values", maxExpanded)
-		return f
-	}
-	root := d.deref(d.root)
-	if !isMapping(root) {
-		if root == nil {
-			root = d.root
-		}
-		d.errorf(root, engine.CategorySchema, start, "a %s file is a mapping of fields, not %s", kind, d.describe(root))
-		return f
-	}
-	(&decoder{d: d}).decode(root, reflect.ValueOf(v).Elem(), kind)
-	f.decoded = true
-	return f
+	return &File{d: d, decoded: d.decodeRoot(reflect.ValueOf(v).Elem(), kind, "a "+kind+" file", start)}
 }
 
 // Decoded reports whether the file held a mapping to decode: false after a

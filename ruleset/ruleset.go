@@ -89,29 +89,40 @@ func lint(filename string, src []byte, validate func(*engine.Ruleset) []engine.P
 // decodeRuleset decodes the document, or returns nil when there is
 // nothing to decode (the reason is among d.findings).
 func (d *document) decodeRuleset() *engine.Ruleset {
+	rs := new(engine.Ruleset)
+	if !d.decodeRoot(reflect.ValueOf(rs).Elem(), "ruleset", "a ruleset", "start with the id, version, signals, catalogue and slots fields") {
+		return nil
+	}
+	return rs
+}
+
+// decodeRoot decodes the document into v, labelled label in messages, and
+// reports whether there was a mapping to decode. When there was not (a
+// syntax error, nesting too deep, an empty file, an alias bomb, anything
+// but a mapping at the top) the reason is among d.findings; what names
+// the file's whole value ("a ruleset") and start says how it should begin.
+func (d *document) decodeRoot(v reflect.Value, label, what, start string) bool {
 	if d.ast == nil || d.tooDeep {
-		return nil // a syntax error, or nesting no ruleset has
+		return false // a syntax error, or nesting no file of ours has
 	}
 	if d.root == nil {
-		d.errorf(nil, CategorySyntax, "start with the id, version, signals, catalogue and slots fields", "the file holds no ruleset")
-		return nil
+		d.errorf(nil, CategorySyntax, start, "the file holds no %s", label)
+		return false
 	}
 	if d.expandedSize(d.root, 0) > maxExpanded {
 		d.errorf(d.root, CategorySyntax, "", "aliases expand this document to more than %d values", maxExpanded)
-		return nil
+		return false
 	}
 	root := d.deref(d.root)
 	if !isMapping(root) {
 		if root == nil {
 			root = d.root
 		}
-		d.errorf(root, engine.CategorySchema, "start with the id, version, signals, catalogue and slots fields",
-			"a ruleset is a mapping of fields, not %s", d.describe(root))
-		return nil
+		d.errorf(root, engine.CategorySchema, start, "%s is a mapping of fields, not %s", what, d.describe(root))
+		return false
 	}
-	rs := new(engine.Ruleset)
-	(&decoder{d: d}).decode(root, reflect.ValueOf(rs).Elem(), "ruleset")
-	return rs
+	(&decoder{d: d}).decode(root, v, label)
+	return true
 }
 
 // addProblem places one of engine.Validate's problems.
