@@ -346,7 +346,9 @@ func TestIntakeRateLimitPerSource(t *testing.T) {
 // newCollectorWith is a collector of testRuleset("shop", 50, 3, 3) with cfg.
 func newCollectorWith(t *testing.T, cfg Config) *Collector {
 	t.Helper()
-	cfg.Rulesets = map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3, 3)}
+	if cfg.Rulesets == nil {
+		cfg.Rulesets = map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3, 3)}
+	}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return fixedNow }
 	}

@@ -158,13 +158,7 @@ func TestForgedFloodThroughTheIntake(t *testing.T) {
 func newForgeCollector(t *testing.T, cfg Config) *Collector {
 	t.Helper()
 	cfg.Rulesets = map[string]*engine.Ruleset{"forge": forgeRuleset()}
-	cfg.Now = func() time.Time { return fixedNow }
-	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return newCollectorWith(t, cfg)
 }
 
 func epochStart(epoch int) time.Time { return time.UnixMilli(int64(epoch) * 7 * 86_400_000).UTC() }
