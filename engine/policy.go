@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/edgewise/edgewise/engine/textnorm"
@@ -179,7 +178,7 @@ func hasPostcode(s string, loose bool) bool {
 			return true
 		}
 		if len(t.t) == 4 {
-			if y, _ := strconv.Atoi(t.t); y < 1900 || y > 2099 {
+			if y := digitsValue(t.t); y < 1900 || y > 2099 {
 				return true
 			}
 			if gap == " " && len(next.t) == 2 && isUpper(next.t[0]) && isUpper(next.t[1]) {

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"math"
 	"strconv"
+
+	"github.com/edgewise/edgewise/internal/quote"
 )
 
 // msgpack format codes.
@@ -192,7 +194,7 @@ func invalidCode(c byte, decoding string) error {
 
 // UnknownField is msgpack/v5's error for a map key that names no field.
 func UnknownField(key []byte) error {
-	return errors.New("msgpack: unknown field " + strconv.Quote(string(key)))
+	return errors.New("msgpack: unknown field " + quote.String(string(key)))
 }
 
 // Reader reads msgpack values from a byte slice.

@@ -17,6 +17,7 @@ import (
 	"strconv"
 
 	"github.com/edgewise/edgewise/internal/mp"
+	"github.com/edgewise/edgewise/internal/quote"
 )
 
 // Limits bound what one message may declare.
@@ -235,7 +236,7 @@ func (s *scanner) elements(n uint64, per int, depth int) error {
 			return err
 		}
 		if key := keyContent(s.data[start:s.pos]); !keys.add(key) {
-			return &Error{Offset: start, Reason: "map key " + strconv.Quote(string(key)) + " appears twice"}
+			return &Error{Offset: start, Reason: "map key " + quote.String(string(key)) + " appears twice"}
 		}
 		if err := s.value(depth + 1); err != nil {
 			return err
