@@ -12,12 +12,21 @@ import "slices"
 //	referrer                              referrer
 //	page_section                          page
 //	visits                                visits
-//	country, subdivision, regions         location
+//	country, subdivision, regions,        location
+//	geohash (time_zone and languages
+//	become country and subdivision)
 //
 // now is always kept: decay and retention need it whatever the ruleset says.
 
 // MaxContextRegions bounds context.regions.
 const MaxContextRegions = 64
+
+// Bounds on what a browser says about its time zone and languages.
+const (
+	maxTimeZoneBytes = 64
+	maxLanguages     = 16
+	maxLanguageBytes = 35
+)
 
 // maxTZOffsetMinutes is the widest offset from UTC any time zone uses (UTC+14).
 const maxTZOffsetMinutes = 14 * 60
@@ -56,6 +65,16 @@ func validateContext(c Context) error {
 	}
 	if c.Subdivision != "" && !validSubdivision(c.Subdivision) {
 		return bad("subdivision", quote(c.Subdivision)+" is not an ISO 3166-2 code such as US-WA")
+	}
+	if c.Geohash != "" && (!validGeohash(c.Geohash) || len(c.Geohash) > MaxGeohashLength) {
+		return bad("geohash", quote(c.Geohash)+" is not a geohash of 1 to 3 characters such as u09")
+	}
+	long := len(c.TimeZone) > maxTimeZoneBytes || len(c.Languages) > maxLanguages
+	for _, l := range c.Languages {
+		long = long || len(l) > maxLanguageBytes
+	}
+	if long {
+		return bad("time_zone", "or languages is too long: a zone name of at most 64 bytes, and at most 16 language tags of 35")
 	}
 	if len(c.PageSection) > MaxIDBytes {
 		return bad("page_section", "is longer than "+itoa(MaxIDBytes)+" bytes")
@@ -99,7 +118,7 @@ func (c *compiledRuleset) minimize(ctx Context) Context {
 		out.Visits = &v
 	}
 	if c.declared[SignalLocation] {
-		out.Country, out.Subdivision = ctx.Country, ctx.Subdivision
+		out.Country, out.Subdivision, out.Geohash = ctx.Country, ctx.Subdivision, ctx.Geohash
 		out.Regions = slices.Clone(ctx.Regions)
 	}
 	return out
@@ -112,7 +131,8 @@ func sameContext(a, b Context) bool {
 		a.Daypart == b.Daypart && a.Weekday == b.Weekday && a.Weather == b.Weather &&
 		a.Device == b.Device && a.Referrer == b.Referrer && a.PageSection == b.PageSection &&
 		(a.Visits == nil) == (b.Visits == nil) && (a.Visits == nil || *a.Visits == *b.Visits) &&
-		a.Country == b.Country && a.Subdivision == b.Subdivision &&
+		a.Country == b.Country && a.Subdivision == b.Subdivision && a.Geohash == b.Geohash &&
+		a.TimeZone == b.TimeZone && slices.Equal(a.Languages, b.Languages) &&
 		(a.Regions == nil) == (b.Regions == nil) && slices.Equal(a.Regions, b.Regions) &&
 		(a.Location == nil) == (b.Location == nil) && (a.Location == nil || *a.Location == *b.Location)
 }
@@ -124,6 +144,11 @@ type moment struct {
 	now   int64 // the effective now (context's, else the newest event's)
 	date  int   // the local date as YYYYMMDD, 0 when the time is unknown
 	inReg []bool
+	// feeds are what each of the ruleset's feeds says for the person now
+	// (nil: none says anything); weatherFrom is the feed the weather came
+	// from, nil when the host supplied it or nothing did.
+	feeds       []feedValues
+	weatherFrom *FeedSource
 }
 
 // newMoment derives daypart, weekday and the local date from now and the
@@ -143,6 +168,12 @@ func (e *Engine) newMoment() moment {
 		}
 	}
 	m.inReg = e.rules.personRegions(m.Context)
+	m.feeds = e.lookupFeeds(&m)
+	if wf := e.rules.weatherFeed; m.Weather == "" && wf >= 0 && m.feeds != nil && e.rules.declared[SignalWeather] {
+		if fv := m.feeds[wf]; len(fv.values) > 0 {
+			m.Weather, m.weatherFrom = fv.values[0], &fv.source[0]
+		}
+	}
 	return m
 }
 
@@ -175,6 +206,9 @@ func (c *compiledRuleset) personRegions(ctx Context) []bool {
 	}
 	for i, r := range c.regions {
 		in[i] = slices.Contains(ctx.Regions, r.ID) ||
+			(ctx.Geohash != "" && slices.ContainsFunc(r.Geohashes, func(cell string) bool {
+				return len(cell) <= len(ctx.Geohash) && ctx.Geohash[:len(cell)] == cell
+			})) ||
 			(country != "" && slices.Contains(r.Countries, country)) ||
 			(ctx.Subdivision != "" && slices.Contains(r.Subdivisions, ctx.Subdivision))
 	}

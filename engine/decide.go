@@ -434,6 +434,11 @@ func (d *decider) holds(w *compiledCondition) bool {
 	if w.unknownIn {
 		return false
 	}
+	for _, t := range w.feeds {
+		if m.feeds == nil || !slices.ContainsFunc(m.feeds[t.feed].values, func(v string) bool { return slices.Contains(t.values, v) }) {
+			return false
+		}
+	}
 	// With history off no condition on it holds.
 	if d.e.prefs.noHistory && (len(w.interest) > 0 || w.viewed != nil || w.bought != nil) {
 		return false
@@ -1081,6 +1086,7 @@ func (d *decider) decision(s *compiledSlot, rk *ranked, chosen []candidate, pinO
 		}
 		// Reasons and rule lists are built only for the items shown.
 		pick.Reason = d.explain(rk, cand, pinOf[i])
+		pick.Feeds = d.feedSources(rk, int(cand.index), pinOf[i])
 		dec.Items = append(dec.Items, pick)
 		d.ends = append(d.ends, len(d.ruleIDs))
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
 // Description is what a page may show a person about the active ruleset:
@@ -253,7 +252,13 @@ func (e *Engine) Export() (Export, error) {
 			out.Interests = append(out.Interests, InterestWeight{Tag: c.tags[n], Weight: math.Round(a.weight/top*1000) / 1000})
 		}
 	}
-	sort.SliceStable(out.Interests, func(i, j int) bool { return out.Interests[i].Weight > out.Interests[j].Weight })
+	// Strongest first, ties in tag order. An insertion sort: sort.SliceStable
+	// would link reflection's swapper into edgewise.wasm for a short list.
+	for i := 1; i < len(out.Interests); i++ {
+		for j := i; j > 0 && out.Interests[j].Weight > out.Interests[j-1].Weight; j-- {
+			out.Interests[j], out.Interests[j-1] = out.Interests[j-1], out.Interests[j]
+		}
+	}
 	if len(c.cohorts.Dimensions) > 0 && !e.prefs.off() {
 		if buckets, _ := e.assignCohort(); buckets != nil {
 			out.Cohort = cohortID(c.cohorts.Dimensions, buckets)

@@ -33,6 +33,9 @@ type Engine struct {
 	// pauses outlive an erased profile: no second report in an epoch that
 	// already had one (see ReportPause).
 	pauses []ReportPause
+	// feeds are the context feeds loaded for the active ruleset, by its
+	// feed number; nil until one is loaded.
+	feeds []*Feed
 }
 
 // New returns an engine with no ruleset loaded and an empty profile.
@@ -55,6 +58,8 @@ func (e *Engine) Load(rs Ruleset) error {
 	e.gen++
 	e.profileGen++
 	e.rules, e.dec = c, nil
+	// Feeds are checked against the ruleset that names them: load them again.
+	e.feeds = nil
 	e.profile.keepOnly(func(ev Event) bool { _, ok := c.itemIndex[ev.Item]; return ok })
 	e.profile.keepImpressions(func(id string) bool { i, ok := c.itemIndex[id]; return ok && c.capped[i] })
 	e.context = c.minimize(e.context)
@@ -89,6 +94,7 @@ func (e *Engine) SetContext(c Context) error {
 			return err
 		}
 	}
+	e.regionOfTimeZone(&c)
 	if e.rules != nil {
 		c = e.rules.minimize(c)
 	}

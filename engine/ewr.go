@@ -117,18 +117,22 @@ func badSignature(msg string) error { return &Error{Code: CodeBadSignature, Mess
 // wrong on purpose. Inside edgewise.wasm (GOOS=wasip1) it cannot sign and
 // returns a bad_request error.
 func SealRuleset(payload []byte, priv []byte) ([]byte, error) {
+	return seal(rulesetFormat, payload, priv)
+}
+
+func seal(f signedFormat, payload []byte, priv []byte) ([]byte, error) {
 	if len(priv) != privateKeySize {
 		return nil, &Error{Code: CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(privateKeySize) + "-byte Ed25519 private key"}
 	}
 	if !canSign {
-		return nil, &Error{Code: CodeBadRequest, Message: "edgewise.wasm does not sign rulesets: build and sign them with edgewise build"}
+		return nil, &Error{Code: CodeBadRequest, Message: "edgewise.wasm does not sign: make " + f.noun + " with " + f.build}
 	}
 	if uint64(len(payload)) > 1<<32-1 {
 		return nil, &Error{Code: CodeTooLarge, Message: "the payload is over 4 GiB"}
 	}
 	out := make([]byte, EWRHeaderSize, EWROverhead+len(payload))
-	copy(out, EWRMagic)
-	binary.BigEndian.PutUint16(out[ewrOffVersion:], EWRVersion)
+	copy(out, f.magic)
+	binary.BigEndian.PutUint16(out[ewrOffVersion:], f.version)
 	binary.BigEndian.PutUint16(out[ewrOffFlags:], 0)
 	id := KeyIDOf(publicKeyOf(priv))
 	copy(out[ewrOffKeyID:], id[:])
@@ -139,44 +143,87 @@ func SealRuleset(payload []byte, priv []byte) ([]byte, error) {
 	return append(out, sign(priv, out)...), nil
 }
 
+// signedFormat is one kind of signed file in the .ewr layout: rulesets
+// (EWRS) and context feeds (EWFS, see feed.go) differ only in magic,
+// version and the words their errors use.
+type signedFormat struct {
+	magic   string
+	version uint16
+	noun    string    // "the ruleset file"
+	code    Code      // for a file that is not well formed
+	build   string    // the command that makes one
+	short   string    // "ruleset"
+	trusts  [2]string // around the trusted key's id, for a key mismatch
+}
+
+var rulesetFormat = signedFormat{EWRMagic, EWRVersion, "the ruleset file", CodeBadRulesetFile, "edgewise build",
+	"ruleset", [2]string{"this site trusts key ", ": sign it with the site's key, or configure the matching public key"}}
+
+// verifySigned checks a signed file's structure, that it is signed by pub
+// and unchanged since, and returns its payload.
+func verifySigned(f signedFormat, b []byte, pub []byte) ([]byte, error) {
+	if len(pub) != publicKeySize {
+		return nil, &Error{Code: CodeBadRequest, Message: "the public key must be " + strconv.Itoa(publicKeySize) + " bytes (an Ed25519 key), got " + strconv.Itoa(len(pub))}
+	}
+	info, payload, err := parseSigned(f, b)
+	if err != nil {
+		return nil, err
+	}
+	if trusted := KeyIDOf(pub); info.KeyID != trusted {
+		return nil, badSignature("the " + f.short + " is signed with key " + info.KeyID.String() + ", but " + f.trusts[0] + trusted.String() + f.trusts[1])
+	}
+	if !info.HashMatches {
+		return nil, badSignature("the " + f.short + "'s content does not match the hash it was signed with: the file was changed or damaged after signing")
+	}
+	if !edverify.Verify(pub, b[:EWRHeaderSize+len(payload)], info.Signature[:]) {
+		return nil, badSignature("the " + f.short + "'s signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
+	}
+	return payload, nil
+}
+
 // parseEWR checks the structure of a file: magic, version, flags and length.
 // It returns the header and the payload, and checks nothing cryptographic.
-func parseEWR(ewr []byte) (EWRInfo, []byte, error) {
+func parseEWR(ewr []byte) (EWRInfo, []byte, error) { return parseSigned(rulesetFormat, ewr) }
+
+func parseSigned(f signedFormat, ewr []byte) (EWRInfo, []byte, error) {
 	var info EWRInfo
 	info.Size = len(ewr)
-	if len(ewr) == 0 {
-		return info, nil, badFile("the ruleset file is empty")
-	}
-	if len(ewr) < len(EWRMagic) || string(ewr[:len(EWRMagic)]) != EWRMagic {
-		return info, nil, badFile(notEWR(ewr))
-	}
-	if len(ewr) < ewrOffFlags {
-		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, shorter than its " + strconv.Itoa(EWRHeaderSize) + "-byte header")
-	}
-	info.Version = binary.BigEndian.Uint16(ewr[ewrOffVersion:])
-	if info.Version != EWRVersion {
-		if info.Version > EWRVersion {
-			return info, nil, badFile("the ruleset file has format version " + strconv.Itoa(int(info.Version)) + "; this engine reads version " + strconv.Itoa(EWRVersion) + ": update edgewise.wasm, or build the ruleset with a matching edgewise")
+	// Each message is one concatenation: in wasm every extra one costs.
+	var msg string
+	n := uint64(0)
+	switch {
+	case len(ewr) == 0:
+		msg = f.noun + " is empty"
+	case len(ewr) < len(f.magic) || string(ewr[:len(f.magic)]) != f.magic:
+		if f.magic == EWRMagic {
+			return info, nil, badFile(notEWR(ewr))
 		}
-		return info, nil, badFile("the ruleset file has format version " + strconv.Itoa(int(info.Version)) + ", which does not exist")
+		msg = f.noun + " does not start with \"" + f.magic + "\": make and sign it with " + f.build
+	case len(ewr) < EWRHeaderSize:
+		msg = f.noun + " is truncated: " + strconv.Itoa(len(ewr)) + " bytes, shorter than its 52-byte header"
+	default:
+		info.Version = binary.BigEndian.Uint16(ewr[ewrOffVersion:])
+		info.Flags = binary.BigEndian.Uint16(ewr[ewrOffFlags:])
+		copy(info.KeyID[:], ewr[ewrOffKeyID:])
+		copy(info.ContentHash[:], ewr[ewrOffHash:])
+		n = uint64(binary.BigEndian.Uint32(ewr[ewrOffLength:]))
+		info.PayloadSize = int(n)
+		want := uint64(EWROverhead) + n
+		switch {
+		case info.Version > f.version:
+			msg = f.noun + " has format version " + strconv.Itoa(int(info.Version)) + "; this engine reads version " + strconv.Itoa(int(f.version)) + ": update edgewise.wasm, or make the file with a matching edgewise"
+		case info.Version != f.version:
+			msg = f.noun + " has format version " + strconv.Itoa(int(info.Version)) + ", which does not exist"
+		case info.Flags != 0:
+			msg = f.noun + " sets format flags 0x" + strconv.FormatUint(uint64(info.Flags), 16) + ", which this engine does not know: update edgewise.wasm"
+		case uint64(len(ewr)) < want:
+			msg = f.noun + " is truncated: " + strconv.Itoa(len(ewr)) + " bytes, but its header promises " + strconv.FormatUint(want, 10) + " (a " + strconv.FormatUint(n, 10) + "-byte payload and a 64-byte signature)"
+		case uint64(len(ewr)) > want:
+			msg = f.noun + " has " + strconv.FormatUint(uint64(len(ewr))-want, 10) + " bytes after its signature"
+		}
 	}
-	if len(ewr) < EWRHeaderSize {
-		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, shorter than its " + strconv.Itoa(EWRHeaderSize) + "-byte header")
-	}
-	info.Flags = binary.BigEndian.Uint16(ewr[ewrOffFlags:])
-	copy(info.KeyID[:], ewr[ewrOffKeyID:])
-	copy(info.ContentHash[:], ewr[ewrOffHash:])
-	n := uint64(binary.BigEndian.Uint32(ewr[ewrOffLength:]))
-	info.PayloadSize = int(n)
-	if info.Flags != 0 {
-		return info, nil, badFile("the ruleset file sets format flags 0x" + strconv.FormatUint(uint64(info.Flags), 16) + ", which this engine does not know: update edgewise.wasm")
-	}
-	want := uint64(EWROverhead) + n
-	if uint64(len(ewr)) < want {
-		return info, nil, badFile("the ruleset file is truncated: " + strconv.Itoa(len(ewr)) + " bytes, but its header promises " + strconv.FormatUint(want, 10) + " (a " + strconv.FormatUint(n, 10) + "-byte payload and a 64-byte signature)")
-	}
-	if uint64(len(ewr)) > want {
-		return info, nil, badFile("the ruleset file has " + strconv.FormatUint(uint64(len(ewr))-want, 10) + " bytes after its signature")
+	if msg != "" {
+		return info, nil, &Error{Code: f.code, Message: msg}
 	}
 	payload := ewr[EWRHeaderSize : EWRHeaderSize+int(n)]
 	copy(info.Signature[:], ewr[EWRHeaderSize+int(n):])
@@ -207,21 +254,9 @@ func notEWR(b []byte) string {
 // pub is a crypto/ed25519.PublicKey or its bytes. It does not validate the
 // ruleset; Load does.
 func DecodeRuleset(ewr []byte, pub []byte) (*Ruleset, error) {
-	if len(pub) != publicKeySize {
-		return nil, &Error{Code: CodeBadRequest, Message: "the public key must be " + strconv.Itoa(publicKeySize) + " bytes (an Ed25519 key), got " + strconv.Itoa(len(pub))}
-	}
-	info, payload, err := parseEWR(ewr)
+	payload, err := verifySigned(rulesetFormat, ewr, pub)
 	if err != nil {
 		return nil, err
-	}
-	if trusted := KeyIDOf(pub); info.KeyID != trusted {
-		return nil, badSignature("the ruleset is signed with key " + info.KeyID.String() + ", but this site trusts key " + trusted.String() + ": sign it with the site's key, or configure the matching public key")
-	}
-	if !info.HashMatches {
-		return nil, badSignature("the ruleset's content does not match the hash it was signed with: the file was changed or damaged after signing")
-	}
-	if !edverify.Verify(pub, ewr[:EWRHeaderSize+len(payload)], info.Signature[:]) {
-		return nil, badSignature("the ruleset's signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
 	}
 	rs, err := decodePayload(payload)
 	if err != nil {

@@ -156,7 +156,8 @@ func TestSameContext(t *testing.T) {
 	seven := 7
 	full := Context{Now: now, TZOffsetMinutes: 60, Daypart: "morning", Weekday: "mon", Weather: "rain",
 		Device: "mobile", Referrer: "search", PageSection: "outdoor", Visits: &seven, Country: "SE",
-		Subdivision: "SE-AB", Regions: []string{"nordics"}, Location: &Coordinates{Lat: 1, Lon: 2}}
+		Subdivision: "SE-AB", Regions: []string{"nordics"}, Geohash: "u6s", TimeZone: "Europe/Stockholm",
+		Languages: []string{"sv-SE"}, Location: &Coordinates{Lat: 1, Lon: 2}}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
 		if v.Field(i).IsZero() {

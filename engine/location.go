@@ -9,7 +9,7 @@ import (
 
 // coarsen replaces c.Location with what the ruleset may use: the country and
 // first-level subdivision under the point, and the ids of the ruleset's
-// regions that contain it. The coordinates themselves go no further than this
+// regions that contain it, and its geohash cell of 3 characters. The coordinates themselves go no further than this
 // function. Values the host supplied explicitly win over looked-up ones.
 func (e *Engine) coarsen(c *Context) error {
 	lat, lon := c.Location.Lat, c.Location.Lon
@@ -33,10 +33,13 @@ func (e *Engine) coarsen(c *Context) error {
 			}
 		}
 	}
+	hash := geohash(lat, lon, 3)
+	if c.Geohash == "" {
+		c.Geohash = hash
+	}
 	if e.rules == nil {
 		return nil
 	}
-	hash := geohash(lat, lon, 3)
 	for _, r := range e.rules.regions {
 		if slices.Contains(c.Regions, r.ID) || len(c.Regions) >= MaxContextRegions {
 			continue
@@ -98,4 +101,22 @@ func geohash(lat, lon float64, n int) string {
 		}
 	}
 	return string(out)
+}
+
+// regionOfTimeZone derives the country and, where the zone lies in one, the
+// subdivision from the browser's time zone and languages, when neither
+// coordinates nor the host gave a place, and drops both inputs: like
+// coordinates they go no further than this function.
+func (e *Engine) regionOfTimeZone(c *Context) {
+	zone, languages := c.TimeZone, c.Languages
+	c.TimeZone, c.Languages = "", nil
+	if zone == "" || c.Country != "" || c.Subdivision != "" {
+		return
+	}
+	if e.rules != nil && !e.rules.declared[SignalLocation] {
+		return // not declared: not even looked up
+	}
+	if country, sub, ok := geo.RegionOfTimeZone(zone, languages); ok {
+		c.Country, c.Subdivision = country, sub
+	}
 }

@@ -236,7 +236,8 @@ func (e *Engine) ignored(ev *Event, idx int32) bool {
 }
 
 func dropLocation(c Context) Context {
-	c.Country, c.Subdivision, c.Regions, c.Location = "", "", nil, nil
+	c.Country, c.Subdivision, c.Regions, c.Location, c.Geohash = "", "", nil, nil, ""
+	c.TimeZone, c.Languages = "", nil
 	return c
 }
 

@@ -118,7 +118,7 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 // leave the preferences as they are).
 const SnapshotVersion = 6
 
-//go:generate go run ../internal/build/cmd/msgpgen -o msgp_gen.go -decode Ruleset,snapshot -encode snapshot
+//go:generate go run ../internal/build/cmd/msgpgen -o msgp_gen.go -decode Ruleset,snapshot,Feed -encode snapshot
 
 // snapshot is the persisted form of a profile: versioned msgpack, with events
 // as compact [type, item, at] triples and impressions as [item, at] pairs.

@@ -45,6 +45,10 @@ type compiledRuleset struct {
 	// cohorts and reporting are the ruleset's, for report (see cohort.go).
 	cohorts   Cohorts
 	reporting Reporting
+	// feeds are the context feeds the ruleset uses, in its order;
+	// weatherFeed is the number of its first weather feed, -1 for none.
+	feeds       []compiledFeedRef
+	weatherFeed int
 }
 
 type compiledSlot struct {
@@ -88,7 +92,14 @@ type compiledCondition struct {
 	viewedMs  int64
 	bought    []bool
 	boughtMs  int64
-	unknownIn bool // an interest tag no item has: the test never holds
+	unknownIn bool // an interest tag no item has, or a feed the ruleset lacks: the test never holds
+	feeds     []feedTest
+}
+
+// feedTest holds when feed number feed says one of values.
+type feedTest struct {
+	feed   int
+	values []string
 }
 
 type interestTest struct {
@@ -166,6 +177,7 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 		cohorts:        rs.Cohorts,
 		reporting:      rs.Reporting,
 	}
+	c.compileFeeds(rs.Feeds)
 	if h := rs.Profile.HalfLifeDays; h > 0 && h <= 365 {
 		c.halfLifeMillis = int64(h * dayMillis)
 	}
@@ -323,7 +335,70 @@ func (c *compiledRuleset) compileCondition(w Condition, regionNumbers func([]str
 	if w.Purchased != nil {
 		cc.bought, cc.boughtMs = c.itemSet(w.Purchased.Selector), int64(w.Purchased.WithinDays)*dayMillis
 	}
+	// Every test must hold, so their order does not matter.
+	for id, values := range w.Feed {
+		n := slices.IndexFunc(c.feeds, func(r compiledFeedRef) bool { return r.ID == id })
+		if n < 0 {
+			cc.unknownIn = true
+			continue
+		}
+		cc.feeds = append(cc.feeds, feedTest{n, values})
+	}
 	return cc
+}
+
+// compileFeeds resolves each feed's signing key. A key that does not
+// decode leaves the feed unusable rather than trusting another key.
+func (c *compiledRuleset) compileFeeds(refs []FeedRef) {
+	c.weatherFeed = -1
+	for _, r := range refs {
+		cr := compiledFeedRef{FeedRef: r}
+		if r.Key != "" {
+			k, ok := decodeKey(r.Key)
+			if !ok {
+				k = make([]byte, 1) // matches no key id check: never verifies
+			}
+			cr.key = k
+		}
+		if r.Kind == FeedWeather && c.weatherFeed < 0 {
+			c.weatherFeed = len(c.feeds)
+		}
+		c.feeds = append(c.feeds, cr)
+	}
+}
+
+// decodeKey decodes a 32-byte key in padded standard base64 (44
+// characters). It is a loop, not encoding/base64, to keep the wasm small.
+func decodeKey(s string) ([]byte, bool) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	if len(s) != 44 || s[43] != '=' {
+		return nil, false
+	}
+	var acc uint32
+	bits := 0
+	out := make([]byte, 0, 33)
+	for i := 0; i < 43; i++ {
+		v := -1
+		for k := 0; k < len(alphabet); k++ {
+			if alphabet[k] == s[i] {
+				v = k
+				break
+			}
+		}
+		if v < 0 {
+			return nil, false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			out = append(out, byte(acc>>bits))
+		}
+	}
+	if acc&(1<<bits-1) != 0 { // non-canonical: leftover bits must be zero
+		return nil, false
+	}
+	return out, len(out) == publicKeySize
 }
 
 // tagNumbers interns tags so decide indexes slices instead of hashing strings.
@@ -374,5 +449,9 @@ func (c *compiledRuleset) lookupItems(ids []string) []int {
 }
 
 func (c *compiledRuleset) info() RulesetInfo {
-	return RulesetInfo{ID: c.id, Version: c.version, Items: len(c.items), Slots: len(c.slots)}
+	info := RulesetInfo{ID: c.id, Version: c.version, Items: len(c.items), Slots: len(c.slots)}
+	for _, f := range c.feeds {
+		info.Feeds = append(info.Feeds, FeedLocation{ID: f.ID, Kind: f.Kind, URL: f.URL})
+	}
+	return info
 }

@@ -1,9 +1,10 @@
 package engine
 
 import (
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
+
+	quotepkg "github.com/edgewise/edgewise/internal/quote"
 )
 
 // Limits the engine enforces whatever a ruleset says.
@@ -26,6 +27,16 @@ type RulesetInfo struct {
 	Version string `msgpack:"version" json:"version"`
 	Items   int    `msgpack:"items" json:"items"`
 	Slots   int    `msgpack:"slots" json:"slots"`
+	// Feeds are the context feeds the ruleset uses, for the host to fetch
+	// and hand over with load_feed.
+	Feeds []FeedLocation `msgpack:"feeds,omitempty" json:"feeds,omitempty"`
+}
+
+// FeedLocation is where the host fetches one of the ruleset's feeds.
+type FeedLocation struct {
+	ID   string `msgpack:"id" json:"id"`
+	Kind string `msgpack:"kind" json:"kind"`
+	URL  string `msgpack:"url" json:"url"`
 }
 
 // Event is one thing the person did on this site.
@@ -74,7 +85,7 @@ func knownEventTypes() string {
 	for k := range eventWeights {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
 
@@ -101,6 +112,17 @@ type Context struct {
 	// Regions are ids of the ruleset's regions the host already resolved
 	// the person to be in; unknown ids are ignored.
 	Regions []string `msgpack:"regions,omitempty" json:"regions,omitempty"`
+	// Geohash is the geohash cell of at most 3 characters (about 156 km)
+	// the person is in; SetContext derives it from Location. Feeds keyed
+	// by cell are joined with it.
+	Geohash string `msgpack:"geohash,omitempty" json:"geohash,omitempty"`
+	// TimeZone (an IANA name such as Europe/Paris) and Languages (BCP 47
+	// tags, preferred first) are what a browser knows without asking.
+	// With no country or location, SetContext derives the country and,
+	// where the zone lies in one, the subdivision from them, and drops
+	// both: they are never stored or returned (see geo.RegionOfTimeZone).
+	TimeZone  string   `msgpack:"time_zone,omitempty" json:"time_zone,omitempty"`
+	Languages []string `msgpack:"languages,omitempty" json:"languages,omitempty"`
 	// Location is the device's coordinates. SetContext turns them into
 	// country, subdivision and the ruleset's regions at once and drops them:
 	// they are never stored, snapshotted or returned.
@@ -134,6 +156,21 @@ type Pick struct {
 	// Rules are the ids of the fired rules that boosted, buried or pinned
 	// this item, in ruleset order; left out when none did.
 	Rules []string `msgpack:"rules,omitempty" json:"rules,omitempty"`
+	// Feeds are the context feed values the fired rules tested, with where
+	// each came from; left out when no feed shaped the pick.
+	Feeds []FeedSource `msgpack:"feeds,omitempty" json:"feeds,omitempty"`
+}
+
+// FeedSource is a value a context feed gave for the person's region.
+type FeedSource struct {
+	Feed  string `msgpack:"feed" json:"feed"`   // the feed's id
+	Kind  string `msgpack:"kind" json:"kind"`   // weather, holidays or custom
+	Value string `msgpack:"value" json:"value"` // what it said, such as rain
+	// Place is the region key that matched: a geohash cell, a subdivision
+	// or a country. Label is the feed's name for it, when it has one.
+	Place  string `msgpack:"place" json:"place"`
+	Label  string `msgpack:"label,omitempty" json:"label,omitempty"`
+	Issued int64  `msgpack:"issued" json:"issued"` // when the feed was made, Unix ms
 }
 
 // Code classifies an Error. Codes are stable wire values.
@@ -148,6 +185,7 @@ const (
 	CodePrivacyPolicy    Code = "privacy_policy"   // the ruleset breaks the privacy policy
 	CodeBadRulesetFile   Code = "bad_ruleset_file" // not a well-formed .ewr file: unsigned, truncated, a future format
 	CodeBadSignature     Code = "bad_signature"    // signed with another key, or changed after signing
+	CodeBadFeed          Code = "bad_feed"         // not a well-formed feed file, or not one the ruleset names
 	CodeUnknownSlot      Code = "unknown_slot"
 	CodeUnknownItem      Code = "unknown_item"
 	CodeUndeclaredSignal Code = "undeclared_signal"
@@ -173,5 +211,5 @@ func quote(s string) string {
 	if len(s) > MaxIDBytes {
 		s = s[:MaxIDBytes] + "…"
 	}
-	return strconv.Quote(s)
+	return quotepkg.String(s)
 }

@@ -95,7 +95,7 @@ func ValidateWith(rs *Ruleset, opts ValidateOptions) []Problem {
 	return v.ps
 }
 
-// Enumerations from the jsonschema tags in model.go.
+// Enumerations from the keywords in ruleset/schema_tags.go.
 var (
 	weatherValues  = []string{"clear", "cloudy", "rain", "snow", "storm", "hot", "cold"}
 	daypartValues  = []string{"morning", "afternoon", "evening", "night"}
@@ -105,7 +105,7 @@ var (
 	dimensionFroms = []string{DimensionInterest, DimensionRegion, DimensionEngagement}
 )
 
-// Length limits from the jsonschema tags, in characters.
+// Length limits from the keywords in ruleset/schema_tags.go, in characters.
 const (
 	maxVersionChars     = 64
 	maxTitleChars       = 256
@@ -201,6 +201,13 @@ func newValidator(rs *Ruleset, lexicon SensitiveFunc) *validator {
 			v.used[kind] = true
 		}
 	}
+	for _, f := range rs.Feeds {
+		// A feed is joined with the person's region.
+		v.used[SignalLocation] = true
+		if f.Kind == FeedWeather {
+			v.used[SignalWeather] = true
+		}
+	}
 	for _, d := range rs.Cohorts.Dimensions {
 		if k := dimensionSignal(d.From); k != "" {
 			v.used[k] = true
@@ -235,6 +242,9 @@ func conditionSignals(c Condition) map[string]bool {
 	}
 	if len(c.Interest) > 0 || c.Viewed != nil || c.Purchased != nil {
 		k[SignalHistory] = true
+	}
+	if len(c.Feed) > 0 {
+		k[SignalLocation] = true
 	}
 	return k
 }
@@ -637,6 +647,7 @@ func (v *validator) ruleset() {
 	v.profile()
 	v.signals()
 	v.regionList()
+	v.feedList()
 	v.catalogue()
 	v.slotList()
 	v.rules()
@@ -919,17 +930,26 @@ func (v *validator) window(p, who string, w Window) {
 	}
 }
 
+// digitsValue is the value of a short run of ASCII digits. It is not
+// strconv.Atoi, whose error links strconv's quoting and Unicode tables
+// into edgewise.wasm.
+func digitsValue(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
 // parseDate reads YYYY-MM-DD as a comparable number, checking the calendar.
 func parseDate(s string) (int, bool) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return 0, false
 	}
-	y, e1 := strconv.Atoi(s[:4])
-	m, e2 := strconv.Atoi(s[5:7])
-	d, e3 := strconv.Atoi(s[8:])
-	if e1 != nil || e2 != nil || e3 != nil || !allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:]) {
+	if !allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:]) {
 		return 0, false
 	}
+	y, m, d := digitsValue(s[:4]), digitsValue(s[5:7]), digitsValue(s[8:])
 	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 	if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
 		days[1] = 29
@@ -1221,6 +1241,7 @@ func (v *validator) condition(p, who string, c *Condition) {
 	}
 	v.recent(p+".viewed", who, "viewed", "views", c.Viewed)
 	v.recent(p+".purchased", who, "purchased", "purchases", c.Purchased)
+	v.feedCondition(p+".feed", who, c.Feed)
 }
 
 // visitRange checks a visit range; an inverted one can never hold.

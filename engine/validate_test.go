@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -930,4 +931,56 @@ func BenchmarkValidateRealistic(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		buildtime.Validate(rs)
 	}
+}
+
+// Feeds: the ruleset names each with a fixed URL, a kind and, for custom
+// feeds, its values; rules test holidays and custom feeds with feed and
+// weather feeds with weather; every feed needs the location signal.
+func TestValidateFeeds(t *testing.T) {
+	withFeeds := func(edit func(rs *engine.Ruleset)) func(rs *engine.Ruleset) {
+		return func(rs *engine.Ruleset) {
+			rs.Feeds = []engine.FeedRef{
+				{ID: "weather", Kind: engine.FeedWeather, URL: "/feeds/weather.ewf"},
+				{ID: "holidays", Kind: engine.FeedHolidays, URL: "https://cdn.example.com/holidays.ewf"},
+				{ID: "stores", Kind: engine.FeedCustom, URL: "/feeds/stores.ewf", Values: []string{"open", "closed"}},
+			}
+			rs.Rules[0].When.Feed = map[string][]string{"holidays": {"school_break"}, "stores": {"open"}}
+			edit(rs)
+		}
+	}
+	rs := trailhead()
+	withFeeds(func(*engine.Ruleset) {})(rs)
+	if ps := buildtime.Validate(rs); len(ps) != 0 {
+		t.Fatalf("a ruleset with good feeds has problems:\n%s", dumpProblems(ps))
+	}
+	runMutations(t, []rulesetMutation{
+		{"a query string in the url", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[0].URL = "/feeds/weather.ewf?cell=u09" }),
+			[]wantProblem{errAt("$.feeds[0].url", engine.CategoryPolicy, `feed "weather" url`, "query string")}},
+		{"a plain http url", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[1].URL = "http://cdn.example.com/h.ewf" }),
+			[]wantProblem{errAt("$.feeds[1].url", engine.CategorySchema, "neither a path on this site nor an https URL")}},
+		{"a key that is not a key", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[2].Key = "not-a-key" }),
+			[]wantProblem{errAt("$.feeds[2].key", engine.CategorySchema, "32-byte Ed25519 public key")}},
+		{"a custom feed without values", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[2].Values = nil; rs.Rules[0].When.Feed = nil }),
+			[]wantProblem{errAt("$.feeds[2].values", engine.CategorySchema, "custom feed without values")}},
+		{"two weather feeds", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[1].Kind = engine.FeedWeather; rs.Rules[0].When.Feed = map[string][]string{"stores": {"open"}} }),
+			[]wantProblem{errAt("$.feeds[1].kind", engine.CategorySchema, `second weather feed after "weather"`)}},
+		{"a feed the ruleset does not use", withFeeds(func(rs *engine.Ruleset) { rs.Rules[0].When.Feed["holiday"] = []string{"school_break"} }),
+			[]wantProblem{errAt("$.rules[0].when.feed.holiday", engine.CategoryReference, `tests feed "holiday", which the ruleset does not use`)}},
+		{"a value the feed cannot say", withFeeds(func(rs *engine.Ruleset) { rs.Rules[0].When.Feed["stores"] = []string{"busy"} }),
+			[]wantProblem{errAt("$.rules[0].when.feed.stores[0]", engine.CategorySchema, `"busy"`, "open, closed")}},
+		{"the weather feed tested with feed", withFeeds(func(rs *engine.Ruleset) { rs.Rules[0].When.Feed["weather"] = []string{"rain"} }),
+			[]wantProblem{errAt("$.rules[0].when.feed.weather", engine.CategorySchema, `tests weather feed "weather" with feed`)}},
+		{"feeds without the location signal", withFeeds(func(rs *engine.Ruleset) {
+			rs.Feeds = rs.Feeds[1:]
+			rs.Rules[0].When = engine.Condition{Feed: map[string][]string{"holidays": {"public_holiday"}}}
+			rs.Catalogue[7].Regions = nil
+			rs.Cohorts.Dimensions = rs.Cohorts.Dimensions[:1]
+			rs.Signals = slices.DeleteFunc(rs.Signals, func(s engine.Signal) bool { return s.Kind == engine.SignalLocation })
+		}), []wantProblem{
+			warnAt("$.signals[1]", engine.CategorySignal, `signal "weather" (weather) is declared but nothing uses it`),
+			errAt("$.feeds[0]", engine.CategorySignal, `feed "holidays" is joined with the person's region`, "kind location"),
+			errAt("$.feeds[1]", engine.CategorySignal, `feed "stores" is joined with the person's region`, "kind location"),
+			errAt("$.rules[0].when.feed", engine.CategorySignal, `rule "rainy-day" tests a feed joined with the person's region`, "kind location"),
+		}},
+	})
 }

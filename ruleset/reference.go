@@ -15,8 +15,9 @@ import (
 // Reference is docs/rulesets.md: every field of the ruleset language with
 // its type, whether it is required, its default, its range and an example.
 // It is written from the JSON Schema (Schema), which is generated from
-// engine.Ruleset's tags, and its examples come from examples/outdoor-shop.yaml,
-// so it cannot drift from either; a test holds the checked-in file to it.
+// engine.Ruleset's json tags and the keywords in schemaTags, and its
+// examples come from examples/outdoor-shop.yaml, so it cannot drift from
+// either; a test holds the checked-in file to it.
 func Reference() ([]byte, error) {
 	var root schemaNode
 	if err := json.Unmarshal(Schema(), &root); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/edgewise/edgewise/engine"
+	"github.com/invopop/jsonschema"
 	jsv "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -31,7 +33,7 @@ func TestSchemaFileIsGenerated(t *testing.T) {
 		t.Fatalf("%v (run go test ./ruleset -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from what engine.Ruleset generates; run go test ./ruleset -update", schemaFile)
+		t.Fatalf("%s differs from what engine.Ruleset and schemaTags generate; run go test ./ruleset -update", schemaFile)
 	}
 }
 
@@ -120,9 +122,153 @@ func TestTagKeywords(t *testing.T) {
 			t.Errorf("tag %q should be an error", bad)
 		}
 	}
-	// Every tag in the model reads cleanly.
-	if err := checkTags(reflect.TypeFor[engine.Ruleset]()); err != nil {
+	// Every entry of the table reads cleanly, and a bad one is caught.
+	if err := checkTags(schemaTags); err != nil {
 		t.Error(err)
+	}
+	for _, bad := range []map[string]string{
+		{"Ruleset.ID": `description=an id, short`},
+		{"Ruleset.ID": `maxLenght=3`},
+		{"RulesetID": `maxLength=3`},
+		{"Ruleset.Profile.HalfLifeDays": `minimum=0`},
+	} {
+		if err := checkTags(bad); err == nil {
+			t.Errorf("checkTags(%q) should be an error", bad)
+		}
+	}
+}
+
+// The schema's keywords live in schemaTags, not in struct tags on the
+// engine's types: those ship in edgewise.wasm's type metadata to every
+// visitor. No type the ruleset reaches may carry one again, and every entry
+// of the table must name a field it has.
+func TestSchemaTagsMatchTheModel(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var visit func(reflect.Type)
+	visit = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array || typ.Kind() == reflect.Map {
+			if typ.Kind() == reflect.Map {
+				visit(typ.Key())
+			}
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] {
+			return
+		}
+		seen[typ] = true
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			for _, k := range schemaTagKeys {
+				if _, ok := f.Tag.Lookup(k); ok {
+					t.Errorf("%s.%s has a %s struct tag; move its keywords to schemaTags in schema_tags.go", typ.Name(), f.Name, k)
+				}
+			}
+			visit(f.Type)
+		}
+	}
+	visit(reflect.TypeFor[engine.Ruleset]())
+	if len(seen) < 15 {
+		t.Fatalf("reached only %d types from engine.Ruleset", len(seen))
+	}
+
+	if _, _, err := taggedModel(reflect.TypeFor[engine.Ruleset](), schemaTags); err != nil {
+		t.Fatal(err)
+	}
+	// A stale entry (a typo, a renamed or removed field) is an error.
+	stale := maps.Clone(schemaTags)
+	stale["Slot.Limt"] = `minimum=1`
+	stale["Feed.ID"] = `maxLength=3`
+	if _, _, err := taggedModel(reflect.TypeFor[engine.Ruleset](), stale); err == nil || !strings.Contains(err.Error(), "Feed.ID, Slot.Limt") {
+		t.Errorf("a table with stale entries: error %v", err)
+	}
+	// So is a jsonschema tag on a model type, wherever it is.
+	type Inner struct {
+		N int `json:"n" jsonschema:"minimum=1"`
+	}
+	type Outer struct {
+		Inner []*Inner `json:"inner"`
+	}
+	if _, _, err := taggedModel(reflect.TypeFor[Outer](), nil); err == nil || !strings.Contains(err.Error(), "Inner.N has a jsonschema struct tag") {
+		t.Errorf("a model with a jsonschema tag: error %v", err)
+	}
+}
+
+// The keywords in the table come out of invopop/jsonschema exactly as the
+// same tags on the types would: on strings, numbers, lists (where pattern
+// and enum go to the entries), maps, pointers and embedded structs.
+func TestSchemaTagsActLikeStructTags(t *testing.T) {
+	reflectJSON := func(typ reflect.Type, namer func(reflect.Type) string) string {
+		r := &jsonschema.Reflector{ExpandedStruct: true, BaseSchemaID: SchemaID, Namer: namer}
+		b, err := json.MarshalIndent(r.ReflectFromType(typ), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	tags := map[string]string{
+		"Root.S":    `title=S,description=A string\, with a comma.,pattern=^[a-z]{1\,3}$,minLength=1,maxLength=3`,
+		"Root.N":    `description=A number.,exclusiveMinimum=0,maximum=4`,
+		"Root.L":    `minItems=1,maxItems=2,pattern=^[A-Z]$,enum=A,enum=B`,
+		"Root.M":    `description=A map.`,
+		"Root.P":    `description=A pointer.`,
+		"Root.B":    `default=true`,
+		"Root.R":    `required`,
+		"Part.I":    `minimum=1,maximum=90`,
+		"Part.Kind": `enum=x,enum=y`,
+		"Base.W":    `format=date,description=A date.`,
+	}
+	want := func() string {
+		type Base struct {
+			W string `json:"w,omitempty" jsonschema:"format=date,description=A date."`
+		}
+		type Part struct {
+			Base `json:",inline"`
+			I    int    `json:"i" jsonschema:"minimum=1,maximum=90"`
+			Kind string `json:"kind" jsonschema:"enum=x,enum=y"`
+		}
+		type Root struct {
+			S string            `json:"s" jsonschema:"title=S,description=A string\\, with a comma.,pattern=^[a-z]{1\\,3}$,minLength=1,maxLength=3"`
+			N float64           `json:"n,omitempty" jsonschema:"description=A number.,exclusiveMinimum=0,maximum=4"`
+			L []string          `json:"l" jsonschema:"minItems=1,maxItems=2,pattern=^[A-Z]$,enum=A,enum=B"`
+			M map[string][]Part `json:"m,omitempty" jsonschema:"description=A map."`
+			P *Part             `json:"p,omitempty" jsonschema:"description=A pointer."`
+			B *bool             `json:"b,omitempty" jsonschema:"default=true"`
+			R int               `json:"r,omitempty" jsonschema:"required"`
+			x int
+		}
+		return reflectJSON(reflect.TypeFor[Root](), nil)
+	}()
+	type Base struct {
+		W string `json:"w,omitempty"`
+	}
+	type Part struct {
+		Base `json:",inline"`
+		I    int    `json:"i"`
+		Kind string `json:"kind"`
+	}
+	type Root struct {
+		S string            `json:"s"`
+		N float64           `json:"n,omitempty"`
+		L []string          `json:"l"`
+		M map[string][]Part `json:"m,omitempty"`
+		P *Part             `json:"p,omitempty"`
+		B *bool             `json:"b,omitempty"`
+		R int               `json:"r,omitempty"`
+		x int
+	}
+	_ = Root{}.x
+	model, names, err := taggedModel(reflect.TypeFor[Root](), tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reflectJSON(model, func(t reflect.Type) string { return names[t] })
+	if got != want {
+		t.Errorf("from the table:\n%s\nfrom struct tags:\n%s", got, want)
+	}
+	for _, s := range []string{`"A string, with a comma."`, `"^[a-z]{1,3}$"`, `"#/$defs/Part"`, `"format": "date"`, `"default": true`} {
+		if !strings.Contains(want, s) {
+			t.Errorf("the struct-tag schema lacks %s:\n%s", s, want)
+		}
 	}
 }
 

@@ -78,3 +78,31 @@ func MarshalRuleset(rs *engine.Ruleset) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// EncodeFeed checks a feed and signs it into an .ewf file.
+func EncodeFeed(f *engine.Feed, priv ed25519.PrivateKey) ([]byte, error) {
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "the signing key must be a " + strconv.Itoa(ed25519.PrivateKeySize) + "-byte Ed25519 private key, got " + strconv.Itoa(len(priv)) + " bytes"}
+	}
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	payload, err := MarshalFeed(f)
+	if err != nil {
+		return nil, err
+	}
+	return engine.SealFeed(payload, priv)
+}
+
+// MarshalFeed encodes a feed as .ewf payloads are encoded: the same feed
+// always gives the same bytes.
+func MarshalFeed(f *engine.Feed) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(f); err != nil {
+		return nil, &engine.Error{Code: engine.CodeBadFeed, Message: "cannot encode the feed: " + err.Error()}
+	}
+	return buf.Bytes(), nil
+}

@@ -11,10 +11,11 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/mp"
+	"github.com/edgewise/edgewise/internal/quote"
 	"github.com/edgewise/edgewise/internal/wire"
 )
 
-//go:generate go run ../build/cmd/msgpgen -o msgp_gen.go -decode Empty,loadRulesetWire,ObserveRequest,SetContextRequest,DecideRequest,RecordImpressionsRequest,RestoreRequest,SetPreferencesRequest,ReportRequest -encode VersionResult,engine.RulesetInfo,SnapshotResult,EventsResult,PreferencesResult,ReportResult,LedgerResult,engine.Description,ExportResult,ImpressionsResult,DecideResult,Empty,ErrorBody
+//go:generate go run ../build/cmd/msgpgen -o msgp_gen.go -decode Empty,loadRulesetWire,LoadFeedRequest,ObserveRequest,SetContextRequest,DecideRequest,RecordImpressionsRequest,RestoreRequest,SetPreferencesRequest,ReportRequest -encode VersionResult,engine.RulesetInfo,SnapshotResult,EventsResult,PreferencesResult,ReportResult,LedgerResult,engine.Description,ExportResult,ImpressionsResult,DecideResult,engine.FeedInfo,Empty,ErrorBody
 
 // Version of the ABI. A host refuses a module whose version it does not know.
 const Version = 1
@@ -52,10 +53,13 @@ const (
 	// preference center; OpExport returns everything held about the person.
 	OpDescribe Op = "describe"
 	OpExport   Op = "export"
+	// OpLoadFeed verifies a signed context feed the active ruleset names
+	// and makes it the one decide joins with the person's region.
+	OpLoadFeed Op = "load_feed"
 )
 
 // Ops lists every operation, in the order the ABI documents them.
-var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences, OpReport, OpLedger, OpDescribe, OpExport}
+var Ops = []Op{OpVersion, OpLoadRuleset, OpObserve, OpSetContext, OpDecide, OpSnapshot, OpRestore, OpRecordImpressions, OpSetPreferences, OpPreferences, OpReport, OpLedger, OpDescribe, OpExport, OpLoadFeed}
 
 // Export is the wasm export name of an operation.
 func (op Op) Export() string { return "ew_" + string(op) }
@@ -88,6 +92,13 @@ type loadRulesetWire struct {
 // msgpack/v5's RawMessage is, without linking msgpack/v5 (msgpgen decodes a
 // type of this name as a raw value).
 type rawMessage []byte
+
+// LoadFeedRequest carries a signed context feed file (.ewf, from edgewise
+// feed build). Its key is the one the active ruleset names for the feed, or
+// the ruleset's own.
+type LoadFeedRequest struct {
+	Feed []byte `msgpack:"feed"`
+}
 
 type ObserveRequest struct {
 	Event engine.Event `msgpack:"event"`
@@ -180,6 +191,9 @@ type Host struct {
 	eng   *engine.Engine
 	buf   []byte // the last response, when reused
 	reuse bool
+	// rulesKey is the key the active ruleset was verified with: feeds the
+	// ruleset names no key for must be signed with it.
+	rulesKey []byte
 }
 
 // NewHost returns a host with a fresh engine.
@@ -253,6 +267,19 @@ func (h *Host) dispatch(op Op, req []byte, b []byte) ([]byte, error) {
 			return nil, err
 		}
 		return mpAppendEngineRulesetInfo(b, &info), nil
+	case OpLoadFeed:
+		var r LoadFeedRequest
+		if err := decode(req, &r, mpDecodeLoadFeedRequest); err != nil {
+			return nil, err
+		}
+		if len(r.Feed) == 0 {
+			return nil, &engine.Error{Code: engine.CodeBadRequest, Message: "load_feed needs feed: a feed file made and signed with edgewise feed build"}
+		}
+		info, err := h.eng.LoadFeed(r.Feed, h.rulesKey)
+		if err != nil {
+			return nil, err
+		}
+		return mpAppendEngineFeedInfo(b, &info), nil
 	case OpObserve:
 		var r ObserveRequest
 		if err := decode(req, &r, mpDecodeObserveRequest); err != nil {
@@ -366,7 +393,7 @@ func (h *Host) dispatch(op Op, req []byte, b []byte) ([]byte, error) {
 		}
 		return mpAppendExportResult(b, &ExportResult{Export: x}), nil
 	}
-	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: "unknown operation " + strconv.Quote(string(op))}
+	return nil, &engine.Error{Code: engine.CodeUnknownOp, Message: "unknown operation " + quote.String(string(op))}
 }
 
 // loadRuleset verifies a signed ruleset and loads it. On any error the
@@ -388,6 +415,7 @@ func (h *Host) loadRuleset(r loadRulesetWire) (engine.RulesetInfo, error) {
 	if err := h.eng.Load(*rs); err != nil {
 		return engine.RulesetInfo{}, err
 	}
+	h.rulesKey = append(h.rulesKey[:0], r.PublicKey...)
 	return h.eng.Ruleset()
 }
 

@@ -52,6 +52,11 @@ const (
 //	    "rehash": true         then recompute the content hash, as a forger
 //	                           would, without re-signing
 //	    "truncate": N          then keep only the first N bytes
+//	{"$ewf": {...}}            a signed context feed (.ewf), from:
+//	    "key": "test"          the fixed key that signs it (required)
+//	    "feed": {...}          the feed, encoded as edgewise feed build
+//	                           encodes it but not checked
+//	    "flip_byte": N         then flip the low bit of byte N
 //
 // A step may give request_hex instead of request, for raw bytes.
 type caseFile struct {
@@ -239,6 +244,19 @@ func expand(v any, responses []map[string]any) (any, error) {
 						spec[k] = e
 					}
 					return buildEWR(spec)
+				case "$ewf":
+					spec, ok := arg.(map[string]any)
+					if !ok {
+						return nil, fmt.Errorf("$ewf takes an object, got %v", arg)
+					}
+					for k, v := range spec {
+						e, err := expand(v, responses)
+						if err != nil {
+							return nil, err
+						}
+						spec[k] = e
+					}
+					return buildEWF(spec)
 				case "$snapshot_of":
 					n, err := arg.(json.Number).Int64()
 					if err != nil || int(n) >= len(responses) {
@@ -344,9 +362,53 @@ func buildEWR(spec map[string]any) ([]byte, error) {
 	return ewr, nil
 }
 
+// buildEWF makes the .ewf bytes a $ewf placeholder describes (see caseFile).
+func buildEWF(spec map[string]any) ([]byte, error) {
+	for k := range spec {
+		if k != "key" && k != "feed" && k != "flip_byte" {
+			return nil, fmt.Errorf("$ewf: unknown field %q", k)
+		}
+	}
+	key, ok := abitest.NamedKey(fmt.Sprint(spec["key"]))
+	if !ok {
+		return nil, fmt.Errorf("$ewf: key %v is not a test key", spec["key"])
+	}
+	raw, err := refcodec.EncodeRequest(spec["feed"])
+	if err != nil {
+		return nil, err
+	}
+	var f engine.Feed
+	if err := refcodec.Decode(raw, &f); err != nil {
+		return nil, fmt.Errorf("$ewf: the feed does not fit engine.Feed: %w", err)
+	}
+	payload, err := buildtime.MarshalFeed(&f)
+	if err != nil {
+		return nil, err
+	}
+	ewf, err := engine.SealFeed(payload, key)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := spec["flip_byte"]; ok {
+		i, ok := v.(int64)
+		if !ok || i >= int64(len(ewf)) || -i > int64(len(ewf)) {
+			return nil, fmt.Errorf("$ewf: flip_byte %v is not a byte of a %d-byte file", v, len(ewf))
+		}
+		if i < 0 {
+			i += int64(len(ewf))
+		}
+		ewf[i] ^= 1
+	}
+	return ewf, nil
+}
+
 // fixtures are signed with the test key for hosts that cannot sign: the JS
 // tests load testdata/abi/NAME.ewr and trust testdata/keys/test.pub.
-var fixtures = []string{"shop", "unicode", "rules"}
+var fixtures = []string{"shop", "unicode", "rules", "feeds"}
+
+// feedFixtures are context feeds signed with the test key for the JS tests:
+// testdata/abi/NAME.json becomes NAME.ewf.
+var feedFixtures = []string{"weather-feed"}
 
 // TestFixtures builds each fixture from testdata/abi/NAME.json as edgewise
 // build does (validated, then signed with the test key) and compares it with
@@ -370,6 +432,24 @@ func TestFixtures(t *testing.T) {
 			t.Fatalf("%s: %v", src, err)
 		}
 		files[filepath.Join(casesDir, "..", name+".ewr")] = ewr
+	}
+	for _, name := range feedFixtures {
+		src := filepath.Join(casesDir, "..", name+".json")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f engine.Feed
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		ewf, err := buildtime.EncodeFeed(&f, abitest.TestKey())
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		files[filepath.Join(casesDir, "..", name+".ewf")] = ewf
 	}
 	for path, want := range files {
 		if *update {

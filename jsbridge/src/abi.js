@@ -10,7 +10,7 @@ once, and then calls the exports below, one call at a time.
   - ew_<op>(ptr i32, len i32) -> i64, one export per operation:
     version, load_ruleset, observe, set_context, decide, snapshot, restore,
     record_impressions, set_preferences, preferences, report, ledger,
-    describe, export.
+    describe, export, load_feed.
     The host writes a msgpack request of len bytes at ptr, inside the buffer
     from ew_alloc, and calls the export. A request with len 0 is an empty map.
     A request is one msgpack map with string keys, nested at most 32 deep;
@@ -25,10 +25,11 @@ once, and then calls the exports below, one call at a time.
 Requests and results, by operation (msgpack maps, snake_case keys):
 
 	version       {}                                   -> {abi, engine, ruleset?}
-	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots}
+	load_ruleset  {ewr: bin, public_key: bin}          -> {id, version, items, slots, feeds?: [{id, kind, url}]}
 	observe       {event: {type, item, at}}            -> {events}
 	set_context   {context: {now, ...signals}}         -> {}
-	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?}], fallback,
+	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?,
+	                                                      feeds?: [{feed, kind, value, place, label?, issued}]}], fallback,
 	                                                      capped?: [item id, ...]}]}
 	snapshot      {}                                   -> {snapshot: bin}
 	restore       {snapshot: bin}                      -> {events}
@@ -47,15 +48,19 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	                                                      ruleset_per_day, ruleset_per_week, reached}],
 	                                                      interests: [{tag, weight}], cohort, reports, report_pauses: [{ruleset, until}],
 	                                                      ledger, epsilon_spent}}
+	load_feed     {feed: bin}                          -> {id, kind, issued, expires}
 
 Event types are view, click, add_to_cart, purchase, custom (a site's own
 interaction, counted like a view) and dismiss (which
 hides the item for 48 hours). The context's optional signals are
 tz_offset_minutes, daypart, weekday, weather, device, referrer,
 page_section, visits, country (ISO 3166-1 alpha-2), subdivision (ISO
-3166-2), regions (ids of the ruleset's regions the host resolved) and
-location ({lat, lon}, turned at once into country, subdivision and regions,
-then dropped: coordinates are never stored or returned);
+3166-2), regions (ids of the ruleset's regions the host resolved), geohash
+(a cell of at most 3 characters), location ({lat, lon}, turned at once
+into country, subdivision, regions and geohash, then dropped: coordinates
+are never stored or returned) and time_zone (IANA) with languages (BCP 47),
+turned into country and subdivision when nothing more precise is given,
+then dropped;
 those whose signal kind the ruleset does not declare are dropped. A pick's
 rules lists the rules that shaped it, and is left out when none did.
 record_impressions counts shown items for the ruleset's caps.
@@ -111,6 +116,18 @@ file is signed by that key and unchanged since (else bad_signature), and the
 ruleset itself (else invalid_ruleset), and only then loads it. On any error
 the previous ruleset stays active. Unsigned rulesets are refused.
 
+load_feed takes a signed context feed (.ewf, made by `edgewise feed build`,
+layout in engine/feed.go) that the active ruleset names in feeds, signed
+with the key the ruleset names for it or, without one, the ruleset's own
+key (else bad_signature); a feed the ruleset does not name, of another
+kind or not well formed is bad_feed. It replaces the feed of that id
+until the next load_ruleset. decide joins each feed with the person's
+region, the most precise first (geohash cell, subdivision, country): a
+weather feed supplies the weather when the page gives none, and feed
+conditions read the others. A feed says nothing before issued, from
+expires on, or when the time is unknown. A pick's feeds names the feed
+values the rules that shaped it tested.
+
 Times are Unix milliseconds supplied by the host; the engine reads no clock.
 */
 
@@ -124,7 +141,7 @@ import { encode, decode } from '@msgpack/msgpack';
 export const ABI_VERSION = 1;
 
 /** The operations, in the order the ABI documents them. */
-export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger', 'describe', 'export'];
+export const OPS = ['version', 'load_ruleset', 'observe', 'set_context', 'decide', 'snapshot', 'restore', 'record_impressions', 'set_preferences', 'preferences', 'report', 'ledger', 'describe', 'export', 'load_feed'];
 
 /** ew_alloc refuses requests over this many bytes. */
 export const MAX_REQUEST_BYTES = 8 << 20;

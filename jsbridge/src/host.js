@@ -8,7 +8,8 @@
 //   {type: 'compile', wasm, storage}              -> {}: fetches and compiles the
 //                                                    engine while the database opens
 //   {type: 'load', ewr, publicKey}                 -> {ruleset, describe}: loads the
-//                                                    ruleset and restores the stored profile
+//                                                    ruleset, restores the stored profile and
+//                                                    loads the ruleset's context feeds (feeds.js)
 //   {type: 'call', op, request}                    -> {res}
 //   {type: 'report', collector}                    -> {report}: this epoch's report, sent
 //   {type: 'flush'}                                -> {}: once the profile is written
@@ -30,6 +31,7 @@
 // snapshot.
 
 import { UNSUPPORTED, bigIntExports, compileModule, encodeRequest, instantiate } from './abi.js';
+import { FEED_WAIT, browserPlace, dropFeeds, loadFeeds } from './feeds.js';
 import { fetchSizes, postReport, reportBody } from './report.js';
 import { deleteDatabase, openStorage } from './storage.js';
 
@@ -67,6 +69,7 @@ export class Host {
     this.snapshot = null; // the last snapshot of the profile
     this.journal = []; // batched calls since that snapshot: [{op, request}]
     this.context = null; // the last context, without coordinates
+    this.feeds = new Map(); // feed id -> the signed feed the engine holds, loaded again after a trap
     this.prefs = null; // the last preferences the engine accepted
     this.effective = null; // and those in effect
     this.factory = null; // the IndexedDB factory, or null without storage
@@ -136,12 +139,39 @@ export class Host {
     mark('started');
     await this._restoreStored(await this.opened);
     mark('restored');
+    await this._loadFeeds();
     const d = this.engine.call('describe');
     return { ruleset: this.ruleset, describe: d.result || null };
   }
 
+  // Loads the ruleset's context feeds, kept or fetched. A feed still on its
+  // way after FEED_WAIT ms is loaded when it comes, for the calls after.
+  _loadFeeds() {
+    const feeds = (this.ruleset && this.ruleset.feeds) || [];
+    if (!feeds.length) return null;
+    let late = false;
+    const load = (bytes) => (late ? this._enqueue(() => this._loadFeed(bytes)) : this._loadFeed(bytes));
+    const done = loadFeeds(feeds, load, (message) => this.later.push({ code: 'feed_failed', message, op: 'load' }));
+    return Promise.race([done, new Promise((resolve) => setTimeout(resolve, FEED_WAIT))]).then(() => { late = true; });
+  }
+
+  // Hands one signed feed to the engine: load_feed's result, or null.
+  _loadFeed(feed) {
+    if (this.state !== 'ready' || this.engine.dead) return null;
+    const res = this.engine.call('load_feed', { feed });
+    if (res.error) {
+      this.later.push({ ...res.error, op: 'load_feed' });
+      return null;
+    }
+    this.feeds.set(res.result.id, feed);
+    return res.result;
+  }
+
   async _call({ op, request }) {
     if (this.state !== 'ready') return { res: null };
+    // The browser's time zone and languages, unless the page gave its own:
+    // the engine turns them into a coarse place, or drops them.
+    if (op === 'set_context' && request && request.context) request = { ...request, context: { ...browserPlace(), ...request.context } };
     if (this.engine.dead && !(await this._rebuild(op))) return { res: null };
     const res = this.engine.call(op, request);
     if (res.error && res.error.code === 'trap') {
@@ -241,6 +271,7 @@ export class Host {
     }
     const store = this.store;
     this.store = null;
+    await dropFeeds();
     try {
       await this.writes;
       const s = store && (await store);
@@ -266,6 +297,7 @@ export class Host {
     const loaded = engine.call('load_ruleset', { ewr: this.ewr, public_key: this.publicKey });
     if (loaded.error) return this._failed(loaded.error.code, loaded.error.message, op);
     this.ruleset = loaded.result;
+    for (const feed of this.feeds.values()) engine.call('load_feed', { feed });
     if (this.prefs) engine.call('set_preferences', { preferences: this.prefs });
     if (this.context) engine.call('set_context', { context: this.context });
     if (this.snapshot) {

@@ -19,6 +19,8 @@ export interface Pick {
   reason: string;
   /** Ids of the ruleset's rules that shaped this pick; absent when none did. */
   rules?: string[];
+  /** The context feed values those rules read, with where each came from; absent when none did. */
+  feeds?: FeedSource[];
 }
 
 export type Daypart = 'morning' | 'afternoon' | 'evening' | 'night';
@@ -45,6 +47,10 @@ export interface Context {
   daypart?: Daypart;
   /** Wins over the weekday derived from now. */
   weekday?: Weekday;
+  /**
+   * Wins over the weather the ruleset's weather feed gives for the person's
+   * region; leave it out to use the feed.
+   */
   weather?: Weather;
   device?: Device;
   referrer?: Referrer;
@@ -64,6 +70,32 @@ export interface Context {
    * context is re-applied without them.
    */
   location?: { lat: number; lon: number };
+  /** A geohash cell of at most 3 characters (about 156 km) the page resolved. */
+  geohash?: string;
+  /**
+   * The IANA time zone (defaults to the browser's) and languages (defaults
+   * to navigator.languages). With no country, subdivision or location, the
+   * engine turns them into a country, and where the zone lies in one, a
+   * subdivision, for regions and feeds, and drops them. Pass '' and [] to
+   * hand over neither.
+   */
+  time_zone?: string;
+  languages?: string[];
+}
+
+/** A value a context feed gave for the person's region (Pick.feeds). */
+export interface FeedSource {
+  /** The feed's id in the ruleset. */
+  feed: string;
+  kind: 'weather' | 'holidays' | 'custom';
+  /** What it said, e.g. 'rain' or 'school_break'. */
+  value: string;
+  /** The key that matched: a geohash cell ('u09'), a subdivision ('FR-IDF') or a country ('FR'). */
+  place: string;
+  /** The feed's name for that place, e.g. 'Paris' or 'France', when it has one. */
+  label?: string;
+  /** When the feed was made, Unix ms. */
+  issued: number;
 }
 
 export interface DecideOptions {
@@ -137,11 +169,13 @@ export interface VersionInfo {
 
 /**
  * An error event. Codes are the engine's (bad_request, too_large, unknown_op,
- * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, unknown_slot,
- * unknown_item, corrupt_snapshot, snapshot_version, consent, internal) or the SDK's
- * (fetch_failed, no_public_key, bad_public_key, compile_failed,
- * instantiate_failed, abi_version, unsupported_browser, trap, bad_response,
- * worker_unavailable, storage_failed, storage_corrupt, report_failed).
+ * no_ruleset, invalid_ruleset, bad_ruleset_file, bad_signature, bad_feed,
+ * unknown_slot, unknown_item, corrupt_snapshot, snapshot_version, consent,
+ * internal) or the SDK's (fetch_failed, no_public_key, bad_public_key,
+ * compile_failed, instantiate_failed, abi_version, unsupported_browser, trap,
+ * bad_response, worker_unavailable, storage_failed, storage_corrupt,
+ * report_failed, feed_failed). feed_failed means a context feed the ruleset
+ * names could not be fetched: rules that read it do not hold until it can.
  * bad_signature means the ruleset is not signed with publicKey, or was
  * changed after signing; compile_failed with wasm blocked by CSP means the
  * page's script-src lacks 'wasm-unsafe-eval', and otherwise can mean the

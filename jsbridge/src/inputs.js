@@ -31,7 +31,7 @@ export function browserGPC() {
 // The context fields the ABI documents, in its order; others are ignored.
 const CONTEXT_FIELDS = [
   'now', 'tz_offset_minutes', 'daypart', 'weekday', 'weather', 'device', 'referrer',
-  'page_section', 'visits', 'country', 'subdivision', 'regions', 'location',
+  'page_section', 'visits', 'country', 'subdivision', 'regions', 'geohash', 'location', 'time_zone', 'languages',
 ];
 
 // A set_context context from setContext's argument: the documented fields
@@ -45,6 +45,7 @@ export function readContext(ctx) {
   if (out.now === undefined) out.now = Date.now();
   if (out.tz_offset_minutes === undefined) out.tz_offset_minutes = tzOffsetMinutes(out.now);
   if (Array.isArray(out.regions)) out.regions = [...out.regions];
+  if (Array.isArray(out.languages)) out.languages = [...out.languages];
   const loc = out.location;
   if (loc && typeof loc === 'object' && !Array.isArray(loc)) out.location = { lat: loc.lat, lon: loc.lon };
   return out;

@@ -45,6 +45,20 @@ export function shopEwr() {
   return fixture('abi', 'shop.ewr');
 }
 
+/**
+ * A ruleset that names a weather and a holidays feed
+ * (testdata/abi/feeds.json), signed, and its weather feed
+ * (testdata/abi/weather-feed.json: rain in FR, clear in Paris's cell u09
+ * and JP, from 1764400000000 for three hours), signed with the same key.
+ */
+export function feedsEwr() {
+  return fixture('abi', 'feeds.ewr');
+}
+
+export function weatherFeedEwf() {
+  return fixture('abi', 'weather-feed.ewf');
+}
+
 /** A ruleset with non-ASCII titles (testdata/abi/unicode.json), signed. */
 export function unicodeEwr() {
   return fixture('abi', 'unicode.ewr');
@@ -86,10 +100,13 @@ export function randomBytes(n, seed) {
 
 /**
  * Serves fixed responses on localhost: routes maps a path to
- * {type, body, status}. Resolves to {url(path), close()}.
+ * {type, body, status}. Resolves to {url(path), requests, close()};
+ * requests lists {method, url, headers} as they came.
  */
 export async function serve(routes) {
+  const requests = [];
   const server = createServer((req, res) => {
+    requests.push({ method: req.method, url: req.url, headers: { ...req.headers } });
     const r = routes[req.url];
     if (!r) {
       res.writeHead(404).end('not found');
@@ -101,6 +118,7 @@ export async function serve(routes) {
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     url: (path) => base + path,
+    requests,
     close: () => new Promise((ok) => server.close(ok)),
   };
 }
