@@ -11,7 +11,7 @@ JS        := dist/edgewise.js
 WORKER_JS := dist/edgewise-worker.js
 TRACK_JS  := dist/edgewise-track.js
 CLI       := dist/edgewise
-GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
+GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*' -not -path 'internal/feedbuild/*' -not -path 'internal/feedsrc/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
 .PHONY: all build test test-go test-js test-browser demo bench check clean deps tools browsers screenshots
@@ -81,6 +81,7 @@ test-browser: build browsers
 	$(GO) build -o dist/edgewise-demo ./demo
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/demo.test.mjs
 	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/layout.test.mjs
+	EDGEWISE_DEMO_BIN=$(CURDIR)/dist/edgewise-demo $(NODE) --test demo/e2e/feeds.test.mjs
 	$(NODE) --test jsbridge/e2e/sdk.test.mjs
 
 # The demo at 390 and 1280 px in every engine, as PNGs in dist/screenshots.

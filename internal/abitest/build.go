@@ -79,7 +79,7 @@ func builtIntoWasm(path string) bool {
 // not rebuild it. The Makefile's GO_SOURCES leaves out the same.
 // internal/build is not linked either but stays out of this list: its
 // segment merger shapes the artifact, so editing it rebuilds the wasm.
-var notInWasm = map[string]bool{"internal/sim": true}
+var notInWasm = map[string]bool{"internal/sim": true, "internal/feedbuild": true, "internal/feedsrc": true}
 
 func newestSource(repoRoot string) (time.Time, error) {
 	var newest time.Time
