@@ -122,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and the SDK's files (make build)")
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	reports := flags.String("reports", "", "SQLite `FILE` for the collector's cohort counts (default: kept in memory)")
+	weather := flags.String("weather", "", "Open-Meteo forecast `FILE` (JSON, or .json.gz) to build the weather feed from (default: the example's world forecast)")
 	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -136,7 +137,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	handler, err := newServer(serverConfig{dist: *dist, key: key, reports: *reports, crowd: *crowd})
+	cfg := serverConfig{dist: *dist, key: key, reports: *reports, crowd: *crowd}
+	if *weather != "" {
+		var err error
+		cfg.weatherName = *weather
+		if cfg.weatherSrc, err = os.ReadFile(*weather); err != nil {
+			return err
+		}
+	}
+	handler, err := newServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -220,6 +229,10 @@ type serverConfig struct {
 	now func() time.Time
 	// crowd is how many simulated devices report at startup (see crowd.go).
 	crowd int
+	// weatherName and weatherSrc are the Open-Meteo forecast the weather
+	// feed is built from; empty means the example's, examples.WorldWeather.
+	weatherName string
+	weatherSrc  []byte
 }
 
 // newServer checks that dist holds the built SDK, compiles and signs the
@@ -259,6 +272,27 @@ func newServer(cfg serverConfig) (*server, error) {
 	sh, err := newShop(cfg.rulesetName, cfg.rulesetSrc, key, "/dist/"+hashedWasm)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.weatherSrc == nil {
+		cfg.weatherName, cfg.weatherSrc = examples.WorldWeatherName, examples.WorldWeather
+	}
+	now := cfg.now
+	if now == nil {
+		now = time.Now
+	}
+	// The ruleset's weather feeds, signed with the site's key as the ruleset
+	// names no other; the demo serves them at the paths it names.
+	var feeds []*weatherFeed
+	for _, ref := range sh.rs.Feeds {
+		if ref.Kind != engine.FeedWeather || !strings.HasPrefix(ref.URL, "/") {
+			continue
+		}
+		f, err := newWeatherFeed(ref.ID, cfg.weatherName, cfg.weatherSrc, key, now)
+		if err != nil {
+			return nil, err
+		}
+		f.path = ref.URL
+		feeds = append(feeds, f)
 	}
 	dash, err := template.New("dashboard.html").Funcs(dashboardFuncs).ParseFS(embedded, "templates/dashboard.html")
 	if err != nil {
@@ -318,6 +352,9 @@ func newServer(cfg serverConfig) (*server, error) {
 	} {
 		a := newAsset(f.ctype, f.body)
 		s.mux.HandleFunc("GET "+f.path, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, f.path) })
+	}
+	for _, f := range feeds {
+		s.mux.HandleFunc("GET "+f.path, f.serve)
 	}
 	s.mux.HandleFunc("GET /dist/{file}", s.serveDist)
 	s.mux.HandleFunc("GET /api/requests", s.serveLog)

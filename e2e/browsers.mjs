@@ -111,17 +111,24 @@ function freePort() {
   });
 }
 
-// Every engine's clock zone, so dates render alike: the tests' fixed clock is UTC.
-const browserEnv = () => ({ ...process.env, TZ: 'UTC' });
+// Every engine's clock zone, so dates render alike: the tests' fixed clock is
+// UTC unless a test places the browser elsewhere (options.timeZone). The
+// language goes with it where an engine reads it from the environment.
+const browserEnv = ({ timeZone = 'UTC', languages } = {}) => ({
+  ...process.env, TZ: timeZone,
+  ...(languages ? { LANG: `${languages[0].replace('-', '_')}.UTF-8`, LANGUAGE: languages.join(':').replaceAll('-', '_') } : {}),
+});
 
 /**
  * Launches an engine. options.prefs: Firefox preferences (for example real
- * Global Privacy Control). Resolves to a Browser: {name, version,
- * newPage(options), close()}.
+ * Global Privacy Control); options.timeZone: the IANA zone the browser is
+ * in (default UTC); options.languages: its preferred languages, where the
+ * engine takes them from its command line, preferences or environment.
+ * Resolves to a Browser: {name, version, newPage(options), close()}.
  */
 export async function launch(name, options = {}) {
   if (name === 'chromium' || name === 'firefox') return launchPuppeteer(name, options);
-  if (name === 'webkit') return launchWebKit();
+  if (name === 'webkit') return launchWebKit(options);
   throw new Error(`unknown engine ${name}`);
 }
 
@@ -329,11 +336,13 @@ export const CHROMIUM_ARGS = [
 // them and as phones do: otherwise Firefox lays a 390 px page out in 378 px.
 const FIREFOX_PREFS = { 'ui.useOverlayScrollbars': 1 };
 
-async function launchPuppeteer(name, { prefs = {} } = {}) {
+async function launchPuppeteer(name, { prefs = {}, timeZone, languages } = {}) {
   const executablePath = binary(name);
+  const env = browserEnv({ timeZone, languages });
+  const langPrefs = languages ? { 'intl.accept_languages': languages.join(','), 'intl.locale.requested': languages.join(',') } : {};
   const browser = await puppeteer.launch(name === 'firefox'
-    ? { browser: 'firefox', executablePath, headless: true, env: browserEnv(), extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs } }
-    : { executablePath, headless: true, args: CHROMIUM_ARGS, env: browserEnv() });
+    ? { browser: 'firefox', executablePath, headless: true, env, extraPrefsFirefox: { ...FIREFOX_PREFS, ...langPrefs, ...prefs } }
+    : { executablePath, headless: true, args: [...CHROMIUM_ARGS, ...(languages ? [`--lang=${languages[0]}`, `--accept-lang=${languages.join(',')}`] : [])], env });
   const version = await browser.version();
   return trackPages({
     name,
@@ -391,12 +400,12 @@ async function startXvfb() {
   return { display, stop: () => xvfb.stop() };
 }
 
-async function launchWebKit() {
+async function launchWebKit({ timeZone, languages } = {}) {
   const driverPath = binary('webkit');
   const miniBrowser = binary('minibrowser');
   const xvfb = await startXvfb();
   const port = await freePort();
-  const driver = startProcess(driverPath, [`--port=${port}`], { env: { ...browserEnv(), DISPLAY: xvfb.display } });
+  const driver = startProcess(driverPath, [`--port=${port}`], { env: { ...browserEnv({ timeZone, languages }), DISPLAY: xvfb.display } });
   const base = `http://127.0.0.1:${port}`;
   const stopAll = async () => {
     await driver.stop();
@@ -421,7 +430,7 @@ async function launchWebKit() {
     const session = await wd('POST', '/session', {
       capabilities: {
         alwaysMatch: {
-          'webkitgtk:browserOptions': { binary: miniBrowser, args: ['--automation', '--full-screen', '--time-zone=UTC'] },
+          'webkitgtk:browserOptions': { binary: miniBrowser, args: ['--automation', '--full-screen', `--time-zone=${timeZone || 'UTC'}`] },
         },
       },
     });

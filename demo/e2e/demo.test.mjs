@@ -32,10 +32,11 @@ const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe', 'ridgeline-running-v
 // collector takes reports for its current epoch and the ones beside it.
 const NOW = new Date('2026-12-02T14:00:00Z');
 // Everything the page may fetch: the page, its scripts and styles, the
+// weather feed (the same file for everyone, see feeds.test.mjs), the
 // signed ruleset with its public key, the catalogue and the SDK. Anything
 // else in the server log is a failure.
 const STATIC_PATHS = new Set([
-  '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json',
+  '/', '/index.html', '/app.js', '/style.css', '/ruleset.ewr', '/config.json', '/catalogue.json', '/feeds/weather.ewf',
   '/dist/edgewise.js', '/dist/edgewise.js.map', '/dist/edgewise-worker.js', '/dist/edgewise-worker.js.map', '/dist/edgewise-track.js', '/dist/edgewise-track.js.map', '/dist/edgewise.wasm',
 ]);
 // The engine under its content-hashed name (/config.json's wasm).

@@ -120,7 +120,7 @@ async function decideAndRender() {
   status.textContent = state === 'personalized' ? 'Personalized on this device'
     : state === 'fallback' ? (failed ? 'Shop picks · engine unavailable' : 'Shop picks') : 'Unavailable';
   status.className = `badge ${state}`;
-  renderWeatherLabel();
+  renderWeatherLabel(decisions);
   // Everything the engine now keeps, from its own export: what it made of
   // the location, and the "Your data" panel.
   const exported = failed ? null : await readExport(ew);
@@ -147,12 +147,25 @@ function showCaps(exported) {
   }
 }
 
-function renderWeatherLabel() {
+// The weather the slots were decided with: the simulator's, else what the
+// shop's weather feed said for the person's region (as a pick's feeds tell).
+function renderWeatherLabel(decisions) {
   const w = sim.weather();
   const place = sim.place();
-  const parts = [w && prefs.allowed('weather') ? WEATHER_LABELS[w] : 'Weather not set'];
+  const fed = decisions.flatMap((d) => d.items.flatMap((p) => p.feeds || [])).find((f) => f.kind === 'weather');
+  const parts = [!prefs.allowed('weather') ? 'Weather not used'
+    : w ? WEATHER_LABELS[w]
+      : fed ? `${WEATHER_LABELS[fed.value] || fed.value} (weather feed, ${fed.label || fed.place})` : 'Weather feed: nothing for your region'];
   if (place && prefs.allowed('location')) parts.push(place.name);
   $('[data-weather-label]').textContent = parts.join(' · ');
+}
+
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 // What the engine kept of the location, from its export: the country, the
@@ -161,15 +174,12 @@ function renderWeatherLabel() {
 function renderKept(exported) {
   const box = $('[data-kept-location]');
   const place = sim.place();
-  if (!place) {
-    box.replaceChildren(el('p', { class: 'fine', text: 'No location given. Pick a city to see what the engine keeps of it.' }));
-    return;
-  }
   if (!prefs.allowed('location') || !prefs.preferences().location) {
     box.replaceChildren(el('p', { class: 'fine', text: 'Location is switched off in the preference center: the engine ignores it.' }));
     return;
   }
-  const handed = el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}).` });
+  const handed = place ? el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}).` })
+    : el('p', { 'data-kept-from-zone': '', text: `No location given: the browser's time zone (${timeZone()}) is all the engine had.` });
   if (!exported || !exported.engine) {
     box.replaceChildren(handed, el('p', { class: 'fine', text: 'The engine is not running, so nothing is kept.' }));
     return;
@@ -182,6 +192,7 @@ function renderKept(exported) {
       el('div', {}, el('dt', { text: 'Country' }), el('dd', { 'data-kept-country': '', text: c.country || 'none' })),
       el('div', {}, el('dt', { text: 'State or province' }), el('dd', { 'data-kept-subdivision': '', text: c.subdivision || 'none' })),
       el('div', {}, el('dt', { text: 'Shop regions' }), el('dd', { 'data-kept-regions': '', text: regions.join(', ') || 'none of this shop\'s' })),
+      el('div', {}, el('dt', { text: 'Weather cell (about 156 km)' }), el('dd', { 'data-kept-geohash': '', text: c.geohash || 'none' })),
       el('div', {}, el('dt', { text: 'Coordinates' }), el('dd', { 'data-kept-coordinates': '', text: 'not kept' }))));
 }
 

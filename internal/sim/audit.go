@@ -19,6 +19,7 @@ type Audit struct {
 	Ruleset        string
 	Description    string
 	Signals        []engine.Signal
+	Feeds          []FeedInfo
 	Policy         []Finding // the privacy policy's findings (category policy)
 	Sensitive      int       // how many of them are about sensitive categories
 	Dimensions     []DimensionInfo
@@ -46,6 +47,18 @@ type Finding struct {
 	Hint     string
 }
 
+// FeedInfo is one context feed the ruleset uses, and what fetching it
+// reveals.
+type FeedInfo struct {
+	ID, Kind, URL, Description string
+	Signer                     string // "the ruleset's key", or the key the ruleset names
+	Reveals                    string
+}
+
+// FeedReveals is what fetching any feed tells whoever serves it.
+const FeedReveals = "Nothing about the person: every visitor fetches the same URL, with no query string, cookie or Referer and a fixed Accept-Language, " +
+	"and the device looks its region up in the file itself. The server learns only that a page of the site was opened, which serving the page told it already."
+
 // DimensionInfo is one cohort dimension.
 type DimensionInfo struct {
 	ID      string
@@ -64,6 +77,13 @@ const NothingLeaves = "This ruleset defines no cohorts, so the device never send
 func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 	rs := t.Ruleset
 	a := &Audit{Ruleset: t.name(), Description: rs.Description, Signals: rs.Signals}
+	for _, f := range rs.Feeds {
+		signer := "the ruleset's own key"
+		if f.Key != "" {
+			signer = "its own key, " + f.Key
+		}
+		a.Feeds = append(a.Feeds, FeedInfo{ID: f.ID, Kind: f.Kind, URL: f.URL, Description: f.Description, Signer: signer, Reveals: FeedReveals})
+	}
 	if pop != nil {
 		a.Catalogue, a.MinK, a.Epsilon, a.EpochDays = len(pop.Cohorts), pop.MinK, pop.Epsilon, pop.EpochDays
 		a.ReportsPerYear, a.EpsilonPerYear = 365/float64(pop.EpochDays), pop.EpsilonPerYear()
@@ -130,6 +150,13 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 			keep = fmt.Sprintf("%d days", s.RetentionDays)
 		}
 		fmt.Fprintf(bw, "| `%s` | %s | %s | %s |\n", s.ID, s.Kind, mdCell(s.Purpose), keep)
+	}
+
+	if len(a.Feeds) > 0 {
+		fmt.Fprintf(bw, "\n## Context feeds\n\nSigned files the page fetches and the device joins with the person's region; the region never leaves the device. %s\n\n| feed | kind | fetched from | signed with | what it says |\n|---|---|---|---|---|\n", FeedReveals)
+		for _, f := range a.Feeds {
+			fmt.Fprintf(bw, "| `%s` | %s | `%s` | %s | %s |\n", f.ID, f.Kind, f.URL, mdCell(f.Signer), mdCell(f.Description))
+		}
 	}
 
 	fmt.Fprintf(bw, "\n## Sensitive categories and privacy policy\n\n")

@@ -206,6 +206,8 @@ func TestAuditMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"# Privacy audit of `outdoor-shop@2026.11`",
 		"## Signals collected", "| `shop-history` | history |",
+		"## Context feeds", "| `weather` | weather | `/feeds/weather.ewf` | the ruleset's own key | Today's weather by region",
+		"Nothing about the person: every visitor fetches the same URL",
 		"## Sensitive categories and privacy policy", "No findings",
 		"## Cohort catalogue and k-anonymity", "3 dimensions make 85 cohorts", "smaller than 50 people",
 		"## Privacy budget", "| ε per new answer | 2 |", "| ε per year, at most (one new answer per answer period, and a year touches two: 2 × ε) | 4 |",
@@ -218,6 +220,23 @@ func TestAuditMarkdown(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)
 		}
+	}
+}
+
+// The HTML lists the ruleset's feeds and what fetching them reveals.
+func TestAuditHTMLFeeds(t *testing.T) {
+	a, _ := exampleAudit(t)
+	var buf bytes.Buffer
+	if err := a.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	feeds := parseXHTML(t, buf.Bytes()).byID(t, "feeds")
+	rows := feeds.find(func(e *element) bool { return e.attrs["data-feed"] != "" })
+	if len(rows) != 1 || rows[0].attrs["data-feed"] != "weather" || !strings.Contains(rows[0].text, "/feeds/weather.ewf") {
+		t.Fatalf("feed rows: %+v", rows)
+	}
+	if !strings.Contains(norm(feeds.text), "Nothing about the person") {
+		t.Errorf("the feeds section does not say what fetching reveals:\n%s", norm(feeds.text))
 	}
 }
 

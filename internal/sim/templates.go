@@ -63,6 +63,17 @@ svg { display: block; margin: .5em 0 1em; }
 {{end}}</tbody>
 </table>
 </section>
+{{if .Feeds}}
+<section id="feeds">
+<h2>Context feeds</h2>
+<p>Signed files the page fetches and the device joins with the person's region; the region never leaves the device. What fetching them reveals: {{(index .Feeds 0).Reveals}}</p>
+<table>
+<thead><tr><th>feed</th><th>kind</th><th>fetched from</th><th>signed with</th><th>what it says</th></tr></thead>
+<tbody>
+{{range .Feeds}}<tr data-feed="{{.ID}}"><td><code>{{.ID}}</code></td><td>{{.Kind}}</td><td><code>{{.URL}}</code></td><td>{{.Signer}}</td><td>{{.Description}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>{{end}}
 
 <section id="sensitive">
 <h2>Sensitive categories and privacy policy</h2>

@@ -1,6 +1,7 @@
 // Context feeds, on the engine's side of the channel (host.js): fetching the
-// signed feeds the ruleset names, keeping them until they expire, and the
-// browser's own coarse place (time zone and languages) for set_context.
+// signed feeds the ruleset names, keeping them (in the profile's IndexedDB
+// database, storage.js) until they expire, and the browser's own coarse
+// place (time zone and languages) for set_context.
 //
 // A feed request carries nothing about the person: the same URL for every
 // visitor (the ruleset names it, with no query string), no cookies, no
@@ -8,53 +9,36 @@
 // Tokyo send the same bytes. The engine, not this file, joins a feed with
 // the person's region.
 
-/** The Cache API cache that keeps feeds until they expire. */
-export const FEED_CACHE = 'edgewise-feeds';
-
 /** How long load waits for feeds from the network before it goes on without them, in ms. */
 export const FEED_WAIT = 1500;
 
 const REQUEST = { credentials: 'omit', referrerPolicy: 'no-referrer', headers: { 'Accept-Language': '*' } };
 
-function feedCache() {
-  return typeof caches !== 'undefined' ? caches.open(FEED_CACHE).catch(() => null) : Promise.resolve(null);
-}
-
-function bytesOf(response) {
-  return response.arrayBuffer().then((b) => new Uint8Array(b));
-}
-
 /**
  * The bytes of each feed, kept ones first: for a kept feed the engine says
  * whether it is still current (load returns its expiry); the others are
  * fetched. load(bytes) hands a feed to the engine and returns load_feed's
- * result or null. Resolves once every feed is loaded or failed; report(e)
- * gets each failure.
+ * result or null; store is the profile's Storage, or null without one.
+ * Resolves once every feed is loaded or failed; report(e) gets each failure.
  */
-export async function loadFeeds(feeds, load, report) {
-  const cache = await feedCache();
+export async function loadFeeds(feeds, load, store, report) {
   await Promise.all(feeds.map(async (feed) => {
     let url = feed.url;
     try {
       url = new URL(url, globalThis.location && location.href).href;
-      const kept = cache && (await cache.match(url));
+      const kept = store && (await store.feed(url));
       if (kept) {
-        const info = await load(await bytesOf(kept));
+        const info = await load(kept);
         if (info && info.expires > Date.now()) return;
       }
       const response = await fetch(url, REQUEST);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const bytes = await bytesOf(response);
-      if ((await load(bytes)) && cache) await cache.put(url, new Response(bytes));
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if ((await load(bytes)) && store) await store.keepFeed(url, bytes);
     } catch (e) {
       report(`cannot fetch feed ${feed.id} from ${url}: ${e && e.message}`);
     }
   }));
-}
-
-/** Forgets the kept feeds (they are the same for everyone, but say this browser came by). */
-export function dropFeeds() {
-  return typeof caches !== 'undefined' ? caches.delete(FEED_CACHE).catch(() => false) : Promise.resolve(false);
 }
 
 /**

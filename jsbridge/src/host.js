@@ -31,7 +31,7 @@
 // snapshot.
 
 import { UNSUPPORTED, bigIntExports, compileModule, encodeRequest, instantiate } from './abi.js';
-import { FEED_WAIT, browserPlace, dropFeeds, loadFeeds } from './feeds.js';
+import { FEED_WAIT, browserPlace, loadFeeds } from './feeds.js';
 import { fetchSizes, postReport, reportBody } from './report.js';
 import { deleteDatabase, openStorage } from './storage.js';
 
@@ -151,7 +151,7 @@ export class Host {
     if (!feeds.length) return null;
     let late = false;
     const load = (bytes) => (late ? this._enqueue(() => this._loadFeed(bytes)) : this._loadFeed(bytes));
-    const done = loadFeeds(feeds, load, (message) => this.later.push({ code: 'feed_failed', message, op: 'load' }));
+    const done = this.opened.then((store) => loadFeeds(feeds, load, store, (message) => this.later.push({ code: 'feed_failed', message, op: 'load' })));
     return Promise.race([done, new Promise((resolve) => setTimeout(resolve, FEED_WAIT))]).then(() => { late = true; });
   }
 
@@ -271,7 +271,6 @@ export class Host {
     }
     const store = this.store;
     this.store = null;
-    await dropFeeds();
     try {
       await this.writes;
       const s = store && (await store);

@@ -288,7 +288,7 @@ export class Edgewise {
         engine: res ? res.export : null,
         stored: {
           indexeddb: this._stored
-            ? 'database "edgewise": the profile above, encrypted with a key that cannot leave this browser'
+            ? 'database "edgewise": the profile above, encrypted with a key that cannot leave this browser, and the shop\'s context feeds, the same for everyone'
             : 'nothing',
           localStorage: { [CACHE_KEY]: readLocal(CACHE_KEY) },
         },

@@ -3,7 +3,9 @@
 // structured clone IndexedDB stores keeps it non-extractable, so page
 // scripts can use it but nobody can read it out) and one encrypted record
 // per ruleset id. The engine bounds the profile itself, so storage is
-// bounded by the number of rulesets a site uses.
+// bounded by the number of rulesets a site uses. The ruleset's context
+// feeds are kept there too, as they came ('feed:' and the URL): they are
+// the same for every visitor, signed, and checked again when loaded.
 
 const DB_NAME = 'edgewise';
 const STORE = 'kv';
@@ -173,6 +175,19 @@ class Storage {
     // Committed now rather than when the event loop comes back, which it
     // may not as the page goes away.
     if (typeof tx.commit === 'function') tx.commit();
+    await done(tx);
+  }
+
+  /** The signed feed kept for url, or undefined. */
+  async feed(url) {
+    return req(this.db.transaction(STORE, 'readonly').objectStore(STORE).get(`feed:${url}`));
+  }
+
+  /** Keeps a signed feed for url, replacing the one kept before. */
+  async keepFeed(url, bytes) {
+    if (this.closed) return;
+    const tx = this.db.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).put(bytes, `feed:${url}`);
     await done(tx);
   }
 

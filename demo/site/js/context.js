@@ -1,7 +1,10 @@
 // The context simulator: the moment's signals the page hands the engine with
 // setContext. Coordinates (a city from the list, or the browser's
 // geolocation) go to the engine, which turns them into a country, a
-// subdivision and the shop's regions at once and drops them.
+// subdivision and the shop's regions at once and drops them. Without them
+// the SDK hands over the browser's time zone, which the engine turns into a
+// country. The weather comes from the shop's signed weather feed, joined
+// with that region on the device; a chip here overrides it.
 
 import { el } from './dom.js';
 
@@ -19,7 +22,7 @@ export const CITIES = [
   { id: 'sydney', name: 'Sydney, Australia', lat: -33.87, lon: 151.21 },
 ];
 
-const WEATHER = [['', 'Not set'], ['clear', 'Clear'], ['cloudy', 'Cloudy'], ['rain', 'Rain'], ['snow', 'Snow'], ['storm', 'Storm'], ['hot', 'Hot'], ['cold', 'Cold']];
+const WEATHER = [['', 'From the feed'], ['clear', 'Clear'], ['cloudy', 'Cloudy'], ['rain', 'Rain'], ['snow', 'Snow'], ['storm', 'Storm'], ['hot', 'Hot'], ['cold', 'Cold']];
 const DAYPARTS = [['morning', 'Morning'], ['afternoon', 'Afternoon'], ['evening', 'Evening'], ['night', 'Night']];
 const WEEKDAYS = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
 const VISITS = [['', 'Not counted'], ['1', 'First visit'], ['3', 'Third visit'], ['6', 'Sixth visit or more']];
@@ -69,13 +72,13 @@ export class ContextSimulator {
 
   build() {
     const now = new Date();
-    const cities = [['', 'Not set: no location'], ...CITIES.map((c) => [c.id, c.name])];
+    const cities = [['', 'Not given: your time zone only'], ...CITIES.map((c) => [c.id, c.name])];
     const geoButton = el('button', { type: 'button', class: 'btn btn-quiet btn-small', 'data-action': 'geolocate', text: 'Use my location' });
     // Hidden until there is something to say, so the form keeps its size.
     this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status', hidden: true });
     geoButton.addEventListener('click', () => this.geolocate(geoButton));
     const weather = el('fieldset', { class: 'field chips', 'data-weather': '' },
-      el('legend', { text: 'Weather' }),
+      el('legend', { text: 'Weather (the shop\'s feed, or pick one)' }),
       WEATHER.map(([v, t]) => el('label', { class: 'chip-choice' },
         el('input', { type: 'radio', name: 'weather', value: v, checked: v === '' }), el('span', { text: t }))));
     this.form.replaceChildren(

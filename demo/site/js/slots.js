@@ -16,6 +16,37 @@ const renders = new Map(); // slot id -> times drawn
 const SHOP_PICK = 'Picked by the shop for everyone';
 const isShopPick = (pick) => pick.reason === SHOP_PICK && !(pick.rules || []).length;
 
+// How a weather category reads after "It's".
+const WEATHER_WORDS = { clear: 'clear', cloudy: 'cloudy', rain: 'raining', snow: 'snowing', storm: 'stormy', hot: 'hot', cold: 'cold' };
+
+/** How old something made at `issued` (Unix ms) is at `now`, in words. */
+export function ageWords(issued, now = Date.now()) {
+  const minutes = Math.max(0, Math.round((now - issued) / 60_000));
+  if (minutes < 2) return 'just made';
+  if (minutes < 90) return `${minutes} minutes old`;
+  const hours = Math.round(minutes / 60);
+  return hours < 36 ? `${hours} hours old` : `${Math.round(hours / 24)} days old`;
+}
+
+/**
+ * One sentence on a context feed value a pick's rules read (pick.feeds):
+ * what it said, for which place, from which of the shop's feeds, how old.
+ * A cell (three lowercase characters) is "around" its label; a country or
+ * a region is "in" it.
+ */
+export function feedSentence(source, now = Date.now()) {
+  const cell = /^[0-9a-z]{3}$/.test(source.place);
+  const where = `${cell ? 'around' : 'in'} ${source.label || (cell ? 'your area' : source.place)}`;
+  const age = ageWords(source.issued, now);
+  if (source.kind === 'weather') {
+    return `It's ${WEATHER_WORDS[source.value] || source.value} ${where} (forecast from this shop's weather feed, ${age}).`;
+  }
+  if (source.kind === 'holidays') {
+    return `${source.value === 'school_break' ? 'School holidays' : 'A public holiday'} ${where} today (from this shop's holiday calendar, ${age}).`;
+  }
+  return `This shop's ${source.feed} feed says “${source.value}” ${where} (${age}).`;
+}
+
 const FALLBACK_WHY = {
   engine: 'The engine is not running in this page, so the shop shows its standard picks.',
   off: 'Personalization is off, so nothing about you is used.',
@@ -43,6 +74,9 @@ export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped }) 
     body.append(el('p', { text: `${pick.reason || SHOP_PICK}. ${FALLBACK_WHY[fallbackWhy] || FALLBACK_WHY.nothing}` }));
   } else {
     body.append(el('p', { class: 'why-reason', text: pick.reason || 'Ranked for you by the engine.' }));
+    for (const source of pick.feeds || []) {
+      body.append(el('p', { class: 'why-feed', 'data-why-feed': source.feed, text: feedSentence(source) }));
+    }
     const rules = (pick.rules || []).map((id) => shop.rule(id));
     if (rules.length) {
       body.append(el('p', { class: 'why-sub', text: 'Shop rules that shaped it:' }),

@@ -148,10 +148,11 @@ export class YourData {
     if (c.country || c.subdivision || regions.length) {
       rows.push(['Country', c.country || 'none', 'data-export-country'], ['State or province', c.subdivision || 'none', 'data-export-subdivision'],
         ['Shop regions', regions.join(', ') || 'none', 'data-export-regions']);
+      if (c.geohash) rows.push(['Weather cell (about 156 km)', c.geohash, 'data-export-geohash']);
     }
     for (const [k, label] of Object.entries(CONTEXT_LABELS)) if (c[k] != null) rows.push([label, capitalize(String(c[k]))]);
     const intro = c.country || regions.length
-      ? 'Only the coarse region is kept: the coordinates the page handed over are gone.'
+      ? 'Only the coarse region is kept: the coordinates or time zone the page handed over are gone.'
       : 'No location is kept.';
     return section('This moment, as the engine keeps it', 'data-data-context',
       el('p', { class: 'fine', 'data-coarse-note': '', text: intro }), rows.length ? pairs(rows) : el('p', { class: 'fine', text: 'Nothing but the time.' }));
