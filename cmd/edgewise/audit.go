@@ -39,6 +39,8 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
 	seed := fs.Uint64("seed", 1, "`SEED` of the visitors and the report noise")
 	outDir := fs.String("out", ".", "`DIR` to write the report to")
+	var feeds feedFiles
+	fs.Var(&feeds, "feed", "a signed context feed `FILE.ewf` the ruleset names, loaded into every engine (repeatable)")
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -63,7 +65,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if *forge < 0 {
 		return errors.New("--forge must be 0 or more")
 	}
-	t, diags, err := simTarget(pos[0], *keyPath)
+	t, diags, err := simTarget(pos[0], *keyPath, feeds)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -147,6 +148,12 @@ func readRuleset(path string, data []byte) (*engine.Ruleset, []ruleset.Diagnosti
 // as it is, with the public key at keyPath; or YAML or JSON, checked as
 // build checks it and signed in memory with a throwaway key, for previews.
 func loadRequest(path, keyPath string) (abi.LoadRulesetRequest, error) {
+	return loadRequestTrusting(path, keyPath, nil)
+}
+
+// loadRequestTrusting is loadRequest where a YAML or JSON ruleset, signed
+// with a throwaway key, names feedKey for its feeds that name no key.
+func loadRequestTrusting(path, keyPath string, feedKey []byte) (abi.LoadRulesetRequest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return abi.LoadRulesetRequest{}, err
@@ -170,6 +177,13 @@ func loadRequest(path, keyPath string) (abi.LoadRulesetRequest, error) {
 	}
 	if len(errs) > 0 || rs == nil {
 		return abi.LoadRulesetRequest{}, fmt.Errorf("%s has %s (edgewise lint shows them all):\n%s", path, countOf(len(errs), "error"), strings.Join(errs, "\n"))
+	}
+	if feedKey != nil {
+		for i := range rs.Feeds {
+			if rs.Feeds[i].Key == "" {
+				rs.Feeds[i].Key = base64.StdEncoding.EncodeToString(feedKey)
+			}
+		}
 	}
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {

@@ -25,9 +25,11 @@ import (
 
 func init() {
 	commands["simulate"] = command{
-		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
+		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--feed FILE.ewf]... [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
 			"      [--population N [--seed S] [--epochs E] [--drift P] [--forge N]]\n" +
 			"      Replay each persona's visits in edgewise.wasm and show what each slot shows them, and why.\n" +
+			"      --feed loads a signed context feed, signed with --key's key, as the page's SDK would; a visit\n" +
+			"      outside the feed's issue and expiry times sees nothing from it.\n" +
 			"      With --population, simulate N visitors drawn from the personas over E report epochs: cohort sizes,\n" +
 			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences; each epoch\n" +
 			"      a visitor's dominant interest shifts with probability P. It measures how many forged reports publish a\n" +
@@ -49,6 +51,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	epochs := fs.Int("epochs", sim.DefaultEpochs, "report `EPOCHS` a population is simulated over")
 	drift := fs.Float64("drift", sim.DefaultDrift, "the `P`robability, each epoch, that a visitor's dominant interest shifts (0: never)")
 	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
+	var feeds feedFiles
+	fs.Var(&feeds, "feed", "a signed context feed `FILE.ewf` the ruleset names, loaded into every engine (repeatable)")
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -70,7 +74,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	if *forge < 0 {
 		return errors.New("--forge must be 0 or more")
 	}
-	t, diags, err := simTarget(pos[0], *keyPath)
+	t, diags, err := simTarget(pos[0], *keyPath, feeds)
 	if err != nil {
 		return err
 	}
@@ -153,7 +157,36 @@ func emit(path string, data []byte, stdout io.Writer) error {
 // keyPath, or YAML or JSON, checked as build checks it and signed in
 // memory with a throwaway key. It also returns the ruleset's diagnostics
 // (lint's for YAML, buildtime.Validate's otherwise).
-func simTarget(path, keyPath string) (sim.Target, []ruleset.Diagnostic, error) {
+// feedFiles is a repeatable --feed flag.
+type feedFiles []string
+
+func (f *feedFiles) String() string     { return strings.Join(*f, ",") }
+func (f *feedFiles) Set(v string) error { *f = append(*f, v); return nil }
+
+// simTarget reads the ruleset to simulate and the feeds to load with it.
+// Feeds are signed with the site's key (or the one the ruleset names for
+// them): a YAML ruleset, signed in memory with a throwaway key, then trusts
+// keyPath's key for the feeds that name none, as the site's signed ruleset
+// would.
+func simTarget(path, keyPath string, feedPaths []string) (sim.Target, []ruleset.Diagnostic, error) {
+	t, diags, err := simRuleset(path, keyPath, len(feedPaths) > 0)
+	if err != nil {
+		return t, diags, err
+	}
+	for _, fp := range feedPaths {
+		ewf, err := os.ReadFile(fp)
+		if err != nil {
+			return t, diags, err
+		}
+		if _, err := engine.ReadFeedHeader(ewf); err != nil {
+			return t, diags, fmt.Errorf("%s: %w", fp, err)
+		}
+		t.Feeds = append(t.Feeds, sim.FeedFile{Name: fp, EWF: ewf})
+	}
+	return t, diags, nil
+}
+
+func simRuleset(path, keyPath string, feeds bool) (sim.Target, []ruleset.Diagnostic, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return sim.Target{}, nil, err
@@ -176,7 +209,16 @@ func simTarget(path, keyPath string) (sim.Target, []ruleset.Diagnostic, error) {
 		}
 		return sim.Target{Load: abi.LoadRulesetRequest{EWR: data, PublicKey: pub}, Ruleset: rs}, diags, nil
 	}
-	load, err := loadRequest(path, keyPath)
+	var feedKey []byte
+	if feeds {
+		if keyPath == "" {
+			return sim.Target{}, nil, errors.New("--feed needs --key SITE.pub: the key the feeds are signed with")
+		}
+		if feedKey, err = keyfile.ReadPublic(keyPath); err != nil {
+			return sim.Target{}, nil, err
+		}
+	}
+	load, err := loadRequestTrusting(path, keyPath, feedKey)
 	if err != nil {
 		return sim.Target{}, nil, err
 	}

@@ -178,6 +178,72 @@ func TestSimulateHTML(t *testing.T) {
 
 // TestSimulateSignedRuleset previews a built .ewr with its public key: the
 // same answers as from the YAML.
+// A persona in Paris by time zone gets the weather feed's rain: the join
+// runs in edgewise.wasm, in every simulated engine.
+func TestSimulateWithFeed(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "site.key")
+	if _, errOut, code := runCLI(t, "keygen", "-o", key); code != 0 {
+		t.Fatalf("keygen: %s", errOut)
+	}
+	csv := filepath.Join(dir, "weather.csv")
+	if err := os.WriteFile(csv, []byte("key,value,label\nFR,rain,France\nJP,clear,Japan\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	feed := filepath.Join(dir, "weather.ewf")
+	if _, errOut, code := runCLI(t, "feed", "build", "weather", csv, "--key", key, "-o", feed, "--issued", "2026-12-05T08:00:00Z", "--ttl", "24h"); code != 0 {
+		t.Fatalf("feed build: %s", errOut)
+	}
+	personas := filepath.Join(dir, "personas.yaml")
+	if err := os.WriteFile(personas, []byte(`start: 2026-12-05T09:00:00Z
+personas:
+  - id: paris
+    name: A visitor in Paris who gives no location
+    visits:
+      - at: 0d
+        context: {time_zone: Europe/Paris, languages: [fr-FR]}
+        events: [{type: view, item: summit-hiking-boot}]
+  - id: tokyo
+    name: A visitor in Tokyo
+    visits:
+      - at: 0d
+        context: {time_zone: Asia/Tokyo}
+        events: [{type: view, item: summit-hiking-boot}]
+  - id: paris-next-week
+    name: The Paris visitor once the feed has expired
+    visits:
+      - at: 7d
+        context: {time_zone: Europe/Paris}
+        events: [{type: view, item: summit-hiking-boot}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", personas, "--feed", feed, "--key", filepath.Join(dir, "site.pub"), "--format", "json", "--wasm", wasmPath)
+	if code != 0 {
+		t.Fatalf("simulate: code %d, stderr %q", code, errOut)
+	}
+	var p sim.Preview
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	rainy := map[string]bool{}
+	for _, pp := range p.Personas {
+		for _, d := range pp.Visits[0].Decisions {
+			for _, it := range d.Items {
+				if it.Reason == "Because it's raining where you are." {
+					rainy[pp.ID] = true
+				}
+			}
+		}
+	}
+	if !rainy["paris"] || rainy["tokyo"] || rainy["paris-next-week"] {
+		t.Errorf("rain rule fired for %v, want only paris", rainy)
+	}
+	if _, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", personas, "--feed", feed, "--wasm", wasmPath); code != 1 || !strings.Contains(errOut, "--feed needs --key") {
+		t.Errorf("--feed without --key: code %d, %q", code, errOut)
+	}
+}
+
 func TestSimulateSignedRuleset(t *testing.T) {
 	dir := t.TempDir()
 	key, ewr := filepath.Join(dir, "site.key"), filepath.Join(dir, "shop.ewr")

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/edgewise/edgewise/internal/abi"
 	"github.com/edgewise/edgewise/internal/wasmhost"
@@ -18,7 +19,7 @@ type instance struct {
 	base []byte // snapshot of the empty profile, default preferences
 }
 
-func (r *Runner) newInstance(ctx context.Context, load abi.LoadRulesetRequest) (*instance, error) {
+func (r *Runner) newInstance(ctx context.Context, load abi.LoadRulesetRequest, feeds []FeedFile) (*instance, error) {
 	rnd := &switchRand{src: stream(0, 0, 0)}
 	in, err := r.mod.InstantiateWithRand(ctx, rnd)
 	if err != nil {
@@ -28,6 +29,12 @@ func (r *Runner) newInstance(ctx context.Context, load abi.LoadRulesetRequest) (
 	if err := x.call(ctx, abi.OpLoadRuleset, load, nil); err != nil {
 		in.Close(ctx)
 		return nil, err
+	}
+	for _, f := range feeds {
+		if err := x.call(ctx, abi.OpLoadFeed, abi.LoadFeedRequest{Feed: f.EWF}, nil); err != nil {
+			in.Close(ctx)
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
 	}
 	var snap abi.SnapshotResult
 	if err := x.call(ctx, abi.OpSnapshot, struct{}{}, &snap); err != nil {

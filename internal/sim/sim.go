@@ -63,6 +63,15 @@ func (r *Runner) Close(ctx context.Context) error { return r.mod.Close(ctx) }
 type Target struct {
 	Load    abi.LoadRulesetRequest
 	Ruleset *engine.Ruleset
+	// Feeds are signed context feeds loaded after the ruleset, as a page's
+	// SDK loads them.
+	Feeds []FeedFile
+}
+
+// FeedFile is a signed context feed (.ewf) and the file it came from.
+type FeedFile struct {
+	Name string
+	EWF  []byte
 }
 
 func (t Target) name() string { return t.Ruleset.ID + "@" + t.Ruleset.Version }
@@ -82,7 +91,7 @@ type session struct {
 func (r *Runner) session(ctx context.Context, t Target, n int) (*session, error) {
 	s := &session{r: r, t: t, catalogue: engine.CohortCatalogue(t.Ruleset)}
 	for i := 0; i < max(n, 1); i++ {
-		x, err := r.newInstance(ctx, t.Load)
+		x, err := r.newInstance(ctx, t.Load, t.Feeds)
 		if err != nil {
 			s.close(ctx)
 			return nil, err

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Edgewise } from '../testing/sdk.mjs';
 import { repoRoot, testPublicKey, wasmModule } from '../testing/helpers.mjs';
+import { browserPlace } from '../src/feeds.js';
 
 const mod = await wasmModule();
 const rulesEwr = () => new Uint8Array(readFileSync(join(repoRoot, 'testdata', 'abi', 'rules.ewr')));
@@ -84,7 +85,8 @@ test('setContext forwards every documented field, drops undefined and unknown on
   const ctx = {
     now: T, tz_offset_minutes: 60, daypart: 'evening', weekday: 'sat', weather: 'snow', device: 'mobile',
     referrer: 'search', page_section: 'shoes', visits: 3, country: 'SE', subdivision: 'SE-AB', regions: ['nordics'],
-    location: { ...STOCKHOLM }, bogus: 'x', device_id: undefined,
+    geohash: 'u6s', location: { ...STOCKHOLM }, time_zone: 'Europe/Stockholm', languages: ['sv-SE', 'en'],
+    bogus: 'x', device_id: undefined,
   };
   assert.equal(await ew.setContext({ ...ctx, referrer: undefined }), true);
   const [op, request] = calls[0];
@@ -92,6 +94,10 @@ test('setContext forwards every documented field, drops undefined and unknown on
   const { bogus, device_id, referrer, ...want } = ctx; // eslint-disable-line no-unused-vars
   assert.deepEqual(request, { context: want });
   assert.ok(!('referrer' in request.context), 'undefined fields are left out');
+  // Without its own, the page hands over the browser's time zone and languages.
+  assert.equal(await ew.setContext({ now: T }), true);
+  assert.deepEqual(calls[1][1], { context: { ...browserPlace(), now: T, tz_offset_minutes: calls[1][1].context.tz_offset_minutes } });
+  assert.equal(calls[1][1].context.time_zone, Intl.DateTimeFormat().resolvedOptions().timeZone);
   assert.deepEqual(seen.error, []);
 });
 
@@ -150,7 +156,9 @@ test('location is coarsened by the engine and never retained by the SDK', async 
   // the main thread, as it does without a Worker)
   const host = ew._channel.host;
   assert.equal(host.context.location, undefined);
-  assert.deepEqual(host.context, { now: T, tz_offset_minutes: 60, weather: 'rain' });
+  // It keeps the time zone and languages, which the engine turns into a
+  // country again, but not the coordinates.
+  assert.deepEqual(host.context, { ...browserPlace(), now: T, tz_offset_minutes: 60, weather: 'rain' });
   // ...nor in the request buffer the SDK wrote them to, nor in the snapshot.
   const mem = new Uint8Array(ew._engine.exports.memory.buffer);
   assert.equal(findFloat(mem, STOCKHOLM.lat).be, -1, 'the set_context request was scrubbed');
