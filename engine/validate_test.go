@@ -962,7 +962,10 @@ func TestValidateFeeds(t *testing.T) {
 			[]wantProblem{errAt("$.feeds[2].key", engine.CategorySchema, "32-byte Ed25519 public key")}},
 		{"a custom feed without values", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[2].Values = nil; rs.Rules[0].When.Feed = nil }),
 			[]wantProblem{errAt("$.feeds[2].values", engine.CategorySchema, "custom feed without values")}},
-		{"two weather feeds", withFeeds(func(rs *engine.Ruleset) { rs.Feeds[1].Kind = engine.FeedWeather; rs.Rules[0].When.Feed = map[string][]string{"stores": {"open"}} }),
+		{"two weather feeds", withFeeds(func(rs *engine.Ruleset) {
+			rs.Feeds[1].Kind = engine.FeedWeather
+			rs.Rules[0].When.Feed = map[string][]string{"stores": {"open"}}
+		}),
 			[]wantProblem{errAt("$.feeds[1].kind", engine.CategorySchema, `second weather feed after "weather"`)}},
 		{"a feed the ruleset does not use", withFeeds(func(rs *engine.Ruleset) { rs.Rules[0].When.Feed["holiday"] = []string{"school_break"} }),
 			[]wantProblem{errAt("$.rules[0].when.feed.holiday", engine.CategoryReference, `tests feed "holiday", which the ruleset does not use`)}},
