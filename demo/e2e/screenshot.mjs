@@ -112,13 +112,46 @@ async function shootEngine(engine, url) {
   return shots;
 }
 
+// The weather feed as a visitor in Paris who gives no location sees it: the
+// banner's rain gear, its "Why" naming the feed, and what the engine kept.
+async function shootFeed(engine, url) {
+  const browser = await launch(engine, { timeZone: 'Europe/Paris', languages: ['fr-FR', 'fr'] });
+  const shots = [];
+  try {
+    for (const size of SIZES) {
+      const page = await browser.newPage({ target: url, width: size.width, height: size.height });
+      const shoot = async (label, options = {}) => {
+        await page.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
+        const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
+        await page.screenshot(path, options);
+        shots.push(path);
+      };
+      await page.goto(page.url('/'));
+      await page.waitForSelector('html[data-edgewise="ready"]');
+      await page.waitFor(() => Number(document.documentElement.dataset.updates || 0) > 0, null, { what: 'the first update' });
+      await page.click('[data-edgewise-slot="weather-banner"] [data-why] summary');
+      await new Promise((ok) => setTimeout(ok, 300));
+      await shoot('feed-weather', { selector: '.weather' });
+      await shoot('feed-context', { selector: '.controls' });
+      for (const e of await page.errors()) console.error(`${engine} ${size.name}: page error: ${e}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  return shots;
+}
+
 requireDist();
 const demo = demoBinary();
 let server;
 try {
   // A simulated crowd's cohort reports, so the dashboard has cohorts to chart.
   server = await startServer(demo.bin, { args: ['-crowd', '30000'] });
-  for (const engine of selectedEngines()) console.log((await shootEngine(engine, server.url)).join('\n'));
+  for (const engine of selectedEngines()) {
+    console.log((await shootEngine(engine, server.url)).join('\n'));
+    console.log((await shootFeed(engine, server.url)).join('\n'));
+  }
 } finally {
   if (server) await server.stop();
   demo.cleanup();

@@ -155,7 +155,7 @@ function renderWeatherLabel(decisions) {
   const fed = decisions.flatMap((d) => d.items.flatMap((p) => p.feeds || [])).find((f) => f.kind === 'weather');
   const parts = [!prefs.allowed('weather') ? 'Weather not used'
     : w ? WEATHER_LABELS[w]
-      : fed ? `${WEATHER_LABELS[fed.value] || fed.value} (weather feed, ${fed.label || fed.place})` : 'Weather feed: nothing for your region'];
+      : fed ? `${WEATHER_LABELS[fed.value] || fed.value} (weather feed, ${fed.label || fed.place})` : 'Weather not known'];
   if (place && prefs.allowed('location')) parts.push(place.name);
   $('[data-weather-label]').textContent = parts.join(' · ');
 }
@@ -178,13 +178,19 @@ function renderKept(exported) {
     box.replaceChildren(el('p', { class: 'fine', text: 'Location is switched off in the preference center: the engine ignores it.' }));
     return;
   }
+  const c = (exported && exported.engine && exported.engine.context) || {};
+  if (!place && !c.country) {
+    // The same one line the page starts with, so nothing below it moves.
+    box.replaceChildren(el('p', { class: 'fine', 'data-kept-from-zone': '',
+      text: 'No location given. Pick a city to see what the engine keeps of it.' }));
+    return;
+  }
   const handed = place ? el('p', { text: `Handed over: ${place.lat.toFixed(2)}, ${place.lon.toFixed(2)} (${place.name}).` })
     : el('p', { 'data-kept-from-zone': '', text: `No location given: the browser's time zone (${timeZone()}) is all the engine had.` });
   if (!exported || !exported.engine) {
     box.replaceChildren(handed, el('p', { class: 'fine', text: 'The engine is not running, so nothing is kept.' }));
     return;
   }
-  const c = exported.engine.context || {};
   const regions = regionNames(shop, c);
   box.replaceChildren(handed,
     el('p', { class: 'kept-note', text: 'Only the coarse region is kept:' }),

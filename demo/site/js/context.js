@@ -22,7 +22,7 @@ export const CITIES = [
   { id: 'sydney', name: 'Sydney, Australia', lat: -33.87, lon: 151.21 },
 ];
 
-const WEATHER = [['', 'From the feed'], ['clear', 'Clear'], ['cloudy', 'Cloudy'], ['rain', 'Rain'], ['snow', 'Snow'], ['storm', 'Storm'], ['hot', 'Hot'], ['cold', 'Cold']];
+const WEATHER = [['', 'Feed'], ['clear', 'Clear'], ['cloudy', 'Cloudy'], ['rain', 'Rain'], ['snow', 'Snow'], ['storm', 'Storm'], ['hot', 'Hot'], ['cold', 'Cold']];
 const DAYPARTS = [['morning', 'Morning'], ['afternoon', 'Afternoon'], ['evening', 'Evening'], ['night', 'Night']];
 const WEEKDAYS = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
 const VISITS = [['', 'Not counted'], ['1', 'First visit'], ['3', 'Third visit'], ['6', 'Sixth visit or more']];
@@ -78,7 +78,7 @@ export class ContextSimulator {
     this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status', hidden: true });
     geoButton.addEventListener('click', () => this.geolocate(geoButton));
     const weather = el('fieldset', { class: 'field chips', 'data-weather': '' },
-      el('legend', { text: 'Weather (the shop\'s feed, or pick one)' }),
+      el('legend', { text: 'Weather', title: "Feed: the shop's weather feed for your region; or pick one" }),
       WEATHER.map(([v, t]) => el('label', { class: 'chip-choice' },
         el('input', { type: 'radio', name: 'weather', value: v, checked: v === '' }), el('span', { text: t }))));
     this.form.replaceChildren(
