@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
+	"github.com/edgewise/edgewise/examples"
 	"github.com/edgewise/edgewise/internal/feedbuild"
 	"github.com/edgewise/edgewise/internal/feedsrc"
 )
@@ -36,6 +37,7 @@ type weatherFeed struct {
 	id      string
 	path    string // where the ruleset says pages fetch it
 	entries []feedsrc.Entry
+	places  []feedsrc.Place // labels for cells
 	now     func() time.Time
 
 	mu    sync.Mutex
@@ -59,7 +61,11 @@ func newWeatherFeed(id, name string, forecast []byte, key ed25519.PrivateKey, no
 	if err != nil {
 		return nil, err
 	}
-	f := &weatherFeed{key: key, id: id, entries: entries, now: now}
+	places, err := feedsrc.ReadPlaces(examples.WorldPlacesName, bytes.NewReader(examples.WorldPlaces))
+	if err != nil {
+		return nil, err
+	}
+	f := &weatherFeed{key: key, id: id, entries: entries, places: places, now: now}
 	if _, err := f.current(); err != nil {
 		return nil, err
 	}
@@ -74,7 +80,7 @@ func (f *weatherFeed) current() (*asset, error) {
 	if f.file != nil && now.Sub(f.built) < feedRebuildEvery && !now.Before(f.built) {
 		return f.file, nil
 	}
-	feed, info, err := feedbuild.Build(f.entries, feedbuild.Options{Kind: engine.FeedWeather, ID: f.id, Issued: now, TTL: feedTTL})
+	feed, info, err := feedbuild.Build(f.entries, feedbuild.Options{Kind: engine.FeedWeather, ID: f.id, Issued: now, TTL: feedTTL, Places: f.places})
 	if err != nil {
 		return nil, fmt.Errorf("weather feed: %w", err)
 	}

@@ -24,3 +24,12 @@ var WorldWeather []byte
 
 // WorldWeatherName is the file name WorldWeather's diagnostics refer to.
 const WorldWeatherName = "examples/weather/open-meteo-world.json.gz"
+
+// WorldPlaces names well-known places (CSV: name,lat,lon, largest first
+// per country), so the example's weather feed can say "around Paris".
+//
+//go:embed weather/places.csv
+var WorldPlaces []byte
+
+// WorldPlacesName is the file name WorldPlaces' diagnostics refer to.
+const WorldPlacesName = "examples/weather/places.csv"

@@ -43,7 +43,7 @@ func TestFeedBuildFixtures(t *testing.T) {
 	}{
 		{
 			name:    "weather",
-			args:    []string{"weather", "../../examples/weather/open-meteo-world.json.gz", "--places", feedFixtures + "places.csv"},
+			args:    []string{"weather", "../../examples/weather/open-meteo-world.json.gz", "--places", "../../examples/weather/places.csv"},
 			summary: []string{": weather feed weather,", "issued        2026-12-04T12:00:00Z (the newest observation in the input)", "expires       2026-12-04T15:00:00Z (3h0m0s later)", "cells         12807 of 32768 geohash cells", "rows          12807 from 1 input"},
 			inspect: []string{"feed weather (weather)", "\n  u09     rain            always                   Paris\n", "\n  FR      rain            always                   France\n"},
 			check: func(t *testing.T, f *engine.Feed) {

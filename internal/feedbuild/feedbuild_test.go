@@ -36,7 +36,7 @@ func read(t *testing.T, name string) []feedsrc.Entry {
 
 func readPlaces(t *testing.T) []feedsrc.Place {
 	t.Helper()
-	ps, err := feedsrc.ReadPlacesFile(fixtures + "places.csv")
+	ps, err := feedsrc.ReadPlacesFile("../../examples/weather/places.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

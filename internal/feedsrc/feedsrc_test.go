@@ -635,7 +635,7 @@ func TestWorldFixture(t *testing.T) {
 }
 
 func TestFixtureFiles(t *testing.T) {
-	places, err := ReadPlacesFile(fixtures + "places.csv")
+	places, err := ReadPlacesFile("../../examples/weather/places.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

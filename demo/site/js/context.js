@@ -14,6 +14,7 @@ export const CITIES = [
   { id: 'san-francisco', name: 'San Francisco, USA', lat: 37.77, lon: -122.42 },
   { id: 'burlington', name: 'Burlington, Vermont, USA', lat: 44.48, lon: -73.21 },
   { id: 'london', name: 'London, UK', lat: 51.51, lon: -0.13 },
+  { id: 'paris', name: 'Paris, France', lat: 48.86, lon: 2.35 },
   { id: 'chamonix', name: 'Chamonix, France', lat: 45.92, lon: 6.87 },
   { id: 'zermatt', name: 'Zermatt, Switzerland', lat: 46.02, lon: 7.75 },
   { id: 'oslo', name: 'Oslo, Norway', lat: 59.91, lon: 10.75 },
