@@ -98,6 +98,19 @@ type errList struct {
 	more    int
 }
 
+// keep appends e to entries unless it has problems, which it records at
+// line, or its row was bad already (bad: those are recorded).
+func (l *errList) keep(entries []Entry, e Entry, line int, bad bool) []Entry {
+	ps := e.problems()
+	for _, p := range ps {
+		l.add(line, "%s", p)
+	}
+	if len(ps) > 0 || bad {
+		return entries
+	}
+	return append(entries, e)
+}
+
 func (l *errList) add(line int, format string, args ...any) {
 	if len(l.errs) >= maxErrors {
 		l.more++
@@ -454,15 +467,7 @@ func ReadCSV(name string, r io.Reader) ([]Entry, error) {
 			// the row had a valid point.
 			e.HasPoint, e.Lat, e.Lon = e.Key == "", 0, 0
 		}
-		if ps := e.problems(); len(ps) > 0 {
-			for _, p := range ps {
-				errs.add(line, "%s", p)
-			}
-			continue
-		}
-		if !bad {
-			entries = append(entries, e)
-		}
+		entries = errs.keep(entries, e, line, bad)
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
@@ -577,15 +582,7 @@ func ReadJSON(name string, r io.Reader) ([]Entry, error) {
 		if bad && !e.HasPoint && e.Key == "" {
 			e.HasPoint = true // the point's problem is reported already
 		}
-		if ps := e.problems(); len(ps) > 0 {
-			for _, p := range ps {
-				errs.add(line, "%s", p)
-			}
-			continue
-		}
-		if !bad {
-			entries = append(entries, e)
-		}
+		entries = errs.keep(entries, e, line, bad)
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
