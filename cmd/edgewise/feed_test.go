@@ -280,22 +280,8 @@ func TestFeedInspectGolden(t *testing.T) {
 		t.Fatalf("feed inspect: code %d, %s", code, errOut)
 	}
 	out = strings.ReplaceAll(out, dir+string(filepath.Separator), "")
-	path := filepath.Join("testdata", "feed-inspect.golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if !checkGolden(t, filepath.Join("testdata", "feed-inspect.golden"), out, "feed inspect") {
 		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/edgewise -update)", err)
-	}
-	if out != string(want) {
-		t.Errorf("feed inspect differs from %s (go test ./cmd/edgewise -update rewrites it):\n%s", path, firstDiff(string(want), out))
 	}
 	// What the golden must say, so that -update cannot bless a wrong answer.
 	for _, w := range []string{

@@ -123,3 +123,26 @@ func TestDecideEventsFile(t *testing.T) {
 		}
 	}
 }
+
+// checkGolden compares got, what's output, with the golden file at path,
+// or with -update rewrites the file. It reports whether it compared.
+func checkGolden(t *testing.T, path, got, what string) bool {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/edgewise -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (go test ./cmd/edgewise -update rewrites it):\n%s", what, path, firstDiff(string(want), got))
+	}
+	return true
+}

@@ -33,23 +33,7 @@ func TestSimulateGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("simulate: code %d, stderr %q", code, errOut)
 			}
-			path := filepath.Join("../../testdata/simulate", tc.golden)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/edgewise -update)", err)
-			}
-			if out != string(want) {
-				t.Errorf("simulate --format %s differs from %s (go test ./cmd/edgewise -update rewrites it):\n%s", tc.format, path, firstDiff(string(want), out))
-			}
+			checkGolden(t, filepath.Join("../../testdata/simulate", tc.golden), out, "simulate --format "+tc.format)
 		})
 	}
 }
