@@ -73,7 +73,7 @@ export class ContextSimulator {
 
   build() {
     const now = new Date();
-    const cities = [['', 'Not given: your time zone only'], ...CITIES.map((c) => [c.id, c.name])];
+    const cities = [['', 'Time zone only'], ...CITIES.map((c) => [c.id, c.name])];
     const geoButton = el('button', { type: 'button', class: 'btn btn-quiet btn-small', 'data-action': 'geolocate', text: 'Use my location' });
     // Hidden until there is something to say, so the form keeps its size.
     this.geoStatus = el('p', { class: 'fine', 'data-geo-status': '', role: 'status', hidden: true });
