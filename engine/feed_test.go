@@ -350,7 +350,7 @@ func TestCellIndexRoundTrip(t *testing.T) {
 			t.Fatalf("cell %d → %q → %d", i, cellName(i), j)
 		}
 	}
-	if i, _ := cellIndex(geohash(48.86, 2.35, 3)); cellName(i) != "u09" {
+	if i, _ := cellIndex(Geohash(48.86, 2.35, 3)); cellName(i) != "u09" {
 		t.Errorf("Paris is %s", cellName(i))
 	}
 }

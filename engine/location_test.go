@@ -17,8 +17,8 @@ func TestGeohash(t *testing.T) {
 		{-33.8688, 151.2093, "r3gx2"}, // Sydney
 		{0, 0, "s0000"},
 	} {
-		if got := geohash(tc.lat, tc.lon, 5); got != tc.want {
-			t.Errorf("geohash(%v, %v) = %s, want %s", tc.lat, tc.lon, got, tc.want)
+		if got := Geohash(tc.lat, tc.lon, 5); got != tc.want {
+			t.Errorf("Geohash(%v, %v) = %s, want %s", tc.lat, tc.lon, got, tc.want)
 		}
 	}
 }
@@ -95,6 +95,23 @@ func TestBadLocation(t *testing.T) {
 		var ee *Error
 		if !errors.As(err, &ee) || ee.Code != CodeBadRequest {
 			t.Errorf("SetContext(%+v) = %v, want bad_request", p, err)
+		}
+	}
+}
+
+// Every length, the edges of the world, and what is not a point.
+func TestGeohashBounds(t *testing.T) {
+	for _, c := range []struct {
+		lat, lon float64
+		n        int
+		want     string
+	}{
+		{48.86, 2.35, 3, "u09"}, {48.86, 2.35, 4, "u09t"}, {35.68, 139.69, 3, "xn7"},
+		{57.64911, 10.40744, 11, "u4pruydqqvj"}, {-90, -180, 3, "000"}, {90, 180, 3, "zzz"},
+		{0, 0, 13, ""}, {91, 0, 3, ""}, {math.NaN(), 0, 3, ""},
+	} {
+		if got := Geohash(c.lat, c.lon, c.n); got != c.want {
+			t.Errorf("Geohash(%v, %v, %d) = %q, want %q", c.lat, c.lon, c.n, got, c.want)
 		}
 	}
 }

@@ -278,7 +278,7 @@ func Build(entries []feedsrc.Entry, o Options) (*engine.Feed, Summary, error) {
 		r := &rows[k]
 		switch r.kind {
 		case "point":
-			ci, _ := engine.CellIndex(feedsrc.Geohash(r.e.Lat, r.e.Lon, 3))
+			ci, _ := engine.CellIndex(engine.Geohash(r.e.Lat, r.e.Lon, 3))
 			t := votes[ci]
 			if t == nil {
 				t = new(tally)
@@ -329,14 +329,14 @@ func Build(entries []feedsrc.Entry, o Options) (*engine.Feed, Summary, error) {
 		if r.kind != "point" || r.e.Label == "" {
 			continue
 		}
-		ci, _ := engine.CellIndex(feedsrc.Geohash(r.e.Lat, r.e.Lon, 3))
+		ci, _ := engine.CellIndex(engine.Geohash(r.e.Lat, r.e.Lon, 3))
 		if _, ok := cellLabel[ci]; !ok && keyed[ci] == nil && cellValue[ci] == r.e.Value {
 			cellLabel[ci] = r.e.Label
 		}
 	}
 	// Then the places list, in its order.
 	for _, p := range o.Places {
-		ci, ok := engine.CellIndex(feedsrc.Geohash(p.Lat, p.Lon, 3))
+		ci, ok := engine.CellIndex(engine.Geohash(p.Lat, p.Lon, 3))
 		if !ok {
 			continue
 		}

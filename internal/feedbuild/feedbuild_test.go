@@ -91,10 +91,10 @@ func TestPointsMajority(t *testing.T) {
 		// xn7 (Tokyo): a tie, the first seen wins.
 		point(35.86, 139.92, "cloudy", 5), point(35.70, 139.70, "clear", 6),
 		// Lyon's cell: a point says snow, the keyed row cold.
-		point(45.76, 4.84, "snow", 7), keyed(feedsrc.Geohash(45.76, 4.84, 3), "cold", 8),
+		point(45.76, 4.84, "snow", 7), keyed(engine.Geohash(45.76, 4.84, 3), "cold", 8),
 	}
 	f, s := build(t, es, Options{Kind: engine.FeedWeather})
-	lyon := feedsrc.Geohash(45.76, 4.84, 3)
+	lyon := engine.Geohash(45.76, 4.84, 3)
 	for cell, want := range map[string]string{"u09": "rain", "xn7": "cloudy", lyon: "cold"} {
 		if got := cellValue(f, cell); got != want {
 			t.Errorf("cell %s = %q, want %q", cell, got, want)
@@ -203,7 +203,7 @@ func TestWorldWeather(t *testing.T) {
 	f, s := build(t, es, Options{Kind: engine.FeedWeather, Places: readPlaces(t)})
 	cells := map[string]bool{}
 	for _, e := range es {
-		cell := feedsrc.Geohash(e.Lat, e.Lon, 3)
+		cell := engine.Geohash(e.Lat, e.Lon, 3)
 		cells[cell] = true
 		if cellValue(f, cell) == "" {
 			t.Fatalf("cell %s of element %d has no value", cell, e.Line)
@@ -328,7 +328,7 @@ func TestRandomRegionsSize(t *testing.T) {
 	var es []feedsrc.Entry
 	for i := 0; i < engine.FeedCells; i++ {
 		lat, lon := cellCentre(i)
-		if g := feedsrc.Geohash(lat, lon, 3); g != engine.CellName(i) {
+		if g := engine.Geohash(lat, lon, 3); g != engine.CellName(i) {
 			t.Fatalf("the centre of cell %s is in %s", engine.CellName(i), g)
 		}
 		es = append(es, point(lat, lon, cats[rng.IntN(len(cats))], len(es)+1))
@@ -545,7 +545,7 @@ func TestLabels(t *testing.T) {
 	places := []feedsrc.Place{{Name: "Versailles", Lat: 48.80, Lon: 2.13}, {Name: "Paris", Lat: 48.86, Lon: 2.35}, {Name: "Tokyo", Lat: 35.68, Lon: 139.69}, {Name: "Nowhere", Lat: 0, Lon: 0}}
 	f, s := build(t, es, Options{Kind: engine.FeedWeather, Places: places})
 	want := map[string]string{"u09": "Versailles", "u0d": "Somewhere", "xn7": "Chiba"}
-	if feedsrc.Geohash(48.80, 2.13, 3) != "u09" || feedsrc.Geohash(35.68, 139.69, 3) != "xn7" {
+	if engine.Geohash(48.80, 2.13, 3) != "u09" || engine.Geohash(35.68, 139.69, 3) != "xn7" {
 		t.Fatal("the test's places moved cells")
 	}
 	for cell, label := range want {

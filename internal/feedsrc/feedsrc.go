@@ -784,36 +784,3 @@ func IsOpenMeteo(data []byte) bool {
 	_, daily := first["daily"]
 	return lat && (cur || daily)
 }
-
-// Geohash encodes a point as a geohash of n characters (n from 1 to 12),
-// the cell a point entry falls in: Geohash(48.86, 2.35, 3) is "u09". It
-// returns "" for n out of range or a point outside [-90, 90] × [-180, 180].
-func Geohash(lat, lon float64, n int) string {
-	if n < 1 || n > 12 || !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) {
-		return ""
-	}
-	latLo, latHi, lonLo, lonHi := -90.0, 90.0, -180.0, 180.0
-	out := make([]byte, 0, n)
-	even, bit, ch := true, 0, 0
-	for len(out) < n {
-		if even {
-			if mid := (lonLo + lonHi) / 2; lon >= mid {
-				ch, lonLo = ch<<1|1, mid
-			} else {
-				ch, lonHi = ch<<1, mid
-			}
-		} else {
-			if mid := (latLo + latHi) / 2; lat >= mid {
-				ch, latLo = ch<<1|1, mid
-			} else {
-				ch, latHi = ch<<1, mid
-			}
-		}
-		even = !even
-		if bit++; bit == 5 {
-			out = append(out, geohashAlphabet[ch])
-			bit, ch = 0, 0
-		}
-	}
-	return string(out)
-}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/geo"
 )
 
@@ -103,22 +104,6 @@ func TestKeyKind(t *testing.T) {
 	} {
 		if got := KeyKind(key); got != want {
 			t.Errorf("KeyKind(%q) = %q, want %q", key, got, want)
-		}
-	}
-}
-
-func TestGeohash(t *testing.T) {
-	for _, c := range []struct {
-		lat, lon float64
-		n        int
-		want     string
-	}{
-		{48.86, 2.35, 3, "u09"}, {48.86, 2.35, 4, "u09t"}, {35.68, 139.69, 3, "xn7"},
-		{57.64911, 10.40744, 11, "u4pruydqqvj"}, {-90, -180, 3, "000"}, {90, 180, 3, "zzz"},
-		{0, 0, 13, ""}, {91, 0, 3, ""}, {math.NaN(), 0, 3, ""},
-	} {
-		if got := Geohash(c.lat, c.lon, c.n); got != c.want {
-			t.Errorf("Geohash(%v, %v, %d) = %q, want %q", c.lat, c.lon, c.n, got, c.want)
 		}
 	}
 }
@@ -564,7 +549,7 @@ func TestWorldFixture(t *testing.T) {
 	counts := map[string]int{}
 	fr, frRain := 0, 0
 	for _, e := range es {
-		h := Geohash(e.Lat, e.Lon, 3)
+		h := engine.Geohash(e.Lat, e.Lon, 3)
 		if cells[h] {
 			t.Errorf("two locations in cell %s", h)
 		}
@@ -592,7 +577,7 @@ func TestWorldFixture(t *testing.T) {
 			t.Errorf("%s's cell %s is missing", c.name, c.cell)
 		}
 		for _, e := range es {
-			if Geohash(e.Lat, e.Lon, 3) == c.cell && e.Value != c.want {
+			if engine.Geohash(e.Lat, e.Lon, 3) == c.cell && e.Value != c.want {
 				t.Errorf("%s (%s) is %s, want %s", c.name, c.cell, e.Value, c.want)
 			}
 		}
@@ -626,7 +611,7 @@ func TestWorldFixture(t *testing.T) {
 			r.Current.Temperature < -70 || r.Current.Temperature > 50 {
 			t.Fatalf("element %d does not look like the API's: %+v", i+1, r)
 		}
-		if Geohash(r.Latitude, r.Longitude, 3) == "xn7" {
+		if engine.Geohash(r.Latitude, r.Longitude, 3) == "xn7" {
 			if c := r.Current.WeatherCode; c > 1 || r.Current.Temperature < 5 || r.Current.Temperature > 20 {
 				t.Errorf("Tokyo: code %d, %.1f °C; want clear (0, 1) and mild", c, r.Current.Temperature)
 			}

@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/geo"
 	"github.com/edgewise/edgewise/internal/feedsrc"
 )
@@ -651,7 +652,7 @@ func report(cells []cell, raw, gz int, out string) {
 	}
 	fmt.Fprintf(os.Stderr, "sample:")
 	for _, s := range samples {
-		if c := byHash[feedsrc.Geohash(s.lat, s.lon, 3)]; c != nil {
+		if c := byHash[engine.Geohash(s.lat, s.lon, 3)]; c != nil {
 			fmt.Fprintf(os.Stderr, " %s %d/%.1f/%.0fm;", s.name, c.code, c.tempC, c.elevation)
 		}
 	}
