@@ -63,3 +63,17 @@ func floorDiv(n, d int64) (q, r int64) {
 	}
 	return q, r
 }
+
+// daysIn is the number of days in month m (1 to 12) of year y.
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

@@ -169,16 +169,26 @@ func verifySigned(f signedFormat, b []byte, pub []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if trusted := KeyIDOf(pub); info.KeyID != trusted {
-		return nil, badSignature("the " + f.short + " is signed with key " + info.KeyID.String() + ", but " + f.trusts[0] + trusted.String() + f.trusts[1])
-	}
-	if !info.HashMatches {
-		return nil, badSignature("the " + f.short + "'s content does not match the hash it was signed with: the file was changed or damaged after signing")
-	}
-	if !edverify.Verify(pub, b[:EWRHeaderSize+len(payload)], info.Signature[:]) {
-		return nil, badSignature("the " + f.short + "'s signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
+	if err := checkSigned(f, b, &info, pub); err != nil {
+		return nil, err
 	}
 	return payload, nil
+}
+
+// checkSigned checks a file parseSigned read (info is its header) against
+// pub, a key of publicKeySize bytes: the key id, the content hash and the
+// signature.
+func checkSigned(f signedFormat, b []byte, info *EWRInfo, pub []byte) error {
+	if trusted := KeyIDOf(pub); info.KeyID != trusted {
+		return badSignature("the " + f.short + " is signed with key " + info.KeyID.String() + ", but " + f.trusts[0] + trusted.String() + f.trusts[1])
+	}
+	if !info.HashMatches {
+		return badSignature("the " + f.short + "'s content does not match the hash it was signed with: the file was changed or damaged after signing")
+	}
+	if !edverify.Verify(pub, b[:EWRHeaderSize+info.PayloadSize], info.Signature[:]) {
+		return badSignature("the " + f.short + "'s signature does not verify with key " + info.KeyID.String() + ": the file was changed after signing, or forged")
+	}
+	return nil
 }
 
 // parseEWR checks the structure of a file: magic, version, flags and length.

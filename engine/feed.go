@@ -200,19 +200,6 @@ func validDate(d int) bool {
 	return y >= 1970 && y <= 9999 && m >= 1 && m <= 12 && day >= 1 && day <= daysIn(y, m)
 }
 
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // cellIndex returns the index in Feed.Cells of a geohash of 3 characters.
 func cellIndex(cell string) (int, bool) {
 	if len(cell) != 3 {
@@ -264,26 +251,34 @@ func (e *Engine) LoadFeed(ewf []byte, rulesKey []byte) (FeedInfo, error) {
 	if e.rules == nil {
 		return FeedInfo{}, errNoRuleset()
 	}
-	info, err := ReadFeedHeader(ewf)
+	// Parsed, hashed and verified once, whichever of the ruleset's feeds
+	// it turns out to be.
+	info, payload, err := parseSigned(feedFormat, ewf)
 	if err != nil {
 		return FeedInfo{}, err
 	}
-	// The header's key id says which of the ruleset's feeds it can be;
-	// the id inside is trusted only once the signature is.
-	var f *Feed
+	// The header's key id says which key to check it with; the id inside
+	// is trusted only once the signature is.
+	var key []byte
+	for i := range e.rules.feeds {
+		if k := e.rules.feeds[i].keyFor(rulesKey, info.KeyID); k != nil {
+			key = k
+			break
+		}
+	}
+	if key == nil {
+		return FeedInfo{}, badSignature("the feed is signed with key " + info.KeyID.String() + ", which ruleset " + quote(e.rules.id) + " names for none of its feeds")
+	}
+	if err := checkSigned(feedFormat, ewf, &info, key); err != nil {
+		return FeedInfo{}, err
+	}
+	f, err := decodeFeed(payload)
+	if err != nil {
+		return FeedInfo{}, err
+	}
 	for i := range e.rules.feeds {
 		r := &e.rules.feeds[i]
-		key := r.key
-		if key == nil {
-			key = rulesKey
-		}
-		if len(key) != publicKeySize || KeyIDOf(key) != info.KeyID {
-			continue
-		}
-		if f, err = DecodeFeed(ewf, key); err != nil {
-			return FeedInfo{}, err
-		}
-		if f.ID != r.ID || f.Kind != r.Kind || (f.Kind == FeedCustom && !allIn(f.Values, r.Values)) {
+		if r.keyFor(rulesKey, info.KeyID) == nil || f.ID != r.ID || f.Kind != r.Kind || (f.Kind == FeedCustom && !allIn(f.Values, r.Values)) {
 			continue // signed with this key, but not this feed
 		}
 		if e.feeds == nil {
@@ -293,10 +288,20 @@ func (e *Engine) LoadFeed(ewf []byte, rulesKey []byte) (FeedInfo, error) {
 		e.gen++
 		return FeedInfo{ID: f.ID, Kind: f.Kind, Issued: f.Issued, Expires: f.Expires}, nil
 	}
-	if f != nil {
-		return FeedInfo{}, &Error{Code: CodeBadFeed, Message: "ruleset " + quote(e.rules.id) + " names no " + f.Kind + " feed " + quote(f.ID) + " with these values, signed with key " + info.KeyID.String()}
+	return FeedInfo{}, &Error{Code: CodeBadFeed, Message: "ruleset " + quote(e.rules.id) + " names no " + f.Kind + " feed " + quote(f.ID) + " with these values, signed with key " + info.KeyID.String()}
+}
+
+// keyFor is the key r must be signed with (its own, else rulesKey) when
+// its key id is id, else nil.
+func (r *compiledFeedRef) keyFor(rulesKey []byte, id KeyID) []byte {
+	k := r.key
+	if k == nil {
+		k = rulesKey
 	}
-	return FeedInfo{}, badSignature("the feed is signed with key " + info.KeyID.String() + ", which ruleset " + quote(e.rules.id) + " names for none of its feeds")
+	if len(k) != publicKeySize || KeyIDOf(k) != id {
+		return nil
+	}
+	return k
 }
 
 func allIn(list, set []string) bool {

@@ -950,11 +950,7 @@ func parseDate(s string) (int, bool) {
 		return 0, false
 	}
 	y, m, d := digitsValue(s[:4]), digitsValue(s[5:7]), digitsValue(s[8:])
-	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
-	if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-		days[1] = 29
-	}
-	if m < 1 || m > 12 || d < 1 || d > days[m-1] {
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
 	return y*10000 + m*100 + d, true
