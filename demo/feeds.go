@@ -43,7 +43,6 @@ type weatherFeed struct {
 	mu    sync.Mutex
 	built time.Time
 	file  *asset
-	info  feedbuild.Summary
 }
 
 // newWeatherFeed reads the forecast (Open-Meteo JSON, gzipped or not) and
@@ -80,7 +79,7 @@ func (f *weatherFeed) current() (*asset, error) {
 	if f.file != nil && now.Sub(f.built) < feedRebuildEvery && !now.Before(f.built) {
 		return f.file, nil
 	}
-	feed, info, err := feedbuild.Build(f.entries, feedbuild.Options{Kind: engine.FeedWeather, ID: f.id, Issued: now, TTL: feedTTL, Places: f.places})
+	feed, _, err := feedbuild.Build(f.entries, feedbuild.Options{Kind: engine.FeedWeather, ID: f.id, Issued: now, TTL: feedTTL, Places: f.places})
 	if err != nil {
 		return nil, fmt.Errorf("weather feed: %w", err)
 	}
@@ -88,7 +87,7 @@ func (f *weatherFeed) current() (*asset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("weather feed: %w", err)
 	}
-	f.built, f.info = now, info
+	f.built = now
 	f.file = newAsset("application/octet-stream", ewf)
 	return f.file, nil
 }
@@ -103,13 +102,4 @@ func (f *weatherFeed) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=600")
 	a.serve(w, r, "weather.ewf")
-}
-
-// size is the feed's size in bytes, as served without compression.
-func (f *weatherFeed) size() int {
-	a, err := f.current()
-	if err != nil {
-		return 0
-	}
-	return len(a.body)
 }
