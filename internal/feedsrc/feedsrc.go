@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -329,7 +330,7 @@ func readHeader(cr *csv.Reader, errs *errList, known []string, want string) (col
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch {
-		case !contains(known, name):
+		case !slices.Contains(known, name):
 			errs.add(line, "unknown column %q: the columns are %s", h, strings.Join(known, ", "))
 		case hasKey(cols, name):
 			errs.add(line, "column %q appears twice", name)
@@ -341,15 +342,6 @@ func readHeader(cr *csv.Reader, errs *errList, known []string, want string) (col
 		return nil, line
 	}
 	return cols, line
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
@@ -404,24 +396,13 @@ func ReadCSV(name string, r io.Reader) ([]Entry, error) {
 		return nil, errs.err()
 	}
 	var entries []Entry
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// The reader cannot be trusted to resynchronise after a
-			// quoting error, so stop here.
-			errs.add(csvErrLine(err, 0), "%s", csvErrMsg(err))
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	eachRecord(cr, errs, func(rec []string, line int) {
 		if len(rec) != len(cols) {
 			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-				continue
+				return
 			}
 			errs.add(line, "%d cells, but the header has %d columns", len(rec), len(cols))
-			continue
+			return
 		}
 		cell := func(col string) string {
 			if i, ok := cols[col]; ok {
@@ -430,7 +411,7 @@ func ReadCSV(name string, r io.Reader) ([]Entry, error) {
 			return ""
 		}
 		if allEmpty(rec) {
-			continue
+			return
 		}
 		e := Entry{Key: cell("key"), Value: cell("value"), From: cell("from"), To: cell("to"), Label: cell("label"), Line: line}
 		latS, lonS := cell("lat"), cell("lon")
@@ -468,11 +449,29 @@ func ReadCSV(name string, r io.Reader) ([]Entry, error) {
 			e.HasPoint, e.Lat, e.Lon = e.Key == "", 0, 0
 		}
 		entries = errs.keep(entries, e, line, bad)
-	}
+	})
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return entries, nil
+}
+
+// eachRecord calls fn with each record after the header and its line. It
+// stops at the end, or at a parse error, which it records: the reader
+// cannot be trusted to resynchronise after a quoting error.
+func eachRecord(cr *csv.Reader, errs *errList, fn func(rec []string, line int)) {
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			errs.add(csvErrLine(err, 0), "%s", csvErrMsg(err))
+			return
+		}
+		line, _ := cr.FieldPos(0)
+		fn(rec, line)
+	}
 }
 
 func allEmpty(rec []string) bool {
@@ -520,7 +519,7 @@ func ReadJSON(name string, r io.Reader) ([]Entry, error) {
 		seen := map[string]string{}
 		for _, f := range fields {
 			k := strings.ToLower(f.name)
-			if !contains(csvColumns, k) {
+			if !slices.Contains(csvColumns, k) {
 				errs.add(line, "unknown field %q: the fields are %s", f.name, strings.Join(csvColumns, ", "))
 				bad = true
 				continue

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,7 +31,7 @@ func WeatherCategories() []string {
 
 // IsWeatherCategory reports whether s is one of the weather categories.
 func IsWeatherCategory(s string) bool {
-	return contains(WeatherCategories(), s)
+	return slices.Contains(WeatherCategories(), s)
 }
 
 // Temperature thresholds of WeatherCategory, in °C, both inclusive.
@@ -406,22 +407,13 @@ func ReadPlaces(name string, r io.Reader) ([]Place, error) {
 		return nil, errs.err()
 	}
 	var places []Place
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			errs.add(csvErrLine(err, 0), "%s", csvErrMsg(err))
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	eachRecord(cr, errs, func(rec []string, line int) {
 		if allEmpty(rec) {
-			continue
+			return
 		}
 		if len(rec) != len(cols) {
 			errs.add(line, "%d cells, but the header has %d columns", len(rec), len(cols))
-			continue
+			return
 		}
 		p := Place{Name: strings.TrimSpace(rec[cols["name"]])}
 		n := len(errs.errs) + errs.more
@@ -451,7 +443,7 @@ func ReadPlaces(name string, r io.Reader) ([]Place, error) {
 		if len(errs.errs)+errs.more == n {
 			places = append(places, p)
 		}
-	}
+	})
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
