@@ -162,7 +162,7 @@ func (f *Feed) Check() error {
 		return bad("it has " + itoa(len(f.Places)) + " places; at most " + itoa(MaxFeedPlaces))
 	}
 	for _, p := range f.Places {
-		if _, cell := cellIndex(p.Key); !cell && !validCountry(p.Key) && !validSubdivision(p.Key) {
+		if _, cell := CellIndex(p.Key); !cell && !validCountry(p.Key) && !validSubdivision(p.Key) {
 			return bad("place " + quote(p.Key) + " is not a geohash cell of 3 characters (u09), a subdivision (FR-IDF) or a country (FR)")
 		}
 		if p.Value < 1 || p.Value > len(f.Values) {
@@ -181,7 +181,7 @@ func (f *Feed) Check() error {
 		}
 		for i, v := range f.Cells {
 			if int(v) > len(f.Values) {
-				return bad("cell " + cellName(i) + " names value " + itoa(int(v)) + ", but the feed has " + itoa(len(f.Values)))
+				return bad("cell " + CellName(i) + " names value " + itoa(int(v)) + ", but the feed has " + itoa(len(f.Values)))
 			}
 		}
 	}
@@ -200,8 +200,8 @@ func validDate(d int) bool {
 	return y >= 1970 && y <= 9999 && m >= 1 && m <= 12 && day >= 1 && day <= daysIn(y, m)
 }
 
-// cellIndex returns the index in Feed.Cells of a geohash of 3 characters.
-func cellIndex(cell string) (int, bool) {
+// CellIndex returns the index in Feed.Cells of a geohash of 3 characters.
+func CellIndex(cell string) (int, bool) {
 	if len(cell) != 3 {
 		return 0, false
 	}
@@ -216,13 +216,8 @@ func cellIndex(cell string) (int, bool) {
 	return i, true
 }
 
-// CellIndex returns the index in Feed.Cells of a geohash of 3 characters.
-func CellIndex(cell string) (int, bool) { return cellIndex(cell) }
-
 // CellName is the geohash of 3 characters at index i of Feed.Cells.
-func CellName(i int) string { return cellName(i) }
-
-func cellName(i int) string {
+func CellName(i int) string {
 	return string([]byte{geohashAlphabet[i>>10&31], geohashAlphabet[i>>5&31], geohashAlphabet[i&31]})
 }
 
@@ -350,7 +345,7 @@ func (e *Engine) lookupFeeds(m *moment) []feedValues {
 			if key == "" || (len(fv.values) > 0 && f.Kind != FeedHolidays) {
 				continue
 			}
-			if ci, ok := cellIndex(key); level == 0 && ok && len(f.Cells) == FeedCells && f.Cells[ci] != 0 &&
+			if ci, ok := CellIndex(key); level == 0 && ok && len(f.Cells) == FeedCells && f.Cells[ci] != 0 &&
 				!slices.ContainsFunc(f.Places, func(p FeedPlace) bool { return p.Key == key }) {
 				fv.add(f, int(f.Cells[ci]), key, "")
 				continue

@@ -64,9 +64,9 @@ func sealFeed(t *testing.T, f Feed, key ed25519.PrivateKey) []byte {
 // FR-ARA, from t0 for three hours.
 func weatherFeed() Feed {
 	cells := make([]byte, FeedCells)
-	i, _ := cellIndex("u09")
+	i, _ := CellIndex("u09")
 	cells[i] = 2
-	tokyo, _ := cellIndex("xn7")
+	tokyo, _ := CellIndex("xn7")
 	cells[tokyo] = 2
 	return Feed{ID: "weather", Kind: FeedWeather, Issued: t0, Expires: t0 + 3*hour,
 		Values: []string{"rain", "clear", "snow"},
@@ -346,12 +346,12 @@ func TestFeedCheck(t *testing.T) {
 
 func TestCellIndexRoundTrip(t *testing.T) {
 	for i := 0; i < FeedCells; i += 97 {
-		if j, ok := cellIndex(cellName(i)); !ok || j != i {
-			t.Fatalf("cell %d → %q → %d", i, cellName(i), j)
+		if j, ok := CellIndex(CellName(i)); !ok || j != i {
+			t.Fatalf("cell %d → %q → %d", i, CellName(i), j)
 		}
 	}
-	if i, _ := cellIndex(Geohash(48.86, 2.35, 3)); cellName(i) != "u09" {
-		t.Errorf("Paris is %s", cellName(i))
+	if i, _ := CellIndex(Geohash(48.86, 2.35, 3)); CellName(i) != "u09" {
+		t.Errorf("Paris is %s", CellName(i))
 	}
 }
 
