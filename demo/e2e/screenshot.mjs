@@ -26,6 +26,18 @@ const SIZES = [
 ];
 const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe', 'ridgeline-running-vest'];
 
+// A function that screenshots page at rest into outdir as
+// ENGINE-SIZE-WIDTH-LABEL.png and adds the file to shots.
+function shooter(page, engine, size, shots) {
+  return async (label, options = {}) => {
+    // Slots rise in over 0.25 s: shoot them at rest, in every engine alike.
+    await page.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
+    const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
+    await page.screenshot(path, options);
+    shots.push(path);
+  };
+}
+
 async function shootEngine(engine, url) {
   const browser = await launch(engine);
   const shots = [];
@@ -34,13 +46,7 @@ async function shootEngine(engine, url) {
       // The real clock: the collector takes reports only for the epochs
       // around its own, and the ledger shot needs one.
       const page = await browser.newPage({ target: url, width: size.width, height: size.height });
-      const shoot = async (label, options = {}) => {
-        // Slots rise in over 0.25 s: shoot them at rest, in every engine alike.
-        await page.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
-        const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
-        await page.screenshot(path, options);
-        shots.push(path);
-      };
+      const shoot = shooter(page, engine, size, shots);
       const updated = async (action) => {
         const n = await page.evaluate(() => Number(document.documentElement.dataset.updates || 0));
         await action();
@@ -88,12 +94,7 @@ async function shootEngine(engine, url) {
       // A cap that bites: the hero's rain shell, seen on three page views
       // (a second on screen each), gives way on the fourth and says why.
       const capped = await browser.newPage({ target: url, width: size.width, height: size.height });
-      const shootCapped = async (label, options) => {
-        await capped.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
-        const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
-        await capped.screenshot(path, options);
-        shots.push(path);
-      };
+      const shootCapped = shooter(capped, engine, size, shots);
       for (let view = 1; view <= 4; view++) {
         await capped.goto(capped.url('/'));
         await capped.waitForSelector('html[data-edgewise="ready"]');
@@ -120,12 +121,7 @@ async function shootFeed(engine, url) {
   try {
     for (const size of SIZES) {
       const page = await browser.newPage({ target: url, width: size.width, height: size.height });
-      const shoot = async (label, options = {}) => {
-        await page.waitFor(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { what: 'animations to end' });
-        const path = join(outdir, `${engine}-${size.name}-${size.width}-${label}.png`);
-        await page.screenshot(path, options);
-        shots.push(path);
-      };
+      const shoot = shooter(page, engine, size, shots);
       await page.goto(page.url('/'));
       await page.waitForSelector('html[data-edgewise="ready"]');
       await page.waitFor(() => Number(document.documentElement.dataset.updates || 0) > 0, null, { what: 'the first update' });
