@@ -493,9 +493,16 @@ function webKitDriver(wd, s, onClose) {
     return found[ELEMENT];
   };
   const size = async () => run(() => ({ w: innerWidth, h: innerHeight, doc: document.documentElement.scrollHeight }));
+  // WebKitGTK answers the resize before the page has been laid out at the
+  // new size: the page's width is awaited, for at most 3 s.
   const setViewport = async (width, height) => {
     await wd('POST', s('/window/rect'), { width, height });
-    const got = await size();
+    const deadline = Date.now() + 3000;
+    let got = await size();
+    while (got.w !== width && Date.now() < deadline) {
+      await new Promise((ok) => setTimeout(ok, 50));
+      got = await size();
+    }
     if (got.w !== width) throw new Error(`webkit: asked for a ${width} px wide viewport, got ${got.w}`);
   };
   return {
