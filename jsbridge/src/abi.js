@@ -134,7 +134,7 @@ Times are Unix milliseconds supplied by the host; the engine reads no clock.
 // The low-level host side of that ABI for JavaScript: compile, instantiate and
 // call the module. Higher layers (index.js) add recovery and fallbacks.
 
-import { WASI, File, OpenFile, ConsoleStdout } from '@bjorn3/browser_wasi_shim';
+import { WASI, ConsoleStdout } from '@bjorn3/browser_wasi_shim';
 import { encode, decode } from '@msgpack/msgpack';
 
 /** The ABI version this host speaks. A module reporting another is refused. */
@@ -239,7 +239,11 @@ export async function instantiate(module, { stdout, stderr } = {}) {
     [],
     [],
     [
-      new OpenFile(new File([])),
+      // No stdin: the engine imports no WASI call that reads a descriptor
+      // (only fd_write, the clocks, random, args, environ, poll_oneoff,
+      // sched_yield and proc_exit; a test holds it), so an empty in-memory
+      // file here was dead code, and with it the shim's file classes.
+      undefined,
       ConsoleStdout.lineBuffered(stdout || ((line) => console.log(`[edgewise] ${line}`))),
       ConsoleStdout.lineBuffered(stderr || ((line) => console.warn(`[edgewise] ${line}`))),
     ],

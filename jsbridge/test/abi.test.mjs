@@ -46,6 +46,15 @@ test('version reports ABI 1', async () => {
   assert.equal(engine.call('version').result.ruleset, 'shop@1');
 });
 
+// instantiate gives the engine stdout and stderr, and no stdin at all: it
+// must not be able to read a descriptor (or open a file) through WASI.
+test('the engine imports only the WASI calls the host gives it: no reads, no files', () => {
+  const imports = WebAssembly.Module.imports(mod);
+  assert.ok(imports.every((i) => i.module === 'wasi_snapshot_preview1' && i.kind === 'function'), JSON.stringify(imports));
+  const names = [...new Set(imports.map((i) => i.name))].sort();
+  assert.deepEqual(names.filter((n) => /^(fd_|path_|sock_)/.test(n)), ['fd_write'], `the engine's WASI imports: ${names}`);
+});
+
 test('instantiate refuses a module that speaks another ABI or lacks exports', async () => {
   await assert.rejects(instantiate(fakeEngine(encode({ result: { abi: 2, engine: 'future' } }))), { code: 'abi_version' });
   await assert.rejects(instantiate(fakeEngine(encode({ error: { code: 'internal', message: 'no' } }))), { code: 'abi_version' });
