@@ -19,7 +19,7 @@ const here = fileURLToPath(new URL('..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // The API tests that run against the package (the ABI and worker tests
 // exercise src/ internals the package does not export).
-const TESTS = ['sdk', 'preferences', 'context', 'storage', 'api'].map((n) => join(here, 'test', `${n}.test.mjs`));
+const TESTS = ['sdk', 'preferences', 'context', 'storage', 'api', 'retry'].map((n) => join(here, 'test', `${n}.test.mjs`));
 
 test('the packed package installs and passes the API tests', { timeout: 180_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'edgewise-pack-'));

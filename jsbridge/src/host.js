@@ -12,6 +12,7 @@
 //                                                    loads the ruleset's context feeds (feeds.js)
 //   {type: 'call', op, request}                    -> {res}
 //   {type: 'report', collector}                    -> {report}: this epoch's report, sent
+//                                                    now, or null (see _report)
 //   {type: 'flush'}                                -> {}: once the profile is written
 //   {type: 'forget'}                               -> {ok}: the profile and the database erased
 // Every reply also carries {id, state, errors, effective, stored}. res is the
@@ -57,6 +58,8 @@ function mark(name) {
 export const PERSIST_DELAY = 50;
 /** The longest a batched change waits to be written, in ms. */
 export const PERSIST_MAX_DELAY = 1000;
+/** How long a page waits after a failed report before it tries again, in ms. */
+export const RETRY_GAP = 60000;
 
 export class Host {
   constructor() {
@@ -75,7 +78,9 @@ export class Host {
     this.factory = null; // the IndexedDB factory, or null without storage
     this.store = null; // a promise of the open Storage, or of null
     this.opened = Promise.resolve(null); // the store as compile opened it
-    this.reported = null; // the epoch whose report was sent
+    this.reported = null; // the epoch whose report is settled: sent, or refused for good
+    this.after = 0; // no report is sent before this time (Unix ms): the collector's Retry-After
+    this.tried = -RETRY_GAP; // when this page last failed to send one (Date.now())
     this.writes = Promise.resolve(); // settles when what was persisted is written
     this.timer = null; // the pending batched write
     this.since = 0; // when its first change came (Date.now())
@@ -199,14 +204,24 @@ export class Host {
   }
 
   // This epoch's cohort report: the published sizes, the engine's report,
-  // the POST; the SDK checked first that the person allows it.
+  // the POST; the SDK checked first that the person allows it. The engine
+  // gives the same report for every call in an epoch, so one that did not
+  // go (the collector unreachable, a 5xx, 408 or 429) goes on a later call,
+  // a later page view, of the same epoch, and a new epoch has a new one.
+  // Nothing is requested before the time a Retry-After gave (kept with the
+  // profile), nor within RETRY_GAP of this page's last failure: no tight
+  // loop. One the collector will never take (any other 4xx) settles the
+  // epoch as a sent one does, with one report_failed. The message queue is
+  // the in-flight guard: a second call starts once the first is done.
   async _report({ collector }) {
-    if (this.state !== 'ready') return { report: null };
+    const now = Date.now();
+    if (this.state !== 'ready' || now < this.after || now < this.tried + RETRY_GAP) return { report: null };
     let sizes;
     try {
       sizes = await fetchSizes(collector, this.ruleset.id);
     } catch (e) {
       // Without the published sizes k-anonymity cannot be checked: no report.
+      this.tried = now;
       this._error('report_failed', `cannot read the cohort sizes: ${e && e.message}`, 'report');
       return { report: null };
     }
@@ -227,8 +242,14 @@ export class Host {
     try {
       await postReport(collector, body);
     } catch (e) {
+      const final = e && e.final;
+      if (final) this.reported = body.epoch;
+      else {
+        this.tried = now;
+        this.after = (e && e.after) || 0;
+      }
       this._persist();
-      this._error('report_failed', `cannot send the report: ${e && e.message}`, 'report');
+      this._error('report_failed', `cannot send the report: ${e && e.message}; ${final ? 'it is not sent again this epoch' : 'it is tried again later'}`, 'report');
       return { report: null };
     }
     this.reported = body.epoch;
@@ -416,6 +437,7 @@ export class Host {
     }
     if (!stored) return;
     this.reported = stored.reported;
+    this.after = stored.after;
     const res = this.engine.call('restore', { snapshot: stored.snapshot });
     this._syncPreferences();
     this._takeSnapshot();
@@ -431,9 +453,10 @@ export class Host {
     if (!this.snapshot || !this.ruleset || !this.factory) return;
     const snapshot = this.snapshot;
     const reported = this.reported;
+    const after = this.after;
     const id = this.ruleset.id;
     this.writes = Promise.all([this.writes, this._ensureStore()])
-      .then(([, s]) => s && s.save(id, snapshot, reported))
+      .then(([, s]) => s && s.save(id, snapshot, reported, after))
       .catch((e) => this.later.push({ code: 'storage_failed', message: `cannot store the profile: ${e && e.message}`, op: 'storage' }));
   }
 

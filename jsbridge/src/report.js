@@ -20,7 +20,7 @@ export function collectorBase(collector) {
 /** The published cohort sizes for k-anonymity; rejects on any failure. */
 export async function fetchSizes(collector, rulesetId) {
   const res = await fetch(`${collectorBase(collector)}/v1/cohort-sizes?ruleset=${encodeURIComponent(rulesetId)}`, NO_CREDENTIALS);
-  if (!res.ok) throw new Error(`GET /v1/cohort-sizes answered HTTP ${res.status}`);
+  if (!res.ok) throw failure('GET /v1/cohort-sizes', res);
   const sizes = await res.json();
   if (!sizes || typeof sizes !== 'object' || Array.isArray(sizes)) throw new Error('GET /v1/cohort-sizes did not answer a map of sizes');
   const out = {};
@@ -34,31 +34,44 @@ export function reportBody(report) {
 }
 
 /**
- * POSTs a report. fetch with keepalive outlives the page like a beacon and,
- * unlike sendBeacon (whose credentials mode is always 'include'), can omit
- * cookies; sendBeacon is the fallback where fetch is missing or refuses.
- * Resolves true when the collector accepted it (or the beacon was queued).
+ * POSTs a report with fetch and keepalive, which outlives the page like a
+ * beacon and, unlike sendBeacon (whose credentials mode is always
+ * 'include'), omits cookies. Resolves once the collector accepted it (2xx);
+ * rejects otherwise, with the error's final set when the collector will
+ * never take this body (see failure) and after when it asked for a wait.
+ * A rejected fetch (the collector unreachable, a network error) is not
+ * final: the report is tried again later, by fetch. There is no sendBeacon
+ * fallback: the worker has none, and on the main thread it would fire
+ * exactly when the collector is unreachable, with cookies, its outcome
+ * unknown.
  */
 export async function postReport(collector, body) {
-  const url = `${collectorBase(collector)}/v1/reports`;
-  const json = JSON.stringify(body);
-  if (typeof fetch === 'function') {
-    let res;
-    try {
-      res = await fetch(url, { ...NO_CREDENTIALS, method: 'POST', body: json, keepalive: true });
-    } catch (e) {
-      if (!canBeacon()) throw e;
-    }
-    if (res) {
-      if (!res.ok) throw new Error(`POST /v1/reports answered HTTP ${res.status}`);
-      return true;
-    }
-  }
-  if (!canBeacon()) throw new Error('neither fetch nor sendBeacon is available');
-  if (!navigator.sendBeacon(url, json)) throw new Error('the browser refused to queue the report');
-  return true;
+  const res = await fetch(`${collectorBase(collector)}/v1/reports`, { ...NO_CREDENTIALS, method: 'POST', body: JSON.stringify(body), keepalive: true });
+  if (!res.ok) throw failure('POST /v1/reports', res);
 }
 
-function canBeacon() {
-  return typeof navigator !== 'undefined' && navigator !== null && typeof navigator.sendBeacon === 'function';
+/** The most a Retry-After can make a report wait, in ms: a day (an epoch is a week or more). */
+export const MAX_RETRY_AFTER = 864e5;
+
+/**
+ * When a Retry-After header value (delay-seconds or an HTTP date) allows
+ * the next try, in Unix ms at most MAX_RETRY_AFTER after now; 0 when it
+ * allows one now or says nothing usable.
+ */
+export function retryAt(value, now) {
+  const t = value ? (Number(value) >= 0 ? now + value * 1e3 : Date.parse(value)) : 0;
+  return t > now ? Math.min(t, now + MAX_RETRY_AFTER) : 0;
+}
+
+// A collector's answer other than 2xx, as an Error: final when it will
+// never accept this request (a 4xx other than 408 Request Timeout and 429
+// Too Many Requests), and after, when its Retry-After allows the next try.
+// A cross-origin collector must expose Retry-After
+// (Access-Control-Expose-Headers) for the page to read it.
+function failure(what, res) {
+  const s = res.status;
+  return Object.assign(new Error(`${what} answered HTTP ${s}`), {
+    final: s > 399 && s < 500 && s !== 408 && s !== 429,
+    after: retryAt(res.headers.get('retry-after'), Date.now()),
+  });
 }

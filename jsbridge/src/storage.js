@@ -26,9 +26,14 @@ const done = (tx) => new Promise((resolve, reject) => {
 const recordKey = (rulesetId) => `profile:${rulesetId}`;
 
 // A record is {v: 2, iv, data}: only what decrypting needs is readable.
-// data is AES-GCM over an envelope: one format byte (2), the epoch last
-// reported as a float64 (NaN for none), then the engine's snapshot. The
-// additional data binds the record to its format and ruleset. Records of
+// data is AES-GCM over an envelope: one format byte (2), a float64, then the
+// engine's snapshot. The float64 is the epoch whose report is settled (sent,
+// or refused for good: an epoch is never negative), or, while an unsent
+// report waits for the time the collector's Retry-After gave, minus that
+// time in Unix ms; NaN for neither. A report waits only in an epoch not yet
+// settled, so one number holds both, and an SDK that knows only epochs
+// reads a wait as an epoch that never comes, and retries. The additional
+// data binds the record to its format and ruleset. Records of
 // format 1 ({iv, data, at, reported}, the snapshot alone encrypted, the
 // write time and the epoch in plaintext beside it) are still read, and the
 // next write replaces them.
@@ -36,10 +41,10 @@ const FORMAT = 2;
 const ENVELOPE_HEADER = 9;
 const aad = (format, rulesetId) => new TextEncoder().encode(format === FORMAT ? `edgewise/${FORMAT}/${rulesetId}` : rulesetId);
 
-function seal(snapshot, reported) {
+function seal(snapshot, reported, after) {
   const out = new Uint8Array(ENVELOPE_HEADER + snapshot.length);
   out[0] = FORMAT;
-  new DataView(out.buffer).setFloat64(1, typeof reported === 'number' ? reported : NaN);
+  new DataView(out.buffer).setFloat64(1, after > Date.now() ? -after : typeof reported === 'number' ? reported : NaN);
   out.set(snapshot, ENVELOPE_HEADER);
   return out;
 }
@@ -47,8 +52,8 @@ function seal(snapshot, reported) {
 function open(plain) {
   const bytes = new Uint8Array(plain);
   if (bytes.length < ENVELOPE_HEADER || bytes[0] !== FORMAT) throw new Error('the record\'s envelope is not one this SDK writes');
-  const reported = new DataView(bytes.buffer, bytes.byteOffset).getFloat64(1);
-  return { snapshot: bytes.slice(ENVELOPE_HEADER), reported: Number.isNaN(reported) ? null : reported };
+  const v = new DataView(bytes.buffer, bytes.byteOffset).getFloat64(1);
+  return { snapshot: bytes.slice(ENVELOPE_HEADER), reported: v >= 0 ? v : null, after: v < 0 ? -v : 0 };
 }
 
 // How long opening the database may take: WebKit's open has been known
@@ -117,7 +122,9 @@ class Storage {
   }
 
   /**
-   * The stored profile for a ruleset: {snapshot, reported} or null. Rejects
+   * The stored profile for a ruleset: {snapshot, reported, after} or null
+   * (reported: the epoch whose report is settled, or null; after: the time
+   * before which an unsent report must not be retried, or 0). Rejects
    * with code 'storage_corrupt' when the record cannot be decrypted; the
    * record is deleted first, so the next visit starts clean.
    */
@@ -132,7 +139,7 @@ class Storage {
       const plain = await this.subtle.decrypt(
         { name: 'AES-GCM', iv: record.iv, additionalData: aad(format, rulesetId) }, key, record.data);
       if (format === FORMAT) return open(plain);
-      return { snapshot: new Uint8Array(plain), reported: typeof record.reported === 'number' ? record.reported : null };
+      return { snapshot: new Uint8Array(plain), reported: typeof record.reported === 'number' ? record.reported : null, after: 0 };
     } catch (e) {
       await this.remove(rulesetId);
       throw Object.assign(new Error(`the stored profile cannot be read, so it was erased: ${(e && e.message) || e}`), {
@@ -142,19 +149,21 @@ class Storage {
   }
 
   /**
-   * Encrypts and stores a profile, replacing the ruleset's record. Writes
-   * are coalesced: while one is in flight only the newest waits.
+   * Encrypts and stores a profile, replacing the ruleset's record, with
+   * the epoch whose report is settled and the time an unsent one may be
+   * retried (a time already past is not kept). Writes are coalesced: while
+   * one is in flight only the newest waits.
    */
-  save(rulesetId, snapshot, reported) {
+  save(rulesetId, snapshot, reported, after) {
     if (this.closed) return Promise.resolve();
-    this.pending = { rulesetId, snapshot, reported };
+    this.pending = { rulesetId, snapshot, reported, after };
     if (!this.writing) {
       this.writing = (async () => {
         try {
           while (this.pending) {
-            const { rulesetId: id, snapshot: bytes, reported: epoch } = this.pending;
+            const { rulesetId: id, snapshot: bytes, reported: epoch, after } = this.pending;
             this.pending = null;
-            await this._write(id, bytes, epoch);
+            await this._write(id, bytes, epoch, after);
           }
         } finally {
           this.writing = null;
@@ -164,11 +173,11 @@ class Storage {
     return this.writing;
   }
 
-  async _write(rulesetId, snapshot, reported) {
+  async _write(rulesetId, snapshot, reported, after) {
     const key = await this._key();
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await this.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: aad(FORMAT, rulesetId) }, key, seal(snapshot, reported));
+      { name: 'AES-GCM', iv, additionalData: aad(FORMAT, rulesetId) }, key, seal(snapshot, reported, after));
     const record = { v: FORMAT, iv, data };
     const tx = this.db.transaction(STORE, 'readwrite');
     tx.objectStore(STORE).put(record, recordKey(rulesetId));

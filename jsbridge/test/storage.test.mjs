@@ -213,12 +213,35 @@ test('the stored record shows nothing but what decrypting needs: no write time, 
   const record = (await dump(idb))['profile:shop'];
   assert.deepEqual(Object.keys(record).sort(), ['data', 'iv', 'v'], 'only the format, the IV and the ciphertext');
   assert.equal(record.v, 2);
-  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2905 }, 'the epoch comes back from inside the ciphertext');
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2905, after: 0 }, 'the epoch comes back from inside the ciphertext');
   await storage.save('shop', snapshot, null);
-  assert.deepEqual(await storage.load('shop'), { snapshot, reported: null });
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: null, after: 0 });
   // The ciphertext is bound to its ruleset: moved to another, it does not open.
   await put(idb, 'profile:other', (await dump(idb))['profile:shop']);
   await assert.rejects(storage.load('other'), { code: 'storage_corrupt' });
+  storage.db.close();
+});
+
+test('an unsent report\'s wait is kept inside the ciphertext, in the epoch\'s place; a wait already past is not kept', async () => {
+  const idb = new IDBFactory();
+  const storage = await openStorage(idb, crypto.subtle);
+  const snapshot = new Uint8Array([1, 2, 3]);
+  const later = Date.now() + 60_000;
+  await storage.save('shop', snapshot, 2905, later);
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: null, after: later },
+    'a report waits only in an epoch not yet settled: the wait takes the epoch\'s place');
+  assert.deepEqual(Object.keys((await dump(idb))['profile:shop']).sort(), ['data', 'iv', 'v'], 'nothing readable beside it');
+  // What an SDK that knows only epochs reads there: a number no epoch
+  // equals, so it sends the report (as it always did), and no crash.
+  const plain = new Uint8Array(await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: (await dump(idb))['profile:shop'].iv, additionalData: new TextEncoder().encode('edgewise/2/shop') },
+    storage.key, (await dump(idb))['profile:shop'].data));
+  assert.equal(plain[0], 2, 'still format 2');
+  assert.equal(new DataView(plain.buffer).getFloat64(1), -later);
+  await storage.save('shop', snapshot, 2905, Date.now() - 1);
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2905, after: 0 });
+  await storage.save('shop', snapshot, null, 0);
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: null, after: 0 });
   storage.db.close();
 });
 
@@ -229,7 +252,7 @@ test('a record of the first format (plaintext epoch beside the ciphertext) is st
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode('shop') }, storage.key, snapshot);
   await put(idb, 'profile:shop', { iv, data, at: T0, reported: 2900 });
-  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2900 });
+  assert.deepEqual(await storage.load('shop'), { snapshot, reported: 2900, after: 0 });
   await storage.save('shop', snapshot, 2900);
   assert.deepEqual(Object.keys((await dump(idb))['profile:shop']).sort(), ['data', 'iv', 'v']);
   storage.db.close();
