@@ -1,5 +1,6 @@
 // The SDK in Chromium, Firefox and WebKit: the worker mode, encrypted
-// persistence across reloads, the no-flicker second visit, the fallback when
+// persistence across reloads, a cohort report the collector could not take
+// sent on the next page view, the no-flicker second visit, the fallback when
 // CSP blocks wasm, forget(), and main-thread blocking during load in both
 // modes.
 //
@@ -174,6 +175,103 @@ forEachEngine('sdk', (engine) => {
     assert.equal((await loadSDK(page)).state, 'ready');
     const afterReload = await page.evaluate(() => ew.decide(['home', 'related']));
     assert.deepEqual(afterReload, before, 'the reloaded page decides as before');
+    await page.close();
+  });
+
+  // Cohort reports against the stand-in collector, one page view at a time:
+  // the SDK loaded on the cohorts ruleset with the page's origin as
+  // collector, report() called calls times, then what pagehide writes
+  // written. The first page view makes the person a runner in Sweden who
+  // allows cohort reports.
+  const reportView = (page, { first = false, calls = 1 } = {}) => page.evaluate(async ({ publicKey, first, calls }) => {
+    const { Edgewise } = await import('/dist/edgewise.js');
+    const errors = [];
+    const ew = await Edgewise.load({ wasm: '/dist/edgewise.wasm', ruleset: '/cohorts.ewr', publicKey, collector: location.origin });
+    ew.on('error', (e) => errors.push({ code: e.code, op: e.op, message: e.message }));
+    if (first) {
+      const now = Date.now();
+      await ew.setContext({ now, country: 'SE' });
+      await ew.observe({ type: 'click', item: 'trail-shoe', at: now - 3600000 });
+      await ew.setConsent('cohorts');
+    }
+    const sent = [];
+    for (let i = 0; i < calls; i++) sent.push(await ew.report());
+    await ew._flush();
+    return { state: ew.state, worker: ew._engine === null, consent: ew.consent, sent: sent.find(Boolean) || null, errors };
+  }, { publicKey: PUBLIC_KEY, first, calls });
+  const reportPosts = (page) => page.requests.filter((r) => r.method === 'POST' && r.path === '/v1/reports');
+  const codes = (errors) => errors.map((e) => [e.code, e.op]);
+
+  // The collector is down (a database outage): 503 with Retry-After: 0 to
+  // the first POST. The worker keeps the report with the profile and does
+  // not try again in the same page view; the next page view sends it, the
+  // same bytes, and the one after sends nothing.
+  test('a report the collector answered 503 goes on the next page view, the same report, once', async () => {
+    server.reports = [{ status: 503, headers: { 'retry-after': '0' } }];
+    const page = await open();
+    const one = await reportView(page, { first: true, calls: 2 });
+    assert.deepEqual({ ...one, errors: codes(one.errors) },
+      { state: 'ready', worker: true, consent: 'cohorts', sent: null, errors: [['report_failed', 'report']] }, JSON.stringify(one));
+    assert.match(one.errors[0].message, /HTTP 503/);
+    assert.equal(reportPosts(page).length, 1, 'the second call of the page view POSTs nothing');
+
+    await page.reload();
+    const two = await reportView(page);
+    assert.deepEqual(two.errors, []);
+    assert.ok(two.sent, `the next page view sent it: ${JSON.stringify(two)}`);
+    const [failed, accepted] = reportPosts(page);
+    assert.deepEqual([reportPosts(page).length, failed.status, accepted.status], [2, 503, 204]);
+    assert.equal(accepted.body, failed.body, 'the same report, byte for byte: same value, same epoch');
+    assert.deepEqual(JSON.parse(accepted.body), two.sent);
+    assert.deepEqual(Object.keys(two.sent).sort(), ['epoch', 'epsilon', 'mechanism', 'ruleset', 'value']);
+    assert.equal(accepted.headers.cookie, undefined);
+    assert.equal(accepted.headers.referer, undefined);
+
+    await page.reload();
+    const three = await reportView(page);
+    assert.deepEqual([three.sent, three.errors], [null, []]);
+    assert.equal(reportPosts(page).length, 2, 'a further page view POSTs nothing');
+    assert.deepEqual(await page.errors(), []);
+    console.log(`report retry, ${engine.name}: 503 on the first page view, ${accepted.status} on the second with the same body, nothing on the third`);
+    await page.close();
+  });
+
+  // The wait a Retry-After gives outlives the page: kept with the profile
+  // in IndexedDB, by the worker.
+  test('a Retry-After keeps the next page views from asking the collector anything until it passes', async () => {
+    server.reports = [{ status: 503, headers: { 'retry-after': '3' } }];
+    const page = await open();
+    const one = await reportView(page, { first: true });
+    assert.deepEqual(codes(one.errors), [['report_failed', 'report']]);
+    const asked = () => page.requests.filter((r) => r.path.startsWith('/v1/')).length;
+    const before = asked();
+    const failedAt = Date.now();
+
+    await page.reload();
+    const two = await reportView(page);
+    assert.deepEqual([two.sent, two.errors], [null, []]);
+    assert.equal(asked(), before, 'no request to the collector, not even the sizes');
+
+    await new Promise((ok) => setTimeout(ok, Math.max(0, failedAt + 3500 - Date.now())));
+    await page.reload();
+    const three = await reportView(page);
+    assert.ok(three.sent, JSON.stringify(three));
+    const [failed, accepted] = reportPosts(page);
+    assert.deepEqual([reportPosts(page).length, accepted.status], [2, 204]);
+    assert.equal(accepted.body, failed.body);
+    await page.close();
+  });
+
+  test('a report the collector refuses for good (400) is not sent again that epoch', async () => {
+    server.reports = [{ status: 400 }];
+    const page = await open();
+    const one = await reportView(page, { first: true });
+    assert.deepEqual(codes(one.errors), [['report_failed', 'report']]);
+    assert.match(one.errors[0].message, /HTTP 400; it is not sent again this epoch/);
+    await page.reload();
+    const two = await reportView(page);
+    assert.deepEqual([two.sent, two.errors], [null, []]);
+    assert.equal(reportPosts(page).length, 1);
     await page.close();
   });
 
