@@ -185,7 +185,9 @@ export interface VersionInfo {
  * main thread (no module workers, say); storage_failed at load means
  * IndexedDB or WebCrypto (AES-GCM) is unavailable and the profile lasts only
  * this page; storage_corrupt means the stored profile could not be decrypted
- * and was erased.
+ * and was erased; report_failed means a cohort report did not go: its
+ * message ends "it is tried again later" (see report()) or, when the
+ * collector refused it for good, "it is not sent again this epoch".
  */
 export interface EdgewiseError {
   code: string;
@@ -371,6 +373,11 @@ export class Edgewise {
    * Sends this epoch's cohort report to the collector when the sharing
    * level is 'cohorts' and there is no Global Privacy Control signal;
    * otherwise makes no request at all. Resolves to the report sent, or null.
+   * Call it on every page view: a report the collector could not take now
+   * (unreachable, 5xx, 408, 429) is kept and sent, the same report, by a
+   * later call in the same epoch, not before its Retry-After; one it
+   * refused for good (another 4xx) is not sent again that epoch. Each
+   * failed try is one 'report_failed' event; a call that waits is silent.
    */
   report(): Promise<CohortReport | null>;
 

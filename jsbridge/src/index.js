@@ -320,7 +320,8 @@ export class Edgewise {
    * Sends this epoch's cohort report to the collector, when the person
    * chose the 'cohorts' sharing level and the browser sends no Global
    * Privacy Control signal; otherwise sends nothing at all. Resolves to the
-   * report sent, or null.
+   * report sent, or null. One the collector could not take is sent by a
+   * later call of the epoch (the host's _report says when).
    */
   report() {
     return this._run(null, async () => {
