@@ -10,9 +10,10 @@
 package collector
 
 import (
-	"database/sql"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
-	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
 
 // MechanismKRR names k-ary randomized response, the one mechanism reports
@@ -35,9 +35,12 @@ const (
 
 // Config configures a Collector.
 type Config struct {
-	// DBPath is the SQLite database file; "" or ":memory:" keeps counts in
-	// memory (tests).
-	DBPath string
+	// DB names the database: "sqlite:FILE" (or a bare file path) for the
+	// embedded SQLite backend, one collector process; "postgres://…" for
+	// PostgreSQL, shared by any number of collectors; "" or ":memory:"
+	// keeps counts in memory (tests). The schema is created or brought up
+	// to date when the collector starts.
+	DB string
 	// Rulesets maps a ruleset id to its ruleset, loaded by the caller from a
 	// verified .ewr (engine.DecodeRuleset) or a linted YAML file. New
 	// validates each in full, sensitive categories included
@@ -76,17 +79,22 @@ type Config struct {
 	ForgeryMargin int
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
+	// Log receives the collector's own events, such as the database going
+	// away and coming back (default slog.Default()). Nothing logged holds a
+	// report, an address or any other request content.
+	Log *slog.Logger
 }
 
 // Collector collects cohort reports. It is safe for concurrent use.
 type Collector struct {
-	db      *sql.DB
+	store   store
+	metrics *metrics
+	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
 	maxN    int64
 	sets    map[string]*set
 	w       *writer
-	stmts   *stmts
 	origins map[string]bool
 	grace   time.Duration
 	limiter *sourceLimiter
@@ -111,6 +119,9 @@ func New(cfg Config) (*Collector, error) {
 	c := &Collector{now: cfg.Now, maxBody: cfg.MaxBodyBytes, maxN: cfg.MaxReportsPerEpoch, sets: map[string]*set{}, forgeryMargin: resolveMargin(cfg.ForgeryMargin)}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.log = cfg.Log; c.log == nil {
+		c.log = slog.Default()
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBodyBytes
@@ -160,35 +171,43 @@ func New(cfg Config) (*Collector, error) {
 		s.defaults()
 		c.sets[id] = s
 	}
-	db, err := openDB(cfg.DBPath)
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	st, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
-	c.db = db
-	if c.stmts, err = prepare(db); err != nil {
-		db.Close()
-		return nil, err
-	}
+	c.store = st
 	c.startWriter()
+	c.metrics = newMetrics(c)
 	return c, nil
 }
+
+// openTimeout bounds opening the database and migrating its schema.
+const openTimeout = time.Minute
 
 // Close stops intake, commits every report already queued (their senders
 // get their answers), then closes the database. Reports arriving after
 // Close are refused.
 func (c *Collector) Close() error {
 	c.w.close()
-	return c.db.Close()
+	return c.store.close()
 }
 
 // Handler serves POST /v1/reports, GET /v1/cohorts (also under its older
-// name GET /v1/estimates) and GET /v1/cohort-sizes.
+// name GET /v1/estimates) and GET /v1/cohort-sizes, and for operators
+// GET /metrics (Prometheus), /healthz (the process answers) and /readyz
+// (the database answers too).
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/reports", c.serveReports)
-	mux.HandleFunc("/v1/cohorts", c.serveEstimates)
-	mux.HandleFunc("/v1/estimates", c.serveEstimates)
-	mux.HandleFunc("/v1/cohort-sizes", c.serveCohortSizes)
+	m := c.metrics
+	mux.HandleFunc("/v1/reports", m.instrument("reports", c.serveReports))
+	mux.HandleFunc("/v1/cohorts", m.instrument("cohorts", c.serveEstimates))
+	mux.HandleFunc("/v1/estimates", m.instrument("cohorts", c.serveEstimates))
+	mux.HandleFunc("/v1/cohort-sizes", m.instrument("cohort-sizes", c.serveCohortSizes))
+	mux.Handle("/metrics", m.handler())
+	mux.HandleFunc("/healthz", c.serveHealth)
+	mux.HandleFunc("/readyz", c.serveReady)
 	return c.headers(mux)
 }
 

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +52,7 @@ func newCollector(t *testing.T, dbPath string, rulesets ...*engine.Ruleset) *Col
 	for _, rs := range rulesets {
 		m[rs.ID] = rs
 	}
-	c, err := New(Config{DBPath: dbPath, Rulesets: m, Now: func() time.Time { return fixedNow }, SourceReportsPerHour: -1})
+	c, err := New(Config{DB: dbPath, Rulesets: m, Now: func() time.Time { return fixedNow }, SourceReportsPerHour: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,84 +376,73 @@ func TestEpochCapByDefault(t *testing.T) {
 // cookies and checks the database holds only the two count tables, with
 // nothing in them but ruleset ids, epochs, mechanisms and numbers.
 func TestNothingIdentifyingIsStored(t *testing.T) {
-	c := newCollector(t, filepath.Join(t.TempDir(), "c.db"), testRuleset("shop", 50, 3, 3))
-	srv := serve(t, c)
-	for i := range 5 {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports",
-			strings.NewReader(fmt.Sprintf(`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, i)))
-		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-		req.Header.Set("User-Agent", "Mozilla/5.0 secret-agent")
-		req.Header.Set("X-Forwarded-For", "203.0.113.7")
-		req.AddCookie(&http.Cookie{Name: "uid", Value: "tracking-cookie"})
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	eachBackend(t, func(t *testing.T, db string) {
+		c := newCollector(t, db, testRuleset("shop", 50, 3, 3))
+		srv := serve(t, c)
+		for i := range 5 {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports",
+				strings.NewReader(fmt.Sprintf(`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, i)))
+			req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+			req.Header.Set("User-Agent", "Mozilla/5.0 secret-agent")
+			req.Header.Set("X-Forwarded-For", "203.0.113.7")
+			req.AddCookie(&http.Cookie{Name: "uid", Value: "tracking-cookie"})
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 204 || len(resp.Cookies()) > 0 {
+				t.Fatalf("status %d, cookies %v", resp.StatusCode, resp.Cookies())
+			}
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 204 || len(resp.Cookies()) > 0 {
-			t.Fatalf("status %d, cookies %v", resp.StatusCode, resp.Cookies())
-		}
-	}
-	post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":11,"epsilon":2}`)
+		post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":11,"epsilon":2}`)
 
-	rows, err := c.db.Query(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objects []string
-	for rows.Next() {
-		var typ, name string
-		rows.Scan(&typ, &name)
-		objects = append(objects, typ+" "+name)
-	}
-	rows.Close()
-	if want := []string{"table counts", "table totals"}; !slices.Equal(objects, want) {
-		t.Fatalf("schema objects %q, want %q", objects, want)
-	}
-	columns := func(table string) []string {
-		rows, err := c.db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-		if err != nil {
-			t.Fatal(err)
+		// Every table and column there is; the schema's version table
+		// (PostgreSQL) holds only version numbers.
+		var tables []string
+		columns := func(table string) []string {
+			if strings.HasPrefix(db, "postgres://") {
+				return rawQuery(t, db, `SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, table)
+			}
+			return rawQuery(t, db, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
 		}
-		defer rows.Close()
-		var cols []string
-		for rows.Next() {
-			var n string
-			rows.Scan(&n)
-			cols = append(cols, n)
+		if strings.HasPrefix(db, "postgres://") {
+			tables = rawQuery(t, db, `SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE n.nspname = 'public' AND c.relkind NOT IN ('i') ORDER BY c.relname`)
+			if want := []string{"r counts", "r edgewise_schema", "r totals"}; !slices.Equal(tables, want) {
+				t.Fatalf("relations %q, want %q", tables, want)
+			}
+			if got := columns("edgewise_schema"); !slices.Equal(got, []string{"version"}) {
+				t.Errorf("edgewise_schema columns %q", got)
+			}
+		} else {
+			tables = rawQuery(t, db, `SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
+			if want := []string{"table counts", "table totals"}; !slices.Equal(tables, want) {
+				t.Fatalf("schema objects %q, want %q", tables, want)
+			}
 		}
-		return cols
-	}
-	if got, want := columns("counts"), []string{"ruleset", "epoch", "mechanism", "idx", "count"}; !slices.Equal(got, want) {
-		t.Errorf("counts columns %q", got)
-	}
-	if got, want := columns("totals"), []string{"ruleset", "epoch", "mechanism", "n"}; !slices.Equal(got, want) {
-		t.Errorf("totals columns %q", got)
-	}
-	var got []string
-	for _, q := range []string{
-		`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || idx || ' ' || count FROM counts ORDER BY mechanism, idx`,
-		`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || n FROM totals ORDER BY mechanism`,
-	} {
-		rows, err := c.db.Query(q)
-		if err != nil {
-			t.Fatal(err)
+		if got, want := columns("counts"), []string{"ruleset", "epoch", "mechanism", "idx", "count"}; !slices.Equal(got, want) {
+			t.Errorf("counts columns %q", got)
 		}
-		for rows.Next() {
-			var s string
-			rows.Scan(&s)
-			got = append(got, s)
+		if got, want := columns("totals"), []string{"ruleset", "epoch", "mechanism", "n"}; !slices.Equal(got, want) {
+			t.Errorf("totals columns %q", got)
 		}
-		rows.Close()
-	}
-	want := []string{
-		"shop 2921 krr 0 1", "shop 2921 krr 1 1", "shop 2921 krr 2 1", "shop 2921 krr 3 1", "shop 2921 krr 4 1",
-		"shop 2921 krr 11 1",
-		"shop 2921 krr 6",
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("rows:\n got %q\nwant %q", got, want)
-	}
+		var got []string
+		for _, q := range []string{
+			`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || idx || ' ' || count FROM counts ORDER BY mechanism, idx`,
+			`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || n FROM totals ORDER BY mechanism`,
+		} {
+			got = append(got, rawQuery(t, db, q)...)
+		}
+		want := []string{
+			"shop 2921 krr 0 1", "shop 2921 krr 1 1", "shop 2921 krr 2 1", "shop 2921 krr 3 1", "shop 2921 krr 4 1",
+			"shop 2921 krr 11 1",
+			"shop 2921 krr 6",
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("rows:\n got %q\nwant %q", got, want)
+		}
+	})
 }
 
 // simulate noises reports from exact true counts with k-ary randomized
@@ -499,7 +487,7 @@ func getEstimates(t *testing.T, srv *httptest.Server, query string) Estimates {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Cache-Control"), "public, max-age=") {
 		t.Fatalf("estimates: status %d, headers %v", resp.StatusCode, resp.Header)
 	}
 	var est Estimates
@@ -683,12 +671,13 @@ func TestSmallCohortSuppressed(t *testing.T) {
 	}
 }
 
-func TestPersistsAcrossReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "collector.db")
+func TestPersistsAcrossReopen(t *testing.T) { eachBackend(t, testPersistsAcrossReopen) }
+
+func testPersistsAcrossReopen(t *testing.T, path string) {
 	rs := testRuleset("shop", 50, 3, 3)
 	m := map[string]*engine.Ruleset{"shop": rs}
 	now := func() time.Time { return fixedNow }
-	c, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	c, err := New(Config{DB: path, Rulesets: m, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -701,7 +690,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c2, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	c2, err := New(Config{DB: path, Rulesets: m, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,9 +706,11 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 }
 
-func TestMaxReportsPerEpoch(t *testing.T) {
+func TestMaxReportsPerEpoch(t *testing.T) { eachBackend(t, testMaxReportsPerEpoch) }
+
+func testMaxReportsPerEpoch(t *testing.T, db string) {
 	rs := testRuleset("shop", 50, 3)
-	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, MaxReportsPerEpoch: 2, Now: func() time.Time { return fixedNow }})
+	c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": rs}, MaxReportsPerEpoch: 2, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,8 +39,18 @@ func TestCohortsEndpoint(t *testing.T) {
 		if st1 != st2 || b1 != b2 {
 			t.Errorf("%s: /v1/cohorts %d %s\n/v1/estimates %d %s", q, st1, b1, st2, b2)
 		}
-		if h1.Get("Cache-Control") != "no-store" || h1.Get("Access-Control-Allow-Origin") != "*" {
-			t.Errorf("%s: headers %v", q, h1)
+		// A read that succeeds may be cached (a minute while its epoch
+		// takes reports, a day once it is final); an error never is.
+		wantCache := map[string]string{
+			"?ruleset=shop":            "public, max-age=86400, stale-if-error=86400",
+			"?ruleset=shop&epoch=2920": "public, max-age=86400, stale-if-error=86400",
+			"?ruleset=shop&epoch=2921": "public, max-age=60, stale-if-error=86400",
+		}[q]
+		if wantCache == "" {
+			wantCache = "no-store"
+		}
+		if h1.Get("Cache-Control") != wantCache || h1.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: Cache-Control %q, want %q; headers %v", q, h1.Get("Cache-Control"), wantCache, h1)
 		}
 	}
 	st, body, _ := get("/v1/cohorts?ruleset=shop")
@@ -62,12 +71,13 @@ func TestCohortsEndpoint(t *testing.T) {
 // TestNoAcknowledgedReportLost posts reports concurrently, closes the
 // collector while some may still be in flight, reopens the database and
 // checks the stored totals equal the number of 204s.
-func TestNoAcknowledgedReportLost(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.db")
+func TestNoAcknowledgedReportLost(t *testing.T) { eachBackend(t, testNoAcknowledgedReportLost) }
+
+func testNoAcknowledgedReportLost(t *testing.T, path string) {
 	rs := testRuleset("shop", 50, 3, 3)
 	m := map[string]*engine.Ruleset{"shop": rs}
 	now := func() time.Time { return fixedNow }
-	c, err := New(Config{DBPath: path, Rulesets: m, Now: now, SourceReportsPerHour: -1})
+	c, err := New(Config{DB: path, Rulesets: m, Now: now, SourceReportsPerHour: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +134,7 @@ func TestNoAcknowledgedReportLost(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, %d refused after close", acked.Load(), refused.Load())
 
-	c2, err := New(Config{DBPath: path, Rulesets: m, Now: now})
+	c2, err := New(Config{DB: path, Rulesets: m, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +162,11 @@ func TestNoAcknowledgedReportLost(t *testing.T) {
 
 // TestGroupCommitCap: the per-epoch cap holds when many reports for one
 // epoch land in the same batch.
-func TestGroupCommitCap(t *testing.T) {
+func TestGroupCommitCap(t *testing.T) { eachBackend(t, testGroupCommitCap) }
+
+func testGroupCommitCap(t *testing.T, db string) {
 	rs := testRuleset("shop", 50, 3)
-	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, MaxReportsPerEpoch: 100, Now: func() time.Time { return fixedNow }})
+	c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": rs}, MaxReportsPerEpoch: 100, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,3 +103,9 @@ func (s *set) epochAccepted(e int64, now time.Time, grace time.Duration) bool {
 	}
 	return false
 }
+
+// epochFinal says whether epoch e takes no more reports: it ended more
+// than the grace period before now.
+func (s *set) epochFinal(e int64, now time.Time, grace time.Duration) bool {
+	return e < s.epoch(now.Add(-grace))
+}

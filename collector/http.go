@@ -37,7 +37,8 @@ func bad(format string, args ...any) error {
 	return &intakeError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// headers sets what every response carries: no caching, and CORS without
+// headers sets what every response carries: no caching (the reads relax
+// it once they succeed, see cacheFor), and CORS without
 // credentials: for the site's configured origins only on the intake, for
 // any origin on the public reads. No cookies are ever set.
 func (c *Collector) headers(next http.Handler) http.Handler {
@@ -99,6 +100,9 @@ func (c *Collector) serveReports(w http.ResponseWriter, r *http.Request) {
 	if err := c.Accept(r.Context(), body); err != nil {
 		var ie *intakeError
 		if errors.As(err, &ie) {
+			if ie.status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
+			}
 			httpError(w, ie.status, ie.msg)
 			return
 		}
@@ -168,10 +172,21 @@ func (c *Collector) AcceptAsOf(ctx context.Context, body []byte, now time.Time) 
 		if errors.Is(err, errClosed) {
 			return &intakeError{http.StatusServiceUnavailable, "the collector is shutting down"}
 		}
+		var se *errStore
+		if errors.As(err, &se) || errors.Is(err, errBusy) {
+			// Nothing of the report was stored: the device keeps it and
+			// sends it again later (jsbridge/src/report.js).
+			return &intakeError{http.StatusServiceUnavailable, "the report could not be stored now; send it again later"}
+		}
 		return err
 	}
 	return nil
 }
+
+// retryAfter is what a 503 asks a device to wait, in seconds. A device
+// retries on a later page view anyway; this keeps a recovering database
+// from meeting every device's retry at once.
+const retryAfter = "30"
 
 // acceptedType says whether a report's Content-Type is one a page sends:
 // text/plain (fetch and sendBeacon with a string body, which needs no CORS
@@ -334,10 +349,56 @@ func (c *Collector) serveEstimates(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := c.estimatesOf(r.Context(), s, epoch)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, "could not read the counts")
+		readFailed(w)
 		return
 	}
+	c.cacheFor(w, s, epoch)
 	writeJSON(w, res)
+}
+
+// readFailed answers a read the database could not serve.
+func readFailed(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", retryAfter)
+	httpError(w, http.StatusServiceUnavailable, "could not read the counts now; try again later")
+}
+
+// How long the public reads may be cached, by browsers and by a CDN in
+// front of the collectors: an epoch still taking reports changes with
+// every batch, but a minute-old estimate is as good as a fresh one for a
+// dashboard or a device's k-anonymity check, and a CDN then absorbs nearly
+// every read. An epoch past its grace period never changes again.
+const (
+	openEpochMaxAge  = 60
+	finalEpochMaxAge = 24 * 3600
+)
+
+// cacheFor sets Cache-Control on a successful read of epoch.
+func (c *Collector) cacheFor(w http.ResponseWriter, s *set, epoch int64) {
+	age := openEpochMaxAge
+	if s.epochFinal(epoch, c.now(), c.grace) {
+		age = finalEpochMaxAge
+	}
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-if-error=%d", age, finalEpochMaxAge))
+}
+
+// serveHealth says the process answers: for a load balancer's liveness
+// check.
+func (c *Collector) serveHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]string{"status": "ok"})
+}
+
+// serveReady says whether the collector can take reports: the process
+// answers and so does the database. A load balancer sends reports only to
+// ready collectors.
+func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := c.store.ping(ctx); err != nil {
+		w.Header().Set("Retry-After", retryAfter)
+		httpError(w, http.StatusServiceUnavailable, "the database does not answer")
+		return
+	}
+	writeJSON(w, map[string]string{"status": "ready"})
 }
 
 // ErrUnknownRuleset is the error of Estimates, CohortSizes and Epoch for a
@@ -402,9 +463,10 @@ func (c *Collector) serveCohortSizes(w http.ResponseWriter, r *http.Request) {
 	}
 	sizes, err := c.sizesOf(r.Context(), s)
 	if err != nil {
-		httpError(w, http.StatusInternalServerError, "could not read the counts")
+		readFailed(w)
 		return
 	}
+	c.cacheFor(w, s, s.epoch(c.now())-1)
 	writeJSON(w, sizes)
 }
 

@@ -38,7 +38,7 @@ func BenchmarkIntake(b *testing.B) {
 func benchmarkIntake(b *testing.B, conns int) {
 	rs := testRuleset("shop", 50, 3, 3)
 	dbPath := filepath.Join(b.TempDir(), "bench.db")
-	cfg := Config{DBPath: dbPath, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }}
+	cfg := Config{DB: dbPath, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }}
 	c, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -1,84 +1,50 @@
 package collector
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 )
 
-// schema is everything the collector stores: counts, and nothing else.
-// counts holds, per ruleset, epoch and mechanism, how many reports named
-// cohort index idx; totals holds how many reports there were. The mechanism
-// column leaves room for others; krr is the only one.
-const schema = `
-CREATE TABLE IF NOT EXISTS counts (
-	ruleset   TEXT    NOT NULL,
-	epoch     INTEGER NOT NULL,
-	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
-	idx       INTEGER NOT NULL CHECK (idx >= 0),
-	count     INTEGER NOT NULL CHECK (count >= 0),
-	PRIMARY KEY (ruleset, epoch, mechanism, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS totals (
-	ruleset   TEXT    NOT NULL,
-	epoch     INTEGER NOT NULL,
-	mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
-	n         INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (ruleset, epoch, mechanism)
-) WITHOUT ROWID;
-`
+// Where counts live. A store is one of two backends behind one small
+// interface: SQLite (sqlite.go), embedded, for one collector process, and
+// PostgreSQL (postgres.go), shared by any number of stateless collectors.
+// Both keep exactly the same two tables (counts and totals, see the
+// migrations of each), and nothing else.
 
-func openDB(path string) (*sql.DB, error) {
-	dsn := "file::memory:"
-	if path != "" && path != ":memory:" {
-		dsn = "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
-	}
-	if dsn == "file::memory:" {
-		// One connection: an in-memory database lives in its connection.
-		db.SetMaxOpenConns(1)
-	} else {
-		// In WAL mode readers do not block the writer (writes all go
-		// through the one writer goroutine) nor it them.
-		db.SetMaxOpenConns(4)
-		db.SetMaxIdleConns(4)
-	}
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+// store is a backend. It is used by one writer goroutine (apply) and any
+// number of readers (load, ping).
+type store interface {
+	// apply runs one transaction. For each of epochs (sorted, distinct) it
+	// first reads how many reports are stored, holding whatever lock keeps
+	// that figure exact until the transaction ends, even against other
+	// collector processes; plan then says what to add, and apply adds it
+	// and commits. A nil error means the increments are durable; any error
+	// means none of them were stored.
+	apply(ctx context.Context, epochs []epochKey, plan func(stored map[epochKey]int64) increments) error
+	// load reads one ruleset's epoch: the totals by mechanism and the
+	// counts by (mechanism, index).
+	load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error)
+	// ping says whether the database answers.
+	ping(ctx context.Context) error
+	close() error
 }
 
-var errEpochFull = errors.New("this epoch has all the reports it accepts")
-
-// stmts are the writer's statements, prepared once (a transaction reuses
-// them on the connection they were prepared on).
-type stmts struct {
-	total, count, epochN *sql.Stmt
+// storedRow is one row of totals (idx < 0) or counts.
+type storedRow struct {
+	mechanism string
+	idx       int64
+	n         int64
 }
 
-func prepare(db *sql.DB) (*stmts, error) {
-	var s stmts
-	var err error
-	for _, p := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&s.total, `INSERT INTO totals (ruleset, epoch, mechanism, n) VALUES (?, ?, ?, ?)
-			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = n + excluded.n`},
-		{&s.count, `INSERT INTO counts (ruleset, epoch, mechanism, idx, count) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = count + excluded.count`},
-		{&s.epochN, `SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ? AND epoch = ?`},
-	} {
-		if *p.st, err = db.Prepare(p.sql); err != nil {
-			return nil, err
-		}
-	}
-	return &s, nil
+// increments are what one transaction adds.
+type increments struct {
+	totals map[totalKey]int64
+	counts map[countKey]int64
 }
 
 type epochKey struct {
@@ -97,74 +63,128 @@ type countKey struct {
 	idx int
 }
 
+// sortedTotals and sortedCounts give the increments in key order. Every
+// transaction takes its row locks in this one order, so two collectors
+// adding to the same rows wait for each other and never deadlock.
+func (in increments) sortedTotals() []totalKey {
+	keys := make([]totalKey, 0, len(in.totals))
+	for k := range in.totals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareTotal)
+	return keys
+}
+
+func (in increments) sortedCounts() []countKey {
+	keys := make([]countKey, 0, len(in.counts))
+	for k := range in.counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b countKey) int {
+		if c := compareTotal(a.totalKey, b.totalKey); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	return keys
+}
+
+func compareTotal(a, b totalKey) int {
+	return cmp.Or(strings.Compare(a.ruleset, b.ruleset), cmp.Compare(a.epoch, b.epoch), strings.Compare(a.mechanism, b.mechanism))
+}
+
+// openStore opens the database a Config names:
+//
+//	"" or ":memory:"                 SQLite in memory (tests)
+//	sqlite:PATH, or a bare PATH      a SQLite file
+//	postgres://… or postgresql://…   PostgreSQL (a pgx connection string)
+//
+// and brings its schema up to date (migrations run under a lock, so
+// collectors starting together are safe).
+func openStore(ctx context.Context, db string) (store, error) {
+	switch {
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return openPostgres(ctx, db)
+	case strings.HasPrefix(db, "sqlite:"):
+		path := strings.TrimPrefix(db, "sqlite:")
+		if path == "" {
+			return nil, errors.New("collector: sqlite: needs a file, as in sqlite:counts.db")
+		}
+		return openSQLite(ctx, path)
+	case strings.Contains(db, "://"):
+		scheme, _, _ := strings.Cut(db, "://")
+		return nil, fmt.Errorf("collector: database %q: unknown scheme %q; use sqlite:FILE or postgres://…", redactDSN(db), scheme)
+	}
+	return openSQLite(ctx, db)
+}
+
+// redactDSN hides a connection string's password, for errors and logs.
+func redactDSN(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	at := strings.LastIndexByte(strings.SplitN(rest, "/", 2)[0], '@')
+	if at < 0 {
+		return dsn
+	}
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+var errEpochFull = errors.New("this epoch has all the reports it accepts")
+
+// errStore marks a failure of the database, as opposed to a refused
+// report: the intake answers it with 503 and Retry-After.
+type errStore struct{ err error }
+
+func (e *errStore) Error() string { return "collector: database: " + e.err.Error() }
+func (e *errStore) Unwrap() error { return e.err }
+
 // commit applies a batch of reports in one transaction and returns each
 // report's outcome: nil (counted), errEpochFull (refused by the per-epoch
 // cap, not counted) or the transaction's error (nothing in the batch
 // counted).
 func (c *Collector) commit(batch []*op) []error {
 	errs := make([]error, len(batch))
-	fail := func(err error) []error {
+	var epochs []epochKey
+	if c.maxN > 0 {
+		for _, o := range batch {
+			epochs = append(epochs, epochKey{o.ruleset, o.epoch})
+		}
+		slices.SortFunc(epochs, func(a, b epochKey) int {
+			return cmp.Or(strings.Compare(a.ruleset, b.ruleset), cmp.Compare(a.epoch, b.epoch))
+		})
+		epochs = slices.Compact(epochs)
+	}
+	plan := func(stored map[epochKey]int64) increments {
+		in := increments{totals: map[totalKey]int64{}, counts: map[countKey]int64{}}
+		for i, o := range batch {
+			errs[i] = nil
+			if c.maxN > 0 {
+				ek := epochKey{o.ruleset, o.epoch}
+				if stored[ek] >= c.maxN {
+					errs[i] = errEpochFull
+					continue
+				}
+				stored[ek]++
+			}
+			tk := totalKey{o.ruleset, o.epoch, o.mechanism}
+			in.totals[tk]++
+			in.counts[countKey{tk, o.value}]++
+		}
+		return in
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	start := time.Now()
+	err := c.store.apply(ctx, epochs, plan)
+	c.metrics.commitDone(len(batch), time.Since(start), err)
+	if err != nil {
+		err = &errStore{err}
 		for i := range errs {
 			errs[i] = err
 		}
-		return errs
-	}
-	ctx := context.Background()
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	defer tx.Rollback()
-
-	totals := map[totalKey]int64{}
-	counts := map[countKey]int64{}
-	var seen map[epochKey]int64 // reports per (ruleset, epoch) so far, with the cap
-	if c.maxN > 0 {
-		seen = map[epochKey]int64{}
-	}
-	for i, o := range batch {
-		if c.maxN > 0 {
-			ek := epochKey{o.ruleset, o.epoch}
-			n, ok := seen[ek]
-			if !ok {
-				err := tx.StmtContext(ctx, c.stmts.epochN).QueryRowContext(ctx, o.ruleset, o.epoch).Scan(&n)
-				if err != nil {
-					return fail(err)
-				}
-			}
-			if n >= c.maxN {
-				seen[ek] = n
-				errs[i] = errEpochFull
-				continue
-			}
-			seen[ek] = n + 1
-		}
-		tk := totalKey{o.ruleset, o.epoch, o.mechanism}
-		totals[tk]++
-		counts[countKey{tk, o.value}]++
-	}
-	if len(totals) > 0 {
-		st := tx.StmtContext(ctx, c.stmts.total)
-		for k, n := range totals {
-			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, n); err != nil {
-				st.Close()
-				return fail(err)
-			}
-		}
-		st.Close()
-	}
-	if len(counts) > 0 {
-		st := tx.StmtContext(ctx, c.stmts.count)
-		for k, n := range counts {
-			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, k.idx, n); err != nil {
-				st.Close()
-				return fail(err)
-			}
-		}
-		st.Close()
-	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
 	}
 	return errs
 }
@@ -177,46 +197,23 @@ type tally struct {
 
 // load reads the tallies of one ruleset and epoch, by mechanism.
 func (c *Collector) load(ctx context.Context, s *set, epoch int64) (map[string]*tally, error) {
+	rows, err := c.store.load(ctx, s.id, epoch)
+	if err != nil {
+		return nil, &errStore{err}
+	}
 	out := map[string]*tally{}
-	get := func(m string) *tally {
-		t := out[m]
+	for _, r := range rows {
+		t := out[r.mechanism]
 		if t == nil {
 			t = &tally{counts: make([]int64, len(s.catalogue))}
-			out[m] = t
+			out[r.mechanism] = t
 		}
-		return t
-	}
-	rows, err := c.db.QueryContext(ctx, `SELECT mechanism, n FROM totals WHERE ruleset = ? AND epoch = ?`, s.id, epoch)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var m string
-		var n int64
-		if err := rows.Scan(&m, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		get(m).n = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = c.db.QueryContext(ctx, `SELECT mechanism, idx, count FROM counts WHERE ruleset = ? AND epoch = ?`, s.id, epoch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var m string
-		var idx, n int64
-		if err := rows.Scan(&m, &idx, &n); err != nil {
-			return nil, err
-		}
-		if idx >= 0 && idx < int64(len(s.catalogue)) {
-			get(m).counts[idx] = n
+		switch {
+		case r.idx < 0:
+			t.n = r.n
+		case r.idx < int64(len(s.catalogue)):
+			t.counts[r.idx] = r.n
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -10,7 +10,7 @@ import (
 
 // Group commit.
 //
-// Intake requests do not write to SQLite themselves. Accept validates a
+// Intake requests do not write to the database themselves. Accept validates a
 // report and enqueues its count increments to one writer goroutine, which
 // takes everything queued (up to maxBatch reports) and applies it in ONE
 // transaction: the increments are summed in memory per (ruleset, epoch,
@@ -56,6 +56,12 @@ type op struct {
 
 var errClosed = errors.New("collector: closed")
 
+// errBusy: the queue stayed full for enqueueWait.
+var errBusy = errors.New("collector: the writer's queue is full")
+
+// enqueueWait is how long a report waits for room in a full queue.
+const enqueueWait = time.Second
+
 // writer is the single goroutine that owns writes.
 type writer struct {
 	c      *Collector
@@ -90,10 +96,23 @@ func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechan
 	}
 	select {
 	case w.queue <- o:
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		opPool.Put(o)
-		return ctx.Err()
+	default:
+		// The queue is full: the database is slow or away. Wait a little
+		// for room, then say so rather than hold the request.
+		t := time.NewTimer(enqueueWait)
+		select {
+		case w.queue <- o:
+			t.Stop()
+		case <-t.C:
+			w.mu.RUnlock()
+			opPool.Put(o)
+			return errBusy
+		case <-ctx.Done():
+			t.Stop()
+			w.mu.RUnlock()
+			opPool.Put(o)
+			return ctx.Err()
+		}
 	}
 	w.mu.RUnlock()
 	// Once queued, the report will be committed or fail; wait for which,

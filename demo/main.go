@@ -299,7 +299,7 @@ func newServer(cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	col, err := collector.New(collector.Config{
-		DBPath:   cfg.reports,
+		DB:   cfg.reports,
 		Rulesets: map[string]*engine.Ruleset{sh.rs.ID: sh.rs},
 		Now:      cfg.now,
 	})

@@ -91,7 +91,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *margin <= 0 {
 		*margin = -1 // Config's 0 is the default
 	}
-	c, err := collector.New(collector.Config{DBPath: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
+	c, err := collector.New(collector.Config{DB: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
 		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource, ForgeryMargin: *margin})
 	if err != nil {
 		return err

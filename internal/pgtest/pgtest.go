@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ type Server struct {
 	data  string
 	owner *user.User // nil when the test itself may run postgres
 	cmd   *exec.Cmd
+
+	mu        sync.Mutex
+	databases int
 }
 
 // Start starts a server for t and stops it when t ends.
@@ -54,6 +58,28 @@ func Start(t testing.TB) *Server {
 		}
 	})
 	return s
+}
+
+// New starts a server that the caller stops: for a package's TestMain, so
+// that its tests share one server (each with a database of its own, see
+// Database).
+func New() (*Server, error) { return start() }
+
+// Database creates a new, empty database for t and returns its DSN. It is
+// dropped when t ends.
+func (s *Server) Database(t testing.TB) string {
+	t.Helper()
+	s.mu.Lock()
+	s.databases++
+	name := fmt.Sprintf("test_%d", s.databases)
+	s.mu.Unlock()
+	if out, err := s.command("psql", "-h", s.Dir, "-U", "postgres", "-d", "postgres", "-Atc", "CREATE DATABASE "+name).CombinedOutput(); err != nil {
+		t.Fatalf("pgtest: creating database %s: %v\n%s", name, err, out)
+	}
+	t.Cleanup(func() {
+		s.command("psql", "-h", s.Dir, "-U", "postgres", "-d", "postgres", "-Atc", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
+	})
+	return "postgres://postgres@/" + name + "?host=" + s.Dir + "&sslmode=disable"
 }
 
 // Bin finds the directory of PostgreSQL's binaries.
@@ -175,6 +201,23 @@ func (s *Server) Kill() error {
 	_, _ = s.cmd.Process.Wait()
 	s.cmd = nil
 	return nil
+}
+
+// Shutdown stops the server the way an operator's restart does (fast
+// mode: open transactions roll back, sessions are ended), keeping its data
+// for Restart.
+func (s *Server) Shutdown() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	err := s.cmd.Wait()
+	s.cmd = nil
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return nil // setpriv reports the signal postgres exited on
+	}
+	return err
 }
 
 // Restart starts a stopped or killed server again on the same directory

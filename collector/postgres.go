@@ -1,0 +1,233 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgMigrations are the PostgreSQL schema's versions, applied in order, each
+// recorded in edgewise_schema. The tables are SQLite's (sqlite.go), with
+// PostgreSQL's types.
+var pgMigrations = []string{
+	// 1: the counts and totals.
+	`CREATE TABLE counts (
+		ruleset   text    NOT NULL,
+		epoch     bigint  NOT NULL,
+		mechanism text    NOT NULL CHECK (mechanism IN ('krr')),
+		idx       integer NOT NULL CHECK (idx >= 0),
+		count     bigint  NOT NULL CHECK (count >= 0),
+		PRIMARY KEY (ruleset, epoch, mechanism, idx)
+	);
+	CREATE TABLE totals (
+		ruleset   text   NOT NULL,
+		epoch     bigint NOT NULL,
+		mechanism text   NOT NULL CHECK (mechanism IN ('krr')),
+		n         bigint NOT NULL CHECK (n >= 0),
+		PRIMARY KEY (ruleset, epoch, mechanism)
+	);`,
+}
+
+// migrationLock is the advisory lock the migrations run under: collectors
+// starting together take turns, and the later ones find nothing to do.
+const migrationLock = 0x6564676577697365 // "edgewise"
+
+// pgStore is the shared backend: any number of collector processes, each
+// with its own writer goroutine, add to the same rows.
+//
+// Counts add up across processes because every increment is an additive
+// upsert (count = count + excluded.count) made under the row's lock, and
+// every transaction takes its locks in one order (the sorted keys), so
+// none waits for another in a cycle. The per-epoch cap reads the epoch's
+// total under a transaction-scoped advisory lock on (ruleset, epoch), which
+// makes "read the total, add at most the rest" exact across processes; the
+// lock is held only from that read to the commit, about a millisecond per
+// batch of hundreds of reports. RATIONALE.md, "Why additive upserts and not
+// per-collector shards?", has the measurements behind the choice.
+type pgStore struct {
+	pool *pgxpool.Pool
+}
+
+// commitTimeout bounds one batch's transaction; statusWait bounds how long
+// a commit whose answer was lost is followed up.
+const (
+	commitTimeout = 5 * time.Second
+	statusWait    = 10 * time.Second
+)
+
+func openPostgres(ctx context.Context, dsn string) (*pgStore, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("collector: postgres: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
+		// A database that is down should be a quick 503, not a hung request.
+		cfg.ConnConfig.ConnectTimeout = 2 * time.Second
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "edgewise-collector"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("collector: postgres: %w", err)
+	}
+	s := &pgStore{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("collector: postgres %s: %w", redactDSN(dsn), err)
+	}
+	return s, nil
+}
+
+// migrate applies the migrations the database lacks, in one transaction,
+// under migrationLock. PostgreSQL's DDL is transactional, so a collector
+// killed halfway leaves the schema as it was.
+func (s *pgStore) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS edgewise_schema (version integer PRIMARY KEY)`); err != nil {
+			return err
+		}
+		var version int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM edgewise_schema`).Scan(&version); err != nil {
+			return err
+		}
+		if version > len(pgMigrations) {
+			return fmt.Errorf("the database is at schema version %d, newer than this collector knows (%d); run a newer collector", version, len(pgMigrations))
+		}
+		for v := version; v < len(pgMigrations); v++ {
+			if _, err := tx.Exec(ctx, pgMigrations[v]); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO edgewise_schema (version) VALUES ($1)`, v+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *pgStore) apply(ctx context.Context, epochs []epochKey, plan func(map[epochKey]int64) increments) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+
+	// One round trip: the transaction's id (to follow up a lost commit),
+	// then each epoch's lock and total.
+	var xid string
+	stored := make(map[epochKey]int64, len(epochs))
+	reads := &pgx.Batch{}
+	reads.Queue(`SELECT pg_current_xact_id()::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
+	for _, ek := range epochs {
+		reads.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, $2::bigint))`, ek.ruleset, ek.epoch)
+		reads.Queue(`SELECT COALESCE(sum(n), 0)::bigint FROM totals WHERE ruleset = $1 AND epoch = $2`, ek.ruleset, ek.epoch).
+			QueryRow(func(r pgx.Row) error {
+				var n int64
+				err := r.Scan(&n)
+				stored[ek] = n
+				return err
+			})
+	}
+	if err := tx.SendBatch(ctx, reads).Close(); err != nil {
+		return err
+	}
+
+	in := plan(stored)
+	writes := &pgx.Batch{}
+	if tk := in.sortedTotals(); len(tk) > 0 {
+		rulesets, epochNs, mechanisms, ns := make([]string, len(tk)), make([]int64, len(tk)), make([]string, len(tk)), make([]int64, len(tk))
+		for i, k := range tk {
+			rulesets[i], epochNs[i], mechanisms[i], ns[i] = k.ruleset, k.epoch, k.mechanism, in.totals[k]
+		}
+		writes.Queue(`INSERT INTO totals (ruleset, epoch, mechanism, n)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = totals.n + excluded.n`, rulesets, epochNs, mechanisms, ns)
+	}
+	if ck := in.sortedCounts(); len(ck) > 0 {
+		rulesets, epochNs, mechanisms, idxs, ns := make([]string, len(ck)), make([]int64, len(ck)), make([]string, len(ck)), make([]int32, len(ck)), make([]int64, len(ck))
+		for i, k := range ck {
+			rulesets[i], epochNs[i], mechanisms[i], idxs[i], ns[i] = k.ruleset, k.epoch, k.mechanism, int32(k.idx), in.counts[k]
+		}
+		writes.Queue(`INSERT INTO counts (ruleset, epoch, mechanism, idx, count)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::bigint[])
+			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = counts.count + excluded.count`, rulesets, epochNs, mechanisms, idxs, ns)
+	}
+	if writes.Len() > 0 {
+		if err := tx.SendBatch(ctx, writes).Close(); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// The connection may have died after the server committed but
+		// before it said so. Ask, so that a stored report is never
+		// answered 503 (and sent again).
+		if committed, serr := s.committed(xid); serr == nil && committed {
+			return nil
+		} else if serr != nil {
+			return fmt.Errorf("%w (whether it committed is unknown: %v)", err, serr)
+		}
+		return err
+	}
+	return nil
+}
+
+// errUncertain: the server could not be asked how a transaction ended.
+var errUncertain = errors.New("the database did not answer")
+
+// committed asks, on a fresh connection and for up to statusWait, whether
+// transaction xid committed (pg_xact_status, made for exactly this).
+func (s *pgStore) committed(xid string) (bool, error) {
+	if xid == "" {
+		return false, nil // it never began
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statusWait)
+	defer cancel()
+	for {
+		var status *string
+		err := s.pool.QueryRow(ctx, `SELECT pg_xact_status($1::text::xid8)`, xid).Scan(&status)
+		if err == nil {
+			switch {
+			case status == nil:
+				return false, fmt.Errorf("transaction %s is too old to look up", xid)
+			case *status == "committed":
+				return true, nil
+			case *status == "aborted":
+				return false, nil
+			}
+			// "in progress": its backend has not finished yet.
+		}
+		select {
+		case <-ctx.Done():
+			return false, errUncertain
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (s *pgStore) load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT mechanism, -1::bigint, n FROM totals WHERE ruleset = $1 AND epoch = $2
+		UNION ALL SELECT mechanism, idx::bigint, count FROM counts WHERE ruleset = $1 AND epoch = $2`, ruleset, epoch)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (storedRow, error) {
+		var sr storedRow
+		err := r.Scan(&sr.mechanism, &sr.idx, &sr.n)
+		return sr, err
+	})
+}
+
+func (s *pgStore) ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+func (s *pgStore) close() error {
+	s.pool.Close()
+	return nil
+}

@@ -1,0 +1,167 @@
+package collector
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+)
+
+// sqliteMigrations are the SQLite schema's versions, applied in order and
+// recorded in PRAGMA user_version. The first is the schema as it was before
+// versions were kept (hence IF NOT EXISTS): a database made then is at
+// version 0 and simply moves to 1.
+var sqliteMigrations = []string{
+	// 1: counts holds, per ruleset, epoch and mechanism, how many reports
+	// named cohort index idx; totals holds how many reports there were. The
+	// mechanism column leaves room for others; krr is the only one.
+	`CREATE TABLE IF NOT EXISTS counts (
+		ruleset   TEXT    NOT NULL,
+		epoch     INTEGER NOT NULL,
+		mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
+		idx       INTEGER NOT NULL CHECK (idx >= 0),
+		count     INTEGER NOT NULL CHECK (count >= 0),
+		PRIMARY KEY (ruleset, epoch, mechanism, idx)
+	) WITHOUT ROWID;
+	CREATE TABLE IF NOT EXISTS totals (
+		ruleset   TEXT    NOT NULL,
+		epoch     INTEGER NOT NULL,
+		mechanism TEXT    NOT NULL CHECK (mechanism IN ('krr')),
+		n         INTEGER NOT NULL CHECK (n >= 0),
+		PRIMARY KEY (ruleset, epoch, mechanism)
+	) WITHOUT ROWID;`,
+}
+
+// sqliteStore is the embedded backend: one file, written by one collector
+// process (its writer goroutine), read by any.
+type sqliteStore struct {
+	db                   *sql.DB
+	total, count, epochN *sql.Stmt
+}
+
+func openSQLite(ctx context.Context, path string) (*sqliteStore, error) {
+	dsn := "file::memory:"
+	if path != "" && path != ":memory:" {
+		// _txlock=immediate: a transaction takes the write lock when it
+		// begins, so the migrations' check-then-apply and the cap's
+		// read-then-add hold even if a second process opens the file.
+		dsn = "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if dsn == "file::memory:" {
+		// One connection: an in-memory database lives in its connection.
+		db.SetMaxOpenConns(1)
+	} else {
+		// In WAL mode readers do not block the writer (writes all go
+		// through the one writer goroutine) nor it them.
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
+	}
+	s := &sqliteStore{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collector: sqlite %s: %w", path, err)
+	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.total, `INSERT INTO totals (ruleset, epoch, mechanism, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = n + excluded.n`},
+		{&s.count, `INSERT INTO counts (ruleset, epoch, mechanism, idx, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = count + excluded.count`},
+		{&s.epochN, `SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ? AND epoch = ?`},
+	} {
+		if *p.st, err = db.PrepareContext(ctx, p.sql); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// migrate applies the migrations the file lacks, in one transaction that
+// holds the write lock from its start.
+func (s *sqliteStore) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version > len(sqliteMigrations) {
+		return fmt.Errorf("the database is at schema version %d, newer than this collector knows (%d); run a newer collector", version, len(sqliteMigrations))
+	}
+	for v := version; v < len(sqliteMigrations); v++ {
+		if _, err := tx.ExecContext(ctx, sqliteMigrations[v]); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(sqliteMigrations))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqliteStore) apply(ctx context.Context, epochs []epochKey, plan func(map[epochKey]int64) increments) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stored := make(map[epochKey]int64, len(epochs))
+	for _, ek := range epochs {
+		var n int64
+		if err := tx.StmtContext(ctx, s.epochN).QueryRowContext(ctx, ek.ruleset, ek.epoch).Scan(&n); err != nil {
+			return err
+		}
+		stored[ek] = n
+	}
+	in := plan(stored)
+	if len(in.totals) > 0 {
+		st := tx.StmtContext(ctx, s.total)
+		for _, k := range in.sortedTotals() {
+			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, in.totals[k]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(in.counts) > 0 {
+		st := tx.StmtContext(ctx, s.count)
+		for _, k := range in.sortedCounts() {
+			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, k.idx, in.counts[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+func (s *sqliteStore) load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT mechanism, -1, n FROM totals WHERE ruleset = ?1 AND epoch = ?2
+		UNION ALL SELECT mechanism, idx, count FROM counts WHERE ruleset = ?1 AND epoch = ?2`, ruleset, epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedRow
+	for rows.Next() {
+		var r storedRow
+		if err := rows.Scan(&r.mechanism, &r.idx, &r.n); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *sqliteStore) close() error { return s.db.Close() }
