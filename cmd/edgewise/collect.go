@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,7 +24,7 @@ import (
 
 func init() {
 	commands["collect"] = command{
-		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--forgery-margin N] [--db PATH] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes.\n      It stores only counts, never addresses, user agents, cookies or report bodies.",
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--forgery-margin N] [--db sqlite:FILE|postgres://...] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes,\n      and GET /metrics, /healthz, /readyz for operators. Any number of collectors may share one\n      PostgreSQL database. It stores only counts, never addresses, user agents, cookies or report bodies.",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -44,7 +45,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var paths stringList
 	fs.Var(&paths, "ruleset", "a signed ruleset `FILE.ewr` to collect reports for (repeatable)")
 	keyPath := fs.String("key", "", "the public key `FILE` the rulesets are signed with (required)")
-	dbPath := fs.String("db", "edgewise-reports.db", "SQLite database `PATH` for the counts")
+	dbDefault := "sqlite:edgewise-reports.db"
+	if env := os.Getenv("EDGEWISE_DB"); env != "" {
+		dbDefault = env
+	}
+	dbPath := fs.String("db", dbDefault, "where the counts live: `sqlite:FILE` (one collector) or postgres://USER@HOST/DB (any number); default $EDGEWISE_DB, which keeps a password off the command line")
 	addr := fs.String("addr", "127.0.0.1:8090", "`HOST:PORT` to listen on")
 	maxBody := fs.Int64("max-body", collector.DefaultMaxBodyBytes, "largest report body in `BYTES`")
 	maxN := fs.Int64("max-per-epoch", 0, "most reports counted per ruleset and epoch (0: twice --audience, or "+strconv.Itoa(collector.DefaultMaxReportsPerEpoch)+"; -1: no limit)")
@@ -92,7 +97,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		*margin = -1 // Config's 0 is the default
 	}
 	c, err := collector.New(collector.Config{DB: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
-		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource, ForgeryMargin: *margin})
+		Audience: *audience, Origins: origins, EpochGrace: *grace, SourceReportsPerHour: *perSource, ForgeryMargin: *margin,
+		Log: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}

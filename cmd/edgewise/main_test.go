@@ -13,6 +13,11 @@ import (
 var wasmPath string
 
 func TestMain(m *testing.M) {
+	// The fault tests and benchmarks run collectors (and the load
+	// generator) as processes of their own: this binary, re-executed.
+	if args := os.Getenv(cliArgsEnv); args != "" {
+		os.Exit(runChild(args))
+	}
 	p, err := abitest.EnsureWasm("../..")
 	if err != nil {
 		panic(err)
