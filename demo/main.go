@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := flags.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free port")
 	dist := flags.String("dist", "dist", "`folder` holding edgewise.wasm and the SDK's files (make build)")
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
-	reports := flags.String("reports", "", "SQLite `FILE` for the collector's cohort counts (default: kept in memory)")
+	reports := flags.String("reports", "", "where the collector keeps its cohort counts: a SQLite `FILE` (or sqlite:FILE) or postgres://… (default: in memory)")
 	weather := flags.String("weather", "", "Open-Meteo forecast `FILE` (JSON, or .json.gz) to build the weather feed from (default: the example's world forecast)")
 	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
 	if err := flags.Parse(args); err != nil {
@@ -299,7 +299,7 @@ func newServer(cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	col, err := collector.New(collector.Config{
-		DB:   cfg.reports,
+		DB:       cfg.reports,
 		Rulesets: map[string]*engine.Ruleset{sh.rs.ID: sh.rs},
 		Now:      cfg.now,
 	})

@@ -16,7 +16,9 @@ import (
 
 // stored is what the database holds for the site's epoch: the reports
 // (totals) and the sum of the per-cohort counts, which must agree.
-func stored(t *testing.T, dsn string, s site) (reports, counted int64) {
+func stored(t *testing.T, dsn string, s site) (reports, counted int64) { return storedPG(t, dsn, s) }
+
+func storedPG(t testing.TB, dsn string, s site) (reports, counted int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -233,5 +233,6 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	w.Header().Set("X-Balancer", "no healthy backend")
 	http.Error(w, "no healthy backend", http.StatusServiceUnavailable)
 }

@@ -1,17 +1,20 @@
 // Package loadgen posts cohort reports to collectors as fast as they take
 // them, and says what happened to each: for the collector's benchmarks and
 // its fault tests. Each connection is a keep-alive HTTP/1.1 connection with
-// one request in flight, as a browser's beacon is.
+// one request in flight, as a browser's beacon is, written and read by hand
+// (http.ReadResponse) the way load generators such as wrk work, so that
+// the machine's cores go to the collectors rather than to net/http's client.
 package loadgen
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -74,14 +77,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr := &http.Transport{
-				DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-				MaxIdleConnsPerHost: 1,
-				DisableCompression:  true,
+			target := cfg.Targets[g%len(cfg.Targets)]
+			u, err := url.Parse(target)
+			if err != nil || u.Host == "" {
+				return
 			}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: cfg.Timeout}
-			url := cfg.Targets[g%len(cfg.Targets)] + "/v1/reports"
+			var nc net.Conn
+			var br *bufio.Reader
+			defer func() {
+				if nc != nil {
+					nc.Close()
+				}
+			}()
 			var mine []time.Duration
 			status := map[int]int64{}
 			var netErrs, retryAfter int64
@@ -91,26 +98,51 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					break
 				}
 				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(cfg.Body(i)))
-				req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-				resp, err := client.Do(req)
+				code, retry, err := func() (int, bool, error) {
+					if nc == nil {
+						c, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+						if err != nil {
+							return 0, false, err
+						}
+						nc, br = c, bufio.NewReader(c)
+					}
+					nc.SetDeadline(time.Now().Add(cfg.Timeout))
+					body := cfg.Body(i)
+					req := fmt.Appendf(nil, "POST /v1/reports HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: %d\r\n\r\n", u.Host, len(body))
+					if _, err := nc.Write(append(req, body...)); err != nil {
+						return 0, false, err
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						return 0, false, err
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.Close {
+						nc.Close()
+						nc = nil
+					}
+					return resp.StatusCode, resp.Header.Get("Retry-After") != "", nil
+				}()
 				if err != nil {
+					// Refused, reset or timed out: the answer is unknown.
 					netErrs++
-					// A refused or reset connection: don't spin.
-					time.Sleep(10 * time.Millisecond)
+					if nc != nil {
+						nc.Close()
+						nc = nil
+					}
+					time.Sleep(10 * time.Millisecond) // don't spin on a dead target
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				status[resp.StatusCode]++
-				if resp.StatusCode == http.StatusNoContent {
+				status[code]++
+				if code == http.StatusNoContent {
 					mine = append(mine, time.Since(t0))
-				} else {
-					if resp.Header.Get("Retry-After") != "" {
-						retryAfter++
-					}
-					time.Sleep(10 * time.Millisecond)
+					continue
 				}
+				if retry {
+					retryAfter++
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)

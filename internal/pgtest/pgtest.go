@@ -41,6 +41,8 @@ type Server struct {
 	owner *user.User // nil when the test itself may run postgres
 	cmd   *exec.Cmd
 
+	durable bool
+
 	mu        sync.Mutex
 	databases int
 }
@@ -49,6 +51,23 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s, err := start()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+	})
+	return s
+}
+
+// Durable starts a server for t that syncs its writes to disk as a
+// production server does (fsync and full-page writes on): for benchmarks,
+// whose figures must include what durability costs.
+func Durable(t testing.TB) *Server {
+	t.Helper()
+	s, err := startWith(true)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -105,12 +124,14 @@ func version(binDir string) int {
 	return n
 }
 
-func start() (*Server, error) {
+func start() (*Server, error) { return startWith(false) }
+
+func startWith(durable bool) (*Server, error) {
 	bin, err := Bin()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin}
+	s := &Server{bin: bin, durable: durable}
 	if os.Geteuid() == 0 {
 		if s.owner, err = user.Lookup("postgres"); err != nil {
 			return nil, errors.New("running as root, and there is no postgres user to run the server as: install Debian's postgresql package, which makes it")
@@ -163,8 +184,12 @@ func start() (*Server, error) {
 // commits still wait for the WAL to be written, so a server killed with
 // SIGKILL keeps every commit it acknowledged, as a production one does.
 func (s *Server) postgres() *exec.Cmd {
+	sync := "off"
+	if s.durable {
+		sync = "on"
+	}
 	return s.command("postgres", "-D", s.data, "-k", s.Dir, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=100")
+		"-c", "fsync="+sync, "-c", "full_page_writes="+sync, "-c", "max_connections=100")
 }
 
 // command runs a PostgreSQL binary, as the postgres user when the test runs
