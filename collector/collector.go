@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -71,6 +72,13 @@ type Config struct {
 	// (default DefaultSourceReportsPerHour; negative turns it off). Sources
 	// are told apart by a keyed hash of the address, in memory only.
 	SourceReportsPerHour int
+	// TrustedProxies are the addresses or CIDR prefixes of the site's load
+	// balancers and proxies in front of the collectors. A request from one
+	// of them is counted against the address it names in X-Forwarded-For
+	// (the nearest one not itself trusted), so that the per-source
+	// allowance applies to visitors, not to the balancer. Without any, the
+	// header is ignored, since anyone can send it.
+	TrustedProxies []string
 	// ForgeryMargin is how many forged reports must not be enough to
 	// publish the size of a cohort nobody is in: sizes are published only
 	// when they reach min_k with that many reports' worth taken off
@@ -98,6 +106,7 @@ type Collector struct {
 	origins map[string]bool
 	grace   time.Duration
 	limiter *sourceLimiter
+	proxies []netip.Prefix
 	// forgeryMargin is Config.ForgeryMargin resolved.
 	forgeryMargin int
 }
@@ -153,6 +162,10 @@ func New(cfg Config) (*Collector, error) {
 		perHour = DefaultSourceReportsPerHour
 	}
 	c.limiter = newSourceLimiter(perHour)
+	var err error
+	if c.proxies, err = parseProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	for id, rs := range cfg.Rulesets {
 		if rs == nil {
 			return nil, fmt.Errorf("collector: ruleset %q is nil", id)

@@ -777,3 +777,58 @@ func TestEstimatesErrors(t *testing.T) {
 		}
 	}
 }
+
+// Behind a trusted load balancer the allowance is per visitor, read from
+// the right of X-Forwarded-For; without one the header changes nothing.
+func TestSourceBehindAProxy(t *testing.T) {
+	send := func(srv *httptest.Server, xff ...string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports", strings.NewReader(okReport))
+		req.Header.Set("Content-Type", "text/plain")
+		for _, h := range xff {
+			req.Header.Add("X-Forwarded-For", h)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	behind := serve(t, newCollectorWith(t, Config{SourceReportsPerHour: 2, TrustedProxies: []string{"127.0.0.0/8", "10.1.2.3"}}))
+	for i, want := range []int{204, 204, 429} {
+		if got := send(behind, "203.0.113.7"); got != want {
+			t.Errorf("visitor A, report %d: %d, want %d", i, got, want)
+		}
+	}
+	// Another visitor through the same balancer has an allowance of its own,
+	// and so does one behind a second trusted hop.
+	if got := send(behind, "203.0.113.8"); got != 204 {
+		t.Errorf("visitor B: %d", got)
+	}
+	if got := send(behind, "203.0.113.9, 10.1.2.3"); got != 204 {
+		t.Errorf("visitor C through two proxies: %d", got)
+	}
+	// A client cannot pick its source: what it sends is left of what the
+	// balancer appended.
+	for _, spoof := range []string{"198.51.100.1, 203.0.113.7", "198.51.100.2"} {
+		hops := strings.Split(spoof, ", ")
+		if got := send(behind, strings.Join(append(hops[:len(hops)-1:len(hops)-1], "203.0.113.7"), ", ")); got != 429 {
+			t.Errorf("visitor A claiming %q: %d, want 429", spoof, got)
+		}
+	}
+	if got := send(behind, "198.51.100.3", "203.0.113.7"); got != 429 {
+		t.Errorf("visitor A with a header of its own before the balancer's: %d, want 429", got)
+	}
+
+	// Untrusted: the header is ignored and the peer is the source.
+	direct := serve(t, newCollectorWith(t, Config{SourceReportsPerHour: 2}))
+	for i, want := range []int{204, 204, 429} {
+		if got := send(direct, fmt.Sprintf("203.0.113.%d", 50+i)); got != want {
+			t.Errorf("untrusted peer, report %d: %d, want %d", i, got, want)
+		}
+	}
+
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3)}, TrustedProxies: []string{"lb.internal"}}); err == nil || !strings.Contains(err.Error(), `"lb.internal"`) {
+		t.Errorf("a host name as a trusted proxy: %v", err)
+	}
+}

@@ -7,7 +7,10 @@ package collector
 // who may post, and how much?").
 
 import (
+	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -108,4 +111,66 @@ func (s *set) epochAccepted(e int64, now time.Time, grace time.Duration) bool {
 // than the grace period before now.
 func (s *set) epochFinal(e int64, now time.Time, grace time.Duration) bool {
 	return e < s.epoch(now.Add(-grace))
+}
+
+// parseProxies reads Config.TrustedProxies: addresses or CIDR prefixes.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("collector: trusted proxy %q is neither an address nor a CIDR prefix such as 10.0.0.0/8", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func (c *Collector) trusts(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range c.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// source is the address a report came from, for the per-source allowance:
+// the peer's, unless the peer is a trusted proxy (the site's load
+// balancer), in which case it is the nearest address in X-Forwarded-For
+// that is not a trusted proxy. The list is read from the right, the end
+// the proxies appended to, so a client cannot pick its source by sending
+// an X-Forwarded-For of its own. The address is only ever hashed
+// (sourceLimiter), never kept.
+func (c *Collector) source(r *http.Request) string {
+	if len(c.proxies) == 0 {
+		return r.RemoteAddr
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !c.trusts(peer) {
+		return r.RemoteAddr
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return "unparsable:" + strings.TrimSpace(parts[j]) // one source for all such
+			}
+			if !c.trusts(a) {
+				return a.Unmap().String()
+			}
+		}
+	}
+	return peer.String()
 }

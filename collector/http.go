@@ -82,7 +82,7 @@ func (c *Collector) serveReports(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusUnsupportedMediaType, "a report is text/plain or application/json")
 		return
 	}
-	if !c.limiter.allow(r.RemoteAddr, c.now()) {
+	if !c.limiter.allow(c.source(r), c.now()) {
 		w.Header().Set("Retry-After", "3600")
 		httpError(w, http.StatusTooManyRequests, "too many reports from this address; try again later")
 		return
