@@ -1,6 +1,7 @@
 # Edgewise build. `make demo` runs the demo; `make test` runs every test.
 # Both install what they need (Go modules, npm packages, Debian's chromium,
-# firefox-esr and webkit2gtk-driver with xvfb) or say exactly what is missing.
+# firefox-esr and webkit2gtk-driver with xvfb, postgresql for the collector's
+# tests) or say exactly what is missing.
 
 GO        ?= go
 NODE      ?= node
@@ -14,7 +15,7 @@ CLI       := dist/edgewise
 GO_SOURCES := $(shell find engine internal wasm -name '*.go' -not -name '*_test.go' -not -path 'internal/sim/*' -not -path 'internal/feedbuild/*' -not -path 'internal/feedsrc/*') $(wildcard engine/lexicon/*.tsv) go.mod go.sum
 JS_SOURCES := $(shell find jsbridge/src -type f 2>/dev/null) jsbridge/build.mjs
 
-.PHONY: all build test test-go test-js test-browser demo bench check clean deps tools browsers screenshots
+.PHONY: all build test test-go test-js test-browser demo bench check clean deps tools browsers postgres screenshots
 
 all: build
 
@@ -63,10 +64,15 @@ deps: tools node_modules/.package-lock.json
 browsers:
 	@scripts/ensure-browsers.sh
 
-test: deps build browsers test-go test-js test-browser
+# PostgreSQL's binaries for the collector's tests, which start servers of
+# their own (scripts/ensure-postgres.sh).
+postgres:
+	@scripts/ensure-postgres.sh
+
+test: deps build browsers postgres test-go test-js test-browser
 	@echo "make test: all suites passed"
 
-test-go: $(WASM)
+test-go: $(WASM) postgres
 	$(GO) test ./...
 
 test-js: $(WASM) $(JS)
@@ -96,7 +102,7 @@ demo: deps build
 # (scripts/bench-compare). The standard workload is testdata/bench/standard.json.
 # -p 1: one package at a time. Packages benchmarked in parallel share the two
 # cores and skew every figure (a 32x wasm/native ratio against 14.7x alone).
-bench: build browsers
+bench: build browsers postgres
 	@$(NODE) scripts/sizes.mjs $(WASM) $(JS) $(WORKER_JS) $(TRACK_JS)
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... > dist/bench.txt || { cat dist/bench.txt; exit 1; }
 	@cat dist/bench.txt

@@ -38,7 +38,8 @@ func BenchmarkIntake(b *testing.B) {
 func benchmarkIntake(b *testing.B, conns int) {
 	rs := testRuleset("shop", 50, 3, 3)
 	dbPath := filepath.Join(b.TempDir(), "bench.db")
-	cfg := Config{DB: dbPath, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }}
+	// One address sends everything: no per-source allowance.
+	cfg := Config{DB: dbPath, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return fixedNow }, SourceReportsPerHour: -1}
 	c, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
