@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,8 +106,10 @@ func TestCatalogue(t *testing.T) {
 	}
 }
 
-func TestStrictIntake(t *testing.T) {
-	c := newCollector(t, "", testRuleset("shop", 50, 3, 3)) // K = 12
+func TestStrictIntake(t *testing.T) { eachBackend(t, testStrictIntake) }
+
+func testStrictIntake(t *testing.T, db string) {
+	c := newCollector(t, db, testRuleset("shop", 50, 3, 3)) // K = 12
 	srv := serve(t, c)
 	ok := `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`
 	for _, tc := range []struct {
@@ -263,11 +267,13 @@ func TestIntakeOrigins(t *testing.T) {
 
 // Reports for the previous epoch only within the grace after it ended, for
 // the next only within the grace before it starts.
-func TestIntakeEpochWindow(t *testing.T) {
+func TestIntakeEpochWindow(t *testing.T) { eachBackend(t, testIntakeEpochWindow) }
+
+func testIntakeEpochWindow(t *testing.T, db string) {
 	rs := testRuleset("shop", 50, 3, 3)
 	start := time.UnixMilli(2921 * 7 * 86_400_000).UTC() // epoch 2921 begins
 	var now time.Time
-	c, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return now }, SourceReportsPerHour: -1})
+	c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": rs}, Now: func() time.Time { return now }, SourceReportsPerHour: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,6 +469,7 @@ func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, epoch int64, truth
 	}
 	inEpoch := time.UnixMilli(epoch*days*86_400_000 + days*86_400_000/2).UTC()
 	c.now = func() time.Time { return inEpoch }
+	var bodies []string
 	for idx, count := range truth {
 		for range count {
 			v := idx
@@ -472,11 +479,29 @@ func simulate(t *testing.T, c *Collector, rs *engine.Ruleset, epoch int64, truth
 					v++
 				}
 			}
-			body := fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, v, eps)
-			if err := c.Accept(ctx, []byte(body)); err != nil {
-				t.Fatalf("accept %s: %v", body, err)
-			}
+			bodies = append(bodies, fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, v, eps))
 		}
+	}
+	// Sent by many senders at once, as devices do, so that group commit
+	// batches them (one transaction per report would make these tests
+	// slow, PostgreSQL's most of all).
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(bodies)); i = next.Add(1) - 1 {
+				if err := c.Accept(ctx, []byte(bodies[i])); err != nil {
+					t.Errorf("accept %s: %v", bodies[i], err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
@@ -543,9 +568,11 @@ func checkEstimates(t *testing.T, c *Collector, est Estimates, rs *engine.Rulese
 	}
 }
 
-func TestKRREstimates(t *testing.T) {
+func TestKRREstimates(t *testing.T) { eachBackend(t, testKRREstimates) }
+
+func testKRREstimates(t *testing.T, db string) {
 	rs := testRuleset("krr-shop", 500, 3, 3) // K = 12, ε = 2
-	c := newCollector(t, "", rs)
+	c := newCollector(t, db, rs)
 	// 20,000 reports; the last cohort is empty.
 	truth := []int{4000, 3000, 2500, 2000, 1500, 1500, 1000, 1000, 1500, 1000, 1000, 0}
 	simulate(t, c, rs, thisEpoch-1, truth, 1)
@@ -642,9 +669,11 @@ func TestCohortSizesCountFinerCohorts(t *testing.T) {
 }
 
 // TestLargeCatalogueEstimates: randomized response over K = 60 cohorts.
-func TestLargeCatalogueEstimates(t *testing.T) {
+func TestLargeCatalogueEstimates(t *testing.T) { eachBackend(t, testLargeCatalogueEstimates) }
+
+func testLargeCatalogueEstimates(t *testing.T, db string) {
 	rs := testRuleset("large-shop", 500, 4, 2, 6) // K = 60, ε = 2
-	c := newCollector(t, "", rs)
+	c := newCollector(t, db, rs)
 	// 20,000 reports spread over 16 cohorts; 44 are empty.
 	truth := make([]int, 60)
 	for i := 0; i < 60; i += 4 {
@@ -658,9 +687,11 @@ func TestLargeCatalogueEstimates(t *testing.T) {
 
 // TestSmallCohortSuppressedAtDefaultMinK: with min_k 50, a cohort whose
 // true count is below it and a noise-free-ish population is withheld.
-func TestSmallCohortSuppressed(t *testing.T) {
+func TestSmallCohortSuppressed(t *testing.T) { eachBackend(t, testSmallCohortSuppressed) }
+
+func testSmallCohortSuppressed(t *testing.T, db string) {
 	rs := testRuleset("small", 0, 2) // K = 2, default min_k 50
-	c := newCollector(t, "", rs)
+	c := newCollector(t, db, rs)
 	simulate(t, c, rs, thisEpoch, []int{1000, 5}, 3)
 	est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=small&epoch=%d", thisEpoch))
 	if est.MinK != 50 {

@@ -54,66 +54,68 @@ func TestEngineReportsAreCountedRight(t *testing.T) {
 		extras int // each adds 3 cohorts to K = 9
 	}{{"K=9", 0}, {"K=39", 10}} {
 		t.Run(tc.name, func(t *testing.T) {
-			rs := e2eRuleset(2, tc.extras)
-			c := newCollector(t, "", rs)
-			rng := rand.New(rand.NewPCG(7, 11))
-			now := fixedNow.UnixMilli()
-			truth := map[string]int{}
-			const people = 4000
-			for i := 0; i < people; i++ {
-				e := engine.New()
-				e.SetRandom(seeded{rng})
-				if err := e.Load(*rs); err != nil {
-					t.Fatal(err)
+			eachBackend(t, func(t *testing.T, db string) {
+				rs := e2eRuleset(2, tc.extras)
+				c := newCollector(t, db, rs)
+				rng := rand.New(rand.NewPCG(7, 11))
+				now := fixedNow.UnixMilli()
+				truth := map[string]int{}
+				const people = 4000
+				for i := 0; i < people; i++ {
+					e := engine.New()
+					e.SetRandom(seeded{rng})
+					if err := e.Load(*rs); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.SetPreferences(engine.Preferences{Sharing: engine.SharingCohorts}); err != nil {
+						t.Fatal(err)
+					}
+					interest := "other"
+					switch r := rng.IntN(10); {
+					case r < 6:
+						interest = "trail"
+						e.Observe(engine.Event{Type: "view", Item: "shoe", At: now - 1000})
+					case r < 9:
+						interest = "camp"
+						e.Observe(engine.Event{Type: "view", Item: "tent", At: now - 1000})
+					}
+					visits, engagement := 1, "new"
+					if rng.IntN(2) == 0 {
+						visits, engagement = 4, "returning"
+					}
+					if err := e.SetContext(engine.Context{Now: now, Visits: &visits}); err != nil {
+						t.Fatal(err)
+					}
+					rep, reason, err := e.Report(now, nil)
+					if err != nil || rep == nil {
+						t.Fatalf("person %d: no report (%q, %v)", i, reason, err)
+					}
+					if rep.Mechanism != engine.MechanismKRR {
+						t.Fatalf("mechanism %s, want krr", rep.Mechanism)
+					}
+					body, err := json.Marshal(rep)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := c.Accept(context.Background(), body); err != nil {
+						t.Fatalf("person %d: the collector refused the engine's report %s: %v", i, body, err)
+					}
+					truth[fmt.Sprintf("interest=%s/engagement=%s", interest, engagement)]++
 				}
-				if _, err := e.SetPreferences(engine.Preferences{Sharing: engine.SharingCohorts}); err != nil {
-					t.Fatal(err)
+				est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=e2e&epoch=%d", now/(7*86_400_000)))
+				if est.N != people {
+					t.Fatalf("n = %d, want %d", est.N, people)
 				}
-				interest := "other"
-				switch r := rng.IntN(10); {
-				case r < 6:
-					interest = "trail"
-					e.Observe(engine.Event{Type: "view", Item: "shoe", At: now - 1000})
-				case r < 9:
-					interest = "camp"
-					e.Observe(engine.Event{Type: "view", Item: "tent", At: now - 1000})
+				for id, want := range truth {
+					got := est.Cohorts[id]
+					if got.Suppressed || got.Estimate == nil || got.StdErr == nil {
+						t.Fatalf("%s: %+v, want an estimate near %d", id, got, want)
+					}
+					if dev := math.Abs(*got.Estimate-float64(want)) / *got.StdErr; dev > 4 {
+						t.Errorf("%s: estimate %.0f ± %.0f, true %d (%.1f standard errors off)", id, *got.Estimate, *got.StdErr, want, dev)
+					}
 				}
-				visits, engagement := 1, "new"
-				if rng.IntN(2) == 0 {
-					visits, engagement = 4, "returning"
-				}
-				if err := e.SetContext(engine.Context{Now: now, Visits: &visits}); err != nil {
-					t.Fatal(err)
-				}
-				rep, reason, err := e.Report(now, nil)
-				if err != nil || rep == nil {
-					t.Fatalf("person %d: no report (%q, %v)", i, reason, err)
-				}
-				if rep.Mechanism != engine.MechanismKRR {
-					t.Fatalf("mechanism %s, want krr", rep.Mechanism)
-				}
-				body, err := json.Marshal(rep)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := c.Accept(context.Background(), body); err != nil {
-					t.Fatalf("person %d: the collector refused the engine's report %s: %v", i, body, err)
-				}
-				truth[fmt.Sprintf("interest=%s/engagement=%s", interest, engagement)]++
-			}
-			est := getEstimates(t, serve(t, c), fmt.Sprintf("ruleset=e2e&epoch=%d", now/(7*86_400_000)))
-			if est.N != people {
-				t.Fatalf("n = %d, want %d", est.N, people)
-			}
-			for id, want := range truth {
-				got := est.Cohorts[id]
-				if got.Suppressed || got.Estimate == nil || got.StdErr == nil {
-					t.Fatalf("%s: %+v, want an estimate near %d", id, got, want)
-				}
-				if dev := math.Abs(*got.Estimate-float64(want)) / *got.StdErr; dev > 4 {
-					t.Errorf("%s: estimate %.0f ± %.0f, true %d (%.1f standard errors off)", id, *got.Estimate, *got.StdErr, want, dev)
-				}
-			}
+			})
 		})
 	}
 }

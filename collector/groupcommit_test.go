@@ -18,9 +18,11 @@ import (
 
 // TestCohortsEndpoint: GET /v1/cohorts, the spec's name, serves exactly
 // what GET /v1/estimates (kept as an alias) serves, including errors.
-func TestCohortsEndpoint(t *testing.T) {
+func TestCohortsEndpoint(t *testing.T) { eachBackend(t, testCohortsEndpoint) }
+
+func testCohortsEndpoint(t *testing.T, db string) {
 	rs := testRuleset("shop", 50, 3, 3)
-	c := newCollector(t, "", rs)
+	c := newCollector(t, db, rs)
 	simulate(t, c, rs, thisEpoch-1, []int{900, 600, 300, 200, 0, 0, 0, 0, 0, 0, 0, 0}, 5)
 	simulate(t, c, rs, thisEpoch, []int{100, 200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 6)
 	srv := serve(t, c)

@@ -128,7 +128,10 @@ func redactDSN(dsn string) string {
 	if at < 0 {
 		return dsn
 	}
-	user, _, _ := strings.Cut(rest[:at], ":")
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return dsn
+	}
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 

@@ -1,0 +1,162 @@
+package collector
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgewise/edgewise/engine"
+)
+
+// Collectors starting together on a new database all come up, and the
+// schema is made once.
+func TestMigrationsUnderALock(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		const n = 6
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3)}})
+				if err == nil {
+					err = c.Close()
+				}
+				errs[i] = err
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("collector %d: %v", i, err)
+			}
+		}
+		want := "1"
+		var got []string
+		if strings.HasPrefix(db, "postgres://") {
+			got = rawQuery(t, db, `SELECT string_agg(version::text, ',') FROM edgewise_schema`)
+		} else {
+			got = rawQuery(t, db, `PRAGMA user_version`)
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("schema versions %q, want %q", got, want)
+		}
+	})
+}
+
+// A database from a newer collector is refused, not written.
+func TestNewerSchemaRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		c := newCollector(t, db, testRuleset("shop", 50, 3))
+		c.Close()
+		if strings.HasPrefix(db, "postgres://") {
+			rawQuery(t, db, `INSERT INTO edgewise_schema VALUES (99) RETURNING version::text`)
+		} else {
+			sdb, _ := sql.Open("sqlite", "file:"+strings.TrimPrefix(db, "sqlite:"))
+			if _, err := sdb.Exec(`PRAGMA user_version = 99`); err != nil {
+				t.Fatal(err)
+			}
+			sdb.Close()
+		}
+		_, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3)}})
+		if err == nil || !strings.Contains(err.Error(), "schema version 99, newer than this collector knows (1)") {
+			t.Fatalf("opening a newer database: %v", err)
+		}
+	})
+}
+
+// A SQLite file made before schema versions were kept (tables, version 0)
+// opens with its counts, and is at version 1 after.
+func TestUnversionedSQLiteMigrates(t *testing.T) {
+	db := backends[0].fresh(t)
+	sdb, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(db, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.Exec(sqliteMigrations[0] + `
+		INSERT INTO totals VALUES ('shop', 2921, 'krr', 7);
+		INSERT INTO counts VALUES ('shop', 2921, 'krr', 1, 7);`); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	c := newCollector(t, db, testRuleset("shop", 50, 3))
+	tl, err := c.load(context.Background(), c.sets["shop"], thisEpoch)
+	if err != nil || tl[MechanismKRR].n != 7 || tl[MechanismKRR].counts[1] != 7 {
+		t.Fatalf("counts after the migration: %+v, %v", tl[MechanismKRR], err)
+	}
+	if v := rawQuery(t, db, `PRAGMA user_version`); v[0] != "1" {
+		t.Fatalf("user_version %q", v)
+	}
+}
+
+// Several collectors on one PostgreSQL database, each with its own
+// connections and writer, add to the same counters at once: nothing is
+// lost, and the per-epoch cap holds across them exactly.
+func TestCollectorsShareCountsAndCap(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cap      int64
+		accepted int64 // of collectors × perCollector reports
+	}{{"no cap", -1, 4 * 600}, {"cap", 1000, 1000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := pg.Database(t)
+			const collectors, perCollector = 4, 600
+			var cs []*Collector
+			for range collectors {
+				c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"shop": testRuleset("shop", 50, 3, 3)},
+					MaxReportsPerEpoch: tc.cap, Now: func() time.Time { return fixedNow }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				cs = append(cs, c)
+			}
+			var ok, full atomic.Int64
+			perValue := make([]atomic.Int64, 12)
+			var wg sync.WaitGroup
+			for _, c := range cs {
+				for g := range 30 { // 30 senders per collector, so batches form
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range perCollector / 30 {
+							v := (g + i) % 12
+							err := c.Accept(context.Background(), fmt.Appendf(nil, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":%d,"epsilon":2}`, v))
+							switch ie, _ := err.(*intakeError); {
+							case err == nil:
+								ok.Add(1)
+								perValue[v].Add(1)
+							case ie != nil && ie.status == 429:
+								full.Add(1)
+							default:
+								t.Error(err)
+							}
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			if ok.Load() != tc.accepted || ok.Load()+full.Load() != collectors*perCollector {
+				t.Fatalf("%d counted, %d refused as over the cap; want %d counted", ok.Load(), full.Load(), tc.accepted)
+			}
+			tl, err := cs[0].load(context.Background(), cs[0].sets["shop"], thisEpoch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tl[MechanismKRR].n != tc.accepted {
+				t.Fatalf("stored %d reports, accepted %d", tl[MechanismKRR].n, tc.accepted)
+			}
+			for v := range perValue {
+				if got, want := tl[MechanismKRR].counts[v], perValue[v].Load(); got != want {
+					t.Errorf("cohort %d: stored %d, accepted %d", v, got, want)
+				}
+			}
+		})
+	}
+}
