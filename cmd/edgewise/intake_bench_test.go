@@ -98,7 +98,7 @@ func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	}
 	secs := res.Elapsed.Seconds()
 	perCore := float64(total1-total0) / float64(numCPU()) // ticks that passed on each core
-	busyCores := float64(busy1-busy0) / perCore            // cores kept busy, on average
+	busyCores := float64(busy1-busy0) / perCore           // cores kept busy, on average
 	b.ReportMetric(res.PerSecond, "reports/s")
 	b.ReportMetric(float64(res.P50)/1e6, "p50-ms")
 	b.ReportMetric(float64(res.P99)/1e6, "p99-ms")
