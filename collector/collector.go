@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/edgewise/edgewise/engine"
@@ -72,6 +73,11 @@ type Config struct {
 	// (default DefaultSourceReportsPerHour; negative turns it off). Sources
 	// are told apart by a keyed hash of the address, in memory only.
 	SourceReportsPerHour int
+	// KeepEpochs is how many of each ruleset's epochs are kept, the
+	// current one included: older ones are deleted when the collector
+	// starts and every hour after. 0 keeps everything; otherwise it is at
+	// least 2, since devices read the previous epoch's sizes.
+	KeepEpochs int
 	// TrustedProxies are the addresses or CIDR prefixes of the site's load
 	// balancers and proxies in front of the collectors. A request from one
 	// of them is counted against the address it names in X-Forwarded-For
@@ -95,18 +101,22 @@ type Config struct {
 
 // Collector collects cohort reports. It is safe for concurrent use.
 type Collector struct {
-	store   store
-	metrics *metrics
-	log     *slog.Logger
-	now     func() time.Time
-	maxBody int64
-	maxN    int64
-	sets    map[string]*set
-	w       *writer
-	origins map[string]bool
-	grace   time.Duration
-	limiter *sourceLimiter
-	proxies []netip.Prefix
+	store    store
+	metrics  *metrics
+	log      *slog.Logger
+	now      func() time.Time
+	maxBody  int64
+	maxN     int64
+	sets     map[string]*set
+	w        *writer
+	keep     int
+	stop     chan struct{} // closed by Close, to stop the pruning
+	stopOnce sync.Once
+	pruned   chan struct{} // closed when the pruning has stopped
+	origins  map[string]bool
+	grace    time.Duration
+	limiter  *sourceLimiter
+	proxies  []netip.Prefix
 	// forgeryMargin is Config.ForgeryMargin resolved.
 	forgeryMargin int
 }
@@ -162,6 +172,10 @@ func New(cfg Config) (*Collector, error) {
 		perHour = DefaultSourceReportsPerHour
 	}
 	c.limiter = newSourceLimiter(perHour)
+	switch c.keep = cfg.KeepEpochs; {
+	case c.keep < 0, c.keep == 1:
+		return nil, fmt.Errorf("collector: KeepEpochs %d: keep 0 (every epoch) or at least 2 (this one and the previous, whose sizes devices read)", c.keep)
+	}
 	var err error
 	if c.proxies, err = parseProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -193,7 +207,45 @@ func New(cfg Config) (*Collector, error) {
 	c.store = st
 	c.startWriter()
 	c.metrics = newMetrics(c)
+	c.stop, c.pruned = make(chan struct{}), make(chan struct{})
+	go c.pruneHourly()
 	return c, nil
+}
+
+// pruneHourly deletes the epochs Config.KeepEpochs no longer keeps, now
+// and every hour until Close.
+func (c *Collector) pruneHourly() {
+	defer close(c.pruned)
+	if c.keep == 0 {
+		return
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := c.prune(ctx); err != nil {
+			c.log.Error("collector: cannot delete old epochs", "err", err)
+		}
+		cancel()
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// prune deletes each ruleset's epochs older than the last KeepEpochs.
+func (c *Collector) prune(ctx context.Context) (int64, error) {
+	var total int64
+	for _, s := range c.sets {
+		n, err := c.store.prune(ctx, s.id, s.epoch(c.now())-int64(c.keep)+1)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // openTimeout bounds opening the database and migrating its schema.
@@ -204,6 +256,8 @@ const openTimeout = time.Minute
 // Close are refused.
 func (c *Collector) Close() error {
 	c.w.close()
+	c.stopOnce.Do(func() { close(c.stop) })
+	<-c.pruned
 	return c.store.close()
 }
 

@@ -225,6 +225,21 @@ func (s *pgStore) load(ctx context.Context, ruleset string, epoch int64) ([]stor
 	})
 }
 
+func (s *pgStore) prune(ctx context.Context, ruleset string, before int64) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, q := range []string{`DELETE FROM counts WHERE ruleset = $1 AND epoch < $2`, `DELETE FROM totals WHERE ruleset = $1 AND epoch < $2`} {
+			tag, err := tx.Exec(ctx, q, ruleset, before)
+			if err != nil {
+				return err
+			}
+			n += tag.RowsAffected()
+		}
+		return nil
+	})
+	return n, err
+}
+
 func (s *pgStore) ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 func (s *pgStore) close() error {

@@ -162,6 +162,24 @@ func (s *sqliteStore) load(ctx context.Context, ruleset string, epoch int64) ([]
 	return out, rows.Err()
 }
 
+func (s *sqliteStore) prune(ctx context.Context, ruleset string, before int64) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int64
+	for _, q := range []string{`DELETE FROM counts WHERE ruleset = ? AND epoch < ?`, `DELETE FROM totals WHERE ruleset = ? AND epoch < ?`} {
+		res, err := tx.ExecContext(ctx, q, ruleset, before)
+		if err != nil {
+			return 0, err
+		}
+		m, _ := res.RowsAffected()
+		n += m
+	}
+	return n, tx.Commit()
+}
+
 func (s *sqliteStore) ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 func (s *sqliteStore) close() error { return s.db.Close() }

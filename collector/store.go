@@ -29,6 +29,9 @@ type store interface {
 	// load reads one ruleset's epoch: the totals by mechanism and the
 	// counts by (mechanism, index).
 	load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error)
+	// prune deletes a ruleset's epochs before the given one, and says how
+	// many rows went.
+	prune(ctx context.Context, ruleset string, before int64) (int64, error)
 	// ping says whether the database answers.
 	ping(ctx context.Context) error
 	close() error

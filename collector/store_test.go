@@ -160,3 +160,37 @@ func TestCollectorsShareCountsAndCap(t *testing.T) {
 		})
 	}
 }
+
+// KeepEpochs deletes what is older than the epochs it keeps, in every
+// ruleset, and nothing else.
+func TestKeepEpochs(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db string) {
+		a, b := testRuleset("a", 50, 3), testRuleset("b", 50, 2)
+		now := fixedNow
+		c, err := New(Config{DB: db, Rulesets: map[string]*engine.Ruleset{"a": a, "b": b}, KeepEpochs: 3,
+			Now: func() time.Time { return now }, MaxReportsPerEpoch: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for e := int64(thisEpoch - 5); e <= thisEpoch; e++ {
+			simulate(t, c, a, e, []int{3, 2, 1}, uint64(e))
+			simulate(t, c, b, e, []int{1, 1}, uint64(e))
+		}
+		if _, err := c.prune(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range []string{"a", "b"} {
+			got := rawQuery(t, db, `SELECT DISTINCT CAST(epoch AS text) FROM totals WHERE ruleset = '`+rs+`' ORDER BY 1`)
+			if strings.Join(got, ",") != "2919,2920,2921" {
+				t.Errorf("ruleset %s keeps epochs %q, want 2919,2920,2921", rs, got)
+			}
+			if n := rawQuery(t, db, `SELECT CAST(count(*) AS text) FROM counts WHERE ruleset = '`+rs+`' AND epoch < 2919`); n[0] != "0" {
+				t.Errorf("ruleset %s: %s count rows of pruned epochs", rs, n[0])
+			}
+		}
+	})
+	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"a": testRuleset("a", 50, 3)}, KeepEpochs: 1}); err == nil {
+		t.Error("KeepEpochs 1 would delete the sizes devices read")
+	}
+}
