@@ -250,6 +250,10 @@ func TestIntakeOrigins(t *testing.T) {
 		if acao := resp.Header.Get("Access-Control-Allow-Origin"); origin == "https://shop.example" && acao != origin || origin != "https://shop.example" && acao != "" {
 			t.Errorf("Origin %q: Access-Control-Allow-Origin %q", origin, acao)
 		}
+		// The site's pages may read Retry-After (the SDK waits that long).
+		if expose := resp.Header.Get("Access-Control-Expose-Headers"); (origin == "https://shop.example") != (expose == "Retry-After") {
+			t.Errorf("Origin %q: Access-Control-Expose-Headers %q", origin, expose)
+		}
 	}
 	if _, err := New(Config{Rulesets: map[string]*engine.Ruleset{"shop": rs}, Origins: []string{"shop.example"}}); err == nil {
 		t.Error("an origin without a scheme was accepted")

@@ -50,6 +50,9 @@ func (c *Collector) headers(next http.Handler) http.Handler {
 			h.Add("Vary", "Origin")
 			if o := r.Header.Get("Origin"); c.origins[o] {
 				h.Set("Access-Control-Allow-Origin", o)
+				// The SDK honours Retry-After, which a page on another
+				// origin can read only when it is exposed.
+				h.Set("Access-Control-Expose-Headers", "Retry-After")
 			}
 		} else {
 			// The estimates and sizes are public aggregates, for any page.

@@ -29,7 +29,36 @@ var pgMigrations = []string{
 		mechanism text   NOT NULL CHECK (mechanism IN ('krr')),
 		n         bigint NOT NULL CHECK (n >= 0),
 		PRIMARY KEY (ruleset, epoch, mechanism)
-	);`,
+	);
+	-- edgewise_add counts one group of a batch: the reports of one
+	-- (ruleset, epoch, mechanism), as cohort indices in arrival order. With
+	-- a cap, it takes the epoch's advisory lock, reads the epoch's total
+	-- (a statement of its own, so it sees every commit made before the lock
+	-- was granted) and counts only the first values that fit. It returns
+	-- how many it counted. A collector sends a whole batch's calls in one
+	-- round trip.
+	CREATE FUNCTION edgewise_add(p_ruleset text, p_epoch bigint, p_mechanism text, p_values integer[], p_cap bigint)
+	RETURNS integer LANGUAGE plpgsql AS $$
+	DECLARE
+		stored bigint;
+		take integer := cardinality(p_values);
+	BEGIN
+		IF p_cap > 0 THEN
+			PERFORM pg_advisory_xact_lock(hashtextextended(p_ruleset, p_epoch));
+			SELECT COALESCE(sum(n), 0) INTO stored FROM totals WHERE ruleset = p_ruleset AND epoch = p_epoch;
+			take := LEAST(take, GREATEST(p_cap - stored, 0));
+		END IF;
+		IF take = 0 THEN
+			RETURN 0;
+		END IF;
+		INSERT INTO totals AS t (ruleset, epoch, mechanism, n) VALUES (p_ruleset, p_epoch, p_mechanism, take)
+			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = t.n + excluded.n;
+		-- In index order, as every transaction takes its row locks.
+		INSERT INTO counts AS c (ruleset, epoch, mechanism, idx, count)
+			SELECT p_ruleset, p_epoch, p_mechanism, v, count(*) FROM unnest(p_values[1:take]) AS v GROUP BY v ORDER BY v
+			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = c.count + excluded.count;
+		RETURN take;
+	END $$;`,
 }
 
 // migrationLock is the advisory lock the migrations run under: collectors
@@ -113,70 +142,47 @@ func (s *pgStore) migrate(ctx context.Context) error {
 	})
 }
 
-func (s *pgStore) apply(ctx context.Context, epochs []epochKey, plan func(map[epochKey]int64) increments) error {
-	tx, err := s.pool.Begin(ctx)
+func (s *pgStore) add(ctx context.Context, groups []group, maxN int64) ([]int, error) {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer tx.Rollback(context.Background())
+	// A connection left inside a transaction by an error is closed, not
+	// reused, when it goes back to the pool.
+	defer conn.Release()
 
-	// One round trip: the transaction's id (to follow up a lost commit),
-	// then each epoch's lock and total.
+	// Two round trips: the transaction with every group's edgewise_add,
+	// then its commit. The transaction's id comes first, to follow up a
+	// commit whose answer is lost.
+	taken := make([]int, len(groups))
 	var xid string
-	stored := make(map[epochKey]int64, len(epochs))
-	reads := &pgx.Batch{}
-	reads.Queue(`SELECT pg_current_xact_id()::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
-	for _, ek := range epochs {
-		reads.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, $2::bigint))`, ek.ruleset, ek.epoch)
-		reads.Queue(`SELECT COALESCE(sum(n), 0)::bigint FROM totals WHERE ruleset = $1 AND epoch = $2`, ek.ruleset, ek.epoch).
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SELECT pg_current_xact_id()::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
+	for gi, g := range groups {
+		b.Queue(`SELECT edgewise_add($1, $2, $3, $4, $5)`, g.ruleset, g.epoch, g.mechanism, g.values, maxN).
 			QueryRow(func(r pgx.Row) error {
-				var n int64
+				var n int32
 				err := r.Scan(&n)
-				stored[ek] = n
+				taken[gi] = int(n)
 				return err
 			})
 	}
-	if err := tx.SendBatch(ctx, reads).Close(); err != nil {
-		return err
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
 	}
-
-	in := plan(stored)
-	writes := &pgx.Batch{}
-	if tk := in.sortedTotals(); len(tk) > 0 {
-		rulesets, epochNs, mechanisms, ns := make([]string, len(tk)), make([]int64, len(tk)), make([]string, len(tk)), make([]int64, len(tk))
-		for i, k := range tk {
-			rulesets[i], epochNs[i], mechanisms[i], ns[i] = k.ruleset, k.epoch, k.mechanism, in.totals[k]
-		}
-		writes.Queue(`INSERT INTO totals (ruleset, epoch, mechanism, n)
-			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
-			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = totals.n + excluded.n`, rulesets, epochNs, mechanisms, ns)
-	}
-	if ck := in.sortedCounts(); len(ck) > 0 {
-		rulesets, epochNs, mechanisms, idxs, ns := make([]string, len(ck)), make([]int64, len(ck)), make([]string, len(ck)), make([]int32, len(ck)), make([]int64, len(ck))
-		for i, k := range ck {
-			rulesets[i], epochNs[i], mechanisms[i], idxs[i], ns[i] = k.ruleset, k.epoch, k.mechanism, int32(k.idx), in.counts[k]
-		}
-		writes.Queue(`INSERT INTO counts (ruleset, epoch, mechanism, idx, count)
-			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::bigint[])
-			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = counts.count + excluded.count`, rulesets, epochNs, mechanisms, idxs, ns)
-	}
-	if writes.Len() > 0 {
-		if err := tx.SendBatch(ctx, writes).Close(); err != nil {
-			return err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if _, err := conn.Exec(ctx, `COMMIT`); err != nil {
 		// The connection may have died after the server committed but
 		// before it said so. Ask, so that a stored report is never
 		// answered 503 (and sent again).
 		if committed, serr := s.committed(xid); serr == nil && committed {
-			return nil
+			return taken, nil
 		} else if serr != nil {
-			return fmt.Errorf("%w (whether it committed is unknown: %v)", err, serr)
+			return nil, fmt.Errorf("%w (whether it committed is unknown: %v)", err, serr)
 		}
-		return err
+		return nil, err
 	}
-	return nil
+	return taken, nil
 }
 
 // errUncertain: the server could not be asked how a transaction ended.

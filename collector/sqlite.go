@@ -110,38 +110,46 @@ func (s *sqliteStore) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-func (s *sqliteStore) apply(ctx context.Context, epochs []epochKey, plan func(map[epochKey]int64) increments) error {
+func (s *sqliteStore) add(ctx context.Context, groups []group, maxN int64) ([]int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
-	stored := make(map[epochKey]int64, len(epochs))
-	for _, ek := range epochs {
-		var n int64
-		if err := tx.StmtContext(ctx, s.epochN).QueryRowContext(ctx, ek.ruleset, ek.epoch).Scan(&n); err != nil {
-			return err
-		}
-		stored[ek] = n
+	taken := make([]int, len(groups))
+	type epochKey struct {
+		ruleset string
+		epoch   int64
 	}
-	in := plan(stored)
-	if len(in.totals) > 0 {
-		st := tx.StmtContext(ctx, s.total)
-		for _, k := range in.sortedTotals() {
-			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, in.totals[k]); err != nil {
-				return err
+	stored := map[epochKey]int64{}
+	total, count := tx.StmtContext(ctx, s.total), tx.StmtContext(ctx, s.count)
+	for gi, g := range groups {
+		take := len(g.values)
+		if maxN > 0 {
+			key := epochKey{g.ruleset, g.epoch}
+			n, ok := stored[key]
+			if !ok {
+				if err := tx.StmtContext(ctx, s.epochN).QueryRowContext(ctx, g.ruleset, g.epoch).Scan(&n); err != nil {
+					return nil, err
+				}
+			}
+			take = int(min(int64(take), max(maxN-n, 0)))
+			stored[key] = n + int64(take)
+		}
+		if taken[gi] = take; take == 0 {
+			continue
+		}
+		if _, err := total.ExecContext(ctx, g.ruleset, g.epoch, g.mechanism, take); err != nil {
+			return nil, err
+		}
+		idx, ns := countsOf(g.values[:take])
+		for i := range idx {
+			if _, err := count.ExecContext(ctx, g.ruleset, g.epoch, g.mechanism, idx[i], ns[i]); err != nil {
+				return nil, err
 			}
 		}
 	}
-	if len(in.counts) > 0 {
-		st := tx.StmtContext(ctx, s.count)
-		for _, k := range in.sortedCounts() {
-			if _, err := st.ExecContext(ctx, k.ruleset, k.epoch, k.mechanism, k.idx, in.counts[k]); err != nil {
-				return err
-			}
-		}
-	}
-	return tx.Commit()
+	return taken, tx.Commit()
 }
 
 func (s *sqliteStore) load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error) {

@@ -16,16 +16,17 @@ import (
 // Both keep exactly the same two tables (counts and totals, see the
 // migrations of each), and nothing else.
 
-// store is a backend. It is used by one writer goroutine (apply) and any
+// store is a backend. It is used by one writer goroutine (add) and any
 // number of readers (load, ping).
 type store interface {
-	// apply runs one transaction. For each of epochs (sorted, distinct) it
-	// first reads how many reports are stored, holding whatever lock keeps
-	// that figure exact until the transaction ends, even against other
-	// collector processes; plan then says what to add, and apply adds it
-	// and commits. A nil error means the increments are durable; any error
-	// means none of them were stored.
-	apply(ctx context.Context, epochs []epochKey, plan func(stored map[epochKey]int64) increments) error
+	// add counts batches of reports in one transaction. Each group's values
+	// are cohort indices in arrival order. With maxN > 0, a group takes its
+	// first values only while its (ruleset, epoch) holds fewer than maxN
+	// reports, counting what earlier groups and other collectors stored,
+	// exactly. add returns how many of each group's values were counted.
+	// A nil error means they are durable; any error means none were
+	// stored.
+	add(ctx context.Context, groups []group, maxN int64) ([]int, error)
 	// load reads one ruleset's epoch: the totals by mechanism and the
 	// counts by (mechanism, index).
 	load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error)
@@ -37,6 +38,14 @@ type store interface {
 	close() error
 }
 
+// group is a batch's reports for one (ruleset, epoch, mechanism).
+type group struct {
+	ruleset   string
+	epoch     int64
+	mechanism string
+	values    []int32
+}
+
 // storedRow is one row of totals (idx < 0) or counts.
 type storedRow struct {
 	mechanism string
@@ -44,56 +53,57 @@ type storedRow struct {
 	n         int64
 }
 
-// increments are what one transaction adds.
-type increments struct {
-	totals map[totalKey]int64
-	counts map[countKey]int64
-}
-
-type epochKey struct {
-	ruleset string
-	epoch   int64
-}
-
-type totalKey struct {
-	ruleset   string
-	epoch     int64
-	mechanism string
-}
-
-type countKey struct {
-	totalKey
-	idx int
-}
-
-// sortedTotals and sortedCounts give the increments in key order. Every
-// transaction takes its row locks in this one order, so two collectors
-// adding to the same rows wait for each other and never deadlock.
-func (in increments) sortedTotals() []totalKey {
-	keys := make([]totalKey, 0, len(in.totals))
-	for k := range in.totals {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareTotal)
-	return keys
-}
-
-func (in increments) sortedCounts() []countKey {
-	keys := make([]countKey, 0, len(in.counts))
-	for k := range in.counts {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b countKey) int {
-		if c := compareTotal(a.totalKey, b.totalKey); c != 0 {
-			return c
+// groupBatch splits a batch into groups, sorted by (ruleset, epoch,
+// mechanism): every transaction takes its locks in this one order, so two
+// collectors adding to the same rows wait for each other and never
+// deadlock. at[i] is report i's group and its place in it.
+func groupBatch(batch []*op) (groups []group, at [][2]int) {
+	index := map[[3]any]int{}
+	at = make([][2]int, len(batch))
+	for i, o := range batch {
+		key := [3]any{o.ruleset, o.epoch, o.mechanism}
+		g, ok := index[key]
+		if !ok {
+			g = len(groups)
+			index[key] = g
+			groups = append(groups, group{ruleset: o.ruleset, epoch: o.epoch, mechanism: o.mechanism})
 		}
-		return cmp.Compare(a.idx, b.idx)
+		at[i] = [2]int{g, len(groups[g].values)}
+		groups[g].values = append(groups[g].values, int32(o.value))
+	}
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		x, y := groups[a], groups[b]
+		return cmp.Or(strings.Compare(x.ruleset, y.ruleset), cmp.Compare(x.epoch, y.epoch), strings.Compare(x.mechanism, y.mechanism))
 	})
-	return keys
+	sorted := make([]group, len(groups))
+	moved := make([]int, len(groups))
+	for to, from := range order {
+		sorted[to] = groups[from]
+		moved[from] = to
+	}
+	for i := range at {
+		at[i][0] = moved[at[i][0]]
+	}
+	return sorted, at
 }
 
-func compareTotal(a, b totalKey) int {
-	return cmp.Or(strings.Compare(a.ruleset, b.ruleset), cmp.Compare(a.epoch, b.epoch), strings.Compare(a.mechanism, b.mechanism))
+// countsOf sums values by cohort index, in index order.
+func countsOf(values []int32) (idx []int32, n []int64) {
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	for _, v := range sorted {
+		if len(idx) > 0 && idx[len(idx)-1] == v {
+			n[len(n)-1]++
+			continue
+		}
+		idx = append(idx, v)
+		n = append(n, 1)
+	}
+	return idx, n
 }
 
 // openStore opens the database a Config names:
@@ -153,43 +163,21 @@ func (e *errStore) Unwrap() error { return e.err }
 // counted).
 func (c *Collector) commit(batch []*op) []error {
 	errs := make([]error, len(batch))
-	var epochs []epochKey
-	if c.maxN > 0 {
-		for _, o := range batch {
-			epochs = append(epochs, epochKey{o.ruleset, o.epoch})
-		}
-		slices.SortFunc(epochs, func(a, b epochKey) int {
-			return cmp.Or(strings.Compare(a.ruleset, b.ruleset), cmp.Compare(a.epoch, b.epoch))
-		})
-		epochs = slices.Compact(epochs)
-	}
-	plan := func(stored map[epochKey]int64) increments {
-		in := increments{totals: map[totalKey]int64{}, counts: map[countKey]int64{}}
-		for i, o := range batch {
-			errs[i] = nil
-			if c.maxN > 0 {
-				ek := epochKey{o.ruleset, o.epoch}
-				if stored[ek] >= c.maxN {
-					errs[i] = errEpochFull
-					continue
-				}
-				stored[ek]++
-			}
-			tk := totalKey{o.ruleset, o.epoch, o.mechanism}
-			in.totals[tk]++
-			in.counts[countKey{tk, o.value}]++
-		}
-		return in
-	}
+	groups, at := groupBatch(batch)
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	start := time.Now()
-	err := c.store.apply(ctx, epochs, plan)
+	taken, err := c.store.add(ctx, groups, c.maxN)
 	c.metrics.commitDone(len(batch), time.Since(start), err)
 	if err != nil {
 		err = &errStore{err}
-		for i := range errs {
+	}
+	for i := range batch {
+		switch {
+		case err != nil:
 			errs[i] = err
+		case at[i][1] >= taken[at[i][0]]:
+			errs[i] = errEpochFull
 		}
 	}
 	return errs

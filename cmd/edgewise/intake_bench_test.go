@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,11 +40,18 @@ func BenchmarkCollectorIntake(b *testing.B) {
 	}
 }
 
-// benchLoad is how long and how hard each run loads the collectors.
-const (
-	benchDuration = 5 * time.Second
-	benchConns    = 64
-)
+// benchDuration is how long each run loads the collectors, and
+// benchConns with how many connections: 64, or $EDGEWISE_BENCH_CONNS.
+// $EDGEWISE_BENCH_COLLECT adds flags to every collector (for experiments:
+// "--max-per-epoch -1" takes the cap's lock out of the picture).
+const benchDuration = 5 * time.Second
+
+var benchConns = func() int {
+	if n, err := strconv.Atoi(os.Getenv("EDGEWISE_BENCH_CONNS")); err == nil && n > 0 {
+		return n
+	}
+	return 64
+}()
 
 func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	s := newSite(b)
@@ -55,7 +64,7 @@ func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	var cs []*child
 	var targets []string
 	for range collectors {
-		c := startCollector(b, s, db)
+		c := startCollector(b, s, db, strings.Fields(os.Getenv("EDGEWISE_BENCH_COLLECT"))...)
 		cs = append(cs, c)
 		targets = append(targets, c.url)
 	}
@@ -81,6 +90,14 @@ func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	if res.Acked == 0 || res.Sent != res.Acked {
 		b.Fatalf("not every report was acknowledged: %s", &res)
 	}
+	// What the collectors' own metrics say about their batches.
+	var commits, commitSecs, batched float64
+	for _, c := range cs {
+		m := scrape(b, c.url)
+		commits += m["edgewise_collector_commit_seconds_count"]
+		commitSecs += m["edgewise_collector_commit_seconds_sum"]
+		batched += m["edgewise_collector_batch_reports_sum"]
+	}
 	// The collectors' CPU, once they have exited (SIGTERM: they finish
 	// what is queued).
 	var collectorCPU time.Duration
@@ -102,6 +119,8 @@ func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	b.ReportMetric(res.PerSecond, "reports/s")
 	b.ReportMetric(float64(res.P50)/1e6, "p50-ms")
 	b.ReportMetric(float64(res.P99)/1e6, "p99-ms")
+	b.ReportMetric(batched/max(commits, 1), "reports/batch")
+	b.ReportMetric(commitSecs/max(commits, 1)*1e3, "commit-ms")
 	b.ReportMetric(collectorCPU.Seconds()/secs, "collector-cores")
 	b.ReportMetric(genCPU.Seconds()/secs, "loadgen-cores")
 	b.ReportMetric(max(busyCores-(collectorCPU+genCPU).Seconds()/secs, 0), "db+rest-cores")
@@ -136,4 +155,23 @@ func numCPU() int {
 		}
 	}
 	return max(n, 1)
+}
+
+// scrape reads a collector's /metrics: the value of each unlabelled series.
+func scrape(b *testing.B, base string) map[string]float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		out[name], _ = strconv.ParseFloat(value, 64)
+	}
+	return out
 }
