@@ -87,6 +87,8 @@ func TestCollectServesReports(t *testing.T) {
 }
 
 func TestCollectErrors(t *testing.T) {
+	good := newSite(t)
+	goodEWR, goodPub := good.ewr, good.pub
 	_, pubPath := keygen(t, "site")
 	otherKey, _ := keygen(t, "other")
 	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
@@ -101,9 +103,14 @@ func TestCollectErrors(t *testing.T) {
 		{[]string{"collect", "--ruleset", ewr}, "collect needs --ruleset"},
 		{[]string{"collect", "--ruleset", ewr, "--key", pubPath}, ewr},
 		{[]string{"collect", "--ruleset", "missing.ewr", "--key", pubPath}, "missing.ewr"},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--db", "mysql://u:secret@db/x"}, `unknown scheme "mysql"; use sqlite:FILE or postgres://`},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--db", "sqlite:"}, "sqlite: needs a file"},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--db", "postgres://u:secret@/nodb?host=/nonexistent&connect_timeout=1"}, "postgres://u:xxxxx@/nodb"},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--keep-epochs", "1"}, "KeepEpochs 1"},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--trusted-proxy", "lb.internal"}, `trusted proxy "lb.internal"`},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
-		if code != 1 || !strings.Contains(errOut, tc.want) {
+		if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secret") {
 			t.Errorf("%q: code %d, stderr %q", tc.args, code, errOut)
 		}
 	}
