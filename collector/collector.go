@@ -268,10 +268,10 @@ func (c *Collector) Close() error {
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	m := c.metrics
-	mux.HandleFunc("/v1/reports", m.instrument("reports", c.serveReports))
-	mux.HandleFunc("/v1/cohorts", m.instrument("cohorts", c.serveEstimates))
-	mux.HandleFunc("/v1/estimates", m.instrument("cohorts", c.serveEstimates))
-	mux.HandleFunc("/v1/cohort-sizes", m.instrument("cohort-sizes", c.serveCohortSizes))
+	mux.Handle("/v1/reports", m.instrument("reports", c.serveReports))
+	mux.Handle("/v1/cohorts", m.instrument("cohorts", c.serveEstimates))
+	mux.Handle("/v1/estimates", m.instrument("cohorts", c.serveEstimates))
+	mux.Handle("/v1/cohort-sizes", m.instrument("cohort-sizes", c.serveCohortSizes))
 	mux.Handle("/metrics", m.handler())
 	mux.HandleFunc("/healthz", c.serveHealth)
 	mux.HandleFunc("/readyz", c.serveReady)

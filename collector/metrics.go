@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -103,37 +102,9 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// statusRecorder keeps the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
 // instrument counts and times the requests of one endpoint.
-func (m *metrics) instrument(endpoint string, next http.HandlerFunc) http.HandlerFunc {
-	latency := m.latency.WithLabelValues(endpoint)
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next(rec, r)
-		if rec.code == 0 {
-			rec.code = http.StatusOK
-		}
-		latency.Observe(time.Since(start).Seconds())
-		m.requests.WithLabelValues(endpoint, strconv.Itoa(rec.code)).Inc()
-	}
+func (m *metrics) instrument(endpoint string, next http.HandlerFunc) http.Handler {
+	labels := prometheus.Labels{"endpoint": endpoint}
+	return promhttp.InstrumentHandlerDuration(m.latency.MustCurryWith(labels),
+		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(labels), next))
 }

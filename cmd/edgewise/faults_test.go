@@ -54,26 +54,46 @@ func noBodiesLogged(t *testing.T, children ...*child) {
 	}
 }
 
+// fleet is two collector processes behind a load balancer, sharing one
+// PostgreSQL server of the test's own.
+type fleet struct {
+	t    *testing.T
+	pg   *pgtest.Server
+	site site
+	a, b *child
+	lb   string
+}
+
+func newFleet(t *testing.T) *fleet {
+	f := &fleet{t: t, pg: pgtest.Start(t), site: newSite(t)}
+	f.a = startCollector(t, f.site, f.pg.DSN)
+	f.b = startCollector(t, f.site, f.pg.DSN)
+	f.lb = newBalancer(t, f.a.url, f.b.url)
+	return f
+}
+
+// load posts reports through the balancer from 16 connections for d, in
+// the background; the channel gets what happened.
+func (f *fleet) load(d time.Duration) <-chan *loadgen.Result {
+	done := make(chan *loadgen.Result, 1)
+	go func() {
+		res, err := loadgen.Run(context.Background(), loadThrough(f.site, f.lb, 16, d))
+		if err != nil {
+			f.t.Error(err)
+		}
+		done <- res
+	}()
+	return done
+}
+
 // Two collectors behind one address share a database; one of them is
 // killed with SIGKILL under load. Every acknowledged report is counted
 // exactly once: none is lost, none counted twice, and the only stored
 // reports not acknowledged are the few in flight on the killed process.
 func TestCollectorKilledUnderLoad(t *testing.T) {
-	pg := pgtest.Start(t)
-	s := newSite(t)
-	a := startCollector(t, s, pg.DSN)
-	b := startCollector(t, s, pg.DSN)
-	lb := newBalancer(t, a.url, b.url)
-
-	ctx := context.Background()
-	done := make(chan *loadgen.Result, 1)
-	go func() {
-		res, err := loadgen.Run(ctx, loadThrough(s, lb, 16, 4*time.Second))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- res
-	}()
+	f := newFleet(t)
+	s, pg, a, b := f.site, f.pg, f.a, f.b
+	done := f.load(4 * time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	a.kill()
 	res := <-done
@@ -107,21 +127,10 @@ func TestCollectorKilledUnderLoad(t *testing.T) {
 // they take reports again by themselves, and what was acknowledged is
 // exactly what is stored.
 func TestCollectorsRideOutAPostgresRestart(t *testing.T) {
-	pg := pgtest.Start(t)
-	s := newSite(t)
-	a := startCollector(t, s, pg.DSN)
-	b := startCollector(t, s, pg.DSN)
-	lb := newBalancer(t, a.url, b.url)
-
+	f := newFleet(t)
+	s, pg, a, b := f.site, f.pg, f.a, f.b
 	ctx := context.Background()
-	done := make(chan *loadgen.Result, 1)
-	go func() {
-		res, err := loadgen.Run(ctx, loadThrough(s, lb, 16, 6*time.Second))
-		if err != nil {
-			t.Error(err)
-		}
-		done <- res
-	}()
+	done := f.load(6 * time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	if err := pg.Shutdown(); err != nil {
 		t.Fatal(err)
