@@ -1,0 +1,272 @@
+// Package lift estimates the lift of personalization from locally noised
+// outcome reports: how much more often people in an experiment's
+// personalized arm reach its goal than people in its holdout, with
+// intervals for one look and confidence sequences that stay valid however
+// often a marketer looks.
+//
+// Each report is one answer about (arm, whether a goal happened), noised on
+// the device by k-ary randomized response over the four categories at the
+// experiment's ε: the true category with probability p = e^ε/(e^ε+3), each
+// other with q = 1/(e^ε+3). Arms are drawn on the device with known shares,
+// so a debiased category frequency divided by its arm's share estimates the
+// arm's conversion rate. Every estimate here is a mean of per-report
+// values, which is what both the normal intervals and the asymptotic
+// confidence sequences of Waudby-Smith, Arnold, Wu, Howard and Ramdas
+// ("Time-uniform central limit theory and asymptotic confidence sequences",
+// Annals of Statistics, 2024) need; the noise of randomized response is in
+// those values' variance, so nothing is left out of the model.
+package lift
+
+import (
+	"errors"
+	"math"
+)
+
+// The four categories of an outcome answer.
+const (
+	HoldoutNoGoal = iota
+	HoldoutGoal
+	PersonalizedNoGoal
+	PersonalizedGoal
+	Categories
+)
+
+// Arms.
+const (
+	Holdout = iota
+	Personalized
+)
+
+// Design is what the analysis knows of an experiment before any report.
+type Design struct {
+	// Epsilon is the privacy budget of one outcome answer.
+	Epsilon float64
+	// Holdout is the share of people drawn into the holdout arm, in (0, 1).
+	Holdout float64
+	// Horizon is the number of reports at which the confidence sequence is
+	// tightest. It must be fixed before the experiment starts (the
+	// planned traffic, say, from Plan), never from the data; 0 means
+	// DefaultHorizon.
+	Horizon float64
+}
+
+// DefaultHorizon is Design.Horizon when it is 0.
+const DefaultHorizon = 100_000
+
+// alpha is the error rate of every interval here: 95% intervals.
+const alpha = 0.05
+
+// z95 is the two-sided 95% normal quantile.
+const z95 = 1.959963984540054
+
+// Counts are the noised answers received, by category.
+type Counts [Categories]int64
+
+// Interval is an estimate with its standard error, its 95% interval for a
+// single look, and its 95% confidence sequence, which holds at every look
+// at once.
+type Interval struct {
+	Estimate float64    `json:"estimate"`
+	StdErr   float64    `json:"stderr"`
+	CI       [2]float64 `json:"ci95"`
+	CS       [2]float64 `json:"cs95"`
+}
+
+// Result is the analysis of the reports so far.
+type Result struct {
+	Reports int64 `json:"reports"`
+	// Rate is each arm's debiased conversion rate (Holdout, Personalized).
+	Rate [2]Interval `json:"rate"`
+	// Lift is the personalized rate minus the holdout's.
+	Lift Interval `json:"lift"`
+	// Relative is the personalized rate over the holdout's, minus 1. It is
+	// the zero Interval while the holdout's rate is not above 0.
+	Relative Interval `json:"relative"`
+}
+
+// Errors of Analyze.
+var (
+	ErrDesign    = errors.New("lift: ε must be positive and the holdout share in (0, 1)")
+	ErrNoReports = errors.New("lift: no reports")
+)
+
+func (d Design) check() error {
+	if !(d.Epsilon > 0) || !(d.Holdout > 0 && d.Holdout < 1) || d.Horizon < 0 {
+		return ErrDesign
+	}
+	return nil
+}
+
+// probabilities of randomized response over the four categories: p that
+// the answer is the true category, q that it is any given other one.
+func (d Design) probabilities() (p, q float64) {
+	e := math.Exp(d.Epsilon)
+	return e / (e + Categories - 1), 1 / (e + Categories - 1)
+}
+
+func (d Design) horizon() float64 {
+	if d.Horizon > 0 {
+		return d.Horizon
+	}
+	return DefaultHorizon
+}
+
+// perReport gives, for an answer of category r, its contribution to the
+// estimates of the holdout's rate (v) and the personalized rate (u): the
+// debiased indicator of the arm's goal category over the arm's share.
+func (d Design) perReport(r int) (v, u float64) {
+	p, q := d.probabilities()
+	z := func(j int) float64 {
+		if r == j {
+			return (1 - q) / (p - q)
+		}
+		return -q / (p - q)
+	}
+	return z(HoldoutGoal) / d.Holdout, z(PersonalizedGoal) / (1 - d.Holdout)
+}
+
+// moments are the means and (co)variances of the per-report values (v, u)
+// under the category frequencies freq (which sum to 1).
+type moments struct {
+	mv, mu, vv, vu, cov float64
+}
+
+func (d Design) moments(freq [Categories]float64) moments {
+	var m moments
+	for r, f := range freq {
+		v, u := d.perReport(r)
+		m.mv += f * v
+		m.mu += f * u
+	}
+	for r, f := range freq {
+		v, u := d.perReport(r)
+		m.vv += f * (v - m.mv) * (v - m.mv)
+		m.vu += f * (u - m.mu) * (u - m.mu)
+		m.cov += f * (v - m.mv) * (u - m.mu)
+	}
+	return m
+}
+
+// Analyze estimates the arms' rates and the lift from the answers received.
+func Analyze(d Design, c Counts) (Result, error) {
+	if err := d.check(); err != nil {
+		return Result{}, err
+	}
+	var n int64
+	for _, x := range c {
+		if x < 0 {
+			return Result{}, errors.New("lift: a negative count")
+		}
+		n += x
+	}
+	if n == 0 {
+		return Result{}, ErrNoReports
+	}
+	var freq [Categories]float64
+	for r, x := range c {
+		freq[r] = float64(x) / float64(n)
+	}
+	m := d.moments(freq)
+	t := float64(n)
+	res := Result{Reports: n}
+	res.Rate[Holdout] = d.interval(m.mv, m.vv, t)
+	res.Rate[Personalized] = d.interval(m.mu, m.vu, t)
+	res.Lift = d.interval(m.mu-m.mv, m.vu+m.vv-2*m.cov, t)
+	if m.mv > 0 {
+		// The delta method: the influence of one report on u/v is
+		// u/mv - (mu/mv²) v.
+		a, b := 1/m.mv, -m.mu/(m.mv*m.mv)
+		res.Relative = d.interval(m.mu/m.mv-1, a*a*m.vu+b*b*m.vv+2*a*b*m.cov, t)
+	}
+	return res, nil
+}
+
+// interval is the Interval of a mean of t per-report values with the given
+// mean and variance.
+func (d Design) interval(mean, variance, t float64) Interval {
+	sd := math.Sqrt(math.Max(variance, 0))
+	se := sd / math.Sqrt(t)
+	cs := csHalfWidth(sd, t, d.horizon())
+	return Interval{Estimate: mean, StdErr: se,
+		CI: [2]float64{mean - z95*se, mean + z95*se},
+		CS: [2]float64{mean - cs, mean + cs}}
+}
+
+// csHalfWidth is the half-width of the 95% asymptotic confidence sequence
+// (Gaussian mixture) for a mean of t values of standard deviation sd, tuned
+// to be tightest at t = horizon: sd·√(2(tρ²+1)/(t²ρ²) · ln(√(tρ²+1)/α)),
+// with ρ² = (−2 ln α + ln(1 − 2 ln α))/horizon (Waudby-Smith et al. 2024,
+// Theorem 2.2 and Section 3.2).
+func csHalfWidth(sd, t, horizon float64) float64 {
+	la := math.Log(alpha)
+	rho2 := (-2*la + math.Log(1-2*la)) / horizon
+	return sd * math.Sqrt(2*(t*rho2+1)/(t*t*rho2)*math.Log(math.Sqrt(t*rho2+1)/alpha))
+}
+
+// Excludes says whether iv's confidence sequence excludes 0: the
+// difference is real, with 95% confidence, however often one has looked.
+func (iv Interval) Excludes() bool { return iv.CS[0] > 0 || iv.CS[1] < 0 }
+
+// Truth is what an experiment would show with every person reporting
+// truthfully: each arm's true conversion rate.
+type Truth struct {
+	HoldoutRate, PersonalizedRate float64
+}
+
+// Frequencies are the probabilities of each noised category under d when
+// the arms convert at truth's rates.
+func (d Design) Frequencies(truth Truth) [Categories]float64 {
+	p, q := d.probabilities()
+	theta := [Categories]float64{
+		d.Holdout * (1 - truth.HoldoutRate), d.Holdout * truth.HoldoutRate,
+		(1 - d.Holdout) * (1 - truth.PersonalizedRate), (1 - d.Holdout) * truth.PersonalizedRate,
+	}
+	var f [Categories]float64
+	for j := range f {
+		f[j] = q + (p-q)*theta[j]
+	}
+	return f
+}
+
+// Plan says how many reports an experiment needs before its confidence
+// sequence is expected to exclude 0, with probability power, when the
+// holdout converts at base and personalization adds relLift (0.1: ten
+// percent more). The sequence's horizon is set to that many reports, as
+// an experiment planned with it would set it. The figure is the reports at
+// which the sequence, looked at then, excludes 0 with that probability;
+// looking earlier as well only finds the lift sooner.
+func Plan(d Design, base, relLift, power float64) (reports float64, err error) {
+	if err := d.check(); err != nil {
+		return 0, err
+	}
+	if !(base > 0 && base < 1) || relLift == 0 || !(base*(1+relLift) > 0 && base*(1+relLift) < 1) || !(power > 0 && power < 1) {
+		return 0, errors.New("lift: the base rate, the lift and the power must make rates in (0, 1)")
+	}
+	truth := Truth{HoldoutRate: base, PersonalizedRate: base * (1 + relLift)}
+	m := d.moments(d.Frequencies(truth))
+	sd := math.Sqrt(m.vu + m.vv - 2*m.cov)
+	delta := math.Abs(truth.PersonalizedRate - truth.HoldoutRate)
+	zp := normalQuantile(power)
+	// The smallest t with delta − zp·sd/√t ≥ the half-width at t, the
+	// horizon tuned to t itself; both sides move monotonically in t.
+	found := func(t float64) bool { return delta-zp*sd/math.Sqrt(t) >= csHalfWidth(sd, t, t) }
+	lo, hi := 1.0, 2.0
+	for !found(hi) {
+		lo, hi = hi, hi*2
+		if hi > 1e15 {
+			return math.Inf(1), nil
+		}
+	}
+	for hi-lo > 1 && hi/lo > 1.0001 {
+		mid := (lo + hi) / 2
+		if found(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return math.Ceil(hi), nil
+}
+
+// normalQuantile is the standard normal quantile of p.
+func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }

@@ -1,0 +1,223 @@
+package lift
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// binomial draws Binomial(n, p): exactly while n·min(p, 1−p) is small
+// (counting Bernoulli trials, or geometric gaps between successes), by the
+// normal approximation once it is at least 30, where it is accurate to
+// well under the tests' tolerances.
+func binomial(r *rand.Rand, n int64, p float64) int64 {
+	switch {
+	case n <= 0 || p <= 0:
+		return 0
+	case p >= 1:
+		return n
+	case p > 0.5:
+		return n - binomial(r, n, 1-p)
+	case float64(n)*p < 30:
+		if n <= 1000 {
+			var x int64
+			for range n {
+				if r.Float64() < p {
+					x++
+				}
+			}
+			return x
+		}
+		var x, pos int64
+		lq := math.Log1p(-p)
+		for {
+			pos += int64(math.Floor(math.Log(1-r.Float64())/lq)) + 1
+			if pos > n {
+				return x
+			}
+			x++
+		}
+	}
+	mean, sd := float64(n)*p, math.Sqrt(float64(n)*p*(1-p))
+	return min(max(int64(math.Round(mean+sd*r.NormFloat64())), 0), n)
+}
+
+// draw is n reports' noised categories under d and truth, as a population
+// of people drawing their arms and outcomes and noising their answers
+// would send them (each report independent, so the counts are multinomial).
+func draw(r *rand.Rand, d Design, truth Truth, n int64) Counts {
+	f := d.Frequencies(truth)
+	var c Counts
+	left, mass := n, 1.0
+	for j := range Categories - 1 {
+		c[j] = binomial(r, left, math.Min(f[j]/mass, 1))
+		left -= c[j]
+		mass -= f[j]
+	}
+	c[Categories-1] = left
+	return c
+}
+
+func add(a, b Counts) Counts {
+	for i := range a {
+		a[i] += b[i]
+	}
+	return a
+}
+
+// The 95% interval of one look covers the true lift in 93–97% of
+// experiments, for the absolute and the relative lift and each arm's rate.
+func TestIntervalCoverage(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	d := Design{Epsilon: 1, Holdout: 0.1}
+	truth := Truth{HoldoutRate: 0.05, PersonalizedRate: 0.055}
+	const experiments = 1000
+	var lift, rel, hold, pers int
+	for range experiments {
+		res, err := Analyze(d, draw(r, d, truth, 2_000_000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := func(iv Interval, v float64) int {
+			if iv.CI[0] <= v && v <= iv.CI[1] {
+				return 1
+			}
+			return 0
+		}
+		lift += in(res.Lift, truth.PersonalizedRate-truth.HoldoutRate)
+		rel += in(res.Relative, truth.PersonalizedRate/truth.HoldoutRate-1)
+		hold += in(res.Rate[Holdout], truth.HoldoutRate)
+		pers += in(res.Rate[Personalized], truth.PersonalizedRate)
+	}
+	for name, covered := range map[string]int{"lift": lift, "relative lift": rel, "holdout rate": hold, "personalized rate": pers} {
+		c := float64(covered) / experiments
+		t.Logf("%s: the 95%% interval covered the truth in %.1f%% of %d experiments", name, 100*c, experiments)
+		if c < 0.93 || c > 0.97 {
+			t.Errorf("%s: coverage %.3f, want 0.93–0.97", name, c)
+		}
+	}
+}
+
+// An A/A experiment looked at after every epoch declares a difference in
+// at most 5% of runs with the confidence sequence; the one-look interval,
+// looked at as often, would declare one far more often.
+func TestAAExperimentLookedAtEveryEpoch(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	d := Design{Epsilon: 1, Holdout: 0.5, Horizon: 400_000}
+	truth := Truth{HoldoutRate: 0.05, PersonalizedRate: 0.05}
+	const experiments, epochs, perEpoch = 1000, 20, 20_000
+	var sequential, naive int
+	for range experiments {
+		var c Counts
+		var foundCS, foundCI bool
+		for range epochs {
+			c = add(c, draw(r, d, truth, perEpoch))
+			res, err := Analyze(d, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			foundCS = foundCS || res.Lift.Excludes()
+			foundCI = foundCI || res.Lift.CI[0] > 0 || res.Lift.CI[1] < 0
+		}
+		if foundCS {
+			sequential++
+		}
+		if foundCI {
+			naive++
+		}
+	}
+	fs, fn := float64(sequential)/experiments, float64(naive)/experiments
+	t.Logf("A/A, %d looks: a difference declared in %.1f%% of runs by the confidence sequence, %.1f%% by the one-look interval", epochs, 100*fs, 100*fn)
+	if fs > 0.05 {
+		t.Errorf("the confidence sequence declared a difference in %.3f of A/A runs, want at most 0.05", fs)
+	}
+	if fn < 2*fs || fn < 0.1 {
+		t.Errorf("the one-look interval, peeked at, declared a difference in only %.3f: the test cannot tell the two apart", fn)
+	}
+}
+
+// Plan's traffic finds a 10% relative lift on a 5% base rate about as
+// often as it says: at its power of 80%, looked at every epoch.
+func TestPlanFindsTheLift(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	d := Design{Epsilon: 2, Holdout: 0.5}
+	truth := Truth{HoldoutRate: 0.05, PersonalizedRate: 0.055}
+	need, err := Plan(d, 0.05, 0.10, 0.8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Horizon = need
+	const epochs = 8
+	perEpoch := int64(math.Ceil(need / epochs))
+	const experiments = 1000
+	found, wrongWay := 0, 0
+	for range experiments {
+		var c Counts
+		for range epochs {
+			c = add(c, draw(r, d, truth, perEpoch))
+			res, err := Analyze(d, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Lift.Excludes() {
+				if res.Lift.CS[0] > 0 {
+					found++
+				} else {
+					wrongWay++
+				}
+				break
+			}
+		}
+	}
+	f := float64(found) / experiments
+	t.Logf("Plan: %.0f reports (%d epochs of %d); the lift was found by then in %.1f%% of %d experiments (%d the wrong way)", need, epochs, perEpoch, 100*f, experiments, wrongWay)
+	if f < 0.78 || f > 0.92 {
+		t.Errorf("found in %.3f of experiments at the planned traffic, want 0.78–0.92 for a stated 80%%", f)
+	}
+	if wrongWay > 0 {
+		t.Errorf("%d experiments declared the lift the wrong way", wrongWay)
+	}
+}
+
+// Analyze recovers rates from exact expected counts, and refuses what it
+// cannot analyse.
+func TestAnalyzeExact(t *testing.T) {
+	d := Design{Epsilon: 1.5, Holdout: 0.2}
+	truth := Truth{HoldoutRate: 0.04, PersonalizedRate: 0.06}
+	f := d.Frequencies(truth)
+	var c Counts
+	for j := range c {
+		c[j] = int64(math.Round(f[j] * 1e9))
+	}
+	res, err := Analyze(d, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"holdout rate", res.Rate[Holdout].Estimate, 0.04},
+		{"personalized rate", res.Rate[Personalized].Estimate, 0.06},
+		{"lift", res.Lift.Estimate, 0.02},
+		{"relative lift", res.Relative.Estimate, 0.5},
+	} {
+		if math.Abs(tc.got-tc.want) > 1e-6 {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if iv := res.Lift; !(iv.CS[0] < iv.CI[0] && iv.CI[1] < iv.CS[1]) {
+		t.Errorf("at %g reports the confidence sequence %v is not wider than the one-look interval %v", float64(res.Reports), iv.CS, iv.CI)
+	}
+	for _, bad := range []Design{{Epsilon: 0, Holdout: 0.1}, {Epsilon: 1, Holdout: 0}, {Epsilon: 1, Holdout: 1}, {Epsilon: math.NaN(), Holdout: 0.5}} {
+		if _, err := Analyze(bad, c); err != ErrDesign {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if _, err := Analyze(d, Counts{}); err != ErrNoReports {
+		t.Errorf("no reports: %v", err)
+	}
+	if _, err := Plan(d, 0.05, 0, 0.8); err == nil {
+		t.Error("Plan for no lift")
+	}
+}
