@@ -647,73 +647,49 @@ var mpTypeProfileSettings = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructProfi
 var mpTypeSignal = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSignal}
 
 var mpTypeSliceSignal = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSignal,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Signal)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Signal)(p) = make([]Signal, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Signal)(p)
-		*s = append(*s, *new(Signal))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Signal)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Signal)(p) = make([]Signal, n) },
 }
 
 var mpTypeRegion = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRegion}
 
 var mpTypeSliceRegion = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRegion,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Region)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Region)(p) = make([]Region, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Region)(p)
-		*s = append(*s, *new(Region))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Region)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Region)(p) = make([]Region, n) },
 }
 
 var mpTypeItem = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructItem}
 
 var mpTypeSliceItem = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeItem,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Item)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Item)(p) = make([]Item, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Item)(p)
-		*s = append(*s, *new(Item))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Item)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Item)(p) = make([]Item, n) },
 }
 
 var mpTypeSlot = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSlot}
 
 var mpTypeSliceSlot = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSlot,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Slot)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Slot)(p) = make([]Slot, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Slot)(p)
-		*s = append(*s, *new(Slot))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Slot)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Slot)(p) = make([]Slot, n) },
 }
 
 var mpTypeRule = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRule}
 
 var mpTypeSliceRule = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRule,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Rule)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Rule)(p) = make([]Rule, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Rule)(p)
-		*s = append(*s, *new(Rule))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Rule)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Rule)(p) = make([]Rule, n) },
 }
 
 var mpTypeCap = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCap}
 
 var mpTypeSliceCap = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeCap,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Cap)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Cap)(p) = make([]Cap, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Cap)(p)
-		*s = append(*s, *new(Cap))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Cap)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Cap)(p) = make([]Cap, n) },
 }
 
 var mpTypeCohorts = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCohorts}
@@ -723,29 +699,21 @@ var mpTypeReporting = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReporting}
 var mpTypeFeedRef = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedRef}
 
 var mpTypeSliceFeedRef = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeFeedRef,
-	SetNil:    func(p unsafe.Pointer) { *(*[]FeedRef)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedRef)(p) = make([]FeedRef, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]FeedRef)(p)
-		*s = append(*s, *new(FeedRef))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(FeedRef)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedRef)(p) = make([]FeedRef, n) },
 }
 
 var mpTypeBox = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBox}
 
 var mpTypeSliceBox = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBox,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Box)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Box)(p) = make([]Box, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Box)(p)
-		*s = append(*s, *new(Box))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Box)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Box)(p) = make([]Box, n) },
 }
 
 var mpTypeMapString = &mp.Type{Kind: mp.KindMap, Elem: mp.String,
-	SetNil:    func(p unsafe.Pointer) { *(*map[string]string)(p) = nil },
+	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]string)(p) = make(map[string]string, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new(string)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]string)(p))[k] = *(*string)(v) },
@@ -754,13 +722,9 @@ var mpTypeMapString = &mp.Type{Kind: mp.KindMap, Elem: mp.String,
 var mpTypeWindow = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructWindow}
 
 var mpTypeSliceWindow = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeWindow,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Window)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Window)(p) = make([]Window, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Window)(p)
-		*s = append(*s, *new(Window))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Window)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Window)(p) = make([]Window, n) },
 }
 
 var mpTypeSelector = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
@@ -768,7 +732,7 @@ var mpTypeSelector = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
 var mpTypeDiversity = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDiversity}
 
 var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
-	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(bool)
 		*(**bool)(p) = v
@@ -781,7 +745,7 @@ var mpTypeCondition = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCondition}
 var mpTypeRange = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRange}
 
 var mpTypePtrRange = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRange,
-	SetNil: func(p unsafe.Pointer) { *(**Range)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(Range)
 		*(**Range)(p) = v
@@ -792,19 +756,15 @@ var mpTypePtrRange = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRange,
 var mpTypeInterestTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructInterestTest}
 
 var mpTypeSliceInterestTest = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeInterestTest,
-	SetNil:    func(p unsafe.Pointer) { *(*[]InterestTest)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]InterestTest)(p) = make([]InterestTest, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]InterestTest)(p)
-		*s = append(*s, *new(InterestTest))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(InterestTest)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]InterestTest)(p) = make([]InterestTest, n) },
 }
 
 var mpTypeRecentTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRecentTest}
 
 var mpTypePtrRecentTest = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRecentTest,
-	SetNil: func(p unsafe.Pointer) { *(**RecentTest)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(RecentTest)
 		*(**RecentTest)(p) = v
@@ -813,14 +773,14 @@ var mpTypePtrRecentTest = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRecentTest,
 }
 
 var mpTypeMapSlicestring = &mp.Type{Kind: mp.KindMap, Elem: mp.Strings,
-	SetNil:    func(p unsafe.Pointer) { *(*map[string][]string)(p) = nil },
+	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string][]string)(p) = make(map[string][]string, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new([]string)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string][]string)(p))[k] = *(*[]string)(v) },
 }
 
 var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
-	SetNil: func(p unsafe.Pointer) { *(**int)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(int)
 		*(**int)(p) = v
@@ -831,55 +791,39 @@ var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
 var mpTypeDimension = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDimension}
 
 var mpTypeSliceDimension = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeDimension,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Dimension)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Dimension)(p) = make([]Dimension, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Dimension)(p)
-		*s = append(*s, *new(Dimension))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Dimension)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Dimension)(p) = make([]Dimension, n) },
 }
 
 var mpTypeBucket = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBucket}
 
 var mpTypeSliceBucket = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBucket,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Bucket)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Bucket)(p) = make([]Bucket, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Bucket)(p)
-		*s = append(*s, *new(Bucket))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Bucket)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Bucket)(p) = make([]Bucket, n) },
 }
 
 var mpTypeRawEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawEvent}
 
 var mpTypeSliceRawEvent = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawEvent,
-	SetNil:    func(p unsafe.Pointer) { *(*[]rawEvent)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawEvent)(p) = make([]rawEvent, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]rawEvent)(p)
-		*s = append(*s, *new(rawEvent))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(rawEvent)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawEvent)(p) = make([]rawEvent, n) },
 }
 
 var mpTypeRawImpression = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawImpression}
 
 var mpTypeSliceRawImpression = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawImpression,
-	SetNil:    func(p unsafe.Pointer) { *(*[]rawImpression)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawImpression)(p) = make([]rawImpression, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]rawImpression)(p)
-		*s = append(*s, *new(rawImpression))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(rawImpression)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawImpression)(p) = make([]rawImpression, n) },
 }
 
 var mpTypePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructPreferences}
 
 var mpTypePtrPreferences = &mp.Type{Kind: mp.KindPtr, Elem: mpTypePreferences,
-	SetNil: func(p unsafe.Pointer) { *(**Preferences)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(Preferences)
 		*(**Preferences)(p) = v
@@ -890,59 +834,39 @@ var mpTypePtrPreferences = &mp.Type{Kind: mp.KindPtr, Elem: mpTypePreferences,
 var mpTypeLedgerEntry = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructLedgerEntry}
 
 var mpTypeSliceLedgerEntry = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeLedgerEntry,
-	SetNil:    func(p unsafe.Pointer) { *(*[]LedgerEntry)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]LedgerEntry)(p) = make([]LedgerEntry, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]LedgerEntry)(p)
-		*s = append(*s, *new(LedgerEntry))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(LedgerEntry)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]LedgerEntry)(p) = make([]LedgerEntry, n) },
 }
 
 var mpTypeReport = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReport}
 
 var mpTypeSliceReport = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReport,
-	SetNil:    func(p unsafe.Pointer) { *(*[]Report)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Report)(p) = make([]Report, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]Report)(p)
-		*s = append(*s, *new(Report))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(Report)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Report)(p) = make([]Report, n) },
 }
 
 var mpTypeAnswer = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructAnswer}
 
 var mpTypeSliceAnswer = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeAnswer,
-	SetNil:    func(p unsafe.Pointer) { *(*[]answer)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]answer)(p) = make([]answer, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]answer)(p)
-		*s = append(*s, *new(answer))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(answer)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]answer)(p) = make([]answer, n) },
 }
 
 var mpTypeReportPause = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReportPause}
 
 var mpTypeSliceReportPause = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReportPause,
-	SetNil:    func(p unsafe.Pointer) { *(*[]ReportPause)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]ReportPause)(p)
-		*s = append(*s, *new(ReportPause))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(ReportPause)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, n) },
 }
 
 var mpTypeFeedPlace = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedPlace}
 
 var mpTypeSliceFeedPlace = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeFeedPlace,
-	SetNil:    func(p unsafe.Pointer) { *(*[]FeedPlace)(p) = nil },
-	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedPlace)(p) = make([]FeedPlace, 0, n) },
-	Append: func(p unsafe.Pointer) unsafe.Pointer {
-		s := (*[]FeedPlace)(p)
-		*s = append(*s, *new(FeedPlace))
-		return unsafe.Pointer(&(*s)[len(*s)-1])
-	},
+	Size:      unsafe.Sizeof(*new(FeedPlace)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedPlace)(p) = make([]FeedPlace, n) },
 }

@@ -949,7 +949,7 @@ var mpTypeEngineEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEve
 var mpTypeEngineContext = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineContext}
 
 var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
-	SetNil: func(p unsafe.Pointer) { *(**int)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(int)
 		*(**int)(p) = v
@@ -960,7 +960,7 @@ var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
 var mpTypeEngineCoordinates = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineCoordinates}
 
 var mpTypePtrEngineCoordinates = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeEngineCoordinates,
-	SetNil: func(p unsafe.Pointer) { *(**engine.Coordinates)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(engine.Coordinates)
 		*(**engine.Coordinates)(p) = v
@@ -971,7 +971,7 @@ var mpTypePtrEngineCoordinates = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeEngineCo
 var mpTypeEnginePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEnginePreferences}
 
 var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
-	SetNil: func(p unsafe.Pointer) { *(**bool)(p) = nil },
+	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(bool)
 		*(**bool)(p) = v
@@ -980,7 +980,7 @@ var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
 }
 
 var mpTypeMapFloat64 = &mp.Type{Kind: mp.KindMap, Elem: mp.Float64,
-	SetNil:    func(p unsafe.Pointer) { *(*map[string]float64)(p) = nil },
+	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]float64)(p) = make(map[string]float64, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new(float64)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]float64)(p))[k] = *(*float64)(v) },

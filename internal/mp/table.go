@@ -7,8 +7,8 @@ import "unsafe"
 // ruleset alone has a hundred fields. So msgpgen writes each struct as a
 // table (field names, offsets and kinds) and DecodeStruct walks it: one
 // interpreter instead of a decoder per type. The only code left per type is
-// what Go cannot do without reflection: allocating a typed element, pointer
-// or map (Elem's New, Append and Put).
+// what Go cannot do without reflection: making a typed slice, pointer or map
+// (MakeEmpty, Alloc, New and Put); slice elements are then decoded in place.
 
 // Kind is how a value is read.
 type Kind uint8
@@ -38,11 +38,12 @@ type Type struct {
 	SetNil func(p unsafe.Pointer)
 	// Alloc points the pointer at p to a new zero value, and returns it.
 	Alloc func(p unsafe.Pointer) unsafe.Pointer
-	// MakeEmpty sets the slice or map at p to an empty, non-nil value with
-	// room for n elements.
+	// MakeEmpty sets the slice at p to n zero elements, or the map at p to
+	// an empty, non-nil map with room for n entries.
 	MakeEmpty func(p unsafe.Pointer, n int)
-	// Append appends a zero element to the slice at p and returns its address.
-	Append func(p unsafe.Pointer) unsafe.Pointer
+	// Size is the size of a slice's element: the slice's elements are
+	// decoded in place, at Size apart.
+	Size uintptr
 	// New returns the address of a new zero map value; Put stores the value
 	// at v under k in the map at p.
 	New func() unsafe.Pointer
@@ -153,10 +154,15 @@ func (r *Reader) decode(t *Type, p unsafe.Pointer) error {
 			t.SetNil(p)
 			return nil
 		}
-		// Room for a few: a declared length is never trusted with an allocation.
-		t.MakeEmpty(p, min(n, 64))
-		for range n {
-			if err := r.decode(t.Elem, t.Append(p)); err != nil {
+		// All n at once, decoded in place: one small function per slice type
+		// rather than an append, which costs the wasm about 800 bytes per
+		// type. Every message has passed wire.Check, so n is backed by
+		// that many elements in the input and within its element budget,
+		// and the slice is no larger than appending them one by one makes it.
+		t.MakeEmpty(p, n)
+		base := *(*unsafe.Pointer)(p)
+		for i := range n {
+			if err := r.decode(t.Elem, unsafe.Add(base, uintptr(i)*t.Size)); err != nil {
 				return err
 			}
 		}
@@ -184,3 +190,11 @@ func (r *Reader) decode(t *Type, p unsafe.Pointer) error {
 	}
 	return err
 }
+
+// SetNilSlice sets the slice at p, of any element type, to nil. Every
+// slice header has the same layout, so one function serves them all.
+func SetNilSlice(p unsafe.Pointer) { *(*[]unsafe.Pointer)(p) = nil }
+
+// SetNilPointer sets the pointer or map at p, of any type, to nil: both are
+// one pointer word.
+func SetNilPointer(p unsafe.Pointer) { *(*unsafe.Pointer)(p) = nil }

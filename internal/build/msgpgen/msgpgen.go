@@ -592,17 +592,17 @@ func (g *gen) typeVar(t *typ) string {
 	case kPtr:
 		el := t.elem.goTyp
 		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindPtr, Elem: %s,\n", name, g.typeVar(t.elem))
-		fmt.Fprintf(d, "SetNil: func(p unsafe.Pointer) { *(*%s)(p) = nil },\n", T)
+		fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
 		fmt.Fprintf(d, "Alloc: func(p unsafe.Pointer) unsafe.Pointer {\nv := new(%s)\n*(*%s)(p) = v\nreturn unsafe.Pointer(v)\n},\n}\n", el, T)
 	case kSlice:
 		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindSlice, Elem: %s,\n", name, g.typeVar(t.elem))
-		fmt.Fprintf(d, "SetNil: func(p unsafe.Pointer) { *(*%s)(p) = nil },\n", T)
-		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, 0, n) },\n", T, T)
-		fmt.Fprintf(d, "Append: func(p unsafe.Pointer) unsafe.Pointer {\ns := (*%s)(p)\n*s = append(*s, *new(%s))\nreturn unsafe.Pointer(&(*s)[len(*s)-1])\n},\n}\n", T, t.elem.goTyp)
+		fmt.Fprintf(d, "Size: unsafe.Sizeof(*new(%s)),\n", t.elem.goTyp)
+		fmt.Fprintf(d, "SetNil: mp.SetNilSlice,\n")
+		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n}\n", T, T)
 	case kMap:
 		el := t.elem.goTyp
 		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindMap, Elem: %s,\n", name, g.typeVar(t.elem))
-		fmt.Fprintf(d, "SetNil: func(p unsafe.Pointer) { *(*%s)(p) = nil },\n", T)
+		fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
 		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n", T, T)
 		fmt.Fprintf(d, "New: func() unsafe.Pointer { return unsafe.Pointer(new(%s)) },\n", el)
 		fmt.Fprintf(d, "Put: func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*%s)(p))[k] = *(*%s)(v) },\n}\n", T, el)
