@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Report is the body of POST /v1/reports: a noised cohort index (Value) by
@@ -128,20 +131,9 @@ func (c *Collector) AcceptAsOf(ctx context.Context, body []byte, now time.Time) 
 	if int64(len(body)) > c.maxBody {
 		return &intakeError{http.StatusRequestEntityTooLarge, "report body too large"}
 	}
-	if err := uniqueKeys(body); err != nil {
+	rep, err := decodeReport(body)
+	if err != nil {
 		return err
-	}
-	var rep Report
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		return bad("malformed report: %s", sanitize(err))
-	}
-	if dec.More() {
-		return bad("malformed report: more than one JSON value")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return bad("malformed report: trailing data")
 	}
 	s, ok := c.sets[rep.Ruleset]
 	if !ok {
@@ -200,48 +192,35 @@ func acceptedType(ct string) bool {
 	return mt == "text/plain" || mt == "application/json"
 }
 
-// uniqueKeys refuses a JSON object that names a key twice: encoding/json
-// would keep the last one, so {"value":1,"value":7} could slip a second
-// value past a proxy or log that read the first.
-func uniqueKeys(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil // not an object: the decoder says what is wrong
+// decodeReport reads a report body strictly, in one pass: one JSON object
+// with known keys, each at most once (encoding/json would keep the last
+// of a key given twice, so {"value":1,"value":7} could slip a second value
+// past a proxy or log that read the first), matched exactly, and nothing
+// after it. Errors say what kind of thing is wrong without echoing the
+// body.
+func decodeReport(body []byte) (Report, error) {
+	var rep Report
+	err := jsonv2.Unmarshal(body, &rep, jsonv2.RejectUnknownMembers(true))
+	if err == nil {
+		return rep, nil
 	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		k, _ := t.(string)
-		if seen[k] {
-			return bad("malformed report: a key appears twice")
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil
-		}
-	}
-	return nil
-}
-
-// sanitize keeps a decode error's kind without echoing report content.
-func sanitize(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
+	var se *jsonv2.SemanticError
+	var why string
 	switch {
-	case errors.As(err, &se):
-		return "invalid JSON"
-	case errors.As(err, &te):
-		return "field " + te.Field + " has the wrong type"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "empty or truncated body"
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		why = "a key appears twice"
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		why = "unknown or invalid field"
+	case errors.Is(err, io.ErrUnexpectedEOF), len(bytes.TrimSpace(body)) == 0:
+		why = "empty or truncated body"
+	case errors.As(err, &se) && se.JSONPointer != "":
+		// The pointer names one of Report's fields (unknown ones are
+		// refused above), never content.
+		why = "field " + strings.TrimPrefix(string(se.JSONPointer), "/") + " has the wrong type"
+	default:
+		why = "invalid JSON"
 	}
-	// "json: unknown field \"x\"": the field name is attacker-chosen but
-	// bounded by the body limit; keep the message generic anyway.
-	return "unknown or invalid field"
+	return Report{}, bad("malformed report: %s", why)
 }
 
 func httpError(w http.ResponseWriter, status int, msg string) {
