@@ -871,15 +871,15 @@ func TestSourceBehindAProxy(t *testing.T) {
 // A refused body is described by the kind of fault, never by its content.
 func TestDecodeReportErrors(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"ruleset":"s","value":1,"value":7}`:             "a key appears twice",
-		`{"ruleset":"s","secret-uid":"abc123"}`:           "unknown or invalid field",
-		`{"Ruleset":"s"}`:                                 "unknown or invalid field",
-		`{"ruleset":"s","epoch":"2921"}`:                  "field epoch has the wrong type",
-		`{"ruleset":"s","epoch":2921`:                     "empty or truncated body",
-		``:                                                "empty or truncated body",
-		`{"ruleset":"s"} {"ruleset":"t"}`:                 "invalid JSON",
-		`ruleset=abc123`:                                  "invalid JSON",
-		"{\"ruleset\":\"\xff\xfesecret-uid\"}":            "invalid JSON",
+		`{"ruleset":"s","value":1,"value":7}`:            "a key appears twice",
+		`{"ruleset":"s","secret-uid":"abc123"}`:          "unknown or invalid field",
+		`{"Ruleset":"s"}`:                                "unknown or invalid field",
+		`{"ruleset":"s","epoch":"2921"}`:                 "field epoch has the wrong type",
+		`{"ruleset":"s","epoch":2921`:                    "empty or truncated body",
+		``:                                               "empty or truncated body",
+		`{"ruleset":"s"} {"ruleset":"t"}`:                "invalid JSON",
+		`ruleset=abc123`:                                 "invalid JSON",
+		"{\"ruleset\":\"\xff\xfesecret-uid\"}":           "invalid JSON",
 		`{"ruleset":"s","value":1e400,"secret-uid":"x"}`: "field value has the wrong type",
 	} {
 		_, err := decodeReport([]byte(body))
