@@ -18,7 +18,11 @@ test('the engine is within its budget, and the check fails one over it', () => {
   assert.equal(ok.status, 0, ok.stderr);
   const size = Number(/\((\d+) bytes; budget/.exec(ok.stdout)[1]);
   assert.ok(size > 100_000 && size <= 600 * 1024, `brotli size ${size}`);
+  // The sections apart: both there, and together about the whole.
+  const [, code, data, sum] = /sections apart: code (\d+), data (\d+), sum (\d+)/.exec(ok.stdout).map(Number);
+  assert.ok(code > 100_000 && data > 100_000 && sum === code + data, ok.stdout);
+  assert.ok(Math.abs(sum - size) < size * 0.05, `sections ${sum}, whole ${size}`);
   const over = run({ EDGEWISE_WASM_BUDGET: String(size - 1) });
   assert.equal(over.status, 1);
-  assert.match(over.stderr, /over its brotli budget by 1 bytes/);
+  assert.match(over.stderr, /over its brotli budget by 1 bytes: see README.md, "The artifact"/);
 });
