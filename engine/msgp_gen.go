@@ -27,19 +27,19 @@ func mpDecodeFeed(r *mp.Reader, p *Feed) error {
 var mpStructRuleset = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Ruleset)(p) = Ruleset{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Ruleset{}.ID), Type: mp.String},
-		{Name: "version", Offset: unsafe.Offsetof(Ruleset{}.Version), Type: mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: mp.String},
-		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: mpTypeProfileSettings},
-		{Name: "signals", Offset: unsafe.Offsetof(Ruleset{}.Signals), Type: mpTypeSliceSignal},
-		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: mpTypeSliceRegion},
-		{Name: "catalogue", Offset: unsafe.Offsetof(Ruleset{}.Catalogue), Type: mpTypeSliceItem},
-		{Name: "slots", Offset: unsafe.Offsetof(Ruleset{}.Slots), Type: mpTypeSliceSlot},
-		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: mpTypeSliceRule},
-		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: mpTypeSliceCap},
-		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: mpTypeCohorts},
-		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: mpTypeReporting},
-		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: mpTypeSliceFeedRef},
+		{Name: "id", Offset: unsafe.Offsetof(Ruleset{}.ID), Type: &mp.String},
+		{Name: "version", Offset: unsafe.Offsetof(Ruleset{}.Version), Type: &mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: &mp.String},
+		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: &mpTypeProfileSettings},
+		{Name: "signals", Offset: unsafe.Offsetof(Ruleset{}.Signals), Type: &mpTypeSliceSignal},
+		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: &mpTypeSliceRegion},
+		{Name: "catalogue", Offset: unsafe.Offsetof(Ruleset{}.Catalogue), Type: &mpTypeSliceItem},
+		{Name: "slots", Offset: unsafe.Offsetof(Ruleset{}.Slots), Type: &mpTypeSliceSlot},
+		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: &mpTypeSliceRule},
+		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: &mpTypeSliceCap},
+		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: &mpTypeCohorts},
+		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: &mpTypeReporting},
+		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: &mpTypeSliceFeedRef},
 	},
 }
 
@@ -47,8 +47,8 @@ var mpStructRuleset = mp.Struct{
 var mpStructProfileSettings = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ProfileSettings)(p) = ProfileSettings{} },
 	Fields: []mp.Field{
-		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: mp.Float64},
-		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: mp.Int},
+		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: &mp.Float64},
+		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: &mp.Int},
 	},
 }
 
@@ -56,10 +56,10 @@ var mpStructProfileSettings = mp.Struct{
 var mpStructSignal = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Signal)(p) = Signal{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Signal{}.ID), Type: mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(Signal{}.Kind), Type: mp.String},
-		{Name: "purpose", Offset: unsafe.Offsetof(Signal{}.Purpose), Type: mp.String},
-		{Name: "retention_days", Offset: unsafe.Offsetof(Signal{}.RetentionDays), Type: mp.Int},
+		{Name: "id", Offset: unsafe.Offsetof(Signal{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(Signal{}.Kind), Type: &mp.String},
+		{Name: "purpose", Offset: unsafe.Offsetof(Signal{}.Purpose), Type: &mp.String},
+		{Name: "retention_days", Offset: unsafe.Offsetof(Signal{}.RetentionDays), Type: &mp.Int},
 	},
 }
 
@@ -67,12 +67,12 @@ var mpStructSignal = mp.Struct{
 var mpStructRegion = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Region)(p) = Region{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Region{}.ID), Type: mp.String},
-		{Name: "name", Offset: unsafe.Offsetof(Region{}.Name), Type: mp.String},
-		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: mp.Strings},
-		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: mp.Strings},
-		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: mpTypeSliceBox},
-		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: mp.Strings},
+		{Name: "id", Offset: unsafe.Offsetof(Region{}.ID), Type: &mp.String},
+		{Name: "name", Offset: unsafe.Offsetof(Region{}.Name), Type: &mp.String},
+		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: &mp.Strings},
+		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: &mp.Strings},
+		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: &mpTypeSliceBox},
+		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: &mp.Strings},
 	},
 }
 
@@ -80,10 +80,10 @@ var mpStructRegion = mp.Struct{
 var mpStructBox = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Box)(p) = Box{} },
 	Fields: []mp.Field{
-		{Name: "south", Offset: unsafe.Offsetof(Box{}.South), Type: mp.Float64},
-		{Name: "west", Offset: unsafe.Offsetof(Box{}.West), Type: mp.Float64},
-		{Name: "north", Offset: unsafe.Offsetof(Box{}.North), Type: mp.Float64},
-		{Name: "east", Offset: unsafe.Offsetof(Box{}.East), Type: mp.Float64},
+		{Name: "south", Offset: unsafe.Offsetof(Box{}.South), Type: &mp.Float64},
+		{Name: "west", Offset: unsafe.Offsetof(Box{}.West), Type: &mp.Float64},
+		{Name: "north", Offset: unsafe.Offsetof(Box{}.North), Type: &mp.Float64},
+		{Name: "east", Offset: unsafe.Offsetof(Box{}.East), Type: &mp.Float64},
 	},
 }
 
@@ -91,13 +91,13 @@ var mpStructBox = mp.Struct{
 var mpStructItem = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Item)(p) = Item{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Type: mp.String},
-		{Name: "title", Offset: unsafe.Offsetof(Item{}.Title), Type: mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(Item{}.Tags), Type: mp.Strings},
-		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: mp.String},
-		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: mpTypeMapString},
-		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: mp.Strings},
-		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: mpTypeSliceWindow},
+		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Type: &mp.String},
+		{Name: "title", Offset: unsafe.Offsetof(Item{}.Title), Type: &mp.String},
+		{Name: "tags", Offset: unsafe.Offsetof(Item{}.Tags), Type: &mp.Strings},
+		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: &mp.String},
+		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: &mpTypeMapString},
+		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: &mp.Strings},
+		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: &mpTypeSliceWindow},
 	},
 }
 
@@ -105,8 +105,8 @@ var mpStructItem = mp.Struct{
 var mpStructWindow = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Window)(p) = Window{} },
 	Fields: []mp.Field{
-		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: mp.String},
-		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: mp.String},
+		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: &mp.String},
+		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: &mp.String},
 	},
 }
 
@@ -114,12 +114,12 @@ var mpStructWindow = mp.Struct{
 var mpStructSlot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Slot)(p) = Slot{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Slot{}.ID), Type: mp.String},
-		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: mpTypeSelector},
-		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: mp.Int},
-		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: mp.Strings},
-		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: mpTypeDiversity},
-		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: mpTypePtrBool},
+		{Name: "id", Offset: unsafe.Offsetof(Slot{}.ID), Type: &mp.String},
+		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: &mpTypeSelector},
+		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: &mp.Int},
+		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: &mp.Strings},
+		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: &mpTypeDiversity},
+		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: &mpTypePtrBool},
 	},
 }
 
@@ -127,9 +127,9 @@ var mpStructSlot = mp.Struct{
 var mpStructSelector = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Selector)(p) = Selector{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: mp.Strings},
-		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: mp.Strings},
-		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: mp.Strings},
+		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: &mp.Strings},
+		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: &mp.Strings},
+		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: &mp.Strings},
 	},
 }
 
@@ -137,8 +137,8 @@ var mpStructSelector = mp.Struct{
 var mpStructDiversity = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Diversity)(p) = Diversity{} },
 	Fields: []mp.Field{
-		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: mp.Int},
-		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: mp.Int},
+		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: &mp.Int},
+		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: &mp.Int},
 	},
 }
 
@@ -146,16 +146,16 @@ var mpStructDiversity = mp.Struct{
 var mpStructRule = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Rule)(p) = Rule{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Rule{}.ID), Type: mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: mp.String},
-		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: mp.String},
-		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: mpTypeCondition},
-		{Name: "items", Offset: unsafe.Offsetof(Rule{}.Items), Type: mpTypeSelector},
-		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: mp.Strings},
-		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: mp.Float64},
-		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: mp.Float64},
-		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: mp.Int},
-		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: mp.Bool},
+		{Name: "id", Offset: unsafe.Offsetof(Rule{}.ID), Type: &mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: &mp.String},
+		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: &mp.String},
+		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: &mpTypeCondition},
+		{Name: "items", Offset: unsafe.Offsetof(Rule{}.Items), Type: &mpTypeSelector},
+		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: &mp.Strings},
+		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: &mp.Float64},
+		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: &mp.Float64},
+		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: &mp.Int},
+		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: &mp.Bool},
 	},
 }
 
@@ -163,18 +163,18 @@ var mpStructRule = mp.Struct{
 var mpStructCondition = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Condition)(p) = Condition{} },
 	Fields: []mp.Field{
-		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: mp.Strings},
-		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: mp.Strings},
-		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: mp.Strings},
-		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: mp.Strings},
-		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: mp.Strings},
-		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: mp.Strings},
-		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: mp.Strings},
-		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: mpTypePtrRange},
-		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: mpTypeSliceInterestTest},
-		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: mpTypePtrRecentTest},
-		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: mpTypePtrRecentTest},
-		{Name: "feed", Offset: unsafe.Offsetof(Condition{}.Feed), Type: mpTypeMapSlicestring},
+		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: &mp.Strings},
+		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: &mp.Strings},
+		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: &mp.Strings},
+		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: &mp.Strings},
+		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: &mp.Strings},
+		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: &mp.Strings},
+		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: &mp.Strings},
+		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: &mpTypePtrRange},
+		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: &mpTypeSliceInterestTest},
+		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: &mpTypePtrRecentTest},
+		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: &mpTypePtrRecentTest},
+		{Name: "feed", Offset: unsafe.Offsetof(Condition{}.Feed), Type: &mpTypeMapSlicestring},
 	},
 }
 
@@ -182,8 +182,8 @@ var mpStructCondition = mp.Struct{
 var mpStructRange = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Range)(p) = Range{} },
 	Fields: []mp.Field{
-		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: mpTypePtrInt},
-		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: mpTypePtrInt},
+		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: &mpTypePtrInt},
+		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: &mpTypePtrInt},
 	},
 }
 
@@ -191,8 +191,8 @@ var mpStructRange = mp.Struct{
 var mpStructInterestTest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*InterestTest)(p) = InterestTest{} },
 	Fields: []mp.Field{
-		{Name: "tag", Offset: unsafe.Offsetof(InterestTest{}.Tag), Type: mp.String},
-		{Name: "at_least", Offset: unsafe.Offsetof(InterestTest{}.AtLeast), Type: mp.Float64},
+		{Name: "tag", Offset: unsafe.Offsetof(InterestTest{}.Tag), Type: &mp.String},
+		{Name: "at_least", Offset: unsafe.Offsetof(InterestTest{}.AtLeast), Type: &mp.Float64},
 	},
 }
 
@@ -200,10 +200,10 @@ var mpStructInterestTest = mp.Struct{
 var mpStructRecentTest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RecentTest)(p) = RecentTest{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: mp.Strings},
-		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: mp.Strings},
-		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: mp.Strings},
-		{Name: "within_days", Offset: unsafe.Offsetof(RecentTest{}.WithinDays), Type: mp.Int},
+		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: &mp.Strings},
+		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: &mp.Strings},
+		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: &mp.Strings},
+		{Name: "within_days", Offset: unsafe.Offsetof(RecentTest{}.WithinDays), Type: &mp.Int},
 	},
 }
 
@@ -211,10 +211,10 @@ var mpStructRecentTest = mp.Struct{
 var mpStructCap = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Cap)(p) = Cap{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Cap{}.ID), Type: mp.String},
-		{Name: "items", Offset: unsafe.Offsetof(Cap{}.Items), Type: mpTypeSelector},
-		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: mp.Int},
-		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: mp.Int},
+		{Name: "id", Offset: unsafe.Offsetof(Cap{}.ID), Type: &mp.String},
+		{Name: "items", Offset: unsafe.Offsetof(Cap{}.Items), Type: &mpTypeSelector},
+		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: &mp.Int},
+		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: &mp.Int},
 	},
 }
 
@@ -222,7 +222,7 @@ var mpStructCap = mp.Struct{
 var mpStructCohorts = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Cohorts)(p) = Cohorts{} },
 	Fields: []mp.Field{
-		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: mpTypeSliceDimension},
+		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: &mpTypeSliceDimension},
 	},
 }
 
@@ -230,9 +230,9 @@ var mpStructCohorts = mp.Struct{
 var mpStructDimension = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Dimension)(p) = Dimension{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Dimension{}.ID), Type: mp.String},
-		{Name: "from", Offset: unsafe.Offsetof(Dimension{}.From), Type: mp.String},
-		{Name: "buckets", Offset: unsafe.Offsetof(Dimension{}.Buckets), Type: mpTypeSliceBucket},
+		{Name: "id", Offset: unsafe.Offsetof(Dimension{}.ID), Type: &mp.String},
+		{Name: "from", Offset: unsafe.Offsetof(Dimension{}.From), Type: &mp.String},
+		{Name: "buckets", Offset: unsafe.Offsetof(Dimension{}.Buckets), Type: &mpTypeSliceBucket},
 	},
 }
 
@@ -240,10 +240,10 @@ var mpStructDimension = mp.Struct{
 var mpStructBucket = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Bucket)(p) = Bucket{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Bucket{}.ID), Type: mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: mp.Strings},
-		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: mp.Strings},
-		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: mpTypePtrRange},
+		{Name: "id", Offset: unsafe.Offsetof(Bucket{}.ID), Type: &mp.String},
+		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: &mp.Strings},
+		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: &mp.Strings},
+		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: &mpTypePtrRange},
 	},
 }
 
@@ -251,9 +251,9 @@ var mpStructBucket = mp.Struct{
 var mpStructReporting = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Reporting)(p) = Reporting{} },
 	Fields: []mp.Field{
-		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: mp.Float64},
-		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: mp.Int},
+		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: &mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: &mp.Float64},
+		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: &mp.Int},
 	},
 }
 
@@ -261,12 +261,12 @@ var mpStructReporting = mp.Struct{
 var mpStructFeedRef = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*FeedRef)(p) = FeedRef{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(FeedRef{}.ID), Type: mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(FeedRef{}.Kind), Type: mp.String},
-		{Name: "url", Offset: unsafe.Offsetof(FeedRef{}.URL), Type: mp.String},
-		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: mp.String},
-		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: mp.Strings},
-		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: mp.String},
+		{Name: "id", Offset: unsafe.Offsetof(FeedRef{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(FeedRef{}.Kind), Type: &mp.String},
+		{Name: "url", Offset: unsafe.Offsetof(FeedRef{}.URL), Type: &mp.String},
+		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: &mp.String},
+		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: &mp.Strings},
+		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: &mp.String},
 	},
 }
 
@@ -274,15 +274,15 @@ var mpStructFeedRef = mp.Struct{
 var mpStructSnapshot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*snapshot)(p) = snapshot{} },
 	Fields: []mp.Field{
-		{Name: "v", Offset: unsafe.Offsetof(snapshot{}.Version), Type: mp.Int},
-		{Name: "ruleset", Offset: unsafe.Offsetof(snapshot{}.Ruleset), Type: mp.String},
-		{Name: "events", Offset: unsafe.Offsetof(snapshot{}.Raw), Type: mpTypeSliceRawEvent},
-		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: mpTypeSliceRawImpression},
-		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: mpTypePtrPreferences},
-		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: mpTypeSliceLedgerEntry},
-		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: mpTypeSliceReport},
-		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: mpTypeSliceAnswer},
-		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: mpTypeSliceReportPause},
+		{Name: "v", Offset: unsafe.Offsetof(snapshot{}.Version), Type: &mp.Int},
+		{Name: "ruleset", Offset: unsafe.Offsetof(snapshot{}.Ruleset), Type: &mp.String},
+		{Name: "events", Offset: unsafe.Offsetof(snapshot{}.Raw), Type: &mpTypeSliceRawEvent},
+		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: &mpTypeSliceRawImpression},
+		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: &mpTypePtrPreferences},
+		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: &mpTypeSliceLedgerEntry},
+		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: &mpTypeSliceReport},
+		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: &mpTypeSliceAnswer},
+		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: &mpTypeSliceReportPause},
 	},
 }
 
@@ -391,9 +391,9 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 var mpStructRawEvent = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
 	Fields: []mp.Field{
-		{Name: "Type", Offset: unsafe.Offsetof(rawEvent{}.Type), Type: mp.String},
-		{Name: "Item", Offset: unsafe.Offsetof(rawEvent{}.Item), Type: mp.String},
-		{Name: "At", Offset: unsafe.Offsetof(rawEvent{}.At), Type: mp.Int64},
+		{Name: "Type", Offset: unsafe.Offsetof(rawEvent{}.Type), Type: &mp.String},
+		{Name: "Item", Offset: unsafe.Offsetof(rawEvent{}.Item), Type: &mp.String},
+		{Name: "At", Offset: unsafe.Offsetof(rawEvent{}.At), Type: &mp.Int64},
 	},
 }
 
@@ -410,8 +410,8 @@ func mpAppendRawEvent(b []byte, p *rawEvent) []byte {
 var mpStructRawImpression = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
 	Fields: []mp.Field{
-		{Name: "Item", Offset: unsafe.Offsetof(rawImpression{}.Item), Type: mp.String},
-		{Name: "At", Offset: unsafe.Offsetof(rawImpression{}.At), Type: mp.Int64},
+		{Name: "Item", Offset: unsafe.Offsetof(rawImpression{}.Item), Type: &mp.String},
+		{Name: "At", Offset: unsafe.Offsetof(rawImpression{}.At), Type: &mp.Int64},
 	},
 }
 
@@ -427,12 +427,12 @@ func mpAppendRawImpression(b []byte, p *rawImpression) []byte {
 var mpStructPreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Preferences)(p) = Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: mp.String},
-		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: mpTypePtrBool},
-		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: mpTypePtrBool},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: mp.Strings},
-		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: mp.String},
-		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: mp.Bool},
+		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: &mp.String},
+		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: &mpTypePtrBool},
+		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: &mpTypePtrBool},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: &mp.Strings},
+		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: &mp.String},
+		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: &mp.Bool},
 	},
 }
 
@@ -504,12 +504,12 @@ func mpAppendPreferences(b []byte, p *Preferences) []byte {
 var mpStructLedgerEntry = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*LedgerEntry)(p) = LedgerEntry{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(LedgerEntry{}.Ruleset), Type: mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(LedgerEntry{}.Epoch), Type: mp.Int64},
-		{Name: "level", Offset: unsafe.Offsetof(LedgerEntry{}.Level), Type: mp.Int},
-		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: mp.String},
-		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: mp.Float64},
-		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: mp.Int64},
+		{Name: "ruleset", Offset: unsafe.Offsetof(LedgerEntry{}.Ruleset), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(LedgerEntry{}.Epoch), Type: &mp.Int64},
+		{Name: "level", Offset: unsafe.Offsetof(LedgerEntry{}.Level), Type: &mp.Int},
+		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: &mp.String},
+		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: &mp.Float64},
+		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: &mp.Int64},
 	},
 }
 
@@ -535,11 +535,11 @@ func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
 var mpStructReport = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Report)(p) = Report{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(Report{}.Ruleset), Type: mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(Report{}.Epoch), Type: mp.Int64},
-		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: mpTypePtrInt},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: mp.Float64},
+		{Name: "ruleset", Offset: unsafe.Offsetof(Report{}.Ruleset), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(Report{}.Epoch), Type: &mp.Int64},
+		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: &mp.String},
+		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: &mpTypePtrInt},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: &mp.Float64},
 	},
 }
 
@@ -573,11 +573,11 @@ func mpAppendReport(b []byte, p *Report) []byte {
 var mpStructAnswer = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*answer)(p) = answer{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(answer{}.Ruleset), Type: mp.String},
-		{Name: "k", Offset: unsafe.Offsetof(answer{}.K), Type: mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(answer{}.Epsilon), Type: mp.Float64},
-		{Name: "cohort", Offset: unsafe.Offsetof(answer{}.Cohort), Type: mp.Int},
-		{Name: "value", Offset: unsafe.Offsetof(answer{}.Value), Type: mp.Int},
+		{Name: "ruleset", Offset: unsafe.Offsetof(answer{}.Ruleset), Type: &mp.String},
+		{Name: "k", Offset: unsafe.Offsetof(answer{}.K), Type: &mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(answer{}.Epsilon), Type: &mp.Float64},
+		{Name: "cohort", Offset: unsafe.Offsetof(answer{}.Cohort), Type: &mp.Int},
+		{Name: "value", Offset: unsafe.Offsetof(answer{}.Value), Type: &mp.Int},
 	},
 }
 
@@ -601,8 +601,8 @@ func mpAppendAnswer(b []byte, p *answer) []byte {
 var mpStructReportPause = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportPause)(p) = ReportPause{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(ReportPause{}.Ruleset), Type: mp.String},
-		{Name: "until", Offset: unsafe.Offsetof(ReportPause{}.Until), Type: mp.Int64},
+		{Name: "ruleset", Offset: unsafe.Offsetof(ReportPause{}.Ruleset), Type: &mp.String},
+		{Name: "until", Offset: unsafe.Offsetof(ReportPause{}.Until), Type: &mp.Int64},
 	},
 }
 
@@ -620,13 +620,13 @@ func mpAppendReportPause(b []byte, p *ReportPause) []byte {
 var mpStructFeed = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Feed)(p) = Feed{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Feed{}.ID), Type: mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(Feed{}.Kind), Type: mp.String},
-		{Name: "issued", Offset: unsafe.Offsetof(Feed{}.Issued), Type: mp.Int64},
-		{Name: "expires", Offset: unsafe.Offsetof(Feed{}.Expires), Type: mp.Int64},
-		{Name: "values", Offset: unsafe.Offsetof(Feed{}.Values), Type: mp.Strings},
-		{Name: "places", Offset: unsafe.Offsetof(Feed{}.Places), Type: mpTypeSliceFeedPlace},
-		{Name: "cells", Offset: unsafe.Offsetof(Feed{}.Cells), Type: mp.Bytes},
+		{Name: "id", Offset: unsafe.Offsetof(Feed{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(Feed{}.Kind), Type: &mp.String},
+		{Name: "issued", Offset: unsafe.Offsetof(Feed{}.Issued), Type: &mp.Int64},
+		{Name: "expires", Offset: unsafe.Offsetof(Feed{}.Expires), Type: &mp.Int64},
+		{Name: "values", Offset: unsafe.Offsetof(Feed{}.Values), Type: &mp.Strings},
+		{Name: "places", Offset: unsafe.Offsetof(Feed{}.Places), Type: &mpTypeSliceFeedPlace},
+		{Name: "cells", Offset: unsafe.Offsetof(Feed{}.Cells), Type: &mp.Bytes},
 	},
 }
 
@@ -634,104 +634,104 @@ var mpStructFeed = mp.Struct{
 var mpStructFeedPlace = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*FeedPlace)(p) = FeedPlace{} },
 	Fields: []mp.Field{
-		{Name: "key", Offset: unsafe.Offsetof(FeedPlace{}.Key), Type: mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(FeedPlace{}.Value), Type: mp.Int},
-		{Name: "from", Offset: unsafe.Offsetof(FeedPlace{}.From), Type: mp.Int},
-		{Name: "to", Offset: unsafe.Offsetof(FeedPlace{}.To), Type: mp.Int},
-		{Name: "label", Offset: unsafe.Offsetof(FeedPlace{}.Label), Type: mp.String},
+		{Name: "key", Offset: unsafe.Offsetof(FeedPlace{}.Key), Type: &mp.String},
+		{Name: "value", Offset: unsafe.Offsetof(FeedPlace{}.Value), Type: &mp.Int},
+		{Name: "from", Offset: unsafe.Offsetof(FeedPlace{}.From), Type: &mp.Int},
+		{Name: "to", Offset: unsafe.Offsetof(FeedPlace{}.To), Type: &mp.Int},
+		{Name: "label", Offset: unsafe.Offsetof(FeedPlace{}.Label), Type: &mp.String},
 	},
 }
 
-var mpTypeProfileSettings = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructProfileSettings}
+var mpTypeProfileSettings = mp.Type{Kind: mp.KindStruct, Struct: &mpStructProfileSettings}
 
-var mpTypeSignal = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSignal}
+var mpTypeSignal = mp.Type{Kind: mp.KindStruct, Struct: &mpStructSignal}
 
-var mpTypeSliceSignal = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSignal,
+var mpTypeSliceSignal = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeSignal,
 	Size:      unsafe.Sizeof(*new(Signal)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Signal)(p) = make([]Signal, n) },
 }
 
-var mpTypeRegion = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRegion}
+var mpTypeRegion = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRegion}
 
-var mpTypeSliceRegion = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRegion,
+var mpTypeSliceRegion = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeRegion,
 	Size:      unsafe.Sizeof(*new(Region)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Region)(p) = make([]Region, n) },
 }
 
-var mpTypeItem = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructItem}
+var mpTypeItem = mp.Type{Kind: mp.KindStruct, Struct: &mpStructItem}
 
-var mpTypeSliceItem = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeItem,
+var mpTypeSliceItem = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeItem,
 	Size:      unsafe.Sizeof(*new(Item)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Item)(p) = make([]Item, n) },
 }
 
-var mpTypeSlot = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSlot}
+var mpTypeSlot = mp.Type{Kind: mp.KindStruct, Struct: &mpStructSlot}
 
-var mpTypeSliceSlot = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeSlot,
+var mpTypeSliceSlot = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeSlot,
 	Size:      unsafe.Sizeof(*new(Slot)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Slot)(p) = make([]Slot, n) },
 }
 
-var mpTypeRule = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRule}
+var mpTypeRule = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRule}
 
-var mpTypeSliceRule = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRule,
+var mpTypeSliceRule = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeRule,
 	Size:      unsafe.Sizeof(*new(Rule)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Rule)(p) = make([]Rule, n) },
 }
 
-var mpTypeCap = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCap}
+var mpTypeCap = mp.Type{Kind: mp.KindStruct, Struct: &mpStructCap}
 
-var mpTypeSliceCap = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeCap,
+var mpTypeSliceCap = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeCap,
 	Size:      unsafe.Sizeof(*new(Cap)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Cap)(p) = make([]Cap, n) },
 }
 
-var mpTypeCohorts = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCohorts}
+var mpTypeCohorts = mp.Type{Kind: mp.KindStruct, Struct: &mpStructCohorts}
 
-var mpTypeReporting = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReporting}
+var mpTypeReporting = mp.Type{Kind: mp.KindStruct, Struct: &mpStructReporting}
 
-var mpTypeFeedRef = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedRef}
+var mpTypeFeedRef = mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedRef}
 
-var mpTypeSliceFeedRef = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeFeedRef,
+var mpTypeSliceFeedRef = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeFeedRef,
 	Size:      unsafe.Sizeof(*new(FeedRef)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedRef)(p) = make([]FeedRef, n) },
 }
 
-var mpTypeBox = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBox}
+var mpTypeBox = mp.Type{Kind: mp.KindStruct, Struct: &mpStructBox}
 
-var mpTypeSliceBox = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBox,
+var mpTypeSliceBox = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeBox,
 	Size:      unsafe.Sizeof(*new(Box)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Box)(p) = make([]Box, n) },
 }
 
-var mpTypeMapString = &mp.Type{Kind: mp.KindMap, Elem: mp.String,
+var mpTypeMapString = mp.Type{Kind: mp.KindMap, Elem: &mp.String,
 	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]string)(p) = make(map[string]string, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new(string)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]string)(p))[k] = *(*string)(v) },
 }
 
-var mpTypeWindow = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructWindow}
+var mpTypeWindow = mp.Type{Kind: mp.KindStruct, Struct: &mpStructWindow}
 
-var mpTypeSliceWindow = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeWindow,
+var mpTypeSliceWindow = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeWindow,
 	Size:      unsafe.Sizeof(*new(Window)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Window)(p) = make([]Window, n) },
 }
 
-var mpTypeSelector = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
+var mpTypeSelector = mp.Type{Kind: mp.KindStruct, Struct: &mpStructSelector}
 
-var mpTypeDiversity = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDiversity}
+var mpTypeDiversity = mp.Type{Kind: mp.KindStruct, Struct: &mpStructDiversity}
 
-var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
+var mpTypePtrBool = mp.Type{Kind: mp.KindPtr, Elem: &mp.Bool,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(bool)
@@ -740,11 +740,11 @@ var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
 	},
 }
 
-var mpTypeCondition = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructCondition}
+var mpTypeCondition = mp.Type{Kind: mp.KindStruct, Struct: &mpStructCondition}
 
-var mpTypeRange = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRange}
+var mpTypeRange = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRange}
 
-var mpTypePtrRange = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRange,
+var mpTypePtrRange = mp.Type{Kind: mp.KindPtr, Elem: &mpTypeRange,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(Range)
@@ -753,17 +753,17 @@ var mpTypePtrRange = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRange,
 	},
 }
 
-var mpTypeInterestTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructInterestTest}
+var mpTypeInterestTest = mp.Type{Kind: mp.KindStruct, Struct: &mpStructInterestTest}
 
-var mpTypeSliceInterestTest = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeInterestTest,
+var mpTypeSliceInterestTest = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeInterestTest,
 	Size:      unsafe.Sizeof(*new(InterestTest)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]InterestTest)(p) = make([]InterestTest, n) },
 }
 
-var mpTypeRecentTest = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRecentTest}
+var mpTypeRecentTest = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRecentTest}
 
-var mpTypePtrRecentTest = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRecentTest,
+var mpTypePtrRecentTest = mp.Type{Kind: mp.KindPtr, Elem: &mpTypeRecentTest,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(RecentTest)
@@ -772,14 +772,14 @@ var mpTypePtrRecentTest = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeRecentTest,
 	},
 }
 
-var mpTypeMapSlicestring = &mp.Type{Kind: mp.KindMap, Elem: mp.Strings,
+var mpTypeMapSlicestring = mp.Type{Kind: mp.KindMap, Elem: &mp.Strings,
 	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string][]string)(p) = make(map[string][]string, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new([]string)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string][]string)(p))[k] = *(*[]string)(v) },
 }
 
-var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
+var mpTypePtrInt = mp.Type{Kind: mp.KindPtr, Elem: &mp.Int,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(int)
@@ -788,41 +788,41 @@ var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
 	},
 }
 
-var mpTypeDimension = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructDimension}
+var mpTypeDimension = mp.Type{Kind: mp.KindStruct, Struct: &mpStructDimension}
 
-var mpTypeSliceDimension = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeDimension,
+var mpTypeSliceDimension = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeDimension,
 	Size:      unsafe.Sizeof(*new(Dimension)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Dimension)(p) = make([]Dimension, n) },
 }
 
-var mpTypeBucket = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructBucket}
+var mpTypeBucket = mp.Type{Kind: mp.KindStruct, Struct: &mpStructBucket}
 
-var mpTypeSliceBucket = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeBucket,
+var mpTypeSliceBucket = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeBucket,
 	Size:      unsafe.Sizeof(*new(Bucket)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Bucket)(p) = make([]Bucket, n) },
 }
 
-var mpTypeRawEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawEvent}
+var mpTypeRawEvent = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawEvent}
 
-var mpTypeSliceRawEvent = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawEvent,
+var mpTypeSliceRawEvent = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeRawEvent,
 	Size:      unsafe.Sizeof(*new(rawEvent)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawEvent)(p) = make([]rawEvent, n) },
 }
 
-var mpTypeRawImpression = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawImpression}
+var mpTypeRawImpression = mp.Type{Kind: mp.KindStruct, Struct: &mpStructRawImpression}
 
-var mpTypeSliceRawImpression = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeRawImpression,
+var mpTypeSliceRawImpression = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeRawImpression,
 	Size:      unsafe.Sizeof(*new(rawImpression)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]rawImpression)(p) = make([]rawImpression, n) },
 }
 
-var mpTypePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructPreferences}
+var mpTypePreferences = mp.Type{Kind: mp.KindStruct, Struct: &mpStructPreferences}
 
-var mpTypePtrPreferences = &mp.Type{Kind: mp.KindPtr, Elem: mpTypePreferences,
+var mpTypePtrPreferences = mp.Type{Kind: mp.KindPtr, Elem: &mpTypePreferences,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(Preferences)
@@ -831,41 +831,41 @@ var mpTypePtrPreferences = &mp.Type{Kind: mp.KindPtr, Elem: mpTypePreferences,
 	},
 }
 
-var mpTypeLedgerEntry = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructLedgerEntry}
+var mpTypeLedgerEntry = mp.Type{Kind: mp.KindStruct, Struct: &mpStructLedgerEntry}
 
-var mpTypeSliceLedgerEntry = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeLedgerEntry,
+var mpTypeSliceLedgerEntry = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeLedgerEntry,
 	Size:      unsafe.Sizeof(*new(LedgerEntry)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]LedgerEntry)(p) = make([]LedgerEntry, n) },
 }
 
-var mpTypeReport = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReport}
+var mpTypeReport = mp.Type{Kind: mp.KindStruct, Struct: &mpStructReport}
 
-var mpTypeSliceReport = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReport,
+var mpTypeSliceReport = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeReport,
 	Size:      unsafe.Sizeof(*new(Report)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Report)(p) = make([]Report, n) },
 }
 
-var mpTypeAnswer = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructAnswer}
+var mpTypeAnswer = mp.Type{Kind: mp.KindStruct, Struct: &mpStructAnswer}
 
-var mpTypeSliceAnswer = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeAnswer,
+var mpTypeSliceAnswer = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeAnswer,
 	Size:      unsafe.Sizeof(*new(answer)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]answer)(p) = make([]answer, n) },
 }
 
-var mpTypeReportPause = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructReportPause}
+var mpTypeReportPause = mp.Type{Kind: mp.KindStruct, Struct: &mpStructReportPause}
 
-var mpTypeSliceReportPause = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeReportPause,
+var mpTypeSliceReportPause = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeReportPause,
 	Size:      unsafe.Sizeof(*new(ReportPause)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, n) },
 }
 
-var mpTypeFeedPlace = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedPlace}
+var mpTypeFeedPlace = mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedPlace}
 
-var mpTypeSliceFeedPlace = &mp.Type{Kind: mp.KindSlice, Elem: mpTypeFeedPlace,
+var mpTypeSliceFeedPlace = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeFeedPlace,
 	Size:      unsafe.Sizeof(*new(FeedPlace)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedPlace)(p) = make([]FeedPlace, n) },

@@ -75,9 +75,9 @@ func mpAppendEmpty(b []byte, p *Empty) []byte {
 var mpStructLoadRulesetWire = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*loadRulesetWire)(p) = loadRulesetWire{} },
 	Fields: []mp.Field{
-		{Name: "ewr", Offset: unsafe.Offsetof(loadRulesetWire{}.EWR), Type: mp.Bytes},
-		{Name: "public_key", Offset: unsafe.Offsetof(loadRulesetWire{}.PublicKey), Type: mp.Bytes},
-		{Name: "ruleset", Offset: unsafe.Offsetof(loadRulesetWire{}.Ruleset), Type: mp.Raw},
+		{Name: "ewr", Offset: unsafe.Offsetof(loadRulesetWire{}.EWR), Type: &mp.Bytes},
+		{Name: "public_key", Offset: unsafe.Offsetof(loadRulesetWire{}.PublicKey), Type: &mp.Bytes},
+		{Name: "ruleset", Offset: unsafe.Offsetof(loadRulesetWire{}.Ruleset), Type: &mp.Raw},
 	},
 }
 
@@ -85,7 +85,7 @@ var mpStructLoadRulesetWire = mp.Struct{
 var mpStructLoadFeedRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*LoadFeedRequest)(p) = LoadFeedRequest{} },
 	Fields: []mp.Field{
-		{Name: "feed", Offset: unsafe.Offsetof(LoadFeedRequest{}.Feed), Type: mp.Bytes},
+		{Name: "feed", Offset: unsafe.Offsetof(LoadFeedRequest{}.Feed), Type: &mp.Bytes},
 	},
 }
 
@@ -93,7 +93,7 @@ var mpStructLoadFeedRequest = mp.Struct{
 var mpStructObserveRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ObserveRequest)(p) = ObserveRequest{} },
 	Fields: []mp.Field{
-		{Name: "event", Offset: unsafe.Offsetof(ObserveRequest{}.Event), Type: mpTypeEngineEvent},
+		{Name: "event", Offset: unsafe.Offsetof(ObserveRequest{}.Event), Type: &mpTypeEngineEvent},
 	},
 }
 
@@ -101,9 +101,9 @@ var mpStructObserveRequest = mp.Struct{
 var mpStructEngineEvent = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Event)(p) = engine.Event{} },
 	Fields: []mp.Field{
-		{Name: "type", Offset: unsafe.Offsetof(engine.Event{}.Type), Type: mp.String},
-		{Name: "item", Offset: unsafe.Offsetof(engine.Event{}.Item), Type: mp.String},
-		{Name: "at", Offset: unsafe.Offsetof(engine.Event{}.At), Type: mp.Int64},
+		{Name: "type", Offset: unsafe.Offsetof(engine.Event{}.Type), Type: &mp.String},
+		{Name: "item", Offset: unsafe.Offsetof(engine.Event{}.Item), Type: &mp.String},
+		{Name: "at", Offset: unsafe.Offsetof(engine.Event{}.At), Type: &mp.Int64},
 	},
 }
 
@@ -123,7 +123,7 @@ func mpAppendEngineEvent(b []byte, p *engine.Event) []byte {
 var mpStructSetContextRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*SetContextRequest)(p) = SetContextRequest{} },
 	Fields: []mp.Field{
-		{Name: "context", Offset: unsafe.Offsetof(SetContextRequest{}.Context), Type: mpTypeEngineContext},
+		{Name: "context", Offset: unsafe.Offsetof(SetContextRequest{}.Context), Type: &mpTypeEngineContext},
 	},
 }
 
@@ -131,22 +131,22 @@ var mpStructSetContextRequest = mp.Struct{
 var mpStructEngineContext = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Context)(p) = engine.Context{} },
 	Fields: []mp.Field{
-		{Name: "now", Offset: unsafe.Offsetof(engine.Context{}.Now), Type: mp.Int64},
-		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: mp.Int},
-		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: mp.String},
-		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: mp.String},
-		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: mp.String},
-		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: mp.String},
-		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: mp.String},
-		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: mp.String},
-		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: mpTypePtrInt},
-		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: mp.String},
-		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: mp.String},
-		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: mp.Strings},
-		{Name: "geohash", Offset: unsafe.Offsetof(engine.Context{}.Geohash), Type: mp.String},
-		{Name: "time_zone", Offset: unsafe.Offsetof(engine.Context{}.TimeZone), Type: mp.String},
-		{Name: "languages", Offset: unsafe.Offsetof(engine.Context{}.Languages), Type: mp.Strings},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: mpTypePtrEngineCoordinates},
+		{Name: "now", Offset: unsafe.Offsetof(engine.Context{}.Now), Type: &mp.Int64},
+		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: &mp.Int},
+		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: &mp.String},
+		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: &mp.String},
+		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: &mp.String},
+		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: &mp.String},
+		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: &mp.String},
+		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: &mp.String},
+		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: &mpTypePtrInt},
+		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: &mp.String},
+		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: &mp.String},
+		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: &mp.Strings},
+		{Name: "geohash", Offset: unsafe.Offsetof(engine.Context{}.Geohash), Type: &mp.String},
+		{Name: "time_zone", Offset: unsafe.Offsetof(engine.Context{}.TimeZone), Type: &mp.String},
+		{Name: "languages", Offset: unsafe.Offsetof(engine.Context{}.Languages), Type: &mp.Strings},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: &mpTypePtrEngineCoordinates},
 	},
 }
 
@@ -290,8 +290,8 @@ func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
 var mpStructEngineCoordinates = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Coordinates)(p) = engine.Coordinates{} },
 	Fields: []mp.Field{
-		{Name: "lat", Offset: unsafe.Offsetof(engine.Coordinates{}.Lat), Type: mp.Float64},
-		{Name: "lon", Offset: unsafe.Offsetof(engine.Coordinates{}.Lon), Type: mp.Float64},
+		{Name: "lat", Offset: unsafe.Offsetof(engine.Coordinates{}.Lat), Type: &mp.Float64},
+		{Name: "lon", Offset: unsafe.Offsetof(engine.Coordinates{}.Lon), Type: &mp.Float64},
 	},
 }
 
@@ -309,7 +309,7 @@ func mpAppendEngineCoordinates(b []byte, p *engine.Coordinates) []byte {
 var mpStructDecideRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*DecideRequest)(p) = DecideRequest{} },
 	Fields: []mp.Field{
-		{Name: "slots", Offset: unsafe.Offsetof(DecideRequest{}.Slots), Type: mp.Strings},
+		{Name: "slots", Offset: unsafe.Offsetof(DecideRequest{}.Slots), Type: &mp.Strings},
 	},
 }
 
@@ -317,8 +317,8 @@ var mpStructDecideRequest = mp.Struct{
 var mpStructRecordImpressionsRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RecordImpressionsRequest)(p) = RecordImpressionsRequest{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.Items), Type: mp.Strings},
-		{Name: "at", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.At), Type: mp.Int64},
+		{Name: "items", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.Items), Type: &mp.Strings},
+		{Name: "at", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.At), Type: &mp.Int64},
 	},
 }
 
@@ -326,7 +326,7 @@ var mpStructRecordImpressionsRequest = mp.Struct{
 var mpStructRestoreRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RestoreRequest)(p) = RestoreRequest{} },
 	Fields: []mp.Field{
-		{Name: "snapshot", Offset: unsafe.Offsetof(RestoreRequest{}.Snapshot), Type: mp.Bytes},
+		{Name: "snapshot", Offset: unsafe.Offsetof(RestoreRequest{}.Snapshot), Type: &mp.Bytes},
 	},
 }
 
@@ -334,7 +334,7 @@ var mpStructRestoreRequest = mp.Struct{
 var mpStructSetPreferencesRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*SetPreferencesRequest)(p) = SetPreferencesRequest{} },
 	Fields: []mp.Field{
-		{Name: "preferences", Offset: unsafe.Offsetof(SetPreferencesRequest{}.Preferences), Type: mpTypeEnginePreferences},
+		{Name: "preferences", Offset: unsafe.Offsetof(SetPreferencesRequest{}.Preferences), Type: &mpTypeEnginePreferences},
 	},
 }
 
@@ -342,12 +342,12 @@ var mpStructSetPreferencesRequest = mp.Struct{
 var mpStructEnginePreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Preferences)(p) = engine.Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: mp.String},
-		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: mpTypePtrBool},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: mpTypePtrBool},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: mp.Strings},
-		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: mp.String},
-		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: mp.Bool},
+		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: &mp.String},
+		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: &mpTypePtrBool},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: &mpTypePtrBool},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: &mp.Strings},
+		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: &mp.String},
+		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: &mp.Bool},
 	},
 }
 
@@ -355,8 +355,8 @@ var mpStructEnginePreferences = mp.Struct{
 var mpStructReportRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportRequest)(p) = ReportRequest{} },
 	Fields: []mp.Field{
-		{Name: "now", Offset: unsafe.Offsetof(ReportRequest{}.Now), Type: mp.Int64},
-		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: mpTypeMapFloat64},
+		{Name: "now", Offset: unsafe.Offsetof(ReportRequest{}.Now), Type: &mp.Int64},
+		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: &mpTypeMapFloat64},
 	},
 }
 
@@ -944,11 +944,11 @@ func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
 	return b
 }
 
-var mpTypeEngineEvent = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEvent}
+var mpTypeEngineEvent = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEvent}
 
-var mpTypeEngineContext = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineContext}
+var mpTypeEngineContext = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineContext}
 
-var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
+var mpTypePtrInt = mp.Type{Kind: mp.KindPtr, Elem: &mp.Int,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(int)
@@ -957,9 +957,9 @@ var mpTypePtrInt = &mp.Type{Kind: mp.KindPtr, Elem: mp.Int,
 	},
 }
 
-var mpTypeEngineCoordinates = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineCoordinates}
+var mpTypeEngineCoordinates = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineCoordinates}
 
-var mpTypePtrEngineCoordinates = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeEngineCoordinates,
+var mpTypePtrEngineCoordinates = mp.Type{Kind: mp.KindPtr, Elem: &mpTypeEngineCoordinates,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(engine.Coordinates)
@@ -968,9 +968,9 @@ var mpTypePtrEngineCoordinates = &mp.Type{Kind: mp.KindPtr, Elem: mpTypeEngineCo
 	},
 }
 
-var mpTypeEnginePreferences = &mp.Type{Kind: mp.KindStruct, Struct: &mpStructEnginePreferences}
+var mpTypeEnginePreferences = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEnginePreferences}
 
-var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
+var mpTypePtrBool = mp.Type{Kind: mp.KindPtr, Elem: &mp.Bool,
 	SetNil: mp.SetNilPointer,
 	Alloc: func(p unsafe.Pointer) unsafe.Pointer {
 		v := new(bool)
@@ -979,7 +979,7 @@ var mpTypePtrBool = &mp.Type{Kind: mp.KindPtr, Elem: mp.Bool,
 	},
 }
 
-var mpTypeMapFloat64 = &mp.Type{Kind: mp.KindMap, Elem: mp.Float64,
+var mpTypeMapFloat64 = mp.Type{Kind: mp.KindMap, Elem: &mp.Float64,
 	SetNil:    mp.SetNilPointer,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]float64)(p) = make(map[string]float64, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new(float64)) },

@@ -50,17 +50,19 @@ type Type struct {
 	Put func(p unsafe.Pointer, k string, v unsafe.Pointer)
 }
 
-// The types that need no code of their own.
+// The types that need no code of their own. They are values, referred to
+// by address (&mp.String), so that generated tables referring to them are
+// initialized statically.
 var (
-	String  = &Type{Kind: KindString}
-	Bool    = &Type{Kind: KindBool}
-	Int     = &Type{Kind: KindInt}
-	Int64   = &Type{Kind: KindInt64}
-	Uint16  = &Type{Kind: KindUint16}
-	Float64 = &Type{Kind: KindFloat64}
-	Bytes   = &Type{Kind: KindBytes}
-	Strings = &Type{Kind: KindStrings}
-	Raw     = &Type{Kind: KindRaw}
+	String  = Type{Kind: KindString}
+	Bool    = Type{Kind: KindBool}
+	Int     = Type{Kind: KindInt}
+	Int64   = Type{Kind: KindInt64}
+	Uint16  = Type{Kind: KindUint16}
+	Float64 = Type{Kind: KindFloat64}
+	Bytes   = Type{Kind: KindBytes}
+	Strings = Type{Kind: KindStrings}
+	Raw     = Type{Kind: KindRaw}
 )
 
 // Field is one struct field as msgpack/v5 sees it.

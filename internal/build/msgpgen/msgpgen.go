@@ -557,57 +557,62 @@ func (g *gen) emitStructTable(b *bytes.Buffer, n *named) {
 	b.WriteString("},\n}\n")
 }
 
-// typeVar names the mp.Type of t, declaring it the first time.
+// typeVar is the address of the mp.Type of t, declaring it the first time.
+// Types are package variables referred to by address, never pointer
+// variables: an address is a link-time constant, so every table is
+// initialized statically, where copying another variable's value (even
+// &mp.Type{...} held in a var) makes the compiler write init code for
+// each, about 16 KB of wasm.
 func (g *gen) typeVar(t *typ) string {
 	switch t.kind {
 	case kString:
-		return "mp.String"
+		return "&mp.String"
 	case kBool:
-		return "mp.Bool"
+		return "&mp.Bool"
 	case kInt:
-		return "mp.Int"
+		return "&mp.Int"
 	case kInt64:
-		return "mp.Int64"
+		return "&mp.Int64"
 	case kUint16:
-		return "mp.Uint16"
+		return "&mp.Uint16"
 	case kFloat64:
-		return "mp.Float64"
+		return "&mp.Float64"
 	case kBytes:
-		return "mp.Bytes"
+		return "&mp.Bytes"
 	case kStrings:
-		return "mp.Strings"
+		return "&mp.Strings"
 	case kRaw:
-		return "mp.Raw"
+		return "&mp.Raw"
 	}
 	name := "mpType" + typeSuffix(t)
 	if g.typeVars[name] {
-		return name
+		return "&" + name
 	}
 	g.typeVars[name] = true
 	d := &g.typeDecls
 	T := t.goTyp
 	switch t.kind {
 	case kStruct:
-		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindStruct, Struct: &mpStruct%s}\n", name, funcSuffix(t.named))
+		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindStruct, Struct: &mpStruct%s}\n", name, funcSuffix(t.named))
 	case kPtr:
 		el := t.elem.goTyp
-		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindPtr, Elem: %s,\n", name, g.typeVar(t.elem))
+		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindPtr, Elem: %s,\n", name, g.typeVar(t.elem))
 		fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
 		fmt.Fprintf(d, "Alloc: func(p unsafe.Pointer) unsafe.Pointer {\nv := new(%s)\n*(*%s)(p) = v\nreturn unsafe.Pointer(v)\n},\n}\n", el, T)
 	case kSlice:
-		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindSlice, Elem: %s,\n", name, g.typeVar(t.elem))
+		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindSlice, Elem: %s,\n", name, g.typeVar(t.elem))
 		fmt.Fprintf(d, "Size: unsafe.Sizeof(*new(%s)),\n", t.elem.goTyp)
 		fmt.Fprintf(d, "SetNil: mp.SetNilSlice,\n")
 		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n}\n", T, T)
 	case kMap:
 		el := t.elem.goTyp
-		fmt.Fprintf(d, "\nvar %s = &mp.Type{Kind: mp.KindMap, Elem: %s,\n", name, g.typeVar(t.elem))
+		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindMap, Elem: %s,\n", name, g.typeVar(t.elem))
 		fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
 		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n", T, T)
 		fmt.Fprintf(d, "New: func() unsafe.Pointer { return unsafe.Pointer(new(%s)) },\n", el)
 		fmt.Fprintf(d, "Put: func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*%s)(p))[k] = *(*%s)(v) },\n}\n", T, el)
 	}
-	return name
+	return "&" + name
 }
 
 // typeSuffix spells a type in a Go identifier: []*engine.Item is SlicePtrEngineItem.

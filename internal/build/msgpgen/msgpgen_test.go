@@ -107,13 +107,13 @@ type Code string
 	}
 	for _, want := range []string{
 		// A, X, Y, Z in order: b and Skip left out, S inlined at its offset.
-		`{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: mp.String},
-		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: mpTypePtrInt},
-		{Name: "y", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y), Type: mpTypeSliceS2},
-		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: mpTypeMapFloat64},
+		`{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: &mp.String},
+		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: &mpTypePtrInt},
+		{Name: "y", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y), Type: &mpTypeSliceS2},
+		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: &mpTypeMapFloat64},
 	},`,
 		// A named string is read as a string.
-		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: mp.String}`,
+		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: &mp.String}`,
 		"func mpDecodeT(r *mp.Reader, p *T) error",
 		"v := new(int)",
 		"*(*map[string]float64)(p) = make(map[string]float64, n)",
