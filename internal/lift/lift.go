@@ -20,6 +20,8 @@ package lift
 import (
 	"errors"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // The four categories of an outcome answer.
@@ -270,3 +272,56 @@ func Plan(d Design, base, relLift, power float64) (reports float64, err error) {
 
 // normalQuantile is the standard normal quantile of p.
 func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+
+// Verdict says in plain words what the reports so far show, for the
+// dashboard: a difference found with 95% confidence (however often anyone
+// has looked), or none yet and about how much longer the experiment needs
+// at its traffic to find the smallest lift worth finding (minRelLift, 0.1
+// for ten percent) with 80% probability. perWeek is the reports a week.
+func Verdict(d Design, res Result, perWeek, minRelLift float64) string {
+	pct := func(x float64) string { return formatPercent(x) }
+	if res.Lift.Excludes() {
+		from, to := res.Rate[Holdout].Estimate, res.Rate[Personalized].Estimate
+		if res.Lift.CS[0] > 0 {
+			return "Personalized picks converted more, with 95% confidence: " + pct(to) + " against " + pct(from) + " for the shop's own picks."
+		}
+		return "The shop's own picks converted more, with 95% confidence: " + pct(from) + " against " + pct(to) + " for personalized picks."
+	}
+	base := res.Rate[Holdout].Estimate
+	if !(base > 0 && base*(1+minRelLift) < 1) || !(perWeek > 0) {
+		return "No difference found yet."
+	}
+	need, err := Plan(d, base, minRelLift, 0.8)
+	if err != nil || math.IsInf(need, 1) {
+		return "No difference found yet."
+	}
+	lift := "a lift of " + formatPercent(minRelLift)
+	if left := need - float64(res.Reports); left > 0 {
+		weeks := math.Ceil(left / perWeek)
+		unit := " weeks"
+		if weeks == 1 {
+			unit = " week"
+		}
+		return "No difference found yet; about " + formatCount(weeks) + " more" + unit + " at this traffic would find " + lift + " or more."
+	}
+	return "No difference found: " + lift + " or more would most likely have shown by now, so any difference is smaller."
+}
+
+// formatPercent writes a share as a percentage with up to one decimal.
+func formatPercent(x float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(math.Round(x*1000)/10, 'f', 1, 64), ".0") + "%"
+}
+
+// formatCount writes a whole, non-negative number with thousands
+// separators.
+func formatCount(x float64) string {
+	digits := strconv.FormatUint(uint64(x), 10)
+	var out []byte
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, digits[i])
+	}
+	return string(out)
+}

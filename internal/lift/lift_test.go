@@ -221,3 +221,86 @@ func TestAnalyzeExact(t *testing.T) {
 		t.Error("Plan for no lift")
 	}
 }
+
+// The verdict says what was found, in words, and how long is left.
+func TestVerdict(t *testing.T) {
+	d := Design{Epsilon: 2, Holdout: 0.5}
+	exact := func(truth Truth, n float64) Result {
+		f := d.Frequencies(truth)
+		var c Counts
+		for j := range c {
+			c[j] = int64(math.Round(f[j] * n))
+		}
+		res, err := Analyze(d, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	need, _ := Plan(d, 0.05, 0.10, 0.8)
+	for _, tc := range []struct {
+		name string
+		res  Result
+		week float64
+		want string
+	}{
+		{"personalized wins", exact(Truth{0.05, 0.06}, 4e6), 1e5,
+			"Personalized picks converted more, with 95% confidence: 6% against 5% for the shop's own picks."},
+		{"the shop's picks win", exact(Truth{0.052, 0.045}, 4e6), 1e5,
+			"The shop's own picks converted more, with 95% confidence: 5.2% against 4.5% for personalized picks."},
+		{"not yet, with weeks left", exact(Truth{0.05, 0.05}, 100_000), 100_000,
+			"No difference found yet; about " + formatCount(math.Ceil((need-100_000)/100_000)) + " more weeks at this traffic would find a lift of 10% or more."},
+		{"not yet, one week left", exact(Truth{0.05, 0.05}, need-50_000), 100_000,
+			"No difference found yet; about 1 more week at this traffic would find a lift of 10% or more."},
+		{"none, past the planned traffic", exact(Truth{0.05, 0.05}, need+1e6), 100_000,
+			"No difference found: a lift of 10% or more would most likely have shown by now, so any difference is smaller."},
+		{"no traffic figure", exact(Truth{0.05, 0.05}, 100_000), 0, "No difference found yet."},
+	} {
+		if got := Verdict(d, tc.res, tc.week, 0.10); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+	if formatCount(1234567) != "1,234,567" || formatCount(999) != "999" || formatPercent(0.0525) != "5.3%" || formatPercent(0.1) != "10%" {
+		t.Errorf("formatting: %s %s %s %s", formatCount(1234567), formatCount(999), formatPercent(0.0525), formatPercent(0.1))
+	}
+}
+
+// Plan's weeks fall with traffic, ε and the lift sought, and rise as the
+// holdout shrinks; the table is what the marketer's power calculation
+// shows (base rate 5%, 80% power).
+func TestPlanTable(t *testing.T) {
+	weeks := func(holdout, eps, lift, perWeek float64) float64 {
+		need, err := Plan(Design{Epsilon: eps, Holdout: holdout}, 0.05, lift, 0.8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return math.Ceil(need / perWeek)
+	}
+	traffic := []float64{10_000, 100_000, 1_000_000}
+	for _, holdout := range []float64{0.1, 0.5} {
+		for _, eps := range []float64{0.5, 1, 2} {
+			for _, lift := range []float64{0.05, 0.10, 0.20} {
+				row := ""
+				prev := math.Inf(1)
+				for _, w := range traffic {
+					n := weeks(holdout, eps, lift, w)
+					row += " " + formatCount(n)
+					if n > prev {
+						t.Errorf("holdout %g, ε %g, lift %g: more traffic took longer", holdout, eps, lift)
+					}
+					prev = n
+				}
+				t.Logf("holdout %3.0f%%  ε %-3g  lift %3.0f%%  weeks at 10k/100k/1M reports a week:%s", holdout*100, eps, lift*100, row)
+				if eps > 0.5 && weeks(holdout, eps, lift, 100_000) > weeks(holdout, eps/2, lift, 100_000) {
+					t.Errorf("holdout %g, lift %g: a larger ε took longer", holdout, lift)
+				}
+				if lift > 0.05 && weeks(holdout, eps, lift, 100_000) > weeks(holdout, eps, lift/2, 100_000) {
+					t.Errorf("holdout %g, ε %g: a larger lift took longer", holdout, eps)
+				}
+			}
+		}
+	}
+	if weeks(0.1, 1, 0.1, 100_000) <= weeks(0.5, 1, 0.1, 100_000) {
+		t.Error("a 10% holdout should need longer than an even split")
+	}
+}
