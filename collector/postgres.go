@@ -128,7 +128,7 @@ func (s *pgStore) migrate(ctx context.Context) error {
 			return err
 		}
 		if version > len(pgMigrations) {
-			return fmt.Errorf("the database is at schema version %d, newer than this collector knows (%d); run a newer collector", version, len(pgMigrations))
+			return newerSchema(version, len(pgMigrations))
 		}
 		for v := version; v < len(pgMigrations); v++ {
 			if _, err := tx.Exec(ctx, pgMigrations[v]); err != nil {

@@ -97,7 +97,7 @@ func (s *sqliteStore) migrate(ctx context.Context) error {
 		return err
 	}
 	if version > len(sqliteMigrations) {
-		return fmt.Errorf("the database is at schema version %d, newer than this collector knows (%d); run a newer collector", version, len(sqliteMigrations))
+		return newerSchema(version, len(sqliteMigrations))
 	}
 	for v := version; v < len(sqliteMigrations); v++ {
 		if _, err := tx.ExecContext(ctx, sqliteMigrations[v]); err != nil {

@@ -150,6 +150,12 @@ func redactDSN(dsn string) string {
 
 var errEpochFull = errors.New("this epoch has all the reports it accepts")
 
+// newerSchema refuses a database that a newer collector migrated: its
+// tables may mean what this one does not know.
+func newerSchema(have, know int) error {
+	return fmt.Errorf("the database is at schema version %d, newer than this collector knows (%d); run a newer collector", have, know)
+}
+
 // errStore marks a failure of the database, as opposed to a refused
 // report: the intake answers it with 503 and Retry-After.
 type errStore struct{ err error }
