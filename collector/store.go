@@ -56,39 +56,28 @@ type storedRow struct {
 // groupBatch splits a batch into groups, sorted by (ruleset, epoch,
 // mechanism): every transaction takes its locks in this one order, so two
 // collectors adding to the same rows wait for each other and never
-// deadlock. at[i] is report i's group and its place in it.
+// deadlock. Within a group the reports keep their arrival order (the cap
+// takes the first). at[i] is report i's group and its place in it.
 func groupBatch(batch []*op) (groups []group, at [][2]int) {
-	index := map[[3]any]int{}
-	at = make([][2]int, len(batch))
-	for i, o := range batch {
-		key := [3]any{o.ruleset, o.epoch, o.mechanism}
-		g, ok := index[key]
-		if !ok {
-			g = len(groups)
-			index[key] = g
-			groups = append(groups, group{ruleset: o.ruleset, epoch: o.epoch, mechanism: o.mechanism})
-		}
-		at[i] = [2]int{g, len(groups[g].values)}
-		groups[g].values = append(groups[g].values, int32(o.value))
-	}
-	order := make([]int, len(groups))
+	order := make([]int, len(batch))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		x, y := groups[a], groups[b]
+	slices.SortStableFunc(order, func(a, b int) int {
+		x, y := batch[a], batch[b]
 		return cmp.Or(strings.Compare(x.ruleset, y.ruleset), cmp.Compare(x.epoch, y.epoch), strings.Compare(x.mechanism, y.mechanism))
 	})
-	sorted := make([]group, len(groups))
-	moved := make([]int, len(groups))
-	for to, from := range order {
-		sorted[to] = groups[from]
-		moved[from] = to
+	at = make([][2]int, len(batch))
+	for _, i := range order {
+		o := batch[i]
+		if n := len(groups); n == 0 || groups[n-1].ruleset != o.ruleset || groups[n-1].epoch != o.epoch || groups[n-1].mechanism != o.mechanism {
+			groups = append(groups, group{ruleset: o.ruleset, epoch: o.epoch, mechanism: o.mechanism})
+		}
+		g := &groups[len(groups)-1]
+		at[i] = [2]int{len(groups) - 1, len(g.values)}
+		g.values = append(g.values, int32(o.value))
 	}
-	for i := range at {
-		at[i][0] = moved[at[i][0]]
-	}
-	return sorted, at
+	return groups, at
 }
 
 // countsOf sums values by cohort index, in index order.

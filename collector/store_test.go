@@ -194,3 +194,28 @@ func TestKeepEpochs(t *testing.T) {
 		t.Error("KeepEpochs 1 would delete the sizes devices read")
 	}
 }
+
+// A batch groups by (ruleset, epoch, mechanism) in key order, each group
+// keeping its reports' arrival order, and at says where each report went.
+func TestGroupBatch(t *testing.T) {
+	batch := []*op{
+		{ruleset: "b", epoch: 7, mechanism: "krr", value: 1},
+		{ruleset: "a", epoch: 8, mechanism: "krr", value: 2},
+		{ruleset: "b", epoch: 7, mechanism: "krr", value: 3},
+		{ruleset: "a", epoch: 7, mechanism: "krr", value: 4},
+		{ruleset: "b", epoch: 7, mechanism: "krr", value: 5},
+	}
+	groups, at := groupBatch(batch)
+	var got []string
+	for _, g := range groups {
+		got = append(got, fmt.Sprintf("%s/%d/%s%v", g.ruleset, g.epoch, g.mechanism, g.values))
+	}
+	if want := []string{"a/7/krr[4]", "a/8/krr[2]", "b/7/krr[1 3 5]"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("groups %q, want %q", got, want)
+	}
+	for i, o := range batch {
+		if v := groups[at[i][0]].values[at[i][1]]; v != int32(o.value) {
+			t.Errorf("report %d (value %d) is at %v, which holds %d", i, o.value, at[i], v)
+		}
+	}
+}
