@@ -16,9 +16,7 @@ import (
 
 // stored is what the database holds for the site's epoch: the reports
 // (totals) and the sum of the per-cohort counts, which must agree.
-func stored(t *testing.T, dsn string, s site) (reports, counted int64) { return storedPG(t, dsn, s) }
-
-func storedPG(t testing.TB, dsn string, s site) (reports, counted int64) {
+func stored(t testing.TB, dsn string, s site) (reports, counted int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -38,9 +36,7 @@ func storedPG(t testing.TB, dsn string, s site) (reports, counted int64) {
 func loadThrough(s site, target string, conns int, d time.Duration) loadgen.Config {
 	spec := s.load
 	spec.Targets, spec.Conns, spec.Duration = []string{target}, conns, d
-	return loadgen.Config{Targets: spec.Targets, Conns: conns, Duration: d, Body: func(i int64) []byte {
-		return []byte(reportBody(spec, i))
-	}}
+	return spec.config()
 }
 
 // noBodiesLogged fails when a collector's output holds anything of a
@@ -162,8 +158,11 @@ func TestCollectorsRideOutAPostgresRestart(t *testing.T) {
 	}
 
 	// Recovered by themselves: every report now goes through, on both.
-	after, err := loadgen.Run(ctx, loadgen.Config{Targets: []string{a.url, b.url}, Conns: 8, Reports: 2000,
-		Body: func(i int64) []byte { return []byte(reportBody(s.load, i)) }})
+	spec := s.load
+	spec.Targets, spec.Conns = []string{a.url, b.url}, 8
+	cfg := spec.config()
+	cfg.Reports = 2000
+	after, err := loadgen.Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

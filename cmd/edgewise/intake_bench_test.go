@@ -108,7 +108,7 @@ func benchmarkCollectorIntake(b *testing.B, backend string, collectors int) {
 	}
 	genCPU := gen.ProcessState.UserTime() + gen.ProcessState.SystemTime()
 	if backend == "postgres" {
-		reports, counted := storedPG(b, db, s)
+		reports, counted := stored(b, db, s)
 		if reports < res.Acked || reports != counted {
 			b.Fatalf("stored %d (counts %d), acknowledged %d", reports, counted, res.Acked)
 		}

@@ -78,8 +78,13 @@ type loadSpec struct {
 }
 
 func runLoad(ctx context.Context, s loadSpec) (*loadgen.Result, error) {
-	return loadgen.Run(ctx, loadgen.Config{Targets: s.Targets, Conns: s.Conns, Duration: s.Duration,
-		Body: func(i int64) []byte { return []byte(reportBody(s, i)) }})
+	return loadgen.Run(ctx, s.config())
+}
+
+// config is the load generator's configuration for s.
+func (s loadSpec) config() loadgen.Config {
+	return loadgen.Config{Targets: s.Targets, Conns: s.Conns, Duration: s.Duration,
+		Body: func(i int64) []byte { return []byte(reportBody(s, i)) }}
 }
 
 // reportBody is report i: its value cycles through the catalogue.

@@ -50,16 +50,7 @@ type Server struct {
 // Start starts a server for t and stops it when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := start()
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("pgtest: %v", err)
-		}
-	})
-	return s
+	return startFor(t, false)
 }
 
 // Durable starts a server for t that syncs its writes to disk as a
@@ -67,7 +58,12 @@ func Start(t testing.TB) *Server {
 // whose figures must include what durability costs.
 func Durable(t testing.TB) *Server {
 	t.Helper()
-	s, err := startWith(true)
+	return startFor(t, true)
+}
+
+func startFor(t testing.TB, durable bool) *Server {
+	t.Helper()
+	s, err := start(durable)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -82,7 +78,7 @@ func Durable(t testing.TB) *Server {
 // New starts a server that the caller stops: for a package's TestMain, so
 // that its tests share one server (each with a database of its own, see
 // Database).
-func New() (*Server, error) { return start() }
+func New() (*Server, error) { return start(false) }
 
 // Database creates a new, empty database for t and returns its DSN. It is
 // dropped when t ends.
@@ -124,9 +120,7 @@ func version(binDir string) int {
 	return n
 }
 
-func start() (*Server, error) { return startWith(false) }
-
-func startWith(durable bool) (*Server, error) {
+func start(durable bool) (*Server, error) {
 	bin, err := Bin()
 	if err != nil {
 		return nil, err
