@@ -296,6 +296,18 @@ func parseCoord(s string) (float64, bool) {
 	return f, true
 }
 
+// coord parses the lat or lon cell s of a CSV line into dst, or says in l
+// that it is not a number.
+func (l *errList) coord(line int, name, s string, dst *float64) bool {
+	f, ok := parseCoord(s)
+	if !ok || s == "" {
+		l.add(line, "%s %q is not a number", name, s)
+		return false
+	}
+	*dst = f
+	return true
+}
+
 // csvColumns are the columns ReadCSV knows.
 var csvColumns = []string{"key", "lat", "lon", "value", "from", "to", "label"}
 
@@ -425,21 +437,11 @@ func ReadCSV(name string, r io.Reader) ([]Entry, error) {
 				errs.add(line, "lat %q without lon", latS)
 				bad = true
 			}
-			if latS != "" {
-				if f, ok := parseCoord(latS); ok {
-					e.Lat = f
-				} else {
-					errs.add(line, "lat %q is not a number", latS)
-					bad = true
-				}
+			if latS != "" && !errs.coord(line, "lat", latS, &e.Lat) {
+				bad = true
 			}
-			if lonS != "" {
-				if f, ok := parseCoord(lonS); ok {
-					e.Lon = f
-				} else {
-					errs.add(line, "lon %q is not a number", lonS)
-					bad = true
-				}
+			if lonS != "" && !errs.coord(line, "lon", lonS, &e.Lon) {
+				bad = true
 			}
 			e.HasPoint = !bad
 		}

@@ -426,19 +426,20 @@ func ReadPlaces(name string, r io.Reader) ([]Place, error) {
 			errs.add(line, "name %q is not printable UTF-8 text", p.Name)
 		}
 		latS, lonS := strings.TrimSpace(rec[cols["lat"]]), strings.TrimSpace(rec[cols["lon"]])
-		if f, ok := parseCoord(latS); !ok || latS == "" {
-			errs.add(line, "lat %q is not a number", latS)
-		} else if !(f >= -90 && f <= 90) {
-			errs.add(line, "lat %q is not a latitude in [-90, 90]", latS)
-		} else {
-			p.Lat = f
+		var lat, lon float64
+		if errs.coord(line, "lat", latS, &lat) {
+			if lat >= -90 && lat <= 90 {
+				p.Lat = lat
+			} else {
+				errs.add(line, "lat %q is not a latitude in [-90, 90]", latS)
+			}
 		}
-		if f, ok := parseCoord(lonS); !ok || lonS == "" {
-			errs.add(line, "lon %q is not a number", lonS)
-		} else if !(f >= -180 && f <= 180) {
-			errs.add(line, "lon %q is not a longitude in [-180, 180]", lonS)
-		} else {
-			p.Lon = f
+		if errs.coord(line, "lon", lonS, &lon) {
+			if lon >= -180 && lon <= 180 {
+				p.Lon = lon
+			} else {
+				errs.add(line, "lon %q is not a longitude in [-180, 180]", lonS)
+			}
 		}
 		if len(errs.errs)+errs.more == n {
 			places = append(places, p)
