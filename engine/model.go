@@ -25,6 +25,9 @@ type Ruleset struct {
 	Cohorts   Cohorts         `msgpack:"cohorts,omitempty" json:"cohorts,omitempty" yaml:"cohorts,omitempty"`
 	Reporting Reporting       `msgpack:"reporting,omitempty" json:"reporting,omitempty" yaml:"reporting,omitempty"`
 	Feeds     []FeedRef       `msgpack:"feeds,omitempty" json:"feeds,omitempty" yaml:"feeds,omitempty"`
+	// Experiments compare the personalized picks with the shop's own in
+	// some slots, measured by outcome reports (see experiment.go).
+	Experiments []Experiment `msgpack:"experiments,omitempty" json:"experiments,omitempty" yaml:"experiments,omitempty"`
 }
 
 // Feed kinds. A weather feed supplies the weather signal; rules test the
@@ -241,3 +244,58 @@ type Reporting struct {
 	Epsilon   float64 `msgpack:"epsilon,omitempty" json:"epsilon,omitempty" yaml:"epsilon,omitempty"`
 	MinK      int     `msgpack:"min_k,omitempty" json:"min_k,omitempty" yaml:"min_k,omitempty"`
 }
+
+// Experiment compares personalization with the shop's default in some
+// slots: a share of people, drawn on the device, are in its holdout (the
+// comparison group) and see Control there; everyone else sees the
+// personalized picks. Once an epoch each person in it reports one noised
+// answer about (arm, whether a goal happened).
+type Experiment struct {
+	ID          string `msgpack:"id" json:"id" yaml:"id"`
+	Description string `msgpack:"description,omitempty" json:"description,omitempty" yaml:"description,omitempty"`
+	// Slots are the slots the experiment covers.
+	Slots []string `msgpack:"slots" json:"slots" yaml:"slots"`
+	// Holdout is the share of people in the comparison group, in (0, 1).
+	Holdout float64 `msgpack:"holdout" json:"holdout" yaml:"holdout"`
+	// Control is what the comparison group sees in the covered slots:
+	// ControlFallback (the default) or ControlWithoutRules.
+	Control string `msgpack:"control,omitempty" json:"control,omitempty" yaml:"control,omitempty"`
+	// Rules are the rules the comparison group's picks leave out, with
+	// ControlWithoutRules.
+	Rules []string `msgpack:"rules,omitempty" json:"rules,omitempty" yaml:"rules,omitempty"`
+	// Goals are the events that count as an outcome, within the epoch and
+	// after the person first saw a covered slot in it: GoalPurchase,
+	// GoalAddToCart or GoalClick.
+	Goals []string `msgpack:"goals" json:"goals" yaml:"goals"`
+	// Within names an experiment this one runs inside: only people in that
+	// one's personalized arm have an arm in this one. Two experiments may
+	// share a slot only when one is within the other.
+	Within string `msgpack:"within,omitempty" json:"within,omitempty" yaml:"within,omitempty"`
+	// Epsilon is the local differential privacy of one outcome answer
+	// (default DefaultOutcomeEpsilon); all experiments' together are at
+	// most MaxOutcomeEpsilon an epoch.
+	Epsilon float64 `msgpack:"epsilon,omitempty" json:"epsilon,omitempty" yaml:"epsilon,omitempty"`
+	// MinLift is the smallest relative lift worth finding (0.1 is 10%,
+	// the default DefaultMinLift), for the power estimates of simulate and
+	// audit and the dashboard's verdict. It changes nothing on the device.
+	MinLift float64 `msgpack:"min_lift,omitempty" json:"min_lift,omitempty" yaml:"min_lift,omitempty"`
+}
+
+// DefaultMinLift is Experiment.MinLift when it is 0.
+const DefaultMinLift = 0.1
+
+// What an experiment's comparison group sees.
+const (
+	ControlFallback     = "fallback"      // the slots' fallback items, the shop's own picks
+	ControlWithoutRules = "without_rules" // the picks, with the experiment's rules left out
+)
+
+// Experiment goals.
+const (
+	GoalPurchase  = "purchase"    // any purchase on the site
+	GoalAddToCart = "add_to_cart" // anything added to the cart
+	GoalClick     = "click"       // a click on an item a covered slot showed
+)
+
+// ExperimentGoals lists every goal, in the order the docs explain them.
+var ExperimentGoals = []string{GoalPurchase, GoalAddToCart, GoalClick}

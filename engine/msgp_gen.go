@@ -40,6 +40,7 @@ var mpStructRuleset = mp.Struct{
 		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: &mpTypeCohorts},
 		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: &mpTypeReporting},
 		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: &mpTypeSliceFeedRef},
+		{Name: "experiments", Offset: unsafe.Offsetof(Ruleset{}.Experiments), Type: &mpTypeSliceExperiment},
 	},
 }
 
@@ -267,6 +268,23 @@ var mpStructFeedRef = mp.Struct{
 		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: &mp.String},
 		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: &mp.Strings},
 		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: &mp.String},
+	},
+}
+
+// mpStructExperiment is how Experiment is read (mp.Reader.DecodeStruct).
+var mpStructExperiment = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Experiment)(p) = Experiment{} },
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(Experiment{}.ID), Type: &mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Experiment{}.Description), Type: &mp.String},
+		{Name: "slots", Offset: unsafe.Offsetof(Experiment{}.Slots), Type: &mp.Strings},
+		{Name: "holdout", Offset: unsafe.Offsetof(Experiment{}.Holdout), Type: &mp.Float64},
+		{Name: "control", Offset: unsafe.Offsetof(Experiment{}.Control), Type: &mp.String},
+		{Name: "rules", Offset: unsafe.Offsetof(Experiment{}.Rules), Type: &mp.Strings},
+		{Name: "goals", Offset: unsafe.Offsetof(Experiment{}.Goals), Type: &mp.Strings},
+		{Name: "within", Offset: unsafe.Offsetof(Experiment{}.Within), Type: &mp.String},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Experiment{}.Epsilon), Type: &mp.Float64},
+		{Name: "min_lift", Offset: unsafe.Offsetof(Experiment{}.MinLift), Type: &mp.Float64},
 	},
 }
 
@@ -540,6 +558,7 @@ var mpStructReport = mp.Struct{
 		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: &mp.String},
 		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: &mpTypePtrInt},
 		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: &mp.Float64},
+		{Name: "outcomes", Offset: unsafe.Offsetof(Report{}.Outcomes), Type: &mpTypeSliceOutcome},
 	},
 }
 
@@ -547,6 +566,9 @@ var mpStructReport = mp.Struct{
 func mpAppendReport(b []byte, p *Report) []byte {
 	n := 4
 	if !(p.Value == nil) {
+		n++
+	}
+	if !(len(p.Outcomes) == 0) {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
@@ -564,6 +586,42 @@ func mpAppendReport(b []byte, p *Report) []byte {
 			b = mp.AppendInt(b, int64((*p.Value)))
 		}
 	}
+	b = mp.AppendRaw(b, "\xa7epsilon")
+	b = mp.AppendFloat64(b, float64(p.Epsilon))
+	if !(len(p.Outcomes) == 0) {
+		b = mp.AppendRaw(b, "\xa8outcomes")
+		if p.Outcomes == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Outcomes))
+			for i0 := range p.Outcomes {
+				b = mpAppendOutcome(b, &p.Outcomes[i0])
+			}
+		}
+	}
+	return b
+}
+
+// mpStructOutcome is how Outcome is read (mp.Reader.DecodeStruct).
+var mpStructOutcome = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Outcome)(p) = Outcome{} },
+	Fields: []mp.Field{
+		{Name: "experiment", Offset: unsafe.Offsetof(Outcome{}.Experiment), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(Outcome{}.Epoch), Type: &mp.Int64},
+		{Name: "value", Offset: unsafe.Offsetof(Outcome{}.Value), Type: &mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Outcome{}.Epsilon), Type: &mp.Float64},
+	},
+}
+
+// mpAppendOutcome appends Outcome as msgpack/v5 writes it.
+func mpAppendOutcome(b []byte, p *Outcome) []byte {
+	b = mp.AppendMapLen(b, 4)
+	b = mp.AppendRaw(b, "\xaaexperiment")
+	b = mp.AppendString(b, p.Experiment)
+	b = mp.AppendRaw(b, "\xa5epoch")
+	b = mp.AppendInt(b, int64(p.Epoch))
+	b = mp.AppendRaw(b, "\xa5value")
+	b = mp.AppendInt(b, int64(p.Value))
 	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	return b
@@ -702,6 +760,14 @@ var mpTypeSliceFeedRef = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeFeedRef,
 	Size:      unsafe.Sizeof(*new(FeedRef)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]FeedRef)(p) = make([]FeedRef, n) },
+}
+
+var mpTypeExperiment = mp.Type{Kind: mp.KindStruct, Struct: &mpStructExperiment}
+
+var mpTypeSliceExperiment = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeExperiment,
+	Size:      unsafe.Sizeof(*new(Experiment)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Experiment)(p) = make([]Experiment, n) },
 }
 
 var mpTypeBox = mp.Type{Kind: mp.KindStruct, Struct: &mpStructBox}
@@ -861,6 +927,14 @@ var mpTypeSliceReportPause = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeReportPaus
 	Size:      unsafe.Sizeof(*new(ReportPause)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, n) },
+}
+
+var mpTypeOutcome = mp.Type{Kind: mp.KindStruct, Struct: &mpStructOutcome}
+
+var mpTypeSliceOutcome = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeOutcome,
+	Size:      unsafe.Sizeof(*new(Outcome)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Outcome)(p) = make([]Outcome, n) },
 }
 
 var mpTypeFeedPlace = mp.Type{Kind: mp.KindStruct, Struct: &mpStructFeedPlace}

@@ -27,6 +27,14 @@ const (
 	// when a ruleset sets none; MaxEpsilon is the most a ruleset may set.
 	DefaultEpsilon = 2
 	MaxEpsilon     = 4
+	// DefaultOutcomeEpsilon is the ε of one experiment outcome answer when
+	// the experiment sets none; MaxOutcomeEpsilon bounds the ε of all of a
+	// ruleset's outcome answers in one epoch together (RATIONALE.md, "How
+	// much privacy does a year of reports spend?").
+	DefaultOutcomeEpsilon = 1
+	MaxOutcomeEpsilon     = 2
+	// MaxExperiments bounds a ruleset's experiments.
+	MaxExperiments = 8
 	// MinK is the smallest min_k a ruleset may set; DefaultMinK applies when
 	// it sets none.
 	MinK        = 10

@@ -17,17 +17,37 @@ const (
 	// from the Unix epoch (53 weekly epochs), whatever its cohort does
 	// meanwhile; see ldp.go.
 	AnswerPeriodDays = 366
+	// MaxOutcomeLag is how many epochs back an outcome answer may be
+	// about: an epoch's outcome is known only once it ends, and is sent
+	// with the person's next report, if that comes within this many
+	// epochs of it.
+	MaxOutcomeLag = 4
 )
 
-// Report is one noised cohort report (see ldp.go and cohort.go): Value is
-// the noised catalogue index, and Epsilon the mechanism's ε, which the
-// collector needs to debias the counts.
+// Report is one epoch's report (see ldp.go and cohort.go): Value is the
+// noised cohort catalogue index, and Epsilon the mechanism's ε, which the
+// collector needs to debias the counts. Value is nil when no cohort is
+// reported but Outcomes are.
 type Report struct {
 	Ruleset   string  `msgpack:"ruleset" json:"ruleset"`
 	Epoch     int64   `msgpack:"epoch" json:"epoch"`
 	Mechanism string  `msgpack:"mechanism" json:"mechanism"`
 	Value     *int    `msgpack:"value,omitempty" json:"value,omitempty"`
 	Epsilon   float64 `msgpack:"epsilon" json:"epsilon"`
+	// Outcomes are the experiments' noised outcome answers about an
+	// earlier epoch, one per experiment the person was in then.
+	Outcomes []Outcome `msgpack:"outcomes,omitempty" json:"outcomes,omitempty"`
+}
+
+// Outcome is one experiment's noised answer about one epoch: Value is
+// 2·arm + goal (arm 0 the holdout, 1 personalized; goal 1 when a goal
+// happened), noised by k-ary randomized response over those four values
+// at Epsilon (see experiment.go).
+type Outcome struct {
+	Experiment string  `msgpack:"experiment" json:"experiment"`
+	Epoch      int64   `msgpack:"epoch" json:"epoch"`
+	Value      int     `msgpack:"value" json:"value"`
+	Epsilon    float64 `msgpack:"epsilon" json:"epsilon"`
 }
 
 // ReportPause is the one thing erasing the profile keeps about reports: that

@@ -496,6 +496,9 @@ func mpAppendEngineReport(b []byte, p *engine.Report) []byte {
 	if !(p.Value == nil) {
 		n++
 	}
+	if !(len(p.Outcomes) == 0) {
+		n++
+	}
 	b = mp.AppendMapLen(b, n)
 	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
@@ -511,6 +514,31 @@ func mpAppendEngineReport(b []byte, p *engine.Report) []byte {
 			b = mp.AppendInt(b, int64((*p.Value)))
 		}
 	}
+	b = mp.AppendRaw(b, "\xa7epsilon")
+	b = mp.AppendFloat64(b, float64(p.Epsilon))
+	if !(len(p.Outcomes) == 0) {
+		b = mp.AppendRaw(b, "\xa8outcomes")
+		if p.Outcomes == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Outcomes))
+			for i0 := range p.Outcomes {
+				b = mpAppendEngineOutcome(b, &p.Outcomes[i0])
+			}
+		}
+	}
+	return b
+}
+
+// mpAppendEngineOutcome appends engine.Outcome as msgpack/v5 writes it.
+func mpAppendEngineOutcome(b []byte, p *engine.Outcome) []byte {
+	b = mp.AppendMapLen(b, 4)
+	b = mp.AppendRaw(b, "\xaaexperiment")
+	b = mp.AppendString(b, p.Experiment)
+	b = mp.AppendRaw(b, "\xa5epoch")
+	b = mp.AppendInt(b, int64(p.Epoch))
+	b = mp.AppendRaw(b, "\xa5value")
+	b = mp.AppendInt(b, int64(p.Value))
 	b = mp.AppendRaw(b, "\xa7epsilon")
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	return b
