@@ -74,6 +74,11 @@ type decider struct {
 	shownList []int32
 	// held are the items a cap held back from the slot being decided.
 	held []int32
+	// hold is the experiment whose comparison group the person is in for
+	// the slot being decided, or -1 (see experiment.go); leftOut marks the
+	// rules that group's picks go without there, or is nil.
+	hold    int
+	leftOut []bool
 }
 
 // holdBack notes that a cap kept item idx out of the slot being decided.
@@ -814,8 +819,8 @@ func (d *decider) ranked(s *compiledSlot, n int) *ranked {
 	same := rk.items == d.items
 	flipped := false
 	for k, n := range s.rules {
-		if rk.on[k] != d.fired[n] {
-			rk.on[k], flipped = d.fired[n], true
+		if on := d.on(n); rk.on[k] != on {
+			rk.on[k], flipped = on, true
 		}
 	}
 	rk.gen = d.gen
@@ -913,12 +918,40 @@ func (rk *ranked) rules(d *decider, s *compiledSlot) {
 	}
 }
 
+// on says whether rule n fires in the slot being decided.
+func (d *decider) on(n int) bool { return d.fired[n] && (d.leftOut == nil || !d.leftOut[n]) }
+
 func (d *decider) slot(s *compiledSlot, n int) Decision {
 	d.held = d.held[:0]
 	if d.e.prefs.off() {
 		// Sharing off: nothing personal, every slot shows its fallback.
 		return d.fallback(s, Decision{Slot: s.id})
 	}
+	d.leftOut = nil
+	if d.hold < 0 {
+		return d.picks(s, n)
+	}
+	// The comparison group of an experiment sees its control here.
+	x := &d.rules.experiments[d.hold]
+	var dec Decision
+	if d.leftOut = x.leftOut; x.leftOut == nil {
+		dec = d.fallback(s, Decision{Slot: s.id})
+		for i := range dec.Items {
+			dec.Items[i].Reason = comparisonReason
+		}
+	} else {
+		dec = d.picks(s, n)
+		for i := range dec.Items {
+			dec.Items[i].Reason += comparisonRulesReason
+		}
+	}
+	d.leftOut = nil
+	dec.Experiment = x.id
+	return dec
+}
+
+// picks ranks and chooses slot s's picks (see Engine.Decide).
+func (d *decider) picks(s *compiledSlot, n int) Decision {
 	rk := d.ranked(s, n)
 	m := &rk.memo
 	if m.ok && m.order == rk.orderGen && m.block == d.blockGen && slices.Equal(m.budget, d.budget) && slices.Equal(m.shown, d.shownList) {
@@ -995,7 +1028,7 @@ func (d *decider) walk(s *compiledSlot, rk *ranked) Decision {
 	}
 	for k, n := range s.rules {
 		r := &c.ruleList[n]
-		if r.action != actPin || !d.fired[n] || len(pins) == s.limit {
+		if r.action != actPin || !d.on(n) || len(pins) == s.limit {
 			continue
 		}
 		best, found := candidate{}, false
@@ -1168,7 +1201,7 @@ func (d *decider) fills(s *compiledSlot, div *diversity, idx int) (ok, capped bo
 		return false, false
 	}
 	for _, r := range s.rules {
-		if rule := &d.rules.ruleList[r]; rule.action == actExclude && d.fired[r] && rule.selected[idx] {
+		if rule := &d.rules.ruleList[r]; rule.action == actExclude && d.on(r) && rule.selected[idx] {
 			return false, false
 		}
 	}

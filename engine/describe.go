@@ -121,6 +121,7 @@ type Export struct {
 	// answer period not yet over, so that no second, freshly noised answer
 	// follows it (see ReportPause).
 	ReportPauses []ReportPause `msgpack:"report_pauses" json:"report_pauses"`
+
 	Ledger       []LedgerEntry `msgpack:"ledger" json:"ledger"`
 	EpsilonSpent float64       `msgpack:"epsilon_spent" json:"epsilon_spent"`
 }

@@ -33,6 +33,9 @@ type Engine struct {
 	// pauses outlive an erased profile: no second report in an epoch that
 	// already had one (see ReportPause).
 	pauses []ReportPause
+	// arms are the person's arms in experiments; like pauses they outlive
+	// an erased profile, until the epoch ends (see experiment.go).
+	arms []Arm
 	// feeds are the context feeds loaded for the active ruleset, by its
 	// feed number; nil until one is loaded.
 	feeds []*Feed
@@ -163,6 +166,7 @@ func (e *Engine) Observe(ev Event) (int, error) {
 	e.gen++
 	e.profileGen++
 	e.profile.add(ev, e.rules.retentionMillis, e.rules.maxEvents)
+	e.reachGoal(ev)
 	return len(e.profile.events), nil
 }
 
@@ -219,9 +223,17 @@ func (e *Engine) Decide(slots []string) ([]Decision, error) {
 	}
 	d := e.decider()
 	out := make([]Decision, 0, len(slots))
+	now := e.now()
 	for _, id := range slots {
 		n := e.rules.slotIndex[id]
+		d.hold = -1
+		if e.rules.slotExperiments[n] != nil {
+			d.hold = e.comparison(n, now)
+		}
 		dec := d.slot(&e.rules.slots[n], n)
+		if e.rules.slotExperiments[n] != nil {
+			e.expose(n, now)
+		}
 		// One page shows an item once: later slots of this decide skip
 		// what earlier ones show.
 		for _, p := range dec.Items {

@@ -33,5 +33,6 @@ func policyGuards(rs *Ruleset) []Problem {
 	}
 	v.cohortCount()
 	v.reporting()
+	v.experimentPolicy()
 	return v.ps
 }

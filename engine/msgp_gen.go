@@ -301,6 +301,8 @@ var mpStructSnapshot = mp.Struct{
 		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: &mpTypeSliceReport},
 		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: &mpTypeSliceAnswer},
 		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: &mpTypeSliceReportPause},
+		{Name: "arms", Offset: unsafe.Offsetof(snapshot{}.Arms), Type: &mpTypeSliceArm},
+		{Name: "exposures", Offset: unsafe.Offsetof(snapshot{}.Exposures), Type: &mpTypeSliceExposure},
 	},
 }
 
@@ -323,6 +325,12 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 		n++
 	}
 	if !(len(p.Pauses) == 0) {
+		n++
+	}
+	if !(len(p.Arms) == 0) {
+		n++
+	}
+	if !(len(p.Exposures) == 0) {
 		n++
 	}
 	b = mp.AppendMapLen(b, n)
@@ -399,6 +407,28 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 			b = mp.AppendArrayLen(b, len(p.Pauses))
 			for i0 := range p.Pauses {
 				b = mpAppendReportPause(b, &p.Pauses[i0])
+			}
+		}
+	}
+	if !(len(p.Arms) == 0) {
+		b = mp.AppendRaw(b, "\xa4arms")
+		if p.Arms == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Arms))
+			for i0 := range p.Arms {
+				b = mpAppendArm(b, &p.Arms[i0])
+			}
+		}
+	}
+	if !(len(p.Exposures) == 0) {
+		b = mp.AppendRaw(b, "\xa9exposures")
+		if p.Exposures == nil {
+			b = mp.AppendNil(b)
+		} else {
+			b = mp.AppendArrayLen(b, len(p.Exposures))
+			for i0 := range p.Exposures {
+				b = mpAppendExposure(b, &p.Exposures[i0])
 			}
 		}
 	}
@@ -528,12 +558,17 @@ var mpStructLedgerEntry = mp.Struct{
 		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: &mp.String},
 		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: &mp.Float64},
 		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: &mp.Int64},
+		{Name: "experiment", Offset: unsafe.Offsetof(LedgerEntry{}.Experiment), Type: &mp.String},
 	},
 }
 
 // mpAppendLedgerEntry appends LedgerEntry as msgpack/v5 writes it.
 func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
-	b = mp.AppendMapLen(b, 6)
+	n := 6
+	if !(len(p.Experiment) == 0) {
+		n++
+	}
+	b = mp.AppendMapLen(b, n)
 	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
 	b = mp.AppendRaw(b, "\xa5epoch")
@@ -546,6 +581,10 @@ func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
+	if !(len(p.Experiment) == 0) {
+		b = mp.AppendRaw(b, "\xaaexperiment")
+		b = mp.AppendString(b, p.Experiment)
+	}
 	return b
 }
 
@@ -671,6 +710,68 @@ func mpAppendReportPause(b []byte, p *ReportPause) []byte {
 	b = mp.AppendString(b, p.Ruleset)
 	b = mp.AppendRaw(b, "\xa5until")
 	b = mp.AppendInt(b, int64(p.Until))
+	return b
+}
+
+// mpStructArm is how Arm is read (mp.Reader.DecodeStruct).
+var mpStructArm = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Arm)(p) = Arm{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(Arm{}.Ruleset), Type: &mp.String},
+		{Name: "experiment", Offset: unsafe.Offsetof(Arm{}.Experiment), Type: &mp.String},
+		{Name: "holdout", Offset: unsafe.Offsetof(Arm{}.Holdout), Type: &mp.Bool},
+		{Name: "until", Offset: unsafe.Offsetof(Arm{}.Until), Type: &mp.Int64},
+	},
+}
+
+// mpAppendArm appends Arm as msgpack/v5 writes it.
+func mpAppendArm(b []byte, p *Arm) []byte {
+	n := 3
+	if !(p.Until == 0) {
+		n++
+	}
+	b = mp.AppendMapLen(b, n)
+	b = mp.AppendRaw(b, "\xa7ruleset")
+	b = mp.AppendString(b, p.Ruleset)
+	b = mp.AppendRaw(b, "\xaaexperiment")
+	b = mp.AppendString(b, p.Experiment)
+	b = mp.AppendRaw(b, "\xa7holdout")
+	b = mp.AppendBool(b, bool(p.Holdout))
+	if !(p.Until == 0) {
+		b = mp.AppendRaw(b, "\xa5until")
+		b = mp.AppendInt(b, int64(p.Until))
+	}
+	return b
+}
+
+// mpStructExposure is how Exposure is read (mp.Reader.DecodeStruct).
+var mpStructExposure = mp.Struct{
+	Zero: func(p unsafe.Pointer) { *(*Exposure)(p) = Exposure{} },
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(Exposure{}.Ruleset), Type: &mp.String},
+		{Name: "experiment", Offset: unsafe.Offsetof(Exposure{}.Experiment), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(Exposure{}.Epoch), Type: &mp.Int64},
+		{Name: "holdout", Offset: unsafe.Offsetof(Exposure{}.Holdout), Type: &mp.Bool},
+		{Name: "since", Offset: unsafe.Offsetof(Exposure{}.Since), Type: &mp.Int64},
+		{Name: "goal", Offset: unsafe.Offsetof(Exposure{}.Goal), Type: &mp.Bool},
+	},
+}
+
+// mpAppendExposure appends Exposure as msgpack/v5 writes it.
+func mpAppendExposure(b []byte, p *Exposure) []byte {
+	b = mp.AppendMapLen(b, 6)
+	b = mp.AppendRaw(b, "\xa7ruleset")
+	b = mp.AppendString(b, p.Ruleset)
+	b = mp.AppendRaw(b, "\xaaexperiment")
+	b = mp.AppendString(b, p.Experiment)
+	b = mp.AppendRaw(b, "\xa5epoch")
+	b = mp.AppendInt(b, int64(p.Epoch))
+	b = mp.AppendRaw(b, "\xa7holdout")
+	b = mp.AppendBool(b, bool(p.Holdout))
+	b = mp.AppendRaw(b, "\xa5since")
+	b = mp.AppendInt(b, int64(p.Since))
+	b = mp.AppendRaw(b, "\xa4goal")
+	b = mp.AppendBool(b, bool(p.Goal))
 	return b
 }
 
@@ -927,6 +1028,22 @@ var mpTypeSliceReportPause = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeReportPaus
 	Size:      unsafe.Sizeof(*new(ReportPause)),
 	SetNil:    mp.SetNilSlice,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]ReportPause)(p) = make([]ReportPause, n) },
+}
+
+var mpTypeArm = mp.Type{Kind: mp.KindStruct, Struct: &mpStructArm}
+
+var mpTypeSliceArm = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeArm,
+	Size:      unsafe.Sizeof(*new(Arm)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Arm)(p) = make([]Arm, n) },
+}
+
+var mpTypeExposure = mp.Type{Kind: mp.KindStruct, Struct: &mpStructExposure}
+
+var mpTypeSliceExposure = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeExposure,
+	Size:      unsafe.Sizeof(*new(Exposure)),
+	SetNil:    mp.SetNilSlice,
+	MakeEmpty: func(p unsafe.Pointer, n int) { *(*[]Exposure)(p) = make([]Exposure, n) },
 }
 
 var mpTypeOutcome = mp.Type{Kind: mp.KindStruct, Struct: &mpStructOutcome}

@@ -192,6 +192,7 @@ func (e *Engine) setPrefs(np prefs) {
 // derives the hidden tags and items for the active ruleset.
 func (e *Engine) enforcePrefs() {
 	if e.prefs.off() {
+		e.endArms(e.now())
 		e.profile = profile{}
 		e.context = Context{Now: e.context.Now}
 	} else if e.prefs.noHistory {

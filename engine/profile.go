@@ -19,6 +19,8 @@ type profile struct {
 	ledger  []LedgerEntry
 	reports []Report
 	answers []answer
+	// exposures are the epochs the person saw experiments' slots in.
+	exposures []Exposure
 }
 
 // addImpression inserts im in time order, then drops impressions more than
@@ -114,9 +116,10 @@ func (p *profile) keepOnly(keep func(Event) bool) {
 // Version 2 added impressions, version 3 the person's preferences, version 4
 // the report ledger and the reports of the current epochs, version 5 the
 // memoized report answers, version 6 the report pauses that outlive an
-// erased profile; version 1 to 5 snapshots still load (versions 1 and 2
-// leave the preferences as they are).
-const SnapshotVersion = 6
+// erased profile, version 7 experiment arms and exposures; version 1 to 6
+// snapshots still load (versions 1 and 2 leave the preferences as they
+// are).
+const SnapshotVersion = 7
 
 //go:generate go run ../internal/build/cmd/msgpgen -o msgp_gen.go -decode Ruleset,snapshot,Feed -encode snapshot
 
@@ -132,6 +135,8 @@ type snapshot struct {
 	Reports     []Report        `msgpack:"reports,omitempty"`
 	Answers     []answer        `msgpack:"answers,omitempty"`
 	Pauses      []ReportPause   `msgpack:"pauses,omitempty"`
+	Arms        []Arm           `msgpack:"arms,omitempty"`
+	Exposures   []Exposure      `msgpack:"exposures,omitempty"`
 }
 
 type rawImpression struct {
@@ -162,6 +167,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 	p := e.prefs.public()
 	s.Preferences = &p
 	s.Ledger, s.Reports, s.Answers, s.Pauses = e.profile.ledger, e.profile.reports, e.profile.answers, e.pauses
+	s.Arms, s.Exposures = e.arms, e.profile.exposures
 	return mpAppendSnapshot(nil, &s), nil
 }
 
@@ -230,7 +236,7 @@ func (e *Engine) Restore(data []byte) (int, error) {
 		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds report answers; the profile was reset"}
 	}
 	for _, le := range s.Ledger {
-		if le.Mechanism == "" || le.Epsilon < 0 || le.Epsilon > MaxEpsilon || le.Epoch < 0 || le.Level < 1 {
+		if le.Mechanism == "" || le.Epsilon < 0 || le.Epsilon > MaxEpsilon || le.Epoch < 0 || (le.Level < 1) == (le.Experiment == "") {
 			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid ledger entry; the profile was reset"}
 		}
 		p.addLedger(le)
@@ -266,9 +272,30 @@ func (e *Engine) Restore(data []byte) (int, error) {
 			pauses = append(pauses, pz)
 		}
 	}
+	if s.Version < 7 && len(s.Arms)+len(s.Exposures) > 0 {
+		return 0, &Error{Code: CodeCorruptSnapshot, Message: "the version " + strconv.Itoa(s.Version) + " profile snapshot holds experiment arms; the profile was reset"}
+	}
+	for _, a := range s.Arms {
+		if a.Ruleset == "" || a.Experiment == "" || a.Until < 0 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid experiment arm; the profile was reset"}
+		}
+	}
+	for _, x := range s.Exposures {
+		if x.Ruleset == "" || x.Experiment == "" || x.Epoch < 0 || x.Since <= 0 {
+			return 0, &Error{Code: CodeCorruptSnapshot, Message: "the profile snapshot holds an invalid experiment exposure; the profile was reset"}
+		}
+	}
+	if len(s.Arms) > maxArms {
+		s.Arms = s.Arms[len(s.Arms)-maxArms:]
+	}
+	if len(s.Exposures) > maxExposures {
+		s.Exposures = s.Exposures[len(s.Exposures)-maxExposures:]
+	}
+	p.exposures = s.Exposures
 	e.profile = p
 	e.prefs = np
 	e.pauses = pauses
+	e.arms = s.Arms
 	e.enforcePrefs()
 	return len(e.profile.events), nil
 }

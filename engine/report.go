@@ -109,6 +109,9 @@ type LedgerEntry struct {
 	// the same cohort (see ldp.go).
 	Epsilon float64 `msgpack:"epsilon" json:"epsilon"`
 	At      int64   `msgpack:"at" json:"at"`
+	// Experiment is set for an experiment's outcome answer, whose Epoch is
+	// the epoch it is about; Level is then 0.
+	Experiment string `msgpack:"experiment,omitempty" json:"experiment,omitempty"`
 }
 
 // Reasons a report is null.
@@ -175,12 +178,7 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		return nil, ReasonSharing + s, nil
 	}
 	c := e.rules
-	dims := c.cohorts.Dimensions
-	if len(dims) == 0 {
-		return nil, ReasonNoCohorts, nil
-	}
 	epoch := now / c.epochMillis()
-	pe := c.periodEpochs()
 	var last *Report
 	for _, r := range e.profile.reports {
 		if r.Ruleset != c.id {
@@ -194,16 +192,36 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 		}
 		last = &r
 	}
-	if last != nil && last.Epoch/pe == epoch/pe {
+	value, level, fresh, reason := e.cohortAnswer(epoch, now, sizes, last)
+	outcomes := e.outcomes(epoch, now)
+	if value < 0 && len(outcomes) == 0 {
+		return nil, reason, nil
+	}
+	return e.keepReport(epoch, value, level, fresh, outcomes, now), "", nil
+}
+
+// cohortAnswer is the noised cohort answer of a report of epoch: the
+// period's answer again, or a new one (fresh); value is -1 with the
+// reason when there is none. last is the ruleset's last report, if any.
+func (e *Engine) cohortAnswer(epoch, now int64, sizes map[string]float64, last *Report) (value, level int, fresh bool, reason string) {
+	c := e.rules
+	dims := c.cohorts.Dimensions
+	if len(dims) == 0 {
+		return -1, 0, false, ReasonNoCohorts
+	}
+	pe := c.periodEpochs()
+	if last != nil && last.Value != nil && last.Epoch/pe == epoch/pe {
 		if a, ok := e.profile.periodAnswer(c.id, catalogueSize(dims), c.epsilon(), *last); ok {
-			return e.keepReport(epoch, a.Value, cohortLevel(dims, a.Cohort), false, now), "", nil
+			return a.Value, cohortLevel(dims, a.Cohort), false, ""
 		}
 	} else if e.pauseUntil(c.id, now) > now {
-		return nil, ReasonAlreadyReported, nil
+		// No answer went in this period yet, unless one went before the
+		// profile was erased (or only outcomes went since).
+		return -1, 0, false, ReasonAlreadyReported
 	}
 	buckets, dim := e.assignCohort()
 	if buckets == nil {
-		return nil, ReasonUnassignable + quote(dim), nil
+		return -1, 0, false, ReasonUnassignable + quote(dim)
 	}
 	if sizes != nil && len(sizes) == 0 {
 		// The collector has published no sizes yet (a new ruleset, or a
@@ -216,28 +234,34 @@ func (e *Engine) Report(now int64, sizes map[string]float64) (*Report, string, e
 			buckets = buckets[:len(buckets)-1]
 		}
 		if len(buckets) == 0 {
-			return nil, ReasonBelowK, nil
+			return -1, 0, false, ReasonBelowK
 		}
 	}
 	k := catalogueSize(dims)
 	v := cohortIndex(dims, buckets)
-	eps := c.epsilon()
-	value, fresh := e.profile.answerFor(c.id, k, eps, v, func() int { return e.random.krr(v, k, eps) })
-	return e.keepReport(epoch, value, len(buckets), fresh, now), "", nil
+	value, fresh = e.profile.answerFor(c.id, k, c.epsilon(), v, func() int { return e.random.krr(v, k, c.epsilon()) })
+	return value, len(buckets), fresh, ""
 }
 
-// keepReport makes the report of epoch with value, keeps it for the epoch,
-// records it in the ledger (level: the dimensions of the cohort it is
+// keepReport makes the report of epoch with the cohort answer value (-1
+// for none) and outcomes, and keeps it for the epoch. A cohort answer is
+// recorded in the ledger (level: the dimensions of the cohort it is
 // about; fresh: its answer was drawn now) and pauses reports until the
 // answer period ends.
-func (e *Engine) keepReport(epoch int64, value, level int, fresh bool, now int64) *Report {
+func (e *Engine) keepReport(epoch int64, value, level int, fresh bool, outcomes []Outcome, now int64) *Report {
 	c := e.rules
 	eps := c.epsilon()
-	r := Report{Ruleset: c.id, Epoch: epoch, Mechanism: MechanismKRR, Value: &value, Epsilon: eps}
+	r := Report{Ruleset: c.id, Epoch: epoch, Mechanism: MechanismKRR, Epsilon: eps, Outcomes: outcomes}
+	if value >= 0 {
+		r.Value = &value
+	}
 	e.profile.reports = slices.DeleteFunc(e.profile.reports, func(o Report) bool { return o.Ruleset == c.id })
 	e.profile.reports = append(e.profile.reports, r)
 	if n := len(e.profile.reports); n > maxStoredReports {
 		e.profile.reports = slices.Delete(e.profile.reports, 0, n-maxStoredReports)
+	}
+	if value < 0 {
+		return &r
 	}
 	spent := 0.0
 	if fresh {

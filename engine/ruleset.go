@@ -49,6 +49,10 @@ type compiledRuleset struct {
 	// weatherFeed is the number of its first weather feed, -1 for none.
 	feeds       []compiledFeedRef
 	weatherFeed int
+	// experiments are the ruleset's, in its order; slotExperiments lists,
+	// by slot number, the experiments covering the slot, outer ones first.
+	experiments     []compiledExperiment
+	slotExperiments [][]int
 }
 
 type compiledSlot struct {
@@ -304,6 +308,7 @@ func buildIndexes(rs *Ruleset) *compiledRuleset {
 			}
 		}
 	}
+	c.compileExperiments(rs)
 	return c
 }
 

@@ -146,6 +146,10 @@ type Decision struct {
 	// frequency cap not held them back: what the picks shown replace. Left
 	// out when no cap held anything back.
 	Capped []string `msgpack:"capped,omitempty" json:"capped,omitempty"`
+	// Experiment is the experiment whose comparison group the person is
+	// in here: the slot shows that experiment's control, and each pick's
+	// reason says so. Left out otherwise.
+	Experiment string `msgpack:"experiment,omitempty" json:"experiment,omitempty"`
 }
 
 // Pick is one chosen item with its score and a reason a person can read.
@@ -207,6 +211,10 @@ func errNoRuleset() error {
 	return &Error{Code: CodeNoRuleset, Message: "no ruleset is loaded; call load_ruleset first"}
 }
 
+// quote is kept out of line, as validator.add is: it is called from a
+// hundred places.
+//
+//go:noinline
 func quote(s string) string {
 	if len(s) > MaxIDBytes {
 		s = s[:MaxIDBytes] + "…"

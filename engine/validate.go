@@ -654,6 +654,7 @@ func (v *validator) ruleset() {
 	v.caps()
 	v.cohorts()
 	v.reporting()
+	v.experiments()
 }
 
 func (v *validator) profile() {

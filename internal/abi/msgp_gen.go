@@ -563,7 +563,11 @@ func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
 
 // mpAppendEngineLedgerEntry appends engine.LedgerEntry as msgpack/v5 writes it.
 func mpAppendEngineLedgerEntry(b []byte, p *engine.LedgerEntry) []byte {
-	b = mp.AppendMapLen(b, 6)
+	n := 6
+	if !(len(p.Experiment) == 0) {
+		n++
+	}
+	b = mp.AppendMapLen(b, n)
 	b = mp.AppendRaw(b, "\xa7ruleset")
 	b = mp.AppendString(b, p.Ruleset)
 	b = mp.AppendRaw(b, "\xa5epoch")
@@ -576,6 +580,10 @@ func mpAppendEngineLedgerEntry(b []byte, p *engine.LedgerEntry) []byte {
 	b = mp.AppendFloat64(b, float64(p.Epsilon))
 	b = mp.AppendRaw(b, "\xa2at")
 	b = mp.AppendInt(b, int64(p.At))
+	if !(len(p.Experiment) == 0) {
+		b = mp.AppendRaw(b, "\xaaexperiment")
+		b = mp.AppendString(b, p.Experiment)
+	}
 	return b
 }
 
@@ -855,6 +863,9 @@ func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
 	if !(len(p.Capped) == 0) {
 		n++
 	}
+	if !(len(p.Experiment) == 0) {
+		n++
+	}
 	b = mp.AppendMapLen(b, n)
 	b = mp.AppendRaw(b, "\xa4slot")
 	b = mp.AppendString(b, p.Slot)
@@ -879,6 +890,10 @@ func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
 				b = mp.AppendString(b, p.Capped[i0])
 			}
 		}
+	}
+	if !(len(p.Experiment) == 0) {
+		b = mp.AppendRaw(b, "\xaaexperiment")
+		b = mp.AppendString(b, p.Experiment)
 	}
 	return b
 }
