@@ -124,12 +124,12 @@ type Arm struct {
 // in one arm: Since is when first (Unix ms), and Goal whether a goal
 // followed.
 type Exposure struct {
-	Ruleset    string   `msgpack:"ruleset" json:"ruleset"`
-	Experiment string   `msgpack:"experiment" json:"experiment"`
-	Epoch      int64    `msgpack:"epoch" json:"epoch"`
-	Holdout    bool     `msgpack:"holdout" json:"holdout"`
-	Since      int64    `msgpack:"since" json:"since"`
-	Goal       bool     `msgpack:"goal" json:"goal"`
+	Ruleset    string `msgpack:"ruleset" json:"ruleset"`
+	Experiment string `msgpack:"experiment" json:"experiment"`
+	Epoch      int64  `msgpack:"epoch" json:"epoch"`
+	Holdout    bool   `msgpack:"holdout" json:"holdout"`
+	Since      int64  `msgpack:"since" json:"since"`
+	Goal       bool   `msgpack:"goal" json:"goal"`
 }
 
 // measured says whether the person may be in experiments.
