@@ -33,6 +33,8 @@ func (v *validator) experiments() {
 	if len(xs) == 0 {
 		return
 	}
+	// An answer's ε above the policy's ceiling breaks the epoch's total,
+	// which experimentPolicy reports, as the device does.
 	if len(xs) > MaxExperiments {
 		v.err("$.experiments", CategorySchema, "the ruleset has "+itoa(len(xs))+" experiments; at most "+itoa(MaxExperiments)+" are allowed", "end some experiments, or merge them")
 	}
@@ -42,9 +44,6 @@ func (v *validator) experiments() {
 		case e == 0:
 		case !(e > 0) || math.IsInf(e, 0):
 			v.err(p, CategorySchema, name("experiment", x.ID, index("$.experiments", i))+" epsilon is "+ftoa(e)+"; it must be more than 0", "leave it out for the default of "+itoa(DefaultOutcomeEpsilon))
-		case e > MaxOutcomeEpsilon:
-			v.err(p, CategoryPolicy, name("experiment", x.ID, index("$.experiments", i))+" epsilon is "+ftoa(e)+"; the privacy policy allows at most "+itoa(MaxOutcomeEpsilon)+" per outcome answer",
-				"lower it to "+itoa(MaxOutcomeEpsilon)+" or less; the default is "+itoa(DefaultOutcomeEpsilon))
 		}
 	}
 	v.experimentPolicy()
