@@ -27,6 +27,7 @@ var schemaTags = map[string]string{
 	"Ruleset.Caps":        `description=How often an item or campaign may be shown to one person.`,
 	"Ruleset.Cohorts":     `description=The coarse groups a person may be counted in\, if they allow reports.`,
 	"Ruleset.Reporting":   `description=How cohort reports are noised and how often they may be sent.`,
+	"Ruleset.Experiments": `description=Experiments that compare the personalized picks with the shop's own in some slots\, measured by noised outcome reports.,maxItems=8`,
 	"Ruleset.Feeds":       `description=Signed context feeds the device fetches and joins with the person's coarse region\, such as the local weather. Every visitor fetches the same file.`,
 
 	"FeedRef.ID":          `description=The feed's id; the feed file carries the same id.,pattern=^[a-z0-9][a-z0-9_-]*$,maxLength=64`,
@@ -123,4 +124,15 @@ var schemaTags = map[string]string{
 	"Reporting.EpochDays": `description=At most one report per epoch (default 7 days\, at least 7).,minimum=7,maximum=90`,
 	"Reporting.Epsilon":   `description=Local differential privacy budget per report (default 2\, at most 4).,exclusiveMinimum=0,maximum=4`,
 	"Reporting.MinK":      `description=Smallest cohort reported as itself (default 50).,minimum=10`,
+
+	"Experiment.ID":          `description=A short stable name; outcome reports and the dashboard are keyed by it. Changing holdout or epsilon starts a new experiment: give it a new id.,pattern=^[a-z0-9][a-z0-9_-]*$,maxLength=128`,
+	"Experiment.Description": `description=What the experiment asks\, in a sentence.,maxLength=500`,
+	"Experiment.Slots":       `description=The slots whose picks it compares.,minItems=1`,
+	"Experiment.Holdout":     `description=The share of people in the comparison group\, drawn on each device (0.1 is one in ten).,exclusiveMinimum=0,exclusiveMaximum=1`,
+	"Experiment.Control":     `description=What the comparison group sees in the slots: fallback (the slots' fallback items\, the default) or without_rules (the picks without the rules listed in rules).,enum=fallback,enum=without_rules`,
+	"Experiment.Rules":       `description=With control without_rules: the rules the comparison group goes without.`,
+	"Experiment.Goals":       `description=What counts as an outcome in an epoch\, after the person first saw one of the slots: purchase\, add_to_cart\, or click (on an item of the slots).,minItems=1`,
+	"Experiment.Within":      `description=The id of an experiment this one runs inside: only people in its personalized arm take part. Two experiments may share a slot only when one runs within the other.`,
+	"Experiment.Epsilon":     `description=Local differential privacy of one outcome answer (default 1); all experiments' answers together at most 2 an epoch.,exclusiveMinimum=0,maximum=2`,
+	"Experiment.MinLift":     `description=The smallest relative lift worth finding (default 0.1\, 10%); simulate\, audit and the dashboard's verdict use it.,exclusiveMinimum=0,maximum=10`,
 }
