@@ -30,16 +30,18 @@ Requests and results, by operation (msgpack maps, snake_case keys):
 	set_context   {context: {now, ...signals}}         -> {}
 	decide        {slots: [slot id, ...]}              -> {decisions: [{slot, items: [{item, score, reason, rules?,
 	                                                      feeds?: [{feed, kind, value, place, label?, issued}]}], fallback,
-	                                                      capped?: [item id, ...]}]}
+	                                                      capped?: [item id, ...], experiment?}]}
 	snapshot      {}                                   -> {snapshot: bin}
 	restore       {snapshot: bin}                      -> {events}
 	record_impressions {items: [item id, ...], at}     -> {impressions}
 	set_preferences {preferences: {sharing, history, location, hidden_interests, frequency, gpc}}
 	                                                   -> {preferences: {...as in effect, gpc_applied}}
 	preferences   {}                                   -> {preferences: {...as in effect, gpc_applied}}
-	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value, epsilon}}
+	report        {now, sizes?: {cohort id: count}}    -> {report: {ruleset, epoch, mechanism, value?, epsilon,
+	                                                      outcomes?: [{experiment, epoch, value, epsilon}]}}
 	                                                      or {report: null, reason}
-	ledger        {}                                   -> {entries: [{ruleset, epoch, level, mechanism, epsilon, at}], epsilon_spent}
+	ledger        {}                                   -> {entries: [{ruleset, epoch, level, mechanism, epsilon, at, experiment?}],
+	                                                      epsilon_spent}
 	describe      {}                                   -> {ruleset: {id, version, items, slots}, signals: [{id, kind, purpose, retention_days}],
 	                                                      interests: [{id, tags}], slots: [{id, fallback}],
 	                                                      reporting: {epsilon, epoch_days, min_k, cohorts}}
@@ -98,6 +100,19 @@ spent, 0 when it repeated an answer) and the total; the ledger and the
 epoch's report persist in the snapshot and sharing off erases them, all but
 report_pauses: that a report went out in an answer period until its end, so
 that no second, freshly noised answer follows in it.
+
+Experiments (engine/experiment.go) run only for a person who shares cohorts
+and keeps history. Each draws the person's arm once from the device's own
+randomness: a decision in a slot where the person is in an experiment's
+comparison group names the experiment (experiment) and shows its control,
+each reason saying so. The first decide of an epoch that shows one of an
+experiment's slots starts an exposure; a goal event after it in the epoch
+marks it converted. The first report of a later epoch, within four, carries
+one outcome per experiment about its latest such epoch: value 2·arm + goal
+(arm 0 the comparison group, 1 personalized), noised by k-ary randomized
+response over the four values at the experiment's epsilon, in the ledger
+with the experiment's id. A report may then carry outcomes and no cohort
+value.
 
 describe tells what the active ruleset collects and why, for a preference
 center: each declared signal with its purpose and retention, the interests

@@ -194,6 +194,14 @@ export class Host {
         this._later();
       }
     }
+    // The first decide of a page may draw an experiment's arm and start
+    // its epoch's exposure, which must outlive the page: written once.
+    // Experiments run only for people who share cohorts.
+    if (op === 'decide' && res.result && !this.decided && this.effective && this.effective.sharing === 'cohorts') {
+      this.decided = true;
+      this._takeSnapshot();
+      this._persist();
+    }
     // A refused snapshot resets the profile, so a restore changes it either way.
     if (op === 'restore' || (res.result && CHANGES_PROFILE.has(op))) {
       if (op === 'restore') this._syncPreferences();

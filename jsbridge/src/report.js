@@ -1,7 +1,8 @@
 // Cohort reports: the only data that may ever leave the device, and only at
 // the 'cohorts' sharing level. The collector's HTTP API (collector/http.go):
 //   GET  {collector}/v1/cohort-sizes?ruleset=ID -> {cohort id: size, ...}
-//   POST {collector}/v1/reports  {ruleset, epoch, mechanism, value, epsilon}
+//   POST {collector}/v1/reports  {ruleset, epoch, mechanism, value?, epsilon,
+//                                 outcomes?: [{experiment, epoch, value, epsilon}]}
 // Requests carry no credentials and no referrer, and the body is sent as
 // text/plain so no CORS preflight precedes it.
 
@@ -30,7 +31,11 @@ export async function fetchSizes(collector, rulesetId) {
 
 /** The intake body for an engine report: exactly the fields the collector accepts. */
 export function reportBody(report) {
-  return { ruleset: report.ruleset, epoch: report.epoch, mechanism: report.mechanism, value: report.value, epsilon: report.epsilon };
+  const body = { ruleset: report.ruleset, epoch: report.epoch, mechanism: report.mechanism, value: report.value, epsilon: report.epsilon };
+  if (report.outcomes && report.outcomes.length) {
+    body.outcomes = report.outcomes.map((o) => ({ experiment: o.experiment, epoch: o.epoch, value: o.value, epsilon: o.epsilon }));
+  }
+  return body;
 }
 
 /**
