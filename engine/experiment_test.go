@@ -417,3 +417,57 @@ func TestValidateExperiments(t *testing.T) {
 		}
 	}
 }
+
+// A year of reports for two shoppers with the default ε (cohort answers 2,
+// one experiment's outcome answers 1): one who visits in 12 weeks of the
+// year, one who visits every week. The ledger says what each spent; the
+// bound is RATIONALE.md's, "How much privacy does a year of reports
+// spend?": at most two cohort answers (a year meets at most two answer
+// periods) and one outcome answer an epoch.
+// go test ./engine -run TestYearOfReports -v prints the figures.
+func TestYearOfReports(t *testing.T) {
+	rs := cohortShop()
+	rs.Reporting.Epsilon = 0 // the defaults
+	rs.Rules = []Rule{{ID: "shoes-up", Items: Selector{Items: []string{"road-shoe"}}, Boost: 5}}
+	rs.Experiments = []Experiment{{ID: "hero-lift", Slots: []string{"hero"}, Holdout: 0.1, Goals: []string{GoalPurchase}}}
+	weeksOf := map[string][]int{"typical": {}, "weekly": {}}
+	r := rand.New(rand.NewPCG(4, 2))
+	for _, w := range r.Perm(52)[:12] {
+		weeksOf["typical"] = append(weeksOf["typical"], w)
+	}
+	slices.Sort(weeksOf["typical"])
+	for w := range 52 {
+		weeksOf["weekly"] = append(weeksOf["weekly"], w)
+	}
+	for _, who := range []string{"typical", "weekly"} {
+		e := cohortEngine(t, rs)
+		for _, w := range weeksOf[who] {
+			now := t0 + int64(w)*week + hour
+			if err := e.SetContext(Context{Now: now, Visits: ip(w + 1)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.Report(now, nil); err != nil {
+				t.Fatal(err)
+			}
+			decide(t, e, "hero")
+			if w%3 == 0 {
+				observe(t, e, "purchase", "stove", now+hour)
+			}
+		}
+		ledger, total := e.Ledger()
+		cohort, outcome := 0, 0
+		for _, le := range ledger {
+			if le.Experiment != "" {
+				outcome++
+			} else if le.Epsilon > 0 {
+				cohort++
+			}
+		}
+		t.Logf("%s shopper, %d weeks with a visit: ε %.0f a year (%d cohort answers at ε %d, %d outcome answers at ε %d)",
+			who, len(weeksOf[who]), total, cohort, DefaultEpsilon, outcome, DefaultOutcomeEpsilon)
+		bound := 2*DefaultEpsilon + float64(len(weeksOf[who]))*DefaultOutcomeEpsilon
+		if total > bound || cohort > 2 || outcome >= len(weeksOf[who]) {
+			t.Errorf("%s shopper spent ε %v (%d cohort, %d outcome answers), over the bound %v", who, total, cohort, outcome, bound)
+		}
+	}
+}
