@@ -2,16 +2,17 @@ package engine
 
 import "slices"
 
-// Experiments measure whether personalization helps (issue: "did it
-// work?"). A person in an experiment has an arm, drawn once from the
-// device's own randomness and never from an identifier: the holdout (the
-// shop's comparison group, which sees the experiment's control in its
-// slots) or personalized. Each epoch in which the person saw a covered
-// slot is an exposure; a goal event after the first sight in that epoch
-// marks it converted. Once the epoch is over, the person's next report
-// carries one noised answer per experiment about it: 2·arm + goal by
-// k-ary randomized response over those four values at the experiment's ε
-// (see Outcome and internal/lift, which debiases them).
+// Experiments measure whether personalization helps. A person in an
+// experiment has an arm, drawn once from the device's own randomness and
+// never from an identifier: the holdout (the shop's comparison group,
+// which sees the experiment's control in its slots) or personalized. Each
+// epoch in which the person saw a covered slot is an exposure; a goal
+// event after the first sight in that epoch marks it converted. Once the
+// epoch is over, the person's next report carries one answer per
+// experiment about it: 2·arm + goal, the arm as drawn and the goal noised
+// by randomized response at the experiment's ε (see Outcome, internal/lift
+// which debiases the answers, and RATIONALE.md, "Why randomized response
+// on the outcome, with the arm as drawn?").
 //
 // Only people who share cohorts and keep history are in experiments: an
 // arm whose outcome is never reported helps nobody, and without history
@@ -242,14 +243,17 @@ func (e *Engine) outcomes(epoch, now int64) []Outcome {
 		if last == nil {
 			continue
 		}
-		v := 0
-		if !last.Holdout {
-			v = 2
-		}
+		// The arm as drawn; the goal by randomized response (krr over two
+		// values keeps it with probability e^ε/(e^ε+1)).
+		goal := 0
 		if last.Goal {
-			v++
+			goal = 1
 		}
-		out = append(out, Outcome{Experiment: x.id, Epoch: last.Epoch, Value: e.random.krr(v, 4, x.epsilon), Epsilon: x.epsilon})
+		v := e.random.krr(goal, 2, x.epsilon)
+		if !last.Holdout {
+			v += 2
+		}
+		out = append(out, Outcome{Experiment: x.id, Epoch: last.Epoch, Value: v, Epsilon: x.epsilon})
 		e.profile.addLedger(LedgerEntry{Ruleset: c.id, Epoch: last.Epoch, Mechanism: MechanismKRR, Epsilon: x.epsilon, At: now, Experiment: x.id})
 	}
 	kept := e.profile.exposures[:0]

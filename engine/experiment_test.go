@@ -210,38 +210,42 @@ func TestGoalsCount(t *testing.T) {
 }
 
 func TestOutcomeAnswersAreRandomizedResponse(t *testing.T) {
-	// Personalized and converted is 3; k-RR at ε = 1 over four values
-	// keeps it with p = e/(e+3) ≈ 0.475, and gives each other value
-	// q ≈ 0.175.
+	// The arm goes as drawn; the goal is kept with p = e/(e+1) ≈ 0.731 at
+	// ε = 1. A personalized person who bought answers 3 with p and 2
+	// otherwise; one in the holdout who did not, 0 with p and 1 otherwise.
 	rs := experimentShop(0.5)
-	counts := make([]int, 4)
-	const n = 4000
-	for i := range n {
-		e := New()
-		if err := e.Load(rs); err != nil {
-			t.Fatal(err)
+	p := 1 / (1 + 1/2.718281828459045)
+	for _, c := range []struct {
+		holdout, buys bool
+		kept, flipped int
+	}{{false, true, 3, 2}, {true, false, 0, 1}} {
+		counts := make([]int, 4)
+		const n = 4000
+		for i := range n {
+			e := New()
+			if err := e.Load(rs); err != nil {
+				t.Fatal(err)
+			}
+			e.SetRandom(rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 9}))
+			setPrefs(t, e, Preferences{Sharing: SharingCohorts})
+			e.arms = []Arm{{Ruleset: "shop", Experiment: "hero-lift", Holdout: c.holdout}}
+			at(t, e, t0)
+			decide(t, e, "hero")
+			if c.buys {
+				observe(t, e, "purchase", "stove", t0+hour)
+			}
+			r, _, err := e.Report(t0+week, nil)
+			if err != nil || r == nil || len(r.Outcomes) != 1 {
+				t.Fatalf("report = %+v, %v", r, err)
+			}
+			counts[r.Outcomes[0].Value]++
 		}
-		e.SetRandom(rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 9}))
-		setPrefs(t, e, Preferences{Sharing: SharingCohorts})
-		e.arms = []Arm{{Ruleset: "shop", Experiment: "hero-lift"}}
-		at(t, e, t0)
-		decide(t, e, "hero")
-		observe(t, e, "purchase", "stove", t0+hour)
-		r, _, err := e.Report(t0+week, nil)
-		if err != nil || r == nil || len(r.Outcomes) != 1 {
-			t.Fatalf("report = %+v, %v", r, err)
-		}
-		counts[r.Outcomes[0].Value]++
-	}
-	p, q := ldpProbs(4, 1)
-	for v, c := range counts {
-		want := q
-		if v == 3 {
-			want = p
+		if counts[c.kept]+counts[c.flipped] != n {
+			t.Errorf("holdout %v: answers %v name the other arm", c.holdout, counts)
 		}
 		// Within 4.5 standard errors.
-		if se := 4.5 * sqrt(want*(1-want)/n); abs(float64(c)/n-want) > se {
-			t.Errorf("value %d in %.3f of answers, want %.3f", v, float64(c)/n, want)
+		if got := float64(counts[c.kept]) / n; abs(got-p) > 4.5*sqrt(p*(1-p)/n) {
+			t.Errorf("holdout %v: the goal kept in %.3f of answers, want %.3f", c.holdout, got, p)
 		}
 	}
 }

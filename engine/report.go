@@ -39,10 +39,10 @@ type Report struct {
 	Outcomes []Outcome `msgpack:"outcomes,omitempty" json:"outcomes,omitempty"`
 }
 
-// Outcome is one experiment's noised answer about one epoch: Value is
-// 2·arm + goal (arm 0 the holdout, 1 personalized; goal 1 when a goal
-// happened), noised by k-ary randomized response over those four values
-// at Epsilon (see experiment.go).
+// Outcome is one experiment's answer about one epoch: Value is 2·arm +
+// goal, arm 0 the holdout and 1 personalized, as drawn, and goal 1 when a
+// goal happened, noised by randomized response at Epsilon: kept with
+// probability e^ε/(e^ε+1), flipped otherwise (see experiment.go).
 type Outcome struct {
 	Experiment string  `msgpack:"experiment" json:"experiment"`
 	Epoch      int64   `msgpack:"epoch" json:"epoch"`

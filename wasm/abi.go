@@ -107,9 +107,9 @@
 // each reason saying so. The first decide of an epoch that shows one of an
 // experiment's slots starts an exposure; a goal event after it in the epoch
 // marks it converted. The first report of a later epoch, within four, carries
-// one outcome per experiment about its latest such epoch: value 2·arm + goal
-// (arm 0 the comparison group, 1 personalized), noised by k-ary randomized
-// response over the four values at the experiment's epsilon, in the ledger
+// one outcome per experiment about its latest such epoch: value 2·arm + goal,
+// arm 0 the comparison group and 1 personalized as drawn, the goal noised by
+// randomized response at the experiment's epsilon; in the ledger
 // with the experiment's id. A report may then carry outcomes and no cohort
 // value.
 //

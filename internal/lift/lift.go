@@ -4,17 +4,19 @@
 // intervals for one look and confidence sequences that stay valid however
 // often a marketer looks.
 //
-// Each report is one answer about (arm, whether a goal happened), noised on
-// the device by k-ary randomized response over the four categories at the
-// experiment's ε: the true category with probability p = e^ε/(e^ε+3), each
-// other with q = 1/(e^ε+3). Arms are drawn on the device with known shares,
-// so a debiased category frequency divided by its arm's share estimates the
-// arm's conversion rate. Every estimate here is a mean of per-report
-// values, which is what both the normal intervals and the asymptotic
-// confidence sequences of Waudby-Smith, Arnold, Wu, Howard and Ramdas
-// ("Time-uniform central limit theory and asymptotic confidence sequences",
-// Annals of Statistics, 2024) need; the noise of randomized response is in
-// those values' variance, so nothing is left out of the model.
+// Each report is one of four categories, 2·arm + goal. The arm is the coin
+// the device flipped, sent as drawn; whether a goal happened is noised on
+// the device by randomized response at the experiment's ε: kept with
+// probability p = e^ε/(e^ε+1), flipped otherwise (RATIONALE.md, "Why
+// randomized response on the outcome, with the arm as drawn?"). Arms are
+// drawn with known shares, so a debiased goal indicator divided by its
+// arm's share estimates the arm's conversion rate. Every estimate here is
+// a mean of per-report values, which is what both the normal intervals and
+// the asymptotic confidence sequences of Waudby-Smith, Arnold, Wu, Howard
+// and Ramdas ("Time-uniform central limit theory and asymptotic confidence
+// sequences", Annals of Statistics, 2024) need; the noise of randomized
+// response is in those values' variance, so nothing is left out of the
+// model.
 package lift
 
 import (
@@ -99,11 +101,10 @@ func (d Design) check() error {
 	return nil
 }
 
-// probabilities of randomized response over the four categories: p that
-// the answer is the true category, q that it is any given other one.
-func (d Design) probabilities() (p, q float64) {
+// keep is the probability that randomized response keeps the goal bit.
+func (d Design) keep() float64 {
 	e := math.Exp(d.Epsilon)
-	return e / (e + Categories - 1), 1 / (e + Categories - 1)
+	return e / (e + 1)
 }
 
 func (d Design) horizon() float64 {
@@ -115,16 +116,14 @@ func (d Design) horizon() float64 {
 
 // perReport gives, for an answer of category r, its contribution to the
 // estimates of the holdout's rate (v) and the personalized rate (u): the
-// debiased indicator of the arm's goal category over the arm's share.
+// debiased goal indicator of the answer's arm over the arm's share.
 func (d Design) perReport(r int) (v, u float64) {
-	p, q := d.probabilities()
-	z := func(j int) float64 {
-		if r == j {
-			return (1 - q) / (p - q)
-		}
-		return -q / (p - q)
+	p := d.keep()
+	z := (float64(r%2) - (1 - p)) / (2*p - 1)
+	if r/2 == Holdout {
+		return z / d.Holdout, 0
 	}
-	return z(HoldoutGoal) / d.Holdout, z(PersonalizedGoal) / (1 - d.Holdout)
+	return 0, z / (1 - d.Holdout)
 }
 
 // moments are the means and (co)variances of the per-report values (v, u)
@@ -218,16 +217,13 @@ type Truth struct {
 // Frequencies are the probabilities of each noised category under d when
 // the arms convert at truth's rates.
 func (d Design) Frequencies(truth Truth) [Categories]float64 {
-	p, q := d.probabilities()
-	theta := [Categories]float64{
-		d.Holdout * (1 - truth.HoldoutRate), d.Holdout * truth.HoldoutRate,
-		(1 - d.Holdout) * (1 - truth.PersonalizedRate), (1 - d.Holdout) * truth.PersonalizedRate,
+	p := d.keep()
+	said := func(rate float64) float64 { return rate*p + (1-rate)*(1-p) } // the goal bit reads 1
+	h, g := said(truth.HoldoutRate), said(truth.PersonalizedRate)
+	return [Categories]float64{
+		d.Holdout * (1 - h), d.Holdout * h,
+		(1 - d.Holdout) * (1 - g), (1 - d.Holdout) * g,
 	}
-	var f [Categories]float64
-	for j := range f {
-		f[j] = q + (p-q)*theta[j]
-	}
-	return f
 }
 
 // Plan says how many reports an experiment needs before its confidence

@@ -304,3 +304,36 @@ func TestPlanTable(t *testing.T) {
 		t.Error("a 10% holdout should need longer than an even split")
 	}
 }
+
+// Frequencies is what devices send: people drawing their arm with the
+// holdout share and converting at their arm's rate, each answer's goal bit
+// kept with probability e^ε/(e^ε+1) and flipped otherwise, as
+// engine/experiment.go does.
+func TestFrequenciesAreWhatDevicesSend(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	d := Design{Epsilon: 0.8, Holdout: 0.3}
+	truth := Truth{HoldoutRate: 0.1, PersonalizedRate: 0.25}
+	keep := math.Exp(d.Epsilon) / (math.Exp(d.Epsilon) + 1)
+	const n = 200_000
+	var c Counts
+	for range n {
+		arm, rate := Personalized, truth.PersonalizedRate
+		if r.Float64() < d.Holdout {
+			arm, rate = Holdout, truth.HoldoutRate
+		}
+		goal := 0
+		if r.Float64() < rate {
+			goal = 1
+		}
+		if r.Float64() >= keep {
+			goal = 1 - goal
+		}
+		c[2*arm+goal]++
+	}
+	for j, f := range d.Frequencies(truth) {
+		got := float64(c[j]) / n
+		if se := math.Sqrt(f * (1 - f) / n); math.Abs(got-f) > 4.5*se {
+			t.Errorf("category %d: devices sent %.4f, Frequencies says %.4f", j, got, f)
+		}
+	}
+}
