@@ -3,7 +3,9 @@
 // response, see engine/ldp.go); the collector keeps nothing but counts per
 // (ruleset, epoch, cohort index) and the number of reports per (ruleset,
 // epoch, mechanism), and publishes debiased estimates of cohort sizes,
-// suppressing any below the ruleset's min_k.
+// suppressing any below the ruleset's min_k. A report may also carry the
+// ruleset's experiments' noised outcome answers about earlier epochs,
+// which are counted per (ruleset, experiment, epoch, value) (outcomes.go).
 //
 // Nothing identifying is stored or logged: no IP address, user agent,
 // cookie, raw body or timestamp finer than the epoch.
@@ -31,8 +33,11 @@ const MechanismKRR = "krr"
 
 // Defaults for settings a ruleset or Config leaves out.
 const (
-	DefaultEpochDays    = 7
-	DefaultMaxBodyBytes = 1 << 10
+	DefaultEpochDays = 7
+	// DefaultMaxBodyBytes fits a report with an outcome answer for each
+	// of engine.MaxExperiments experiments with the longest ids (about
+	// 1.7 KB), with room to spare.
+	DefaultMaxBodyBytes = 4 << 10
 )
 
 // Config configures a Collector.
@@ -49,7 +54,7 @@ type Config struct {
 	// (buildtime.Validate), and refuses one with any error: the collector
 	// serves only rulesets a device would load and a signer would sign.
 	Rulesets map[string]*engine.Ruleset
-	// MaxBodyBytes bounds a report body (default 1 KiB).
+	// MaxBodyBytes bounds a report body (default 4 KiB).
 	MaxBodyBytes int64
 	// MaxReportsPerEpoch caps the reports counted per (ruleset, epoch);
 	// further reports get 429. It bounds how far a flood can skew an epoch
@@ -128,6 +133,8 @@ type set struct {
 	epochDays int
 	epsilon   float64
 	minK      int
+	// experiments are the ruleset's, in its order, with defaults applied.
+	experiments []engine.Experiment
 }
 
 // New opens (creating if need be) the database and prepares the rulesets.
@@ -196,6 +203,9 @@ func New(cfg Config) (*Collector, error) {
 		}
 		s := &set{id: id, catalogue: cat, epochDays: rs.Reporting.EpochDays, epsilon: rs.Reporting.Epsilon, minK: rs.Reporting.MinK}
 		s.defaults()
+		if s.experiments, err = experimentsOf(rs); err != nil {
+			return nil, fmt.Errorf("collector: ruleset %q: %w", id, err)
+		}
 		c.sets[id] = s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
@@ -299,8 +309,6 @@ func (s *set) epoch(t time.Time) int64 {
 	return e
 }
 
-// probabilities of the mechanism: p that a true entry reads 1, q that any
-// other entry does.
 // defaults fills in the reporting parameters a ruleset left out.
 func (s *set) defaults() {
 	if s.epochDays <= 0 {
@@ -314,6 +322,8 @@ func (s *set) defaults() {
 	}
 }
 
+// probabilities of the mechanism: p that a true entry reads 1, q that any
+// other entry does.
 func (s *set) probabilities() (p, q float64) {
 	e := math.Exp(s.epsilon)
 	k := float64(len(s.catalogue))
