@@ -5,7 +5,8 @@
 // epoch, mechanism), and publishes debiased estimates of cohort sizes,
 // suppressing any below the ruleset's min_k. A report may also carry the
 // ruleset's experiments' noised outcome answers about earlier epochs,
-// which are counted per (ruleset, experiment, epoch, value) (outcomes.go).
+// which are counted per (ruleset, experiment, epoch, value) and analysed
+// for the lift of personalization (experiments.go).
 //
 // Nothing identifying is stored or logged: no IP address, user agent,
 // cookie, raw body or timestamp finer than the epoch.
@@ -25,6 +26,7 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
+	"github.com/edgewise/edgewise/internal/lift"
 )
 
 // MechanismKRR names k-ary randomized response, the one mechanism reports
@@ -96,6 +98,12 @@ type Config struct {
 	// (default DefaultForgeryMargin; negative: none). A larger margin
 	// withholds more small real cohorts; see publish.
 	ForgeryMargin int
+	// ExperimentHorizon is the number of outcome answers at which each
+	// experiment's confidence sequences are tightest (lift.Design.Horizon;
+	// default lift.DefaultHorizon). Fix it before an experiment starts, at
+	// the answers it plans for (lift.Plan): chosen after looking at the
+	// data, it would void the sequences' guarantee.
+	ExperimentHorizon float64
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 	// Log receives the collector's own events, such as the database going
@@ -124,6 +132,8 @@ type Collector struct {
 	proxies  []netip.Prefix
 	// forgeryMargin is Config.ForgeryMargin resolved.
 	forgeryMargin int
+	// horizon is Config.ExperimentHorizon resolved.
+	horizon float64
 }
 
 // set is one ruleset with its resolved privacy parameters.
@@ -186,6 +196,12 @@ func New(cfg Config) (*Collector, error) {
 	var err error
 	if c.proxies, err = parseProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
+	}
+	switch c.horizon = cfg.ExperimentHorizon; {
+	case c.horizon == 0:
+		c.horizon = lift.DefaultHorizon
+	case !(c.horizon >= 1) || math.IsInf(c.horizon, 1):
+		return nil, fmt.Errorf("collector: ExperimentHorizon %g: give a number of outcome answers, at least 1", c.horizon)
 	}
 	for id, rs := range cfg.Rulesets {
 		if rs == nil {
@@ -272,9 +288,9 @@ func (c *Collector) Close() error {
 }
 
 // Handler serves POST /v1/reports, GET /v1/cohorts (also under its older
-// name GET /v1/estimates) and GET /v1/cohort-sizes, and for operators
-// GET /metrics (Prometheus), /healthz (the process answers) and /readyz
-// (the database answers too).
+// name GET /v1/estimates), GET /v1/cohort-sizes and GET /v1/experiments,
+// and for operators GET /metrics (Prometheus), /healthz (the process
+// answers) and /readyz (the database answers too).
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	m := c.metrics
@@ -282,6 +298,7 @@ func (c *Collector) Handler() http.Handler {
 	mux.Handle("/v1/cohorts", m.instrument("cohorts", c.serveEstimates))
 	mux.Handle("/v1/estimates", m.instrument("cohorts", c.serveEstimates))
 	mux.Handle("/v1/cohort-sizes", m.instrument("cohort-sizes", c.serveCohortSizes))
+	mux.Handle("/v1/experiments", m.instrument("experiments", c.serveExperiments))
 	mux.Handle("/metrics", m.handler())
 	mux.HandleFunc("/healthz", c.serveHealth)
 	mux.HandleFunc("/readyz", c.serveReady)

@@ -403,8 +403,14 @@ const (
 
 // cacheFor sets Cache-Control on a successful read of epoch.
 func (c *Collector) cacheFor(w http.ResponseWriter, s *set, epoch int64) {
+	cacheControl(w, s.epochFinal(epoch, c.now(), c.grace))
+}
+
+// cacheControl sets Cache-Control on a successful read: a day when what it
+// read is final, a minute while it may change.
+func cacheControl(w http.ResponseWriter, final bool) {
 	age := openEpochMaxAge
-	if s.epochFinal(epoch, c.now(), c.grace) {
+	if final {
 		age = finalEpochMaxAge
 	}
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-if-error=%d", age, finalEpochMaxAge))
@@ -430,8 +436,8 @@ func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"status": "ready"})
 }
 
-// ErrUnknownRuleset is the error of Estimates, CohortSizes and Epoch for a
-// ruleset the collector does not serve.
+// ErrUnknownRuleset is the error of Estimates, CohortSizes, Experiments and
+// Epoch for a ruleset the collector does not serve.
 var ErrUnknownRuleset = errors.New("collector: unknown ruleset")
 
 // Estimates is what GET /v1/cohorts serves for one ruleset and epoch.
