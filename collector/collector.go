@@ -38,7 +38,7 @@ const (
 	DefaultEpochDays = 7
 	// DefaultMaxBodyBytes fits a report with an outcome answer for each
 	// of engine.MaxExperiments experiments with the longest ids (about
-	// 1.7 KB), with room to spare.
+	// 1.8 KB), with room to spare.
 	DefaultMaxBodyBytes = 4 << 10
 )
 

@@ -172,6 +172,7 @@ func TestLargestReportFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the largest report: %d bytes", len(body))
 	if len(body) <= 1<<10 || len(body) > DefaultMaxBodyBytes/2 {
 		t.Errorf("the largest report is %d bytes; the default limit of %d should leave room and 1 KiB not", len(body), DefaultMaxBodyBytes)
 	}
