@@ -23,27 +23,21 @@ type truth struct {
 	holdout, rateHoldout, ratePersonalized float64
 }
 
-// answer draws one person's noised outcome answer: their arm, whether
-// they reached the goal, and k-ary randomized response over the four
-// values at ε, as a device does.
+// answer draws one person's noised outcome answer at ε, with the
+// probabilities lift.Design.Frequencies gives for what devices send (lift's
+// own test holds them to the engine's mechanism), so the population is
+// the devices' whatever that mechanism is.
 func (tr truth) answer(r *rand.Rand, eps float64) int {
-	arm, rate := lift.Personalized, tr.ratePersonalized
-	if r.Float64() < tr.holdout {
-		arm, rate = lift.Holdout, tr.rateHoldout
-	}
-	v := 2 * arm
-	if r.Float64() < rate {
-		v++
-	}
-	e := math.Exp(eps)
-	if r.Float64() >= e/(e+lift.Categories-1) {
-		other := r.IntN(lift.Categories - 1)
-		if other >= v {
-			other++
+	d := lift.Design{Epsilon: eps, Holdout: tr.holdout}
+	f := d.Frequencies(lift.Truth{HoldoutRate: tr.rateHoldout, PersonalizedRate: tr.ratePersonalized})
+	x := r.Float64()
+	for v, p := range f {
+		if x < p {
+			return v
 		}
-		v = other
+		x -= p
 	}
-	return v
+	return lift.Categories - 1
 }
 
 // New refuses a horizon that is not a number of answers.

@@ -33,8 +33,9 @@ type Report struct {
 
 // OutcomeAnswer is one experiment's noised outcome answer about an
 // earlier epoch (engine.Outcome): Value is 2·arm + goal (lift's
-// categories), noised by k-ary randomized response over the four values
-// at the experiment's Epsilon.
+// categories), noised on the device at the experiment's Epsilon as
+// engine.Outcome says. The collector only counts the values; lift knows
+// the noise.
 type OutcomeAnswer struct {
 	Experiment string   `json:"experiment"`
 	Epoch      *int64   `json:"epoch"`
