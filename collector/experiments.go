@@ -6,6 +6,7 @@ package collector
 // needs and decides what may be shown, and cached, when.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -149,11 +150,10 @@ func (c *Collector) analyse(s *set, x engine.Experiment, byEpoch map[int64]*lift
 			sum[i] += n[i]
 		}
 		ep := ExperimentEpoch{Epoch: e, Final: s.outcomeFinal(e, now, c.grace), Reports: reports(n)}
-		var err error
-		if ep.Result, err = analysed(d, n); err == nil {
-			ep.Cumulative, err = analysed(d, sum)
-		}
-		if err != nil {
+		var errOwn, errSum error
+		ep.Result, errOwn = analysed(d, n)
+		ep.Cumulative, errSum = analysed(d, sum)
+		if err := cmp.Or(errOwn, errSum); err != nil {
 			ep.Withheld = withheld(err)
 		}
 		a.Epochs = append(a.Epochs, ep)

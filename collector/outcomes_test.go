@@ -69,6 +69,41 @@ func storedReports(t *testing.T, db, ruleset string, epoch int64) (cohort, bare 
 		q(`SELECT CAST(COALESCE(sum(n), 0) AS text) FROM outcome_only WHERE ruleset = ? AND epoch = ?`)
 }
 
+// A batch's outcome answers are summed by row in key order, only for the
+// reports the cap took, each found through its report's place in its
+// group.
+func TestOutcomeCounts(t *testing.T) {
+	a := func(x string, e int64, v int32) outcome { return outcome{experiment: x, epoch: e, value: v} }
+	batch := []*op{
+		{ruleset: "b", epoch: 7, value: 1, outcomes: []outcome{a("x", 6, 3), a("y", 5, 0)}},
+		{ruleset: "a", epoch: 8, value: noCohort, outcomes: []outcome{a("x", 6, 3)}},
+		{ruleset: "b", epoch: 7, value: 2},
+		{ruleset: "a", epoch: 7, value: 4, outcomes: []outcome{a("x", 6, 3), a("x", 5, 1)}},
+		{ruleset: "b", epoch: 7, value: noCohort, outcomes: []outcome{a("x", 6, 3)}},
+	}
+	groups, _ := groupBatch(batch)
+	var got []string
+	for _, r := range outcomeCounts(groups, []int{1, 1, 3}) {
+		got = append(got, fmt.Sprintf("%s %s %d %d %d", r.ruleset, r.experiment, r.epoch, r.value, r.n))
+	}
+	want := []string{"a x 5 1 1", "a x 6 3 2", "b x 6 3 2", "b y 5 0 1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("all taken:\n got %q\nwant %q", got, want)
+	}
+	// The cap took only the first report of b/7 and none of a/8.
+	got = got[:0]
+	for _, r := range outcomeCounts(groups, []int{1, 0, 1}) {
+		got = append(got, fmt.Sprintf("%s %s %d %d %d", r.ruleset, r.experiment, r.epoch, r.value, r.n))
+	}
+	want = []string{"a x 5 1 1", "a x 6 3 1", "b x 6 3 1", "b y 5 0 1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("some taken:\n got %q\nwant %q", got, want)
+	}
+	if idx, n, bare := countsOf(groups[2].values); !slices.Equal(idx, []int32{1, 2}) || !slices.Equal(n, []int64{1, 1}) || bare != 1 {
+		t.Errorf("countsOf b/7: %v %v %d", idx, n, bare)
+	}
+}
+
 // Outcome answers in report bodies: what is accepted, and each reason a
 // body is refused, by the message that names the place. A refused body
 // stores nothing.
