@@ -214,8 +214,9 @@ func New(cfg Config) (*Collector, error) {
 			return nil, fmt.Errorf("collector: ruleset %q is refused: %w", id, err)
 		}
 		cat := Catalogue(rs)
-		if len(cat) == 0 {
-			return nil, fmt.Errorf("collector: ruleset %q has no cohorts", id)
+		if len(cat) == 0 && len(rs.Experiments) == 0 {
+			// With experiments, devices still send their outcome answers.
+			return nil, fmt.Errorf("collector: ruleset %q has no cohorts and no experiments", id)
 		}
 		s := &set{id: id, catalogue: cat, epochDays: rs.Reporting.EpochDays, epsilon: rs.Reporting.Epsilon, minK: rs.Reporting.MinK}
 		s.defaults()

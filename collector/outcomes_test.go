@@ -184,6 +184,29 @@ func testOutcomeIntake(t *testing.T, db string) {
 	}
 }
 
+// A ruleset with experiments and no cohorts is served: its devices send
+// outcome answers alone, and a cohort answer is refused.
+func TestExperimentsWithoutCohorts(t *testing.T) {
+	rs := testRuleset("shop", 50)
+	rs.Experiments = []engine.Experiment{{ID: "hero-lift", Slots: []string{"s"}, Holdout: 0.2, Goals: []string{engine.GoalPurchase}}}
+	c := newCollector(t, "", rs)
+	srv := serve(t, c)
+	outcomes := `"outcomes":[{"experiment":"hero-lift","epoch":2920,"value":2,"epsilon":1}]}`
+	if status, msg := errorOf(t, srv.URL, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","epsilon":2,`+outcomes); status != 204 {
+		t.Errorf("an outcome-only report: %d %s", status, msg)
+	}
+	if status, msg := errorOf(t, srv.URL, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":0,"epsilon":2,`+outcomes); status != 400 || msg != "value must be in [0, 0)" {
+		t.Errorf("a cohort answer: %d %s", status, msg)
+	}
+	res, err := c.Experiments(context.Background(), "shop")
+	if err != nil || res.Experiments[0].Cumulative.Reports != 1 {
+		t.Errorf("experiments: %v %+v", err, res)
+	}
+	if est := getEstimates(t, srv, "ruleset=shop&epoch=2921"); est.N != 0 || len(est.Cohorts) != 0 {
+		t.Errorf("cohorts: %+v", est)
+	}
+}
+
 // The largest report a device can send, an answer for each of the most
 // experiments a ruleset may have, with the longest ids, fits the default
 // body size, which the old 1 KiB did not.

@@ -90,8 +90,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, dup := rulesets[rs.ID]; dup {
 			return fmt.Errorf("%s: ruleset %q given twice", p, rs.ID)
 		}
-		if len(rs.Cohorts.Dimensions) == 0 {
-			return fmt.Errorf("%s: ruleset %q defines no cohorts, so it has nothing to report", p, rs.ID)
+		if len(rs.Cohorts.Dimensions) == 0 && len(rs.Experiments) == 0 {
+			return fmt.Errorf("%s: ruleset %q defines no cohorts and no experiments, so it has nothing to report", p, rs.ID)
 		}
 		rulesets[rs.ID] = rs
 	}
