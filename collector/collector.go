@@ -3,7 +3,10 @@
 // response, see engine/ldp.go); the collector keeps nothing but counts per
 // (ruleset, epoch, cohort index) and the number of reports per (ruleset,
 // epoch, mechanism), and publishes debiased estimates of cohort sizes,
-// suppressing any below the ruleset's min_k.
+// suppressing any below the ruleset's min_k. A report may also carry the
+// ruleset's experiments' noised outcome answers about earlier epochs,
+// which are counted per (ruleset, experiment, epoch, value) and analysed
+// for the lift of personalization (experiments.go).
 //
 // Nothing identifying is stored or logged: no IP address, user agent,
 // cookie, raw body or timestamp finer than the epoch.
@@ -23,6 +26,7 @@ import (
 
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/engine/buildtime"
+	"github.com/edgewise/edgewise/internal/lift"
 )
 
 // MechanismKRR names k-ary randomized response, the one mechanism reports
@@ -31,8 +35,11 @@ const MechanismKRR = "krr"
 
 // Defaults for settings a ruleset or Config leaves out.
 const (
-	DefaultEpochDays    = 7
-	DefaultMaxBodyBytes = 1 << 10
+	DefaultEpochDays = 7
+	// DefaultMaxBodyBytes fits a report with an outcome answer for each
+	// of engine.MaxExperiments experiments with the longest ids (about
+	// 1.8 KB), with room to spare.
+	DefaultMaxBodyBytes = 4 << 10
 )
 
 // Config configures a Collector.
@@ -49,7 +56,7 @@ type Config struct {
 	// (buildtime.Validate), and refuses one with any error: the collector
 	// serves only rulesets a device would load and a signer would sign.
 	Rulesets map[string]*engine.Ruleset
-	// MaxBodyBytes bounds a report body (default 1 KiB).
+	// MaxBodyBytes bounds a report body (default 4 KiB).
 	MaxBodyBytes int64
 	// MaxReportsPerEpoch caps the reports counted per (ruleset, epoch);
 	// further reports get 429. It bounds how far a flood can skew an epoch
@@ -91,6 +98,12 @@ type Config struct {
 	// (default DefaultForgeryMargin; negative: none). A larger margin
 	// withholds more small real cohorts; see publish.
 	ForgeryMargin int
+	// ExperimentHorizon is the number of outcome answers at which each
+	// experiment's confidence sequences are tightest (lift.Design.Horizon;
+	// default lift.DefaultHorizon). Fix it before an experiment starts, at
+	// the answers it plans for (lift.Plan): chosen after looking at the
+	// data, it would void the sequences' guarantee.
+	ExperimentHorizon float64
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 	// Log receives the collector's own events, such as the database going
@@ -119,6 +132,8 @@ type Collector struct {
 	proxies  []netip.Prefix
 	// forgeryMargin is Config.ForgeryMargin resolved.
 	forgeryMargin int
+	// horizon is Config.ExperimentHorizon resolved.
+	horizon float64
 }
 
 // set is one ruleset with its resolved privacy parameters.
@@ -128,6 +143,8 @@ type set struct {
 	epochDays int
 	epsilon   float64
 	minK      int
+	// experiments are the ruleset's, in its order, with defaults applied.
+	experiments []engine.Experiment
 }
 
 // New opens (creating if need be) the database and prepares the rulesets.
@@ -180,6 +197,12 @@ func New(cfg Config) (*Collector, error) {
 	if c.proxies, err = parseProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
+	switch c.horizon = cfg.ExperimentHorizon; {
+	case c.horizon == 0:
+		c.horizon = lift.DefaultHorizon
+	case !(c.horizon >= 1) || math.IsInf(c.horizon, 1):
+		return nil, fmt.Errorf("collector: ExperimentHorizon %g: give a number of outcome answers, at least 1", c.horizon)
+	}
 	for id, rs := range cfg.Rulesets {
 		if rs == nil {
 			return nil, fmt.Errorf("collector: ruleset %q is nil", id)
@@ -191,11 +214,15 @@ func New(cfg Config) (*Collector, error) {
 			return nil, fmt.Errorf("collector: ruleset %q is refused: %w", id, err)
 		}
 		cat := Catalogue(rs)
-		if len(cat) == 0 {
-			return nil, fmt.Errorf("collector: ruleset %q has no cohorts", id)
+		if len(cat) == 0 && len(rs.Experiments) == 0 {
+			// With experiments, devices still send their outcome answers.
+			return nil, fmt.Errorf("collector: ruleset %q has no cohorts and no experiments", id)
 		}
 		s := &set{id: id, catalogue: cat, epochDays: rs.Reporting.EpochDays, epsilon: rs.Reporting.Epsilon, minK: rs.Reporting.MinK}
 		s.defaults()
+		if s.experiments, err = experimentsOf(rs); err != nil {
+			return nil, fmt.Errorf("collector: ruleset %q: %w", id, err)
+		}
 		c.sets[id] = s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
@@ -262,9 +289,9 @@ func (c *Collector) Close() error {
 }
 
 // Handler serves POST /v1/reports, GET /v1/cohorts (also under its older
-// name GET /v1/estimates) and GET /v1/cohort-sizes, and for operators
-// GET /metrics (Prometheus), /healthz (the process answers) and /readyz
-// (the database answers too).
+// name GET /v1/estimates), GET /v1/cohort-sizes and GET /v1/experiments,
+// and for operators GET /metrics (Prometheus), /healthz (the process
+// answers) and /readyz (the database answers too).
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	m := c.metrics
@@ -272,6 +299,7 @@ func (c *Collector) Handler() http.Handler {
 	mux.Handle("/v1/cohorts", m.instrument("cohorts", c.serveEstimates))
 	mux.Handle("/v1/estimates", m.instrument("cohorts", c.serveEstimates))
 	mux.Handle("/v1/cohort-sizes", m.instrument("cohort-sizes", c.serveCohortSizes))
+	mux.Handle("/v1/experiments", m.instrument("experiments", c.serveExperiments))
 	mux.Handle("/metrics", m.handler())
 	mux.HandleFunc("/healthz", c.serveHealth)
 	mux.HandleFunc("/readyz", c.serveReady)
@@ -299,8 +327,6 @@ func (s *set) epoch(t time.Time) int64 {
 	return e
 }
 
-// probabilities of the mechanism: p that a true entry reads 1, q that any
-// other entry does.
 // defaults fills in the reporting parameters a ruleset left out.
 func (s *set) defaults() {
 	if s.epochDays <= 0 {
@@ -314,6 +340,8 @@ func (s *set) defaults() {
 	}
 }
 
+// probabilities of the mechanism: p that a true entry reads 1, q that any
+// other entry does.
 func (s *set) probabilities() (p, q float64) {
 	e := math.Exp(s.epsilon)
 	k := float64(len(s.catalogue))

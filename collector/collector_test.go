@@ -122,7 +122,7 @@ func testStrictIntake(t *testing.T, db string) {
 		{"a key twice (the last value would win)", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"value":7,"epsilon":2}`, 400},
 		{"a key twice, same value", `{"ruleset":"shop","ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2}`, 400},
 		{"unknown field", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"uid":"abc"}`, 400},
-		{"oversize", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"ruleset":"` + strings.Repeat("a", 1100) + `"}`, 413},
+		{"oversize", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"epsilon":2,"ruleset":"` + strings.Repeat("a", DefaultMaxBodyBytes) + `"}`, 413},
 		{"bad mechanism", `{"ruleset":"shop","epoch":2921,"mechanism":"rappor","value":3,"epsilon":2}`, 400},
 		{"value out of range", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":12,"epsilon":2}`, 400},
 		{"negative value", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":-1,"epsilon":2}`, 400},
@@ -135,6 +135,7 @@ func testStrictIntake(t *testing.T, db string) {
 		{"bits (unary encoding is not accepted)", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","bits":"AAA=","epsilon":2}`, 400},
 		{"krr with bits", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":3,"bits":"AAA=","epsilon":2}`, 400},
 		{"missing value", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","epsilon":2}`, 400},
+		{"missing value, empty outcomes", `{"ruleset":"shop","epoch":2921,"mechanism":"krr","epsilon":2,"outcomes":[]}`, 400},
 		{"oue without bits", `{"ruleset":"shop","epoch":2921,"mechanism":"oue","value":3,"epsilon":2}`, 400},
 		{"two values", ok + ok, 400},
 		{"not json", `ruleset=shop`, 400},
@@ -383,11 +384,12 @@ func TestEpochCapByDefault(t *testing.T) {
 }
 
 // TestNothingIdentifyingIsStored sends reports with identifying headers and
-// cookies and checks the database holds only the two count tables, with
-// nothing in them but ruleset ids, epochs, mechanisms and numbers.
+// cookies and checks the database holds only the count tables, with
+// nothing in them but ruleset and experiment ids, epochs, mechanisms and
+// numbers.
 func TestNothingIdentifyingIsStored(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db string) {
-		c := newCollector(t, db, testRuleset("shop", 50, 3, 3))
+		c := newCollector(t, db, experimentRuleset())
 		srv := serve(t, c)
 		for i := range 5 {
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/reports",
@@ -405,7 +407,14 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 				t.Fatalf("status %d, cookies %v", resp.StatusCode, resp.Cookies())
 			}
 		}
-		post(t, srv, `{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":11,"epsilon":2}`)
+		for _, body := range []string{
+			`{"ruleset":"shop","epoch":2921,"mechanism":"krr","value":11,"epsilon":2,"outcomes":[{"experiment":"recs","epoch":2918,"value":1,"epsilon":0.5}]}`,
+			`{"ruleset":"shop","epoch":2921,"mechanism":"krr","epsilon":2,"outcomes":[{"experiment":"hero-lift","epoch":2920,"value":3,"epsilon":1}]}`,
+		} {
+			if resp := post(t, srv, body); resp.StatusCode != 204 {
+				t.Fatalf("%s: %d", body, resp.StatusCode)
+			}
+		}
 
 		// Every table and column there is; the schema's version table
 		// (PostgreSQL) holds only version numbers.
@@ -419,7 +428,7 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 		if strings.HasPrefix(db, "postgres://") {
 			tables = rawQuery(t, db, `SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = 'public' AND c.relkind NOT IN ('i') ORDER BY c.relname`)
-			if want := []string{"r counts", "r edgewise_schema", "r totals"}; !slices.Equal(tables, want) {
+			if want := []string{"r counts", "r edgewise_schema", "r outcome_only", "r outcomes", "r totals"}; !slices.Equal(tables, want) {
 				t.Fatalf("relations %q, want %q", tables, want)
 			}
 			if got := columns("edgewise_schema"); !slices.Equal(got, []string{"version"}) {
@@ -427,20 +436,26 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 			}
 		} else {
 			tables = rawQuery(t, db, `SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
-			if want := []string{"table counts", "table totals"}; !slices.Equal(tables, want) {
+			if want := []string{"table counts", "table outcome_only", "table outcomes", "table totals"}; !slices.Equal(tables, want) {
 				t.Fatalf("schema objects %q, want %q", tables, want)
 			}
 		}
-		if got, want := columns("counts"), []string{"ruleset", "epoch", "mechanism", "idx", "count"}; !slices.Equal(got, want) {
-			t.Errorf("counts columns %q", got)
-		}
-		if got, want := columns("totals"), []string{"ruleset", "epoch", "mechanism", "n"}; !slices.Equal(got, want) {
-			t.Errorf("totals columns %q", got)
+		for table, want := range map[string][]string{
+			"counts":       {"ruleset", "epoch", "mechanism", "idx", "count"},
+			"totals":       {"ruleset", "epoch", "mechanism", "n"},
+			"outcomes":     {"ruleset", "experiment", "epoch", "value", "count"},
+			"outcome_only": {"ruleset", "epoch", "n"},
+		} {
+			if got := columns(table); !slices.Equal(got, want) {
+				t.Errorf("%s columns %q", table, got)
+			}
 		}
 		var got []string
 		for _, q := range []string{
 			`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || idx || ' ' || count FROM counts ORDER BY mechanism, idx`,
 			`SELECT ruleset || ' ' || epoch || ' ' || mechanism || ' ' || n FROM totals ORDER BY mechanism`,
+			`SELECT ruleset || ' ' || experiment || ' ' || epoch || ' ' || value || ' ' || count FROM outcomes ORDER BY experiment`,
+			`SELECT ruleset || ' ' || epoch || ' ' || n FROM outcome_only`,
 		} {
 			got = append(got, rawQuery(t, db, q)...)
 		}
@@ -448,6 +463,8 @@ func TestNothingIdentifyingIsStored(t *testing.T) {
 			"shop 2921 krr 0 1", "shop 2921 krr 1 1", "shop 2921 krr 2 1", "shop 2921 krr 3 1", "shop 2921 krr 4 1",
 			"shop 2921 krr 11 1",
 			"shop 2921 krr 6",
+			"shop hero-lift 2920 3 1", "shop recs 2918 1 1",
+			"shop 2921 1",
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("rows:\n got %q\nwant %q", got, want)

@@ -18,13 +18,29 @@ import (
 )
 
 // Report is the body of POST /v1/reports: a noised cohort index (Value) by
-// k-ary randomized response at the ruleset's Epsilon.
+// k-ary randomized response at the ruleset's Epsilon, and the noised
+// outcome answers of the ruleset's experiments (engine.Report). Value may
+// be left out when there are outcome answers: a device below k-anonymity
+// still answers for its experiments.
 type Report struct {
-	Ruleset   string   `json:"ruleset"`
-	Epoch     *int64   `json:"epoch"`
-	Mechanism string   `json:"mechanism"`
-	Value     *int     `json:"value,omitempty"`
-	Epsilon   *float64 `json:"epsilon"`
+	Ruleset   string          `json:"ruleset"`
+	Epoch     *int64          `json:"epoch"`
+	Mechanism string          `json:"mechanism"`
+	Value     *int            `json:"value,omitempty"`
+	Epsilon   *float64        `json:"epsilon"`
+	Outcomes  []OutcomeAnswer `json:"outcomes,omitempty"`
+}
+
+// OutcomeAnswer is one experiment's noised outcome answer about an
+// earlier epoch (engine.Outcome): Value is 2·arm + goal (lift's
+// categories), noised on the device at the experiment's Epsilon as
+// engine.Outcome says. The collector only counts the values; lift knows
+// the noise.
+type OutcomeAnswer struct {
+	Experiment string   `json:"experiment"`
+	Epoch      *int64   `json:"epoch"`
+	Value      *int     `json:"value"`
+	Epsilon    *float64 `json:"epsilon"`
 }
 
 // intakeError is a refused report: an HTTP status and a short reason. The
@@ -154,13 +170,20 @@ func (c *Collector) AcceptAsOf(ctx context.Context, body []byte, now time.Time) 
 	if rep.Mechanism != MechanismKRR {
 		return bad(`mechanism must be "krr"`)
 	}
-	if rep.Value == nil {
-		return bad("value is required")
+	value := noCohort
+	switch {
+	case rep.Value != nil:
+		if value = *rep.Value; value < 0 || value >= len(s.catalogue) {
+			return bad("value must be in [0, %d)", len(s.catalogue))
+		}
+	case len(rep.Outcomes) == 0:
+		return bad("value is required unless outcomes are given")
 	}
-	if v, k := *rep.Value, len(s.catalogue); v < 0 || v >= k {
-		return bad("value must be in [0, %d)", k)
+	outcomes, err := s.outcomesOf(rep.Outcomes, *rep.Epoch)
+	if err != nil {
+		return err
 	}
-	if err := c.add(ctx, s.id, *rep.Epoch, rep.Mechanism, *rep.Value); err != nil {
+	if err := c.add(ctx, s.id, *rep.Epoch, rep.Mechanism, value, outcomes); err != nil {
 		if errors.Is(err, errEpochFull) {
 			return &intakeError{http.StatusTooManyRequests, err.Error()}
 		}
@@ -215,13 +238,38 @@ func decodeReport(body []byte) (Report, error) {
 		why = "empty or truncated body"
 	case errors.As(err, &se) && se.JSONPointer != "":
 		// The pointer names one of Report's fields (unknown ones are
-		// refused above), never content.
-		why = "field " + strings.TrimPrefix(string(se.JSONPointer), "/") + " has the wrong type"
+		// refused above) and places in outcomes, never content.
+		why = "field " + fieldPath(se.JSONPointer) + " has the wrong type"
 	default:
 		why = "invalid JSON"
 	}
 	return Report{}, bad("malformed report: %s", why)
 }
+
+// fieldPath writes a JSON pointer into a report as the intake's errors
+// name places: "/outcomes/1/epsilon" is outcomes[1].epsilon. A token that
+// is neither a field of Report or OutcomeAnswer nor an index is left out,
+// so that nothing of the body is ever echoed.
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		switch {
+		case tok != "" && strings.Trim(tok, "0123456789") == "":
+			b.WriteString("[" + tok + "]")
+		case reportFields[tok]:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(tok)
+		default:
+			b.WriteString("…")
+		}
+	}
+	return b.String()
+}
+
+// reportFields are the keys of Report and OutcomeAnswer.
+var reportFields = map[string]bool{"ruleset": true, "epoch": true, "mechanism": true, "value": true, "epsilon": true, "outcomes": true, "experiment": true}
 
 func httpError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -356,8 +404,14 @@ const (
 
 // cacheFor sets Cache-Control on a successful read of epoch.
 func (c *Collector) cacheFor(w http.ResponseWriter, s *set, epoch int64) {
+	cacheControl(w, s.epochFinal(epoch, c.now(), c.grace))
+}
+
+// cacheControl sets Cache-Control on a successful read: a day when what it
+// read is final, a minute while it may change.
+func cacheControl(w http.ResponseWriter, final bool) {
 	age := openEpochMaxAge
-	if s.epochFinal(epoch, c.now(), c.grace) {
+	if final {
 		age = finalEpochMaxAge
 	}
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-if-error=%d", age, finalEpochMaxAge))
@@ -383,8 +437,8 @@ func (c *Collector) serveReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]string{"status": "ready"})
 }
 
-// ErrUnknownRuleset is the error of Estimates, CohortSizes and Epoch for a
-// ruleset the collector does not serve.
+// ErrUnknownRuleset is the error of Estimates, CohortSizes, Experiments and
+// Epoch for a ruleset the collector does not serve.
 var ErrUnknownRuleset = errors.New("collector: unknown ruleset")
 
 // Estimates is what GET /v1/cohorts serves for one ruleset and epoch.

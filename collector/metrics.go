@@ -23,6 +23,8 @@ type metrics struct {
 	commits   *prometheus.CounterVec   // by result
 	commitDur prometheus.Histogram
 	batch     prometheus.Histogram
+	// outcomeAnswers counts the experiments' outcome answers stored.
+	outcomeAnswers prometheus.Counter
 
 	log     *slog.Logger
 	failing atomic.Bool // the last commit failed
@@ -55,8 +57,12 @@ func newMetrics(c *Collector) *metrics {
 			Help:    "Reports in one committed batch (group commit).",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}),
+		outcomeAnswers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edgewise_collector_outcome_answers_total",
+			Help: "Experiment outcome answers stored (a report carries one per experiment it answers for).",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.commits, m.commitDur, m.batch,
+	m.registry.MustRegister(m.requests, m.latency, m.commits, m.commitDur, m.batch, m.outcomeAnswers,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "edgewise_collector_queue_reports",
 			Help: "Reports waiting for the writer.",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -59,7 +60,66 @@ var pgMigrations = []string{
 			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = c.count + excluded.count;
 		RETURN take;
 	END $$;`,
+	// 2: experiments: outcomes and outcome_only, as in SQLite's migration
+	// 2. edgewise_add keeps its signature, so a collector of schema 1
+	// still running during a rolling upgrade keeps working, and now also
+	// counts the reports that carried only outcome answers (value -1):
+	// toward the cap, and into outcome_only rather than totals. Outcome
+	// answers are added after every group's call (pgStore.add).
+	`CREATE TABLE outcomes (
+		ruleset    text    NOT NULL,
+		experiment text    NOT NULL,
+		epoch      bigint  NOT NULL,
+		value      integer NOT NULL CHECK (value BETWEEN 0 AND 3),
+		count      bigint  NOT NULL CHECK (count >= 0),
+		PRIMARY KEY (ruleset, experiment, epoch, value)
+	);
+	CREATE TABLE outcome_only (
+		ruleset text   NOT NULL,
+		epoch   bigint NOT NULL,
+		n       bigint NOT NULL CHECK (n >= 0),
+		PRIMARY KEY (ruleset, epoch)
+	);
+	CREATE OR REPLACE FUNCTION edgewise_add(p_ruleset text, p_epoch bigint, p_mechanism text, p_values integer[], p_cap bigint)
+	RETURNS integer LANGUAGE plpgsql AS $$
+	DECLARE
+		stored bigint;
+		take integer := cardinality(p_values);
+		bare integer;
+	BEGIN
+		IF p_cap > 0 THEN
+			PERFORM pg_advisory_xact_lock(hashtextextended(p_ruleset, p_epoch));
+			-- Every report of the epoch, with a cohort answer or without.
+			SELECT (SELECT COALESCE(sum(n), 0) FROM totals WHERE ruleset = p_ruleset AND epoch = p_epoch)
+				+ (SELECT COALESCE(sum(n), 0) FROM outcome_only WHERE ruleset = p_ruleset AND epoch = p_epoch)
+				INTO stored;
+			take := LEAST(take, GREATEST(p_cap - stored, 0));
+		END IF;
+		IF take = 0 THEN
+			RETURN 0;
+		END IF;
+		SELECT count(*) INTO bare FROM unnest(p_values[1:take]) AS v WHERE v < 0;
+		IF take > bare THEN
+			INSERT INTO totals AS t (ruleset, epoch, mechanism, n) VALUES (p_ruleset, p_epoch, p_mechanism, take - bare)
+				ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = t.n + excluded.n;
+			-- In index order, as every transaction takes its row locks.
+			INSERT INTO counts AS c (ruleset, epoch, mechanism, idx, count)
+				SELECT p_ruleset, p_epoch, p_mechanism, v, count(*) FROM unnest(p_values[1:take]) AS v WHERE v >= 0 GROUP BY v ORDER BY v
+				ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = c.count + excluded.count;
+		END IF;
+		IF bare > 0 THEN
+			INSERT INTO outcome_only AS b (ruleset, epoch, n) VALUES (p_ruleset, p_epoch, bare)
+				ON CONFLICT (ruleset, epoch) DO UPDATE SET n = b.n + excluded.n;
+		END IF;
+		RETURN take;
+	END $$;`,
 }
+
+// addOutcomes adds a batch's outcome counts, given as parallel arrays in
+// outcomeCounts' order, which is the order the rows are locked in.
+const addOutcomes = `INSERT INTO outcomes AS o (ruleset, experiment, epoch, value, count)
+	SELECT r, x, e, v, n FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::bigint[]) WITH ORDINALITY AS u(r, x, e, v, n, i) ORDER BY i
+	ON CONFLICT (ruleset, experiment, epoch, value) DO UPDATE SET count = o.count + excluded.count`
 
 // migrationLock is the advisory lock the migrations run under: collectors
 // starting together take turns, and the later ones find nothing to do.
@@ -152,8 +212,9 @@ func (s *pgStore) add(ctx context.Context, groups []group, maxN int64) ([]int, e
 	defer conn.Release()
 
 	// Two round trips: the transaction with every group's edgewise_add,
-	// then its commit. The transaction's id comes first, to follow up a
-	// commit whose answer is lost.
+	// then its commit, with the outcome answers of the reports the groups
+	// took just before it. The transaction's id comes first, to follow up
+	// a commit whose answer is lost.
 	taken := make([]int, len(groups))
 	var xid string
 	b := &pgx.Batch{}
@@ -171,7 +232,32 @@ func (s *pgStore) add(ctx context.Context, groups []group, maxN int64) ([]int, e
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, `COMMIT`); err != nil {
+	if rows := outcomeCounts(groups, taken); len(rows) == 0 {
+		_, err = conn.Exec(ctx, `COMMIT`)
+	} else {
+		var rulesets, experiments []string
+		var epochs, ns []int64
+		var values []int32
+		for _, r := range rows {
+			rulesets, experiments = append(rulesets, r.ruleset), append(experiments, r.experiment)
+			epochs, values, ns = append(epochs, r.epoch), append(values, r.value), append(ns, r.n)
+		}
+		b := &pgx.Batch{}
+		b.Queue(addOutcomes, rulesets, experiments, epochs, values, ns)
+		b.Queue(`COMMIT`)
+		err = conn.SendBatch(ctx, b).Close()
+	}
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.SeverityUnlocalized == "ERROR" {
+			// A statement failed (the outcomes' insert, or the commit
+			// itself): the transaction did not commit. It stays open,
+			// aborted, until the connection is closed on release, so
+			// pg_xact_status would say "in progress" until it gave up.
+			// A FATAL error (the server shutting down) may come after a
+			// commit, so that is asked about below.
+			return nil, err
+		}
 		// The connection may have died after the server committed but
 		// before it said so. Ask, so that a stored report is never
 		// answered 503 (and sent again).
@@ -231,10 +317,24 @@ func (s *pgStore) load(ctx context.Context, ruleset string, epoch int64) ([]stor
 	})
 }
 
+func (s *pgStore) loadOutcomes(ctx context.Context, ruleset string) ([]outcomeRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT experiment, epoch, value, count FROM outcomes WHERE ruleset = $1
+		ORDER BY experiment, epoch, value`, ruleset)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (outcomeRow, error) {
+		or := outcomeRow{ruleset: ruleset}
+		err := r.Scan(&or.experiment, &or.epoch, &or.value, &or.n)
+		return or, err
+	})
+}
+
 func (s *pgStore) prune(ctx context.Context, ruleset string, before int64) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, q := range []string{`DELETE FROM counts WHERE ruleset = $1 AND epoch < $2`, `DELETE FROM totals WHERE ruleset = $1 AND epoch < $2`} {
+		for _, q := range []string{`DELETE FROM counts WHERE ruleset = $1 AND epoch < $2`, `DELETE FROM totals WHERE ruleset = $1 AND epoch < $2`,
+			`DELETE FROM outcomes WHERE ruleset = $1 AND epoch < $2`, `DELETE FROM outcome_only WHERE ruleset = $1 AND epoch < $2`} {
 			tag, err := tx.Exec(ctx, q, ruleset, before)
 			if err != nil {
 				return err

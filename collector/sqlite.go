@@ -31,13 +31,34 @@ var sqliteMigrations = []string{
 		n         INTEGER NOT NULL CHECK (n >= 0),
 		PRIMARY KEY (ruleset, epoch, mechanism)
 	) WITHOUT ROWID;`,
+	// 2: experiments. outcomes holds, per ruleset, experiment and the
+	// epoch the answers are about (not the epoch of the reports that
+	// carried them), how many outcome answers had each value (2·arm +
+	// goal, noised). outcome_only holds, per ruleset and report epoch, how
+	// many reports carried outcome answers and no cohort answer: they
+	// count toward the epoch's cap, and are kept out of totals, whose n
+	// debiases the cohort counts.
+	`CREATE TABLE outcomes (
+		ruleset    TEXT    NOT NULL,
+		experiment TEXT    NOT NULL,
+		epoch      INTEGER NOT NULL,
+		value      INTEGER NOT NULL CHECK (value BETWEEN 0 AND 3),
+		count      INTEGER NOT NULL CHECK (count >= 0),
+		PRIMARY KEY (ruleset, experiment, epoch, value)
+	) WITHOUT ROWID;
+	CREATE TABLE outcome_only (
+		ruleset TEXT    NOT NULL,
+		epoch   INTEGER NOT NULL,
+		n       INTEGER NOT NULL CHECK (n >= 0),
+		PRIMARY KEY (ruleset, epoch)
+	) WITHOUT ROWID;`,
 }
 
 // sqliteStore is the embedded backend: one file, written by one collector
 // process (its writer goroutine), read by any.
 type sqliteStore struct {
-	db                   *sql.DB
-	total, count, epochN *sql.Stmt
+	db                                  *sql.DB
+	total, count, bare, outcome, epochN *sql.Stmt
 }
 
 func openSQLite(ctx context.Context, path string) (*sqliteStore, error) {
@@ -74,7 +95,13 @@ func openSQLite(ctx context.Context, path string) (*sqliteStore, error) {
 			ON CONFLICT (ruleset, epoch, mechanism) DO UPDATE SET n = n + excluded.n`},
 		{&s.count, `INSERT INTO counts (ruleset, epoch, mechanism, idx, count) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (ruleset, epoch, mechanism, idx) DO UPDATE SET count = count + excluded.count`},
-		{&s.epochN, `SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ? AND epoch = ?`},
+		{&s.bare, `INSERT INTO outcome_only (ruleset, epoch, n) VALUES (?, ?, ?)
+			ON CONFLICT (ruleset, epoch) DO UPDATE SET n = n + excluded.n`},
+		{&s.outcome, `INSERT INTO outcomes (ruleset, experiment, epoch, value, count) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (ruleset, experiment, epoch, value) DO UPDATE SET count = count + excluded.count`},
+		// Every report of the epoch: with a cohort answer or without.
+		{&s.epochN, `SELECT (SELECT COALESCE(SUM(n), 0) FROM totals WHERE ruleset = ?1 AND epoch = ?2)
+			+ (SELECT COALESCE(SUM(n), 0) FROM outcome_only WHERE ruleset = ?1 AND epoch = ?2)`},
 	} {
 		if *p.st, err = db.PrepareContext(ctx, p.sql); err != nil {
 			db.Close()
@@ -139,12 +166,27 @@ func (s *sqliteStore) add(ctx context.Context, groups []group, maxN int64) ([]in
 		if taken[gi] = take; take == 0 {
 			continue
 		}
-		if _, err := total.ExecContext(ctx, g.ruleset, g.epoch, g.mechanism, take); err != nil {
-			return nil, err
+		idx, ns, bare := countsOf(g.values[:take])
+		if cohort := int64(take) - bare; cohort > 0 {
+			if _, err := total.ExecContext(ctx, g.ruleset, g.epoch, g.mechanism, cohort); err != nil {
+				return nil, err
+			}
 		}
-		idx, ns := countsOf(g.values[:take])
 		for i := range idx {
 			if _, err := count.ExecContext(ctx, g.ruleset, g.epoch, g.mechanism, idx[i], ns[i]); err != nil {
+				return nil, err
+			}
+		}
+		if bare > 0 {
+			if _, err := tx.StmtContext(ctx, s.bare).ExecContext(ctx, g.ruleset, g.epoch, bare); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rows := outcomeCounts(groups, taken); len(rows) > 0 {
+		st := tx.StmtContext(ctx, s.outcome)
+		for _, r := range rows {
+			if _, err := st.ExecContext(ctx, r.ruleset, r.experiment, r.epoch, r.value, r.n); err != nil {
 				return nil, err
 			}
 		}
@@ -170,6 +212,24 @@ func (s *sqliteStore) load(ctx context.Context, ruleset string, epoch int64) ([]
 	return out, rows.Err()
 }
 
+func (s *sqliteStore) loadOutcomes(ctx context.Context, ruleset string) ([]outcomeRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT experiment, epoch, value, count FROM outcomes WHERE ruleset = ?
+		ORDER BY experiment, epoch, value`, ruleset)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []outcomeRow
+	for rows.Next() {
+		r := outcomeRow{ruleset: ruleset}
+		if err := rows.Scan(&r.experiment, &r.epoch, &r.value, &r.n); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 func (s *sqliteStore) prune(ctx context.Context, ruleset string, before int64) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -177,7 +237,8 @@ func (s *sqliteStore) prune(ctx context.Context, ruleset string, before int64) (
 	}
 	defer tx.Rollback()
 	var n int64
-	for _, q := range []string{`DELETE FROM counts WHERE ruleset = ? AND epoch < ?`, `DELETE FROM totals WHERE ruleset = ? AND epoch < ?`} {
+	for _, q := range []string{`DELETE FROM counts WHERE ruleset = ? AND epoch < ?`, `DELETE FROM totals WHERE ruleset = ? AND epoch < ?`,
+		`DELETE FROM outcomes WHERE ruleset = ? AND epoch < ?`, `DELETE FROM outcome_only WHERE ruleset = ? AND epoch < ?`} {
 		res, err := tx.ExecContext(ctx, q, ruleset, before)
 		if err != nil {
 			return 0, err

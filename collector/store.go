@@ -13,25 +13,33 @@ import (
 // Where counts live. A store is one of two backends behind one small
 // interface: SQLite (sqlite.go), embedded, for one collector process, and
 // PostgreSQL (postgres.go), shared by any number of stateless collectors.
-// Both keep exactly the same two tables (counts and totals, see the
-// migrations of each), and nothing else.
+// Both keep exactly the same tables (see the migrations of each), and
+// nothing else: counts and totals for cohort answers, outcomes for
+// experiments' outcome answers, and outcome_only for the reports that
+// carried outcome answers but no cohort answer.
 
 // store is a backend. It is used by one writer goroutine (add) and any
 // number of readers (load, ping).
 type store interface {
 	// add counts batches of reports in one transaction. Each group's values
-	// are cohort indices in arrival order. With maxN > 0, a group takes its
-	// first values only while its (ruleset, epoch) holds fewer than maxN
-	// reports, counting what earlier groups and other collectors stored,
-	// exactly. add returns how many of each group's values were counted.
-	// A nil error means they are durable; any error means none were
-	// stored.
+	// are cohort indices in arrival order (noCohort for a report of outcome
+	// answers only). With maxN > 0, a group takes its first values only
+	// while its (ruleset, epoch) holds fewer than maxN reports, counting
+	// what earlier groups and other collectors stored, exactly. The outcome
+	// answers of every report taken are counted in the same transaction,
+	// after all the groups (outcomeCounts), and those of a report not
+	// taken are not: a report counts whole or not at all. add returns how
+	// many of each group's values were counted. A nil error means they are
+	// durable; any error means none were stored.
 	add(ctx context.Context, groups []group, maxN int64) ([]int, error)
 	// load reads one ruleset's epoch: the totals by mechanism and the
 	// counts by (mechanism, index).
 	load(ctx context.Context, ruleset string, epoch int64) ([]storedRow, error)
-	// prune deletes a ruleset's epochs before the given one, and says how
-	// many rows went.
+	// loadOutcomes reads one ruleset's outcome counts, every epoch's,
+	// ordered by experiment, epoch and value.
+	loadOutcomes(ctx context.Context, ruleset string) ([]outcomeRow, error)
+	// prune deletes a ruleset's epochs before the given one (the outcome
+	// counts by the epoch they are about), and says how many rows went.
 	prune(ctx context.Context, ruleset string, before int64) (int64, error)
 	// ping says whether the database answers.
 	ping(ctx context.Context) error
@@ -43,7 +51,37 @@ type group struct {
 	ruleset   string
 	epoch     int64
 	mechanism string
-	values    []int32
+	// values are the reports' cohort indices in arrival order, noCohort
+	// for a report that carries outcome answers only.
+	values []int32
+	// outcomes are the outcome answers the reports carry, each with its
+	// report's place in values.
+	outcomes []groupOutcome
+}
+
+// noCohort is the value of a report without a cohort answer.
+const noCohort = -1
+
+// outcome is one outcome answer: a noised value in [0, 4) (2·arm + goal)
+// about one epoch of one experiment.
+type outcome struct {
+	experiment string
+	epoch      int64
+	value      int32
+}
+
+// groupOutcome is an outcome answer of the report at values[report].
+type groupOutcome struct {
+	report int32
+	outcome
+}
+
+// outcomeRow is the count of one outcome answer's value, as stored.
+type outcomeRow struct {
+	ruleset, experiment string
+	epoch               int64
+	value               int32
+	n                   int64
 }
 
 // storedRow is one row of totals (idx < 0) or counts.
@@ -75,16 +113,55 @@ func groupBatch(batch []*op) (groups []group, at [][2]int) {
 		}
 		g := &groups[len(groups)-1]
 		at[i] = [2]int{len(groups) - 1, len(g.values)}
+		for _, oc := range o.outcomes {
+			g.outcomes = append(g.outcomes, groupOutcome{int32(len(g.values)), oc})
+		}
 		g.values = append(g.values, int32(o.value))
 	}
 	return groups, at
 }
 
-// countsOf sums values by cohort index, in index order.
-func countsOf(values []int32) (idx []int32, n []int64) {
+// outcomeCounts sums the outcome answers of the reports taken (the first
+// taken[i] of group i), sorted by (ruleset, experiment, epoch, value):
+// the order every transaction locks their rows in, after all the groups'
+// rows. The rows are shared by groups (answers about one epoch come with
+// reports of several), so adding them group by group would lock them in
+// no one order, and two collectors could deadlock.
+func outcomeCounts(groups []group, taken []int) []outcomeRow {
+	var rows []outcomeRow
+	for gi, g := range groups {
+		for _, o := range g.outcomes {
+			if int(o.report) < taken[gi] {
+				rows = append(rows, outcomeRow{ruleset: g.ruleset, experiment: o.experiment, epoch: o.epoch, value: o.value, n: 1})
+			}
+		}
+	}
+	order := func(a, b outcomeRow) int {
+		return cmp.Or(strings.Compare(a.ruleset, b.ruleset), strings.Compare(a.experiment, b.experiment),
+			cmp.Compare(a.epoch, b.epoch), cmp.Compare(a.value, b.value))
+	}
+	slices.SortFunc(rows, order)
+	out := rows[:0]
+	for _, r := range rows {
+		if n := len(out); n > 0 && order(out[n-1], r) == 0 {
+			out[n-1].n += r.n
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// countsOf sums values by cohort index, in index order, leaving out the
+// reports without a cohort answer, which it counts apart (bare).
+func countsOf(values []int32) (idx []int32, n []int64, bare int64) {
 	sorted := slices.Clone(values)
 	slices.Sort(sorted)
 	for _, v := range sorted {
+		if v == noCohort {
+			bare++
+			continue
+		}
 		if len(idx) > 0 && idx[len(idx)-1] == v {
 			n[len(n)-1]++
 			continue
@@ -92,7 +169,7 @@ func countsOf(values []int32) (idx []int32, n []int64) {
 		idx = append(idx, v)
 		n = append(n, 1)
 	}
-	return idx, n
+	return idx, n, bare
 }
 
 // openStore opens the database a Config names:
@@ -167,14 +244,18 @@ func (c *Collector) commit(batch []*op) []error {
 	if err != nil {
 		err = &errStore{err}
 	}
-	for i := range batch {
+	answers := 0
+	for i, o := range batch {
 		switch {
 		case err != nil:
 			errs[i] = err
 		case at[i][1] >= taken[at[i][0]]:
 			errs[i] = errEpochFull
+		default:
+			answers += len(o.outcomes)
 		}
 	}
+	c.metrics.outcomeAnswers.Add(float64(answers))
 	return errs
 }
 

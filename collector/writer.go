@@ -50,7 +50,8 @@ const queueLen = 4 * maxBatch
 type op struct {
 	ruleset, mechanism string
 	epoch              int64
-	value              int
+	value              int        // the cohort index, or noCohort
+	outcomes           []outcome  // the outcome answers
 	done               chan error // buffered 1
 }
 
@@ -82,16 +83,17 @@ func (c *Collector) startWriter() {
 
 var opPool = sync.Pool{New: func() any { return &op{done: make(chan error, 1)} }}
 
-// add counts one report: its cohort index and one more report. It
-// returns once the report's batch has committed (nil) or failed.
-func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechanism string, value int) error {
+// add counts one report: its cohort index (or noCohort), its outcome
+// answers and one more report. It returns once the report's batch has
+// committed (nil) or failed.
+func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechanism string, value int, outcomes []outcome) error {
 	o := opPool.Get().(*op)
-	o.ruleset, o.epoch, o.mechanism, o.value = ruleset, epoch, mechanism, value
+	o.ruleset, o.epoch, o.mechanism, o.value, o.outcomes = ruleset, epoch, mechanism, value, outcomes
 	w := c.w
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
-		opPool.Put(o)
+		putOp(o)
 		return errClosed
 	}
 	select {
@@ -105,12 +107,12 @@ func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechan
 			t.Stop()
 		case <-t.C:
 			w.mu.RUnlock()
-			opPool.Put(o)
+			putOp(o)
 			return errBusy
 		case <-ctx.Done():
 			t.Stop()
 			w.mu.RUnlock()
-			opPool.Put(o)
+			putOp(o)
 			return ctx.Err()
 		}
 	}
@@ -119,8 +121,14 @@ func (c *Collector) add(ctx context.Context, ruleset string, epoch int64, mechan
 	// even if the client has gone, so a 204 is never sent for a report that
 	// is not on disk and an op is never reused while queued.
 	err := <-o.done
-	opPool.Put(o)
+	putOp(o)
 	return err
+}
+
+// putOp returns o to the pool, without the report's outcome answers.
+func putOp(o *op) {
+	o.outcomes = nil
+	opPool.Put(o)
 }
 
 // close stops intake, lets the writer commit everything queued and waits

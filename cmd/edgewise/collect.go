@@ -20,11 +20,12 @@ import (
 	"github.com/edgewise/edgewise/collector"
 	"github.com/edgewise/edgewise/engine"
 	"github.com/edgewise/edgewise/internal/keyfile"
+	"github.com/edgewise/edgewise/internal/lift"
 )
 
 func init() {
 	commands["collect"] = command{
-		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--forgery-margin N] [--db sqlite:FILE|postgres://...] [--trusted-proxy CIDR ...] [--keep-epochs N] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes,\n      and GET /metrics, /healthz, /readyz for operators. Any number of collectors may share one\n      PostgreSQL database. It stores only counts, never addresses, user agents, cookies or report bodies.",
+		usage: "collect --ruleset FILE.ewr [--ruleset ...] --key SITE.pub [--origin https://SITE ...] [--audience N] [--forgery-margin N] [--experiment-horizon N] [--db sqlite:FILE|postgres://...] [--trusted-proxy CIDR ...] [--keep-epochs N] [--addr HOST:PORT]\n      Run the cohort report collector: POST /v1/reports, GET /v1/cohorts, GET /v1/cohort-sizes,\n      GET /v1/experiments, and GET /metrics, /healthz, /readyz for operators. Any number of collectors\n      may share one PostgreSQL database. It stores only counts, never addresses, user agents, cookies\n      or report bodies.",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -56,12 +57,13 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	audience := fs.Int64("audience", 0, "how many `PEOPLE` are expected to report per ruleset and epoch; sizes the default --max-per-epoch")
 	var origins stringList
 	fs.Var(&origins, "origin", "an `ORIGIN` (https://shop.example) whose pages may post reports (repeatable); the collector's own origin always may")
-	keep := fs.Int("keep-epochs", 0, "keep the last `N` epochs of counts (this one included) and delete older ones, hourly; 0 keeps them all, otherwise at least 2")
+	keep := fs.Int("keep-epochs", 0, "keep the last `N` epochs of counts (this one included) and delete older ones, hourly; 0 keeps them all, otherwise at least 2. Outcome answers go by the epoch they are about: keep an experiment's whole run")
 	var proxies stringList
 	fs.Var(&proxies, "trusted-proxy", "the `ADDRESS or CIDR` of a load balancer in front of the collector (repeatable): requests from it count against the visitor address it appends to X-Forwarded-For")
 	grace := fs.Duration("epoch-grace", collector.DefaultEpochGrace, "how long after an epoch ends its reports are still accepted")
 	perSource := fs.Int("per-source-hour", collector.DefaultSourceReportsPerHour, "most reports one address may send an hour (-1: no limit); addresses are counted under a keyed hash, in memory only")
 	margin := fs.Int("forgery-margin", collector.DefaultForgeryMargin, "`N` forged reports must not be enough to publish the size of a cohort nobody is in (0: no margin); a larger N withholds more small real cohorts")
+	horizon := fs.Float64("experiment-horizon", lift.DefaultHorizon, "the outcome `ANSWERS` at which each experiment's confidence sequences are tightest; set it before an experiment starts, to the answers it plans for, and leave it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,8 +90,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if _, dup := rulesets[rs.ID]; dup {
 			return fmt.Errorf("%s: ruleset %q given twice", p, rs.ID)
 		}
-		if len(rs.Cohorts.Dimensions) == 0 {
-			return fmt.Errorf("%s: ruleset %q defines no cohorts, so it has nothing to report", p, rs.ID)
+		if len(rs.Cohorts.Dimensions) == 0 && len(rs.Experiments) == 0 {
+			return fmt.Errorf("%s: ruleset %q defines no cohorts and no experiments, so it has nothing to report", p, rs.ID)
 		}
 		rulesets[rs.ID] = rs
 	}
@@ -101,7 +103,8 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	c, err := collector.New(collector.Config{DB: *dbPath, Rulesets: rulesets, MaxBodyBytes: *maxBody, MaxReportsPerEpoch: *maxN,
 		Audience: *audience, Origins: origins, TrustedProxies: proxies, KeepEpochs: *keep, EpochGrace: *grace, SourceReportsPerHour: *perSource, ForgeryMargin: *margin,
-		Log: slog.New(slog.NewTextHandler(stderr, nil))})
+		ExperimentHorizon: *horizon,
+		Log:               slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgewise/edgewise/collector"
 	"github.com/edgewise/edgewise/engine"
+	"github.com/edgewise/edgewise/engine/buildtime"
 	"github.com/edgewise/edgewise/internal/keyfile"
 )
 
@@ -42,24 +43,7 @@ func TestCollectServesReports(t *testing.T) {
 	}
 	epoch := time.Now().UnixMilli() / (int64(epochDays) * 86_400_000)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	db := filepath.Join(t.TempDir(), "reports.db")
-	go func() {
-		done <- runCollect(ctx, []string{"--ruleset", ewr, "--key", pubPath, "--db", db, "--addr", "127.0.0.1:0"}, pw, io.Discard)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no banner: %v (exit %v)", err, <-done)
-	}
-	go io.Copy(io.Discard, pr)
-	const prefix = "Edgewise collector listening on "
-	if !strings.HasPrefix(line, prefix) {
-		t.Fatalf("banner %q", line)
-	}
-	base := strings.TrimSpace(strings.TrimPrefix(line, prefix))
+	base, stop := startCollect(t, "--ruleset", ewr, "--key", pubPath, "--db", filepath.Join(t.TempDir(), "reports.db"))
 
 	body := fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","value":%d,"epsilon":%g}`, rs.ID, epoch, k-1, eps)
 	resp, err := http.Post(base+"/v1/reports", "text/plain", strings.NewReader(body))
@@ -80,9 +64,93 @@ func TestCollectServesReports(t *testing.T) {
 	if resp.StatusCode != 200 || est.N != 1 || len(est.Cohorts) != k {
 		t.Fatalf("estimates: %d n=%d cohorts=%d (K=%d)", resp.StatusCode, est.N, len(est.Cohorts), k)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("collect: %v", err)
+	stop()
+}
+
+// startCollect runs collect with args on a free port and returns its base
+// URL, and a function that stops it and checks it exited cleanly.
+func startCollect(t *testing.T, args ...string) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- runCollect(ctx, append(args, "--addr", "127.0.0.1:0"), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("no banner: %v (exit %v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	const prefix = "Edgewise collector listening on "
+	if !strings.HasPrefix(line, prefix) {
+		cancel()
+		t.Fatalf("banner %q", line)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, prefix)), func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("collect: %v", err)
+		}
+	}
+}
+
+// A signed ruleset with an experiment: collect takes reports with its
+// outcome answers and serves their analysis, with the horizon it was
+// given.
+func TestCollectServesExperiments(t *testing.T) {
+	keyPath, pubPath := keygen(t, "site")
+	ewr := filepath.Join(t.TempDir(), "outdoor.ewr")
+	if _, errOut, code := runCLI(t, "build", "../../examples/outdoor-shop.yaml", "--key", keyPath, "-o", ewr); code != 0 {
+		t.Fatalf("build: %d %s", code, errOut)
+	}
+	data, _ := os.ReadFile(ewr)
+	pub, _ := keyfile.ReadPublic(pubPath)
+	rs, err := engine.DecodeRuleset(data, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.Experiments = []engine.Experiment{{ID: "hero-lift", Slots: []string{"home-hero"}, Holdout: 0.1, Goals: []string{engine.GoalPurchase}}}
+	priv, err := keyfile.ReadPrivate(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err = buildtime.EncodeRuleset(rs, priv); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ewr, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := startCollect(t, "--ruleset", ewr, "--key", pubPath, "--db", filepath.Join(t.TempDir(), "reports.db"), "--experiment-horizon", "20000")
+	defer stop()
+
+	epoch := time.Now().UnixMilli() / (int64(rs.Reporting.EpochDays) * 86_400_000)
+	body := fmt.Sprintf(`{"ruleset":%q,"epoch":%d,"mechanism":"krr","epsilon":%g,"outcomes":[{"experiment":"hero-lift","epoch":%d,"value":3,"epsilon":1}]}`,
+		rs.ID, epoch, rs.Reporting.Epsilon, epoch-1)
+	resp, err := http.Post(base+"/v1/reports", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("a report with an outcome answer: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/v1/experiments?ruleset=" + rs.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res collector.Experiments
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(res.Experiments) != 1 {
+		t.Fatalf("experiments: %d %+v", resp.StatusCode, res)
+	}
+	x := res.Experiments[0]
+	if x.ID != "hero-lift" || x.Horizon != 20000 || len(x.Epochs) != 1 || x.Epochs[0].Epoch != epoch-1 || x.Cumulative.Reports != 1 || x.Cumulative.Verdict == "" {
+		t.Errorf("hero-lift: %+v", x)
 	}
 }
 
@@ -108,6 +176,7 @@ func TestCollectErrors(t *testing.T) {
 		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--db", "postgres://u:secret@/nodb?host=/nonexistent&connect_timeout=1"}, "postgres://u:xxxxx@/nodb"},
 		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--keep-epochs", "1"}, "KeepEpochs 1"},
 		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--trusted-proxy", "lb.internal"}, `trusted proxy "lb.internal"`},
+		{[]string{"collect", "--ruleset", goodEWR, "--key", goodPub, "--experiment-horizon", "-5"}, "ExperimentHorizon -5"},
 	} {
 		_, errOut, code := runCLI(t, tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "secret") {

@@ -84,8 +84,9 @@ type Result struct {
 	// Lift is the personalized rate minus the holdout's.
 	Lift Interval `json:"lift"`
 	// Relative is the personalized rate over the holdout's, minus 1. It is
-	// the zero Interval while the holdout's rate is not above 0.
-	Relative Interval `json:"relative"`
+	// the zero Interval while the holdout's rate is not above 0, and JSON
+	// leaves it out then, rather than show a relative lift of 0 ± 0.
+	Relative Interval `json:"relative,omitzero"`
 }
 
 // Errors of Analyze.

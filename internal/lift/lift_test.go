@@ -1,8 +1,10 @@
 package lift
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -220,6 +222,41 @@ func TestAnalyzeExact(t *testing.T) {
 	if _, err := Plan(d, 0.05, 0, 0.8); err == nil {
 		t.Error("Plan for no lift")
 	}
+}
+
+// A relative lift that is not defined (the holdout's estimated rate is not
+// above 0, as early in an experiment with a small holdout) is left out of
+// the JSON, not shown as 0 ± 0.
+func TestRelativeLeftOutWhenUndefined(t *testing.T) {
+	d := Design{Epsilon: 1, Holdout: 0.1}
+	for _, tc := range []struct {
+		counts Counts
+		want   bool
+	}{
+		{Counts{1000, 10, 1000, 1000}, false}, // the holdout's goal answers below the noise
+		{d.counts(Truth{HoldoutRate: 0.05, PersonalizedRate: 0.06}, 1e6), true},
+	} {
+		res, err := Analyze(d, tc.counts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(b), `"relative"`); got != tc.want || got != (res.Rate[Holdout].Estimate > 0) {
+			t.Errorf("holdout rate %.3f: relative in the JSON %v, want %v: %s", res.Rate[Holdout].Estimate, got, tc.want, b)
+		}
+	}
+}
+
+// counts are n answers at exactly the expected frequencies.
+func (d Design) counts(truth Truth, n float64) Counts {
+	var c Counts
+	for j, f := range d.Frequencies(truth) {
+		c[j] = int64(math.Round(f * n))
+	}
+	return c
 }
 
 // The verdict says what was found, in words, and how long is left.
