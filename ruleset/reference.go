@@ -51,7 +51,13 @@ left out takes its default; "—" means it has none (empty, or off).
 	for n := range root.Defs {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return defOrder(names[i]) < defOrder(names[j]) })
+	// Types the order leaves out come last, by name, the same every run.
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := defOrder(names[i]), defOrder(names[j]); a != b {
+			return a < b
+		}
+		return names[i] < names[j]
+	})
 	for _, n := range names {
 		writeObject(&b, n, anchor(n), root.Defs[n], example[n])
 	}
@@ -121,7 +127,7 @@ func (n *schemaNode) UnmarshalJSON(data []byte) error {
 // defOrder puts the types in the order a reader meets them in a ruleset.
 func defOrder(name string) int {
 	for i, n := range []string{"ProfileSettings", "Signal", "Region", "Box", "Item", "Window", "Slot", "Selector", "Diversity",
-		"Rule", "Condition", "Range", "InterestTest", "RecentTest", "Cap", "Cohorts", "Dimension", "Bucket", "Reporting"} {
+		"Rule", "Condition", "Range", "InterestTest", "RecentTest", "Cap", "Cohorts", "Dimension", "Bucket", "Reporting", "Experiment"} {
 		if n == name {
 			return i
 		}
