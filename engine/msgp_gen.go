@@ -23,24 +23,29 @@ func mpDecodeFeed(r *mp.Reader, p *Feed) error {
 	return r.DecodeStruct(&mpStructFeed, unsafe.Pointer(p))
 }
 
+// mpAppendSnapshot appends snapshot as msgpack/v5 writes it.
+func mpAppendSnapshot(b []byte, p *snapshot) []byte {
+	return mp.AppendStruct(b, &mpStructSnapshot, unsafe.Pointer(p))
+}
+
 // mpStructRuleset is how Ruleset is read (mp.Reader.DecodeStruct).
 var mpStructRuleset = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Ruleset)(p) = Ruleset{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Ruleset{}.ID), Type: &mp.String},
 		{Name: "version", Offset: unsafe.Offsetof(Ruleset{}.Version), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: &mp.String},
-		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: &mpTypeProfileSettings},
+		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: &mp.String, OmitEmpty: true},
+		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: &mpTypeProfileSettings, OmitEmpty: true},
 		{Name: "signals", Offset: unsafe.Offsetof(Ruleset{}.Signals), Type: &mpTypeSliceSignal},
-		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: &mpTypeSliceRegion},
+		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: &mpTypeSliceRegion, OmitEmpty: true},
 		{Name: "catalogue", Offset: unsafe.Offsetof(Ruleset{}.Catalogue), Type: &mpTypeSliceItem},
 		{Name: "slots", Offset: unsafe.Offsetof(Ruleset{}.Slots), Type: &mpTypeSliceSlot},
-		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: &mpTypeSliceRule},
-		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: &mpTypeSliceCap},
-		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: &mpTypeCohorts},
-		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: &mpTypeReporting},
-		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: &mpTypeSliceFeedRef},
-		{Name: "experiments", Offset: unsafe.Offsetof(Ruleset{}.Experiments), Type: &mpTypeSliceExperiment},
+		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: &mpTypeSliceRule, OmitEmpty: true},
+		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: &mpTypeSliceCap, OmitEmpty: true},
+		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: &mpTypeCohorts, OmitEmpty: true},
+		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: &mpTypeReporting, OmitEmpty: true},
+		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: &mpTypeSliceFeedRef, OmitEmpty: true},
+		{Name: "experiments", Offset: unsafe.Offsetof(Ruleset{}.Experiments), Type: &mpTypeSliceExperiment, OmitEmpty: true},
 	},
 }
 
@@ -48,8 +53,8 @@ var mpStructRuleset = mp.Struct{
 var mpStructProfileSettings = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ProfileSettings)(p) = ProfileSettings{} },
 	Fields: []mp.Field{
-		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: &mp.Float64},
-		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: &mp.Int},
+		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -70,10 +75,10 @@ var mpStructRegion = mp.Struct{
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Region{}.ID), Type: &mp.String},
 		{Name: "name", Offset: unsafe.Offsetof(Region{}.Name), Type: &mp.String},
-		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: &mp.Strings},
-		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: &mp.Strings},
-		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: &mpTypeSliceBox},
-		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: &mp.Strings},
+		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: &mpTypeSliceBox, OmitEmpty: true},
+		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: &mp.Strings, OmitEmpty: true},
 	},
 }
 
@@ -95,10 +100,10 @@ var mpStructItem = mp.Struct{
 		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Type: &mp.String},
 		{Name: "title", Offset: unsafe.Offsetof(Item{}.Title), Type: &mp.String},
 		{Name: "tags", Offset: unsafe.Offsetof(Item{}.Tags), Type: &mp.Strings},
-		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: &mp.String},
-		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: &mpTypeMapString},
-		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: &mp.Strings},
-		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: &mpTypeSliceWindow},
+		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: &mp.String, OmitEmpty: true},
+		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: &mpTypeMapString, OmitEmpty: true},
+		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: &mpTypeSliceWindow, OmitEmpty: true},
 	},
 }
 
@@ -106,8 +111,8 @@ var mpStructItem = mp.Struct{
 var mpStructWindow = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Window)(p) = Window{} },
 	Fields: []mp.Field{
-		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: &mp.String},
-		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: &mp.String},
+		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: &mp.String, OmitEmpty: true},
+		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
@@ -116,11 +121,11 @@ var mpStructSlot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Slot)(p) = Slot{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Slot{}.ID), Type: &mp.String},
-		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: &mpTypeSelector},
+		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: &mpTypeSelector, OmitEmpty: true},
 		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: &mp.Int},
 		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: &mp.Strings},
-		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: &mpTypeDiversity},
-		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: &mpTypePtrBool},
+		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: &mpTypeDiversity, OmitEmpty: true},
+		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: &mpTypePtrBool, OmitEmpty: true},
 	},
 }
 
@@ -128,9 +133,9 @@ var mpStructSlot = mp.Struct{
 var mpStructSelector = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Selector)(p) = Selector{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: &mp.Strings},
-		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: &mp.Strings},
-		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: &mp.Strings},
+		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: &mp.Strings, OmitEmpty: true},
 	},
 }
 
@@ -138,8 +143,8 @@ var mpStructSelector = mp.Struct{
 var mpStructDiversity = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Diversity)(p) = Diversity{} },
 	Fields: []mp.Field{
-		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: &mp.Int},
-		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: &mp.Int},
+		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: &mp.Int, OmitEmpty: true},
+		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -148,15 +153,15 @@ var mpStructRule = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Rule)(p) = Rule{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Rule{}.ID), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: &mp.String},
-		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: &mp.String},
-		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: &mpTypeCondition},
+		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: &mp.String, OmitEmpty: true},
+		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: &mp.String, OmitEmpty: true},
+		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: &mpTypeCondition, OmitEmpty: true},
 		{Name: "items", Offset: unsafe.Offsetof(Rule{}.Items), Type: &mpTypeSelector},
-		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: &mp.Strings},
-		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: &mp.Float64},
-		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: &mp.Float64},
-		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: &mp.Int},
-		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: &mp.Bool},
+		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: &mp.Int, OmitEmpty: true},
+		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
@@ -164,18 +169,18 @@ var mpStructRule = mp.Struct{
 var mpStructCondition = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Condition)(p) = Condition{} },
 	Fields: []mp.Field{
-		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: &mp.Strings},
-		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: &mp.Strings},
-		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: &mp.Strings},
-		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: &mp.Strings},
-		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: &mp.Strings},
-		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: &mp.Strings},
-		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: &mp.Strings},
-		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: &mpTypePtrRange},
-		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: &mpTypeSliceInterestTest},
-		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: &mpTypePtrRecentTest},
-		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: &mpTypePtrRecentTest},
-		{Name: "feed", Offset: unsafe.Offsetof(Condition{}.Feed), Type: &mpTypeMapSlicestring},
+		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: &mpTypePtrRange, OmitEmpty: true},
+		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: &mpTypeSliceInterestTest, OmitEmpty: true},
+		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: &mpTypePtrRecentTest, OmitEmpty: true},
+		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: &mpTypePtrRecentTest, OmitEmpty: true},
+		{Name: "feed", Offset: unsafe.Offsetof(Condition{}.Feed), Type: &mpTypeMapSlicestring, OmitEmpty: true},
 	},
 }
 
@@ -183,8 +188,8 @@ var mpStructCondition = mp.Struct{
 var mpStructRange = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Range)(p) = Range{} },
 	Fields: []mp.Field{
-		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: &mpTypePtrInt},
-		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: &mpTypePtrInt},
+		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: &mpTypePtrInt, OmitEmpty: true},
 	},
 }
 
@@ -201,9 +206,9 @@ var mpStructInterestTest = mp.Struct{
 var mpStructRecentTest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RecentTest)(p) = RecentTest{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: &mp.Strings},
-		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: &mp.Strings},
-		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: &mp.Strings},
+		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: &mp.Strings, OmitEmpty: true},
 		{Name: "within_days", Offset: unsafe.Offsetof(RecentTest{}.WithinDays), Type: &mp.Int},
 	},
 }
@@ -214,8 +219,8 @@ var mpStructCap = mp.Struct{
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Cap{}.ID), Type: &mp.String},
 		{Name: "items", Offset: unsafe.Offsetof(Cap{}.Items), Type: &mpTypeSelector},
-		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: &mp.Int},
-		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: &mp.Int},
+		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: &mp.Int, OmitEmpty: true},
+		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -223,7 +228,7 @@ var mpStructCap = mp.Struct{
 var mpStructCohorts = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Cohorts)(p) = Cohorts{} },
 	Fields: []mp.Field{
-		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: &mpTypeSliceDimension},
+		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: &mpTypeSliceDimension, OmitEmpty: true},
 	},
 }
 
@@ -242,9 +247,9 @@ var mpStructBucket = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Bucket)(p) = Bucket{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Bucket{}.ID), Type: &mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: &mp.Strings},
-		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: &mp.Strings},
-		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: &mpTypePtrRange},
+		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: &mpTypePtrRange, OmitEmpty: true},
 	},
 }
 
@@ -252,9 +257,9 @@ var mpStructBucket = mp.Struct{
 var mpStructReporting = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Reporting)(p) = Reporting{} },
 	Fields: []mp.Field{
-		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: &mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: &mp.Float64},
-		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: &mp.Int},
+		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: &mp.Int, OmitEmpty: true},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -265,9 +270,9 @@ var mpStructFeedRef = mp.Struct{
 		{Name: "id", Offset: unsafe.Offsetof(FeedRef{}.ID), Type: &mp.String},
 		{Name: "kind", Offset: unsafe.Offsetof(FeedRef{}.Kind), Type: &mp.String},
 		{Name: "url", Offset: unsafe.Offsetof(FeedRef{}.URL), Type: &mp.String},
-		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: &mp.String},
-		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: &mp.Strings},
-		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: &mp.String},
+		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: &mp.String, OmitEmpty: true},
+		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
@@ -276,168 +281,40 @@ var mpStructExperiment = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Experiment)(p) = Experiment{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: unsafe.Offsetof(Experiment{}.ID), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Experiment{}.Description), Type: &mp.String},
+		{Name: "description", Offset: unsafe.Offsetof(Experiment{}.Description), Type: &mp.String, OmitEmpty: true},
 		{Name: "slots", Offset: unsafe.Offsetof(Experiment{}.Slots), Type: &mp.Strings},
 		{Name: "holdout", Offset: unsafe.Offsetof(Experiment{}.Holdout), Type: &mp.Float64},
-		{Name: "control", Offset: unsafe.Offsetof(Experiment{}.Control), Type: &mp.String},
-		{Name: "rules", Offset: unsafe.Offsetof(Experiment{}.Rules), Type: &mp.Strings},
+		{Name: "control", Offset: unsafe.Offsetof(Experiment{}.Control), Type: &mp.String, OmitEmpty: true},
+		{Name: "rules", Offset: unsafe.Offsetof(Experiment{}.Rules), Type: &mp.Strings, OmitEmpty: true},
 		{Name: "goals", Offset: unsafe.Offsetof(Experiment{}.Goals), Type: &mp.Strings},
-		{Name: "within", Offset: unsafe.Offsetof(Experiment{}.Within), Type: &mp.String},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Experiment{}.Epsilon), Type: &mp.Float64},
-		{Name: "min_lift", Offset: unsafe.Offsetof(Experiment{}.MinLift), Type: &mp.Float64},
+		{Name: "within", Offset: unsafe.Offsetof(Experiment{}.Within), Type: &mp.String, OmitEmpty: true},
+		{Name: "epsilon", Offset: unsafe.Offsetof(Experiment{}.Epsilon), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "min_lift", Offset: unsafe.Offsetof(Experiment{}.MinLift), Type: &mp.Float64, OmitEmpty: true},
 	},
 }
 
-// mpStructSnapshot is how snapshot is read (mp.Reader.DecodeStruct).
+// mpStructSnapshot is how snapshot is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructSnapshot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*snapshot)(p) = snapshot{} },
 	Fields: []mp.Field{
 		{Name: "v", Offset: unsafe.Offsetof(snapshot{}.Version), Type: &mp.Int},
 		{Name: "ruleset", Offset: unsafe.Offsetof(snapshot{}.Ruleset), Type: &mp.String},
 		{Name: "events", Offset: unsafe.Offsetof(snapshot{}.Raw), Type: &mpTypeSliceRawEvent},
-		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: &mpTypeSliceRawImpression},
-		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: &mpTypePtrPreferences},
-		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: &mpTypeSliceLedgerEntry},
-		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: &mpTypeSliceReport},
-		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: &mpTypeSliceAnswer},
-		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: &mpTypeSliceReportPause},
-		{Name: "arms", Offset: unsafe.Offsetof(snapshot{}.Arms), Type: &mpTypeSliceArm},
-		{Name: "exposures", Offset: unsafe.Offsetof(snapshot{}.Exposures), Type: &mpTypeSliceExposure},
+		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: &mpTypeSliceRawImpression, OmitEmpty: true},
+		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: &mpTypePtrPreferences, OmitEmpty: true},
+		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: &mpTypeSliceLedgerEntry, OmitEmpty: true},
+		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: &mpTypeSliceReport, OmitEmpty: true},
+		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: &mpTypeSliceAnswer, OmitEmpty: true},
+		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: &mpTypeSliceReportPause, OmitEmpty: true},
+		{Name: "arms", Offset: unsafe.Offsetof(snapshot{}.Arms), Type: &mpTypeSliceArm, OmitEmpty: true},
+		{Name: "exposures", Offset: unsafe.Offsetof(snapshot{}.Exposures), Type: &mpTypeSliceExposure, OmitEmpty: true},
 	},
 }
 
-// mpAppendSnapshot appends snapshot as msgpack/v5 writes it.
-func mpAppendSnapshot(b []byte, p *snapshot) []byte {
-	n := 3
-	if !(len(p.Impressions) == 0) {
-		n++
-	}
-	if !(p.Preferences == nil) {
-		n++
-	}
-	if !(len(p.Ledger) == 0) {
-		n++
-	}
-	if !(len(p.Reports) == 0) {
-		n++
-	}
-	if !(len(p.Answers) == 0) {
-		n++
-	}
-	if !(len(p.Pauses) == 0) {
-		n++
-	}
-	if !(len(p.Arms) == 0) {
-		n++
-	}
-	if !(len(p.Exposures) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa1v")
-	b = mp.AppendInt(b, int64(p.Version))
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa6events")
-	if p.Raw == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Raw))
-		for i0 := range p.Raw {
-			b = mpAppendRawEvent(b, &p.Raw[i0])
-		}
-	}
-	if !(len(p.Impressions) == 0) {
-		b = mp.AppendRaw(b, "\xabimpressions")
-		if p.Impressions == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Impressions))
-			for i0 := range p.Impressions {
-				b = mpAppendRawImpression(b, &p.Impressions[i0])
-			}
-		}
-	}
-	if !(p.Preferences == nil) {
-		b = mp.AppendRaw(b, "\xabpreferences")
-		if p.Preferences == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mpAppendPreferences(b, &(*p.Preferences))
-		}
-	}
-	if !(len(p.Ledger) == 0) {
-		b = mp.AppendRaw(b, "\xa6ledger")
-		if p.Ledger == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Ledger))
-			for i0 := range p.Ledger {
-				b = mpAppendLedgerEntry(b, &p.Ledger[i0])
-			}
-		}
-	}
-	if !(len(p.Reports) == 0) {
-		b = mp.AppendRaw(b, "\xa7reports")
-		if p.Reports == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Reports))
-			for i0 := range p.Reports {
-				b = mpAppendReport(b, &p.Reports[i0])
-			}
-		}
-	}
-	if !(len(p.Answers) == 0) {
-		b = mp.AppendRaw(b, "\xa7answers")
-		if p.Answers == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Answers))
-			for i0 := range p.Answers {
-				b = mpAppendAnswer(b, &p.Answers[i0])
-			}
-		}
-	}
-	if !(len(p.Pauses) == 0) {
-		b = mp.AppendRaw(b, "\xa6pauses")
-		if p.Pauses == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Pauses))
-			for i0 := range p.Pauses {
-				b = mpAppendReportPause(b, &p.Pauses[i0])
-			}
-		}
-	}
-	if !(len(p.Arms) == 0) {
-		b = mp.AppendRaw(b, "\xa4arms")
-		if p.Arms == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Arms))
-			for i0 := range p.Arms {
-				b = mpAppendArm(b, &p.Arms[i0])
-			}
-		}
-	}
-	if !(len(p.Exposures) == 0) {
-		b = mp.AppendRaw(b, "\xa9exposures")
-		if p.Exposures == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Exposures))
-			for i0 := range p.Exposures {
-				b = mpAppendExposure(b, &p.Exposures[i0])
-			}
-		}
-	}
-	return b
-}
-
-// mpStructRawEvent is how rawEvent is read (mp.Reader.DecodeStruct).
+// mpStructRawEvent is how rawEvent is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructRawEvent = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
+	Zero:    func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
+	AsArray: true,
 	Fields: []mp.Field{
 		{Name: "Type", Offset: unsafe.Offsetof(rawEvent{}.Type), Type: &mp.String},
 		{Name: "Item", Offset: unsafe.Offsetof(rawEvent{}.Item), Type: &mp.String},
@@ -445,110 +322,30 @@ var mpStructRawEvent = mp.Struct{
 	},
 }
 
-// mpAppendRawEvent appends rawEvent as msgpack/v5 writes it.
-func mpAppendRawEvent(b []byte, p *rawEvent) []byte {
-	b = mp.AppendArrayLen(b, 3)
-	b = mp.AppendString(b, p.Type)
-	b = mp.AppendString(b, p.Item)
-	b = mp.AppendInt(b, int64(p.At))
-	return b
-}
-
-// mpStructRawImpression is how rawImpression is read (mp.Reader.DecodeStruct).
+// mpStructRawImpression is how rawImpression is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructRawImpression = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
+	Zero:    func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
+	AsArray: true,
 	Fields: []mp.Field{
 		{Name: "Item", Offset: unsafe.Offsetof(rawImpression{}.Item), Type: &mp.String},
 		{Name: "At", Offset: unsafe.Offsetof(rawImpression{}.At), Type: &mp.Int64},
 	},
 }
 
-// mpAppendRawImpression appends rawImpression as msgpack/v5 writes it.
-func mpAppendRawImpression(b []byte, p *rawImpression) []byte {
-	b = mp.AppendArrayLen(b, 2)
-	b = mp.AppendString(b, p.Item)
-	b = mp.AppendInt(b, int64(p.At))
-	return b
-}
-
-// mpStructPreferences is how Preferences is read (mp.Reader.DecodeStruct).
+// mpStructPreferences is how Preferences is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructPreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Preferences)(p) = Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: &mp.String},
-		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: &mpTypePtrBool},
-		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: &mpTypePtrBool},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: &mp.Strings},
-		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: &mp.String},
-		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: &mp.Bool},
+		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: &mp.String, OmitEmpty: true},
+		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: &mp.String, OmitEmpty: true},
+		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
-// mpAppendPreferences appends Preferences as msgpack/v5 writes it.
-func mpAppendPreferences(b []byte, p *Preferences) []byte {
-	n := 0
-	if !(len(p.Sharing) == 0) {
-		n++
-	}
-	if !(p.History == nil) {
-		n++
-	}
-	if !(p.Location == nil) {
-		n++
-	}
-	if !(len(p.HiddenInterests) == 0) {
-		n++
-	}
-	if !(len(p.Frequency) == 0) {
-		n++
-	}
-	if !(!bool(p.GPC)) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	if !(len(p.Sharing) == 0) {
-		b = mp.AppendRaw(b, "\xa7sharing")
-		b = mp.AppendString(b, p.Sharing)
-	}
-	if !(p.History == nil) {
-		b = mp.AppendRaw(b, "\xa7history")
-		if p.History == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendBool(b, bool((*p.History)))
-		}
-	}
-	if !(p.Location == nil) {
-		b = mp.AppendRaw(b, "\xa8location")
-		if p.Location == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendBool(b, bool((*p.Location)))
-		}
-	}
-	if !(len(p.HiddenInterests) == 0) {
-		b = mp.AppendRaw(b, "\xb0hidden_interests")
-		if p.HiddenInterests == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.HiddenInterests))
-			for i0 := range p.HiddenInterests {
-				b = mp.AppendString(b, p.HiddenInterests[i0])
-			}
-		}
-	}
-	if !(len(p.Frequency) == 0) {
-		b = mp.AppendRaw(b, "\xa9frequency")
-		b = mp.AppendString(b, p.Frequency)
-	}
-	if !(!bool(p.GPC)) {
-		b = mp.AppendRaw(b, "\xa3gpc")
-		b = mp.AppendBool(b, bool(p.GPC))
-	}
-	return b
-}
-
-// mpStructLedgerEntry is how LedgerEntry is read (mp.Reader.DecodeStruct).
+// mpStructLedgerEntry is how LedgerEntry is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructLedgerEntry = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*LedgerEntry)(p) = LedgerEntry{} },
 	Fields: []mp.Field{
@@ -558,90 +355,24 @@ var mpStructLedgerEntry = mp.Struct{
 		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: &mp.String},
 		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: &mp.Float64},
 		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: &mp.Int64},
-		{Name: "experiment", Offset: unsafe.Offsetof(LedgerEntry{}.Experiment), Type: &mp.String},
+		{Name: "experiment", Offset: unsafe.Offsetof(LedgerEntry{}.Experiment), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
-// mpAppendLedgerEntry appends LedgerEntry as msgpack/v5 writes it.
-func mpAppendLedgerEntry(b []byte, p *LedgerEntry) []byte {
-	n := 6
-	if !(len(p.Experiment) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa5level")
-	b = mp.AppendInt(b, int64(p.Level))
-	b = mp.AppendRaw(b, "\xa9mechanism")
-	b = mp.AppendString(b, p.Mechanism)
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = mp.AppendRaw(b, "\xa2at")
-	b = mp.AppendInt(b, int64(p.At))
-	if !(len(p.Experiment) == 0) {
-		b = mp.AppendRaw(b, "\xaaexperiment")
-		b = mp.AppendString(b, p.Experiment)
-	}
-	return b
-}
-
-// mpStructReport is how Report is read (mp.Reader.DecodeStruct).
+// mpStructReport is how Report is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructReport = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Report)(p) = Report{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: unsafe.Offsetof(Report{}.Ruleset), Type: &mp.String},
 		{Name: "epoch", Offset: unsafe.Offsetof(Report{}.Epoch), Type: &mp.Int64},
 		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: &mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: &mpTypePtrInt},
+		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: &mpTypePtrInt, OmitEmpty: true},
 		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: &mp.Float64},
-		{Name: "outcomes", Offset: unsafe.Offsetof(Report{}.Outcomes), Type: &mpTypeSliceOutcome},
+		{Name: "outcomes", Offset: unsafe.Offsetof(Report{}.Outcomes), Type: &mpTypeSliceOutcome, OmitEmpty: true},
 	},
 }
 
-// mpAppendReport appends Report as msgpack/v5 writes it.
-func mpAppendReport(b []byte, p *Report) []byte {
-	n := 4
-	if !(p.Value == nil) {
-		n++
-	}
-	if !(len(p.Outcomes) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa9mechanism")
-	b = mp.AppendString(b, p.Mechanism)
-	if !(p.Value == nil) {
-		b = mp.AppendRaw(b, "\xa5value")
-		if p.Value == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendInt(b, int64((*p.Value)))
-		}
-	}
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	if !(len(p.Outcomes) == 0) {
-		b = mp.AppendRaw(b, "\xa8outcomes")
-		if p.Outcomes == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Outcomes))
-			for i0 := range p.Outcomes {
-				b = mpAppendOutcome(b, &p.Outcomes[i0])
-			}
-		}
-	}
-	return b
-}
-
-// mpStructOutcome is how Outcome is read (mp.Reader.DecodeStruct).
+// mpStructOutcome is how Outcome is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructOutcome = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Outcome)(p) = Outcome{} },
 	Fields: []mp.Field{
@@ -652,21 +383,7 @@ var mpStructOutcome = mp.Struct{
 	},
 }
 
-// mpAppendOutcome appends Outcome as msgpack/v5 writes it.
-func mpAppendOutcome(b []byte, p *Outcome) []byte {
-	b = mp.AppendMapLen(b, 4)
-	b = mp.AppendRaw(b, "\xaaexperiment")
-	b = mp.AppendString(b, p.Experiment)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa5value")
-	b = mp.AppendInt(b, int64(p.Value))
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	return b
-}
-
-// mpStructAnswer is how answer is read (mp.Reader.DecodeStruct).
+// mpStructAnswer is how answer is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructAnswer = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*answer)(p) = answer{} },
 	Fields: []mp.Field{
@@ -678,23 +395,7 @@ var mpStructAnswer = mp.Struct{
 	},
 }
 
-// mpAppendAnswer appends answer as msgpack/v5 writes it.
-func mpAppendAnswer(b []byte, p *answer) []byte {
-	b = mp.AppendMapLen(b, 5)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa1k")
-	b = mp.AppendInt(b, int64(p.K))
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = mp.AppendRaw(b, "\xa6cohort")
-	b = mp.AppendInt(b, int64(p.Cohort))
-	b = mp.AppendRaw(b, "\xa5value")
-	b = mp.AppendInt(b, int64(p.Value))
-	return b
-}
-
-// mpStructReportPause is how ReportPause is read (mp.Reader.DecodeStruct).
+// mpStructReportPause is how ReportPause is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructReportPause = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportPause)(p) = ReportPause{} },
 	Fields: []mp.Field{
@@ -703,48 +404,18 @@ var mpStructReportPause = mp.Struct{
 	},
 }
 
-// mpAppendReportPause appends ReportPause as msgpack/v5 writes it.
-func mpAppendReportPause(b []byte, p *ReportPause) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5until")
-	b = mp.AppendInt(b, int64(p.Until))
-	return b
-}
-
-// mpStructArm is how Arm is read (mp.Reader.DecodeStruct).
+// mpStructArm is how Arm is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructArm = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Arm)(p) = Arm{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: unsafe.Offsetof(Arm{}.Ruleset), Type: &mp.String},
 		{Name: "experiment", Offset: unsafe.Offsetof(Arm{}.Experiment), Type: &mp.String},
 		{Name: "holdout", Offset: unsafe.Offsetof(Arm{}.Holdout), Type: &mp.Bool},
-		{Name: "until", Offset: unsafe.Offsetof(Arm{}.Until), Type: &mp.Int64},
+		{Name: "until", Offset: unsafe.Offsetof(Arm{}.Until), Type: &mp.Int64, OmitEmpty: true},
 	},
 }
 
-// mpAppendArm appends Arm as msgpack/v5 writes it.
-func mpAppendArm(b []byte, p *Arm) []byte {
-	n := 3
-	if !(p.Until == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xaaexperiment")
-	b = mp.AppendString(b, p.Experiment)
-	b = mp.AppendRaw(b, "\xa7holdout")
-	b = mp.AppendBool(b, bool(p.Holdout))
-	if !(p.Until == 0) {
-		b = mp.AppendRaw(b, "\xa5until")
-		b = mp.AppendInt(b, int64(p.Until))
-	}
-	return b
-}
-
-// mpStructExposure is how Exposure is read (mp.Reader.DecodeStruct).
+// mpStructExposure is how Exposure is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructExposure = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Exposure)(p) = Exposure{} },
 	Fields: []mp.Field{
@@ -757,24 +428,6 @@ var mpStructExposure = mp.Struct{
 	},
 }
 
-// mpAppendExposure appends Exposure as msgpack/v5 writes it.
-func mpAppendExposure(b []byte, p *Exposure) []byte {
-	b = mp.AppendMapLen(b, 6)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xaaexperiment")
-	b = mp.AppendString(b, p.Experiment)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa7holdout")
-	b = mp.AppendBool(b, bool(p.Holdout))
-	b = mp.AppendRaw(b, "\xa5since")
-	b = mp.AppendInt(b, int64(p.Since))
-	b = mp.AppendRaw(b, "\xa4goal")
-	b = mp.AppendBool(b, bool(p.Goal))
-	return b
-}
-
 // mpStructFeed is how Feed is read (mp.Reader.DecodeStruct).
 var mpStructFeed = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Feed)(p) = Feed{} },
@@ -784,8 +437,8 @@ var mpStructFeed = mp.Struct{
 		{Name: "issued", Offset: unsafe.Offsetof(Feed{}.Issued), Type: &mp.Int64},
 		{Name: "expires", Offset: unsafe.Offsetof(Feed{}.Expires), Type: &mp.Int64},
 		{Name: "values", Offset: unsafe.Offsetof(Feed{}.Values), Type: &mp.Strings},
-		{Name: "places", Offset: unsafe.Offsetof(Feed{}.Places), Type: &mpTypeSliceFeedPlace},
-		{Name: "cells", Offset: unsafe.Offsetof(Feed{}.Cells), Type: &mp.Bytes},
+		{Name: "places", Offset: unsafe.Offsetof(Feed{}.Places), Type: &mpTypeSliceFeedPlace, OmitEmpty: true},
+		{Name: "cells", Offset: unsafe.Offsetof(Feed{}.Cells), Type: &mp.Bytes, OmitEmpty: true},
 	},
 }
 
@@ -795,9 +448,9 @@ var mpStructFeedPlace = mp.Struct{
 	Fields: []mp.Field{
 		{Name: "key", Offset: unsafe.Offsetof(FeedPlace{}.Key), Type: &mp.String},
 		{Name: "value", Offset: unsafe.Offsetof(FeedPlace{}.Value), Type: &mp.Int},
-		{Name: "from", Offset: unsafe.Offsetof(FeedPlace{}.From), Type: &mp.Int},
-		{Name: "to", Offset: unsafe.Offsetof(FeedPlace{}.To), Type: &mp.Int},
-		{Name: "label", Offset: unsafe.Offsetof(FeedPlace{}.Label), Type: &mp.String},
+		{Name: "from", Offset: unsafe.Offsetof(FeedPlace{}.From), Type: &mp.Int, OmitEmpty: true},
+		{Name: "to", Offset: unsafe.Offsetof(FeedPlace{}.To), Type: &mp.Int, OmitEmpty: true},
+		{Name: "label", Offset: unsafe.Offsetof(FeedPlace{}.Label), Type: &mp.String, OmitEmpty: true},
 	},
 }
 

@@ -59,16 +59,80 @@ func mpDecodeReportRequest(r *mp.Reader, p *ReportRequest) error {
 	return r.DecodeStruct(&mpStructReportRequest, unsafe.Pointer(p))
 }
 
-// mpStructEmpty is how Empty is read (mp.Reader.DecodeStruct).
-var mpStructEmpty = mp.Struct{
-	Zero:   func(p unsafe.Pointer) { *(*Empty)(p) = Empty{} },
-	Fields: []mp.Field{},
+// mpAppendVersionResult appends VersionResult as msgpack/v5 writes it.
+func mpAppendVersionResult(b []byte, p *VersionResult) []byte {
+	return mp.AppendStruct(b, &mpStructVersionResult, unsafe.Pointer(p))
+}
+
+// mpAppendEngineRulesetInfo appends engine.RulesetInfo as msgpack/v5 writes it.
+func mpAppendEngineRulesetInfo(b []byte, p *engine.RulesetInfo) []byte {
+	return mp.AppendStruct(b, &mpStructEngineRulesetInfo, unsafe.Pointer(p))
+}
+
+// mpAppendSnapshotResult appends SnapshotResult as msgpack/v5 writes it.
+func mpAppendSnapshotResult(b []byte, p *SnapshotResult) []byte {
+	return mp.AppendStruct(b, &mpStructSnapshotResult, unsafe.Pointer(p))
+}
+
+// mpAppendEventsResult appends EventsResult as msgpack/v5 writes it.
+func mpAppendEventsResult(b []byte, p *EventsResult) []byte {
+	return mp.AppendStruct(b, &mpStructEventsResult, unsafe.Pointer(p))
+}
+
+// mpAppendPreferencesResult appends PreferencesResult as msgpack/v5 writes it.
+func mpAppendPreferencesResult(b []byte, p *PreferencesResult) []byte {
+	return mp.AppendStruct(b, &mpStructPreferencesResult, unsafe.Pointer(p))
+}
+
+// mpAppendReportResult appends ReportResult as msgpack/v5 writes it.
+func mpAppendReportResult(b []byte, p *ReportResult) []byte {
+	return mp.AppendStruct(b, &mpStructReportResult, unsafe.Pointer(p))
+}
+
+// mpAppendLedgerResult appends LedgerResult as msgpack/v5 writes it.
+func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
+	return mp.AppendStruct(b, &mpStructLedgerResult, unsafe.Pointer(p))
+}
+
+// mpAppendEngineDescription appends engine.Description as msgpack/v5 writes it.
+func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
+	return mp.AppendStruct(b, &mpStructEngineDescription, unsafe.Pointer(p))
+}
+
+// mpAppendExportResult appends ExportResult as msgpack/v5 writes it.
+func mpAppendExportResult(b []byte, p *ExportResult) []byte {
+	return mp.AppendStruct(b, &mpStructExportResult, unsafe.Pointer(p))
+}
+
+// mpAppendImpressionsResult appends ImpressionsResult as msgpack/v5 writes it.
+func mpAppendImpressionsResult(b []byte, p *ImpressionsResult) []byte {
+	return mp.AppendStruct(b, &mpStructImpressionsResult, unsafe.Pointer(p))
+}
+
+// mpAppendDecideResult appends DecideResult as msgpack/v5 writes it.
+func mpAppendDecideResult(b []byte, p *DecideResult) []byte {
+	return mp.AppendStruct(b, &mpStructDecideResult, unsafe.Pointer(p))
+}
+
+// mpAppendEngineFeedInfo appends engine.FeedInfo as msgpack/v5 writes it.
+func mpAppendEngineFeedInfo(b []byte, p *engine.FeedInfo) []byte {
+	return mp.AppendStruct(b, &mpStructEngineFeedInfo, unsafe.Pointer(p))
 }
 
 // mpAppendEmpty appends Empty as msgpack/v5 writes it.
 func mpAppendEmpty(b []byte, p *Empty) []byte {
-	b = mp.AppendMapLen(b, 0)
-	return b
+	return mp.AppendStruct(b, &mpStructEmpty, unsafe.Pointer(p))
+}
+
+// mpAppendErrorBody appends ErrorBody as msgpack/v5 writes it.
+func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
+	return mp.AppendStruct(b, &mpStructErrorBody, unsafe.Pointer(p))
+}
+
+// mpStructEmpty is how Empty is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
+var mpStructEmpty = mp.Struct{
+	Zero:   func(p unsafe.Pointer) { *(*Empty)(p) = Empty{} },
+	Fields: []mp.Field{},
 }
 
 // mpStructLoadRulesetWire is how loadRulesetWire is read (mp.Reader.DecodeStruct).
@@ -97,7 +161,7 @@ var mpStructObserveRequest = mp.Struct{
 	},
 }
 
-// mpStructEngineEvent is how engine.Event is read (mp.Reader.DecodeStruct).
+// mpStructEngineEvent is how engine.Event is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineEvent = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Event)(p) = engine.Event{} },
 	Fields: []mp.Field{
@@ -105,18 +169,6 @@ var mpStructEngineEvent = mp.Struct{
 		{Name: "item", Offset: unsafe.Offsetof(engine.Event{}.Item), Type: &mp.String},
 		{Name: "at", Offset: unsafe.Offsetof(engine.Event{}.At), Type: &mp.Int64},
 	},
-}
-
-// mpAppendEngineEvent appends engine.Event as msgpack/v5 writes it.
-func mpAppendEngineEvent(b []byte, p *engine.Event) []byte {
-	b = mp.AppendMapLen(b, 3)
-	b = mp.AppendRaw(b, "\xa4type")
-	b = mp.AppendString(b, p.Type)
-	b = mp.AppendRaw(b, "\xa4item")
-	b = mp.AppendString(b, p.Item)
-	b = mp.AppendRaw(b, "\xa2at")
-	b = mp.AppendInt(b, int64(p.At))
-	return b
 }
 
 // mpStructSetContextRequest is how SetContextRequest is read (mp.Reader.DecodeStruct).
@@ -127,182 +179,36 @@ var mpStructSetContextRequest = mp.Struct{
 	},
 }
 
-// mpStructEngineContext is how engine.Context is read (mp.Reader.DecodeStruct).
+// mpStructEngineContext is how engine.Context is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineContext = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Context)(p) = engine.Context{} },
 	Fields: []mp.Field{
 		{Name: "now", Offset: unsafe.Offsetof(engine.Context{}.Now), Type: &mp.Int64},
-		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: &mp.Int},
-		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: &mp.String},
-		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: &mp.String},
-		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: &mp.String},
-		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: &mp.String},
-		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: &mp.String},
-		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: &mp.String},
-		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: &mpTypePtrInt},
-		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: &mp.String},
-		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: &mp.String},
-		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: &mp.Strings},
-		{Name: "geohash", Offset: unsafe.Offsetof(engine.Context{}.Geohash), Type: &mp.String},
-		{Name: "time_zone", Offset: unsafe.Offsetof(engine.Context{}.TimeZone), Type: &mp.String},
-		{Name: "languages", Offset: unsafe.Offsetof(engine.Context{}.Languages), Type: &mp.Strings},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: &mpTypePtrEngineCoordinates},
+		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: &mp.Int, OmitEmpty: true},
+		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: &mp.String, OmitEmpty: true},
+		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: &mp.String, OmitEmpty: true},
+		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: &mp.String, OmitEmpty: true},
+		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: &mp.String, OmitEmpty: true},
+		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: &mp.String, OmitEmpty: true},
+		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: &mp.String, OmitEmpty: true},
+		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: &mp.String, OmitEmpty: true},
+		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: &mp.String, OmitEmpty: true},
+		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "geohash", Offset: unsafe.Offsetof(engine.Context{}.Geohash), Type: &mp.String, OmitEmpty: true},
+		{Name: "time_zone", Offset: unsafe.Offsetof(engine.Context{}.TimeZone), Type: &mp.String, OmitEmpty: true},
+		{Name: "languages", Offset: unsafe.Offsetof(engine.Context{}.Languages), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: &mpTypePtrEngineCoordinates, OmitEmpty: true},
 	},
 }
 
-// mpAppendEngineContext appends engine.Context as msgpack/v5 writes it.
-func mpAppendEngineContext(b []byte, p *engine.Context) []byte {
-	n := 1
-	if !(p.TZOffsetMinutes == 0) {
-		n++
-	}
-	if !(len(p.Daypart) == 0) {
-		n++
-	}
-	if !(len(p.Weekday) == 0) {
-		n++
-	}
-	if !(len(p.Weather) == 0) {
-		n++
-	}
-	if !(len(p.Device) == 0) {
-		n++
-	}
-	if !(len(p.Referrer) == 0) {
-		n++
-	}
-	if !(len(p.PageSection) == 0) {
-		n++
-	}
-	if !(p.Visits == nil) {
-		n++
-	}
-	if !(len(p.Country) == 0) {
-		n++
-	}
-	if !(len(p.Subdivision) == 0) {
-		n++
-	}
-	if !(len(p.Regions) == 0) {
-		n++
-	}
-	if !(len(p.Geohash) == 0) {
-		n++
-	}
-	if !(len(p.TimeZone) == 0) {
-		n++
-	}
-	if !(len(p.Languages) == 0) {
-		n++
-	}
-	if !(p.Location == nil) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa3now")
-	b = mp.AppendInt(b, int64(p.Now))
-	if !(p.TZOffsetMinutes == 0) {
-		b = mp.AppendRaw(b, "\xb1tz_offset_minutes")
-		b = mp.AppendInt(b, int64(p.TZOffsetMinutes))
-	}
-	if !(len(p.Daypart) == 0) {
-		b = mp.AppendRaw(b, "\xa7daypart")
-		b = mp.AppendString(b, p.Daypart)
-	}
-	if !(len(p.Weekday) == 0) {
-		b = mp.AppendRaw(b, "\xa7weekday")
-		b = mp.AppendString(b, p.Weekday)
-	}
-	if !(len(p.Weather) == 0) {
-		b = mp.AppendRaw(b, "\xa7weather")
-		b = mp.AppendString(b, p.Weather)
-	}
-	if !(len(p.Device) == 0) {
-		b = mp.AppendRaw(b, "\xa6device")
-		b = mp.AppendString(b, p.Device)
-	}
-	if !(len(p.Referrer) == 0) {
-		b = mp.AppendRaw(b, "\xa8referrer")
-		b = mp.AppendString(b, p.Referrer)
-	}
-	if !(len(p.PageSection) == 0) {
-		b = mp.AppendRaw(b, "\xacpage_section")
-		b = mp.AppendString(b, p.PageSection)
-	}
-	if !(p.Visits == nil) {
-		b = mp.AppendRaw(b, "\xa6visits")
-		if p.Visits == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendInt(b, int64((*p.Visits)))
-		}
-	}
-	if !(len(p.Country) == 0) {
-		b = mp.AppendRaw(b, "\xa7country")
-		b = mp.AppendString(b, p.Country)
-	}
-	if !(len(p.Subdivision) == 0) {
-		b = mp.AppendRaw(b, "\xabsubdivision")
-		b = mp.AppendString(b, p.Subdivision)
-	}
-	if !(len(p.Regions) == 0) {
-		b = mp.AppendRaw(b, "\xa7regions")
-		if p.Regions == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Regions))
-			for i0 := range p.Regions {
-				b = mp.AppendString(b, p.Regions[i0])
-			}
-		}
-	}
-	if !(len(p.Geohash) == 0) {
-		b = mp.AppendRaw(b, "\xa7geohash")
-		b = mp.AppendString(b, p.Geohash)
-	}
-	if !(len(p.TimeZone) == 0) {
-		b = mp.AppendRaw(b, "\xa9time_zone")
-		b = mp.AppendString(b, p.TimeZone)
-	}
-	if !(len(p.Languages) == 0) {
-		b = mp.AppendRaw(b, "\xa9languages")
-		if p.Languages == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Languages))
-			for i0 := range p.Languages {
-				b = mp.AppendString(b, p.Languages[i0])
-			}
-		}
-	}
-	if !(p.Location == nil) {
-		b = mp.AppendRaw(b, "\xa8location")
-		if p.Location == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mpAppendEngineCoordinates(b, &(*p.Location))
-		}
-	}
-	return b
-}
-
-// mpStructEngineCoordinates is how engine.Coordinates is read (mp.Reader.DecodeStruct).
+// mpStructEngineCoordinates is how engine.Coordinates is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineCoordinates = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Coordinates)(p) = engine.Coordinates{} },
 	Fields: []mp.Field{
 		{Name: "lat", Offset: unsafe.Offsetof(engine.Coordinates{}.Lat), Type: &mp.Float64},
 		{Name: "lon", Offset: unsafe.Offsetof(engine.Coordinates{}.Lon), Type: &mp.Float64},
 	},
-}
-
-// mpAppendEngineCoordinates appends engine.Coordinates as msgpack/v5 writes it.
-func mpAppendEngineCoordinates(b []byte, p *engine.Coordinates) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa3lat")
-	b = mp.AppendFloat64(b, float64(p.Lat))
-	b = mp.AppendRaw(b, "\xa3lon")
-	b = mp.AppendFloat64(b, float64(p.Lon))
-	return b
 }
 
 // mpStructDecideRequest is how DecideRequest is read (mp.Reader.DecodeStruct).
@@ -342,12 +248,12 @@ var mpStructSetPreferencesRequest = mp.Struct{
 var mpStructEnginePreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Preferences)(p) = engine.Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: &mp.String},
-		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: &mpTypePtrBool},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: &mpTypePtrBool},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: &mp.Strings},
-		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: &mp.String},
-		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: &mp.Bool},
+		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: &mp.String, OmitEmpty: true},
+		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: &mp.String, OmitEmpty: true},
+		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
@@ -356,635 +262,299 @@ var mpStructReportRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportRequest)(p) = ReportRequest{} },
 	Fields: []mp.Field{
 		{Name: "now", Offset: unsafe.Offsetof(ReportRequest{}.Now), Type: &mp.Int64},
-		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: &mpTypeMapFloat64},
+		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: &mpTypeMapFloat64, OmitEmpty: true},
 	},
 }
 
-// mpAppendVersionResult appends VersionResult as msgpack/v5 writes it.
-func mpAppendVersionResult(b []byte, p *VersionResult) []byte {
-	n := 2
-	if !(len(p.Ruleset) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa3abi")
-	b = mp.AppendInt(b, int64(p.ABI))
-	b = mp.AppendRaw(b, "\xa6engine")
-	b = mp.AppendString(b, p.Engine)
-	if !(len(p.Ruleset) == 0) {
-		b = mp.AppendRaw(b, "\xa7ruleset")
-		b = mp.AppendString(b, p.Ruleset)
-	}
-	return b
+// mpStructVersionResult is how VersionResult is written (mp.AppendStruct).
+var mpStructVersionResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "abi", Offset: unsafe.Offsetof(VersionResult{}.ABI), Type: &mp.Int},
+		{Name: "engine", Offset: unsafe.Offsetof(VersionResult{}.Engine), Type: &mp.String},
+		{Name: "ruleset", Offset: unsafe.Offsetof(VersionResult{}.Ruleset), Type: &mp.String, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineRulesetInfo appends engine.RulesetInfo as msgpack/v5 writes it.
-func mpAppendEngineRulesetInfo(b []byte, p *engine.RulesetInfo) []byte {
-	n := 4
-	if !(len(p.Feeds) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa7version")
-	b = mp.AppendString(b, p.Version)
-	b = mp.AppendRaw(b, "\xa5items")
-	b = mp.AppendInt(b, int64(p.Items))
-	b = mp.AppendRaw(b, "\xa5slots")
-	b = mp.AppendInt(b, int64(p.Slots))
-	if !(len(p.Feeds) == 0) {
-		b = mp.AppendRaw(b, "\xa5feeds")
-		if p.Feeds == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Feeds))
-			for i0 := range p.Feeds {
-				b = mpAppendEngineFeedLocation(b, &p.Feeds[i0])
-			}
-		}
-	}
-	return b
+// mpStructEngineRulesetInfo is how engine.RulesetInfo is written (mp.AppendStruct).
+var mpStructEngineRulesetInfo = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.RulesetInfo{}.ID), Type: &mp.String},
+		{Name: "version", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Version), Type: &mp.String},
+		{Name: "items", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Items), Type: &mp.Int},
+		{Name: "slots", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Slots), Type: &mp.Int},
+		{Name: "feeds", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Feeds), Type: &mpTypeSliceEngineFeedLocation, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineFeedLocation appends engine.FeedLocation as msgpack/v5 writes it.
-func mpAppendEngineFeedLocation(b []byte, p *engine.FeedLocation) []byte {
-	b = mp.AppendMapLen(b, 3)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa4kind")
-	b = mp.AppendString(b, p.Kind)
-	b = mp.AppendRaw(b, "\xa3url")
-	b = mp.AppendString(b, p.URL)
-	return b
+// mpStructEngineFeedLocation is how engine.FeedLocation is written (mp.AppendStruct).
+var mpStructEngineFeedLocation = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.FeedLocation{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedLocation{}.Kind), Type: &mp.String},
+		{Name: "url", Offset: unsafe.Offsetof(engine.FeedLocation{}.URL), Type: &mp.String},
+	},
 }
 
-// mpAppendSnapshotResult appends SnapshotResult as msgpack/v5 writes it.
-func mpAppendSnapshotResult(b []byte, p *SnapshotResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xa8snapshot")
-	b = mp.AppendBytes(b, p.Snapshot)
-	return b
+// mpStructSnapshotResult is how SnapshotResult is written (mp.AppendStruct).
+var mpStructSnapshotResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "snapshot", Offset: unsafe.Offsetof(SnapshotResult{}.Snapshot), Type: &mp.Bytes},
+	},
 }
 
-// mpAppendEventsResult appends EventsResult as msgpack/v5 writes it.
-func mpAppendEventsResult(b []byte, p *EventsResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xa6events")
-	b = mp.AppendInt(b, int64(p.Events))
-	return b
+// mpStructEventsResult is how EventsResult is written (mp.AppendStruct).
+var mpStructEventsResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "events", Offset: unsafe.Offsetof(EventsResult{}.Events), Type: &mp.Int},
+	},
 }
 
-// mpAppendPreferencesResult appends PreferencesResult as msgpack/v5 writes it.
-func mpAppendPreferencesResult(b []byte, p *PreferencesResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xabpreferences")
-	b = mpAppendEngineEffectivePreferences(b, &p.Preferences)
-	return b
+// mpStructPreferencesResult is how PreferencesResult is written (mp.AppendStruct).
+var mpStructPreferencesResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "preferences", Offset: unsafe.Offsetof(PreferencesResult{}.Preferences), Type: &mpTypeEngineEffectivePreferences},
+	},
 }
 
-// mpAppendEngineEffectivePreferences appends engine.EffectivePreferences as msgpack/v5 writes it.
-func mpAppendEngineEffectivePreferences(b []byte, p *engine.EffectivePreferences) []byte {
-	b = mp.AppendMapLen(b, 7)
-	b = mp.AppendRaw(b, "\xa7sharing")
-	b = mp.AppendString(b, p.Sharing)
-	b = mp.AppendRaw(b, "\xa7history")
-	b = mp.AppendBool(b, bool(p.History))
-	b = mp.AppendRaw(b, "\xa8location")
-	b = mp.AppendBool(b, bool(p.Location))
-	b = mp.AppendRaw(b, "\xb0hidden_interests")
-	if p.HiddenInterests == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.HiddenInterests))
-		for i0 := range p.HiddenInterests {
-			b = mp.AppendString(b, p.HiddenInterests[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa9frequency")
-	b = mp.AppendString(b, p.Frequency)
-	b = mp.AppendRaw(b, "\xa3gpc")
-	b = mp.AppendBool(b, bool(p.GPC))
-	b = mp.AppendRaw(b, "\xabgpc_applied")
-	b = mp.AppendBool(b, bool(p.GPCApplied))
-	return b
+// mpStructEngineEffectivePreferences is how engine.EffectivePreferences is written (mp.AppendStruct).
+var mpStructEngineEffectivePreferences = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "sharing", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Sharing), Type: &mp.String},
+		{Name: "history", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.History), Type: &mp.Bool},
+		{Name: "location", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Location), Type: &mp.Bool},
+		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.HiddenInterests), Type: &mp.Strings},
+		{Name: "frequency", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Frequency), Type: &mp.String},
+		{Name: "gpc", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.GPC), Type: &mp.Bool},
+		{Name: "gpc_applied", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.GPCApplied), Type: &mp.Bool},
+	},
 }
 
-// mpAppendReportResult appends ReportResult as msgpack/v5 writes it.
-func mpAppendReportResult(b []byte, p *ReportResult) []byte {
-	n := 1
-	if !(len(p.Reason) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa6report")
-	if p.Report == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mpAppendEngineReport(b, &(*p.Report))
-	}
-	if !(len(p.Reason) == 0) {
-		b = mp.AppendRaw(b, "\xa6reason")
-		b = mp.AppendString(b, p.Reason)
-	}
-	return b
+// mpStructReportResult is how ReportResult is written (mp.AppendStruct).
+var mpStructReportResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "report", Offset: unsafe.Offsetof(ReportResult{}.Report), Type: &mpTypePtrEngineReport},
+		{Name: "reason", Offset: unsafe.Offsetof(ReportResult{}.Reason), Type: &mp.String, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineReport appends engine.Report as msgpack/v5 writes it.
-func mpAppendEngineReport(b []byte, p *engine.Report) []byte {
-	n := 4
-	if !(p.Value == nil) {
-		n++
-	}
-	if !(len(p.Outcomes) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa9mechanism")
-	b = mp.AppendString(b, p.Mechanism)
-	if !(p.Value == nil) {
-		b = mp.AppendRaw(b, "\xa5value")
-		if p.Value == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendInt(b, int64((*p.Value)))
-		}
-	}
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	if !(len(p.Outcomes) == 0) {
-		b = mp.AppendRaw(b, "\xa8outcomes")
-		if p.Outcomes == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Outcomes))
-			for i0 := range p.Outcomes {
-				b = mpAppendEngineOutcome(b, &p.Outcomes[i0])
-			}
-		}
-	}
-	return b
+// mpStructEngineReport is how engine.Report is written (mp.AppendStruct).
+var mpStructEngineReport = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Report{}.Ruleset), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(engine.Report{}.Epoch), Type: &mp.Int64},
+		{Name: "mechanism", Offset: unsafe.Offsetof(engine.Report{}.Mechanism), Type: &mp.String},
+		{Name: "value", Offset: unsafe.Offsetof(engine.Report{}.Value), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "epsilon", Offset: unsafe.Offsetof(engine.Report{}.Epsilon), Type: &mp.Float64},
+		{Name: "outcomes", Offset: unsafe.Offsetof(engine.Report{}.Outcomes), Type: &mpTypeSliceEngineOutcome, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineOutcome appends engine.Outcome as msgpack/v5 writes it.
-func mpAppendEngineOutcome(b []byte, p *engine.Outcome) []byte {
-	b = mp.AppendMapLen(b, 4)
-	b = mp.AppendRaw(b, "\xaaexperiment")
-	b = mp.AppendString(b, p.Experiment)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa5value")
-	b = mp.AppendInt(b, int64(p.Value))
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	return b
+// mpStructEngineOutcome is how engine.Outcome is written (mp.AppendStruct).
+var mpStructEngineOutcome = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "experiment", Offset: unsafe.Offsetof(engine.Outcome{}.Experiment), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(engine.Outcome{}.Epoch), Type: &mp.Int64},
+		{Name: "value", Offset: unsafe.Offsetof(engine.Outcome{}.Value), Type: &mp.Int},
+		{Name: "epsilon", Offset: unsafe.Offsetof(engine.Outcome{}.Epsilon), Type: &mp.Float64},
+	},
 }
 
-// mpAppendLedgerResult appends LedgerResult as msgpack/v5 writes it.
-func mpAppendLedgerResult(b []byte, p *LedgerResult) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa7entries")
-	if p.Entries == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Entries))
-		for i0 := range p.Entries {
-			b = mpAppendEngineLedgerEntry(b, &p.Entries[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xadepsilon_spent")
-	b = mp.AppendFloat64(b, float64(p.EpsilonSpent))
-	return b
+// mpStructLedgerResult is how LedgerResult is written (mp.AppendStruct).
+var mpStructLedgerResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "entries", Offset: unsafe.Offsetof(LedgerResult{}.Entries), Type: &mpTypeSliceEngineLedgerEntry},
+		{Name: "epsilon_spent", Offset: unsafe.Offsetof(LedgerResult{}.EpsilonSpent), Type: &mp.Float64},
+	},
 }
 
-// mpAppendEngineLedgerEntry appends engine.LedgerEntry as msgpack/v5 writes it.
-func mpAppendEngineLedgerEntry(b []byte, p *engine.LedgerEntry) []byte {
-	n := 6
-	if !(len(p.Experiment) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5epoch")
-	b = mp.AppendInt(b, int64(p.Epoch))
-	b = mp.AppendRaw(b, "\xa5level")
-	b = mp.AppendInt(b, int64(p.Level))
-	b = mp.AppendRaw(b, "\xa9mechanism")
-	b = mp.AppendString(b, p.Mechanism)
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = mp.AppendRaw(b, "\xa2at")
-	b = mp.AppendInt(b, int64(p.At))
-	if !(len(p.Experiment) == 0) {
-		b = mp.AppendRaw(b, "\xaaexperiment")
-		b = mp.AppendString(b, p.Experiment)
-	}
-	return b
+// mpStructEngineLedgerEntry is how engine.LedgerEntry is written (mp.AppendStruct).
+var mpStructEngineLedgerEntry = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Ruleset), Type: &mp.String},
+		{Name: "epoch", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Epoch), Type: &mp.Int64},
+		{Name: "level", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Level), Type: &mp.Int},
+		{Name: "mechanism", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Mechanism), Type: &mp.String},
+		{Name: "epsilon", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Epsilon), Type: &mp.Float64},
+		{Name: "at", Offset: unsafe.Offsetof(engine.LedgerEntry{}.At), Type: &mp.Int64},
+		{Name: "experiment", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Experiment), Type: &mp.String, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineDescription appends engine.Description as msgpack/v5 writes it.
-func mpAppendEngineDescription(b []byte, p *engine.Description) []byte {
-	b = mp.AppendMapLen(b, 5)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
-	b = mp.AppendRaw(b, "\xa7signals")
-	if p.Signals == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Signals))
-		for i0 := range p.Signals {
-			b = mpAppendEngineSignal(b, &p.Signals[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa9interests")
-	if p.Interests == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Interests))
-		for i0 := range p.Interests {
-			b = mpAppendEngineInterestGroup(b, &p.Interests[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa5slots")
-	if p.Slots == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Slots))
-		for i0 := range p.Slots {
-			b = mpAppendEngineSlotDescription(b, &p.Slots[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa9reporting")
-	b = mpAppendEngineReportingPolicy(b, &p.Reporting)
-	return b
+// mpStructEngineDescription is how engine.Description is written (mp.AppendStruct).
+var mpStructEngineDescription = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Description{}.Ruleset), Type: &mpTypeEngineRulesetInfo},
+		{Name: "signals", Offset: unsafe.Offsetof(engine.Description{}.Signals), Type: &mpTypeSliceEngineSignal},
+		{Name: "interests", Offset: unsafe.Offsetof(engine.Description{}.Interests), Type: &mpTypeSliceEngineInterestGroup},
+		{Name: "slots", Offset: unsafe.Offsetof(engine.Description{}.Slots), Type: &mpTypeSliceEngineSlotDescription},
+		{Name: "reporting", Offset: unsafe.Offsetof(engine.Description{}.Reporting), Type: &mpTypeEngineReportingPolicy},
+	},
 }
 
-// mpAppendEngineSignal appends engine.Signal as msgpack/v5 writes it.
-func mpAppendEngineSignal(b []byte, p *engine.Signal) []byte {
-	b = mp.AppendMapLen(b, 4)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa4kind")
-	b = mp.AppendString(b, p.Kind)
-	b = mp.AppendRaw(b, "\xa7purpose")
-	b = mp.AppendString(b, p.Purpose)
-	b = mp.AppendRaw(b, "\xaeretention_days")
-	b = mp.AppendInt(b, int64(p.RetentionDays))
-	return b
+// mpStructEngineSignal is how engine.Signal is written (mp.AppendStruct).
+var mpStructEngineSignal = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.Signal{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(engine.Signal{}.Kind), Type: &mp.String},
+		{Name: "purpose", Offset: unsafe.Offsetof(engine.Signal{}.Purpose), Type: &mp.String},
+		{Name: "retention_days", Offset: unsafe.Offsetof(engine.Signal{}.RetentionDays), Type: &mp.Int},
+	},
 }
 
-// mpAppendEngineInterestGroup appends engine.InterestGroup as msgpack/v5 writes it.
-func mpAppendEngineInterestGroup(b []byte, p *engine.InterestGroup) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa4tags")
-	if p.Tags == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Tags))
-		for i0 := range p.Tags {
-			b = mp.AppendString(b, p.Tags[i0])
-		}
-	}
-	return b
+// mpStructEngineInterestGroup is how engine.InterestGroup is written (mp.AppendStruct).
+var mpStructEngineInterestGroup = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.InterestGroup{}.ID), Type: &mp.String},
+		{Name: "tags", Offset: unsafe.Offsetof(engine.InterestGroup{}.Tags), Type: &mp.Strings},
+	},
 }
 
-// mpAppendEngineSlotDescription appends engine.SlotDescription as msgpack/v5 writes it.
-func mpAppendEngineSlotDescription(b []byte, p *engine.SlotDescription) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa8fallback")
-	if p.Fallback == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Fallback))
-		for i0 := range p.Fallback {
-			b = mp.AppendString(b, p.Fallback[i0])
-		}
-	}
-	return b
+// mpStructEngineSlotDescription is how engine.SlotDescription is written (mp.AppendStruct).
+var mpStructEngineSlotDescription = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.SlotDescription{}.ID), Type: &mp.String},
+		{Name: "fallback", Offset: unsafe.Offsetof(engine.SlotDescription{}.Fallback), Type: &mp.Strings},
+	},
 }
 
-// mpAppendEngineReportingPolicy appends engine.ReportingPolicy as msgpack/v5 writes it.
-func mpAppendEngineReportingPolicy(b []byte, p *engine.ReportingPolicy) []byte {
-	b = mp.AppendMapLen(b, 4)
-	b = mp.AppendRaw(b, "\xa7epsilon")
-	b = mp.AppendFloat64(b, float64(p.Epsilon))
-	b = mp.AppendRaw(b, "\xaaepoch_days")
-	b = mp.AppendInt(b, int64(p.EpochDays))
-	b = mp.AppendRaw(b, "\xa5min_k")
-	b = mp.AppendInt(b, int64(p.MinK))
-	b = mp.AppendRaw(b, "\xa7cohorts")
-	b = mp.AppendInt(b, int64(p.Cohorts))
-	return b
+// mpStructEngineReportingPolicy is how engine.ReportingPolicy is written (mp.AppendStruct).
+var mpStructEngineReportingPolicy = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "epsilon", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.Epsilon), Type: &mp.Float64},
+		{Name: "epoch_days", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.EpochDays), Type: &mp.Int},
+		{Name: "min_k", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.MinK), Type: &mp.Int},
+		{Name: "cohorts", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.Cohorts), Type: &mp.Int},
+	},
 }
 
-// mpAppendExportResult appends ExportResult as msgpack/v5 writes it.
-func mpAppendExportResult(b []byte, p *ExportResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xa6export")
-	b = mpAppendEngineExport(b, &p.Export)
-	return b
+// mpStructExportResult is how ExportResult is written (mp.AppendStruct).
+var mpStructExportResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "export", Offset: unsafe.Offsetof(ExportResult{}.Export), Type: &mpTypeEngineExport},
+	},
 }
 
-// mpAppendEngineExport appends engine.Export as msgpack/v5 writes it.
-func mpAppendEngineExport(b []byte, p *engine.Export) []byte {
-	b = mp.AppendMapLen(b, 12)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mpAppendEngineRulesetInfo(b, &p.Ruleset)
-	b = mp.AppendRaw(b, "\xabpreferences")
-	b = mpAppendEngineEffectivePreferences(b, &p.Preferences)
-	b = mp.AppendRaw(b, "\xa7context")
-	b = mpAppendEngineContext(b, &p.Context)
-	b = mp.AppendRaw(b, "\xa6events")
-	if p.Events == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Events))
-		for i0 := range p.Events {
-			b = mpAppendEngineEvent(b, &p.Events[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xabimpressions")
-	if p.Impressions == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Impressions))
-		for i0 := range p.Impressions {
-			b = mpAppendEngineImpression(b, &p.Impressions[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa4caps")
-	if p.Caps == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Caps))
-		for i0 := range p.Caps {
-			b = mpAppendEngineCapStatus(b, &p.Caps[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa9interests")
-	if p.Interests == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Interests))
-		for i0 := range p.Interests {
-			b = mpAppendEngineInterestWeight(b, &p.Interests[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa6cohort")
-	b = mp.AppendString(b, p.Cohort)
-	b = mp.AppendRaw(b, "\xa7reports")
-	if p.Reports == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Reports))
-		for i0 := range p.Reports {
-			b = mpAppendEngineReport(b, &p.Reports[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xadreport_pauses")
-	if p.ReportPauses == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.ReportPauses))
-		for i0 := range p.ReportPauses {
-			b = mpAppendEngineReportPause(b, &p.ReportPauses[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa6ledger")
-	if p.Ledger == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Ledger))
-		for i0 := range p.Ledger {
-			b = mpAppendEngineLedgerEntry(b, &p.Ledger[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xadepsilon_spent")
-	b = mp.AppendFloat64(b, float64(p.EpsilonSpent))
-	return b
+// mpStructEngineExport is how engine.Export is written (mp.AppendStruct).
+var mpStructEngineExport = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Export{}.Ruleset), Type: &mpTypeEngineRulesetInfo},
+		{Name: "preferences", Offset: unsafe.Offsetof(engine.Export{}.Preferences), Type: &mpTypeEngineEffectivePreferences},
+		{Name: "context", Offset: unsafe.Offsetof(engine.Export{}.Context), Type: &mpTypeEngineContext},
+		{Name: "events", Offset: unsafe.Offsetof(engine.Export{}.Events), Type: &mpTypeSliceEngineEvent},
+		{Name: "impressions", Offset: unsafe.Offsetof(engine.Export{}.Impressions), Type: &mpTypeSliceEngineImpression},
+		{Name: "caps", Offset: unsafe.Offsetof(engine.Export{}.Caps), Type: &mpTypeSliceEngineCapStatus},
+		{Name: "interests", Offset: unsafe.Offsetof(engine.Export{}.Interests), Type: &mpTypeSliceEngineInterestWeight},
+		{Name: "cohort", Offset: unsafe.Offsetof(engine.Export{}.Cohort), Type: &mp.String},
+		{Name: "reports", Offset: unsafe.Offsetof(engine.Export{}.Reports), Type: &mpTypeSliceEngineReport},
+		{Name: "report_pauses", Offset: unsafe.Offsetof(engine.Export{}.ReportPauses), Type: &mpTypeSliceEngineReportPause},
+		{Name: "ledger", Offset: unsafe.Offsetof(engine.Export{}.Ledger), Type: &mpTypeSliceEngineLedgerEntry},
+		{Name: "epsilon_spent", Offset: unsafe.Offsetof(engine.Export{}.EpsilonSpent), Type: &mp.Float64},
+	},
 }
 
-// mpAppendEngineImpression appends engine.Impression as msgpack/v5 writes it.
-func mpAppendEngineImpression(b []byte, p *engine.Impression) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa4item")
-	b = mp.AppendString(b, p.Item)
-	b = mp.AppendRaw(b, "\xa2at")
-	b = mp.AppendInt(b, int64(p.At))
-	return b
+// mpStructEngineImpression is how engine.Impression is written (mp.AppendStruct).
+var mpStructEngineImpression = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "item", Offset: unsafe.Offsetof(engine.Impression{}.Item), Type: &mp.String},
+		{Name: "at", Offset: unsafe.Offsetof(engine.Impression{}.At), Type: &mp.Int64},
+	},
 }
 
-// mpAppendEngineCapStatus appends engine.CapStatus as msgpack/v5 writes it.
-func mpAppendEngineCapStatus(b []byte, p *engine.CapStatus) []byte {
-	b = mp.AppendMapLen(b, 9)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa5items")
-	if p.Items == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Items))
-		for i0 := range p.Items {
-			b = mp.AppendString(b, p.Items[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xabshown_today")
-	b = mp.AppendInt(b, int64(p.ShownToday))
-	b = mp.AppendRaw(b, "\xafshown_this_week")
-	b = mp.AppendInt(b, int64(p.ShownThisWeek))
-	b = mp.AppendRaw(b, "\xa7per_day")
-	b = mp.AppendInt(b, int64(p.PerDay))
-	b = mp.AppendRaw(b, "\xa8per_week")
-	b = mp.AppendInt(b, int64(p.PerWeek))
-	b = mp.AppendRaw(b, "\xafruleset_per_day")
-	b = mp.AppendInt(b, int64(p.RulesetPerDay))
-	b = mp.AppendRaw(b, "\xb0ruleset_per_week")
-	b = mp.AppendInt(b, int64(p.RulesetPerWeek))
-	b = mp.AppendRaw(b, "\xa7reached")
-	b = mp.AppendBool(b, bool(p.Reached))
-	return b
+// mpStructEngineCapStatus is how engine.CapStatus is written (mp.AppendStruct).
+var mpStructEngineCapStatus = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.CapStatus{}.ID), Type: &mp.String},
+		{Name: "items", Offset: unsafe.Offsetof(engine.CapStatus{}.Items), Type: &mp.Strings},
+		{Name: "shown_today", Offset: unsafe.Offsetof(engine.CapStatus{}.ShownToday), Type: &mp.Int},
+		{Name: "shown_this_week", Offset: unsafe.Offsetof(engine.CapStatus{}.ShownThisWeek), Type: &mp.Int},
+		{Name: "per_day", Offset: unsafe.Offsetof(engine.CapStatus{}.PerDay), Type: &mp.Int},
+		{Name: "per_week", Offset: unsafe.Offsetof(engine.CapStatus{}.PerWeek), Type: &mp.Int},
+		{Name: "ruleset_per_day", Offset: unsafe.Offsetof(engine.CapStatus{}.RulesetPerDay), Type: &mp.Int},
+		{Name: "ruleset_per_week", Offset: unsafe.Offsetof(engine.CapStatus{}.RulesetPerWeek), Type: &mp.Int},
+		{Name: "reached", Offset: unsafe.Offsetof(engine.CapStatus{}.Reached), Type: &mp.Bool},
+	},
 }
 
-// mpAppendEngineInterestWeight appends engine.InterestWeight as msgpack/v5 writes it.
-func mpAppendEngineInterestWeight(b []byte, p *engine.InterestWeight) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa3tag")
-	b = mp.AppendString(b, p.Tag)
-	b = mp.AppendRaw(b, "\xa6weight")
-	b = mp.AppendFloat64(b, float64(p.Weight))
-	return b
+// mpStructEngineInterestWeight is how engine.InterestWeight is written (mp.AppendStruct).
+var mpStructEngineInterestWeight = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "tag", Offset: unsafe.Offsetof(engine.InterestWeight{}.Tag), Type: &mp.String},
+		{Name: "weight", Offset: unsafe.Offsetof(engine.InterestWeight{}.Weight), Type: &mp.Float64},
+	},
 }
 
-// mpAppendEngineReportPause appends engine.ReportPause as msgpack/v5 writes it.
-func mpAppendEngineReportPause(b []byte, p *engine.ReportPause) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa7ruleset")
-	b = mp.AppendString(b, p.Ruleset)
-	b = mp.AppendRaw(b, "\xa5until")
-	b = mp.AppendInt(b, int64(p.Until))
-	return b
+// mpStructEngineReportPause is how engine.ReportPause is written (mp.AppendStruct).
+var mpStructEngineReportPause = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "ruleset", Offset: unsafe.Offsetof(engine.ReportPause{}.Ruleset), Type: &mp.String},
+		{Name: "until", Offset: unsafe.Offsetof(engine.ReportPause{}.Until), Type: &mp.Int64},
+	},
 }
 
-// mpAppendImpressionsResult appends ImpressionsResult as msgpack/v5 writes it.
-func mpAppendImpressionsResult(b []byte, p *ImpressionsResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xabimpressions")
-	b = mp.AppendInt(b, int64(p.Impressions))
-	return b
+// mpStructImpressionsResult is how ImpressionsResult is written (mp.AppendStruct).
+var mpStructImpressionsResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "impressions", Offset: unsafe.Offsetof(ImpressionsResult{}.Impressions), Type: &mp.Int},
+	},
 }
 
-// mpAppendDecideResult appends DecideResult as msgpack/v5 writes it.
-func mpAppendDecideResult(b []byte, p *DecideResult) []byte {
-	b = mp.AppendMapLen(b, 1)
-	b = mp.AppendRaw(b, "\xa9decisions")
-	if p.Decisions == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Decisions))
-		for i0 := range p.Decisions {
-			b = mpAppendEngineDecision(b, &p.Decisions[i0])
-		}
-	}
-	return b
+// mpStructDecideResult is how DecideResult is written (mp.AppendStruct).
+var mpStructDecideResult = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "decisions", Offset: unsafe.Offsetof(DecideResult{}.Decisions), Type: &mpTypeSliceEngineDecision},
+	},
 }
 
-// mpAppendEngineDecision appends engine.Decision as msgpack/v5 writes it.
-func mpAppendEngineDecision(b []byte, p *engine.Decision) []byte {
-	n := 3
-	if !(len(p.Capped) == 0) {
-		n++
-	}
-	if !(len(p.Experiment) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa4slot")
-	b = mp.AppendString(b, p.Slot)
-	b = mp.AppendRaw(b, "\xa5items")
-	if p.Items == nil {
-		b = mp.AppendNil(b)
-	} else {
-		b = mp.AppendArrayLen(b, len(p.Items))
-		for i0 := range p.Items {
-			b = mpAppendEnginePick(b, &p.Items[i0])
-		}
-	}
-	b = mp.AppendRaw(b, "\xa8fallback")
-	b = mp.AppendBool(b, bool(p.Fallback))
-	if !(len(p.Capped) == 0) {
-		b = mp.AppendRaw(b, "\xa6capped")
-		if p.Capped == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Capped))
-			for i0 := range p.Capped {
-				b = mp.AppendString(b, p.Capped[i0])
-			}
-		}
-	}
-	if !(len(p.Experiment) == 0) {
-		b = mp.AppendRaw(b, "\xaaexperiment")
-		b = mp.AppendString(b, p.Experiment)
-	}
-	return b
+// mpStructEngineDecision is how engine.Decision is written (mp.AppendStruct).
+var mpStructEngineDecision = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "slot", Offset: unsafe.Offsetof(engine.Decision{}.Slot), Type: &mp.String},
+		{Name: "items", Offset: unsafe.Offsetof(engine.Decision{}.Items), Type: &mpTypeSliceEnginePick},
+		{Name: "fallback", Offset: unsafe.Offsetof(engine.Decision{}.Fallback), Type: &mp.Bool},
+		{Name: "capped", Offset: unsafe.Offsetof(engine.Decision{}.Capped), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "experiment", Offset: unsafe.Offsetof(engine.Decision{}.Experiment), Type: &mp.String, OmitEmpty: true},
+	},
 }
 
-// mpAppendEnginePick appends engine.Pick as msgpack/v5 writes it.
-func mpAppendEnginePick(b []byte, p *engine.Pick) []byte {
-	n := 3
-	if !(len(p.Rules) == 0) {
-		n++
-	}
-	if !(len(p.Feeds) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa4item")
-	b = mp.AppendString(b, p.Item)
-	b = mp.AppendRaw(b, "\xa5score")
-	b = mp.AppendFloat64(b, float64(p.Score))
-	b = mp.AppendRaw(b, "\xa6reason")
-	b = mp.AppendString(b, p.Reason)
-	if !(len(p.Rules) == 0) {
-		b = mp.AppendRaw(b, "\xa5rules")
-		if p.Rules == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Rules))
-			for i0 := range p.Rules {
-				b = mp.AppendString(b, p.Rules[i0])
-			}
-		}
-	}
-	if !(len(p.Feeds) == 0) {
-		b = mp.AppendRaw(b, "\xa5feeds")
-		if p.Feeds == nil {
-			b = mp.AppendNil(b)
-		} else {
-			b = mp.AppendArrayLen(b, len(p.Feeds))
-			for i0 := range p.Feeds {
-				b = mpAppendEngineFeedSource(b, &p.Feeds[i0])
-			}
-		}
-	}
-	return b
+// mpStructEnginePick is how engine.Pick is written (mp.AppendStruct).
+var mpStructEnginePick = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "item", Offset: unsafe.Offsetof(engine.Pick{}.Item), Type: &mp.String},
+		{Name: "score", Offset: unsafe.Offsetof(engine.Pick{}.Score), Type: &mp.Float64},
+		{Name: "reason", Offset: unsafe.Offsetof(engine.Pick{}.Reason), Type: &mp.String},
+		{Name: "rules", Offset: unsafe.Offsetof(engine.Pick{}.Rules), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "feeds", Offset: unsafe.Offsetof(engine.Pick{}.Feeds), Type: &mpTypeSliceEngineFeedSource, OmitEmpty: true},
+	},
 }
 
-// mpAppendEngineFeedSource appends engine.FeedSource as msgpack/v5 writes it.
-func mpAppendEngineFeedSource(b []byte, p *engine.FeedSource) []byte {
-	n := 5
-	if !(len(p.Label) == 0) {
-		n++
-	}
-	b = mp.AppendMapLen(b, n)
-	b = mp.AppendRaw(b, "\xa4feed")
-	b = mp.AppendString(b, p.Feed)
-	b = mp.AppendRaw(b, "\xa4kind")
-	b = mp.AppendString(b, p.Kind)
-	b = mp.AppendRaw(b, "\xa5value")
-	b = mp.AppendString(b, p.Value)
-	b = mp.AppendRaw(b, "\xa5place")
-	b = mp.AppendString(b, p.Place)
-	if !(len(p.Label) == 0) {
-		b = mp.AppendRaw(b, "\xa5label")
-		b = mp.AppendString(b, p.Label)
-	}
-	b = mp.AppendRaw(b, "\xa6issued")
-	b = mp.AppendInt(b, int64(p.Issued))
-	return b
+// mpStructEngineFeedSource is how engine.FeedSource is written (mp.AppendStruct).
+var mpStructEngineFeedSource = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "feed", Offset: unsafe.Offsetof(engine.FeedSource{}.Feed), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedSource{}.Kind), Type: &mp.String},
+		{Name: "value", Offset: unsafe.Offsetof(engine.FeedSource{}.Value), Type: &mp.String},
+		{Name: "place", Offset: unsafe.Offsetof(engine.FeedSource{}.Place), Type: &mp.String},
+		{Name: "label", Offset: unsafe.Offsetof(engine.FeedSource{}.Label), Type: &mp.String, OmitEmpty: true},
+		{Name: "issued", Offset: unsafe.Offsetof(engine.FeedSource{}.Issued), Type: &mp.Int64},
+	},
 }
 
-// mpAppendEngineFeedInfo appends engine.FeedInfo as msgpack/v5 writes it.
-func mpAppendEngineFeedInfo(b []byte, p *engine.FeedInfo) []byte {
-	b = mp.AppendMapLen(b, 4)
-	b = mp.AppendRaw(b, "\xa2id")
-	b = mp.AppendString(b, p.ID)
-	b = mp.AppendRaw(b, "\xa4kind")
-	b = mp.AppendString(b, p.Kind)
-	b = mp.AppendRaw(b, "\xa6issued")
-	b = mp.AppendInt(b, int64(p.Issued))
-	b = mp.AppendRaw(b, "\xa7expires")
-	b = mp.AppendInt(b, int64(p.Expires))
-	return b
+// mpStructEngineFeedInfo is how engine.FeedInfo is written (mp.AppendStruct).
+var mpStructEngineFeedInfo = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "id", Offset: unsafe.Offsetof(engine.FeedInfo{}.ID), Type: &mp.String},
+		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedInfo{}.Kind), Type: &mp.String},
+		{Name: "issued", Offset: unsafe.Offsetof(engine.FeedInfo{}.Issued), Type: &mp.Int64},
+		{Name: "expires", Offset: unsafe.Offsetof(engine.FeedInfo{}.Expires), Type: &mp.Int64},
+	},
 }
 
-// mpAppendErrorBody appends ErrorBody as msgpack/v5 writes it.
-func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
-	b = mp.AppendMapLen(b, 2)
-	b = mp.AppendRaw(b, "\xa4code")
-	b = mp.AppendString(b, string(p.Code))
-	b = mp.AppendRaw(b, "\xa7message")
-	b = mp.AppendString(b, p.Message)
-	return b
+// mpStructErrorBody is how ErrorBody is written (mp.AppendStruct).
+var mpStructErrorBody = mp.Struct{
+	Fields: []mp.Field{
+		{Name: "code", Offset: unsafe.Offsetof(ErrorBody{}.Code), Type: &mp.String},
+		{Name: "message", Offset: unsafe.Offsetof(ErrorBody{}.Message), Type: &mp.String},
+	},
 }
 
 var mpTypeEngineEvent = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEvent}
@@ -1027,4 +597,102 @@ var mpTypeMapFloat64 = mp.Type{Kind: mp.KindMap, Elem: &mp.Float64,
 	MakeEmpty: func(p unsafe.Pointer, n int) { *(*map[string]float64)(p) = make(map[string]float64, n) },
 	New:       func() unsafe.Pointer { return unsafe.Pointer(new(float64)) },
 	Put:       func(p unsafe.Pointer, k string, v unsafe.Pointer) { (*(*map[string]float64)(p))[k] = *(*float64)(v) },
+}
+
+var mpTypeEngineFeedLocation = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineFeedLocation}
+
+var mpTypeSliceEngineFeedLocation = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineFeedLocation,
+	Size: unsafe.Sizeof(*new(engine.FeedLocation)),
+}
+
+var mpTypeEngineEffectivePreferences = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineEffectivePreferences}
+
+var mpTypeEngineReport = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineReport}
+
+var mpTypePtrEngineReport = mp.Type{Kind: mp.KindPtr, Elem: &mpTypeEngineReport}
+
+var mpTypeEngineOutcome = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineOutcome}
+
+var mpTypeSliceEngineOutcome = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineOutcome,
+	Size: unsafe.Sizeof(*new(engine.Outcome)),
+}
+
+var mpTypeEngineLedgerEntry = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineLedgerEntry}
+
+var mpTypeSliceEngineLedgerEntry = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineLedgerEntry,
+	Size: unsafe.Sizeof(*new(engine.LedgerEntry)),
+}
+
+var mpTypeEngineRulesetInfo = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineRulesetInfo}
+
+var mpTypeEngineSignal = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineSignal}
+
+var mpTypeSliceEngineSignal = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineSignal,
+	Size: unsafe.Sizeof(*new(engine.Signal)),
+}
+
+var mpTypeEngineInterestGroup = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineInterestGroup}
+
+var mpTypeSliceEngineInterestGroup = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineInterestGroup,
+	Size: unsafe.Sizeof(*new(engine.InterestGroup)),
+}
+
+var mpTypeEngineSlotDescription = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineSlotDescription}
+
+var mpTypeSliceEngineSlotDescription = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineSlotDescription,
+	Size: unsafe.Sizeof(*new(engine.SlotDescription)),
+}
+
+var mpTypeEngineReportingPolicy = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineReportingPolicy}
+
+var mpTypeEngineExport = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineExport}
+
+var mpTypeSliceEngineEvent = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineEvent,
+	Size: unsafe.Sizeof(*new(engine.Event)),
+}
+
+var mpTypeEngineImpression = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineImpression}
+
+var mpTypeSliceEngineImpression = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineImpression,
+	Size: unsafe.Sizeof(*new(engine.Impression)),
+}
+
+var mpTypeEngineCapStatus = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineCapStatus}
+
+var mpTypeSliceEngineCapStatus = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineCapStatus,
+	Size: unsafe.Sizeof(*new(engine.CapStatus)),
+}
+
+var mpTypeEngineInterestWeight = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineInterestWeight}
+
+var mpTypeSliceEngineInterestWeight = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineInterestWeight,
+	Size: unsafe.Sizeof(*new(engine.InterestWeight)),
+}
+
+var mpTypeSliceEngineReport = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineReport,
+	Size: unsafe.Sizeof(*new(engine.Report)),
+}
+
+var mpTypeEngineReportPause = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineReportPause}
+
+var mpTypeSliceEngineReportPause = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineReportPause,
+	Size: unsafe.Sizeof(*new(engine.ReportPause)),
+}
+
+var mpTypeEngineDecision = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineDecision}
+
+var mpTypeSliceEngineDecision = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineDecision,
+	Size: unsafe.Sizeof(*new(engine.Decision)),
+}
+
+var mpTypeEnginePick = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEnginePick}
+
+var mpTypeSliceEnginePick = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEnginePick,
+	Size: unsafe.Sizeof(*new(engine.Pick)),
+}
+
+var mpTypeEngineFeedSource = mp.Type{Kind: mp.KindStruct, Struct: &mpStructEngineFeedSource}
+
+var mpTypeSliceEngineFeedSource = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeEngineFeedSource,
+	Size: unsafe.Sizeof(*new(engine.FeedSource)),
 }

@@ -2,15 +2,17 @@ package mp
 
 import "unsafe"
 
-// Table-driven decoding. A generated decoder per struct is plain and fast,
-// but in Go's wasm every field costs a few hundred bytes of code, and the
-// ruleset alone has a hundred fields. So msgpgen writes each struct as a
-// table (field names, offsets and kinds) and DecodeStruct walks it: one
-// interpreter instead of a decoder per type. The only code left per type is
-// what Go cannot do without reflection: making a typed slice, pointer or map
-// (MakeEmpty, Alloc, New and Put); slice elements are then decoded in place.
+// Table-driven codecs. A generated decoder or encoder per struct is plain
+// and fast, but in Go's wasm every field costs a few hundred bytes of code,
+// and the ruleset alone has a hundred fields. So msgpgen writes each struct
+// as a table (field names, offsets, kinds and omitempty) and two
+// interpreters walk it: DecodeStruct to read, AppendStruct to write. A
+// struct that is both read and written has one table. The only code left per
+// type is what Go cannot do without reflection, and only for reading:
+// making a typed slice, pointer or map (MakeEmpty, Alloc, New and Put);
+// slice elements are then decoded in place, and written from where they are.
 
-// Kind is how a value is read.
+// Kind is how a value is read and written.
 type Kind uint8
 
 const (
@@ -26,7 +28,7 @@ const (
 	KindStruct              // a struct: Type.Struct
 	KindPtr                 // a pointer to a Type.Elem
 	KindSlice               // a slice of Type.Elem
-	KindMap                 // a map from string to Type.Elem
+	KindMap                 // a map from string to Type.Elem (read only)
 )
 
 // Type describes how to read one Go type.
@@ -34,6 +36,7 @@ type Type struct {
 	Kind   Kind
 	Struct *Struct // KindStruct
 	Elem   *Type   // what a pointer, slice or map holds
+	// The functions are for reading; a type only written leaves them nil.
 	// SetNil sets the pointer, slice or map at p to nil.
 	SetNil func(p unsafe.Pointer)
 	// Alloc points the pointer at p to a new zero value, and returns it.
@@ -42,7 +45,7 @@ type Type struct {
 	// an empty, non-nil map with room for n entries.
 	MakeEmpty func(p unsafe.Pointer, n int)
 	// Size is the size of a slice's element: the slice's elements are
-	// decoded in place, at Size apart.
+	// decoded and encoded in place, at Size apart.
 	Size uintptr
 	// New returns the address of a new zero map value; Put stores the value
 	// at v under k in the map at p.
@@ -70,13 +73,20 @@ type Field struct {
 	Name   string
 	Offset uintptr
 	Type   *Type
+	// OmitEmpty leaves the field out of a map-encoded struct when it is
+	// empty (msgpack/v5's omitempty).
+	OmitEmpty bool
 }
 
 // Struct is a struct's fields in order.
 type Struct struct {
 	Fields []Field
-	// Zero sets the struct at p to its zero value.
+	// Zero sets the struct at p to its zero value; nil for a struct only
+	// written.
 	Zero func(p unsafe.Pointer)
+	// AsArray writes the struct as an array of every field in order
+	// (msgpack/v5's as_array); reading accepts either form.
+	AsArray bool
 }
 
 // DecodeStruct reads the struct at p as msgpack/v5 does.
@@ -191,6 +201,125 @@ func (r *Reader) decode(t *Type, p unsafe.Pointer) error {
 		}
 	}
 	return err
+}
+
+// AppendStruct appends the struct at p as msgpack/v5 writes it: a map of
+// the fields by name, in order, less the omitempty fields that are empty,
+// or an array of every field when s.AsArray.
+func AppendStruct(b []byte, s *Struct, p unsafe.Pointer) []byte {
+	if s.AsArray {
+		b = AppendArrayLen(b, len(s.Fields))
+		for i := range s.Fields {
+			f := &s.Fields[i]
+			b = appendValue(b, f.Type, unsafe.Add(p, f.Offset))
+		}
+		return b
+	}
+	n := 0
+	for i := range s.Fields {
+		if !s.Fields[i].omitted(p) {
+			n++
+		}
+	}
+	b = AppendMapLen(b, n)
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		if f.omitted(p) {
+			continue
+		}
+		// A field name is a str in its smallest form, as a string value is.
+		b = AppendString(b, f.Name)
+		b = appendValue(b, f.Type, unsafe.Add(p, f.Offset))
+	}
+	return b
+}
+
+// omitted is whether omitempty leaves f of the struct at p out.
+func (f *Field) omitted(p unsafe.Pointer) bool {
+	return f.OmitEmpty && empty(f.Type, unsafe.Add(p, f.Offset))
+}
+
+// appendValue appends the value of type t at p. The generator refuses to
+// write maps (msgpack/v5 writes them in random order) and raw messages, so
+// those append nothing.
+func appendValue(b []byte, t *Type, p unsafe.Pointer) []byte {
+	switch t.Kind {
+	case KindString:
+		return AppendString(b, *(*string)(p))
+	case KindBool:
+		return AppendBool(b, *(*bool)(p))
+	case KindInt:
+		return AppendInt(b, int64(*(*int)(p)))
+	case KindInt64:
+		return AppendInt(b, *(*int64)(p))
+	case KindUint16:
+		return AppendUint(b, uint64(*(*uint16)(p)))
+	case KindFloat64:
+		return AppendFloat64(b, *(*float64)(p))
+	case KindBytes:
+		return AppendBytes(b, *(*[]byte)(p))
+	case KindStruct:
+		return AppendStruct(b, t.Struct, p)
+	case KindPtr:
+		v := *(*unsafe.Pointer)(p)
+		if v == nil {
+			return AppendNil(b)
+		}
+		return appendValue(b, t.Elem, v)
+	case KindStrings:
+		ss := *(*[]string)(p)
+		if ss == nil {
+			return AppendNil(b)
+		}
+		b = AppendArrayLen(b, len(ss))
+		for _, s := range ss {
+			b = AppendString(b, s)
+		}
+	case KindSlice:
+		// Every slice header has the same layout, whatever the elements.
+		s := *(*[]byte)(p)
+		if s == nil {
+			return AppendNil(b)
+		}
+		b = AppendArrayLen(b, len(s))
+		base := unsafe.Pointer(unsafe.SliceData(s))
+		for i := range len(s) {
+			b = appendValue(b, t.Elem, unsafe.Add(base, uintptr(i)*t.Size))
+		}
+	}
+	return b
+}
+
+// empty is msgpack/v5's isEmptyValue, for omitempty: zero numbers and
+// false, nil pointers, empty strings and slices, and a struct whose fields
+// are all omitempty and empty.
+func empty(t *Type, p unsafe.Pointer) bool {
+	switch t.Kind {
+	case KindString:
+		return len(*(*string)(p)) == 0
+	case KindBool:
+		return !*(*bool)(p)
+	case KindInt:
+		return *(*int)(p) == 0
+	case KindInt64:
+		return *(*int64)(p) == 0
+	case KindUint16:
+		return *(*uint16)(p) == 0
+	case KindFloat64:
+		return *(*float64)(p) == 0
+	case KindBytes, KindStrings, KindSlice, KindRaw:
+		return len(*(*[]byte)(p)) == 0
+	case KindPtr:
+		return *(*unsafe.Pointer)(p) == nil
+	case KindStruct:
+		for i := range t.Struct.Fields {
+			if !t.Struct.Fields[i].omitted(p) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // SetNilSlice sets the slice at p, of any element type, to nil. Every

@@ -1,7 +1,8 @@
 // Package msgpgen generates reflection-free msgpack codecs for Go structs,
-// on top of internal/mp: a field table per struct for decoding (read by
-// mp.Reader.DecodeStruct, so the wasm carries one decoder, not one per type)
-// and an append function per struct for encoding. It is a build-time tool: its output is checked in
+// on top of internal/mp: a field table per struct, read by
+// mp.Reader.DecodeStruct to decode and by mp.AppendStruct to encode, so the
+// wasm carries one decoder and one encoder, not one of each per type. It is
+// a build-time tool: its output is checked in
 // (engine/msgp_gen.go, internal/abi/msgp_gen.go), and a test fails when that
 // output is stale.
 //
@@ -47,7 +48,7 @@ type Config struct {
 
 // Generate returns the formatted source of the codecs cfg asks for.
 func Generate(cfg Config) ([]byte, error) {
-	g := &gen{cfg: cfg, pkgs: map[string]*pkg{}, decodes: map[*named]bool{}, encodes: map[*named]bool{}, empties: map[*named]bool{}}
+	g := &gen{cfg: cfg, pkgs: map[string]*pkg{}, decodes: map[*named]bool{}, encodes: map[*named]bool{}}
 	own, err := g.load(cfg.Dir, "")
 	if err != nil {
 		return nil, err
@@ -69,6 +70,7 @@ func Generate(cfg Config) ([]byte, error) {
 		if err := g.markEncode(n); err != nil {
 			return nil, err
 		}
+		g.encodeRoots = append(g.encodeRoots, n)
 	}
 	return g.emit()
 }
@@ -133,12 +135,16 @@ type gen struct {
 	pkgs    map[string]*pkg // by directory
 	decodes map[*named]bool
 	encodes map[*named]bool
-	empties map[*named]bool
 	order   []*named
-	// decodeRoots get a decode function; every struct they reach, a table.
+	// decodeRoots get a decode function and encodeRoots an append function;
+	// every struct they reach, a table.
 	decodeRoots []*named
+	encodeRoots []*named
 	typeVars    map[string]bool
-	typeDecls   bytes.Buffer
+	// readTypes are the types decoding reaches, by typeSuffix: only they
+	// need the functions that allocate.
+	readTypes map[string]bool
+	typeDecls bytes.Buffer
 }
 
 const modulePath = "github.com/edgewise/edgewise"
@@ -455,9 +461,6 @@ func (g *gen) markEncode(n *named) error {
 	g.encodes[n] = true
 	g.visit(n)
 	for _, f := range n.fields {
-		if f.omitEmpty && f.t.kind == kStruct {
-			g.markEmpty(f.t.named)
-		}
 		for t := f.t; t != nil; t = t.elem {
 			if t.kind == kMap || t.kind == kRaw {
 				return fmt.Errorf("msgpgen: %s.%s: encoding maps and raw messages is not supported (msgpack/v5 writes maps in random order)", n.name, f.goPath)
@@ -470,18 +473,6 @@ func (g *gen) markEncode(n *named) error {
 		}
 	}
 	return nil
-}
-
-func (g *gen) markEmpty(n *named) {
-	if g.empties[n] {
-		return
-	}
-	g.empties[n] = true
-	for _, f := range n.fields {
-		if f.omitEmpty && f.t.kind == kStruct {
-			g.markEmpty(f.t.named)
-		}
-	}
 }
 
 // ---- writing the code ----
@@ -516,21 +507,26 @@ func (g *gen) emit() ([]byte, error) {
 	}
 	w(")\n")
 	g.typeVars = map[string]bool{}
+	g.readTypes = map[string]bool{}
+	for n := range g.decodes {
+		for _, f := range n.fields {
+			for t := f.t; t != nil; t = t.elem {
+				g.readTypes[typeSuffix(t)] = true
+			}
+		}
+	}
 	for _, n := range g.decodeRoots {
 		s := funcSuffix(n)
 		fmt.Fprintf(&b, "\n// mpDecode%s reads %s as msgpack/v5 does.\n", s, n.goTyp)
 		fmt.Fprintf(&b, "func mpDecode%s(r *mp.Reader, p *%s) error {\nreturn r.DecodeStruct(&mpStruct%s, unsafe.Pointer(p))\n}\n", s, n.goTyp, s)
 	}
+	for _, n := range g.encodeRoots {
+		s := funcSuffix(n)
+		fmt.Fprintf(&b, "\n// mpAppend%s appends %s as msgpack/v5 writes it.\n", s, n.goTyp)
+		fmt.Fprintf(&b, "func mpAppend%s(b []byte, p *%s) []byte {\nreturn mp.AppendStruct(b, &mpStruct%s, unsafe.Pointer(p))\n}\n", s, n.goTyp, s)
+	}
 	for _, n := range g.order {
-		if g.decodes[n] {
-			g.emitStructTable(&b, n)
-		}
-		if g.encodes[n] {
-			g.emitEncode(&b, n)
-		}
-		if g.empties[n] {
-			g.emitEmpty(&b, n)
-		}
+		g.emitStructTable(&b, n)
 	}
 	b.Write(g.typeDecls.Bytes())
 	out, err := format.Source(b.Bytes())
@@ -540,11 +536,26 @@ func (g *gen) emit() ([]byte, error) {
 	return out, nil
 }
 
-// emitStructTable writes a struct's field table for mp.Reader.DecodeStruct.
+// emitStructTable writes a struct's field table, for mp.Reader.DecodeStruct
+// if it is decoded and mp.AppendStruct if it is encoded.
 func (g *gen) emitStructTable(b *bytes.Buffer, n *named) {
 	s := funcSuffix(n)
-	fmt.Fprintf(b, "\n// mpStruct%s is how %s is read (mp.Reader.DecodeStruct).\n", s, n.goTyp)
-	fmt.Fprintf(b, "var mpStruct%s = mp.Struct{\nZero: func(p unsafe.Pointer) { *(*%s)(p) = %s{} },\nFields: []mp.Field{\n", s, n.goTyp, n.goTyp)
+	var how []string
+	if g.decodes[n] {
+		how = append(how, "read (mp.Reader.DecodeStruct)")
+	}
+	if g.encodes[n] {
+		how = append(how, "written (mp.AppendStruct)")
+	}
+	fmt.Fprintf(b, "\n// mpStruct%s is how %s is %s.\n", s, n.goTyp, strings.Join(how, " and "))
+	fmt.Fprintf(b, "var mpStruct%s = mp.Struct{\n", s)
+	if g.decodes[n] {
+		fmt.Fprintf(b, "Zero: func(p unsafe.Pointer) { *(*%s)(p) = %s{} },\n", n.goTyp, n.goTyp)
+	}
+	if n.asArray {
+		b.WriteString("AsArray: true,\n")
+	}
+	b.WriteString("Fields: []mp.Field{\n")
 	for _, f := range n.fields {
 		// The offset of an inlined field is the sum along its path.
 		parts := strings.Split(f.goPath, ".")
@@ -552,7 +563,11 @@ func (g *gen) emitStructTable(b *bytes.Buffer, n *named) {
 		for i := range parts {
 			offs = append(offs, "unsafe.Offsetof("+n.goTyp+"{}."+strings.Join(parts[:i+1], ".")+")")
 		}
-		fmt.Fprintf(b, "{Name: %q, Offset: %s, Type: %s},\n", f.wire, strings.Join(offs, " + "), g.typeVar(f.t))
+		omit := ""
+		if f.omitEmpty {
+			omit = ", OmitEmpty: true"
+		}
+		fmt.Fprintf(b, "{Name: %q, Offset: %s, Type: %s%s},\n", f.wire, strings.Join(offs, " + "), g.typeVar(f.t), omit)
 	}
 	b.WriteString("},\n}\n")
 }
@@ -591,19 +606,28 @@ func (g *gen) typeVar(t *typ) string {
 	g.typeVars[name] = true
 	d := &g.typeDecls
 	T := t.goTyp
+	// A type only written needs no functions: the encoder only reads
+	// through pointers and slices.
+	read := g.readTypes[typeSuffix(t)]
 	switch t.kind {
 	case kStruct:
 		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindStruct, Struct: &mpStruct%s}\n", name, funcSuffix(t.named))
 	case kPtr:
 		el := t.elem.goTyp
 		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindPtr, Elem: %s,\n", name, g.typeVar(t.elem))
-		fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
-		fmt.Fprintf(d, "Alloc: func(p unsafe.Pointer) unsafe.Pointer {\nv := new(%s)\n*(*%s)(p) = v\nreturn unsafe.Pointer(v)\n},\n}\n", el, T)
+		if read {
+			fmt.Fprintf(d, "SetNil: mp.SetNilPointer,\n")
+			fmt.Fprintf(d, "Alloc: func(p unsafe.Pointer) unsafe.Pointer {\nv := new(%s)\n*(*%s)(p) = v\nreturn unsafe.Pointer(v)\n},\n", el, T)
+		}
+		d.WriteString("}\n")
 	case kSlice:
 		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindSlice, Elem: %s,\n", name, g.typeVar(t.elem))
 		fmt.Fprintf(d, "Size: unsafe.Sizeof(*new(%s)),\n", t.elem.goTyp)
-		fmt.Fprintf(d, "SetNil: mp.SetNilSlice,\n")
-		fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n}\n", T, T)
+		if read {
+			fmt.Fprintf(d, "SetNil: mp.SetNilSlice,\n")
+			fmt.Fprintf(d, "MakeEmpty: func(p unsafe.Pointer, n int) { *(*%s)(p) = make(%s, n) },\n", T, T)
+		}
+		d.WriteString("}\n")
 	case kMap:
 		el := t.elem.goTyp
 		fmt.Fprintf(d, "\nvar %s = mp.Type{Kind: mp.KindMap, Elem: %s,\n", name, g.typeVar(t.elem))
@@ -629,130 +653,4 @@ func typeSuffix(t *typ) string {
 	}
 	s := strings.NewReplacer("[]", "Slice", ".", "", "*", "Ptr").Replace(t.goTyp)
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func (g *gen) emitEncode(b *bytes.Buffer, n *named) {
-	s := funcSuffix(n)
-	fmt.Fprintf(b, "\n// mpAppend%s appends %s as msgpack/v5 writes it.\n", s, n.goTyp)
-	fmt.Fprintf(b, "func mpAppend%s(b []byte, p *%s) []byte {\n", s, n.goTyp)
-	if n.asArray {
-		fmt.Fprintf(b, "b = mp.AppendArrayLen(b, %d)\n", len(n.fields))
-		for _, f := range n.fields {
-			appendValue(b, "p."+f.goPath, f.t, 0)
-		}
-		b.WriteString("return b\n}\n")
-		return
-	}
-	fixed := 0
-	for _, f := range n.fields {
-		if !f.omitEmpty {
-			fixed++
-		}
-	}
-	if fixed == len(n.fields) {
-		fmt.Fprintf(b, "b = mp.AppendMapLen(b, %d)\n", fixed)
-	} else {
-		fmt.Fprintf(b, "n := %d\n", fixed)
-		for _, f := range n.fields {
-			if f.omitEmpty {
-				fmt.Fprintf(b, "if !(%s) {\nn++\n}\n", isEmpty("p."+f.goPath, f.t))
-			}
-		}
-		b.WriteString("b = mp.AppendMapLen(b, n)\n")
-	}
-	for _, f := range n.fields {
-		key := string(appendKey(f.wire))
-		if f.omitEmpty {
-			fmt.Fprintf(b, "if !(%s) {\n", isEmpty("p."+f.goPath, f.t))
-		}
-		fmt.Fprintf(b, "b = mp.AppendRaw(b, %q)\n", key)
-		appendValue(b, "p."+f.goPath, f.t, 0)
-		if f.omitEmpty {
-			b.WriteString("}\n")
-		}
-	}
-	b.WriteString("return b\n}\n")
-}
-
-// appendKey is a field name encoded as a msgpack str.
-func appendKey(s string) []byte {
-	if len(s) < 32 {
-		return append([]byte{0xa0 | byte(len(s))}, s...)
-	}
-	return append([]byte{0xd9, byte(len(s))}, s...)
-}
-
-func appendValue(b *bytes.Buffer, src string, t *typ, depth int) {
-	switch t.kind {
-	case kString:
-		if t.conv != "" {
-			src = "string(" + src + ")"
-		}
-		fmt.Fprintf(b, "b = mp.AppendString(b, %s)\n", src)
-	case kBool:
-		fmt.Fprintf(b, "b = mp.AppendBool(b, bool(%s))\n", src)
-	case kInt, kInt64:
-		fmt.Fprintf(b, "b = mp.AppendInt(b, int64(%s))\n", src)
-	case kUint16:
-		fmt.Fprintf(b, "b = mp.AppendUint(b, uint64(%s))\n", src)
-	case kFloat64:
-		fmt.Fprintf(b, "b = mp.AppendFloat64(b, float64(%s))\n", src)
-	case kBytes:
-		fmt.Fprintf(b, "b = mp.AppendBytes(b, %s)\n", src)
-	case kStruct:
-		fmt.Fprintf(b, "b = mpAppend%s(b, &%s)\n", funcSuffix(t.named), src)
-	case kPtr:
-		fmt.Fprintf(b, "if %s == nil {\nb = mp.AppendNil(b)\n} else {\n", src)
-		appendValue(b, "(*"+src+")", t.elem, depth+1)
-		b.WriteString("}\n")
-	case kSlice, kStrings:
-		v := fmt.Sprintf("i%d", depth)
-		fmt.Fprintf(b, "if %s == nil {\nb = mp.AppendNil(b)\n} else {\nb = mp.AppendArrayLen(b, len(%s))\nfor %s := range %s {\n", src, src, v, src)
-		el := t.elem
-		if t.kind == kStrings {
-			el = &typ{kind: kString, goTyp: "string"}
-		}
-		appendValue(b, src+"["+v+"]", el, depth+1)
-		b.WriteString("}\n}\n")
-	}
-}
-
-// isEmpty is msgpack/v5's isEmptyValue, for omitempty.
-func isEmpty(src string, t *typ) string {
-	switch t.kind {
-	case kString, kBytes, kStrings, kSlice, kMap, kRaw:
-		return "len(" + src + ") == 0"
-	case kBool:
-		return "!bool(" + src + ")"
-	case kInt, kInt64, kUint16, kFloat64:
-		return src + " == 0"
-	case kPtr:
-		return src + " == nil"
-	case kStruct:
-		return "mpEmpty" + funcSuffix(t.named) + "(&" + src + ")"
-	}
-	panic("unreachable")
-}
-
-func (g *gen) emitEmpty(b *bytes.Buffer, n *named) {
-	s := funcSuffix(n)
-	fmt.Fprintf(b, "\n// mpEmpty%s is whether msgpack/v5's omitempty leaves %s out: every\n// field is omitempty and empty.\n", s, n.goTyp)
-	fmt.Fprintf(b, "func mpEmpty%s(p *%s) bool {\n", s, n.goTyp)
-	var conds []string
-	anyOmit := false
-	for _, f := range n.fields {
-		if !f.omitEmpty {
-			conds = []string{"false"}
-			break
-		}
-		anyOmit = true
-		conds = append(conds, isEmpty("p."+f.goPath, f.t))
-	}
-	if !anyOmit && len(n.fields) > 0 {
-		conds = []string{"false"}
-	}
-	if len(conds) == 0 {
-		conds = []string{"true"}
-	}
-	fmt.Fprintf(b, "return %s\n}\n", strings.Join(conds, " &&\n"))
 }

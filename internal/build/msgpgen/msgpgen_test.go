@@ -94,6 +94,11 @@ type S2 struct {
 }
 
 type Code string
+
+type U struct {
+	P *int ` + "`msgpack:\"p,omitempty\"`" + `
+	L []S2 ` + "`msgpack:\"l\"`" + `
+}
 `
 	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -107,13 +112,15 @@ type Code string
 	}
 	for _, want := range []string{
 		// A, X, Y, Z in order: b and Skip left out, S inlined at its offset.
-		`{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: &mp.String},
-		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: &mpTypePtrInt},
+		`AsArray: true,
+	Fields: []mp.Field{
+		{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: &mp.String},
+		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: &mpTypePtrInt, OmitEmpty: true},
 		{Name: "y", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y), Type: &mpTypeSliceS2},
-		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: &mpTypeMapFloat64},
+		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: &mpTypeMapFloat64, OmitEmpty: true},
 	},`,
 		// A named string is read as a string.
-		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: &mp.String}`,
+		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: &mp.String, OmitEmpty: true}`,
 		"func mpDecodeT(r *mp.Reader, p *T) error",
 		"v := new(int)",
 		"*(*map[string]float64)(p) = make(map[string]float64, n)",
@@ -124,6 +131,24 @@ type Code string
 	}
 	if bytes.Contains(out, []byte(`"b"`)) || bytes.Contains(out, []byte(`"Skip"`)) {
 		t.Errorf("generated decoder reads an unexported or skipped field:\n%s", out)
+	}
+	// Encoding walks the same tables. A struct only written has no Zero,
+	// and its slices and pointers none of the functions that allocate.
+	out, err = Generate(Config{Dir: dir, Output: "gen.go", Encode: []string{"S2", "U"}, Decode: []string{"S2"}, Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"func mpAppendU(b []byte, p *U) []byte {\n\treturn mp.AppendStruct(b, &mpStructU, unsafe.Pointer(p))\n}",
+		"func mpAppendS2(b []byte, p *S2) []byte {",
+		"// mpStructS2 is how S2 is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).\nvar mpStructS2 = mp.Struct{\n\tZero:",
+		"// mpStructU is how U is written (mp.AppendStruct).\nvar mpStructU = mp.Struct{\n\tFields:",
+		"var mpTypeSliceS2 = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeS2,\n\tSize: unsafe.Sizeof(*new(S2)),\n}",
+		"var mpTypePtrInt = mp.Type{Kind: mp.KindPtr, Elem: &mp.Int}",
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("generated encoder lacks %q:\n%s", want, out)
+		}
 	}
 	if _, err := Generate(Config{Dir: dir, Output: "gen.go", Encode: []string{"S"}, Command: "test"}); err == nil || !strings.Contains(err.Error(), "maps") {
 		t.Errorf("encoding a map: %v, want a refusal (msgpack/v5 writes them in random order)", err)
