@@ -589,9 +589,3 @@ func (r *Reader) skipN(n int) error {
 	}
 	return nil
 }
-
-// AppendRaw appends bytes already encoded, such as a field name with its
-// str header.
-//
-//go:noinline
-func AppendRaw(b []byte, raw string) []byte { return append(b, raw...) }

@@ -215,13 +215,23 @@ func AppendStruct(b []byte, s *Struct, p unsafe.Pointer) []byte {
 		}
 		return b
 	}
-	n := 0
-	for i := range s.Fields {
-		if !s.Fields[i].omitted(p) {
-			n++
+	// The map's length is the fields written. With fewer than 16 fields it
+	// is a one-byte fixmap header whatever omitempty leaves out, so it is
+	// written after the fields, in one pass; a larger struct counts first.
+	small := len(s.Fields) < 16
+	head := len(b)
+	if small {
+		b = append(b, fixMapLow)
+	} else {
+		n := 0
+		for i := range s.Fields {
+			if !s.Fields[i].omitted(p) {
+				n++
+			}
 		}
+		b = AppendMapLen(b, n)
 	}
-	b = AppendMapLen(b, n)
+	n := 0
 	for i := range s.Fields {
 		f := &s.Fields[i]
 		if f.omitted(p) {
@@ -230,6 +240,10 @@ func AppendStruct(b []byte, s *Struct, p unsafe.Pointer) []byte {
 		// A field name is a str in its smallest form, as a string value is.
 		b = AppendString(b, f.Name)
 		b = appendValue(b, f.Type, unsafe.Add(p, f.Offset))
+		n++
+	}
+	if small {
+		b[head] = fixMapLow | byte(n)
 	}
 	return b
 }
