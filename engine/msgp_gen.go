@@ -32,20 +32,20 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 var mpStructRuleset = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Ruleset)(p) = Ruleset{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Ruleset{}.ID), Type: &mp.String},
-		{Name: "version", Offset: unsafe.Offsetof(Ruleset{}.Version), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Ruleset{}.Description), Type: &mp.String, OmitEmpty: true},
-		{Name: "profile", Offset: unsafe.Offsetof(Ruleset{}.Profile), Type: &mpTypeProfileSettings, OmitEmpty: true},
-		{Name: "signals", Offset: unsafe.Offsetof(Ruleset{}.Signals), Type: &mpTypeSliceSignal},
-		{Name: "regions", Offset: unsafe.Offsetof(Ruleset{}.Regions), Type: &mpTypeSliceRegion, OmitEmpty: true},
-		{Name: "catalogue", Offset: unsafe.Offsetof(Ruleset{}.Catalogue), Type: &mpTypeSliceItem},
-		{Name: "slots", Offset: unsafe.Offsetof(Ruleset{}.Slots), Type: &mpTypeSliceSlot},
-		{Name: "rules", Offset: unsafe.Offsetof(Ruleset{}.Rules), Type: &mpTypeSliceRule, OmitEmpty: true},
-		{Name: "caps", Offset: unsafe.Offsetof(Ruleset{}.Caps), Type: &mpTypeSliceCap, OmitEmpty: true},
-		{Name: "cohorts", Offset: unsafe.Offsetof(Ruleset{}.Cohorts), Type: &mpTypeCohorts, OmitEmpty: true},
-		{Name: "reporting", Offset: unsafe.Offsetof(Ruleset{}.Reporting), Type: &mpTypeReporting, OmitEmpty: true},
-		{Name: "feeds", Offset: unsafe.Offsetof(Ruleset{}.Feeds), Type: &mpTypeSliceFeedRef, OmitEmpty: true},
-		{Name: "experiments", Offset: unsafe.Offsetof(Ruleset{}.Experiments), Type: &mpTypeSliceExperiment, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Ruleset{}.ID)), Type: &mp.String},
+		{Name: "version", Offset: uint32(unsafe.Offsetof(Ruleset{}.Version)), Type: &mp.String},
+		{Name: "description", Offset: uint32(unsafe.Offsetof(Ruleset{}.Description)), Type: &mp.String, OmitEmpty: true},
+		{Name: "profile", Offset: uint32(unsafe.Offsetof(Ruleset{}.Profile)), Type: &mpTypeProfileSettings, OmitEmpty: true},
+		{Name: "signals", Offset: uint32(unsafe.Offsetof(Ruleset{}.Signals)), Type: &mpTypeSliceSignal},
+		{Name: "regions", Offset: uint32(unsafe.Offsetof(Ruleset{}.Regions)), Type: &mpTypeSliceRegion, OmitEmpty: true},
+		{Name: "catalogue", Offset: uint32(unsafe.Offsetof(Ruleset{}.Catalogue)), Type: &mpTypeSliceItem},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(Ruleset{}.Slots)), Type: &mpTypeSliceSlot},
+		{Name: "rules", Offset: uint32(unsafe.Offsetof(Ruleset{}.Rules)), Type: &mpTypeSliceRule, OmitEmpty: true},
+		{Name: "caps", Offset: uint32(unsafe.Offsetof(Ruleset{}.Caps)), Type: &mpTypeSliceCap, OmitEmpty: true},
+		{Name: "cohorts", Offset: uint32(unsafe.Offsetof(Ruleset{}.Cohorts)), Type: &mpTypeCohorts, OmitEmpty: true},
+		{Name: "reporting", Offset: uint32(unsafe.Offsetof(Ruleset{}.Reporting)), Type: &mpTypeReporting, OmitEmpty: true},
+		{Name: "feeds", Offset: uint32(unsafe.Offsetof(Ruleset{}.Feeds)), Type: &mpTypeSliceFeedRef, OmitEmpty: true},
+		{Name: "experiments", Offset: uint32(unsafe.Offsetof(Ruleset{}.Experiments)), Type: &mpTypeSliceExperiment, OmitEmpty: true},
 	},
 }
 
@@ -53,8 +53,8 @@ var mpStructRuleset = mp.Struct{
 var mpStructProfileSettings = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ProfileSettings)(p) = ProfileSettings{} },
 	Fields: []mp.Field{
-		{Name: "half_life_days", Offset: unsafe.Offsetof(ProfileSettings{}.HalfLifeDays), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "max_events", Offset: unsafe.Offsetof(ProfileSettings{}.MaxEvents), Type: &mp.Int, OmitEmpty: true},
+		{Name: "half_life_days", Offset: uint32(unsafe.Offsetof(ProfileSettings{}.HalfLifeDays)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "max_events", Offset: uint32(unsafe.Offsetof(ProfileSettings{}.MaxEvents)), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -62,10 +62,10 @@ var mpStructProfileSettings = mp.Struct{
 var mpStructSignal = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Signal)(p) = Signal{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Signal{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(Signal{}.Kind), Type: &mp.String},
-		{Name: "purpose", Offset: unsafe.Offsetof(Signal{}.Purpose), Type: &mp.String},
-		{Name: "retention_days", Offset: unsafe.Offsetof(Signal{}.RetentionDays), Type: &mp.Int},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Signal{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(Signal{}.Kind)), Type: &mp.String},
+		{Name: "purpose", Offset: uint32(unsafe.Offsetof(Signal{}.Purpose)), Type: &mp.String},
+		{Name: "retention_days", Offset: uint32(unsafe.Offsetof(Signal{}.RetentionDays)), Type: &mp.Int},
 	},
 }
 
@@ -73,12 +73,12 @@ var mpStructSignal = mp.Struct{
 var mpStructRegion = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Region)(p) = Region{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Region{}.ID), Type: &mp.String},
-		{Name: "name", Offset: unsafe.Offsetof(Region{}.Name), Type: &mp.String},
-		{Name: "countries", Offset: unsafe.Offsetof(Region{}.Countries), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "subdivisions", Offset: unsafe.Offsetof(Region{}.Subdivisions), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "boxes", Offset: unsafe.Offsetof(Region{}.Boxes), Type: &mpTypeSliceBox, OmitEmpty: true},
-		{Name: "geohashes", Offset: unsafe.Offsetof(Region{}.Geohashes), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Region{}.ID)), Type: &mp.String},
+		{Name: "name", Offset: uint32(unsafe.Offsetof(Region{}.Name)), Type: &mp.String},
+		{Name: "countries", Offset: uint32(unsafe.Offsetof(Region{}.Countries)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "subdivisions", Offset: uint32(unsafe.Offsetof(Region{}.Subdivisions)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "boxes", Offset: uint32(unsafe.Offsetof(Region{}.Boxes)), Type: &mpTypeSliceBox, OmitEmpty: true},
+		{Name: "geohashes", Offset: uint32(unsafe.Offsetof(Region{}.Geohashes)), Type: &mp.Strings, OmitEmpty: true},
 	},
 }
 
@@ -86,10 +86,10 @@ var mpStructRegion = mp.Struct{
 var mpStructBox = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Box)(p) = Box{} },
 	Fields: []mp.Field{
-		{Name: "south", Offset: unsafe.Offsetof(Box{}.South), Type: &mp.Float64},
-		{Name: "west", Offset: unsafe.Offsetof(Box{}.West), Type: &mp.Float64},
-		{Name: "north", Offset: unsafe.Offsetof(Box{}.North), Type: &mp.Float64},
-		{Name: "east", Offset: unsafe.Offsetof(Box{}.East), Type: &mp.Float64},
+		{Name: "south", Offset: uint32(unsafe.Offsetof(Box{}.South)), Type: &mp.Float64},
+		{Name: "west", Offset: uint32(unsafe.Offsetof(Box{}.West)), Type: &mp.Float64},
+		{Name: "north", Offset: uint32(unsafe.Offsetof(Box{}.North)), Type: &mp.Float64},
+		{Name: "east", Offset: uint32(unsafe.Offsetof(Box{}.East)), Type: &mp.Float64},
 	},
 }
 
@@ -97,13 +97,13 @@ var mpStructBox = mp.Struct{
 var mpStructItem = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Item)(p) = Item{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Type: &mp.String},
-		{Name: "title", Offset: unsafe.Offsetof(Item{}.Title), Type: &mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(Item{}.Tags), Type: &mp.Strings},
-		{Name: "campaign", Offset: unsafe.Offsetof(Item{}.Campaign), Type: &mp.String, OmitEmpty: true},
-		{Name: "attributes", Offset: unsafe.Offsetof(Item{}.Attributes), Type: &mpTypeMapString, OmitEmpty: true},
-		{Name: "regions", Offset: unsafe.Offsetof(Item{}.Regions), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "schedule", Offset: unsafe.Offsetof(Item{}.Schedule), Type: &mpTypeSliceWindow, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Item{}.ID)), Type: &mp.String},
+		{Name: "title", Offset: uint32(unsafe.Offsetof(Item{}.Title)), Type: &mp.String},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(Item{}.Tags)), Type: &mp.Strings},
+		{Name: "campaign", Offset: uint32(unsafe.Offsetof(Item{}.Campaign)), Type: &mp.String, OmitEmpty: true},
+		{Name: "attributes", Offset: uint32(unsafe.Offsetof(Item{}.Attributes)), Type: &mpTypeMapString, OmitEmpty: true},
+		{Name: "regions", Offset: uint32(unsafe.Offsetof(Item{}.Regions)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "schedule", Offset: uint32(unsafe.Offsetof(Item{}.Schedule)), Type: &mpTypeSliceWindow, OmitEmpty: true},
 	},
 }
 
@@ -111,8 +111,8 @@ var mpStructItem = mp.Struct{
 var mpStructWindow = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Window)(p) = Window{} },
 	Fields: []mp.Field{
-		{Name: "from", Offset: unsafe.Offsetof(Window{}.From), Type: &mp.String, OmitEmpty: true},
-		{Name: "until", Offset: unsafe.Offsetof(Window{}.Until), Type: &mp.String, OmitEmpty: true},
+		{Name: "from", Offset: uint32(unsafe.Offsetof(Window{}.From)), Type: &mp.String, OmitEmpty: true},
+		{Name: "until", Offset: uint32(unsafe.Offsetof(Window{}.Until)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
@@ -120,12 +120,12 @@ var mpStructWindow = mp.Struct{
 var mpStructSlot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Slot)(p) = Slot{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Slot{}.ID), Type: &mp.String},
-		{Name: "candidates", Offset: unsafe.Offsetof(Slot{}.Candidates), Type: &mpTypeSelector, OmitEmpty: true},
-		{Name: "limit", Offset: unsafe.Offsetof(Slot{}.Limit), Type: &mp.Int},
-		{Name: "fallback", Offset: unsafe.Offsetof(Slot{}.Fallback), Type: &mp.Strings},
-		{Name: "diversity", Offset: unsafe.Offsetof(Slot{}.Diversity), Type: &mpTypeDiversity, OmitEmpty: true},
-		{Name: "exclude_seen", Offset: unsafe.Offsetof(Slot{}.ExcludeSeen), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Slot{}.ID)), Type: &mp.String},
+		{Name: "candidates", Offset: uint32(unsafe.Offsetof(Slot{}.Candidates)), Type: &mpTypeSelector, OmitEmpty: true},
+		{Name: "limit", Offset: uint32(unsafe.Offsetof(Slot{}.Limit)), Type: &mp.Int},
+		{Name: "fallback", Offset: uint32(unsafe.Offsetof(Slot{}.Fallback)), Type: &mp.Strings},
+		{Name: "diversity", Offset: uint32(unsafe.Offsetof(Slot{}.Diversity)), Type: &mpTypeDiversity, OmitEmpty: true},
+		{Name: "exclude_seen", Offset: uint32(unsafe.Offsetof(Slot{}.ExcludeSeen)), Type: &mpTypePtrBool, OmitEmpty: true},
 	},
 }
 
@@ -133,9 +133,9 @@ var mpStructSlot = mp.Struct{
 var mpStructSelector = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Selector)(p) = Selector{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(Selector{}.Items), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "tags", Offset: unsafe.Offsetof(Selector{}.Tags), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "campaigns", Offset: unsafe.Offsetof(Selector{}.Campaigns), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(Selector{}.Items)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(Selector{}.Tags)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "campaigns", Offset: uint32(unsafe.Offsetof(Selector{}.Campaigns)), Type: &mp.Strings, OmitEmpty: true},
 	},
 }
 
@@ -143,8 +143,8 @@ var mpStructSelector = mp.Struct{
 var mpStructDiversity = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Diversity)(p) = Diversity{} },
 	Fields: []mp.Field{
-		{Name: "max_per_tag", Offset: unsafe.Offsetof(Diversity{}.MaxPerTag), Type: &mp.Int, OmitEmpty: true},
-		{Name: "max_per_campaign", Offset: unsafe.Offsetof(Diversity{}.MaxPerCampaign), Type: &mp.Int, OmitEmpty: true},
+		{Name: "max_per_tag", Offset: uint32(unsafe.Offsetof(Diversity{}.MaxPerTag)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "max_per_campaign", Offset: uint32(unsafe.Offsetof(Diversity{}.MaxPerCampaign)), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -152,16 +152,16 @@ var mpStructDiversity = mp.Struct{
 var mpStructRule = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Rule)(p) = Rule{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Rule{}.ID), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Rule{}.Description), Type: &mp.String, OmitEmpty: true},
-		{Name: "reason", Offset: unsafe.Offsetof(Rule{}.Reason), Type: &mp.String, OmitEmpty: true},
-		{Name: "when", Offset: unsafe.Offsetof(Rule{}.When), Type: &mpTypeCondition, OmitEmpty: true},
-		{Name: "items", Offset: unsafe.Offsetof(Rule{}.Items), Type: &mpTypeSelector},
-		{Name: "slots", Offset: unsafe.Offsetof(Rule{}.Slots), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "boost", Offset: unsafe.Offsetof(Rule{}.Boost), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "bury", Offset: unsafe.Offsetof(Rule{}.Bury), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "pin", Offset: unsafe.Offsetof(Rule{}.Pin), Type: &mp.Int, OmitEmpty: true},
-		{Name: "exclude", Offset: unsafe.Offsetof(Rule{}.Exclude), Type: &mp.Bool, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Rule{}.ID)), Type: &mp.String},
+		{Name: "description", Offset: uint32(unsafe.Offsetof(Rule{}.Description)), Type: &mp.String, OmitEmpty: true},
+		{Name: "reason", Offset: uint32(unsafe.Offsetof(Rule{}.Reason)), Type: &mp.String, OmitEmpty: true},
+		{Name: "when", Offset: uint32(unsafe.Offsetof(Rule{}.When)), Type: &mpTypeCondition, OmitEmpty: true},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(Rule{}.Items)), Type: &mpTypeSelector},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(Rule{}.Slots)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "boost", Offset: uint32(unsafe.Offsetof(Rule{}.Boost)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "bury", Offset: uint32(unsafe.Offsetof(Rule{}.Bury)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "pin", Offset: uint32(unsafe.Offsetof(Rule{}.Pin)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "exclude", Offset: uint32(unsafe.Offsetof(Rule{}.Exclude)), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
@@ -169,18 +169,18 @@ var mpStructRule = mp.Struct{
 var mpStructCondition = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Condition)(p) = Condition{} },
 	Fields: []mp.Field{
-		{Name: "weather", Offset: unsafe.Offsetof(Condition{}.Weather), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "region", Offset: unsafe.Offsetof(Condition{}.Region), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "daypart", Offset: unsafe.Offsetof(Condition{}.Daypart), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "weekday", Offset: unsafe.Offsetof(Condition{}.Weekday), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "device", Offset: unsafe.Offsetof(Condition{}.Device), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "referrer", Offset: unsafe.Offsetof(Condition{}.Referrer), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "page_section", Offset: unsafe.Offsetof(Condition{}.PageSection), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "visits", Offset: unsafe.Offsetof(Condition{}.Visits), Type: &mpTypePtrRange, OmitEmpty: true},
-		{Name: "interest", Offset: unsafe.Offsetof(Condition{}.Interest), Type: &mpTypeSliceInterestTest, OmitEmpty: true},
-		{Name: "viewed", Offset: unsafe.Offsetof(Condition{}.Viewed), Type: &mpTypePtrRecentTest, OmitEmpty: true},
-		{Name: "purchased", Offset: unsafe.Offsetof(Condition{}.Purchased), Type: &mpTypePtrRecentTest, OmitEmpty: true},
-		{Name: "feed", Offset: unsafe.Offsetof(Condition{}.Feed), Type: &mpTypeMapSlicestring, OmitEmpty: true},
+		{Name: "weather", Offset: uint32(unsafe.Offsetof(Condition{}.Weather)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "region", Offset: uint32(unsafe.Offsetof(Condition{}.Region)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "daypart", Offset: uint32(unsafe.Offsetof(Condition{}.Daypart)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "weekday", Offset: uint32(unsafe.Offsetof(Condition{}.Weekday)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "device", Offset: uint32(unsafe.Offsetof(Condition{}.Device)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "referrer", Offset: uint32(unsafe.Offsetof(Condition{}.Referrer)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "page_section", Offset: uint32(unsafe.Offsetof(Condition{}.PageSection)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "visits", Offset: uint32(unsafe.Offsetof(Condition{}.Visits)), Type: &mpTypePtrRange, OmitEmpty: true},
+		{Name: "interest", Offset: uint32(unsafe.Offsetof(Condition{}.Interest)), Type: &mpTypeSliceInterestTest, OmitEmpty: true},
+		{Name: "viewed", Offset: uint32(unsafe.Offsetof(Condition{}.Viewed)), Type: &mpTypePtrRecentTest, OmitEmpty: true},
+		{Name: "purchased", Offset: uint32(unsafe.Offsetof(Condition{}.Purchased)), Type: &mpTypePtrRecentTest, OmitEmpty: true},
+		{Name: "feed", Offset: uint32(unsafe.Offsetof(Condition{}.Feed)), Type: &mpTypeMapSlicestring, OmitEmpty: true},
 	},
 }
 
@@ -188,8 +188,8 @@ var mpStructCondition = mp.Struct{
 var mpStructRange = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Range)(p) = Range{} },
 	Fields: []mp.Field{
-		{Name: "min", Offset: unsafe.Offsetof(Range{}.Min), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "max", Offset: unsafe.Offsetof(Range{}.Max), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "min", Offset: uint32(unsafe.Offsetof(Range{}.Min)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "max", Offset: uint32(unsafe.Offsetof(Range{}.Max)), Type: &mpTypePtrInt, OmitEmpty: true},
 	},
 }
 
@@ -197,8 +197,8 @@ var mpStructRange = mp.Struct{
 var mpStructInterestTest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*InterestTest)(p) = InterestTest{} },
 	Fields: []mp.Field{
-		{Name: "tag", Offset: unsafe.Offsetof(InterestTest{}.Tag), Type: &mp.String},
-		{Name: "at_least", Offset: unsafe.Offsetof(InterestTest{}.AtLeast), Type: &mp.Float64},
+		{Name: "tag", Offset: uint32(unsafe.Offsetof(InterestTest{}.Tag)), Type: &mp.String},
+		{Name: "at_least", Offset: uint32(unsafe.Offsetof(InterestTest{}.AtLeast)), Type: &mp.Float64},
 	},
 }
 
@@ -206,10 +206,10 @@ var mpStructInterestTest = mp.Struct{
 var mpStructRecentTest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RecentTest)(p) = RecentTest{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "tags", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "campaigns", Offset: unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "within_days", Offset: unsafe.Offsetof(RecentTest{}.WithinDays), Type: &mp.Int},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "campaigns", Offset: uint32(unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Campaigns)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "within_days", Offset: uint32(unsafe.Offsetof(RecentTest{}.WithinDays)), Type: &mp.Int},
 	},
 }
 
@@ -217,10 +217,10 @@ var mpStructRecentTest = mp.Struct{
 var mpStructCap = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Cap)(p) = Cap{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Cap{}.ID), Type: &mp.String},
-		{Name: "items", Offset: unsafe.Offsetof(Cap{}.Items), Type: &mpTypeSelector},
-		{Name: "per_day", Offset: unsafe.Offsetof(Cap{}.PerDay), Type: &mp.Int, OmitEmpty: true},
-		{Name: "per_week", Offset: unsafe.Offsetof(Cap{}.PerWeek), Type: &mp.Int, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Cap{}.ID)), Type: &mp.String},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(Cap{}.Items)), Type: &mpTypeSelector},
+		{Name: "per_day", Offset: uint32(unsafe.Offsetof(Cap{}.PerDay)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "per_week", Offset: uint32(unsafe.Offsetof(Cap{}.PerWeek)), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -228,7 +228,7 @@ var mpStructCap = mp.Struct{
 var mpStructCohorts = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Cohorts)(p) = Cohorts{} },
 	Fields: []mp.Field{
-		{Name: "dimensions", Offset: unsafe.Offsetof(Cohorts{}.Dimensions), Type: &mpTypeSliceDimension, OmitEmpty: true},
+		{Name: "dimensions", Offset: uint32(unsafe.Offsetof(Cohorts{}.Dimensions)), Type: &mpTypeSliceDimension, OmitEmpty: true},
 	},
 }
 
@@ -236,9 +236,9 @@ var mpStructCohorts = mp.Struct{
 var mpStructDimension = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Dimension)(p) = Dimension{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Dimension{}.ID), Type: &mp.String},
-		{Name: "from", Offset: unsafe.Offsetof(Dimension{}.From), Type: &mp.String},
-		{Name: "buckets", Offset: unsafe.Offsetof(Dimension{}.Buckets), Type: &mpTypeSliceBucket},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Dimension{}.ID)), Type: &mp.String},
+		{Name: "from", Offset: uint32(unsafe.Offsetof(Dimension{}.From)), Type: &mp.String},
+		{Name: "buckets", Offset: uint32(unsafe.Offsetof(Dimension{}.Buckets)), Type: &mpTypeSliceBucket},
 	},
 }
 
@@ -246,10 +246,10 @@ var mpStructDimension = mp.Struct{
 var mpStructBucket = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Bucket)(p) = Bucket{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Bucket{}.ID), Type: &mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(Bucket{}.Tags), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "regions", Offset: unsafe.Offsetof(Bucket{}.Regions), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "visits", Offset: unsafe.Offsetof(Bucket{}.Visits), Type: &mpTypePtrRange, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Bucket{}.ID)), Type: &mp.String},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(Bucket{}.Tags)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "regions", Offset: uint32(unsafe.Offsetof(Bucket{}.Regions)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "visits", Offset: uint32(unsafe.Offsetof(Bucket{}.Visits)), Type: &mpTypePtrRange, OmitEmpty: true},
 	},
 }
 
@@ -257,9 +257,9 @@ var mpStructBucket = mp.Struct{
 var mpStructReporting = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Reporting)(p) = Reporting{} },
 	Fields: []mp.Field{
-		{Name: "epoch_days", Offset: unsafe.Offsetof(Reporting{}.EpochDays), Type: &mp.Int, OmitEmpty: true},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Reporting{}.Epsilon), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "min_k", Offset: unsafe.Offsetof(Reporting{}.MinK), Type: &mp.Int, OmitEmpty: true},
+		{Name: "epoch_days", Offset: uint32(unsafe.Offsetof(Reporting{}.EpochDays)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(Reporting{}.Epsilon)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "min_k", Offset: uint32(unsafe.Offsetof(Reporting{}.MinK)), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -267,12 +267,12 @@ var mpStructReporting = mp.Struct{
 var mpStructFeedRef = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*FeedRef)(p) = FeedRef{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(FeedRef{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(FeedRef{}.Kind), Type: &mp.String},
-		{Name: "url", Offset: unsafe.Offsetof(FeedRef{}.URL), Type: &mp.String},
-		{Name: "key", Offset: unsafe.Offsetof(FeedRef{}.Key), Type: &mp.String, OmitEmpty: true},
-		{Name: "values", Offset: unsafe.Offsetof(FeedRef{}.Values), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "description", Offset: unsafe.Offsetof(FeedRef{}.Description), Type: &mp.String, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(FeedRef{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(FeedRef{}.Kind)), Type: &mp.String},
+		{Name: "url", Offset: uint32(unsafe.Offsetof(FeedRef{}.URL)), Type: &mp.String},
+		{Name: "key", Offset: uint32(unsafe.Offsetof(FeedRef{}.Key)), Type: &mp.String, OmitEmpty: true},
+		{Name: "values", Offset: uint32(unsafe.Offsetof(FeedRef{}.Values)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "description", Offset: uint32(unsafe.Offsetof(FeedRef{}.Description)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
@@ -280,16 +280,16 @@ var mpStructFeedRef = mp.Struct{
 var mpStructExperiment = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Experiment)(p) = Experiment{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Experiment{}.ID), Type: &mp.String},
-		{Name: "description", Offset: unsafe.Offsetof(Experiment{}.Description), Type: &mp.String, OmitEmpty: true},
-		{Name: "slots", Offset: unsafe.Offsetof(Experiment{}.Slots), Type: &mp.Strings},
-		{Name: "holdout", Offset: unsafe.Offsetof(Experiment{}.Holdout), Type: &mp.Float64},
-		{Name: "control", Offset: unsafe.Offsetof(Experiment{}.Control), Type: &mp.String, OmitEmpty: true},
-		{Name: "rules", Offset: unsafe.Offsetof(Experiment{}.Rules), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "goals", Offset: unsafe.Offsetof(Experiment{}.Goals), Type: &mp.Strings},
-		{Name: "within", Offset: unsafe.Offsetof(Experiment{}.Within), Type: &mp.String, OmitEmpty: true},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Experiment{}.Epsilon), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "min_lift", Offset: unsafe.Offsetof(Experiment{}.MinLift), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Experiment{}.ID)), Type: &mp.String},
+		{Name: "description", Offset: uint32(unsafe.Offsetof(Experiment{}.Description)), Type: &mp.String, OmitEmpty: true},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(Experiment{}.Slots)), Type: &mp.Strings},
+		{Name: "holdout", Offset: uint32(unsafe.Offsetof(Experiment{}.Holdout)), Type: &mp.Float64},
+		{Name: "control", Offset: uint32(unsafe.Offsetof(Experiment{}.Control)), Type: &mp.String, OmitEmpty: true},
+		{Name: "rules", Offset: uint32(unsafe.Offsetof(Experiment{}.Rules)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "goals", Offset: uint32(unsafe.Offsetof(Experiment{}.Goals)), Type: &mp.Strings},
+		{Name: "within", Offset: uint32(unsafe.Offsetof(Experiment{}.Within)), Type: &mp.String, OmitEmpty: true},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(Experiment{}.Epsilon)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "min_lift", Offset: uint32(unsafe.Offsetof(Experiment{}.MinLift)), Type: &mp.Float64, OmitEmpty: true},
 	},
 }
 
@@ -297,17 +297,17 @@ var mpStructExperiment = mp.Struct{
 var mpStructSnapshot = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*snapshot)(p) = snapshot{} },
 	Fields: []mp.Field{
-		{Name: "v", Offset: unsafe.Offsetof(snapshot{}.Version), Type: &mp.Int},
-		{Name: "ruleset", Offset: unsafe.Offsetof(snapshot{}.Ruleset), Type: &mp.String},
-		{Name: "events", Offset: unsafe.Offsetof(snapshot{}.Raw), Type: &mpTypeSliceRawEvent},
-		{Name: "impressions", Offset: unsafe.Offsetof(snapshot{}.Impressions), Type: &mpTypeSliceRawImpression, OmitEmpty: true},
-		{Name: "preferences", Offset: unsafe.Offsetof(snapshot{}.Preferences), Type: &mpTypePtrPreferences, OmitEmpty: true},
-		{Name: "ledger", Offset: unsafe.Offsetof(snapshot{}.Ledger), Type: &mpTypeSliceLedgerEntry, OmitEmpty: true},
-		{Name: "reports", Offset: unsafe.Offsetof(snapshot{}.Reports), Type: &mpTypeSliceReport, OmitEmpty: true},
-		{Name: "answers", Offset: unsafe.Offsetof(snapshot{}.Answers), Type: &mpTypeSliceAnswer, OmitEmpty: true},
-		{Name: "pauses", Offset: unsafe.Offsetof(snapshot{}.Pauses), Type: &mpTypeSliceReportPause, OmitEmpty: true},
-		{Name: "arms", Offset: unsafe.Offsetof(snapshot{}.Arms), Type: &mpTypeSliceArm, OmitEmpty: true},
-		{Name: "exposures", Offset: unsafe.Offsetof(snapshot{}.Exposures), Type: &mpTypeSliceExposure, OmitEmpty: true},
+		{Name: "v", Offset: uint32(unsafe.Offsetof(snapshot{}.Version)), Type: &mp.Int},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(snapshot{}.Ruleset)), Type: &mp.String},
+		{Name: "events", Offset: uint32(unsafe.Offsetof(snapshot{}.Raw)), Type: &mpTypeSliceRawEvent},
+		{Name: "impressions", Offset: uint32(unsafe.Offsetof(snapshot{}.Impressions)), Type: &mpTypeSliceRawImpression, OmitEmpty: true},
+		{Name: "preferences", Offset: uint32(unsafe.Offsetof(snapshot{}.Preferences)), Type: &mpTypePtrPreferences, OmitEmpty: true},
+		{Name: "ledger", Offset: uint32(unsafe.Offsetof(snapshot{}.Ledger)), Type: &mpTypeSliceLedgerEntry, OmitEmpty: true},
+		{Name: "reports", Offset: uint32(unsafe.Offsetof(snapshot{}.Reports)), Type: &mpTypeSliceReport, OmitEmpty: true},
+		{Name: "answers", Offset: uint32(unsafe.Offsetof(snapshot{}.Answers)), Type: &mpTypeSliceAnswer, OmitEmpty: true},
+		{Name: "pauses", Offset: uint32(unsafe.Offsetof(snapshot{}.Pauses)), Type: &mpTypeSliceReportPause, OmitEmpty: true},
+		{Name: "arms", Offset: uint32(unsafe.Offsetof(snapshot{}.Arms)), Type: &mpTypeSliceArm, OmitEmpty: true},
+		{Name: "exposures", Offset: uint32(unsafe.Offsetof(snapshot{}.Exposures)), Type: &mpTypeSliceExposure, OmitEmpty: true},
 	},
 }
 
@@ -316,9 +316,9 @@ var mpStructRawEvent = mp.Struct{
 	Zero:    func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
 	AsArray: true,
 	Fields: []mp.Field{
-		{Name: "Type", Offset: unsafe.Offsetof(rawEvent{}.Type), Type: &mp.String},
-		{Name: "Item", Offset: unsafe.Offsetof(rawEvent{}.Item), Type: &mp.String},
-		{Name: "At", Offset: unsafe.Offsetof(rawEvent{}.At), Type: &mp.Int64},
+		{Name: "Type", Offset: uint32(unsafe.Offsetof(rawEvent{}.Type)), Type: &mp.String},
+		{Name: "Item", Offset: uint32(unsafe.Offsetof(rawEvent{}.Item)), Type: &mp.String},
+		{Name: "At", Offset: uint32(unsafe.Offsetof(rawEvent{}.At)), Type: &mp.Int64},
 	},
 }
 
@@ -327,8 +327,8 @@ var mpStructRawImpression = mp.Struct{
 	Zero:    func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
 	AsArray: true,
 	Fields: []mp.Field{
-		{Name: "Item", Offset: unsafe.Offsetof(rawImpression{}.Item), Type: &mp.String},
-		{Name: "At", Offset: unsafe.Offsetof(rawImpression{}.At), Type: &mp.Int64},
+		{Name: "Item", Offset: uint32(unsafe.Offsetof(rawImpression{}.Item)), Type: &mp.String},
+		{Name: "At", Offset: uint32(unsafe.Offsetof(rawImpression{}.At)), Type: &mp.Int64},
 	},
 }
 
@@ -336,12 +336,12 @@ var mpStructRawImpression = mp.Struct{
 var mpStructPreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Preferences)(p) = Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(Preferences{}.Sharing), Type: &mp.String, OmitEmpty: true},
-		{Name: "history", Offset: unsafe.Offsetof(Preferences{}.History), Type: &mpTypePtrBool, OmitEmpty: true},
-		{Name: "location", Offset: unsafe.Offsetof(Preferences{}.Location), Type: &mpTypePtrBool, OmitEmpty: true},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(Preferences{}.HiddenInterests), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "frequency", Offset: unsafe.Offsetof(Preferences{}.Frequency), Type: &mp.String, OmitEmpty: true},
-		{Name: "gpc", Offset: unsafe.Offsetof(Preferences{}.GPC), Type: &mp.Bool, OmitEmpty: true},
+		{Name: "sharing", Offset: uint32(unsafe.Offsetof(Preferences{}.Sharing)), Type: &mp.String, OmitEmpty: true},
+		{Name: "history", Offset: uint32(unsafe.Offsetof(Preferences{}.History)), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "location", Offset: uint32(unsafe.Offsetof(Preferences{}.Location)), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "hidden_interests", Offset: uint32(unsafe.Offsetof(Preferences{}.HiddenInterests)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "frequency", Offset: uint32(unsafe.Offsetof(Preferences{}.Frequency)), Type: &mp.String, OmitEmpty: true},
+		{Name: "gpc", Offset: uint32(unsafe.Offsetof(Preferences{}.GPC)), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
@@ -349,13 +349,13 @@ var mpStructPreferences = mp.Struct{
 var mpStructLedgerEntry = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*LedgerEntry)(p) = LedgerEntry{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(LedgerEntry{}.Ruleset), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(LedgerEntry{}.Epoch), Type: &mp.Int64},
-		{Name: "level", Offset: unsafe.Offsetof(LedgerEntry{}.Level), Type: &mp.Int},
-		{Name: "mechanism", Offset: unsafe.Offsetof(LedgerEntry{}.Mechanism), Type: &mp.String},
-		{Name: "epsilon", Offset: unsafe.Offsetof(LedgerEntry{}.Epsilon), Type: &mp.Float64},
-		{Name: "at", Offset: unsafe.Offsetof(LedgerEntry{}.At), Type: &mp.Int64},
-		{Name: "experiment", Offset: unsafe.Offsetof(LedgerEntry{}.Experiment), Type: &mp.String, OmitEmpty: true},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Ruleset)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Epoch)), Type: &mp.Int64},
+		{Name: "level", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Level)), Type: &mp.Int},
+		{Name: "mechanism", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Mechanism)), Type: &mp.String},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Epsilon)), Type: &mp.Float64},
+		{Name: "at", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.At)), Type: &mp.Int64},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Experiment)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
@@ -363,12 +363,12 @@ var mpStructLedgerEntry = mp.Struct{
 var mpStructReport = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Report)(p) = Report{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(Report{}.Ruleset), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(Report{}.Epoch), Type: &mp.Int64},
-		{Name: "mechanism", Offset: unsafe.Offsetof(Report{}.Mechanism), Type: &mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(Report{}.Value), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Report{}.Epsilon), Type: &mp.Float64},
-		{Name: "outcomes", Offset: unsafe.Offsetof(Report{}.Outcomes), Type: &mpTypeSliceOutcome, OmitEmpty: true},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Report{}.Ruleset)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(Report{}.Epoch)), Type: &mp.Int64},
+		{Name: "mechanism", Offset: uint32(unsafe.Offsetof(Report{}.Mechanism)), Type: &mp.String},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(Report{}.Value)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(Report{}.Epsilon)), Type: &mp.Float64},
+		{Name: "outcomes", Offset: uint32(unsafe.Offsetof(Report{}.Outcomes)), Type: &mpTypeSliceOutcome, OmitEmpty: true},
 	},
 }
 
@@ -376,10 +376,10 @@ var mpStructReport = mp.Struct{
 var mpStructOutcome = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Outcome)(p) = Outcome{} },
 	Fields: []mp.Field{
-		{Name: "experiment", Offset: unsafe.Offsetof(Outcome{}.Experiment), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(Outcome{}.Epoch), Type: &mp.Int64},
-		{Name: "value", Offset: unsafe.Offsetof(Outcome{}.Value), Type: &mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(Outcome{}.Epsilon), Type: &mp.Float64},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Outcome{}.Experiment)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(Outcome{}.Epoch)), Type: &mp.Int64},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(Outcome{}.Value)), Type: &mp.Int},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(Outcome{}.Epsilon)), Type: &mp.Float64},
 	},
 }
 
@@ -387,11 +387,11 @@ var mpStructOutcome = mp.Struct{
 var mpStructAnswer = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*answer)(p) = answer{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(answer{}.Ruleset), Type: &mp.String},
-		{Name: "k", Offset: unsafe.Offsetof(answer{}.K), Type: &mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(answer{}.Epsilon), Type: &mp.Float64},
-		{Name: "cohort", Offset: unsafe.Offsetof(answer{}.Cohort), Type: &mp.Int},
-		{Name: "value", Offset: unsafe.Offsetof(answer{}.Value), Type: &mp.Int},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(answer{}.Ruleset)), Type: &mp.String},
+		{Name: "k", Offset: uint32(unsafe.Offsetof(answer{}.K)), Type: &mp.Int},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(answer{}.Epsilon)), Type: &mp.Float64},
+		{Name: "cohort", Offset: uint32(unsafe.Offsetof(answer{}.Cohort)), Type: &mp.Int},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(answer{}.Value)), Type: &mp.Int},
 	},
 }
 
@@ -399,8 +399,8 @@ var mpStructAnswer = mp.Struct{
 var mpStructReportPause = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportPause)(p) = ReportPause{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(ReportPause{}.Ruleset), Type: &mp.String},
-		{Name: "until", Offset: unsafe.Offsetof(ReportPause{}.Until), Type: &mp.Int64},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(ReportPause{}.Ruleset)), Type: &mp.String},
+		{Name: "until", Offset: uint32(unsafe.Offsetof(ReportPause{}.Until)), Type: &mp.Int64},
 	},
 }
 
@@ -408,10 +408,10 @@ var mpStructReportPause = mp.Struct{
 var mpStructArm = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Arm)(p) = Arm{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(Arm{}.Ruleset), Type: &mp.String},
-		{Name: "experiment", Offset: unsafe.Offsetof(Arm{}.Experiment), Type: &mp.String},
-		{Name: "holdout", Offset: unsafe.Offsetof(Arm{}.Holdout), Type: &mp.Bool},
-		{Name: "until", Offset: unsafe.Offsetof(Arm{}.Until), Type: &mp.Int64, OmitEmpty: true},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Arm{}.Ruleset)), Type: &mp.String},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Arm{}.Experiment)), Type: &mp.String},
+		{Name: "holdout", Offset: uint32(unsafe.Offsetof(Arm{}.Holdout)), Type: &mp.Bool},
+		{Name: "until", Offset: uint32(unsafe.Offsetof(Arm{}.Until)), Type: &mp.Int64, OmitEmpty: true},
 	},
 }
 
@@ -419,12 +419,12 @@ var mpStructArm = mp.Struct{
 var mpStructExposure = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Exposure)(p) = Exposure{} },
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(Exposure{}.Ruleset), Type: &mp.String},
-		{Name: "experiment", Offset: unsafe.Offsetof(Exposure{}.Experiment), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(Exposure{}.Epoch), Type: &mp.Int64},
-		{Name: "holdout", Offset: unsafe.Offsetof(Exposure{}.Holdout), Type: &mp.Bool},
-		{Name: "since", Offset: unsafe.Offsetof(Exposure{}.Since), Type: &mp.Int64},
-		{Name: "goal", Offset: unsafe.Offsetof(Exposure{}.Goal), Type: &mp.Bool},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Exposure{}.Ruleset)), Type: &mp.String},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Exposure{}.Experiment)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(Exposure{}.Epoch)), Type: &mp.Int64},
+		{Name: "holdout", Offset: uint32(unsafe.Offsetof(Exposure{}.Holdout)), Type: &mp.Bool},
+		{Name: "since", Offset: uint32(unsafe.Offsetof(Exposure{}.Since)), Type: &mp.Int64},
+		{Name: "goal", Offset: uint32(unsafe.Offsetof(Exposure{}.Goal)), Type: &mp.Bool},
 	},
 }
 
@@ -432,13 +432,13 @@ var mpStructExposure = mp.Struct{
 var mpStructFeed = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Feed)(p) = Feed{} },
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(Feed{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(Feed{}.Kind), Type: &mp.String},
-		{Name: "issued", Offset: unsafe.Offsetof(Feed{}.Issued), Type: &mp.Int64},
-		{Name: "expires", Offset: unsafe.Offsetof(Feed{}.Expires), Type: &mp.Int64},
-		{Name: "values", Offset: unsafe.Offsetof(Feed{}.Values), Type: &mp.Strings},
-		{Name: "places", Offset: unsafe.Offsetof(Feed{}.Places), Type: &mpTypeSliceFeedPlace, OmitEmpty: true},
-		{Name: "cells", Offset: unsafe.Offsetof(Feed{}.Cells), Type: &mp.Bytes, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(Feed{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(Feed{}.Kind)), Type: &mp.String},
+		{Name: "issued", Offset: uint32(unsafe.Offsetof(Feed{}.Issued)), Type: &mp.Int64},
+		{Name: "expires", Offset: uint32(unsafe.Offsetof(Feed{}.Expires)), Type: &mp.Int64},
+		{Name: "values", Offset: uint32(unsafe.Offsetof(Feed{}.Values)), Type: &mp.Strings},
+		{Name: "places", Offset: uint32(unsafe.Offsetof(Feed{}.Places)), Type: &mpTypeSliceFeedPlace, OmitEmpty: true},
+		{Name: "cells", Offset: uint32(unsafe.Offsetof(Feed{}.Cells)), Type: &mp.Bytes, OmitEmpty: true},
 	},
 }
 
@@ -446,11 +446,11 @@ var mpStructFeed = mp.Struct{
 var mpStructFeedPlace = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*FeedPlace)(p) = FeedPlace{} },
 	Fields: []mp.Field{
-		{Name: "key", Offset: unsafe.Offsetof(FeedPlace{}.Key), Type: &mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(FeedPlace{}.Value), Type: &mp.Int},
-		{Name: "from", Offset: unsafe.Offsetof(FeedPlace{}.From), Type: &mp.Int, OmitEmpty: true},
-		{Name: "to", Offset: unsafe.Offsetof(FeedPlace{}.To), Type: &mp.Int, OmitEmpty: true},
-		{Name: "label", Offset: unsafe.Offsetof(FeedPlace{}.Label), Type: &mp.String, OmitEmpty: true},
+		{Name: "key", Offset: uint32(unsafe.Offsetof(FeedPlace{}.Key)), Type: &mp.String},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(FeedPlace{}.Value)), Type: &mp.Int},
+		{Name: "from", Offset: uint32(unsafe.Offsetof(FeedPlace{}.From)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "to", Offset: uint32(unsafe.Offsetof(FeedPlace{}.To)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "label", Offset: uint32(unsafe.Offsetof(FeedPlace{}.Label)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 

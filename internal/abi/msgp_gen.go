@@ -139,9 +139,9 @@ var mpStructEmpty = mp.Struct{
 var mpStructLoadRulesetWire = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*loadRulesetWire)(p) = loadRulesetWire{} },
 	Fields: []mp.Field{
-		{Name: "ewr", Offset: unsafe.Offsetof(loadRulesetWire{}.EWR), Type: &mp.Bytes},
-		{Name: "public_key", Offset: unsafe.Offsetof(loadRulesetWire{}.PublicKey), Type: &mp.Bytes},
-		{Name: "ruleset", Offset: unsafe.Offsetof(loadRulesetWire{}.Ruleset), Type: &mp.Raw},
+		{Name: "ewr", Offset: uint32(unsafe.Offsetof(loadRulesetWire{}.EWR)), Type: &mp.Bytes},
+		{Name: "public_key", Offset: uint32(unsafe.Offsetof(loadRulesetWire{}.PublicKey)), Type: &mp.Bytes},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(loadRulesetWire{}.Ruleset)), Type: &mp.Raw},
 	},
 }
 
@@ -149,7 +149,7 @@ var mpStructLoadRulesetWire = mp.Struct{
 var mpStructLoadFeedRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*LoadFeedRequest)(p) = LoadFeedRequest{} },
 	Fields: []mp.Field{
-		{Name: "feed", Offset: unsafe.Offsetof(LoadFeedRequest{}.Feed), Type: &mp.Bytes},
+		{Name: "feed", Offset: uint32(unsafe.Offsetof(LoadFeedRequest{}.Feed)), Type: &mp.Bytes},
 	},
 }
 
@@ -157,7 +157,7 @@ var mpStructLoadFeedRequest = mp.Struct{
 var mpStructObserveRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ObserveRequest)(p) = ObserveRequest{} },
 	Fields: []mp.Field{
-		{Name: "event", Offset: unsafe.Offsetof(ObserveRequest{}.Event), Type: &mpTypeEngineEvent},
+		{Name: "event", Offset: uint32(unsafe.Offsetof(ObserveRequest{}.Event)), Type: &mpTypeEngineEvent},
 	},
 }
 
@@ -165,9 +165,9 @@ var mpStructObserveRequest = mp.Struct{
 var mpStructEngineEvent = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Event)(p) = engine.Event{} },
 	Fields: []mp.Field{
-		{Name: "type", Offset: unsafe.Offsetof(engine.Event{}.Type), Type: &mp.String},
-		{Name: "item", Offset: unsafe.Offsetof(engine.Event{}.Item), Type: &mp.String},
-		{Name: "at", Offset: unsafe.Offsetof(engine.Event{}.At), Type: &mp.Int64},
+		{Name: "type", Offset: uint32(unsafe.Offsetof(engine.Event{}.Type)), Type: &mp.String},
+		{Name: "item", Offset: uint32(unsafe.Offsetof(engine.Event{}.Item)), Type: &mp.String},
+		{Name: "at", Offset: uint32(unsafe.Offsetof(engine.Event{}.At)), Type: &mp.Int64},
 	},
 }
 
@@ -175,7 +175,7 @@ var mpStructEngineEvent = mp.Struct{
 var mpStructSetContextRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*SetContextRequest)(p) = SetContextRequest{} },
 	Fields: []mp.Field{
-		{Name: "context", Offset: unsafe.Offsetof(SetContextRequest{}.Context), Type: &mpTypeEngineContext},
+		{Name: "context", Offset: uint32(unsafe.Offsetof(SetContextRequest{}.Context)), Type: &mpTypeEngineContext},
 	},
 }
 
@@ -183,22 +183,22 @@ var mpStructSetContextRequest = mp.Struct{
 var mpStructEngineContext = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Context)(p) = engine.Context{} },
 	Fields: []mp.Field{
-		{Name: "now", Offset: unsafe.Offsetof(engine.Context{}.Now), Type: &mp.Int64},
-		{Name: "tz_offset_minutes", Offset: unsafe.Offsetof(engine.Context{}.TZOffsetMinutes), Type: &mp.Int, OmitEmpty: true},
-		{Name: "daypart", Offset: unsafe.Offsetof(engine.Context{}.Daypart), Type: &mp.String, OmitEmpty: true},
-		{Name: "weekday", Offset: unsafe.Offsetof(engine.Context{}.Weekday), Type: &mp.String, OmitEmpty: true},
-		{Name: "weather", Offset: unsafe.Offsetof(engine.Context{}.Weather), Type: &mp.String, OmitEmpty: true},
-		{Name: "device", Offset: unsafe.Offsetof(engine.Context{}.Device), Type: &mp.String, OmitEmpty: true},
-		{Name: "referrer", Offset: unsafe.Offsetof(engine.Context{}.Referrer), Type: &mp.String, OmitEmpty: true},
-		{Name: "page_section", Offset: unsafe.Offsetof(engine.Context{}.PageSection), Type: &mp.String, OmitEmpty: true},
-		{Name: "visits", Offset: unsafe.Offsetof(engine.Context{}.Visits), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "country", Offset: unsafe.Offsetof(engine.Context{}.Country), Type: &mp.String, OmitEmpty: true},
-		{Name: "subdivision", Offset: unsafe.Offsetof(engine.Context{}.Subdivision), Type: &mp.String, OmitEmpty: true},
-		{Name: "regions", Offset: unsafe.Offsetof(engine.Context{}.Regions), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "geohash", Offset: unsafe.Offsetof(engine.Context{}.Geohash), Type: &mp.String, OmitEmpty: true},
-		{Name: "time_zone", Offset: unsafe.Offsetof(engine.Context{}.TimeZone), Type: &mp.String, OmitEmpty: true},
-		{Name: "languages", Offset: unsafe.Offsetof(engine.Context{}.Languages), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Context{}.Location), Type: &mpTypePtrEngineCoordinates, OmitEmpty: true},
+		{Name: "now", Offset: uint32(unsafe.Offsetof(engine.Context{}.Now)), Type: &mp.Int64},
+		{Name: "tz_offset_minutes", Offset: uint32(unsafe.Offsetof(engine.Context{}.TZOffsetMinutes)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "daypart", Offset: uint32(unsafe.Offsetof(engine.Context{}.Daypart)), Type: &mp.String, OmitEmpty: true},
+		{Name: "weekday", Offset: uint32(unsafe.Offsetof(engine.Context{}.Weekday)), Type: &mp.String, OmitEmpty: true},
+		{Name: "weather", Offset: uint32(unsafe.Offsetof(engine.Context{}.Weather)), Type: &mp.String, OmitEmpty: true},
+		{Name: "device", Offset: uint32(unsafe.Offsetof(engine.Context{}.Device)), Type: &mp.String, OmitEmpty: true},
+		{Name: "referrer", Offset: uint32(unsafe.Offsetof(engine.Context{}.Referrer)), Type: &mp.String, OmitEmpty: true},
+		{Name: "page_section", Offset: uint32(unsafe.Offsetof(engine.Context{}.PageSection)), Type: &mp.String, OmitEmpty: true},
+		{Name: "visits", Offset: uint32(unsafe.Offsetof(engine.Context{}.Visits)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "country", Offset: uint32(unsafe.Offsetof(engine.Context{}.Country)), Type: &mp.String, OmitEmpty: true},
+		{Name: "subdivision", Offset: uint32(unsafe.Offsetof(engine.Context{}.Subdivision)), Type: &mp.String, OmitEmpty: true},
+		{Name: "regions", Offset: uint32(unsafe.Offsetof(engine.Context{}.Regions)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "geohash", Offset: uint32(unsafe.Offsetof(engine.Context{}.Geohash)), Type: &mp.String, OmitEmpty: true},
+		{Name: "time_zone", Offset: uint32(unsafe.Offsetof(engine.Context{}.TimeZone)), Type: &mp.String, OmitEmpty: true},
+		{Name: "languages", Offset: uint32(unsafe.Offsetof(engine.Context{}.Languages)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "location", Offset: uint32(unsafe.Offsetof(engine.Context{}.Location)), Type: &mpTypePtrEngineCoordinates, OmitEmpty: true},
 	},
 }
 
@@ -206,8 +206,8 @@ var mpStructEngineContext = mp.Struct{
 var mpStructEngineCoordinates = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Coordinates)(p) = engine.Coordinates{} },
 	Fields: []mp.Field{
-		{Name: "lat", Offset: unsafe.Offsetof(engine.Coordinates{}.Lat), Type: &mp.Float64},
-		{Name: "lon", Offset: unsafe.Offsetof(engine.Coordinates{}.Lon), Type: &mp.Float64},
+		{Name: "lat", Offset: uint32(unsafe.Offsetof(engine.Coordinates{}.Lat)), Type: &mp.Float64},
+		{Name: "lon", Offset: uint32(unsafe.Offsetof(engine.Coordinates{}.Lon)), Type: &mp.Float64},
 	},
 }
 
@@ -215,7 +215,7 @@ var mpStructEngineCoordinates = mp.Struct{
 var mpStructDecideRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*DecideRequest)(p) = DecideRequest{} },
 	Fields: []mp.Field{
-		{Name: "slots", Offset: unsafe.Offsetof(DecideRequest{}.Slots), Type: &mp.Strings},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(DecideRequest{}.Slots)), Type: &mp.Strings},
 	},
 }
 
@@ -223,8 +223,8 @@ var mpStructDecideRequest = mp.Struct{
 var mpStructRecordImpressionsRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RecordImpressionsRequest)(p) = RecordImpressionsRequest{} },
 	Fields: []mp.Field{
-		{Name: "items", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.Items), Type: &mp.Strings},
-		{Name: "at", Offset: unsafe.Offsetof(RecordImpressionsRequest{}.At), Type: &mp.Int64},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(RecordImpressionsRequest{}.Items)), Type: &mp.Strings},
+		{Name: "at", Offset: uint32(unsafe.Offsetof(RecordImpressionsRequest{}.At)), Type: &mp.Int64},
 	},
 }
 
@@ -232,7 +232,7 @@ var mpStructRecordImpressionsRequest = mp.Struct{
 var mpStructRestoreRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*RestoreRequest)(p) = RestoreRequest{} },
 	Fields: []mp.Field{
-		{Name: "snapshot", Offset: unsafe.Offsetof(RestoreRequest{}.Snapshot), Type: &mp.Bytes},
+		{Name: "snapshot", Offset: uint32(unsafe.Offsetof(RestoreRequest{}.Snapshot)), Type: &mp.Bytes},
 	},
 }
 
@@ -240,7 +240,7 @@ var mpStructRestoreRequest = mp.Struct{
 var mpStructSetPreferencesRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*SetPreferencesRequest)(p) = SetPreferencesRequest{} },
 	Fields: []mp.Field{
-		{Name: "preferences", Offset: unsafe.Offsetof(SetPreferencesRequest{}.Preferences), Type: &mpTypeEnginePreferences},
+		{Name: "preferences", Offset: uint32(unsafe.Offsetof(SetPreferencesRequest{}.Preferences)), Type: &mpTypeEnginePreferences},
 	},
 }
 
@@ -248,12 +248,12 @@ var mpStructSetPreferencesRequest = mp.Struct{
 var mpStructEnginePreferences = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*engine.Preferences)(p) = engine.Preferences{} },
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(engine.Preferences{}.Sharing), Type: &mp.String, OmitEmpty: true},
-		{Name: "history", Offset: unsafe.Offsetof(engine.Preferences{}.History), Type: &mpTypePtrBool, OmitEmpty: true},
-		{Name: "location", Offset: unsafe.Offsetof(engine.Preferences{}.Location), Type: &mpTypePtrBool, OmitEmpty: true},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.Preferences{}.HiddenInterests), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "frequency", Offset: unsafe.Offsetof(engine.Preferences{}.Frequency), Type: &mp.String, OmitEmpty: true},
-		{Name: "gpc", Offset: unsafe.Offsetof(engine.Preferences{}.GPC), Type: &mp.Bool, OmitEmpty: true},
+		{Name: "sharing", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.Sharing)), Type: &mp.String, OmitEmpty: true},
+		{Name: "history", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.History)), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "location", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.Location)), Type: &mpTypePtrBool, OmitEmpty: true},
+		{Name: "hidden_interests", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.HiddenInterests)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "frequency", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.Frequency)), Type: &mp.String, OmitEmpty: true},
+		{Name: "gpc", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.GPC)), Type: &mp.Bool, OmitEmpty: true},
 	},
 }
 
@@ -261,299 +261,299 @@ var mpStructEnginePreferences = mp.Struct{
 var mpStructReportRequest = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*ReportRequest)(p) = ReportRequest{} },
 	Fields: []mp.Field{
-		{Name: "now", Offset: unsafe.Offsetof(ReportRequest{}.Now), Type: &mp.Int64},
-		{Name: "sizes", Offset: unsafe.Offsetof(ReportRequest{}.Sizes), Type: &mpTypeMapFloat64, OmitEmpty: true},
+		{Name: "now", Offset: uint32(unsafe.Offsetof(ReportRequest{}.Now)), Type: &mp.Int64},
+		{Name: "sizes", Offset: uint32(unsafe.Offsetof(ReportRequest{}.Sizes)), Type: &mpTypeMapFloat64, OmitEmpty: true},
 	},
 }
 
 // mpStructVersionResult is how VersionResult is written (mp.AppendStruct).
 var mpStructVersionResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "abi", Offset: unsafe.Offsetof(VersionResult{}.ABI), Type: &mp.Int},
-		{Name: "engine", Offset: unsafe.Offsetof(VersionResult{}.Engine), Type: &mp.String},
-		{Name: "ruleset", Offset: unsafe.Offsetof(VersionResult{}.Ruleset), Type: &mp.String, OmitEmpty: true},
+		{Name: "abi", Offset: uint32(unsafe.Offsetof(VersionResult{}.ABI)), Type: &mp.Int},
+		{Name: "engine", Offset: uint32(unsafe.Offsetof(VersionResult{}.Engine)), Type: &mp.String},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(VersionResult{}.Ruleset)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineRulesetInfo is how engine.RulesetInfo is written (mp.AppendStruct).
 var mpStructEngineRulesetInfo = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.RulesetInfo{}.ID), Type: &mp.String},
-		{Name: "version", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Version), Type: &mp.String},
-		{Name: "items", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Items), Type: &mp.Int},
-		{Name: "slots", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Slots), Type: &mp.Int},
-		{Name: "feeds", Offset: unsafe.Offsetof(engine.RulesetInfo{}.Feeds), Type: &mpTypeSliceEngineFeedLocation, OmitEmpty: true},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.RulesetInfo{}.ID)), Type: &mp.String},
+		{Name: "version", Offset: uint32(unsafe.Offsetof(engine.RulesetInfo{}.Version)), Type: &mp.String},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(engine.RulesetInfo{}.Items)), Type: &mp.Int},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(engine.RulesetInfo{}.Slots)), Type: &mp.Int},
+		{Name: "feeds", Offset: uint32(unsafe.Offsetof(engine.RulesetInfo{}.Feeds)), Type: &mpTypeSliceEngineFeedLocation, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineFeedLocation is how engine.FeedLocation is written (mp.AppendStruct).
 var mpStructEngineFeedLocation = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.FeedLocation{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedLocation{}.Kind), Type: &mp.String},
-		{Name: "url", Offset: unsafe.Offsetof(engine.FeedLocation{}.URL), Type: &mp.String},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.FeedLocation{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(engine.FeedLocation{}.Kind)), Type: &mp.String},
+		{Name: "url", Offset: uint32(unsafe.Offsetof(engine.FeedLocation{}.URL)), Type: &mp.String},
 	},
 }
 
 // mpStructSnapshotResult is how SnapshotResult is written (mp.AppendStruct).
 var mpStructSnapshotResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "snapshot", Offset: unsafe.Offsetof(SnapshotResult{}.Snapshot), Type: &mp.Bytes},
+		{Name: "snapshot", Offset: uint32(unsafe.Offsetof(SnapshotResult{}.Snapshot)), Type: &mp.Bytes},
 	},
 }
 
 // mpStructEventsResult is how EventsResult is written (mp.AppendStruct).
 var mpStructEventsResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "events", Offset: unsafe.Offsetof(EventsResult{}.Events), Type: &mp.Int},
+		{Name: "events", Offset: uint32(unsafe.Offsetof(EventsResult{}.Events)), Type: &mp.Int},
 	},
 }
 
 // mpStructPreferencesResult is how PreferencesResult is written (mp.AppendStruct).
 var mpStructPreferencesResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "preferences", Offset: unsafe.Offsetof(PreferencesResult{}.Preferences), Type: &mpTypeEngineEffectivePreferences},
+		{Name: "preferences", Offset: uint32(unsafe.Offsetof(PreferencesResult{}.Preferences)), Type: &mpTypeEngineEffectivePreferences},
 	},
 }
 
 // mpStructEngineEffectivePreferences is how engine.EffectivePreferences is written (mp.AppendStruct).
 var mpStructEngineEffectivePreferences = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "sharing", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Sharing), Type: &mp.String},
-		{Name: "history", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.History), Type: &mp.Bool},
-		{Name: "location", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Location), Type: &mp.Bool},
-		{Name: "hidden_interests", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.HiddenInterests), Type: &mp.Strings},
-		{Name: "frequency", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.Frequency), Type: &mp.String},
-		{Name: "gpc", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.GPC), Type: &mp.Bool},
-		{Name: "gpc_applied", Offset: unsafe.Offsetof(engine.EffectivePreferences{}.GPCApplied), Type: &mp.Bool},
+		{Name: "sharing", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.Sharing)), Type: &mp.String},
+		{Name: "history", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.History)), Type: &mp.Bool},
+		{Name: "location", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.Location)), Type: &mp.Bool},
+		{Name: "hidden_interests", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.HiddenInterests)), Type: &mp.Strings},
+		{Name: "frequency", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.Frequency)), Type: &mp.String},
+		{Name: "gpc", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.GPC)), Type: &mp.Bool},
+		{Name: "gpc_applied", Offset: uint32(unsafe.Offsetof(engine.EffectivePreferences{}.GPCApplied)), Type: &mp.Bool},
 	},
 }
 
 // mpStructReportResult is how ReportResult is written (mp.AppendStruct).
 var mpStructReportResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "report", Offset: unsafe.Offsetof(ReportResult{}.Report), Type: &mpTypePtrEngineReport},
-		{Name: "reason", Offset: unsafe.Offsetof(ReportResult{}.Reason), Type: &mp.String, OmitEmpty: true},
+		{Name: "report", Offset: uint32(unsafe.Offsetof(ReportResult{}.Report)), Type: &mpTypePtrEngineReport},
+		{Name: "reason", Offset: uint32(unsafe.Offsetof(ReportResult{}.Reason)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineReport is how engine.Report is written (mp.AppendStruct).
 var mpStructEngineReport = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Report{}.Ruleset), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(engine.Report{}.Epoch), Type: &mp.Int64},
-		{Name: "mechanism", Offset: unsafe.Offsetof(engine.Report{}.Mechanism), Type: &mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(engine.Report{}.Value), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "epsilon", Offset: unsafe.Offsetof(engine.Report{}.Epsilon), Type: &mp.Float64},
-		{Name: "outcomes", Offset: unsafe.Offsetof(engine.Report{}.Outcomes), Type: &mpTypeSliceEngineOutcome, OmitEmpty: true},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(engine.Report{}.Ruleset)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(engine.Report{}.Epoch)), Type: &mp.Int64},
+		{Name: "mechanism", Offset: uint32(unsafe.Offsetof(engine.Report{}.Mechanism)), Type: &mp.String},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(engine.Report{}.Value)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(engine.Report{}.Epsilon)), Type: &mp.Float64},
+		{Name: "outcomes", Offset: uint32(unsafe.Offsetof(engine.Report{}.Outcomes)), Type: &mpTypeSliceEngineOutcome, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineOutcome is how engine.Outcome is written (mp.AppendStruct).
 var mpStructEngineOutcome = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "experiment", Offset: unsafe.Offsetof(engine.Outcome{}.Experiment), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(engine.Outcome{}.Epoch), Type: &mp.Int64},
-		{Name: "value", Offset: unsafe.Offsetof(engine.Outcome{}.Value), Type: &mp.Int},
-		{Name: "epsilon", Offset: unsafe.Offsetof(engine.Outcome{}.Epsilon), Type: &mp.Float64},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(engine.Outcome{}.Experiment)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(engine.Outcome{}.Epoch)), Type: &mp.Int64},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(engine.Outcome{}.Value)), Type: &mp.Int},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(engine.Outcome{}.Epsilon)), Type: &mp.Float64},
 	},
 }
 
 // mpStructLedgerResult is how LedgerResult is written (mp.AppendStruct).
 var mpStructLedgerResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "entries", Offset: unsafe.Offsetof(LedgerResult{}.Entries), Type: &mpTypeSliceEngineLedgerEntry},
-		{Name: "epsilon_spent", Offset: unsafe.Offsetof(LedgerResult{}.EpsilonSpent), Type: &mp.Float64},
+		{Name: "entries", Offset: uint32(unsafe.Offsetof(LedgerResult{}.Entries)), Type: &mpTypeSliceEngineLedgerEntry},
+		{Name: "epsilon_spent", Offset: uint32(unsafe.Offsetof(LedgerResult{}.EpsilonSpent)), Type: &mp.Float64},
 	},
 }
 
 // mpStructEngineLedgerEntry is how engine.LedgerEntry is written (mp.AppendStruct).
 var mpStructEngineLedgerEntry = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Ruleset), Type: &mp.String},
-		{Name: "epoch", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Epoch), Type: &mp.Int64},
-		{Name: "level", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Level), Type: &mp.Int},
-		{Name: "mechanism", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Mechanism), Type: &mp.String},
-		{Name: "epsilon", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Epsilon), Type: &mp.Float64},
-		{Name: "at", Offset: unsafe.Offsetof(engine.LedgerEntry{}.At), Type: &mp.Int64},
-		{Name: "experiment", Offset: unsafe.Offsetof(engine.LedgerEntry{}.Experiment), Type: &mp.String, OmitEmpty: true},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Ruleset)), Type: &mp.String},
+		{Name: "epoch", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Epoch)), Type: &mp.Int64},
+		{Name: "level", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Level)), Type: &mp.Int},
+		{Name: "mechanism", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Mechanism)), Type: &mp.String},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Epsilon)), Type: &mp.Float64},
+		{Name: "at", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.At)), Type: &mp.Int64},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(engine.LedgerEntry{}.Experiment)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineDescription is how engine.Description is written (mp.AppendStruct).
 var mpStructEngineDescription = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Description{}.Ruleset), Type: &mpTypeEngineRulesetInfo},
-		{Name: "signals", Offset: unsafe.Offsetof(engine.Description{}.Signals), Type: &mpTypeSliceEngineSignal},
-		{Name: "interests", Offset: unsafe.Offsetof(engine.Description{}.Interests), Type: &mpTypeSliceEngineInterestGroup},
-		{Name: "slots", Offset: unsafe.Offsetof(engine.Description{}.Slots), Type: &mpTypeSliceEngineSlotDescription},
-		{Name: "reporting", Offset: unsafe.Offsetof(engine.Description{}.Reporting), Type: &mpTypeEngineReportingPolicy},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(engine.Description{}.Ruleset)), Type: &mpTypeEngineRulesetInfo},
+		{Name: "signals", Offset: uint32(unsafe.Offsetof(engine.Description{}.Signals)), Type: &mpTypeSliceEngineSignal},
+		{Name: "interests", Offset: uint32(unsafe.Offsetof(engine.Description{}.Interests)), Type: &mpTypeSliceEngineInterestGroup},
+		{Name: "slots", Offset: uint32(unsafe.Offsetof(engine.Description{}.Slots)), Type: &mpTypeSliceEngineSlotDescription},
+		{Name: "reporting", Offset: uint32(unsafe.Offsetof(engine.Description{}.Reporting)), Type: &mpTypeEngineReportingPolicy},
 	},
 }
 
 // mpStructEngineSignal is how engine.Signal is written (mp.AppendStruct).
 var mpStructEngineSignal = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.Signal{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(engine.Signal{}.Kind), Type: &mp.String},
-		{Name: "purpose", Offset: unsafe.Offsetof(engine.Signal{}.Purpose), Type: &mp.String},
-		{Name: "retention_days", Offset: unsafe.Offsetof(engine.Signal{}.RetentionDays), Type: &mp.Int},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.Signal{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(engine.Signal{}.Kind)), Type: &mp.String},
+		{Name: "purpose", Offset: uint32(unsafe.Offsetof(engine.Signal{}.Purpose)), Type: &mp.String},
+		{Name: "retention_days", Offset: uint32(unsafe.Offsetof(engine.Signal{}.RetentionDays)), Type: &mp.Int},
 	},
 }
 
 // mpStructEngineInterestGroup is how engine.InterestGroup is written (mp.AppendStruct).
 var mpStructEngineInterestGroup = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.InterestGroup{}.ID), Type: &mp.String},
-		{Name: "tags", Offset: unsafe.Offsetof(engine.InterestGroup{}.Tags), Type: &mp.Strings},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.InterestGroup{}.ID)), Type: &mp.String},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(engine.InterestGroup{}.Tags)), Type: &mp.Strings},
 	},
 }
 
 // mpStructEngineSlotDescription is how engine.SlotDescription is written (mp.AppendStruct).
 var mpStructEngineSlotDescription = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.SlotDescription{}.ID), Type: &mp.String},
-		{Name: "fallback", Offset: unsafe.Offsetof(engine.SlotDescription{}.Fallback), Type: &mp.Strings},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.SlotDescription{}.ID)), Type: &mp.String},
+		{Name: "fallback", Offset: uint32(unsafe.Offsetof(engine.SlotDescription{}.Fallback)), Type: &mp.Strings},
 	},
 }
 
 // mpStructEngineReportingPolicy is how engine.ReportingPolicy is written (mp.AppendStruct).
 var mpStructEngineReportingPolicy = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "epsilon", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.Epsilon), Type: &mp.Float64},
-		{Name: "epoch_days", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.EpochDays), Type: &mp.Int},
-		{Name: "min_k", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.MinK), Type: &mp.Int},
-		{Name: "cohorts", Offset: unsafe.Offsetof(engine.ReportingPolicy{}.Cohorts), Type: &mp.Int},
+		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(engine.ReportingPolicy{}.Epsilon)), Type: &mp.Float64},
+		{Name: "epoch_days", Offset: uint32(unsafe.Offsetof(engine.ReportingPolicy{}.EpochDays)), Type: &mp.Int},
+		{Name: "min_k", Offset: uint32(unsafe.Offsetof(engine.ReportingPolicy{}.MinK)), Type: &mp.Int},
+		{Name: "cohorts", Offset: uint32(unsafe.Offsetof(engine.ReportingPolicy{}.Cohorts)), Type: &mp.Int},
 	},
 }
 
 // mpStructExportResult is how ExportResult is written (mp.AppendStruct).
 var mpStructExportResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "export", Offset: unsafe.Offsetof(ExportResult{}.Export), Type: &mpTypeEngineExport},
+		{Name: "export", Offset: uint32(unsafe.Offsetof(ExportResult{}.Export)), Type: &mpTypeEngineExport},
 	},
 }
 
 // mpStructEngineExport is how engine.Export is written (mp.AppendStruct).
 var mpStructEngineExport = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(engine.Export{}.Ruleset), Type: &mpTypeEngineRulesetInfo},
-		{Name: "preferences", Offset: unsafe.Offsetof(engine.Export{}.Preferences), Type: &mpTypeEngineEffectivePreferences},
-		{Name: "context", Offset: unsafe.Offsetof(engine.Export{}.Context), Type: &mpTypeEngineContext},
-		{Name: "events", Offset: unsafe.Offsetof(engine.Export{}.Events), Type: &mpTypeSliceEngineEvent},
-		{Name: "impressions", Offset: unsafe.Offsetof(engine.Export{}.Impressions), Type: &mpTypeSliceEngineImpression},
-		{Name: "caps", Offset: unsafe.Offsetof(engine.Export{}.Caps), Type: &mpTypeSliceEngineCapStatus},
-		{Name: "interests", Offset: unsafe.Offsetof(engine.Export{}.Interests), Type: &mpTypeSliceEngineInterestWeight},
-		{Name: "cohort", Offset: unsafe.Offsetof(engine.Export{}.Cohort), Type: &mp.String},
-		{Name: "reports", Offset: unsafe.Offsetof(engine.Export{}.Reports), Type: &mpTypeSliceEngineReport},
-		{Name: "report_pauses", Offset: unsafe.Offsetof(engine.Export{}.ReportPauses), Type: &mpTypeSliceEngineReportPause},
-		{Name: "ledger", Offset: unsafe.Offsetof(engine.Export{}.Ledger), Type: &mpTypeSliceEngineLedgerEntry},
-		{Name: "epsilon_spent", Offset: unsafe.Offsetof(engine.Export{}.EpsilonSpent), Type: &mp.Float64},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(engine.Export{}.Ruleset)), Type: &mpTypeEngineRulesetInfo},
+		{Name: "preferences", Offset: uint32(unsafe.Offsetof(engine.Export{}.Preferences)), Type: &mpTypeEngineEffectivePreferences},
+		{Name: "context", Offset: uint32(unsafe.Offsetof(engine.Export{}.Context)), Type: &mpTypeEngineContext},
+		{Name: "events", Offset: uint32(unsafe.Offsetof(engine.Export{}.Events)), Type: &mpTypeSliceEngineEvent},
+		{Name: "impressions", Offset: uint32(unsafe.Offsetof(engine.Export{}.Impressions)), Type: &mpTypeSliceEngineImpression},
+		{Name: "caps", Offset: uint32(unsafe.Offsetof(engine.Export{}.Caps)), Type: &mpTypeSliceEngineCapStatus},
+		{Name: "interests", Offset: uint32(unsafe.Offsetof(engine.Export{}.Interests)), Type: &mpTypeSliceEngineInterestWeight},
+		{Name: "cohort", Offset: uint32(unsafe.Offsetof(engine.Export{}.Cohort)), Type: &mp.String},
+		{Name: "reports", Offset: uint32(unsafe.Offsetof(engine.Export{}.Reports)), Type: &mpTypeSliceEngineReport},
+		{Name: "report_pauses", Offset: uint32(unsafe.Offsetof(engine.Export{}.ReportPauses)), Type: &mpTypeSliceEngineReportPause},
+		{Name: "ledger", Offset: uint32(unsafe.Offsetof(engine.Export{}.Ledger)), Type: &mpTypeSliceEngineLedgerEntry},
+		{Name: "epsilon_spent", Offset: uint32(unsafe.Offsetof(engine.Export{}.EpsilonSpent)), Type: &mp.Float64},
 	},
 }
 
 // mpStructEngineImpression is how engine.Impression is written (mp.AppendStruct).
 var mpStructEngineImpression = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "item", Offset: unsafe.Offsetof(engine.Impression{}.Item), Type: &mp.String},
-		{Name: "at", Offset: unsafe.Offsetof(engine.Impression{}.At), Type: &mp.Int64},
+		{Name: "item", Offset: uint32(unsafe.Offsetof(engine.Impression{}.Item)), Type: &mp.String},
+		{Name: "at", Offset: uint32(unsafe.Offsetof(engine.Impression{}.At)), Type: &mp.Int64},
 	},
 }
 
 // mpStructEngineCapStatus is how engine.CapStatus is written (mp.AppendStruct).
 var mpStructEngineCapStatus = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.CapStatus{}.ID), Type: &mp.String},
-		{Name: "items", Offset: unsafe.Offsetof(engine.CapStatus{}.Items), Type: &mp.Strings},
-		{Name: "shown_today", Offset: unsafe.Offsetof(engine.CapStatus{}.ShownToday), Type: &mp.Int},
-		{Name: "shown_this_week", Offset: unsafe.Offsetof(engine.CapStatus{}.ShownThisWeek), Type: &mp.Int},
-		{Name: "per_day", Offset: unsafe.Offsetof(engine.CapStatus{}.PerDay), Type: &mp.Int},
-		{Name: "per_week", Offset: unsafe.Offsetof(engine.CapStatus{}.PerWeek), Type: &mp.Int},
-		{Name: "ruleset_per_day", Offset: unsafe.Offsetof(engine.CapStatus{}.RulesetPerDay), Type: &mp.Int},
-		{Name: "ruleset_per_week", Offset: unsafe.Offsetof(engine.CapStatus{}.RulesetPerWeek), Type: &mp.Int},
-		{Name: "reached", Offset: unsafe.Offsetof(engine.CapStatus{}.Reached), Type: &mp.Bool},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.ID)), Type: &mp.String},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.Items)), Type: &mp.Strings},
+		{Name: "shown_today", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.ShownToday)), Type: &mp.Int},
+		{Name: "shown_this_week", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.ShownThisWeek)), Type: &mp.Int},
+		{Name: "per_day", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.PerDay)), Type: &mp.Int},
+		{Name: "per_week", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.PerWeek)), Type: &mp.Int},
+		{Name: "ruleset_per_day", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.RulesetPerDay)), Type: &mp.Int},
+		{Name: "ruleset_per_week", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.RulesetPerWeek)), Type: &mp.Int},
+		{Name: "reached", Offset: uint32(unsafe.Offsetof(engine.CapStatus{}.Reached)), Type: &mp.Bool},
 	},
 }
 
 // mpStructEngineInterestWeight is how engine.InterestWeight is written (mp.AppendStruct).
 var mpStructEngineInterestWeight = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "tag", Offset: unsafe.Offsetof(engine.InterestWeight{}.Tag), Type: &mp.String},
-		{Name: "weight", Offset: unsafe.Offsetof(engine.InterestWeight{}.Weight), Type: &mp.Float64},
+		{Name: "tag", Offset: uint32(unsafe.Offsetof(engine.InterestWeight{}.Tag)), Type: &mp.String},
+		{Name: "weight", Offset: uint32(unsafe.Offsetof(engine.InterestWeight{}.Weight)), Type: &mp.Float64},
 	},
 }
 
 // mpStructEngineReportPause is how engine.ReportPause is written (mp.AppendStruct).
 var mpStructEngineReportPause = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "ruleset", Offset: unsafe.Offsetof(engine.ReportPause{}.Ruleset), Type: &mp.String},
-		{Name: "until", Offset: unsafe.Offsetof(engine.ReportPause{}.Until), Type: &mp.Int64},
+		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(engine.ReportPause{}.Ruleset)), Type: &mp.String},
+		{Name: "until", Offset: uint32(unsafe.Offsetof(engine.ReportPause{}.Until)), Type: &mp.Int64},
 	},
 }
 
 // mpStructImpressionsResult is how ImpressionsResult is written (mp.AppendStruct).
 var mpStructImpressionsResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "impressions", Offset: unsafe.Offsetof(ImpressionsResult{}.Impressions), Type: &mp.Int},
+		{Name: "impressions", Offset: uint32(unsafe.Offsetof(ImpressionsResult{}.Impressions)), Type: &mp.Int},
 	},
 }
 
 // mpStructDecideResult is how DecideResult is written (mp.AppendStruct).
 var mpStructDecideResult = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "decisions", Offset: unsafe.Offsetof(DecideResult{}.Decisions), Type: &mpTypeSliceEngineDecision},
+		{Name: "decisions", Offset: uint32(unsafe.Offsetof(DecideResult{}.Decisions)), Type: &mpTypeSliceEngineDecision},
 	},
 }
 
 // mpStructEngineDecision is how engine.Decision is written (mp.AppendStruct).
 var mpStructEngineDecision = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "slot", Offset: unsafe.Offsetof(engine.Decision{}.Slot), Type: &mp.String},
-		{Name: "items", Offset: unsafe.Offsetof(engine.Decision{}.Items), Type: &mpTypeSliceEnginePick},
-		{Name: "fallback", Offset: unsafe.Offsetof(engine.Decision{}.Fallback), Type: &mp.Bool},
-		{Name: "capped", Offset: unsafe.Offsetof(engine.Decision{}.Capped), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "experiment", Offset: unsafe.Offsetof(engine.Decision{}.Experiment), Type: &mp.String, OmitEmpty: true},
+		{Name: "slot", Offset: uint32(unsafe.Offsetof(engine.Decision{}.Slot)), Type: &mp.String},
+		{Name: "items", Offset: uint32(unsafe.Offsetof(engine.Decision{}.Items)), Type: &mpTypeSliceEnginePick},
+		{Name: "fallback", Offset: uint32(unsafe.Offsetof(engine.Decision{}.Fallback)), Type: &mp.Bool},
+		{Name: "capped", Offset: uint32(unsafe.Offsetof(engine.Decision{}.Capped)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "experiment", Offset: uint32(unsafe.Offsetof(engine.Decision{}.Experiment)), Type: &mp.String, OmitEmpty: true},
 	},
 }
 
 // mpStructEnginePick is how engine.Pick is written (mp.AppendStruct).
 var mpStructEnginePick = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "item", Offset: unsafe.Offsetof(engine.Pick{}.Item), Type: &mp.String},
-		{Name: "score", Offset: unsafe.Offsetof(engine.Pick{}.Score), Type: &mp.Float64},
-		{Name: "reason", Offset: unsafe.Offsetof(engine.Pick{}.Reason), Type: &mp.String},
-		{Name: "rules", Offset: unsafe.Offsetof(engine.Pick{}.Rules), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "feeds", Offset: unsafe.Offsetof(engine.Pick{}.Feeds), Type: &mpTypeSliceEngineFeedSource, OmitEmpty: true},
+		{Name: "item", Offset: uint32(unsafe.Offsetof(engine.Pick{}.Item)), Type: &mp.String},
+		{Name: "score", Offset: uint32(unsafe.Offsetof(engine.Pick{}.Score)), Type: &mp.Float64},
+		{Name: "reason", Offset: uint32(unsafe.Offsetof(engine.Pick{}.Reason)), Type: &mp.String},
+		{Name: "rules", Offset: uint32(unsafe.Offsetof(engine.Pick{}.Rules)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "feeds", Offset: uint32(unsafe.Offsetof(engine.Pick{}.Feeds)), Type: &mpTypeSliceEngineFeedSource, OmitEmpty: true},
 	},
 }
 
 // mpStructEngineFeedSource is how engine.FeedSource is written (mp.AppendStruct).
 var mpStructEngineFeedSource = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "feed", Offset: unsafe.Offsetof(engine.FeedSource{}.Feed), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedSource{}.Kind), Type: &mp.String},
-		{Name: "value", Offset: unsafe.Offsetof(engine.FeedSource{}.Value), Type: &mp.String},
-		{Name: "place", Offset: unsafe.Offsetof(engine.FeedSource{}.Place), Type: &mp.String},
-		{Name: "label", Offset: unsafe.Offsetof(engine.FeedSource{}.Label), Type: &mp.String, OmitEmpty: true},
-		{Name: "issued", Offset: unsafe.Offsetof(engine.FeedSource{}.Issued), Type: &mp.Int64},
+		{Name: "feed", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Feed)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Kind)), Type: &mp.String},
+		{Name: "value", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Value)), Type: &mp.String},
+		{Name: "place", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Place)), Type: &mp.String},
+		{Name: "label", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Label)), Type: &mp.String, OmitEmpty: true},
+		{Name: "issued", Offset: uint32(unsafe.Offsetof(engine.FeedSource{}.Issued)), Type: &mp.Int64},
 	},
 }
 
 // mpStructEngineFeedInfo is how engine.FeedInfo is written (mp.AppendStruct).
 var mpStructEngineFeedInfo = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "id", Offset: unsafe.Offsetof(engine.FeedInfo{}.ID), Type: &mp.String},
-		{Name: "kind", Offset: unsafe.Offsetof(engine.FeedInfo{}.Kind), Type: &mp.String},
-		{Name: "issued", Offset: unsafe.Offsetof(engine.FeedInfo{}.Issued), Type: &mp.Int64},
-		{Name: "expires", Offset: unsafe.Offsetof(engine.FeedInfo{}.Expires), Type: &mp.Int64},
+		{Name: "id", Offset: uint32(unsafe.Offsetof(engine.FeedInfo{}.ID)), Type: &mp.String},
+		{Name: "kind", Offset: uint32(unsafe.Offsetof(engine.FeedInfo{}.Kind)), Type: &mp.String},
+		{Name: "issued", Offset: uint32(unsafe.Offsetof(engine.FeedInfo{}.Issued)), Type: &mp.Int64},
+		{Name: "expires", Offset: uint32(unsafe.Offsetof(engine.FeedInfo{}.Expires)), Type: &mp.Int64},
 	},
 }
 
 // mpStructErrorBody is how ErrorBody is written (mp.AppendStruct).
 var mpStructErrorBody = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "code", Offset: unsafe.Offsetof(ErrorBody{}.Code), Type: &mp.String},
-		{Name: "message", Offset: unsafe.Offsetof(ErrorBody{}.Message), Type: &mp.String},
+		{Name: "code", Offset: uint32(unsafe.Offsetof(ErrorBody{}.Code)), Type: &mp.String},
+		{Name: "message", Offset: uint32(unsafe.Offsetof(ErrorBody{}.Message)), Type: &mp.String},
 	},
 }
 

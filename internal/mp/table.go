@@ -70,9 +70,11 @@ var (
 
 // Field is one struct field as msgpack/v5 sees it.
 type Field struct {
-	Name   string
-	Offset uintptr
-	Type   *Type
+	Name string
+	Type *Type
+	// Offset is where the field is in its struct: a uint32 after the
+	// pointer, so that a Field is 32 bytes, not 40, in the wasm's data.
+	Offset uint32
 	// OmitEmpty leaves the field out of a map-encoded struct when it is
 	// empty (msgpack/v5's omitempty).
 	OmitEmpty bool

@@ -567,7 +567,7 @@ func (g *gen) emitStructTable(b *bytes.Buffer, n *named) {
 		if f.omitEmpty {
 			omit = ", OmitEmpty: true"
 		}
-		fmt.Fprintf(b, "{Name: %q, Offset: %s, Type: %s%s},\n", f.wire, strings.Join(offs, " + "), g.typeVar(f.t), omit)
+		fmt.Fprintf(b, "{Name: %q, Offset: uint32(%s), Type: %s%s},\n", f.wire, strings.Join(offs, " + "), g.typeVar(f.t), omit)
 	}
 	b.WriteString("},\n}\n")
 }

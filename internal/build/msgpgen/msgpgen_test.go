@@ -114,13 +114,13 @@ type U struct {
 		// A, X, Y, Z in order: b and Skip left out, S inlined at its offset.
 		`AsArray: true,
 	Fields: []mp.Field{
-		{Name: "A", Offset: unsafe.Offsetof(T{}.A), Type: &mp.String},
-		{Name: "x", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "y", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y), Type: &mpTypeSliceS2},
-		{Name: "z", Offset: unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z), Type: &mpTypeMapFloat64, OmitEmpty: true},
+		{Name: "A", Offset: uint32(unsafe.Offsetof(T{}.A)), Type: &mp.String},
+		{Name: "x", Offset: uint32(unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.X)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "y", Offset: uint32(unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Y)), Type: &mpTypeSliceS2},
+		{Name: "z", Offset: uint32(unsafe.Offsetof(T{}.S) + unsafe.Offsetof(T{}.S.Z)), Type: &mpTypeMapFloat64, OmitEmpty: true},
 	},`,
 		// A named string is read as a string.
-		`{Name: "q", Offset: unsafe.Offsetof(S2{}.Q), Type: &mp.String, OmitEmpty: true}`,
+		`{Name: "q", Offset: uint32(unsafe.Offsetof(S2{}.Q)), Type: &mp.String, OmitEmpty: true}`,
 		"func mpDecodeT(r *mp.Reader, p *T) error",
 		"v := new(int)",
 		"*(*map[string]float64)(p) = make(map[string]float64, n)",

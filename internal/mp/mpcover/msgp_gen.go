@@ -27,31 +27,31 @@ func mpAppendSmall(b []byte, p *Small) []byte {
 var mpStructAll = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*All)(p) = All{} },
 	Fields: []mp.Field{
-		{Name: "s", Offset: unsafe.Offsetof(All{}.S), Type: &mp.String},
-		{Name: "b", Offset: unsafe.Offsetof(All{}.B), Type: &mp.Bool, OmitEmpty: true},
-		{Name: "i", Offset: unsafe.Offsetof(All{}.I), Type: &mp.Int, OmitEmpty: true},
-		{Name: "i64", Offset: unsafe.Offsetof(All{}.I64), Type: &mp.Int64, OmitEmpty: true},
-		{Name: "u16", Offset: unsafe.Offsetof(All{}.U16), Type: &mp.Uint16, OmitEmpty: true},
-		{Name: "f", Offset: unsafe.Offsetof(All{}.F), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "bin", Offset: unsafe.Offsetof(All{}.Bin), Type: &mp.Bytes, OmitEmpty: true},
-		{Name: "strs", Offset: unsafe.Offsetof(All{}.Strs), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "code", Offset: unsafe.Offsetof(All{}.Code), Type: &mp.String, OmitEmpty: true},
-		{Name: "flag", Offset: unsafe.Offsetof(All{}.Flag), Type: &mp.Bool, OmitEmpty: true},
-		{Name: "count", Offset: unsafe.Offsetof(All{}.Count), Type: &mp.Int},
-		{Name: "p", Offset: unsafe.Offsetof(All{}.P), Type: &mpTypePtrInt, OmitEmpty: true},
-		{Name: "pp", Offset: unsafe.Offsetof(All{}.PP), Type: &mpTypePtrPtrInt},
-		{Name: "leaf", Offset: unsafe.Offsetof(All{}.Leaf), Type: &mpTypePtrLeaf, OmitEmpty: true},
-		{Name: "leafs", Offset: unsafe.Offsetof(All{}.Leafs), Type: &mpTypeSliceLeaf},
-		{Name: "ptrs", Offset: unsafe.Offsetof(All{}.Ptrs), Type: &mpTypeSlicePtrLeaf, OmitEmpty: true},
-		{Name: "Lists", Offset: unsafe.Offsetof(All{}.Lists), Type: &mpTypeSliceSlicestring},
-		{Name: "row", Offset: unsafe.Offsetof(All{}.Row), Type: &mpTypeRow},
-		{Name: "rows", Offset: unsafe.Offsetof(All{}.Rows), Type: &mpTypeSliceRow, OmitEmpty: true},
-		{Name: "empty", Offset: unsafe.Offsetof(All{}.Empty), Type: &mpTypeLeaf, OmitEmpty: true},
-		{Name: "mixed", Offset: unsafe.Offsetof(All{}.Mixed), Type: &mpTypeMixed, OmitEmpty: true},
-		{Name: "nothing", Offset: unsafe.Offsetof(All{}.Nothing), Type: &mpTypeNothing, OmitEmpty: true},
-		{Name: "x", Offset: unsafe.Offsetof(All{}.Inner) + unsafe.Offsetof(All{}.Inner.X), Type: &mp.Int64, OmitEmpty: true},
-		{Name: "y", Offset: unsafe.Offsetof(All{}.Inner) + unsafe.Offsetof(All{}.Inner.Y), Type: &mp.String},
-		{Name: "a_field_name_of_more_than_thirty_two_bytes", Offset: unsafe.Offsetof(All{}.Long), Type: &mp.String},
+		{Name: "s", Offset: uint32(unsafe.Offsetof(All{}.S)), Type: &mp.String},
+		{Name: "b", Offset: uint32(unsafe.Offsetof(All{}.B)), Type: &mp.Bool, OmitEmpty: true},
+		{Name: "i", Offset: uint32(unsafe.Offsetof(All{}.I)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "i64", Offset: uint32(unsafe.Offsetof(All{}.I64)), Type: &mp.Int64, OmitEmpty: true},
+		{Name: "u16", Offset: uint32(unsafe.Offsetof(All{}.U16)), Type: &mp.Uint16, OmitEmpty: true},
+		{Name: "f", Offset: uint32(unsafe.Offsetof(All{}.F)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "bin", Offset: uint32(unsafe.Offsetof(All{}.Bin)), Type: &mp.Bytes, OmitEmpty: true},
+		{Name: "strs", Offset: uint32(unsafe.Offsetof(All{}.Strs)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "code", Offset: uint32(unsafe.Offsetof(All{}.Code)), Type: &mp.String, OmitEmpty: true},
+		{Name: "flag", Offset: uint32(unsafe.Offsetof(All{}.Flag)), Type: &mp.Bool, OmitEmpty: true},
+		{Name: "count", Offset: uint32(unsafe.Offsetof(All{}.Count)), Type: &mp.Int},
+		{Name: "p", Offset: uint32(unsafe.Offsetof(All{}.P)), Type: &mpTypePtrInt, OmitEmpty: true},
+		{Name: "pp", Offset: uint32(unsafe.Offsetof(All{}.PP)), Type: &mpTypePtrPtrInt},
+		{Name: "leaf", Offset: uint32(unsafe.Offsetof(All{}.Leaf)), Type: &mpTypePtrLeaf, OmitEmpty: true},
+		{Name: "leafs", Offset: uint32(unsafe.Offsetof(All{}.Leafs)), Type: &mpTypeSliceLeaf},
+		{Name: "ptrs", Offset: uint32(unsafe.Offsetof(All{}.Ptrs)), Type: &mpTypeSlicePtrLeaf, OmitEmpty: true},
+		{Name: "Lists", Offset: uint32(unsafe.Offsetof(All{}.Lists)), Type: &mpTypeSliceSlicestring},
+		{Name: "row", Offset: uint32(unsafe.Offsetof(All{}.Row)), Type: &mpTypeRow},
+		{Name: "rows", Offset: uint32(unsafe.Offsetof(All{}.Rows)), Type: &mpTypeSliceRow, OmitEmpty: true},
+		{Name: "empty", Offset: uint32(unsafe.Offsetof(All{}.Empty)), Type: &mpTypeLeaf, OmitEmpty: true},
+		{Name: "mixed", Offset: uint32(unsafe.Offsetof(All{}.Mixed)), Type: &mpTypeMixed, OmitEmpty: true},
+		{Name: "nothing", Offset: uint32(unsafe.Offsetof(All{}.Nothing)), Type: &mpTypeNothing, OmitEmpty: true},
+		{Name: "x", Offset: uint32(unsafe.Offsetof(All{}.Inner) + unsafe.Offsetof(All{}.Inner.X)), Type: &mp.Int64, OmitEmpty: true},
+		{Name: "y", Offset: uint32(unsafe.Offsetof(All{}.Inner) + unsafe.Offsetof(All{}.Inner.Y)), Type: &mp.String},
+		{Name: "a_field_name_of_more_than_thirty_two_bytes", Offset: uint32(unsafe.Offsetof(All{}.Long)), Type: &mp.String},
 	},
 }
 
@@ -59,9 +59,9 @@ var mpStructAll = mp.Struct{
 var mpStructLeaf = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Leaf)(p) = Leaf{} },
 	Fields: []mp.Field{
-		{Name: "name", Offset: unsafe.Offsetof(Leaf{}.Name), Type: &mp.String, OmitEmpty: true},
-		{Name: "n", Offset: unsafe.Offsetof(Leaf{}.N), Type: &mp.Int, OmitEmpty: true},
-		{Name: "tags", Offset: unsafe.Offsetof(Leaf{}.Tags), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "name", Offset: uint32(unsafe.Offsetof(Leaf{}.Name)), Type: &mp.String, OmitEmpty: true},
+		{Name: "n", Offset: uint32(unsafe.Offsetof(Leaf{}.N)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(Leaf{}.Tags)), Type: &mp.Strings, OmitEmpty: true},
 	},
 }
 
@@ -70,9 +70,9 @@ var mpStructRow = mp.Struct{
 	Zero:    func(p unsafe.Pointer) { *(*Row)(p) = Row{} },
 	AsArray: true,
 	Fields: []mp.Field{
-		{Name: "k", Offset: unsafe.Offsetof(Row{}.K), Type: &mp.String, OmitEmpty: true},
-		{Name: "v", Offset: unsafe.Offsetof(Row{}.V), Type: &mp.Float64, OmitEmpty: true},
-		{Name: "leaf", Offset: unsafe.Offsetof(Row{}.Leaf), Type: &mpTypePtrLeaf, OmitEmpty: true},
+		{Name: "k", Offset: uint32(unsafe.Offsetof(Row{}.K)), Type: &mp.String, OmitEmpty: true},
+		{Name: "v", Offset: uint32(unsafe.Offsetof(Row{}.V)), Type: &mp.Float64, OmitEmpty: true},
+		{Name: "leaf", Offset: uint32(unsafe.Offsetof(Row{}.Leaf)), Type: &mpTypePtrLeaf, OmitEmpty: true},
 	},
 }
 
@@ -80,8 +80,8 @@ var mpStructRow = mp.Struct{
 var mpStructMixed = mp.Struct{
 	Zero: func(p unsafe.Pointer) { *(*Mixed)(p) = Mixed{} },
 	Fields: []mp.Field{
-		{Name: "a", Offset: unsafe.Offsetof(Mixed{}.A), Type: &mp.String},
-		{Name: "b", Offset: unsafe.Offsetof(Mixed{}.B), Type: &mp.Int, OmitEmpty: true},
+		{Name: "a", Offset: uint32(unsafe.Offsetof(Mixed{}.A)), Type: &mp.String},
+		{Name: "b", Offset: uint32(unsafe.Offsetof(Mixed{}.B)), Type: &mp.Int, OmitEmpty: true},
 	},
 }
 
@@ -94,12 +94,12 @@ var mpStructNothing = mp.Struct{
 // mpStructSmall is how Small is written (mp.AppendStruct).
 var mpStructSmall = mp.Struct{
 	Fields: []mp.Field{
-		{Name: "a", Offset: unsafe.Offsetof(Small{}.A), Type: &mp.String, OmitEmpty: true},
-		{Name: "row", Offset: unsafe.Offsetof(Small{}.Row), Type: &mpTypePtrRow, OmitEmpty: true},
-		{Name: "name", Offset: unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.Name), Type: &mp.String, OmitEmpty: true},
-		{Name: "n", Offset: unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.N), Type: &mp.Int, OmitEmpty: true},
-		{Name: "tags", Offset: unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.Tags), Type: &mp.Strings, OmitEmpty: true},
-		{Name: "z", Offset: unsafe.Offsetof(Small{}.Z), Type: &mp.Float64},
+		{Name: "a", Offset: uint32(unsafe.Offsetof(Small{}.A)), Type: &mp.String, OmitEmpty: true},
+		{Name: "row", Offset: uint32(unsafe.Offsetof(Small{}.Row)), Type: &mpTypePtrRow, OmitEmpty: true},
+		{Name: "name", Offset: uint32(unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.Name)), Type: &mp.String, OmitEmpty: true},
+		{Name: "n", Offset: uint32(unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.N)), Type: &mp.Int, OmitEmpty: true},
+		{Name: "tags", Offset: uint32(unsafe.Offsetof(Small{}.Leaf) + unsafe.Offsetof(Small{}.Leaf.Tags)), Type: &mp.Strings, OmitEmpty: true},
+		{Name: "z", Offset: uint32(unsafe.Offsetof(Small{}.Z)), Type: &mp.Float64},
 	},
 }
 
