@@ -30,7 +30,6 @@ func mpAppendSnapshot(b []byte, p *snapshot) []byte {
 
 // mpStructRuleset is how Ruleset is read (mp.Reader.DecodeStruct).
 var mpStructRuleset = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Ruleset)(p) = Ruleset{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Ruleset{}.ID)), Type: &mp.String},
 		{Name: "version", Offset: uint32(unsafe.Offsetof(Ruleset{}.Version)), Type: &mp.String},
@@ -51,7 +50,6 @@ var mpStructRuleset = mp.Struct{
 
 // mpStructProfileSettings is how ProfileSettings is read (mp.Reader.DecodeStruct).
 var mpStructProfileSettings = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*ProfileSettings)(p) = ProfileSettings{} },
 	Fields: []mp.Field{
 		{Name: "half_life_days", Offset: uint32(unsafe.Offsetof(ProfileSettings{}.HalfLifeDays)), Type: &mp.Float64, OmitEmpty: true},
 		{Name: "max_events", Offset: uint32(unsafe.Offsetof(ProfileSettings{}.MaxEvents)), Type: &mp.Int, OmitEmpty: true},
@@ -60,7 +58,6 @@ var mpStructProfileSettings = mp.Struct{
 
 // mpStructSignal is how Signal is read (mp.Reader.DecodeStruct).
 var mpStructSignal = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Signal)(p) = Signal{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Signal{}.ID)), Type: &mp.String},
 		{Name: "kind", Offset: uint32(unsafe.Offsetof(Signal{}.Kind)), Type: &mp.String},
@@ -71,7 +68,6 @@ var mpStructSignal = mp.Struct{
 
 // mpStructRegion is how Region is read (mp.Reader.DecodeStruct).
 var mpStructRegion = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Region)(p) = Region{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Region{}.ID)), Type: &mp.String},
 		{Name: "name", Offset: uint32(unsafe.Offsetof(Region{}.Name)), Type: &mp.String},
@@ -84,7 +80,6 @@ var mpStructRegion = mp.Struct{
 
 // mpStructBox is how Box is read (mp.Reader.DecodeStruct).
 var mpStructBox = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Box)(p) = Box{} },
 	Fields: []mp.Field{
 		{Name: "south", Offset: uint32(unsafe.Offsetof(Box{}.South)), Type: &mp.Float64},
 		{Name: "west", Offset: uint32(unsafe.Offsetof(Box{}.West)), Type: &mp.Float64},
@@ -95,7 +90,6 @@ var mpStructBox = mp.Struct{
 
 // mpStructItem is how Item is read (mp.Reader.DecodeStruct).
 var mpStructItem = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Item)(p) = Item{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Item{}.ID)), Type: &mp.String},
 		{Name: "title", Offset: uint32(unsafe.Offsetof(Item{}.Title)), Type: &mp.String},
@@ -109,7 +103,6 @@ var mpStructItem = mp.Struct{
 
 // mpStructWindow is how Window is read (mp.Reader.DecodeStruct).
 var mpStructWindow = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Window)(p) = Window{} },
 	Fields: []mp.Field{
 		{Name: "from", Offset: uint32(unsafe.Offsetof(Window{}.From)), Type: &mp.String, OmitEmpty: true},
 		{Name: "until", Offset: uint32(unsafe.Offsetof(Window{}.Until)), Type: &mp.String, OmitEmpty: true},
@@ -118,7 +111,6 @@ var mpStructWindow = mp.Struct{
 
 // mpStructSlot is how Slot is read (mp.Reader.DecodeStruct).
 var mpStructSlot = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Slot)(p) = Slot{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Slot{}.ID)), Type: &mp.String},
 		{Name: "candidates", Offset: uint32(unsafe.Offsetof(Slot{}.Candidates)), Type: &mpTypeSelector, OmitEmpty: true},
@@ -131,7 +123,6 @@ var mpStructSlot = mp.Struct{
 
 // mpStructSelector is how Selector is read (mp.Reader.DecodeStruct).
 var mpStructSelector = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Selector)(p) = Selector{} },
 	Fields: []mp.Field{
 		{Name: "items", Offset: uint32(unsafe.Offsetof(Selector{}.Items)), Type: &mp.Strings, OmitEmpty: true},
 		{Name: "tags", Offset: uint32(unsafe.Offsetof(Selector{}.Tags)), Type: &mp.Strings, OmitEmpty: true},
@@ -141,7 +132,6 @@ var mpStructSelector = mp.Struct{
 
 // mpStructDiversity is how Diversity is read (mp.Reader.DecodeStruct).
 var mpStructDiversity = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Diversity)(p) = Diversity{} },
 	Fields: []mp.Field{
 		{Name: "max_per_tag", Offset: uint32(unsafe.Offsetof(Diversity{}.MaxPerTag)), Type: &mp.Int, OmitEmpty: true},
 		{Name: "max_per_campaign", Offset: uint32(unsafe.Offsetof(Diversity{}.MaxPerCampaign)), Type: &mp.Int, OmitEmpty: true},
@@ -150,7 +140,6 @@ var mpStructDiversity = mp.Struct{
 
 // mpStructRule is how Rule is read (mp.Reader.DecodeStruct).
 var mpStructRule = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Rule)(p) = Rule{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Rule{}.ID)), Type: &mp.String},
 		{Name: "description", Offset: uint32(unsafe.Offsetof(Rule{}.Description)), Type: &mp.String, OmitEmpty: true},
@@ -167,7 +156,6 @@ var mpStructRule = mp.Struct{
 
 // mpStructCondition is how Condition is read (mp.Reader.DecodeStruct).
 var mpStructCondition = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Condition)(p) = Condition{} },
 	Fields: []mp.Field{
 		{Name: "weather", Offset: uint32(unsafe.Offsetof(Condition{}.Weather)), Type: &mp.Strings, OmitEmpty: true},
 		{Name: "region", Offset: uint32(unsafe.Offsetof(Condition{}.Region)), Type: &mp.Strings, OmitEmpty: true},
@@ -186,7 +174,6 @@ var mpStructCondition = mp.Struct{
 
 // mpStructRange is how Range is read (mp.Reader.DecodeStruct).
 var mpStructRange = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Range)(p) = Range{} },
 	Fields: []mp.Field{
 		{Name: "min", Offset: uint32(unsafe.Offsetof(Range{}.Min)), Type: &mpTypePtrInt, OmitEmpty: true},
 		{Name: "max", Offset: uint32(unsafe.Offsetof(Range{}.Max)), Type: &mpTypePtrInt, OmitEmpty: true},
@@ -195,7 +182,6 @@ var mpStructRange = mp.Struct{
 
 // mpStructInterestTest is how InterestTest is read (mp.Reader.DecodeStruct).
 var mpStructInterestTest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*InterestTest)(p) = InterestTest{} },
 	Fields: []mp.Field{
 		{Name: "tag", Offset: uint32(unsafe.Offsetof(InterestTest{}.Tag)), Type: &mp.String},
 		{Name: "at_least", Offset: uint32(unsafe.Offsetof(InterestTest{}.AtLeast)), Type: &mp.Float64},
@@ -204,7 +190,6 @@ var mpStructInterestTest = mp.Struct{
 
 // mpStructRecentTest is how RecentTest is read (mp.Reader.DecodeStruct).
 var mpStructRecentTest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*RecentTest)(p) = RecentTest{} },
 	Fields: []mp.Field{
 		{Name: "items", Offset: uint32(unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Items)), Type: &mp.Strings, OmitEmpty: true},
 		{Name: "tags", Offset: uint32(unsafe.Offsetof(RecentTest{}.Selector) + unsafe.Offsetof(RecentTest{}.Selector.Tags)), Type: &mp.Strings, OmitEmpty: true},
@@ -215,7 +200,6 @@ var mpStructRecentTest = mp.Struct{
 
 // mpStructCap is how Cap is read (mp.Reader.DecodeStruct).
 var mpStructCap = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Cap)(p) = Cap{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Cap{}.ID)), Type: &mp.String},
 		{Name: "items", Offset: uint32(unsafe.Offsetof(Cap{}.Items)), Type: &mpTypeSelector},
@@ -226,7 +210,6 @@ var mpStructCap = mp.Struct{
 
 // mpStructCohorts is how Cohorts is read (mp.Reader.DecodeStruct).
 var mpStructCohorts = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Cohorts)(p) = Cohorts{} },
 	Fields: []mp.Field{
 		{Name: "dimensions", Offset: uint32(unsafe.Offsetof(Cohorts{}.Dimensions)), Type: &mpTypeSliceDimension, OmitEmpty: true},
 	},
@@ -234,7 +217,6 @@ var mpStructCohorts = mp.Struct{
 
 // mpStructDimension is how Dimension is read (mp.Reader.DecodeStruct).
 var mpStructDimension = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Dimension)(p) = Dimension{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Dimension{}.ID)), Type: &mp.String},
 		{Name: "from", Offset: uint32(unsafe.Offsetof(Dimension{}.From)), Type: &mp.String},
@@ -244,7 +226,6 @@ var mpStructDimension = mp.Struct{
 
 // mpStructBucket is how Bucket is read (mp.Reader.DecodeStruct).
 var mpStructBucket = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Bucket)(p) = Bucket{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Bucket{}.ID)), Type: &mp.String},
 		{Name: "tags", Offset: uint32(unsafe.Offsetof(Bucket{}.Tags)), Type: &mp.Strings, OmitEmpty: true},
@@ -255,7 +236,6 @@ var mpStructBucket = mp.Struct{
 
 // mpStructReporting is how Reporting is read (mp.Reader.DecodeStruct).
 var mpStructReporting = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Reporting)(p) = Reporting{} },
 	Fields: []mp.Field{
 		{Name: "epoch_days", Offset: uint32(unsafe.Offsetof(Reporting{}.EpochDays)), Type: &mp.Int, OmitEmpty: true},
 		{Name: "epsilon", Offset: uint32(unsafe.Offsetof(Reporting{}.Epsilon)), Type: &mp.Float64, OmitEmpty: true},
@@ -265,7 +245,6 @@ var mpStructReporting = mp.Struct{
 
 // mpStructFeedRef is how FeedRef is read (mp.Reader.DecodeStruct).
 var mpStructFeedRef = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*FeedRef)(p) = FeedRef{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(FeedRef{}.ID)), Type: &mp.String},
 		{Name: "kind", Offset: uint32(unsafe.Offsetof(FeedRef{}.Kind)), Type: &mp.String},
@@ -278,7 +257,6 @@ var mpStructFeedRef = mp.Struct{
 
 // mpStructExperiment is how Experiment is read (mp.Reader.DecodeStruct).
 var mpStructExperiment = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Experiment)(p) = Experiment{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Experiment{}.ID)), Type: &mp.String},
 		{Name: "description", Offset: uint32(unsafe.Offsetof(Experiment{}.Description)), Type: &mp.String, OmitEmpty: true},
@@ -295,7 +273,6 @@ var mpStructExperiment = mp.Struct{
 
 // mpStructSnapshot is how snapshot is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructSnapshot = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*snapshot)(p) = snapshot{} },
 	Fields: []mp.Field{
 		{Name: "v", Offset: uint32(unsafe.Offsetof(snapshot{}.Version)), Type: &mp.Int},
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(snapshot{}.Ruleset)), Type: &mp.String},
@@ -313,7 +290,6 @@ var mpStructSnapshot = mp.Struct{
 
 // mpStructRawEvent is how rawEvent is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructRawEvent = mp.Struct{
-	Zero:    func(p unsafe.Pointer) { *(*rawEvent)(p) = rawEvent{} },
 	AsArray: true,
 	Fields: []mp.Field{
 		{Name: "Type", Offset: uint32(unsafe.Offsetof(rawEvent{}.Type)), Type: &mp.String},
@@ -324,7 +300,6 @@ var mpStructRawEvent = mp.Struct{
 
 // mpStructRawImpression is how rawImpression is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructRawImpression = mp.Struct{
-	Zero:    func(p unsafe.Pointer) { *(*rawImpression)(p) = rawImpression{} },
 	AsArray: true,
 	Fields: []mp.Field{
 		{Name: "Item", Offset: uint32(unsafe.Offsetof(rawImpression{}.Item)), Type: &mp.String},
@@ -334,7 +309,6 @@ var mpStructRawImpression = mp.Struct{
 
 // mpStructPreferences is how Preferences is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructPreferences = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Preferences)(p) = Preferences{} },
 	Fields: []mp.Field{
 		{Name: "sharing", Offset: uint32(unsafe.Offsetof(Preferences{}.Sharing)), Type: &mp.String, OmitEmpty: true},
 		{Name: "history", Offset: uint32(unsafe.Offsetof(Preferences{}.History)), Type: &mpTypePtrBool, OmitEmpty: true},
@@ -347,7 +321,6 @@ var mpStructPreferences = mp.Struct{
 
 // mpStructLedgerEntry is how LedgerEntry is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructLedgerEntry = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*LedgerEntry)(p) = LedgerEntry{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Ruleset)), Type: &mp.String},
 		{Name: "epoch", Offset: uint32(unsafe.Offsetof(LedgerEntry{}.Epoch)), Type: &mp.Int64},
@@ -361,7 +334,6 @@ var mpStructLedgerEntry = mp.Struct{
 
 // mpStructReport is how Report is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructReport = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Report)(p) = Report{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Report{}.Ruleset)), Type: &mp.String},
 		{Name: "epoch", Offset: uint32(unsafe.Offsetof(Report{}.Epoch)), Type: &mp.Int64},
@@ -374,7 +346,6 @@ var mpStructReport = mp.Struct{
 
 // mpStructOutcome is how Outcome is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructOutcome = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Outcome)(p) = Outcome{} },
 	Fields: []mp.Field{
 		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Outcome{}.Experiment)), Type: &mp.String},
 		{Name: "epoch", Offset: uint32(unsafe.Offsetof(Outcome{}.Epoch)), Type: &mp.Int64},
@@ -385,7 +356,6 @@ var mpStructOutcome = mp.Struct{
 
 // mpStructAnswer is how answer is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructAnswer = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*answer)(p) = answer{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(answer{}.Ruleset)), Type: &mp.String},
 		{Name: "k", Offset: uint32(unsafe.Offsetof(answer{}.K)), Type: &mp.Int},
@@ -397,7 +367,6 @@ var mpStructAnswer = mp.Struct{
 
 // mpStructReportPause is how ReportPause is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructReportPause = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*ReportPause)(p) = ReportPause{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(ReportPause{}.Ruleset)), Type: &mp.String},
 		{Name: "until", Offset: uint32(unsafe.Offsetof(ReportPause{}.Until)), Type: &mp.Int64},
@@ -406,7 +375,6 @@ var mpStructReportPause = mp.Struct{
 
 // mpStructArm is how Arm is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructArm = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Arm)(p) = Arm{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Arm{}.Ruleset)), Type: &mp.String},
 		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Arm{}.Experiment)), Type: &mp.String},
@@ -417,7 +385,6 @@ var mpStructArm = mp.Struct{
 
 // mpStructExposure is how Exposure is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructExposure = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Exposure)(p) = Exposure{} },
 	Fields: []mp.Field{
 		{Name: "ruleset", Offset: uint32(unsafe.Offsetof(Exposure{}.Ruleset)), Type: &mp.String},
 		{Name: "experiment", Offset: uint32(unsafe.Offsetof(Exposure{}.Experiment)), Type: &mp.String},
@@ -430,7 +397,6 @@ var mpStructExposure = mp.Struct{
 
 // mpStructFeed is how Feed is read (mp.Reader.DecodeStruct).
 var mpStructFeed = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Feed)(p) = Feed{} },
 	Fields: []mp.Field{
 		{Name: "id", Offset: uint32(unsafe.Offsetof(Feed{}.ID)), Type: &mp.String},
 		{Name: "kind", Offset: uint32(unsafe.Offsetof(Feed{}.Kind)), Type: &mp.String},
@@ -444,7 +410,6 @@ var mpStructFeed = mp.Struct{
 
 // mpStructFeedPlace is how FeedPlace is read (mp.Reader.DecodeStruct).
 var mpStructFeedPlace = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*FeedPlace)(p) = FeedPlace{} },
 	Fields: []mp.Field{
 		{Name: "key", Offset: uint32(unsafe.Offsetof(FeedPlace{}.Key)), Type: &mp.String},
 		{Name: "value", Offset: uint32(unsafe.Offsetof(FeedPlace{}.Value)), Type: &mp.Int},

@@ -131,13 +131,11 @@ func mpAppendErrorBody(b []byte, p *ErrorBody) []byte {
 
 // mpStructEmpty is how Empty is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEmpty = mp.Struct{
-	Zero:   func(p unsafe.Pointer) { *(*Empty)(p) = Empty{} },
 	Fields: []mp.Field{},
 }
 
 // mpStructLoadRulesetWire is how loadRulesetWire is read (mp.Reader.DecodeStruct).
 var mpStructLoadRulesetWire = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*loadRulesetWire)(p) = loadRulesetWire{} },
 	Fields: []mp.Field{
 		{Name: "ewr", Offset: uint32(unsafe.Offsetof(loadRulesetWire{}.EWR)), Type: &mp.Bytes},
 		{Name: "public_key", Offset: uint32(unsafe.Offsetof(loadRulesetWire{}.PublicKey)), Type: &mp.Bytes},
@@ -147,7 +145,6 @@ var mpStructLoadRulesetWire = mp.Struct{
 
 // mpStructLoadFeedRequest is how LoadFeedRequest is read (mp.Reader.DecodeStruct).
 var mpStructLoadFeedRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*LoadFeedRequest)(p) = LoadFeedRequest{} },
 	Fields: []mp.Field{
 		{Name: "feed", Offset: uint32(unsafe.Offsetof(LoadFeedRequest{}.Feed)), Type: &mp.Bytes},
 	},
@@ -155,7 +152,6 @@ var mpStructLoadFeedRequest = mp.Struct{
 
 // mpStructObserveRequest is how ObserveRequest is read (mp.Reader.DecodeStruct).
 var mpStructObserveRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*ObserveRequest)(p) = ObserveRequest{} },
 	Fields: []mp.Field{
 		{Name: "event", Offset: uint32(unsafe.Offsetof(ObserveRequest{}.Event)), Type: &mpTypeEngineEvent},
 	},
@@ -163,7 +159,6 @@ var mpStructObserveRequest = mp.Struct{
 
 // mpStructEngineEvent is how engine.Event is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineEvent = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*engine.Event)(p) = engine.Event{} },
 	Fields: []mp.Field{
 		{Name: "type", Offset: uint32(unsafe.Offsetof(engine.Event{}.Type)), Type: &mp.String},
 		{Name: "item", Offset: uint32(unsafe.Offsetof(engine.Event{}.Item)), Type: &mp.String},
@@ -173,7 +168,6 @@ var mpStructEngineEvent = mp.Struct{
 
 // mpStructSetContextRequest is how SetContextRequest is read (mp.Reader.DecodeStruct).
 var mpStructSetContextRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*SetContextRequest)(p) = SetContextRequest{} },
 	Fields: []mp.Field{
 		{Name: "context", Offset: uint32(unsafe.Offsetof(SetContextRequest{}.Context)), Type: &mpTypeEngineContext},
 	},
@@ -181,7 +175,6 @@ var mpStructSetContextRequest = mp.Struct{
 
 // mpStructEngineContext is how engine.Context is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineContext = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*engine.Context)(p) = engine.Context{} },
 	Fields: []mp.Field{
 		{Name: "now", Offset: uint32(unsafe.Offsetof(engine.Context{}.Now)), Type: &mp.Int64},
 		{Name: "tz_offset_minutes", Offset: uint32(unsafe.Offsetof(engine.Context{}.TZOffsetMinutes)), Type: &mp.Int, OmitEmpty: true},
@@ -204,7 +197,6 @@ var mpStructEngineContext = mp.Struct{
 
 // mpStructEngineCoordinates is how engine.Coordinates is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructEngineCoordinates = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*engine.Coordinates)(p) = engine.Coordinates{} },
 	Fields: []mp.Field{
 		{Name: "lat", Offset: uint32(unsafe.Offsetof(engine.Coordinates{}.Lat)), Type: &mp.Float64},
 		{Name: "lon", Offset: uint32(unsafe.Offsetof(engine.Coordinates{}.Lon)), Type: &mp.Float64},
@@ -213,7 +205,6 @@ var mpStructEngineCoordinates = mp.Struct{
 
 // mpStructDecideRequest is how DecideRequest is read (mp.Reader.DecodeStruct).
 var mpStructDecideRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*DecideRequest)(p) = DecideRequest{} },
 	Fields: []mp.Field{
 		{Name: "slots", Offset: uint32(unsafe.Offsetof(DecideRequest{}.Slots)), Type: &mp.Strings},
 	},
@@ -221,7 +212,6 @@ var mpStructDecideRequest = mp.Struct{
 
 // mpStructRecordImpressionsRequest is how RecordImpressionsRequest is read (mp.Reader.DecodeStruct).
 var mpStructRecordImpressionsRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*RecordImpressionsRequest)(p) = RecordImpressionsRequest{} },
 	Fields: []mp.Field{
 		{Name: "items", Offset: uint32(unsafe.Offsetof(RecordImpressionsRequest{}.Items)), Type: &mp.Strings},
 		{Name: "at", Offset: uint32(unsafe.Offsetof(RecordImpressionsRequest{}.At)), Type: &mp.Int64},
@@ -230,7 +220,6 @@ var mpStructRecordImpressionsRequest = mp.Struct{
 
 // mpStructRestoreRequest is how RestoreRequest is read (mp.Reader.DecodeStruct).
 var mpStructRestoreRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*RestoreRequest)(p) = RestoreRequest{} },
 	Fields: []mp.Field{
 		{Name: "snapshot", Offset: uint32(unsafe.Offsetof(RestoreRequest{}.Snapshot)), Type: &mp.Bytes},
 	},
@@ -238,7 +227,6 @@ var mpStructRestoreRequest = mp.Struct{
 
 // mpStructSetPreferencesRequest is how SetPreferencesRequest is read (mp.Reader.DecodeStruct).
 var mpStructSetPreferencesRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*SetPreferencesRequest)(p) = SetPreferencesRequest{} },
 	Fields: []mp.Field{
 		{Name: "preferences", Offset: uint32(unsafe.Offsetof(SetPreferencesRequest{}.Preferences)), Type: &mpTypeEnginePreferences},
 	},
@@ -246,7 +234,6 @@ var mpStructSetPreferencesRequest = mp.Struct{
 
 // mpStructEnginePreferences is how engine.Preferences is read (mp.Reader.DecodeStruct).
 var mpStructEnginePreferences = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*engine.Preferences)(p) = engine.Preferences{} },
 	Fields: []mp.Field{
 		{Name: "sharing", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.Sharing)), Type: &mp.String, OmitEmpty: true},
 		{Name: "history", Offset: uint32(unsafe.Offsetof(engine.Preferences{}.History)), Type: &mpTypePtrBool, OmitEmpty: true},
@@ -259,7 +246,6 @@ var mpStructEnginePreferences = mp.Struct{
 
 // mpStructReportRequest is how ReportRequest is read (mp.Reader.DecodeStruct).
 var mpStructReportRequest = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*ReportRequest)(p) = ReportRequest{} },
 	Fields: []mp.Field{
 		{Name: "now", Offset: uint32(unsafe.Offsetof(ReportRequest{}.Now)), Type: &mp.Int64},
 		{Name: "sizes", Offset: uint32(unsafe.Offsetof(ReportRequest{}.Sizes)), Type: &mpTypeMapFloat64, OmitEmpty: true},

@@ -83,8 +83,9 @@ type Field struct {
 // Struct is a struct's fields in order.
 type Struct struct {
 	Fields []Field
-	// Zero sets the struct at p to its zero value; nil for a struct only
-	// written.
+	// Zero sets the struct at p to its zero value, for a struct read that
+	// has fields the table leaves out (unexported or "-"); otherwise nil,
+	// and zeroing the table's fields zeroes it.
 	Zero func(p unsafe.Pointer)
 	// AsArray writes the struct as an array of every field in order
 	// (msgpack/v5's as_array); reading accepts either form.
@@ -98,7 +99,7 @@ func (r *Reader) DecodeStruct(s *Struct, p unsafe.Pointer) error {
 		return err
 	}
 	if n < 0 {
-		s.Zero(p)
+		s.zero(p)
 		return nil
 	}
 	for i := 0; i < n; i++ {
@@ -125,6 +126,41 @@ func (r *Reader) DecodeStruct(s *Struct, p unsafe.Pointer) error {
 		}
 	}
 	return nil
+}
+
+// zero sets the struct at p to its zero value: by s.Zero if it has one,
+// else field by field, which is one function for every struct rather than
+// one per struct. Each store is typed, so the collector sees the pointers
+// it clears.
+func (s *Struct) zero(p unsafe.Pointer) {
+	if s.Zero != nil {
+		s.Zero(p)
+		return
+	}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		q := unsafe.Add(p, f.Offset)
+		switch f.Type.Kind {
+		case KindString:
+			*(*string)(q) = ""
+		case KindBool:
+			*(*bool)(q) = false
+		case KindInt:
+			*(*int)(q) = 0
+		case KindInt64:
+			*(*int64)(q) = 0
+		case KindUint16:
+			*(*uint16)(q) = 0
+		case KindFloat64:
+			*(*float64)(q) = 0
+		case KindBytes, KindStrings, KindRaw, KindSlice:
+			SetNilSlice(q)
+		case KindPtr, KindMap:
+			SetNilPointer(q)
+		case KindStruct:
+			f.Type.Struct.zero(q)
+		}
+	}
 }
 
 // decode reads a value of type t into p.

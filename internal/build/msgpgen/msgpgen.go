@@ -115,6 +115,9 @@ type named struct {
 	name    string
 	goTyp   string
 	asArray bool
+	// partial is a struct with fields its table leaves out (unexported or
+	// "-"), so zeroing the table's fields does not zero all of it.
+	partial bool
 	fields  []field
 	spec    *ast.StructType
 	loaded  bool
@@ -391,6 +394,7 @@ func (g *gen) fields(n *named) error {
 			continue
 		}
 		if name == "-" {
+			n.partial = true
 			continue
 		}
 		if len(f.Names) == 0 { // embedded: msgpack/v5 inlines a struct
@@ -401,6 +405,7 @@ func (g *gen) fields(n *named) error {
 			if t.kind != kStruct || (!has("inline") && name != "") {
 				return fmt.Errorf("msgpgen: %s: only inlined embedded structs are supported", n.name)
 			}
+			n.partial = n.partial || t.named.partial
 			for _, sub := range t.named.fields {
 				for _, have := range n.fields {
 					if have.wire == sub.wire {
@@ -414,6 +419,7 @@ func (g *gen) fields(n *named) error {
 		}
 		for _, id := range f.Names {
 			if !id.IsExported() {
+				n.partial = true
 				continue
 			}
 			t, err := g.resolve(n.pkg, f.Type)
@@ -549,7 +555,7 @@ func (g *gen) emitStructTable(b *bytes.Buffer, n *named) {
 	}
 	fmt.Fprintf(b, "\n// mpStruct%s is how %s is %s.\n", s, n.goTyp, strings.Join(how, " and "))
 	fmt.Fprintf(b, "var mpStruct%s = mp.Struct{\n", s)
-	if g.decodes[n] {
+	if g.decodes[n] && n.partial {
 		fmt.Fprintf(b, "Zero: func(p unsafe.Pointer) { *(*%s)(p) = %s{} },\n", n.goTyp, n.goTyp)
 	}
 	if n.asArray {

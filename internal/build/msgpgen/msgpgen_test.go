@@ -122,6 +122,10 @@ type U struct {
 		// A named string is read as a string.
 		`{Name: "q", Offset: uint32(unsafe.Offsetof(S2{}.Q)), Type: &mp.String, OmitEmpty: true}`,
 		"func mpDecodeT(r *mp.Reader, p *T) error",
+		// T has fields its table leaves out, so it is zeroed whole; S2
+		// field by field, by its table.
+		"var mpStructT = mp.Struct{\n\tZero:    func(p unsafe.Pointer) { *(*T)(p) = T{} },",
+		"var mpStructS2 = mp.Struct{\n\tFields:",
 		"v := new(int)",
 		"*(*map[string]float64)(p) = make(map[string]float64, n)",
 	} {
@@ -132,8 +136,8 @@ type U struct {
 	if bytes.Contains(out, []byte(`"b"`)) || bytes.Contains(out, []byte(`"Skip"`)) {
 		t.Errorf("generated decoder reads an unexported or skipped field:\n%s", out)
 	}
-	// Encoding walks the same tables. A struct only written has no Zero,
-	// and its slices and pointers none of the functions that allocate.
+	// Encoding walks the same tables. Its slices and pointers need none of
+	// the functions that allocate.
 	out, err = Generate(Config{Dir: dir, Output: "gen.go", Encode: []string{"S2", "U"}, Decode: []string{"S2"}, Command: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +145,7 @@ type U struct {
 	for _, want := range []string{
 		"func mpAppendU(b []byte, p *U) []byte {\n\treturn mp.AppendStruct(b, &mpStructU, unsafe.Pointer(p))\n}",
 		"func mpAppendS2(b []byte, p *S2) []byte {",
-		"// mpStructS2 is how S2 is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).\nvar mpStructS2 = mp.Struct{\n\tZero:",
+		"// mpStructS2 is how S2 is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).\nvar mpStructS2 = mp.Struct{\n\tFields:",
 		"// mpStructU is how U is written (mp.AppendStruct).\nvar mpStructU = mp.Struct{\n\tFields:",
 		"var mpTypeSliceS2 = mp.Type{Kind: mp.KindSlice, Elem: &mpTypeS2,\n\tSize: unsafe.Sizeof(*new(S2)),\n}",
 		"var mpTypePtrInt = mp.Type{Kind: mp.KindPtr, Elem: &mp.Int}",

@@ -57,7 +57,6 @@ var mpStructAll = mp.Struct{
 
 // mpStructLeaf is how Leaf is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructLeaf = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Leaf)(p) = Leaf{} },
 	Fields: []mp.Field{
 		{Name: "name", Offset: uint32(unsafe.Offsetof(Leaf{}.Name)), Type: &mp.String, OmitEmpty: true},
 		{Name: "n", Offset: uint32(unsafe.Offsetof(Leaf{}.N)), Type: &mp.Int, OmitEmpty: true},
@@ -67,7 +66,6 @@ var mpStructLeaf = mp.Struct{
 
 // mpStructRow is how Row is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructRow = mp.Struct{
-	Zero:    func(p unsafe.Pointer) { *(*Row)(p) = Row{} },
 	AsArray: true,
 	Fields: []mp.Field{
 		{Name: "k", Offset: uint32(unsafe.Offsetof(Row{}.K)), Type: &mp.String, OmitEmpty: true},
@@ -78,7 +76,6 @@ var mpStructRow = mp.Struct{
 
 // mpStructMixed is how Mixed is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructMixed = mp.Struct{
-	Zero: func(p unsafe.Pointer) { *(*Mixed)(p) = Mixed{} },
 	Fields: []mp.Field{
 		{Name: "a", Offset: uint32(unsafe.Offsetof(Mixed{}.A)), Type: &mp.String},
 		{Name: "b", Offset: uint32(unsafe.Offsetof(Mixed{}.B)), Type: &mp.Int, OmitEmpty: true},
@@ -87,7 +84,6 @@ var mpStructMixed = mp.Struct{
 
 // mpStructNothing is how Nothing is read (mp.Reader.DecodeStruct) and written (mp.AppendStruct).
 var mpStructNothing = mp.Struct{
-	Zero:   func(p unsafe.Pointer) { *(*Nothing)(p) = Nothing{} },
 	Fields: []mp.Field{},
 }
 
