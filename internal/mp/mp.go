@@ -55,6 +55,10 @@ const (
 
 // ---- writing ----
 
+// The writers are go:noinline. Only the table interpreter calls them now,
+// and inlining them into it measured about 600 bytes more brotli in the
+// wasm (code and data sections apart).
+
 // AppendNil appends nil.
 //
 //go:noinline
