@@ -39,4 +39,6 @@ const (
 	purposeVisitor uint64 = iota + 1 // which persona, which events, which variation
 	purposeNoise                     // the engine's report noise
 	purposeDrift                     // when and where the visitor's interest shifts
+	purposeExperiment                // the engine's arms and outcome noise in the experiments' run
+	purposeGoal                      // whether the visitor reaches a goal, each epoch of that run
 )
