@@ -220,6 +220,9 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 		}
 		fmt.Fprintf(bw, "| `%s` | %d | %d | %s | %s |\n", c.ID, c.True, c.Reported, est, ci)
 	}
+	if bw.err == nil && p.Experiments != nil {
+		return p.Experiments.WriteMarkdown(bw)
+	}
 	return bw.err
 }
 

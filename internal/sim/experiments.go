@@ -75,6 +75,7 @@ func (o ExperimentOptions) base() float64 {
 // collector showed (Run).
 type Experiments struct {
 	BaseRate    float64            `json:"base_rate"`
+	EpochDays   int                `json:"epoch_days"`
 	Experiments []ExperimentReport `json:"experiments"`
 	Run         *ExperimentsRun    `json:"run,omitempty"`
 }
@@ -156,6 +157,13 @@ func (r *ExperimentsRun) Analysis(id string) *collector.ExperimentAnalysis {
 		}
 	}
 	return nil
+}
+
+// CheckExperiments says whether o's base rate and lifts give every person
+// in rs's experiments a chance of a goal of at most 1.
+func CheckExperiments(rs *engine.Ruleset, o ExperimentOptions) error {
+	_, err := newExperimentSet(rs, o)
+	return err
 }
 
 // experimentSet is a ruleset's experiments as the run needs them.
@@ -561,21 +569,33 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 }
 
 // experimentsOf gives rs's experiments with their power figures, at the
-// traffic o gives or else at the run's (each participant sends one answer
-// an epoch), and their runs (nil without a run).
-func experimentsOf(rs *engine.Ruleset, epochDays int, o ExperimentOptions, run *ExperimentsRun, runs []ExperimentRun) *Experiments {
-	out := &Experiments{BaseRate: o.base(), Run: run}
+// traffic o gives or else at the population's: each participant sends one
+// answer an epoch. A run counts its participants; without one, an
+// experiment's are the measured visitors (who share cohorts and keep
+// history) times the chance of being in it, which is less than 1 only
+// for an experiment within another. runs is nil without a run.
+func experimentsOf(rs *engine.Ruleset, epochDays int, o ExperimentOptions, measured int, run *ExperimentsRun, runs []ExperimentRun) *Experiments {
+	out := &Experiments{BaseRate: o.base(), EpochDays: epochDays, Run: run}
 	for i, x := range rs.Experiments {
 		x = withDefaults(x)
 		r := ExperimentReport{ID: x.ID, Description: x.Description, Slots: x.Slots, Holdout: x.Holdout, Epsilon: x.Epsilon,
 			MinLift: x.MinLift, Control: x.Control, Rules: x.Rules, Goals: x.Goals, Within: x.Within}
+		participants := float64(measured)
+		for y := x; y.Within != ""; {
+			j := slices.IndexFunc(rs.Experiments[:i], func(z engine.Experiment) bool { return z.ID == y.Within })
+			if j < 0 {
+				break
+			}
+			y = rs.Experiments[j]
+			participants *= 1 - y.Holdout
+		}
 		if runs != nil {
 			r.Run = &runs[i]
+			participants = float64(r.Run.Participants)
 		}
 		perWeek, traffic := o.PerWeek, TrafficGiven
-		if !(perWeek > 0) && r.Run != nil {
-			perWeek = float64(r.Run.Participants) * 7 / float64(epochDays)
-			traffic = TrafficPopulation
+		if !(perWeek > 0) {
+			perWeek, traffic = participants*7/float64(epochDays), TrafficPopulation
 		}
 		if perWeek > 0 {
 			p := PlanExperiment(x, epochDays, o.base(), perWeek, traffic)
@@ -603,5 +623,5 @@ func PlanExperiments(t Target, o ExperimentOptions) *Experiments {
 	if days <= 0 {
 		days = engine.DefaultEpochDays
 	}
-	return experimentsOf(t.Ruleset, days, o, nil, nil)
+	return experimentsOf(t.Ruleset, days, o, 0, nil, nil)
 }

@@ -579,7 +579,13 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 				return nil, fmt.Errorf("experiments: %w", err)
 			}
 		}
-		out.Experiments = experimentsOf(t.Ruleset, s.policy.EpochDays, opts.Experiments, run, runs)
+		measured := 0
+		for _, sp := range specs {
+			if pr := pl.sharing[sp.persona]; pr.Sharing == engine.SharingCohorts && pr.History {
+				measured++
+			}
+		}
+		out.Experiments = experimentsOf(t.Ruleset, s.policy.EpochDays, opts.Experiments, measured, run, runs)
 	}
 	out.Elapsed = time.Since(began)
 	return out, nil
