@@ -284,7 +284,9 @@ func (es *experimentSet) truth() [][2]float64 {
 	for i := range out {
 		for a := range 2 {
 			if w[i][a] > 0 {
-				out[i][a] = sum[i][a] / w[i][a]
+				// Rounded off the sums' last bits, so a rate given as 0.2
+				// reads 0.2.
+				out[i][a] = math.Round(sum[i][a]/w[i][a]*1e12) / 1e12
 			}
 		}
 	}
@@ -527,7 +529,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 	for i := range es.xs {
 		runs[i] = ExperimentRun{Lift: es.lifts[i], TrueRates: tr[i]}
 		if tr[i][0] > 0 {
-			runs[i].TrueLift = tr[i][1]/tr[i][0] - 1
+			runs[i].TrueLift = math.Round((tr[i][1]/tr[i][0]-1)*1e12) / 1e12
 		}
 	}
 	for _, tl := range tallies {
@@ -608,7 +610,7 @@ func experimentsOf(rs *engine.Ruleset, epochDays int, o ExperimentOptions, measu
 
 // Where a Power's traffic comes from.
 const (
-	TrafficGiven      = "given"
+	TrafficGiven      = "--traffic"
 	TrafficPopulation = "the simulated population"
 )
 
