@@ -80,9 +80,17 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(t.Ruleset.Cohorts.Dimensions) == 0 {
-		// Never reports: the most private kind of ruleset. Its audit has
-		// the signals and the policy's findings, and says nothing leaves.
-		return writeAudit(sim.NewAudit(t, diags, nil), t.Ruleset.ID, *outDir, stdout, "no cohorts: nothing leaves the device")
+		// No cohort reports. Without experiments nothing leaves at all,
+		// the most private kind of ruleset: its audit has the signals and
+		// the policy's findings, and says so. With experiments, their
+		// outcome answers leave: the audit says so and has their power
+		// figures at --traffic (no population to simulate).
+		a := sim.NewAudit(t, diags, nil)
+		summary := "no cohorts: nothing leaves the device"
+		if a.Experiments = sim.PlanExperiments(t, xopts); a.Experiments != nil {
+			summary = "no cohorts: only experiments' outcome answers leave the device"
+		}
+		return writeAudit(a, t.Ruleset.ID, *outDir, stdout, summary)
 	}
 	var ps *sim.Personas
 	if *personasPath != "" {

@@ -382,6 +382,49 @@ slots:
 	}
 }
 
+// A ruleset without cohorts but with an experiment sends outcome answers:
+// its audit says so, never that nothing leaves, and plans the experiment
+// at --traffic.
+func TestAuditWithoutCohortsWithAnExperiment(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "quiet.yaml")
+	os.WriteFile(src, []byte(`id: quiet-shop
+version: "1"
+signals:
+  - {id: history, kind: history, purpose: Recommend gear like what you viewed., retention_days: 30}
+catalogue:
+  - {id: a, title: Alpha tent, tags: [camping]}
+  - {id: b, title: Bravo stove, tags: [camping, cooking]}
+slots:
+  - {id: s, limit: 2, fallback: [a]}
+experiments:
+  - {id: s-lift, slots: [s], holdout: 0.5, goals: [purchase]}
+`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, sim.NoPower},
+		{[]string{"--traffic", "20000"}, "**Power** at 20,000 answers a week (--traffic)."},
+	} {
+		out, errOut, code := runCLI(t, append([]string{"audit", src, "--out", dir, "--wasm", wasmPath}, tc.args...)...)
+		if code != 0 || !strings.Contains(out, "only experiments' outcome answers leave") {
+			t.Fatalf("audit %v: code %d, %q, %q", tc.args, code, out, errOut)
+		}
+		md, _ := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.md"))
+		html, _ := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.html"))
+		wellFormed(t, html)
+		for _, want := range []string{"## What leaves the device", "It runs experiments, though", "## Experiments", "### `s-lift`", tc.want} {
+			if !bytes.Contains(md, []byte(want)) {
+				t.Errorf("audit %v: the Markdown lacks %q:\n%s", tc.args, want, md)
+			}
+		}
+		if bytes.Contains(md, []byte(sim.NothingLeaves)) || bytes.Contains(html, []byte(`id="nothing-leaves"`)) || !bytes.Contains(html, []byte(`id="experiment-s-lift"`)) {
+			t.Errorf("audit %v: the audit says nothing leaves, or the HTML lacks the experiment", tc.args)
+		}
+	}
+}
+
 // --full is the reference population; given with --population it is a
 // mistake, said as such.
 func TestAuditFullAndPopulationConflict(t *testing.T) {

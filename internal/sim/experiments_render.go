@@ -268,7 +268,7 @@ func (x *Experiments) WriteText(w io.Writer) error {
 				fmt.Fprintf(bw, "  %s\n", h)
 			}
 		} else {
-			fmt.Fprintf(bw, "\n  Power: nobody in the simulated population is in it; --traffic gives the answers a week to plan with.\n")
+			fmt.Fprintf(bw, "\n  %s\n", NoPower)
 		}
 		rr, a := r.Run, x.Run.Analysis(r.ID)
 		if rr == nil || a == nil {
@@ -323,6 +323,8 @@ func (x *Experiments) WriteMarkdown(w io.Writer) error {
 			if h := p.Horizon(); h != "" {
 				fmt.Fprintf(bw, "\n%s\n", h)
 			}
+		} else {
+			fmt.Fprintf(bw, "\n%s\n", NoPower)
 		}
 		rr, a := r.Run, x.Run.Analysis(r.ID)
 		if rr == nil || a == nil {
@@ -340,6 +342,9 @@ func (x *Experiments) WriteMarkdown(w io.Writer) error {
 	}
 	return bw.err
 }
+
+// NoPower is what an experiment without power figures says.
+const NoPower = "Power: no traffic to plan with; --traffic gives the outcome answers a week."
 
 // ExperimentsAbout is what the audit says experiments are.
 const ExperimentsAbout = "An experiment compares the personalized picks with the shop's own in some slots: a share of people, drawn on each device, is its comparison group and sees the shop's own picks there (or the picks without some rules), and once an epoch each person in it sends one answer about the epoch before: the arm as drawn and whether a goal followed, noised by randomized response at the experiment's ε."

@@ -345,4 +345,6 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"cumulative":       Cumulative,
 	"forgeryIntro":     func() string { return ForgeryIntro },
 	"nothingLeaves":    func() string { return NothingLeaves },
+	"onlyOutcomes":     func() string { return OnlyOutcomes },
+	"noPower":          func() string { return NoPower },
 }).Parse(htmlTemplates))

@@ -62,6 +62,7 @@ svg { display: block; margin: .5em 0 1em; }
 </table>
 {{with .Warning}}<p class="bad warning">Warning: {{.}}</p>{{end}}
 {{with .Horizon}}<p class="muted">{{.}}</p>{{end}}
+{{else}}<p class="muted no-power">{{noPower}}</p>
 {{end}}{{if .Analysis}}<h4>Simulated run</h4>
 <p>{{$.RunSummary .ExperimentReport}} {{.Run.BeforeNoise}} {{$.ReadLine .Analysis}}</p>
 {{.Chart}}
@@ -126,8 +127,9 @@ svg { display: block; margin: .5em 0 1em; }
 {{if not .Population}}
 <section id="nothing-reported">
 <h2>What leaves the device</h2>
-<p class="good" id="nothing-leaves">{{nothingLeaves}}</p>
+{{if .Experiments}}<p id="only-outcomes">{{onlyOutcomes}}</p>{{else}}<p class="good" id="nothing-leaves">{{nothingLeaves}}</p>{{end}}
 </section>
+{{with .Experiments}}{{template "experiments" .}}{{end}}
 {{else}}
 <section id="cohorts">
 <h2>Cohort catalogue and k-anonymity</h2>
@@ -202,7 +204,7 @@ svg { display: block; margin: .5em 0 1em; }
 {{end}}{{end}}</tbody>
 </table>
 </section>
-{{with .Population.Experiments}}{{template "experiments" .}}{{end}}
+{{with .Experiments}}{{template "experiments" .}}{{end}}
 {{end}}
 </body>
 </html>
