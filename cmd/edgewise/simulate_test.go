@@ -473,6 +473,11 @@ func TestSimulateExperimentsGolden(t *testing.T) {
 		t.Fatalf("--traffic does not add an experiments section after the preview:\n%s", preview)
 	}
 	checkGolden(t, "../../testdata/simulate/outdoor-shop-traffic.golden", section, "simulate --traffic")
+	page, _, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--traffic", "100000", "--format", "html", "--wasm", wasmPath)
+	wellFormed(t, []byte(page))
+	if code != 0 || !strings.Contains(page, `<section class="experiment" id="experiment-hero-lift">`) || !strings.Contains(page, "3,651,072 answers: 37 weeks") {
+		t.Errorf("the preview page at --traffic lacks the experiment's power")
+	}
 	dir := t.TempDir()
 	if _, errOut, code := runCLI(t, "audit", exampleRuleset, "--personas", examplePersonas, "--population", "400", "--epochs", "6", "--seed", "5", "--out", dir, "--wasm", wasmPath); code != 0 {
 		t.Fatalf("audit: code %d, %q", code, errOut)

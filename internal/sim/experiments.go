@@ -378,7 +378,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 		// MaxOutcomeLag epochs after it end, and the grace after that.
 		readAt = time.UnixMilli((first + int64(epochs) - 2 + engine.MaxOutcomeLag + 1) * epochMs).Add(collector.DefaultEpochGrace)
 	}
-	c, err := collector.New(collector.Config{
+	col, err := collector.New(collector.Config{
 		Rulesets: map[string]*engine.Ruleset{rs.ID: rs},
 		Audience: int64(len(specs)),
 		Now:      func() time.Time { return readAt },
@@ -386,7 +386,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 	if err != nil {
 		return nil, nil, fmt.Errorf("collector: %w", err)
 	}
-	defer c.Close()
+	defer col.Close()
 
 	// Reports go to the collector's intake from senders of their own, as
 	// from many devices at once: Accept returns once its report is
@@ -408,7 +408,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 				if sendErrs[w] != nil {
 					continue
 				}
-				if err := c.AcceptAsOf(ctx, p.body, p.at); err != nil {
+				if err := col.AcceptAsOf(ctx, p.body, p.at); err != nil {
 					sendErrs[w] = fmt.Errorf("the collector refused a report: %w", err)
 					continue
 				}
@@ -516,7 +516,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 		run.Reports += n
 	}
 	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/experiments?ruleset="+rs.ID, nil))
+	col.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/experiments?ruleset="+rs.ID, nil))
 	if rec.Code != http.StatusOK {
 		return nil, nil, fmt.Errorf("GET /v1/experiments: %d %s", rec.Code, rec.Body)
 	}

@@ -46,7 +46,7 @@ svg { display: block; margin: .5em 0 1em; }
 {{define "experiments"}}
 <section id="experiments">
 <h2>Experiments</h2>
-<p>{{if .Run}}{{experimentsAbout}} {{end}}{{.Intro}}</p>
+<p>{{experimentsAbout}} {{.Intro}}</p>
 {{if .Run}}<p id="outcome-epsilon">{{.EpsilonLine}}</p>{{end}}
 {{range .Views}}<section class="experiment" id="experiment-{{.ID}}">
 <h3><code>{{.ID}}</code></h3>
