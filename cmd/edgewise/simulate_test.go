@@ -543,6 +543,28 @@ func TestSimulateExperiments(t *testing.T) {
 	}
 }
 
+// A population nobody in which may be in an experiment (history off,
+// sharing on the device only) has neither traffic to plan with nor a run
+// to show, and says so.
+func TestSimulateExperimentsNobodyIn(t *testing.T) {
+	personas := filepath.Join(t.TempDir(), "personas.yaml")
+	os.WriteFile(personas, []byte(`start: 2026-12-05T09:00:00Z
+personas:
+  - id: local
+    preferences: {sharing: on-device}
+    visits:
+      - {at: 0d, context: {subdivision: US-WA, visits: 1}, events: [{type: view, item: summit-hiking-boot}]}
+  - id: no-history
+    preferences: {sharing: cohorts, history: false}
+    visits:
+      - {at: 0d, context: {subdivision: US-WA, visits: 1}, events: [{type: view, item: summit-hiking-boot}]}
+`), 0o644)
+	out, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", personas, "--population", "50", "--epochs", "3", "--wasm", wasmPath)
+	if code != 0 || !strings.Contains(out, sim.NoPower) || !strings.Contains(out, sim.NobodyInIt) || strings.Contains(out, "Simulated run. ") {
+		t.Errorf("code %d, %q:\n%s", code, errOut, out)
+	}
+}
+
 // Flag errors name the flag.
 func TestExperimentFlagErrors(t *testing.T) {
 	pop := []string{"--population", "10", "--wasm", wasmPath}

@@ -274,6 +274,10 @@ func (x *Experiments) WriteText(w io.Writer) error {
 		if rr == nil || a == nil {
 			continue
 		}
+		if rr.Participants == 0 {
+			fmt.Fprintf(bw, "\n  %s\n", NobodyInIt)
+			continue
+		}
 		fmt.Fprintf(bw, "\n  Simulated run. %s\n  %s\n  %s\n", x.RunSummary(r), rr.BeforeNoise(), x.ReadLine(a))
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "    %s\t\n", strings.Join(EpochHeadings, "\t"))
@@ -330,6 +334,10 @@ func (x *Experiments) WriteMarkdown(w io.Writer) error {
 		if rr == nil || a == nil {
 			continue
 		}
+		if rr.Participants == 0 {
+			fmt.Fprintf(bw, "\n%s\n", NobodyInIt)
+			continue
+		}
 		fmt.Fprintf(bw, "\n**Simulated run.** %s %s %s\n\n|", x.RunSummary(r), rr.BeforeNoise(), x.ReadLine(a))
 		for _, h := range EpochHeadings {
 			fmt.Fprintf(bw, " %s |", h)
@@ -342,6 +350,9 @@ func (x *Experiments) WriteMarkdown(w io.Writer) error {
 	}
 	return bw.err
 }
+
+// NobodyInIt is what the run of an experiment nobody simulated was in says.
+const NobodyInIt = "Simulated run: no simulated visitor is in this experiment; only people who share cohorts and keep history are."
 
 // NoPower is what an experiment without power figures says.
 const NoPower = "Power: no traffic to plan with; --traffic gives the outcome answers a week."
@@ -469,14 +480,16 @@ type ExperimentView struct {
 	Analysis *collector.ExperimentAnalysis
 	Rows     [][]string // EpochRow of each epoch
 	Chart    template.HTML
+	// Nobody says the run had nobody in the experiment.
+	Nobody bool
 }
 
 // Views are the experiments as the HTML pages show them.
 func (x *Experiments) Views() []ExperimentView {
 	var out []ExperimentView
 	for _, r := range x.Experiments {
-		v := ExperimentView{ExperimentReport: r}
-		if r.Run != nil {
+		v := ExperimentView{ExperimentReport: r, Nobody: r.Run != nil && r.Run.Participants == 0}
+		if r.Run != nil && !v.Nobody {
 			if v.Analysis = x.Run.Analysis(r.ID); v.Analysis != nil {
 				for _, ep := range v.Analysis.Epochs {
 					v.Rows = append(v.Rows, EpochRow(ep))

@@ -347,4 +347,5 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"nothingLeaves":    func() string { return NothingLeaves },
 	"onlyOutcomes":     func() string { return OnlyOutcomes },
 	"noPower":          func() string { return NoPower },
+	"nobodyInIt":       func() string { return NobodyInIt },
 }).Parse(htmlTemplates))

@@ -63,6 +63,7 @@ svg { display: block; margin: .5em 0 1em; }
 {{with .Warning}}<p class="bad warning">Warning: {{.}}</p>{{end}}
 {{with .Horizon}}<p class="muted">{{.}}</p>{{end}}
 {{else}}<p class="muted no-power">{{noPower}}</p>
+{{end}}{{if .Nobody}}<p class="muted nobody">{{nobodyInIt}}</p>
 {{end}}{{if .Analysis}}<h4>Simulated run</h4>
 <p>{{$.RunSummary .ExperimentReport}} {{.Run.BeforeNoise}} {{$.ReadLine .Analysis}}</p>
 {{.Chart}}
