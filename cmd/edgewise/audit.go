@@ -18,10 +18,12 @@ import (
 func init() {
 	commands["audit"] = command{
 		usage: "audit RULESET [--personas FILE] [--population N | --full] [--epochs N] [--drift P] [--forge N] [--seed S] [--out DIR] [--key SITE.pub] [--wasm PATH]\n" +
+			"      [--base-rate R] [--lift L] [--traffic N] [--power-only]\n" +
 			"      Write a privacy report, DIR/ID-audit.md and DIR/ID-audit.html: signals and purposes, the privacy policy's\n" +
 			"      findings, cohorts and k, ε per report and per year, and a simulated population's cohort sizes and\n" +
 			"      re-identification curve, and how many forged reports publish a cohort nobody is in. Without --personas,\n" +
-			"      visitors are drawn from the catalogue.",
+			"      visitors are drawn from the catalogue. A ruleset's experiments get a section: the weeks each needs to find\n" +
+			"      a lift, and the population's run of them with a known true lift through a real collector (see simulate).",
 		run: cmdAudit,
 	}
 }
@@ -41,6 +43,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	outDir := fs.String("out", ".", "`DIR` to write the report to")
 	var feeds feedFiles
 	fs.Var(&feeds, "feed", "a signed context feed `FILE.ewf` the ruleset names, loaded into every engine (repeatable)")
+	xf := addExperimentFlags(fs)
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -65,14 +68,29 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	if *forge < 0 {
 		return errors.New("--forge must be 0 or more")
 	}
+	if err := xf.check(); err != nil {
+		return err
+	}
 	t, diags, err := simTarget(pos[0], *keyPath, feeds)
 	if err != nil {
 		return err
 	}
+	xopts, err := xf.options(t.Ruleset)
+	if err != nil {
+		return err
+	}
 	if len(t.Ruleset.Cohorts.Dimensions) == 0 {
-		// Never reports: the most private kind of ruleset. Its audit has
-		// the signals and the policy's findings, and says nothing leaves.
-		return writeAudit(sim.NewAudit(t, diags, nil), t.Ruleset.ID, *outDir, stdout, "no cohorts: nothing leaves the device")
+		// No cohort reports. Without experiments nothing leaves at all,
+		// the most private kind of ruleset: its audit has the signals and
+		// the policy's findings, and says so. With experiments, their
+		// outcome answers leave: the audit says so and has their power
+		// figures at --traffic (no population to simulate).
+		a := sim.NewAudit(t, diags, nil)
+		summary := "no cohorts: nothing leaves the device"
+		if a.Experiments = sim.PlanExperiments(t, xopts); a.Experiments != nil {
+			summary = "no cohorts: only experiments' outcome answers leave the device"
+		}
+		return writeAudit(a, t.Ruleset.ID, *outDir, stdout, summary)
 	}
 	var ps *sim.Personas
 	if *personasPath != "" {
@@ -88,7 +106,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeRunner()
-	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge}, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge, Experiments: xopts}, stderr)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,14 +27,18 @@ import (
 func init() {
 	commands["simulate"] = command{
 		usage: "simulate RULESET --personas FILE [--key SITE.pub] [--feed FILE.ewf]... [--format text|json|html] [-o FILE] [--wasm PATH]\n" +
-			"      [--population N [--seed S] [--epochs E] [--drift P] [--forge N]]\n" +
+			"      [--population N [--seed S] [--epochs E] [--drift P] [--forge N] [--lift L] [--power-only]] [--base-rate R] [--traffic N]\n" +
 			"      Replay each persona's visits in edgewise.wasm and show what each slot shows them, and why.\n" +
 			"      --feed loads a signed context feed, signed with --key's key, as the page's SDK would; a visit\n" +
 			"      outside the feed's issue and expiry times sees nothing from it.\n" +
 			"      With --population, simulate N visitors drawn from the personas over E report epochs: cohort sizes,\n" +
 			"      k-anonymity fallbacks, the collector's estimates and the share of unique report sequences; each epoch\n" +
 			"      a visitor's dominant interest shifts with probability P. It measures how many forged reports publish a\n" +
-			"      cohort nobody is in; --forge N also shows what N of them do.",
+			"      cohort nobody is in; --forge N also shows what N of them do.\n" +
+			"      A ruleset's experiments get power figures: the weeks each needs to find a lift, at --traffic N answers a\n" +
+			"      week (or the population's) and a --base-rate R. With --population, its visitors also run them with a\n" +
+			"      known true lift (--lift L, default each experiment's min_lift) through a real collector, and the output\n" +
+			"      shows GET /v1/experiments beside the truth; --power-only leaves that run out.",
 		run: cmdSimulate,
 	}
 }
@@ -53,6 +58,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	forge := fs.Int("forge", 0, "an adversary posts `N` forged reports naming a cohort nobody is in, beside the first epoch's real ones")
 	var feeds feedFiles
 	fs.Var(&feeds, "feed", "a signed context feed `FILE.ewf` the ruleset names, loaded into every engine (repeatable)")
+	xf := addExperimentFlags(fs)
 	pos, err := parseArgsAnyOrder(fs, args)
 	if err != nil {
 		return err
@@ -74,7 +80,17 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 	if *forge < 0 {
 		return errors.New("--forge must be 0 or more")
 	}
+	if err := xf.check(); err != nil {
+		return err
+	}
+	if *population == 0 && xf.liftGiven() {
+		return errors.New("--lift is the true lift of a simulated population's run of the experiments: it needs --population")
+	}
 	t, diags, err := simTarget(pos[0], *keyPath, feeds)
+	if err != nil {
+		return err
+	}
+	xopts, err := xf.options(t.Ruleset)
 	if err != nil {
 		return err
 	}
@@ -94,6 +110,9 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if xopts.PerWeek > 0 {
+			p.Experiments = sim.PlanExperiments(t, xopts)
+		}
 		switch *format {
 		case "json":
 			err = p.WriteJSON(&buf)
@@ -107,7 +126,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 		}
 		return emit(*out, buf.Bytes(), stdout)
 	}
-	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge}, stderr)
+	pop, err := runPopulation(ctx, r, t, ps, sim.PopulationOptions{Visitors: *population, Seed: *seed, Epochs: *epochs, Drift: *drift, Forged: *forge, Experiments: xopts}, stderr)
 	if err != nil {
 		return err
 	}
@@ -129,9 +148,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) error {
 // runPopulation runs a population with a progress bar when stderr is a
 // terminal.
 func runPopulation(ctx context.Context, r *sim.Runner, t sim.Target, ps *sim.Personas, opts sim.PopulationOptions, stderr io.Writer) (*sim.Population, error) {
-	n := opts.Visitors
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar := progressbar.NewOptions(2*n,
+		bar := progressbar.NewOptions(opts.Steps(t.Ruleset),
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("simulating"),
 			progressbar.OptionShowCount(),
@@ -143,6 +161,59 @@ func runPopulation(ctx context.Context, r *sim.Runner, t sim.Target, ps *sim.Per
 		defer bar.Finish()
 	}
 	return r.Population(ctx, t, ps, opts)
+}
+
+// experimentFlags are simulate's and audit's flags for a ruleset's
+// experiments.
+type experimentFlags struct {
+	fs        *flag.FlagSet
+	baseRate  *float64
+	lift      *float64
+	traffic   *float64
+	powerOnly *bool
+}
+
+func addExperimentFlags(fs *flag.FlagSet) *experimentFlags {
+	return &experimentFlags{
+		fs:        fs,
+		baseRate:  fs.Float64("base-rate", sim.DefaultBaseRate, "experiments: the comparison group's `RATE` of reaching a goal in an epoch, for power figures and the simulated run"),
+		lift:      fs.Float64("lift", 0, "experiments: the true relative `LIFT` of the simulated run's personalized arm (0.1 is 10%; 0 an A/A test; default each experiment's min_lift)"),
+		traffic:   fs.Float64("traffic", 0, "experiments: the outcome `ANSWERS` a week the power figures assume (default the simulated population's)"),
+		powerOnly: fs.Bool("power-only", false, "experiments: power figures only, without the population's run through a collector (faster)"),
+	}
+}
+
+func (f *experimentFlags) liftGiven() bool {
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "lift" })
+	return given
+}
+
+// check refuses values that make no sense whatever the ruleset.
+func (f *experimentFlags) check() error {
+	if b := *f.baseRate; !(b > 0 && b < 1) {
+		return errors.New("--base-rate must be a rate between 0 and 1, such as 0.05 for 5%")
+	}
+	if l := *f.lift; f.liftGiven() && (!(l > -1) || math.IsInf(l, 1)) {
+		return errors.New("--lift must be a relative lift above -1, such as 0.1 for 10% (0: no difference)")
+	}
+	if n := *f.traffic; !(n >= 0) || math.IsInf(n, 1) {
+		return errors.New("--traffic must be a number of outcome answers a week, 0 or more")
+	}
+	return nil
+}
+
+// options are the sim's options for rs's experiments; an error names the
+// flags that make some person's chance of a goal impossible.
+func (f *experimentFlags) options(rs *engine.Ruleset) (sim.ExperimentOptions, error) {
+	o := sim.ExperimentOptions{BaseRate: *f.baseRate, PerWeek: *f.traffic, Skip: *f.powerOnly}
+	if f.liftGiven() {
+		o.Lift = f.lift
+	}
+	if err := sim.CheckExperiments(rs, o); err != nil {
+		return o, fmt.Errorf("--base-rate and --lift: %w", err)
+	}
+	return o, nil
 }
 
 func emit(path string, data []byte, stdout io.Writer) error {

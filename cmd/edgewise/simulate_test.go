@@ -6,11 +6,14 @@ import (
 	"encoding/xml"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/edgewise/edgewise/internal/lift"
 	"github.com/edgewise/edgewise/internal/sim"
 )
 
@@ -379,11 +382,214 @@ slots:
 	}
 }
 
+// A ruleset without cohorts but with an experiment sends outcome answers:
+// its audit says so, never that nothing leaves, and plans the experiment
+// at --traffic.
+func TestAuditWithoutCohortsWithAnExperiment(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "quiet.yaml")
+	os.WriteFile(src, []byte(`id: quiet-shop
+version: "1"
+signals:
+  - {id: history, kind: history, purpose: Recommend gear like what you viewed., retention_days: 30}
+catalogue:
+  - {id: a, title: Alpha tent, tags: [camping]}
+  - {id: b, title: Bravo stove, tags: [camping, cooking]}
+slots:
+  - {id: s, limit: 2, fallback: [a]}
+experiments:
+  - {id: s-lift, slots: [s], holdout: 0.5, goals: [purchase]}
+`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, sim.NoPower},
+		{[]string{"--traffic", "20000"}, "**Power** at 20,000 answers a week (--traffic)."},
+	} {
+		out, errOut, code := runCLI(t, append([]string{"audit", src, "--out", dir, "--wasm", wasmPath}, tc.args...)...)
+		if code != 0 || !strings.Contains(out, "only experiments' outcome answers leave") {
+			t.Fatalf("audit %v: code %d, %q, %q", tc.args, code, out, errOut)
+		}
+		md, _ := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.md"))
+		html, _ := os.ReadFile(filepath.Join(dir, "quiet-shop-audit.html"))
+		wellFormed(t, html)
+		for _, want := range []string{"## What leaves the device", "It runs experiments, though", "## Experiments", "### `s-lift`", tc.want} {
+			if !bytes.Contains(md, []byte(want)) {
+				t.Errorf("audit %v: the Markdown lacks %q:\n%s", tc.args, want, md)
+			}
+		}
+		if bytes.Contains(md, []byte(sim.NothingLeaves)) || bytes.Contains(html, []byte(`id="nothing-leaves"`)) || !bytes.Contains(html, []byte(`id="experiment-s-lift"`)) {
+			t.Errorf("audit %v: the audit says nothing leaves, or the HTML lacks the experiment", tc.args)
+		}
+	}
+}
+
 // --full is the reference population; given with --population it is a
 // mistake, said as such.
 func TestAuditFullAndPopulationConflict(t *testing.T) {
 	_, errOut, code := runCLI(t, "audit", exampleRuleset, "--full", "--population", "5", "--out", t.TempDir(), "--wasm", wasmPath)
 	if code == 0 || !strings.Contains(errOut, "--full and --population") {
 		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
+// experimentArgs simulates a small population of the example over six
+// epochs: every output has the experiment's power and its run.
+func experimentArgs(more ...string) []string {
+	return append([]string{"simulate", exampleRuleset, "--personas", examplePersonas, "--population", "400", "--epochs", "6", "--seed", "5", "--wasm", wasmPath}, more...)
+}
+
+// withoutTiming drops the line that says how long a population took.
+func withoutTiming(out string) string {
+	i := strings.LastIndex(out, "\nsimulated in ")
+	if i < 0 {
+		return out
+	}
+	return out[:i+1]
+}
+
+// TestSimulateExperimentsGolden holds the experiments' section of every
+// output to golden files: a population's text and JSON, the preview's
+// power figures at a given traffic, and the audit's Markdown.
+func TestSimulateExperimentsGolden(t *testing.T) {
+	text, errOut, code := runCLI(t, experimentArgs()...)
+	if code != 0 || !strings.Contains(text, "\nsimulated in ") {
+		t.Fatalf("simulate: code %d, %q", code, errOut)
+	}
+	checkGolden(t, "../../testdata/simulate/outdoor-shop-population.golden", withoutTiming(text), "simulate --population")
+	js, errOut, code := runCLI(t, experimentArgs("--format", "json")...)
+	if code != 0 {
+		t.Fatalf("simulate --format json: code %d, %q", code, errOut)
+	}
+	checkGolden(t, "../../testdata/simulate/outdoor-shop-population.json.golden", js, "simulate --population --format json")
+	preview, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--traffic", "100000", "--wasm", wasmPath)
+	if code != 0 {
+		t.Fatalf("simulate --traffic: code %d, %q", code, errOut)
+	}
+	plain, _, _ := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--wasm", wasmPath)
+	section, ok := strings.CutPrefix(preview, plain)
+	if !ok || !strings.HasPrefix(section, "\nExperiments\n") {
+		t.Fatalf("--traffic does not add an experiments section after the preview:\n%s", preview)
+	}
+	checkGolden(t, "../../testdata/simulate/outdoor-shop-traffic.golden", section, "simulate --traffic")
+	page, _, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--traffic", "100000", "--format", "html", "--wasm", wasmPath)
+	wellFormed(t, []byte(page))
+	if code != 0 || !strings.Contains(page, `<section class="experiment" id="experiment-hero-lift">`) || !strings.Contains(page, "3,651,072 answers: 37 weeks") {
+		t.Errorf("the preview page at --traffic lacks the experiment's power")
+	}
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, "audit", exampleRuleset, "--personas", examplePersonas, "--population", "400", "--epochs", "6", "--seed", "5", "--out", dir, "--wasm", wasmPath); code != 0 {
+		t.Fatalf("audit: code %d, %q", code, errOut)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "outdoor-shop-audit.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(md, []byte("\n## Experiments\n"))
+	if i < 0 {
+		t.Fatalf("the audit has no experiments section:\n%s", md)
+	}
+	checkGolden(t, "../../testdata/simulate/outdoor-shop-audit-experiments.md.golden", string(md[i:]), "audit's experiments")
+	html, _ := os.ReadFile(filepath.Join(dir, "outdoor-shop-audit.html"))
+	wellFormed(t, html)
+	if !bytes.Contains(html, []byte(`<section class="experiment" id="experiment-hero-lift">`)) {
+		t.Error("the audit's HTML has no section for hero-lift")
+	}
+}
+
+// TestSimulateExperiments reads the JSON: the power figures are
+// lift.Plan's for the flags' inputs, the run's truth is the flags', and
+// the collector's answers are the run's.
+func TestSimulateExperiments(t *testing.T) {
+	out, errOut, code := runCLI(t, experimentArgs("--format", "json", "--base-rate", "0.2", "--lift", "0.5", "--traffic", "250000")...)
+	if code != 0 {
+		t.Fatalf("simulate: code %d, %q", code, errOut)
+	}
+	var p sim.Population
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Experiments == nil || p.Experiments.Run == nil || len(p.Experiments.Experiments) != 1 {
+		t.Fatalf("experiments %+v", p.Experiments)
+	}
+	x := p.Experiments.Experiments[0]
+	pw := x.Power
+	if p.Experiments.BaseRate != 0.2 || pw == nil || pw.PerWeek != 250000 || pw.BaseRate != 0.2 || len(pw.Table) == 0 {
+		t.Fatalf("power %+v", pw)
+	}
+	for _, n := range append([]sim.Need{pw.Need}, pw.Table...) {
+		want, err := lift.Plan(lift.Design{Epsilon: n.Epsilon, Holdout: x.Holdout}, 0.2, n.Lift, 0.8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Answers != want || n.Weeks != math.Ceil(want/250000) {
+			t.Errorf("lift %g at ε %g: %+v; lift.Plan says %g answers", n.Lift, n.Epsilon, n, want)
+		}
+	}
+	r := x.Run
+	if r.Lift != 0.5 || r.TrueRates != [2]float64{0.2, 0.3} {
+		t.Errorf("the run's truth %+v, want 20%% against 30%%", r)
+	}
+	a := p.Experiments.Run.Analysis("hero-lift")
+	if a == nil || a.Cumulative.Reports != r.Exposed[0]+r.Exposed[1] || len(a.Epochs) != 5 {
+		t.Errorf("the collector's analysis %+v of a run with %v exposures", a, r.Exposed)
+	}
+	// --power-only: the figures without the run.
+	out, _, code = runCLI(t, experimentArgs("--format", "json", "--power-only")...)
+	var q sim.Population
+	if err := json.Unmarshal([]byte(out), &q); code != 0 || err != nil || q.Experiments == nil || q.Experiments.Run != nil || q.Experiments.Experiments[0].Power == nil {
+		t.Errorf("--power-only: code %d, %v, %+v", code, err, q.Experiments)
+	}
+}
+
+// A population nobody in which may be in an experiment (history off,
+// sharing on the device only) has neither traffic to plan with nor a run
+// to show, and says so.
+func TestSimulateExperimentsNobodyIn(t *testing.T) {
+	personas := filepath.Join(t.TempDir(), "personas.yaml")
+	os.WriteFile(personas, []byte(`start: 2026-12-05T09:00:00Z
+personas:
+  - id: local
+    preferences: {sharing: on-device}
+    visits:
+      - {at: 0d, context: {subdivision: US-WA, visits: 1}, events: [{type: view, item: summit-hiking-boot}]}
+  - id: no-history
+    preferences: {sharing: cohorts, history: false}
+    visits:
+      - {at: 0d, context: {subdivision: US-WA, visits: 1}, events: [{type: view, item: summit-hiking-boot}]}
+`), 0o644)
+	out, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", personas, "--population", "50", "--epochs", "3", "--wasm", wasmPath)
+	if code != 0 || !strings.Contains(out, sim.NoPower) || !strings.Contains(out, sim.NobodyInIt) || strings.Contains(out, "Simulated run. ") {
+		t.Errorf("code %d, %q:\n%s", code, errOut, out)
+	}
+}
+
+// Flag errors name the flag.
+func TestExperimentFlagErrors(t *testing.T) {
+	pop := []string{"--population", "10", "--wasm", wasmPath}
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--base-rate", "0"}, "--base-rate"},
+		{[]string{"--base-rate", "1"}, "--base-rate"},
+		{[]string{"--base-rate", "NaN"}, "--base-rate"},
+		{[]string{"--lift", "-1"}, "--lift"},
+		{[]string{"--lift", "NaN"}, "--lift"},
+		{[]string{"--lift", "Inf"}, "--lift"},
+		{[]string{"--lift", "x"}, "-lift"},
+		{[]string{"--traffic", "-5"}, "--traffic"},
+		{[]string{"--base-rate", "0.6", "--lift", "1"}, "--base-rate and --lift"},
+	} {
+		for _, cmd := range [][]string{{"simulate", exampleRuleset, "--personas", examplePersonas}, {"audit", exampleRuleset, "--out", t.TempDir()}} {
+			args := append(append(slices.Clone(cmd), pop...), tc.args...)
+			if _, errOut, code := runCLI(t, args...); code == 0 || !strings.Contains(errOut, tc.flag) {
+				t.Errorf("%v: code %d, stderr %q; want an error naming %s", args, code, errOut, tc.flag)
+			}
+		}
+	}
+	if _, errOut, code := runCLI(t, "simulate", exampleRuleset, "--personas", examplePersonas, "--lift", "0.2", "--wasm", wasmPath); code == 0 || !strings.Contains(errOut, "--lift") || !strings.Contains(errOut, "--population") {
+		t.Errorf("--lift without --population: code %d, %q", code, errOut)
 	}
 }

@@ -30,8 +30,12 @@ type Audit struct {
 	ReportsPerYear float64
 	EpsilonPerYear float64
 	Population     *Population
-	Verdict        string
-	TargetMet      bool
+	// Experiments are the ruleset's experiments: the population's, or,
+	// for a ruleset without cohorts, power figures alone (set by the
+	// caller, from PlanExperiments).
+	Experiments *Experiments
+	Verdict     string
+	TargetMet   bool
 	// Marks gives the unique share after each of MarkEpochs the
 	// population ran.
 	Marks       string
@@ -66,6 +70,12 @@ type DimensionInfo struct {
 	Buckets []string
 }
 
+// OnlyOutcomes is what the audit of a ruleset without cohorts but with
+// experiments says leaves the device.
+const OnlyOutcomes = "This ruleset defines no cohorts, so the device never sends a cohort answer, and there is no population of cohort reports to simulate. " +
+	"It runs experiments, though: once an epoch each person in one (who shares cohorts and keeps history) sends a report with one outcome answer per experiment about the epoch before, " +
+	"the arm as drawn and whether a goal followed, noised by randomized response, each charged its ε in the person's ledger (see Experiments below)."
+
 // NothingLeaves is what the audit of a ruleset without cohorts says.
 const NothingLeaves = "This ruleset defines no cohorts, so the device never sends a cohort report: " +
 	"nothing about the person leaves the device, no privacy budget (ε) is spent, and there is no population to simulate. " +
@@ -85,6 +95,7 @@ func NewAudit(t Target, diags []ruleset.Diagnostic, pop *Population) *Audit {
 		a.Feeds = append(a.Feeds, FeedInfo{ID: f.ID, Kind: f.Kind, URL: f.URL, Description: f.Description, Signer: signer, Reveals: FeedReveals})
 	}
 	if pop != nil {
+		a.Experiments = pop.Experiments
 		a.Catalogue, a.MinK, a.Epsilon, a.EpochDays = len(pop.Cohorts), pop.MinK, pop.Epsilon, pop.EpochDays
 		a.ReportsPerYear, a.EpsilonPerYear = 365/float64(pop.EpochDays), pop.EpsilonPerYear()
 		a.Population, a.Verdict = pop, pop.Verdict()
@@ -174,7 +185,14 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 	}
 
 	if p == nil {
-		fmt.Fprintf(bw, "\n## What leaves the device\n\n%s\n", NothingLeaves)
+		leaves := NothingLeaves
+		if a.Experiments != nil {
+			leaves = OnlyOutcomes
+		}
+		fmt.Fprintf(bw, "\n## What leaves the device\n\n%s\n", leaves)
+		if bw.err == nil && a.Experiments != nil {
+			return a.Experiments.WriteMarkdown(bw)
+		}
 		return bw.err
 	}
 
@@ -219,6 +237,9 @@ func (a *Audit) WriteMarkdown(w io.Writer) error {
 			}
 		}
 		fmt.Fprintf(bw, "| `%s` | %d | %d | %s | %s |\n", c.ID, c.True, c.Reported, est, ci)
+	}
+	if bw.err == nil && a.Experiments != nil {
+		return a.Experiments.WriteMarkdown(bw)
 	}
 	return bw.err
 }

@@ -191,8 +191,40 @@ func TestAuditHTML(t *testing.T) {
 			t.Errorf("cohort %s row %q, want estimate %.1f ± %.1f", c.ID, cells(row), *c.Estimate, 1.96**c.StdErr)
 		}
 	}
-	if len(doc.find(func(e *element) bool { return e.name == "svg" })) != 2 {
-		t.Error("want two inline SVG charts")
+	// The re-identification curve, the cohort sizes and the experiment's lift.
+	if len(doc.find(func(e *element) bool { return e.name == "svg" })) != 3 {
+		t.Error("want three inline SVG charts")
+	}
+	// The experiment: its power table is the Power's, and its run shows
+	// every epoch the collector analysed, the truth and the verdict.
+	x := p.Experiments.Experiments[0]
+	sec := doc.byID(t, "experiment-hero-lift")
+	power := sec.find(func(e *element) bool { return e.attrs["class"] == "power" })
+	if len(power) != 1 {
+		t.Fatalf("%d power tables", len(power))
+	}
+	prows := power[0].find(func(e *element) bool { return e.name == "tr" })
+	if len(prows) != 1+len(x.Power.Lifts()) {
+		t.Fatalf("%d power rows, want %d", len(prows), 1+len(x.Power.Lifts()))
+	}
+	for i, l := range x.Power.Lifts() {
+		want := x.Power.RowHeading(l)
+		for _, e := range x.Power.Epsilons() {
+			want += " | " + x.Power.CellText(l, e)
+		}
+		if got := cells(prows[i+1]); got != want {
+			t.Errorf("power row %d = %q, want %q", i, got, want)
+		}
+	}
+	an := p.Experiments.Run.Analysis("hero-lift")
+	epochs := sec.find(func(e *element) bool { return e.attrs["class"] == "epochs" })
+	if len(epochs) != 1 || len(epochs[0].find(func(e *element) bool { return e.name == "tr" })) != 1+len(an.Epochs) {
+		t.Errorf("the run's table does not list the %d epochs", len(an.Epochs))
+	}
+	for _, want := range []string{x.Run.TruthLine(an), an.Cumulative.Verdict, x.Power.Headline()} {
+		if !strings.Contains(norm(sec.text), norm(want)) {
+			t.Errorf("the experiment's section lacks %q", want)
+		}
 	}
 }
 
@@ -216,6 +248,11 @@ func TestAuditMarkdown(t *testing.T) {
 		"Unique: " + pct1(p.Unique[3].Fraction) + " after 4 epochs, " + pct1(p.Unique[11].Fraction) + " after 12 epochs.",
 		"no drift: every visitor's behaviour stays as its persona's",
 		"## Simulated cohort distribution", itoa(p.Reporters) + " of 1200 visitors make cohort reports",
+		"## Experiments", "### `hero-lift`", "**Power** at " + count(p.Experiments.Experiments[0].Power.PerWeek) + " answers a week (the simulated population).",
+		"| weeks to find a lift of | ε 1 | ε 2 (the most for all experiments together) |",
+		"| 10% (min_lift) | " + p.Experiments.Experiments[0].Power.CellText(0.1, 1) + " |",
+		"**Simulated run.** A true lift of +10%", "| epoch | answers | comparison | personalized | lift | cumulative lift | 95% confidence sequence |",
+		"**" + p.Experiments.Run.Analysis("hero-lift").Cumulative.Verdict + "**",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q", want)

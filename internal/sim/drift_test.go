@@ -33,7 +33,7 @@ func TestInterestsOf(t *testing.T) {
 func TestDrift(t *testing.T) {
 	tg := exampleTarget(t)
 	const rate, epochs = 0.3, 8
-	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 400, Seed: 11, Epochs: epochs, Drift: rate})
+	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 400, Seed: 11, Epochs: epochs, Drift: rate, Experiments: noRun})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDrift(t *testing.T) {
 // 1); one answer per answer period brought it to the share without drift.
 func TestDriftReidentification(t *testing.T) {
 	tg := exampleTarget(t)
-	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 2000, Seed: 1, Epochs: TargetEpochs, Drift: DefaultDrift})
+	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 2000, Seed: 1, Epochs: TargetEpochs, Drift: DefaultDrift, Experiments: noRun})
 	if err != nil {
 		t.Fatal(err)
 	}

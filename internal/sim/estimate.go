@@ -75,7 +75,13 @@ func estimate(ctx context.Context, rs *engine.Ruleset, at time.Time, reports []*
 	return est.N, nil
 }
 
-// reportBody is a report as the SDK posts it (collector.Report).
+// reportBody is a report as the SDK posts it (collector.Report; the SDK's
+// is reportBody in jsbridge/src/report.js): the cohort answer, if any, and
+// the outcome answers, if any.
 func reportBody(r *engine.Report) ([]byte, error) {
-	return json.Marshal(collector.Report{Ruleset: r.Ruleset, Epoch: &r.Epoch, Mechanism: r.Mechanism, Value: r.Value, Epsilon: &r.Epsilon})
+	body := collector.Report{Ruleset: r.Ruleset, Epoch: &r.Epoch, Mechanism: r.Mechanism, Value: r.Value, Epsilon: &r.Epsilon}
+	for _, o := range r.Outcomes {
+		body.Outcomes = append(body.Outcomes, collector.OutcomeAnswer{Experiment: o.Experiment, Epoch: &o.Epoch, Value: &o.Value, Epsilon: &o.Epsilon})
+	}
+	return json.Marshal(body)
 }

@@ -32,10 +32,23 @@ type PopulationOptions struct {
 	// Forgery). The fewest that would publish that cohort are measured
 	// whatever it is.
 	Forged int
+	// Experiments set up the run of the ruleset's experiments and their
+	// power figures (experiments.go); a ruleset without experiments
+	// ignores them.
+	Experiments ExperimentOptions
 	// Progress, when set, is called from the workers with the number of
-	// steps just done, out of 2·Visitors (each visitor is built twice:
-	// once for the true cohort sizes, once for its reports).
+	// steps just done, out of Steps (each visitor is built twice: once
+	// for the true cohort sizes, once for its reports; and once more for
+	// the experiments' run).
 	Progress func(n int)
+}
+
+// Steps is how many steps Progress counts for a population of rs.
+func (o PopulationOptions) Steps(rs *engine.Ruleset) int {
+	if len(rs.Experiments) > 0 && !o.Experiments.Skip {
+		return 3 * o.Visitors
+	}
+	return 2 * o.Visitors
 }
 
 // Variation turns personas into a population. Each synthetic visitor is a
@@ -112,6 +125,10 @@ type Population struct {
 	// Forgery is what forged reports can do to the published sizes; nil
 	// when every full cohort has someone in it.
 	Forgery *Forgery `json:"forgery,omitempty"`
+	// Experiments are the ruleset's experiments: their power figures and
+	// the population's run of them through the collector; nil when it
+	// has none.
+	Experiments *Experiments `json:"experiments,omitempty"`
 	// Elapsed is the wall time of the run (not stable across runs).
 	Elapsed time.Duration `json:"-"`
 }
@@ -554,6 +571,22 @@ func (r *Runner) Population(ctx context.Context, t Target, ps *Personas, opts Po
 		}
 	}
 	out.Cohorts = stats
+	if len(t.Ruleset.Experiments) > 0 {
+		var run *ExperimentsRun
+		var runs []ExperimentRun
+		if !opts.Experiments.Skip {
+			if run, runs, err = pl.runExperiments(ctx, specs, truth, sizes); err != nil {
+				return nil, fmt.Errorf("experiments: %w", err)
+			}
+		}
+		measured := 0
+		for _, sp := range specs {
+			if pr := pl.sharing[sp.persona]; pr.Sharing == engine.SharingCohorts && pr.History {
+				measured++
+			}
+		}
+		out.Experiments = experimentsOf(t.Ruleset, s.policy.EpochDays, opts.Experiments, measured, run, runs)
+	}
 	out.Elapsed = time.Since(began)
 	return out, nil
 }

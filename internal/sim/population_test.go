@@ -141,7 +141,7 @@ func TestPopulationIsReproducible(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("the same seed gave a different population")
 	}
-	other, err := runner.Population(context.Background(), tg, ps, PopulationOptions{Visitors: 1200, Seed: 8, Epochs: 1})
+	other, err := runner.Population(context.Background(), tg, ps, PopulationOptions{Visitors: 1200, Seed: 8, Epochs: 1, Experiments: noRun})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestKRRPopulation(t *testing.T) {
 		t.Fatal("the example ruleset changed shape; update TestKRRPopulation")
 	}
 	tg := targetOf(t, []byte(src[:i]+"\n"+src[j:]))
-	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 600, Seed: 3, Epochs: 2})
+	p, err := runner.Population(context.Background(), tg, examplePersonas(t, tg), PopulationOptions{Visitors: 600, Seed: 3, Epochs: 2, Experiments: noRun})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ type Preview struct {
 	Ruleset  string           `json:"ruleset"` // id@version
 	Start    time.Time        `json:"start"`
 	Personas []PersonaPreview `json:"personas"`
+	// Experiments are the ruleset's experiments' power figures, when the
+	// caller gave a traffic to plan with (PlanExperiments).
+	Experiments *Experiments `json:"experiments,omitempty"`
 }
 
 // PersonaPreview is one persona's visits.

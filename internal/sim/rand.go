@@ -36,7 +36,9 @@ func chacha(seed uint64, visitor int, purpose uint64) *rand.ChaCha8 {
 
 // Purposes of the streams drawn per visitor.
 const (
-	purposeVisitor uint64 = iota + 1 // which persona, which events, which variation
-	purposeNoise                     // the engine's report noise
-	purposeDrift                     // when and where the visitor's interest shifts
+	purposeVisitor    uint64 = iota + 1 // which persona, which events, which variation
+	purposeNoise                        // the engine's report noise
+	purposeDrift                        // when and where the visitor's interest shifts
+	purposeExperiment                   // the engine's arms and outcome noise in the experiments' run
+	purposeGoal                         // whether the visitor reaches a goal, each epoch of that run
 )

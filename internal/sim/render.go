@@ -62,6 +62,9 @@ func (p *Preview) WriteText(w io.Writer) error {
 			tw.Flush()
 		}
 	}
+	if bw.err == nil && p.Experiments != nil {
+		return p.Experiments.WriteText(bw)
+	}
 	return bw.err
 }
 
@@ -194,6 +197,9 @@ func (p *Population) WriteText(w io.Writer) error {
 		if f.Forged > 0 {
 			fmt.Fprintf(bw, "  %s\n", f.Outcome())
 		}
+	}
+	if bw.err == nil && p.Experiments != nil {
+		return p.Experiments.WriteText(bw)
 	}
 	return bw.err
 }
@@ -331,7 +337,15 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return "±" + strconv.FormatFloat(math.Round(1.96**se), 'f', 0, 64)
 	},
-	"num":           num,
-	"forgeryIntro":  func() string { return ForgeryIntro },
-	"nothingLeaves": func() string { return NothingLeaves },
+	"num":              num,
+	"pctTrim":          pctTrim,
+	"columnHeading":    ColumnHeading,
+	"epochHeadings":    func() []string { return EpochHeadings },
+	"experimentsAbout": func() string { return ExperimentsAbout },
+	"cumulative":       Cumulative,
+	"forgeryIntro":     func() string { return ForgeryIntro },
+	"nothingLeaves":    func() string { return NothingLeaves },
+	"onlyOutcomes":     func() string { return OnlyOutcomes },
+	"noPower":          func() string { return NoPower },
+	"nobodyInIt":       func() string { return NobodyInIt },
 }).Parse(htmlTemplates))

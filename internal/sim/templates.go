@@ -38,8 +38,46 @@ svg { display: block; margin: .5em 0 1em; }
 {{end}}{{end}}</tbody>
 </table>
 {{end}}</section>
-{{end}}</body>
+{{end}}{{with .Experiments}}{{template "experiments" .}}{{end}}
+</body>
 </html>
+{{end}}
+
+{{define "experiments"}}
+<section id="experiments">
+<h2>Experiments</h2>
+<p>{{experimentsAbout}} {{.Intro}}</p>
+{{if .Run}}<p id="outcome-epsilon">{{.EpsilonLine}}</p>{{end}}
+{{range .Views}}<section class="experiment" id="experiment-{{.ID}}">
+<h3><code>{{.ID}}</code></h3>
+{{if .Description}}<p>{{.Description}}</p>{{end}}
+<p class="muted">{{.Design}}.</p>
+{{with .Power}}<h4>Power</h4>
+<p>At {{.Assumes}}. <span class="headline">{{.Headline}}</span></p>
+{{$p := .}}<table class="power">
+<thead><tr><th class="n">weeks to find a lift of</th>{{range .Epsilons}}<th class="n">{{columnHeading .}}</th>{{end}}</tr></thead>
+<tbody>
+{{range $l := .Lifts}}<tr><th class="n">{{$p.RowHeading $l}}</th>{{range $e := $p.Epsilons}}<td class="n">{{$p.CellText $l $e}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{with .Warning}}<p class="bad warning">Warning: {{.}}</p>{{end}}
+{{with .Horizon}}<p class="muted">{{.}}</p>{{end}}
+{{else}}<p class="muted no-power">{{noPower}}</p>
+{{end}}{{if .Nobody}}<p class="muted nobody">{{nobodyInIt}}</p>
+{{end}}{{if .Analysis}}<h4>Simulated run</h4>
+<p>{{$.RunSummary .ExperimentReport}} {{.Run.BeforeNoise}} {{$.ReadLine .Analysis}}</p>
+{{.Chart}}
+<table class="epochs">
+<thead><tr>{{range epochHeadings}}<th class="n">{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range .}}<td class="n">{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+<p class="cumulative">{{cumulative .Analysis}}</p>
+<p class="truth {{if .Run.InCS}}good{{else}}bad{{end}}">{{.Run.TruthLine .Analysis}}</p>
+<p class="verdict"><strong>{{.Analysis.Cumulative.Verdict}}</strong></p>
+{{end}}</section>
+{{end}}</section>
 {{end}}
 
 {{define "audit"}}<!DOCTYPE html>
@@ -90,8 +128,9 @@ svg { display: block; margin: .5em 0 1em; }
 {{if not .Population}}
 <section id="nothing-reported">
 <h2>What leaves the device</h2>
-<p class="good" id="nothing-leaves">{{nothingLeaves}}</p>
+{{if .Experiments}}<p id="only-outcomes">{{onlyOutcomes}}</p>{{else}}<p class="good" id="nothing-leaves">{{nothingLeaves}}</p>{{end}}
 </section>
+{{with .Experiments}}{{template "experiments" .}}{{end}}
 {{else}}
 <section id="cohorts">
 <h2>Cohort catalogue and k-anonymity</h2>
@@ -166,6 +205,7 @@ svg { display: block; margin: .5em 0 1em; }
 {{end}}{{end}}</tbody>
 </table>
 </section>
+{{with .Experiments}}{{template "experiments" .}}{{end}}
 {{end}}
 </body>
 </html>
