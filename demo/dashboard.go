@@ -31,7 +31,7 @@ var dashboardFuncs = template.FuncMap{
 	// exact prints a figure in full, for data attributes and tests.
 	"exact": func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
 	// px prints an SVG coordinate.
-	"px":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	"px": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	// count prints a whole number with thousands separators: 234,145.
 	"count": func(v any) string {
 		var n int64
