@@ -830,8 +830,11 @@ forEachEngine('demo', (engine) => {
     let hero = await slotState(page, 'home-hero');
     assert.equal(hero.state, 'personalized');
     assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), null);
-    // Allowing counting puts the person in the experiment: the comparison group.
+    // Allowing counting puts the person in the experiment: the comparison
+    // group. (The page then sends this epoch's report and draws the slots
+    // again: wait for that, so what is read below stays.)
     await setSharing(page, 'cohorts');
+    await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { what: 'this epoch\'s report' });
     hero = await slotState(page, 'home-hero');
     assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), 'hero-lift');
     assert.equal(hero.state, 'fallback');

@@ -122,6 +122,8 @@ async function shootEngine(engine, url) {
       await holdout.click('[data-tab="privacy"]');
       await holdout.click('[data-sharing] label:has(input[value="cohorts"])');
       await holdout.waitFor((m) => Number(document.documentElement.dataset.updates || 0) > m, n, { what: 'an update' });
+      // The page sends this epoch's report, then draws the slots again.
+      await holdout.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { what: 'this epoch\'s report' });
       await holdout.waitFor(() => document.querySelector('[data-edgewise-slot="home-hero"]').dataset.experiment === 'hero-lift', null, { what: 'the comparison group' });
       await holdout.evaluate(() => window.scrollTo(0, 0));
       await holdout.click('[data-edgewise-slot="home-hero"] [data-why] summary');
