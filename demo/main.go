@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	reports := flags.String("reports", "", "where the collector keeps its cohort counts: a SQLite `FILE` (or sqlite:FILE) or postgres://… (default: in memory)")
 	weather := flags.String("weather", "", "Open-Meteo forecast `FILE` (JSON, or .json.gz) to build the weather feed from (default: the example's world forecast)")
-	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports at startup: cohorts for the previous and the current epoch, so the dashboard and k-anonymity have published cohorts, and outcome answers about the 10 epochs before this one, with a known lift")
+	crowd := flags.Int("crowd", 0, fmt.Sprintf("send the collector `N` simulated devices' reports at startup: cohorts for the previous and the current epoch, so the dashboard and k-anonymity have published cohorts, and outcome answers about the %d epochs before this one, with a known lift", crowdEpochs))
 	crowdBase := flags.Float64("crowd-base", defaultCrowdBase, "the simulated comparison group's conversion `RATE` in an epoch it visits (with -crowd)")
 	crowdLift := flags.Float64("crowd-lift", defaultCrowdLift, "the true relative `LIFT` of personalized picks in the simulation: they convert at the base rate × (1 + LIFT) (with -crowd; 0 for an A/A test)")
 	clock := flags.String("clock", "", "run the server's clock from `TIME` (RFC 3339, as 2026-12-02T23:30:00Z) instead of now: the collector's epochs, the dashboard, the weather feed and -crowd follow it; for tests and screenshots")
