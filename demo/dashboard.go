@@ -31,7 +31,20 @@ var dashboardFuncs = template.FuncMap{
 	// exact prints a figure in full, for data attributes and tests.
 	"exact": func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
 	// px prints an SVG coordinate.
-	"px":  func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	"px": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	// count prints a whole number with thousands separators: 234,145.
+	"count": func(v any) string {
+		var n int64
+		switch v := v.(type) {
+		case int:
+			n = int64(v)
+		case int64:
+			n = v
+		case float64:
+			n = int64(math.Round(v))
+		}
+		return formatCount(n)
+	},
 	"add": func(a, b float64) float64 { return a + b },
 	// breakable lets a cohort id wrap after each "/" and each "=" on
 	// narrow screens, and nowhere else: never inside a dimension's or a
@@ -80,6 +93,9 @@ type dashboardData struct {
 	Refresh   int // seconds between automatic reloads; 0 is off
 	Crowd     int // simulated devices that reported at startup (-crowd)
 	Generated string
+	// Experiments are the ruleset's experiments, as the collector's
+	// GET /v1/experiments analyses them (experiments.go).
+	Experiments []experimentView
 }
 
 // epochView is one epoch's estimates.
@@ -148,7 +164,7 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	rep := displayOf(s.shop.rs).Reporting
 	data := dashboardData{
 		Ruleset: s.shop.name, RulesetID: s.shop.rs.ID, Epsilon: rep.Epsilon, EpochDays: rep.EpochDays,
-		MinK: rep.MinK, Cohorts: rep.Cohorts, Refresh: refresh, Crowd: s.crowd,
+		MinK: rep.MinK, Cohorts: rep.Cohorts, Refresh: refresh, Crowd: s.crowd.devices,
 		Generated: s.now().UTC().Format("2006-01-02 15:04:05 UTC"),
 	}
 	current, err := s.collector.Epoch(s.shop.rs.ID, s.now())
@@ -165,9 +181,15 @@ func (s *server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		v := epochViewOf(est, collector.Catalogue(s.shop.rs), rep.EpochDays, rep.MinK)
 		v.Current = e == current
-		v.Simulated = s.crowdSent[e]
+		v.Simulated = s.crowd.cohorts[e]
 		data.Epochs = append(data.Epochs, v)
 	}
+	ex, err := s.collector.Experiments(r.Context(), s.shop.rs.ID)
+	if err != nil {
+		http.Error(w, "could not read the collector's experiments", http.StatusInternalServerError)
+		return
+	}
+	data.Experiments = s.experimentViews(ex, rep.EpochDays)
 	var buf bytes.Buffer
 	if err := s.dashboard.Execute(&buf, data); err != nil {
 		http.Error(w, "could not render the dashboard", http.StatusInternalServerError)
@@ -261,4 +283,21 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// formatCount writes n with thousands separators.
+func formatCount(n int64) string {
+	digits := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, digits = "−", digits[1:]
+	}
+	var b strings.Builder
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(digits[i])
+	}
+	return sign + b.String()
 }

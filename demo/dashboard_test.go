@@ -276,28 +276,29 @@ func TestChartLayout(t *testing.T) {
 	}
 }
 
-// TestCrowd: -crowd N sends the reports of N simulated devices for the
-// previous and the current epoch, through the collector's intake, so some
-// cohorts are published; the dashboard says they are simulated. In the
-// previous epoch nothing was published, so every device reported its
-// first-dimension cohort; in the current one each reports the finest
-// cohort of its own the previous epoch published, so every visitor's
-// first-dimension cohort is there to report into.
+// TestCrowd: -crowd N sends the reports of N simulated devices, each
+// visiting in an epoch with probability crowdVisit, through the
+// collector's intake, so some cohorts are published; the dashboard says
+// they are simulated. In the previous epoch nothing was published, so
+// every visitor reported its first-dimension cohort; in the current one
+// each reports the finest cohort of its own the previous epoch published,
+// so every visitor's first-dimension cohort is there to report into.
 func TestCrowd(t *testing.T) {
 	// Large enough that some cohorts clear min_k, the noise and the
 	// collector's forgery margin.
 	const crowd = 30000
-	now := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
-	start := time.Now()
-	_, ts := newTestServerWith(t, serverConfig{crowd: crowd, now: func() time.Time { return now }})
-	t.Logf("seeded a crowd of %d devices over two epochs in %v", crowd, time.Since(start))
+	now := crowdNow
+	s, ts := crowdServer(t)
 	current := epochOf(now, 7)
-	// Everyone reported in the previous epoch; in the current one, those
-	// whose cohorts the previous epoch did not publish sent nothing.
+	// Every visitor reported in the previous epoch; in the current one,
+	// those whose cohorts the previous epoch did not publish sent no cohort.
 	for _, e := range []int64{current - 1, current} {
 		est := getEstimates(t, ts.URL, e)
-		if est.N != est.Mechanism["krr"] || est.N > crowd || est.N < crowd*2/3 || (e == current-1 && est.N != crowd) {
-			t.Errorf("epoch %d: n = %d (%v), want %d krr reports (at least 2/3 of them in the current epoch)", e, est.N, est.Mechanism, crowd)
+		visitors := crowd * crowdVisit
+		if est.N != est.Mechanism["krr"] || est.N != int64(s.crowd.cohorts[e]) || float64(est.N) > visitors*1.03 || float64(est.N) < visitors*2/3 ||
+			(e == current-1 && float64(est.N) < visitors*0.97) {
+			t.Errorf("epoch %d: n = %d (%v), want the %d krr reports the crowd sent, about %g in the previous epoch (at least 2/3 of that in the current one)",
+				e, est.N, est.Mechanism, s.crowd.cohorts[e], visitors)
 		}
 	}
 	var sizes map[string]int64
@@ -328,11 +329,16 @@ func TestCrowd(t *testing.T) {
 			t.Errorf("epoch %d: the crowd note is not %q", e, want)
 		}
 	}
-	// The same crowd every run.
-	_, ts2 := newTestServerWith(t, serverConfig{crowd: crowd, now: func() time.Time { return now }})
-	_, body2 := get(t, ts2.URL+"/v1/cohort-sizes?ruleset=outdoor-shop")
-	if string(body) != string(body2) {
-		t.Errorf("two crowds differ:\n%s\n%s", body, body2)
+	// The same crowd every run: the same published sizes, the same answers.
+	start := time.Now()
+	_, ts2 := newTestServerWith(t, serverConfig{crowd: defaultCrowd(crowd), now: func() time.Time { return now }})
+	t.Logf("seeded a crowd of %d devices over %d epochs in %v", crowd, crowdEpochs+1, time.Since(start))
+	for _, path := range []string{"/v1/cohort-sizes?ruleset=outdoor-shop", "/v1/experiments?ruleset=outdoor-shop"} {
+		_, body := get(t, ts.URL+path)
+		_, body2 := get(t, ts2.URL+path)
+		if string(body) != string(body2) {
+			t.Errorf("two crowds differ in %s:\n%s\n%s", path, body, body2)
+		}
 	}
 }
 
@@ -356,4 +362,9 @@ func TestDashboardClampsIntervalsAtZero(t *testing.T) {
 	if !strings.Contains(page, `<span class="id-part">interest=</span><wbr><span class="id-part">hiking-camping/</span><wbr>`) {
 		t.Errorf("the cohort id does not break only between its parts:\n%s", page)
 	}
+}
+
+// defaultCrowd is -crowd n with the default base rate and lift.
+func defaultCrowd(n int) crowdConfig {
+	return crowdConfig{devices: n, base: defaultCrowdBase, lift: defaultCrowdLift}
 }

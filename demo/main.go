@@ -1,6 +1,7 @@
 // Command demo serves the Edgewise demo shop on a local address.
 //
-//	go run ./demo [-addr 127.0.0.1:8080] [-dist dist] [-key FILE] [-reports FILE] [-crowd N]
+//	go run ./demo [-addr 127.0.0.1:8080] [-dist dist] [-key FILE] [-reports FILE]
+//	              [-crowd N [-crowd-base RATE] [-crowd-lift LIFT]] [-clock TIME]
 //
 // The page loads dist/edgewise.js and dist/edgewise.wasm and personalizes
 // itself in the browser. The server hands out static files and keeps a log
@@ -16,9 +17,12 @@
 //
 // The cohort-report collector (package collector) is mounted at /v1/, with
 // its counts in memory or in the SQLite file -reports FILE; /dashboard shows
-// its debiased estimates. -crowd N sends it N simulated devices' reports at
-// startup (crowd.go), so there are published cohorts to show and to report
-// into. /playground lints and compiles an edited ruleset
+// its debiased estimates and the lift its experiments measure. -crowd N
+// sends it N simulated devices' reports at startup (crowd.go), so there are
+// published cohorts to show and to report into, and outcome answers with a
+// known lift (-crowd-base, -crowd-lift) for the experiments to find.
+// -clock TIME runs the server's clock from TIME instead of now, for tests
+// and screenshots. /playground lints and compiles an edited ruleset
 // through /api/playground/lint and /api/playground/compile, signed with the
 // same key so the page's engine loads it; those endpoints keep nothing.
 //
@@ -123,7 +127,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	keyPath := flags.String("key", "", "private key `FILE` (from edgewise keygen) to sign the ruleset with (default: a fresh key each run)")
 	reports := flags.String("reports", "", "where the collector keeps its cohort counts: a SQLite `FILE` (or sqlite:FILE) or postgres://… (default: in memory)")
 	weather := flags.String("weather", "", "Open-Meteo forecast `FILE` (JSON, or .json.gz) to build the weather feed from (default: the example's world forecast)")
-	crowd := flags.Int("crowd", 0, "send the collector `N` simulated devices' reports for the previous and the current epoch at startup, so the dashboard and k-anonymity have published cohorts")
+	crowd := flags.Int("crowd", 0, fmt.Sprintf("send the collector `N` simulated devices' reports at startup: cohorts for the previous and the current epoch, so the dashboard and k-anonymity have published cohorts, and outcome answers about the %d epochs before this one, with a known lift", crowdEpochs))
+	crowdBase := flags.Float64("crowd-base", defaultCrowdBase, "the simulated comparison group's conversion `RATE` in an epoch it visits (with -crowd)")
+	crowdLift := flags.Float64("crowd-lift", defaultCrowdLift, "the true relative `LIFT` of personalized picks in the simulation: they convert at the base rate × (1 + LIFT) (with -crowd; 0 for an A/A test)")
+	clock := flags.String("clock", "", "run the server's clock from `TIME` (RFC 3339, as 2026-12-02T23:30:00Z) instead of now: the collector's epochs, the dashboard, the weather feed and -crowd follow it; for tests and screenshots")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -137,7 +144,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	cfg := serverConfig{dist: *dist, key: key, reports: *reports, crowd: *crowd}
+	cfg := serverConfig{dist: *dist, key: key, reports: *reports, crowd: crowdConfig{devices: *crowd, base: *crowdBase, lift: *crowdLift}}
+	if err := cfg.crowd.check(); err != nil {
+		return err
+	}
+	if *clock != "" {
+		start, err := time.Parse(time.RFC3339, *clock)
+		if err != nil {
+			return fmt.Errorf("-clock: %w", err)
+		}
+		started := time.Now()
+		cfg.now = func() time.Time { return start.Add(time.Since(started)) }
+	}
 	if *weather != "" {
 		var err error
 		cfg.weatherName = *weather
@@ -157,7 +175,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "edgewise demo: cohort reports are counted in %s\n", *reports)
 	}
 	if *crowd > 0 {
-		fmt.Fprintf(stderr, "edgewise demo: %d simulated devices sent their reports for the previous and the current epoch\n", *crowd)
+		fmt.Fprintf(stderr, "edgewise demo: %d simulated devices sent their reports for the last %d epochs (true lift %g at a base rate of %g)\n", *crowd, crowdEpochs, *crowdLift, *crowdBase)
+	}
+	if *clock != "" {
+		fmt.Fprintf(stderr, "edgewise demo: the server's clock started at %s\n", *clock)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -203,10 +224,8 @@ type server struct {
 	dashboard  *template.Template
 	// clock is the collector's clock (nil: time.Now), for the dashboard's epochs.
 	clock func() time.Time
-	// crowd is -crowd N: how many simulated devices reported at startup.
-	crowd int
-	// crowdSent is how many simulated reports the server sent per epoch.
-	crowdSent map[int64]int
+	// crowd is what the simulated devices of -crowd N sent at startup.
+	crowd *crowdResult
 	// sources tells visitors apart in the request log (see visitorSources).
 	sources *visitorSources
 	// bodyTimeout is bodyTimeout; tests shorten it.
@@ -227,8 +246,8 @@ type serverConfig struct {
 	reports string
 	// now is the collector's clock; nil is time.Now.
 	now func() time.Time
-	// crowd is how many simulated devices report at startup (see crowd.go).
-	crowd int
+	// crowd is the simulated devices that report at startup (see crowd.go).
+	crowd crowdConfig
 	// weatherName and weatherSrc are the Open-Meteo forecast the weather
 	// feed is built from; empty means the example's, examples.WorldWeather.
 	weatherName string
@@ -307,8 +326,8 @@ func newServer(cfg serverConfig) (*server, error) {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
 	s := &server{shop: sh, collector: col, dist: dist, hashedWasm: hashedWasm, mux: http.NewServeMux(), log: newRequestLog(logCapacity), sources: newVisitorSources(),
-		done: make(chan struct{}), dashboard: dash, clock: cfg.now, crowd: cfg.crowd}
-	if s.crowdSent, err = seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
+		done: make(chan struct{}), dashboard: dash, clock: cfg.now}
+	if s.crowd, err = seedCrowd(context.Background(), col, sh.rs, cfg.crowd, s.now()); err != nil {
 		col.Close()
 		return nil, err
 	}

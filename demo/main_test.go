@@ -28,6 +28,14 @@ var fakeWasm = []byte("\x00asm\x01\x00\x00\x00")
 func fakeDist(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	if err := writeFakeDist(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeFakeDist writes the files the server needs into dir.
+func writeFakeDist(dir string) error {
 	files := map[string][]byte{
 		"edgewise.wasm":   fakeWasm,
 		"edgewise.js":     []byte("export const Edgewise = {};\n"),
@@ -40,10 +48,10 @@ func fakeDist(t *testing.T) string {
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	return dir
+	return nil
 }
 
 func newTestServer(t *testing.T) (*server, *httptest.Server) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -152,6 +153,21 @@ type display struct {
 	// Rules are for "Why am I seeing this?": a pick names its rules by id.
 	Rules     []displayRule    `json:"rules"`
 	Reporting displayReporting `json:"reporting"`
+	// Experiments are for "Why am I seeing this?" in a comparison group
+	// (a decision names its experiment) and for the privacy ledger.
+	Experiments []displayExperiment `json:"experiments"`
+}
+
+// displayExperiment is an experiment as a shopper is told about it, with
+// the defaults the engine applies.
+type displayExperiment struct {
+	ID          string   `json:"id"`
+	Description string   `json:"description,omitempty"`
+	Slots       []string `json:"slots"`
+	Holdout     float64  `json:"holdout"`
+	Control     string   `json:"control"`
+	Goals       []string `json:"goals"`
+	Epsilon     float64  `json:"epsilon"`
 }
 
 type displayItem struct {
@@ -209,7 +225,7 @@ type displayReporting struct {
 func displayOf(rs *engine.Ruleset) display {
 	d := display{ID: rs.ID, Version: rs.Version, Description: rs.Description,
 		Catalogue: []displayItem{}, Slots: []displaySlot{}, Signals: slices.Clone(rs.Signals),
-		Interests: []displayInterest{}, Regions: []displayRegion{}, Rules: []displayRule{}}
+		Interests: []displayInterest{}, Regions: []displayRegion{}, Rules: []displayRule{}, Experiments: []displayExperiment{}}
 	if d.Signals == nil {
 		d.Signals = []engine.Signal{}
 	}
@@ -251,6 +267,14 @@ func displayOf(rs *engine.Ruleset) display {
 	}
 	for _, r := range rs.Rules {
 		d.Rules = append(d.Rules, displayRule{ID: r.ID, Description: r.Description, Reason: r.Reason, Signals: conditionSignals(r.When)})
+	}
+	for _, x := range rs.Experiments {
+		dx := displayExperiment{ID: x.ID, Description: x.Description, Slots: x.Slots, Holdout: x.Holdout,
+			Control: cmp.Or(x.Control, engine.ControlFallback), Goals: x.Goals, Epsilon: x.Epsilon}
+		if !(dx.Epsilon > 0) {
+			dx.Epsilon = engine.DefaultOutcomeEpsilon
+		}
+		d.Experiments = append(d.Experiments, dx)
 	}
 	d.Reporting = displayReporting{EpochDays: rs.Reporting.EpochDays, Epsilon: rs.Reporting.Epsilon, MinK: rs.Reporting.MinK,
 		Cohorts: len(engine.CohortCatalogue(rs))}

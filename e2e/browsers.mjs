@@ -137,8 +137,10 @@ export async function launch(name, options = {}) {
 /**
  * What tests hold: a page (one at a time in WebKit) on its own origin (a
  * test proxy in front of options.target), at options.width x options.height.
- * options.clock (Unix ms) fixes the page's clock; options.gpc emulates
- * navigator.globalPrivacyControl for engines without it.
+ * options.clock (Unix ms) fixes the page's clock, and with
+ * options.workerClock its workers' too (page.proxy.setClock moves it for
+ * what loads next); options.gpc emulates navigator.globalPrivacyControl
+ * for engines without it.
  */
 class Page {
   constructor(driver, proxy) {
@@ -347,8 +349,8 @@ async function launchPuppeteer(name, { prefs = {}, timeZone, languages } = {}) {
   return trackPages({
     name,
     version,
-    async newPage({ target, width = 1280, height = 900, clock, gpc } = {}) {
-      const proxy = await startProxy(target, { clock, gpc });
+    async newPage({ target, width = 1280, height = 900, clock, workerClock, gpc } = {}) {
+      const proxy = await startProxy(target, { clock, workerClock, gpc });
       const page = await browser.newPage();
       page.setDefaultTimeout(60_000);
       await page.setViewport({ width, height });
@@ -441,9 +443,9 @@ async function launchWebKit({ timeZone, languages } = {}) {
     return trackPages({
       name: 'webkit',
       version,
-      async newPage({ target, width = 1280, height = 900, clock, gpc } = {}) {
+      async newPage({ target, width = 1280, height = 900, clock, workerClock, gpc } = {}) {
         if (open) throw new Error('webkit: one page at a time; close the last one first');
-        const proxy = await startProxy(target, { clock, gpc });
+        const proxy = await startProxy(target, { clock, workerClock, gpc });
         open = webKitDriver(wd, s, () => { open = null; });
         await open.setViewport(width, height);
         return new Page(open, proxy);

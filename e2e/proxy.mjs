@@ -19,22 +19,31 @@ const agent = new Agent({ keepAlive: true });
 
 /**
  * Starts a proxy to target (an http:// origin). settings: {clock (Unix ms,
- * fixes the page's clock), gpc (the page sees navigator.globalPrivacyControl
- * true)}. Resolves to {url, origin, requests, hold(pattern), rewrite(pattern,
- * fn), close()}.
+ * fixes the page's clock), workerClock (the clock is fixed in the page's
+ * workers too), gpc (the page sees navigator.globalPrivacyControl true)}.
+ * Resolves to {url, origin, requests, hold(pattern), rewrite(pattern, fn),
+ * setClock(ms), close()}.
  *
  * requests lists {method, url, path, headers, body, status, responseHeaders} in the
  * order they arrived;
  * the proxy's own script is not listed. hold(pattern) keeps back responses
  * whose path matches until the function it returns is called; rewrite(pattern,
- * fn) passes matching response bodies (Buffers) through fn.
+ * fn) passes matching response bodies (Buffers) through fn. setClock(ms)
+ * moves the fixed clock for the documents (and, with workerClock, the
+ * workers) fetched after it: a test moves a visit to another day, or epoch,
+ * on the same origin, its storage kept.
+ *
+ * With workerClock, a worker's script (Sec-Fetch-Dest: worker) is fetched
+ * whole, never from a cache, and goes to the page with the clock prepended
+ * and Cache-Control: no-store, so the next worker gets the clock of its time.
  */
 export async function startProxy(target, settings = {}) {
   const to = new URL(target);
   const requests = [];
   const holds = [];
   const rewrites = [];
-  const init = initSource.replace('__CONFIG__;', `${JSON.stringify({ clock: settings.clock ?? null, gpc: Boolean(settings.gpc) })};`);
+  let clock = settings.clock ?? null;
+  const init = () => initSource.replace('__CONFIG__;', `${JSON.stringify({ clock, gpc: Boolean(settings.gpc) })};`);
 
   const server = createServer((req, res) => {
     const chunks = [];
@@ -43,7 +52,7 @@ export async function startProxy(target, settings = {}) {
       const url = new URL(req.url, 'http://proxy');
       if (url.pathname === INIT_PATH) {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(init);
+        res.end(init());
         return;
       }
       const body = Buffer.concat(chunks);
@@ -55,14 +64,21 @@ export async function startProxy(target, settings = {}) {
       const held = holds.filter((h) => h.pattern.test(url.pathname)).map((h) => h.released);
       const rewrite = rewrites.filter((r) => r.pattern.test(url.pathname));
       const isDocument = req.headers['sec-fetch-dest'] === 'document' || /text\/html/.test(req.headers.accept || '');
-      if (isDocument || rewrite.length) delete headers['accept-encoding'];
+      const workerClock = settings.workerClock && typeof clock === 'number' && /^(shared)?worker$/.test(req.headers['sec-fetch-dest'] || '')
+        ? clock : null;
+      if (isDocument || rewrite.length || workerClock !== null) delete headers['accept-encoding'];
+      if (workerClock !== null) {
+        delete headers['if-none-match'];
+        delete headers['if-modified-since'];
+      }
       const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers, agent }, async (up) => {
         entry.status = up.statusCode;
         entry.responseHeaders = up.headers;
         await Promise.all(held);
         const type = up.headers['content-type'] || '';
         const inject = /^text\/html/.test(type) && !up.headers['content-encoding'];
-        if (!inject && !rewrite.length) {
+        const clockWorker = workerClock !== null && up.statusCode === 200 && /javascript/.test(type) && !up.headers['content-encoding'];
+        if (!inject && !rewrite.length && !clockWorker) {
           res.writeHead(up.statusCode, up.headers);
           up.pipe(res);
           return;
@@ -72,8 +88,14 @@ export async function startProxy(target, settings = {}) {
         let out = Buffer.concat(parts);
         for (const r of rewrite) out = Buffer.from(await r.fn(out));
         if (inject) out = Buffer.from(injectScript(out.toString('utf8')));
+        if (clockWorker) out = Buffer.concat([Buffer.from(fixedClockSource(workerClock)), out]);
         const h = { ...up.headers, 'content-length': String(out.length) };
         delete h['transfer-encoding'];
+        if (clockWorker) {
+          delete h.etag;
+          delete h['last-modified'];
+          h['cache-control'] = 'no-store';
+        }
         res.writeHead(up.statusCode, h);
         res.end(out);
       });
@@ -106,12 +128,33 @@ export async function startProxy(target, settings = {}) {
     rewrite(pattern, fn) {
       rewrites.push({ pattern, fn });
     },
+    setClock(ms) {
+      clock = ms;
+    },
     close: () => new Promise((ok) => {
       server.closeAllConnections();
       server.close(() => ok());
     }),
   };
   return proxy;
+}
+
+// A worker's fixed clock, as page-init.js fixes the page's: Date.now() and
+// new Date() say ms; timers run.
+function fixedClockSource(ms) {
+  return `(() => { const RealDate = Date; const fixed = ${Number(ms)};
+  function FixedDate(...args) {
+    if (!new.target) return new RealDate(fixed).toString();
+    return args.length ? new RealDate(...args) : new RealDate(fixed);
+  }
+  FixedDate.prototype = RealDate.prototype;
+  FixedDate.now = () => fixed;
+  FixedDate.parse = RealDate.parse;
+  FixedDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: FixedDate, configurable: true, writable: true });
+  globalThis.Date = FixedDate;
+})();
+`;
 }
 
 // The proxy's script goes first in <head>, before anything of the page's.

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { after, before, test as plainTest } from 'node:test';
 import { forEachEngine } from '../../e2e/suite.mjs';
 import { launch } from '../../e2e/browsers.mjs';
-import { demoBinary, repoRoot, requireDist, startServer } from './harness.mjs';
+import { demoBinary, repoRoot, requireDist, startServer, zeroRandomness } from './harness.mjs';
 
 const SLOT = '[data-edgewise-slot="recommended"]';
 const SLOTS = ['home-hero', 'recommended', 'weather-banner'];
@@ -31,6 +31,15 @@ const VIEWS = ['rockgrip-trail-shoe', 'mudline-trail-shoe', 'ridgeline-running-v
 // Tests that send cohort reports keep the real clock instead: the
 // collector takes reports for its current epoch and the ones beside it.
 const NOW = new Date('2026-12-02T14:00:00Z');
+// Tests whose reports span two epochs run against a second server whose
+// clock starts half an hour before epoch 2970 begins (Thursday 3 December
+// 2026, 00:00 UTC): its collector takes reports for epoch 2969 and, within
+// the hour before it starts, for 2970. Their pages visit once in each,
+// the page's and the engine's worker's clock fixed (workerClock).
+const CLOCKED_SERVER = '2026-12-02T23:30:00Z';
+const VISIT_1 = new Date('2026-12-02T23:00:00Z'); // epoch 2969
+const VISIT_2 = new Date('2026-12-03T01:00:00Z'); // epoch 2970
+const EPOCH_1 = 2969;
 // Everything the page may fetch: the page, its scripts and styles, the
 // weather feed (the same file for everyone, see feeds.test.mjs), the
 // signed ruleset with its public key, the catalogue and the SDK. Anything
@@ -46,24 +55,29 @@ const isStatic = (path) => STATIC_PATHS.has(path) || HASHED_WASM.test(path) || /
 let demo;
 let server;
 let url; // the demo server itself; pages reach it through their proxies
-let shop; // {items, fallback, epsilon, id}
+let clocked; // the server of CLOCKED_SERVER
+let clockedUrl;
+let shop; // {items, fallback, epsilon, id, experiments, cohorts}
 
 before(async () => {
   requireDist();
   demo = demoBinary();
   server = await startServer(demo.bin);
   url = server.url;
+  clocked = await startServer(demo.bin, { args: ['-clock', CLOCKED_SERVER] });
+  clockedUrl = clocked.url;
   shop = await catalogue(url);
 });
 
 after(async () => {
+  if (clocked) await clocked.stop();
   if (server) await server.stop();
   if (demo) demo.cleanup();
 });
 
 /** The server's request log: {total, capacity, requests}; after: only entries with a larger seq. */
-async function serverLog(after = 0) {
-  const res = await fetch(`${url}/api/requests`);
+async function serverLog(after = 0, base = url) {
+  const res = await fetch(`${base}/api/requests`);
   assert.equal(res.status, 200, 'GET /api/requests');
   const log = await res.json();
   return { total: log.total, capacity: log.capacity, requests: log.requests.filter((r) => r.seq > after) };
@@ -82,6 +96,8 @@ async function catalogue(base) {
     signals: cat.signals,
     interests: cat.interests,
     epsilon: cat.reporting.epsilon,
+    cohorts: cat.reporting.cohorts,
+    experiments: new Map(cat.experiments.map((x) => [x.id, x])),
   };
 }
 
@@ -159,6 +175,13 @@ forEachEngine('demo', (engine) => {
    */
   const newPage = ({ width = 1280, clock = true, gpc = false, browser = engine.browser } = {}) =>
     browser.newPage({ target: url, width, height: 900, clock: clock ? NOW.getTime() : undefined, gpc });
+
+  /**
+   * A page of the clocked server at VISIT_1, its workers' clock fixed too,
+   * for visits in two epochs (page.proxy.setClock(VISIT_2) moves the next).
+   */
+  const clockedPage = ({ width = 1280, gpc = false, browser = engine.browser } = {}) =>
+    browser.newPage({ target: clockedUrl, width, height: 900, clock: VISIT_1.getTime(), workerClock: true, gpc });
 
   // The repeat visit a shopper makes: the engine is held back (its ruleset:
   // the engine itself comes from the cache), so what the slots show early
@@ -516,18 +539,44 @@ forEachEngine('demo', (engine) => {
   // the page's: scanned for nothing but cookies.
   const IDENTITY_HEADERS = /^(user-agent|sec-ch-ua.*|host|origin|accept.*|connection|content-length|content-type|sec-fetch-.*|cache-control|pragma|if-.*|last-event-id|upgrade-insecure-requests|range|purpose)$/;
 
-  test('privacy audit: a whole visit sends no viewed item, tag, coordinate, region or timestamp, and only cohort reports go to /v1/', { timeout: 90_000 }, async () => {
+  // What a report body may hold, as README.md and jsbridge/src/report.js
+  // document it: the report's fields, and each outcome answer's.
+  const REPORT_FIELDS = { required: ['epoch', 'epsilon', 'mechanism', 'ruleset'], optional: ['outcomes', 'value'] };
+  const OUTCOME_FIELDS = ['epoch', 'epsilon', 'experiment', 'value'];
+
+  // The JSON keys of collector/http.go's OutcomeAnswer, the only fields an
+  // outcome answer may have.
+  async function outcomeKeys() {
+    const src = await readFile(join(repoRoot, 'collector', 'http.go'), 'utf8');
+    const block = /type OutcomeAnswer struct \{([^}]*)\}/.exec(src);
+    assert.ok(block, 'collector/http.go declares type OutcomeAnswer');
+    return [...block[1].matchAll(/json:"([a-z_]+)"/g)].map((m) => m[1]).sort();
+  }
+
+  // Two visits, one in epoch 2969 and one in 2970, each a report: the
+  // second carries the outcome answer of the experiment the hero is in
+  // about the first epoch. The pages' clock (and their engine's worker's)
+  // is fixed, and the collector's runs from just before 2970 begins, so it
+  // takes both.
+  test('privacy audit: visits in two epochs send no viewed item, tag, coordinate, region or timestamp, and one report per epoch with only its documented fields', { timeout: 120_000 }, async () => {
     const { items, regions } = shop;
     const keys = await reportKeys();
-    const start = (await serverLog()).total;
-    // The real clock: the collector takes reports for the epochs around its own.
-    const page = await newPage({ clock: false });
+    // The documented fields are the collector's own.
+    assert.deepEqual(keys.filter((k) => !k.optional).map((k) => k.key).sort(), REPORT_FIELDS.required, 'collector.Report\'s required fields');
+    assert.deepEqual(keys.filter((k) => k.optional).map((k) => k.key).sort(), REPORT_FIELDS.optional, 'collector.Report\'s optional fields');
+    assert.deepEqual(await outcomeKeys(), OUTCOME_FIELDS, 'collector.OutcomeAnswer\'s fields');
+    const hero = shop.experiments.get('hero-lift');
+    assert.ok(hero, 'the example ruleset runs hero-lift');
+    const start = (await serverLog(0, clockedUrl)).total;
+    const page = await clockedPage();
     await openShop(page);
+    const ua = await page.evaluate(() => navigator.userAgent);
 
     // Browse, change the context (two cities with coordinates, weather, visits,
     // referrer, section), switch preferences, allow counting (a report goes),
     // ask for another (the engine sends one per epoch), come back (a second
-    // visit), export, forget.
+    // visit), export; then visit again in the next epoch (its report goes,
+    // with the experiment's answer about the first), and forget.
     for (const id of VIEWS) await view(page, id);
     await inContext(page, () => page.select('#ctx-city', 'san-francisco'));
     // San Francisco: the engine keeps the country and the state.
@@ -551,6 +600,7 @@ forEachEngine('demo', (engine) => {
     await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { timeout: 10_000 });
     assert.equal(await page.text('[data-ledger-epsilon]'), `ε ${shop.epsilon}`);
     assert.equal(await page.count('[data-data-report]'), 1, 'the ledger lists the report');
+    assert.equal(await page.count('[data-data-outcome]'), 0, 'no outcome answer yet: the epoch it is about has not ended');
     // Plain words for a shopper; ε, raw cohort ids and scores only under
     // "The figures", one click away.
     await page.waitFor(() => !!document.querySelector('[data-data-cohort]'), null, { what: 'the cohort line' });
@@ -567,6 +617,19 @@ forEachEngine('demo', (engine) => {
     await page.click('[data-tab="data"]');
     assert.equal(await ledger(page, 'events'), String(VIEWS.length + 1), 'the profile came back from IndexedDB');
     assert.equal(await ledger(page, 'reports'), '1', 'still one report this epoch');
+    // A visit in the next epoch: its report goes on load, with the hero
+    // experiment's answer about the first epoch.
+    page.proxy.setClock(VISIT_2.getTime());
+    await openShop(page);
+    await page.click('[data-tab="data"]');
+    await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '2', null, { timeout: 10_000, what: 'the second epoch\'s report' });
+    // The ledger lists the outcome answer in words, and the export holds it.
+    assert.deepEqual(await datasetOf(page, '[data-data-outcome]', 'dataOutcome'), ['hero-lift'], 'the ledger lists the experiment\'s answer');
+    assert.deepEqual(await datasetOf(page, '[data-data-outcome]', 'dataOutcomeEpoch'), [String(EPOCH_1)]);
+    assert.match(await page.text('[data-data-outcome]'), /one randomized answer for the shop's test “Does the personalized home banner sell more than the shop's own\?”: your group, and whether you bought something or clicked one of the products in the test that week\./);
+    const exportedLater = await downloadAfter(page, () => page.click('[data-action="export"]'));
+    const answers = exportedLater.engine.ledger.filter((e) => e.experiment);
+    assert.deepEqual(answers.map((e) => [e.experiment, e.epoch, e.epsilon]), [['hero-lift', EPOCH_1, hero.epsilon]], 'the export\'s ledger holds the outcome answer and the ε it spent');
     await andRender(page, () => page.click('[data-action="forget"]'));
     assert.equal(await ledger(page, 'events'), '0');
     // Forget me returns "count me" to the default: the preference center says so.
@@ -576,7 +639,8 @@ forEachEngine('demo', (engine) => {
 
     // What is secret: the viewed items and their tags, the coordinates of both
     // cities, every region the person was placed in (ids, names, country and
-    // subdivision codes), and time finer than the epoch.
+    // subdivision codes), what the person did, the browser's own identity,
+    // and time finer than the epoch.
     const viewed = exported.engine.events.map((e) => e.item);
     assert.deepEqual(viewed, [...VIEWS, 'summit-hiking-boot'], 'the export holds the views (so there was something to leak)');
     const tags = [...new Set(viewed.flatMap((id) => items.get(id).tags))];
@@ -585,8 +649,12 @@ forEachEngine('demo', (engine) => {
     // those fall in.
     const regionIds = new Set(['alps', 'coastal-california', ...exported.engine.context.regions]);
     const words = [...viewed, ...tags, ...regionIds, ...[...regionIds].map((id) => regions.get(id).name),
-      'Chamonix', 'San Francisco', 'san-francisco', 'California', 'France', 'Alpes', 'europe', 'north-america-west', 'snow', 'search'];
+      'Chamonix', 'San Francisco', 'san-francisco', 'California', 'France', 'Alpes', 'europe', 'north-america-west', 'snow', 'search',
+      'view', 'views', 'events', 'holdout', 'goal'];
     const codes = ['FR', 'FR-ARA', 'US', 'US-CA'];
+    // The user agent's words (Mozilla, the engine and its version, the
+    // platform) may go in the browser's own header, nowhere else.
+    const uaWords = [...new Set(ua.split(/[\s/();,]+/).filter((w) => w.length >= 4 && !/^\d+$/.test(w)))];
     const collectorPosts = [];
     for (const r of page.requests) {
       const u = new URL(r.url);
@@ -603,17 +671,25 @@ forEachEngine('demo', (engine) => {
         } else {
           assert.equal(`${r.method} ${u.pathname}${u.search}`, 'POST /v1/reports', `the only collector POST is a report: ${desc}`);
           const report = JSON.parse(body);
-          const required = keys.filter((k) => !k.optional).map((k) => k.key);
-          const optional = keys.filter((k) => k.optional).map((k) => k.key);
-          assert.deepEqual(Object.keys(report).filter((k) => !optional.includes(k)).sort(), [...required].sort(), `report fields: ${desc}`);
-          const extra = Object.keys(report).filter((k) => optional.includes(k));
-          assert.deepEqual(extra, ['value'], `a report carries its value: ${desc}`);
+          const fields = Object.keys(report).sort();
+          assert.deepEqual(fields.filter((k) => !REPORT_FIELDS.optional.includes(k)), REPORT_FIELDS.required, `report fields: ${desc}`);
           assert.equal(report.ruleset, shop.id);
           assert.ok(Number.isInteger(report.epoch) && report.epoch > 0 && report.epoch < 100_000, `epoch is an epoch number, not a time: ${report.epoch}`);
           assert.equal(report.mechanism, 'krr', `mechanism ${report.mechanism}`);
           assert.equal(report.epsilon, shop.epsilon);
-          assert.ok(Number.isInteger(report.value) && report.value >= 0, `value ${report.value}`);
-          collectorPosts.push(r);
+          assert.ok(Number.isInteger(report.value) && report.value >= 0 && report.value < shop.cohorts, `value ${report.value} is a cohort index, in [0, ${shop.cohorts})`);
+          if ('outcomes' in report) {
+            assert.ok(Array.isArray(report.outcomes) && report.outcomes.length >= 1, `outcomes: ${desc}`);
+            for (const o of report.outcomes) {
+              assert.deepEqual(Object.keys(o).sort(), OUTCOME_FIELDS, `outcome fields: ${desc}`);
+              const x = shop.experiments.get(o.experiment);
+              assert.ok(x, `an outcome of one of the ruleset's experiments: ${desc}`);
+              assert.ok(Number.isInteger(o.value) && o.value >= 0 && o.value < 4, `an outcome's value is 2·arm + goal, in [0, 4): ${o.value}`);
+              assert.ok(Number.isInteger(o.epoch) && o.epoch < report.epoch && o.epoch >= report.epoch - 4, `an outcome is about one of the four epochs before its report's: ${o.epoch}, ${report.epoch}`);
+              assert.equal(o.epsilon, x.epsilon, 'the outcome\'s ε is its experiment\'s');
+            }
+          }
+          collectorPosts.push({ r, report });
         }
       } else {
         assert.equal(r.method, 'GET', `only GETs outside the collector: ${desc}`);
@@ -628,20 +704,28 @@ forEachEngine('demo', (engine) => {
       for (const w of words) assert.ok(!hasToken(text, w), `a request carries ${JSON.stringify(w)}: ${desc}`);
       for (const c of codes) assert.ok(!hasToken(text, c, ''), `a request carries the code ${c}: ${desc}`);
       for (const c of coords) assert.ok(!text.includes(c), `a request carries the coordinate ${c}: ${desc}`);
+      for (const w of uaWords) assert.ok(!hasToken(`${u.search}\n${body}\n${headers}`, w), `a request carries ${JSON.stringify(w)} of the user agent outside its own header: ${desc}`);
       assert.ok(!/\d{9,}/.test(text), `a request carries a timestamp-sized number: ${desc}`);
       assert.ok(!/\b20\d\d-[01]\d-[0-3]\d|\b\d\d:\d\d:\d\d\b/.test(text), `a request carries a date or a time: ${desc}`);
     }
-    assert.equal(collectorPosts.length, 1, 'exactly one cohort report was sent');
+    // One report per epoch: the first with its cohort, the second with its
+    // cohort (the period's answer again) and the experiment's answer about
+    // the first epoch.
+    assert.deepEqual(collectorPosts.map((p) => p.report.epoch), [EPOCH_1, EPOCH_1 + 1], 'one cohort report in each epoch');
+    const [first, second] = collectorPosts.map((p) => p.report);
+    assert.equal(first.outcomes, undefined, 'the first epoch\'s report has no outcome answer: nothing before it');
+    assert.deepEqual(second.outcomes.map((o) => [o.experiment, o.epoch]), [['hero-lift', EPOCH_1]], 'the second carries hero-lift\'s answer about the first epoch');
+    assert.equal(second.value, first.value, 'the same answer period: the same cohort answer');
     assert.ok(collectorRequests(page).some((r) => r.method === 'GET'), 'the page read the published sizes');
 
     // The server's own log agrees: what reached /v1/ is what the browser sent.
-    const log = (await serverLog(start)).requests;
+    const log = (await serverLog(start, clockedUrl)).requests;
     const logged = log.filter((r) => r.path.startsWith('/v1/'));
     assert.deepEqual(logged.map((r) => `${r.method} ${r.path}${r.query ? `?${r.query}` : ''}`),
       collectorRequests(page).map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`), 'the server saw the same collector requests');
-    const post = logged.find((r) => r.method === 'POST');
-    assert.equal(post.body, collectorPosts[0].body, 'the server received exactly that body');
-    assert.equal(post.status, 204, `the collector accepted the report: ${JSON.stringify(post)}`);
+    const posts = logged.filter((r) => r.method === 'POST');
+    assert.deepEqual(posts.map((r) => r.body), collectorPosts.map((p) => p.r.body), 'the server received exactly those bodies');
+    for (const post of posts) assert.equal(post.status, 204, `the collector accepted the report: ${JSON.stringify(post)}`);
     for (const r of log) assert.ok(r.path.startsWith('/v1/') || (r.method === 'GET' && isStatic(r.path)), `server log: ${JSON.stringify(r)}`);
     await page.close();
   });
@@ -662,15 +746,17 @@ forEachEngine('demo', (engine) => {
 
   // Firefox has Global Privacy Control: a Firefox with it switched on sends
   // Sec-GPC on every request and tells pages. Chromium and WebKit have none,
-  // so their pages are told as a GPC browser would tell them.
-  test('consent off and Global Privacy Control send nothing to the collector', { timeout: 120_000 }, async () => {
-    for (const mode of ['off', 'gpc']) {
-      const start = (await serverLog()).total;
+  // so their pages are told as a GPC browser would tell them. Each visits in
+  // two epochs (the clocked server's), as the privacy audit does: nothing
+  // goes in either, not even the hero experiment's answer about the first.
+  test('sharing off, on-device and Global Privacy Control send nothing to the collector, in either of two epochs', { timeout: 180_000 }, async () => {
+    for (const mode of ['off', 'on-device', 'gpc']) {
+      const start = (await serverLog(0, clockedUrl)).total;
       const gpc = mode === 'gpc';
       const realGPC = gpc && engine.name === 'firefox';
       const browser = realGPC ? await launch('firefox', { prefs: { 'privacy.globalprivacycontrol.enabled': true } }) : engine.browser;
       try {
-        await gpcVisit(mode, start, await newPage({ clock: false, gpc: gpc && !realGPC, browser }), realGPC);
+        await gpcVisit(mode, start, await clockedPage({ gpc: gpc && !realGPC, browser }), realGPC);
       } finally {
         if (realGPC) await browser.close();
       }
@@ -681,13 +767,19 @@ forEachEngine('demo', (engine) => {
     const gpc = mode === 'gpc';
     await openShop(page);
     assert.equal(await page.evaluate(() => navigator.globalPrivacyControl === true), gpc);
-    // Off: keep nothing. GPC: the person asks to be counted, GPC caps it.
-    await setSharing(page, gpc ? 'cohorts' : 'off');
+    // Off: keep nothing. On-device, the default: keep, send nothing. GPC:
+    // the person asks to be counted, GPC caps it.
+    if (mode === 'on-device') {
+      await page.click('[data-tab="privacy"]');
+      assert.equal(await page.checked('[data-sharing] input[value="on-device"]'), true, 'on-device is the default');
+    } else {
+      await setSharing(page, gpc ? 'cohorts' : 'off');
+    }
     // (Checked after the first setPreferences: until a page calls it, the
     // SDK's preferences() says gpc: false in a GPC browser; see the report.)
-    assert.equal(await page.attribute('[data-gpc-status]', 'data-gpc'), gpc ? 'on' : 'off');
+    if (mode !== 'on-device') assert.equal(await page.attribute('[data-gpc-status]', 'data-gpc'), gpc ? 'on' : 'off');
     for (const id of VIEWS) {
-      if (gpc) {
+      if (mode !== 'off') {
         await view(page, id);
       } else {
         // Off: the page does not even hand the view to the engine.
@@ -699,13 +791,20 @@ forEachEngine('demo', (engine) => {
     await andRender(page, () => page.select('#ctx-visits', '6'));
     await page.click('[data-tab="data"]');
     assert.equal(!(await page.visible('[data-action="report"]')), true, 'no report button');
-    assert.equal(await ledger(page, 'events'), gpc ? '3' : '0', gpc ? 'GPC keeps personalization on the device' : 'off keeps nothing');
+    assert.equal(await ledger(page, 'events'), mode === 'off' ? '0' : '3', mode === 'off' ? 'off keeps nothing' : 'personalization stays on the device');
     if (gpc) assert.match(await page.text('[data-data-preferences]'), /capped by Global Privacy Control/);
-    // A second visit, where a site sends this epoch's report if allowed.
+    // A second visit, where a site sends this epoch's report if allowed,
+    // and a third in the next epoch, where a report would carry the hero
+    // experiment's answer about this one.
+    await openShop(page);
+    page.proxy.setClock(VISIT_2.getTime());
     await openShop(page);
     await page.click('[data-tab="privacy"]');
     if (gpc) assert.equal(await page.attribute('[data-gpc-status]', 'data-gpc'), 'on');
-    else assert.equal(await page.checked('[data-sharing] input[value="off"]'), true, 'the choice was kept');
+    else assert.equal(await page.checked(`[data-sharing] input[value="${mode}"]`), true, 'the choice was kept');
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'reports'), '0', 'the ledger has no report');
+    assert.equal(await page.count('[data-data-outcome]'), 0, 'nor an outcome answer');
     assert.deepEqual(await page.errors(), []);
     // Leaving the page is when a site would send what is left: nothing.
     await page.goto('about:blank');
@@ -713,11 +812,56 @@ forEachEngine('demo', (engine) => {
     if (realGPC) {
       assert.ok(page.requests.length > 10 && page.requests.every((r) => r.headers['sec-gpc'] === '1'), 'every request carried Sec-GPC: 1');
     }
-    const log = (await serverLog(start)).requests;
+    const log = (await serverLog(start, clockedUrl)).requests;
     assert.ok(log.length > 10, 'the server saw the visits');
     assert.deepEqual(log.filter((r) => r.path.startsWith('/v1/')), [], `${mode}: the server log has no collector request`);
     await page.close();
   }
+
+  test('in the comparison group the hero shows the shop\'s own pick and says why, and Your data lists the answer sent about it', { timeout: 90_000 }, async () => {
+    const { fallback } = shop;
+    const page = await clockedPage();
+    // The test decides the experiment's coin (zeroRandomness): the
+    // comparison group, every answer kept as it is.
+    zeroRandomness(page);
+    await openShop(page);
+    for (const id of VIEWS) await view(page, id);
+    // On this device only, nobody is in an experiment: the hero is personal.
+    let hero = await slotState(page, 'home-hero');
+    assert.equal(hero.state, 'personalized');
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), null);
+    // Allowing counting puts the person in the experiment: the comparison
+    // group. (The page then sends this epoch's report and draws the slots
+    // again: wait for that, so what is read below stays.)
+    await setSharing(page, 'cohorts');
+    await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { what: 'this epoch\'s report' });
+    hero = await slotState(page, 'home-hero');
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), 'hero-lift');
+    assert.equal(hero.state, 'fallback');
+    assert.deepEqual(hero.items.map((p) => p.item), fallback['home-hero'], 'the hero shows the shop\'s own pick');
+    assert.match(hero.items[0].reason, /^The shop's usual pick: you are in its comparison group/);
+    // The other slots stay personal.
+    assert.equal((await slotState(page)).state, 'personalized', 'recommended is personalized as before');
+    // "Why am I seeing this?" says so, and what the shop tests.
+    await page.click('[data-edgewise-slot="home-hero"] [data-why] summary');
+    assert.match(await page.text('[data-edgewise-slot="home-hero"] [data-why-experiment="hero-lift"]'), /you are in its comparison group, which sees these here so the shop can tell whether personal picks help\.$/);
+    const why = await page.text('[data-edgewise-slot="home-hero"] [data-why]');
+    assert.match(why, /The shop is testing: “Does the personalized home banner sell more than the shop's own\?” One shopper in five, drawn at random in this browser and never from who you are, sees the shop's usual picks here/);
+    assert.match(why, /one randomized answer goes to the shop: your group, and whether you bought something or clicked one of the products in the test that week/);
+    assert.doesNotMatch(why, /Nothing about you or this moment changes the order/, 'not the words for a shop pick nothing personal beat');
+    // The next epoch's report carries the answer: the comparison group (arm
+    // 0), no goal (nothing bought or clicked), kept as it is: 0.
+    page.proxy.setClock(VISIT_2.getTime());
+    await openShop(page);
+    await page.click('[data-tab="data"]');
+    await page.waitFor(() => !!document.querySelector('[data-data-outcome="hero-lift"]'), null, { what: 'the outcome answer in the ledger' });
+    const post = page.requests.filter((r) => r.method === 'POST' && r.path === '/v1/reports').map((r) => JSON.parse(r.body)).find((b) => b.epoch === EPOCH_1 + 1);
+    assert.deepEqual(post.outcomes, [{ experiment: 'hero-lift', epoch: EPOCH_1, value: 0, epsilon: 1 }]);
+    // Still in the comparison group in the new epoch: the arm is kept.
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), 'hero-lift');
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
 
   // At several moments: when a rule applies at the time (an evening, a
   // weekend), the page's re-render after Forget once wrote the no-flicker

@@ -110,3 +110,16 @@ export function startServer(bin, { timeoutMs = 15000, args = [] } = {}) {
   });
 }
 
+
+/**
+ * Decides the coin of the ruleset's experiments for a page: every random
+ * byte the engine's worker asks for is 0, so each arm drawn (a number in
+ * [0, 1) below the holdout share) is the comparison group, and randomized
+ * response keeps every answer as it is. The worker's script gets, on its
+ * way through page's test proxy, a first line that says so. For tests and
+ * screenshots only: it takes away what the noise promises.
+ */
+export function zeroRandomness(page) {
+  const line = Buffer.from('Crypto.prototype.getRandomValues = function (a) { new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(0); return a; };\n');
+  page.proxy.rewrite(/^\/dist\/edgewise-worker\.js$/, (body) => (body.length ? Buffer.concat([line, body]) : body));
+}

@@ -8,14 +8,15 @@
 // the paths of the PNGs it writes (to a new temporary folder by default),
 // named ENGINE-SIZE-WIDTH-LABEL.png: the shop on arrival, after viewing a
 // few products in the rain in London, each side panel, the playground with
-// a lint error, the dashboard, and the hero once its promotion's cap is
-// reached, with "Your data".
+// a lint error, the dashboard and its experiment panel, the hero once its
+// promotion's cap is reached, with "Your data", and the hero of a visitor
+// in its experiment's comparison group, its "Why" open.
 
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch, selectedEngines } from '../../e2e/browsers.mjs';
-import { demoBinary, requireDist, startServer } from './harness.mjs';
+import { demoBinary, requireDist, startServer, zeroRandomness } from './harness.mjs';
 
 const outdir = process.argv[2] ? resolve(process.argv[2]) : mkdtempSync(join(tmpdir(), 'edgewise-shots-'));
 mkdirSync(outdir, { recursive: true });
@@ -88,6 +89,8 @@ async function shootEngine(engine, url) {
       await shoot('playground');
       await page.goto(page.url('/dashboard'));
       await shoot('dashboard', { fullPage: true });
+      await page.evaluate(() => { for (const d of document.querySelectorAll('details.by-epoch')) d.open = true; });
+      await shoot('dashboard-experiment', { selector: '[data-experiment-panel]' });
       for (const e of await page.errors()) console.error(`${engine} ${size.name}: page error: ${e}`);
       await page.close();
 
@@ -106,6 +109,28 @@ async function shootEngine(engine, url) {
       await capped.click('[data-tab="data"]');
       await shootCapped('capped-data', { selector: '.controls' });
       await capped.close();
+
+      // A visitor in the hero experiment's comparison group: the engine's
+      // worker reads zeros for randomness, so its coin lands there (as the
+      // browser test does it), once the visitor allows counting.
+      const holdout = await browser.newPage({ target: url, width: size.width, height: size.height });
+      const shootHoldout = shooter(holdout, engine, size, shots);
+      zeroRandomness(holdout);
+      await holdout.goto(holdout.url('/'));
+      await holdout.waitForSelector('html[data-edgewise="ready"]');
+      const n = await holdout.evaluate(() => Number(document.documentElement.dataset.updates || 0));
+      await holdout.click('[data-tab="privacy"]');
+      await holdout.click('[data-sharing] label:has(input[value="cohorts"])');
+      await holdout.waitFor((m) => Number(document.documentElement.dataset.updates || 0) > m, n, { what: 'an update' });
+      // The page sends this epoch's report, then draws the slots again.
+      await holdout.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { what: 'this epoch\'s report' });
+      await holdout.waitFor(() => document.querySelector('[data-edgewise-slot="home-hero"]').dataset.experiment === 'hero-lift', null, { what: 'the comparison group' });
+      await holdout.evaluate(() => window.scrollTo(0, 0));
+      await holdout.click('[data-edgewise-slot="home-hero"] [data-why] summary');
+      await new Promise((ok) => setTimeout(ok, 300));
+      await shootHoldout('comparison-hero', { selector: '.hero' });
+      for (const e of await holdout.errors()) console.error(`${engine} ${size.name}: page error: ${e}`);
+      await holdout.close();
     }
   } finally {
     await browser.close();

@@ -2,7 +2,7 @@
 // with "Why am I seeing this?". Used by the shop page and the playground.
 
 import { accentClass, productArt } from './art.js';
-import { CAMPAIGNS, SIGNAL_LABELS } from './shop.js';
+import { CAMPAIGNS, SIGNAL_LABELS, goalWords, shareWords } from './shop.js';
 import { el, formatPrice } from './dom.js';
 
 const renders = new Map(); // slot id -> times drawn
@@ -54,11 +54,30 @@ const FALLBACK_WHY = {
 };
 
 /**
+ * What a person in an experiment's comparison group is told (the decision
+ * names the experiment): the engine's reason, what the shop is testing and
+ * how people are chosen, and what leaves the browser about it.
+ */
+function comparisonWhy(shop, pick, id, withReason = true) {
+  const x = shop.experiment(id);
+  const share = x.holdout > 0 ? shareWords(x.holdout) : 'a share of shoppers';
+  const what = x.control === 'without_rules' ? 'these picks without some of the shop\'s rules' : 'the shop\'s usual picks here instead of personal ones';
+  const sees = `${share.startsWith('one ') ? 'sees' : 'see'} ${what}`;
+  const reason = (pick.reason || 'You are in the shop\'s comparison group here').replace(/\.?$/, '.');
+  return [
+    withReason ? el('p', { class: 'why-experiment', 'data-why-experiment': id, text: reason }) : null,
+    el('p', { text: `The shop is testing${x.description ? `: “${x.description}”` : ' whether its personal picks help'}${/[.?!]$/.test(x.description || '') ? '' : '.'} ${share.charAt(0).toUpperCase()}${share.slice(1)}, drawn at random in this browser and never from who you are, ${sees}; everywhere else the page is personalized as usual.` }),
+    el('p', { class: 'fine', text: `With this browser's weekly report, one randomized answer goes to the shop: your group, and whether ${goalWords(x.goals)} that week. It is noised before it leaves, and listed in Your data.` }),
+  ].filter(Boolean);
+}
+
+/**
  * The "Why am I seeing this?" disclosure for one pick: its reason, and the
  * shop rules that shaped it (pick.rules, as decide() and the SDK's explain()
- * give them) with the signals each reads.
+ * give them) with the signals each reads. In an experiment's comparison
+ * group (experiment set), it says so first.
  */
-export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped }) {
+export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped, experiment }) {
   const body = el('div', { class: 'why-body' });
   if (capped && capped.length) {
     // A frequency cap held back what this slot would have shown (decide's capped).
@@ -67,7 +86,10 @@ export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped }) 
     body.append(el('p', { class: 'why-capped', 'data-why-capped': capped.join(' '),
       text: `${list} ${names.length === 1 ? 'has' : 'have'} been shown to you as often as this shop allows, so this takes ${names.length === 1 ? 'its' : 'their'} place.` }));
   }
-  if (!fallback && isShopPick(pick)) {
+  if (experiment && fallback) {
+    // The comparison group sees the slot's fallback items (control: fallback).
+    body.append(...comparisonWhy(shop, pick, experiment));
+  } else if (!fallback && isShopPick(pick)) {
     // The engine fills a slot with few personal picks from its fallback items.
     body.append(el('p', { text: `${SHOP_PICK}. Too few products fit you or this moment to fill this slot, so the shop's standard picks complete it.` }));
   } else if (fallback) {
@@ -87,6 +109,8 @@ export function whyDetails(shop, slot, pick, { fallback, fallbackWhy, capped }) 
     } else {
       body.append(el('p', { class: 'why-sub', text: 'No shop rule: it is ranked by the interests your browsing on this device shows.' }));
     }
+    // The comparison group sees picks without some rules (control: without_rules).
+    if (experiment) body.append(...comparisonWhy(shop, pick, experiment, false));
     if (typeof pick.score === 'number' && pick.score > 0) {
       body.append(el('p', { class: 'fine', text: 'Worked out in this browser; nothing was sent.' }),
         el('details', { class: 'figures-detail' }, el('summary', { text: 'The figures' }),
@@ -140,7 +164,7 @@ export function renderSlot(root, shop, decision, opts = {}) {
   const node = root.querySelector(`[data-edgewise-slot="${slot}"]`);
   if (!node) return;
   const picks = Array.isArray(decision.items) ? decision.items : [];
-  const o = { ...opts, fallback: decision.fallback };
+  const o = { ...opts, fallback: decision.fallback, experiment: decision.experiment };
   // The first pick's explanation says what a cap held back, if anything.
   const first = { ...o, capped: decision.capped };
   const children = slot === 'home-hero'
@@ -150,6 +174,9 @@ export function renderSlot(root, shop, decision, opts = {}) {
   // The cached picks the page drew before the engine ran (edgewise-paint.js) are gone.
   delete node.dataset.edgewiseState;
   node.dataset.state = !picks.length ? 'empty' : decision.fallback ? 'fallback' : 'personalized';
+  // The experiment whose comparison group the person is in here, if any.
+  if (decision.experiment) node.dataset.experiment = decision.experiment;
+  else delete node.dataset.experiment;
   const n = (renders.get(slot) || 0) + 1;
   renders.set(slot, n);
   node.dataset.render = String(n);

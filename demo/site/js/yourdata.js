@@ -9,7 +9,7 @@
 // epoch's cohort report when the person chose the cohorts level.
 
 import { el, formatTime, jsonTree } from './dom.js';
-import { CAMPAIGNS } from './shop.js';
+import { CAMPAIGNS, goalWords } from './shop.js';
 
 const EVENT_VERBS = {
   view: 'Viewed', click: 'Clicked', add_to_cart: 'Added to cart', purchase: 'Bought', custom: 'Did', dismiss: 'Dismissed',
@@ -114,7 +114,7 @@ export class YourData {
     const spent = e && typeof e.epsilon_spent === 'number' ? e.epsilon_spent : 0;
     this.ledger.replaceChildren(
       el('div', {}, el('dt', { text: 'Events kept' }), el('dd', { 'data-ledger-events': '', text: String(e ? (e.events || []).length : 0) })),
-      el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(ledger.length) })),
+      el('div', {}, el('dt', { text: 'Reports sent' }), el('dd', { 'data-ledger-reports': '', text: String(reportsIn(ledger)) })),
       el('div', {}, el('dt', { text: 'What reports said about you' }), el('dd', {},
         el('span', { class: 'ledger-words', text: spent > 0 ? 'A little: each answer is randomized' : 'Nothing yet' }),
         figures(`Privacy budget spent: ε ${Math.round(spent * 100) / 100}, the measure of how much the randomized answers can reveal; a new answer spends it, a repeated one does not.`),
@@ -193,15 +193,26 @@ export class YourData {
     return section('Interests it learned', 'data-data-interests', body, cohort);
   }
 
+  // Each answer a report carried: the cohort answer about its epoch, and
+  // an experiment's outcome answer (experiment set) about an earlier one.
   reportsSection(e) {
     const ledger = e.ledger || [];
     const body = ledger.length
-      ? el('ol', { class: 'data-list' }, ledger.map((r) => el('li', { 'data-data-report': '' },
+      ? el('ol', { class: 'data-list' }, ledger.map((r) => (r.experiment ? this.outcomeEntry(r) : el('li', { 'data-data-report': '' },
         el('span', { text: `${this.period(r.epoch)}: one randomized answer about ${levelOf(r.level, e.cohort)}` + (r.epsilon > 0 ? '' : ', the same answer as before') + '.' }),
         el('span', { class: 'fine', text: dateTime(r.at) }),
-        figures(`Epoch ${r.epoch}, ${r.level} of the cohort's parts, ε ${r.epsilon} spent (0 when an earlier answer was repeated).`))))
+        figures(`Epoch ${r.epoch}, ${r.level} of the cohort's parts, ε ${r.epsilon} spent (0 when an earlier answer was repeated).`)))))
       : el('p', { class: 'fine', text: 'No report has left this browser.' });
     return section('Privacy ledger', 'data-data-ledger', body);
+  }
+
+  outcomeEntry(r) {
+    const x = this.shop.experiment(r.experiment);
+    const what = x.description ? `the shop's test “${x.description}”` : `the shop's test ${r.experiment}`;
+    return el('li', { 'data-data-outcome': r.experiment, 'data-data-outcome-epoch': String(r.epoch) },
+      el('span', { text: `${this.period(r.epoch)}: one randomized answer for ${what}: your group, and whether ${goalWords(x.goals)} that week.` }),
+      el('span', { class: 'fine', text: dateTime(r.at) }),
+      figures(`Experiment ${r.experiment}, about epoch ${r.epoch}, ε ${r.epsilon} spent.`));
   }
 
   /** The days of a reporting period (an epoch), e.g. "26 Nov – 2 Dec". */
@@ -257,6 +268,12 @@ export class YourData {
       ? 'Sent one randomized cohort report. See it arrive under “What the server saw”.'
       : 'No report was sent: the engine sends at most one per period, and only when you allow counting.';
   }
+}
+
+// How many reports the ledger's entries came with: a report's answers
+// (its cohort's and its experiments') are recorded at the same moment.
+function reportsIn(ledger) {
+  return new Set(ledger.map((r) => r.at)).size;
 }
 
 const times = (n) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
