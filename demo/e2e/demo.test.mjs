@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { after, before, test as plainTest } from 'node:test';
 import { forEachEngine } from '../../e2e/suite.mjs';
 import { launch } from '../../e2e/browsers.mjs';
-import { demoBinary, repoRoot, requireDist, startServer, zeroRandomness } from './harness.mjs';
+import { demoBinary, fixedRandomness, repoRoot, requireDist, startServer, zeroRandomness } from './harness.mjs';
 
 const SLOT = '[data-edgewise-slot="recommended"]';
 const SLOTS = ['home-hero', 'recommended', 'weather-banner'];
@@ -859,6 +859,98 @@ forEachEngine('demo', (engine) => {
     assert.deepEqual(post.outcomes, [{ experiment: 'hero-lift', epoch: EPOCH_1, value: 0, epsilon: 1 }]);
     // Still in the comparison group in the new epoch: the arm is kept.
     assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), 'hero-lift');
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
+
+  /**
+   * Puts page's visitor in hero-lift (counting allowed) after viewing a few
+   * products, and returns the hero's state then.
+   */
+  async function joinHeroLift(page) {
+    await openShop(page);
+    for (const id of VIEWS) await view(page, id);
+    await setSharing(page, 'cohorts');
+    await page.waitFor(() => document.querySelector('[data-ledger-reports]').textContent === '1', null, { what: 'this epoch\'s report' });
+    return slotState(page, 'home-hero');
+  }
+
+  /** The outcome answers of the report page sends in the next epoch (VISIT_2). */
+  async function nextEpochOutcomes(page) {
+    page.proxy.setClock(VISIT_2.getTime());
+    await openShop(page);
+    await page.click('[data-tab="data"]');
+    await page.waitFor(() => !!document.querySelector('[data-data-outcome="hero-lift"]'), null, { what: 'the outcome answer in the ledger' });
+    const post = page.requests.filter((r) => r.method === 'POST' && r.path === '/v1/reports').map((r) => JSON.parse(r.body)).find((b) => b.epoch === EPOCH_1 + 1);
+    assert.ok(post, 'the next epoch\'s report went');
+    return post.outcomes;
+  }
+
+  test('in the comparison group, "Buy" after the hero was shown is hero-lift\'s goal: the next epoch\'s answer is 2·0 + 1', { timeout: 90_000 }, async () => {
+    const page = await clockedPage();
+    zeroRandomness(page); // the comparison group, every answer kept as it is
+    const hero = await joinHeroLift(page);
+    assert.equal(hero.state, 'fallback');
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), 'hero-lift');
+    // Any product bought counts: one the hero does not show.
+    const item = VIEWS[0];
+    assert.ok(!hero.items.some((p) => p.item === item));
+    await andRender(page, () => page.click(`[data-catalogue] [data-item="${item}"] [data-action="buy"]`));
+    assert.equal(await page.text(`[data-catalogue] [data-item="${item}"] [data-viewed]`), 'Bought');
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'events'), '4', 'three views and the purchase');
+    assert.deepEqual(await nextEpochOutcomes(page), [{ experiment: 'hero-lift', epoch: EPOCH_1, value: 1, epsilon: 1 }]);
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
+
+  test('in the personalized arm, a click on the hero\'s pick is hero-lift\'s goal: the next epoch\'s answer is 2·1 + 1', { timeout: 90_000 }, async () => {
+    const page = await clockedPage();
+    // Every random number just above 1/2: the personalized arm (holdout
+    // 0.2), every answer kept as it is (fixedRandomness).
+    fixedRandomness(page, 0x80);
+    const hero = await joinHeroLift(page);
+    assert.equal(hero.state, 'personalized');
+    assert.equal(await page.attribute('[data-edgewise-slot="home-hero"]', 'data-experiment'), null, 'not the comparison group');
+    assert.equal(hero.items.length, 1);
+    // Opening "Why am I seeing this?" is not a click on the product.
+    await page.click('[data-edgewise-slot="home-hero"] [data-why] summary');
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'events'), '3', 'the views only');
+    // A click on the pick itself (its title): one click event, and the page
+    // draws again.
+    await andRender(page, () => page.click('[data-edgewise-slot="home-hero"] [data-pick] .hero-title'));
+    assert.equal(await ledger(page, 'events'), '4', 'the views and the click');
+    assert.deepEqual(await nextEpochOutcomes(page), [{ experiment: 'hero-lift', epoch: EPOCH_1, value: 3, epsilon: 1 }]);
+    assert.deepEqual(await page.errors(), []);
+    await page.close();
+  });
+
+  test('"Buy" records a purchase only with sharing on and history allowed, and says so otherwise; a click on a recommended pick is recorded', { timeout: 60_000 }, async () => {
+    const page = await newPage();
+    await openShop(page);
+    const [a, b] = VIEWS;
+    await andRender(page, () => page.click(`[data-catalogue] [data-item="${a}"] [data-action="buy"]`));
+    assert.equal(await page.text(`[data-catalogue] [data-item="${a}"] [data-viewed]`), 'Bought');
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'events'), '1');
+    // A click on a recommended pick (not its "Why") is a click event.
+    await andRender(page, () => page.click(`${SLOT} [data-pick] h3`));
+    assert.equal(await ledger(page, 'events'), '2');
+    // History off: the engine erases the events; "Buy" hands it nothing.
+    await choose(page, 'privacy', () => page.click('[data-signals] label:has(input[name="signal"][value="history"])'));
+    await page.click(`[data-catalogue] [data-item="${b}"] [data-action="buy"]`);
+    await page.waitFor((i) => document.querySelector(`[data-catalogue] [data-item="${i}"] [data-viewed]`).textContent === 'Not recorded', b);
+    await page.click(`${SLOT} [data-pick] h3`);
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'events'), '0');
+    // Sharing off: the same.
+    await choose(page, 'privacy', () => page.click('[data-signals] label:has(input[name="signal"][value="history"])'));
+    await setSharing(page, 'off');
+    await page.click(`[data-catalogue] [data-item="${a}"] [data-action="buy"]`);
+    await page.waitFor((i) => document.querySelector(`[data-catalogue] [data-item="${i}"] [data-viewed]`).textContent === 'Not recorded', a);
+    await page.click('[data-tab="data"]');
+    assert.equal(await ledger(page, 'events'), '0');
     assert.deepEqual(await page.errors(), []);
     await page.close();
   });

@@ -120,6 +120,16 @@ export function startServer(bin, { timeoutMs = 15000, args = [] } = {}) {
  * screenshots only: it takes away what the noise promises.
  */
 export function zeroRandomness(page) {
-  const line = Buffer.from('Crypto.prototype.getRandomValues = function (a) { new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(0); return a; };\n');
+  fixedRandomness(page, 0);
+}
+
+/**
+ * Like zeroRandomness, every random byte the engine's worker asks for is
+ * byte instead. 0x80 draws numbers just above 1/2: with a holdout below
+ * that, the personalized arm, and randomized response over two values at
+ * ε = 1 (kept with probability e/(e+1) ≈ 0.73) still keeps every answer.
+ */
+export function fixedRandomness(page, byte) {
+  const line = Buffer.from(`Crypto.prototype.getRandomValues = function (a) { new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(${byte}); return a; };\n`);
   page.proxy.rewrite(/^\/dist\/edgewise-worker\.js$/, (body) => (body.length ? Buffer.concat([line, body]) : body));
 }

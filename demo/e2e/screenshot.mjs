@@ -6,10 +6,11 @@
 //
 // Needs what the browser test needs: dist/ built and the browsers. Prints
 // the paths of the PNGs it writes (to a new temporary folder by default),
-// named ENGINE-SIZE-WIDTH-LABEL.png: the shop on arrival, after viewing a
-// few products in the rain in London, each side panel, the playground with
-// a lint error, the dashboard and its experiment panel, the hero once its
-// promotion's cap is reached, with "Your data", and the hero of a visitor
+// named ENGINE-SIZE-WIDTH-LABEL.png: the shop on arrival, a catalogue card
+// viewed and one bought with "Buy", the shop after viewing a few products in
+// the rain in London, each side panel, the playground with a lint error,
+// the dashboard and its experiment panel, the hero once its promotion's
+// cap is reached, with "Your data", and the hero of a visitor
 // in its experiment's comparison group, its "Why" open.
 
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -58,6 +59,10 @@ async function shootEngine(engine, url) {
       await page.waitForSelector('[data-panel="requests"] [data-request-row]', { visible: false });
       await shoot('start', { fullPage: true });
       for (const id of VIEWS) await updated(() => page.click(`[data-catalogue] [data-item="${id}"] [data-action="view"]`));
+      // A catalogue card with its "View" and "Buy", once viewed and once bought.
+      await updated(() => page.click(`[data-catalogue] [data-item="${VIEWS[1]}"] [data-action="buy"]`));
+      await shoot('card-viewed', { selector: `[data-catalogue] [data-item="${VIEWS[0]}"]` });
+      await shoot('card-bought', { selector: `[data-catalogue] [data-item="${VIEWS[1]}"]` });
       await updated(() => page.click('[data-weather] label:has(input[value="rain"])'));
       await updated(() => page.select('#ctx-city', 'london'));
       await updated(() => page.select('#ctx-visits', '3'));

@@ -7,8 +7,9 @@
 // /catalogue.json, the public display catalogue of the same ruleset; on a
 // repeat visit the pre-paint snippet in the page has already drawn the
 // cached picks from the page's copy of it. Everything personal happens in this tab:
-// "View" records an event in the engine, the context simulator and the
-// preference center feed it, and the three slots (home-hero, recommended,
+// "View" and "Buy" record events in the engine (so does a click on a pick
+// in the hero or "recommended"), the context simulator and the preference
+// center feed it, and the three slots (home-hero, recommended,
 // weather-banner) are its decisions. "What the server saw" follows the
 // server's own request log, so anyone can check that none of it is sent.
 //
@@ -61,18 +62,26 @@ function renderCatalogue() {
           type: 'button', class: 'btn btn-small', 'data-action': 'view', text: 'View', disabled: true,
           'aria-label': `View ${item.title}`, on: { click: (ev) => onView(item.id, ev.currentTarget) },
         }),
+        el('button', {
+          type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'buy', text: 'Buy', disabled: true,
+          'aria-label': `Buy ${item.title}`, on: { click: (ev) => onBuy(item.id, ev.currentTarget) },
+        }),
         el('span', { class: 'viewed', 'data-viewed': '', 'aria-live': 'polite' }))))));
   $('[data-catalogue-count]').textContent = `${shop.items.size} products`;
 }
 
 function setViewButtons(enabled) {
-  for (const b of document.querySelectorAll('[data-action="view"]')) b.disabled = !enabled;
+  for (const b of document.querySelectorAll('[data-catalogue] [data-action="view"], [data-catalogue] [data-action="buy"]')) b.disabled = !enabled;
 }
+
+// Events are kept only with sharing on and the history allowed: the page
+// records nothing otherwise (the engine would refuse it anyway).
+const recording = () => ew && ew.consent !== 'off' && prefs.preferences().history;
 
 async function onView(id, button) {
   if (!ew) return;
   const mark = $(`[data-catalogue] [data-item="${CSS.escape(id)}"] [data-viewed]`);
-  if (ew.consent === 'off' || !prefs.preferences().history) {
+  if (!recording()) {
     if (mark) mark.textContent = 'Not recorded';
     return;
   }
@@ -88,6 +97,40 @@ async function onView(id, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+// "Buy": a purchase, the goal of the shop's experiments (docs/experiments.md).
+// The demo has no checkout: the button records the event, as a shop's
+// order confirmation would.
+async function onBuy(id, button) {
+  if (!ew) return;
+  const mark = $(`[data-catalogue] [data-item="${CSS.escape(id)}"] [data-viewed]`);
+  if (!recording()) {
+    if (mark) mark.textContent = 'Not recorded';
+    return;
+  }
+  button.disabled = true;
+  try {
+    if (await ew.observe({ type: 'purchase', item: id })) {
+      if (mark) mark.textContent = 'Bought';
+    }
+    await update();
+    notifyIfOffscreen();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// A click on a pick the hero or "recommended" shows is a click on its item
+// (a goal of the experiment on its slot), as the SDK's own wiring counts
+// one (jsbridge/src/dom.js); what the click does besides (the hero's
+// "View") still happens. Opening "Why am I seeing this?" is not a click on
+// the product.
+function onPickClick(ev) {
+  const card = ev.target.closest && ev.target.closest('[data-edgewise-slot="home-hero"] [data-pick], [data-edgewise-slot="recommended"] [data-pick]');
+  if (!card || ev.target.closest('[data-why]') || !recording()) return;
+  const id = card.dataset.item;
+  ew.observe({ type: 'click', item: id }).then((kept) => kept && update());
 }
 
 // ---------------------------------------------------------------- deciding
@@ -295,6 +338,7 @@ async function main() {
   });
   ew = await loading;
   seen = trackImpressions(ew);
+  document.addEventListener('click', onPickClick);
   ew.on('error', (err) => showError(err));
   // The preference center shows what the engine says the verified ruleset
   // declares; without an engine, the same fields of the public catalogue.
