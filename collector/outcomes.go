@@ -36,15 +36,7 @@ func experimentsOf(rs *engine.Ruleset) ([]engine.Experiment, error) {
 		case !positive(x.Epsilon), !positive(x.MinLift):
 			return nil, fmt.Errorf("experiment %q: epsilon and min_lift must be positive numbers", x.ID)
 		}
-		if x.Epsilon == 0 {
-			x.Epsilon = engine.DefaultOutcomeEpsilon
-		}
-		if x.MinLift == 0 {
-			x.MinLift = engine.DefaultMinLift
-		}
-		if x.Control == "" {
-			x.Control = engine.ControlFallback
-		}
+		x = x.WithDefaults()
 		x.Slots, x.Rules, x.Goals = slices.Clone(x.Slots), slices.Clone(x.Rules), slices.Clone(x.Goals)
 		out = append(out, x)
 	}

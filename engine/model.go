@@ -284,6 +284,22 @@ type Experiment struct {
 // DefaultMinLift is Experiment.MinLift when it is 0.
 const DefaultMinLift = 0.1
 
+// WithDefaults is x with the defaults the engine and the collector apply:
+// ε DefaultOutcomeEpsilon and min_lift DefaultMinLift when 0, control
+// fallback when unset.
+func (x Experiment) WithDefaults() Experiment {
+	if x.Epsilon == 0 {
+		x.Epsilon = DefaultOutcomeEpsilon
+	}
+	if x.MinLift == 0 {
+		x.MinLift = DefaultMinLift
+	}
+	if x.Control == "" {
+		x.Control = ControlFallback
+	}
+	return x
+}
+
 // What an experiment's comparison group sees.
 const (
 	ControlFallback     = "fallback"      // the slots' fallback items, the shop's own picks

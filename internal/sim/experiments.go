@@ -179,7 +179,7 @@ func newExperimentSet(rs *engine.Ruleset, o ExperimentOptions) (*experimentSet, 
 	es := &experimentSet{base: o.base()}
 	covered := map[string]bool{}
 	for i, x := range rs.Experiments {
-		x = withDefaults(x)
+		x = x.WithDefaults()
 		es.xs = append(es.xs, x)
 		es.outer = append(es.outer, slices.IndexFunc(rs.Experiments[:i], func(y engine.Experiment) bool { return x.Within != "" && y.ID == x.Within }))
 		l := x.MinLift
@@ -581,7 +581,7 @@ func (pl *plan) runExperiments(ctx context.Context, specs []visitorSpec, truth m
 func experimentsOf(rs *engine.Ruleset, epochDays int, o ExperimentOptions, measured int, run *ExperimentsRun, runs []ExperimentRun) *Experiments {
 	out := &Experiments{BaseRate: o.base(), EpochDays: epochDays, Run: run}
 	for i, x := range rs.Experiments {
-		x = withDefaults(x)
+		x = x.WithDefaults()
 		r := ExperimentReport{ID: x.ID, Description: x.Description, Slots: x.Slots, Holdout: x.Holdout, Epsilon: x.Epsilon,
 			MinLift: x.MinLift, Control: x.Control, Rules: x.Rules, Goals: x.Goals, Within: x.Within}
 		participants := float64(measured)

@@ -59,28 +59,12 @@ type Need struct {
 	Never   bool    `json:"never,omitempty"`
 }
 
-// withDefaults is x with the defaults the engine and collector apply: ε
-// engine.DefaultOutcomeEpsilon and min_lift engine.DefaultMinLift when 0,
-// control fallback when unset.
-func withDefaults(x engine.Experiment) engine.Experiment {
-	if x.Epsilon == 0 {
-		x.Epsilon = engine.DefaultOutcomeEpsilon
-	}
-	if x.MinLift == 0 {
-		x.MinLift = engine.DefaultMinLift
-	}
-	if x.Control == "" {
-		x.Control = engine.ControlFallback
-	}
-	return x
-}
-
 // PlanExperiment is the power of experiment x (defaults applied here) at
 // perWeek outcome answers a week (which must be positive), with epochs of
 // epochDays days and a holdout converting at base. traffic says where
 // perWeek comes from, in words.
 func PlanExperiment(x engine.Experiment, epochDays int, base, perWeek float64, traffic string) Power {
-	x = withDefaults(x)
+	x = x.WithDefaults()
 	if epochDays <= 0 {
 		epochDays = engine.DefaultEpochDays
 	}
